@@ -1,0 +1,219 @@
+"""Reading and writing data files in a contract's format, and atomic file writes.
+
+The case's ``dataset.csv`` is semicolon-separated with ``NA`` for missing and ``True``/``False``
+booleans. :func:`read_dataset` parses such a file into a typed frame and checks it against the
+contract (:mod:`validation.schema`); :func:`write_dataset` writes a frame back in exactly that
+format. Every file this project writes goes through :func:`atomic_write`, so a failed run never
+leaves a half-written output behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import numpy as np
+import pandas as pd
+
+from validation.contract import KLARNA, Contract
+
+
+class ContractError(ValueError):
+    """A file or frame breaks the data contract.
+
+    ``report`` is the human-readable report (rule, column, first offending rows) and
+    ``failures`` a frame with one row per failure (columns ``rule``, ``column``, ``rows``).
+    """
+
+    def __init__(self, report: str, failures: pd.DataFrame | None = None) -> None:
+        super().__init__(report)
+        self.report = report
+        self.failures = failures if failures is not None else pd.DataFrame()
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "w", **kwargs: object) -> Iterator[IO]:
+    """Open a temporary file beside ``path`` and move it into place only on success.
+
+    The rename is atomic on POSIX, so readers see either the old file or the complete new one.
+    ``newline=""`` is the default for text mode so CSV writers control line endings.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if "b" not in mode:
+        kwargs.setdefault("newline", "")
+        kwargs.setdefault("encoding", "utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, mode, **kwargs) as fh:  # type: ignore[call-overload]
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_bytes(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` atomically."""
+    with atomic_write(path, "wb") as fh:
+        fh.write(data)
+
+
+def atomic_write_text(path: str | Path, text: str) -> None:
+    """Write ``text`` (UTF-8, line endings as given) to ``path`` atomically."""
+    atomic_write_bytes(path, text.encode("utf-8"))
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A contract-valid data set.
+
+    Attributes:
+        frame: all rows in file order, typed: numeric kinds as float64 (NaN = missing),
+            categories and ids as ``object`` strings, booleans as ``bool``; the target mapped
+            to 0.0/1.0 with NaN for rows to predict.
+        contract: the contract it was checked against.
+    """
+
+    frame: pd.DataFrame
+    contract: Contract
+
+    @property
+    def labelled(self) -> pd.DataFrame:
+        """Rows whose target is set, shape (n_labelled, n_columns)."""
+        return self.frame[self.frame[self.contract.target].notna()]
+
+    @property
+    def to_predict(self) -> pd.DataFrame:
+        """Rows whose target is missing: the rows the case asks a pd for."""
+        return self.frame[self.frame[self.contract.target].isna()]
+
+    def ids(self, frame: pd.DataFrame | None = None) -> pd.Series:
+        """The id column of ``frame`` (default: all rows); the 0-based row number if the
+        contract has no id column."""
+        frame = self.frame if frame is None else frame
+        if self.contract.id_column is None:
+            return pd.Series(frame.index.astype(str), index=frame.index, name="id")
+        return frame[self.contract.id_column]
+
+
+def _sniff_problem(head: str, contract: Contract) -> str | None:
+    first = head.splitlines()[0] if head else ""
+    if not first.strip():
+        return "empty_file: the file has no header row"
+    if contract.separator not in first:
+        for sep in (",", ";", "\t", "|"):
+            if sep != contract.separator and first.count(sep) >= 2:
+                return (f"separator: the header is split by {sep!r}, the contract "
+                        f"'{contract.name}' expects {contract.separator!r}")
+        return f"separator: the header has no {contract.separator!r} separator"
+    return None
+
+
+def read_dataset(
+    source: str | Path | IO[str],
+    contract: Contract = KLARNA,
+    *,
+    require_labelled: bool = False,
+) -> Dataset:
+    """Read and validate a data file in ``contract``'s format.
+
+    Args:
+        source: path or text stream of the file.
+        contract: the contract the file must satisfy (default: the Klarna ``dataset.csv``).
+        require_labelled: also fail when the file has no labelled rows (for training).
+
+    Raises:
+        ContractError: with every violation found (lazy validation), each naming the rule,
+            the column and the first offending rows (1-based data row numbers).
+    """
+    # Imported here: schema pulls in pandera, which the serving path never needs.
+    from validation.schema import validate_frame
+
+    if isinstance(source, str | Path):
+        path = Path(source)
+        if not path.exists():
+            raise ContractError(f"file: {path} does not exist")
+        raw = path.read_bytes()
+    else:
+        raw = source.read().encode("utf-8")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ContractError(f"encoding: the file is not UTF-8 text ({exc})") from exc
+    problem = _sniff_problem(text[:65536], contract)
+    if problem:
+        raise ContractError(problem)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=contract.separator,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[],
+            quoting=csv.QUOTE_MINIMAL,
+            engine="c",
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise ContractError(f"parse: the file is not a well-formed table ({exc})") from exc
+    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")],
+                             delimiter=contract.separator))
+    frame = validate_frame(frame, contract, header)
+    dataset = Dataset(frame, contract)
+    if require_labelled:
+        labelled = dataset.labelled
+        if labelled.empty:
+            raise ContractError(
+                f"labelled_rows: column '{contract.target}' has no labelled row; "
+                "training needs rows with the target set"
+            )
+        if labelled[contract.target].nunique() < 2:
+            only = int(labelled[contract.target].iloc[0])
+            raise ContractError(
+                f"two_classes: column '{contract.target}' has only class {only} among the "
+                f"{len(labelled)} labelled rows; training needs both 0 and 1"
+            )
+    return dataset
+
+
+def _format_column(values: pd.Series, fmt: str, na: str) -> pd.Series:
+    missing = values.isna()
+    if fmt == "text":
+        out = values.astype(object).where(~missing, na)
+    elif fmt == "bool":
+        out = values.map({True: "True", False: "False"}).astype(object).where(~missing, na)
+    elif fmt == "int":
+        out = pd.Series(na, index=values.index, dtype=object)
+        out[~missing] = values[~missing].astype(np.int64).astype(str)
+    else:  # float: Python's shortest repr, as pandas writes a float column ("3.0", "0.25")
+        out = pd.Series(na, index=values.index, dtype=object)
+        out[~missing] = [repr(float(v)) for v in values[~missing]]
+    return out
+
+
+def write_dataset(frame: pd.DataFrame, path: str | Path, contract: Contract = KLARNA) -> None:
+    """Write ``frame`` (typed as :func:`read_dataset` returns it) in ``contract``'s exact
+    file format, atomically. Columns are written in contract order."""
+    out = pd.DataFrame(index=frame.index)
+    for col in contract.columns:
+        fmt = col.csv_format
+        if col.kind == "target" and col.allowed and isinstance(col.allowed[0], str):
+            inverse = {v: k for k, v in contract.target_labels.items()}
+            out[col.name] = frame[col.name].map(lambda v: inverse.get(v, contract.na_value)
+                                                if v == v else contract.na_value)
+            continue
+        out[col.name] = _format_column(frame[col.name], fmt, contract.na_value)
+    with atomic_write(path) as fh:
+        out.to_csv(fh, sep=contract.separator, index=False, lineterminator="\n")

@@ -1,0 +1,189 @@
+"""The pandera schema of a contract, and validation of raw string frames against it.
+
+:func:`build_schema` turns the declarations of :mod:`validation.contract` into a pandera
+``DataFrameSchema`` over the typed frame. :func:`validate_frame` takes the file as read (all
+strings), checks its structure, converts every column to its type while recording text that
+does not parse, runs the schema lazily and raises one :class:`~validation.files.ContractError`
+that lists every broken rule with its column and first offending rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+
+from validation.contract import Column, Contract
+
+MAX_ROWS_SHOWN = 5
+
+
+def _checks(col: Column) -> list[pa.Check]:
+    checks: list[pa.Check] = []
+    if col.kind in ("numeric", "integer", "code", "target"):
+        checks.append(pa.Check(lambda s: np.isfinite(s), element_wise=False, name="finite",
+                               error="must be a finite number"))
+    if col.kind in ("integer", "code", "target"):
+        checks.append(pa.Check(lambda s: s == np.floor(s), name="integer",
+                               error="must be a whole number"))
+    if col.allowed is not None:
+        if col.kind == "category":
+            checks.append(pa.Check.isin(list(col.allowed)))
+        elif col.kind != "target" or not isinstance(col.allowed[0], str):
+            checks.append(pa.Check.isin([float(a) for a in col.allowed]))
+    if col.min is not None:
+        checks.append(pa.Check.greater_than_or_equal_to(col.min))
+    if col.max is not None:
+        checks.append(pa.Check.less_than(col.max) if col.max_exclusive
+                      else pa.Check.less_than_or_equal_to(col.max))
+    if col.kind == "id":
+        checks.append(pa.Check.str_length(min_value=1))
+    return checks
+
+
+def _dtype(col: Column) -> object:
+    if col.kind == "boolean":
+        return bool
+    if col.kind in ("id", "category"):
+        return object
+    return float
+
+
+def build_schema(contract: Contract) -> pa.DataFrameSchema:
+    """The pandera schema of ``contract`` over a typed frame (see :class:`Dataset`)."""
+    columns = {
+        col.name: pa.Column(
+            _dtype(col),
+            checks=_checks(col),
+            nullable=col.nullable,
+            unique=col.kind == "id",
+            description=col.description,
+            title=col.name,
+        )
+        for col in contract.columns
+    }
+    return pa.DataFrameSchema(columns, strict=True, ordered=False, name=contract.name)
+
+
+def _rows(index: pd.Index | np.ndarray | list[int]) -> str:
+    rows = sorted({int(i) + 1 for i in index})
+    shown = ", ".join(str(r) for r in rows[:MAX_ROWS_SHOWN])
+    more = f" and {len(rows) - MAX_ROWS_SHOWN} more" if len(rows) > MAX_ROWS_SHOWN else ""
+    return f"{shown}{more}"
+
+
+def _failure(rule: str, column: str, detail: str, index: object = ()) -> dict[str, object]:
+    idx = list(index)  # type: ignore[call-overload]
+    return {"rule": rule, "column": column, "detail": detail, "n_rows": len(idx),
+            "rows": _rows(idx) if idx else ""}
+
+
+def _report(failures: list[dict[str, object]], contract: Contract) -> str:
+    lines = [f"{len(failures)} contract violation(s) against '{contract.name}' "
+             "(rows are 1-based data rows, the header excluded):"]
+    for f in failures:
+        where = f" in {f['n_rows']} row(s): {f['rows']}" if f["rows"] else ""
+        lines.append(f"- [{f['rule']}] column '{f['column']}': {f['detail']}{where}")
+    return "\n".join(lines)
+
+
+def _structure(frame: pd.DataFrame, contract: Contract,
+               header: list[str] | None) -> list[dict[str, object]]:
+    failures = []
+    names = header if header is not None else [str(c) for c in frame.columns]
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            failures.append(_failure("unique_columns", name, "column appears more than once"))
+        seen.add(name)
+    expected = set(contract.names)
+    for name in contract.names:
+        if name not in seen:
+            failures.append(_failure("column_in_dataframe", name, "required column is missing"))
+    for name in names:
+        if name not in expected:
+            failures.append(_failure("column_in_schema", name, "column is not in the contract"))
+    return failures
+
+
+def _convert(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame,
+                                                              list[dict[str, object]]]:
+    """Type every column; text that does not parse becomes a failure and NaN."""
+    na = contract.na_value
+    typed: dict[str, pd.Series] = {}
+    failures = []
+    for col in contract.columns:
+        s = raw[col.name].astype(object)
+        missing = s.isna() | (s == na)
+        if col.kind in ("id", "category"):
+            typed[col.name] = s.where(~missing, None)
+        elif col.kind == "boolean":
+            mapped = s.map({"True": True, "False": False, "true": True, "false": False})
+            bad = mapped.isna() & ~missing
+            if bad.any():
+                failures.append(_failure("dtype", col.name, "must be True or False "
+                                         f"(e.g. {s[bad].iloc[0]!r})", s.index[bad]))
+            typed[col.name] = mapped.where(mapped.notna(), None)
+        elif col.kind == "target" and col.allowed and isinstance(col.allowed[0], str):
+            mapped = s.map(contract.target_labels)
+            bad = mapped.isna() & ~missing
+            if bad.any():
+                failures.append(_failure("isin", col.name, f"must be one of "
+                                         f"{list(contract.target_labels)} (e.g. "
+                                         f"{s[bad].iloc[0]!r})", s.index[bad]))
+            typed[col.name] = mapped.astype(float)
+        else:
+            values = pd.to_numeric(s.where(~missing, None), errors="coerce")
+            bad = values.isna() & ~missing
+            if bad.any():
+                failures.append(_failure("dtype", col.name, "non-numeric text where a number "
+                                         f"is required (e.g. {s[bad].iloc[0]!r})",
+                                         s.index[bad]))
+            typed[col.name] = values.astype(float)
+    return pd.DataFrame(typed, index=raw.index), failures
+
+
+def _schema_failures(frame: pd.DataFrame, contract: Contract) -> list[dict[str, object]]:
+    schema = build_schema(contract)
+    try:
+        schema.validate(frame, lazy=True)
+    except pa.errors.SchemaErrors as exc:
+        cases = exc.failure_cases
+        out = []
+        for (column, check), grp in cases.groupby(["column", "check"], sort=False,
+                                                  dropna=False):
+            idx = grp["index"].dropna().astype(int).tolist()
+            example = grp["failure_case"].iloc[0]
+            rule = str(check).split("(")[0]
+            detail = f"{check} failed (e.g. {example!r})"
+            if rule == "not_nullable":
+                detail = f"missing value ({contract.na_value}) where the column is not nullable"
+            elif rule == "field_uniqueness":
+                rule, detail = "unique", f"duplicated value (e.g. {example!r})"
+            out.append(_failure(rule, str(column), detail, idx))
+        return out
+    return []
+
+
+def validate_frame(raw: pd.DataFrame, contract: Contract,
+                   header: list[str] | None = None) -> pd.DataFrame:
+    """Check a frame of strings (as read from the file) and return it typed.
+
+    Raises:
+        ContractError: listing every violation: structure (missing, extra, duplicated
+            columns), text that is not of the column's type, and every schema rule.
+    """
+    from validation.files import ContractError
+
+    failures = _structure(raw, contract, header)
+    if failures:
+        raise ContractError(_report(failures, contract), pd.DataFrame(failures))
+    if raw.empty:
+        raise ContractError(f"empty_file: the file has a header but no data rows "
+                            f"(contract '{contract.name}')")
+    raw = raw.reset_index(drop=True)
+    frame, failures = _convert(raw[contract.names], contract)
+    failures += _schema_failures(frame, contract)
+    if failures:
+        raise ContractError(_report(failures, contract), pd.DataFrame(failures))
+    return frame

@@ -33,3 +33,11 @@ def klarna_peers_path() -> Path:
 def heloc_path() -> Path:
     """The real labelled FICO HELOC data set."""
     return _shared("heloc/heloc_dataset_v1.csv")
+
+
+@pytest.fixture(scope="session")
+def artifact_path() -> Path:
+    """The committed Klarna card, ``reports/scorecard.json`` (produced by ``scorecard run``)."""
+    path = REPO / "reports" / "scorecard.json"
+    assert path.exists(), "reports/scorecard.json is missing: run `scorecard run` first"
+    return path

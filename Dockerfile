@@ -1,0 +1,94 @@
+# syntax=docker/dockerfile:1
+#
+# Serving image for the credit-scorecard API (Litestar on uvicorn).
+#
+# Two stages so that pip, its caches and the build-time metadata never reach the runtime
+# image: the builder creates a self-contained venv from the pinned lock, the runtime stage
+# copies that venv plus only the code and the model artifact the API needs. The training
+# stack (optbinning, statsmodels, pandas, scikit-learn, ...) is deliberately absent: see
+# requirements/runtime.in.
+#
+# Build:  docker build -t scorecard-api:$(git rev-parse --short HEAD) .
+# Run:    docker run --rm -p 8000:8000 --read-only --tmpfs /tmp scorecard-api:<tag>
+#
+# Both stages use the same pinned base so that the venv's interpreter symlink
+# (/opt/venv/bin/python -> /usr/local/bin/python3.11) resolves in the runtime stage.
+# Pin the digest too for fully reproducible builds:
+#   FROM python:3.11.14-slim-trixie@sha256:<digest>   (docker buildx imagetools inspect ...)
+
+############################ builder ############################
+FROM python:3.11.14-slim-trixie AS builder
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_INPUT=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+WORKDIR /build
+COPY requirements/runtime.lock ./runtime.lock
+
+# The venv is created without pip/setuptools (the base image's pip installs into it via
+# --python), so no build tooling, and no old bundled setuptools for the ECR scanner to flag,
+# ends up in the runtime image. Wheels only (--only-binary): the slim image has no compiler
+# and every pinned package ships manylinux wheels for CPython 3.11, so an sdist could only
+# come from a mistaken lock. --require-hashes is used as soon as the lock carries hashes
+# (the provisional lock has exact pins only; see the header of requirements/runtime.lock).
+RUN python -m venv --without-pip /opt/venv \
+    && if grep -q -- '--hash=' runtime.lock; then \
+         set -- --require-hashes; \
+       else \
+         echo 'WARNING: requirements/runtime.lock has no hashes yet; installing exact pins' >&2; \
+         set --; \
+       fi \
+    && pip --python /opt/venv/bin/python install --no-cache-dir --only-binary=:all: "$@" \
+       -r runtime.lock \
+    && pip --python /opt/venv/bin/python check
+
+############################ runtime ############################
+FROM python:3.11.14-slim-trixie AS runtime
+
+LABEL org.opencontainers.image.title="scorecard-api" \
+      org.opencontainers.image.description="Monotonic credit scorecard scoring API (Litestar/uvicorn)"
+
+# PYTHONDONTWRITEBYTECODE: the root filesystem is read-only in ECS, so never try to write
+# .pyc files next to the code. PYTHONUNBUFFERED: logs reach CloudWatch line by line.
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONPATH=/app \
+    PATH=/opt/venv/bin:$PATH \
+    VIRTUAL_ENV=/opt/venv \
+    TMPDIR=/tmp \
+    SCORECARD_ARTIFACT=/app/reports/scorecard.json \
+    WEB_CONCURRENCY=2
+
+# A fixed, unprivileged uid/gid (matches `user = "10001:10001"` in the ECS task definition)
+# with no home directory and no login shell.
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --no-create-home \
+       --home-dir /nonexistent --shell /usr/sbin/nologin app
+
+WORKDIR /app
+
+# Code and artifact stay owned by root and are only readable by the app user: the process
+# cannot modify what it serves. Only the serving packages and the artifact are copied
+# (.dockerignore additionally keeps everything else out of the build context).
+COPY --from=builder /opt/venv /opt/venv
+COPY api/ /app/api/
+COPY scorecard/ /app/scorecard/
+COPY validation/ /app/validation/
+COPY reports/scorecard.json /app/reports/scorecard.json
+
+USER 10001:10001
+
+EXPOSE 8000
+
+# No curl in slim images: probe liveness with the interpreter that is already there.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["python", "-c", "import sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4); sys.exit(0 if r.status == 200 else 1)"]
+
+# Shell form through `sh -c` so ${WEB_CONCURRENCY} expands at start-up; `exec` makes
+# uvicorn PID 1's direct replacement so it receives SIGTERM from `docker stop`/ECS.
+# --proxy-headers: the client address comes from the ALB's X-Forwarded-For (tasks accept
+# traffic from the ALB security group only). --timeout-keep-alive 65 > the ALB's 60 s idle
+# timeout, so the ALB never reuses a connection uvicorn has just closed (sporadic 502s).
+CMD ["sh", "-c", "exec uvicorn --factory api.app:create_app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --proxy-headers --forwarded-allow-ips '*' --timeout-keep-alive 65 --no-server-header"]

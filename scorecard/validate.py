@@ -1,0 +1,207 @@
+"""Validation of a fitted card against the challenger and, on generated data, the oracle.
+
+Design: the labelled rows are split once into a development sample and a stratified
+holdout (:func:`validation.splits.stratified_holdout`); repeated stratified k-fold CV runs
+on the development sample only. The card is refitted per CV fold; the challenger is tuned
+once by inner CV on the development sample, then refitted per fold with those parameters.
+Nothing is tuned on the holdout. Every figure names its split.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scorecard.card import Scorecard
+from scorecard.engine import ScoringEngine
+from scorecard.progress import Progress
+from scorecard.spec import DatasetSpec
+from validation import calibration, discrimination, stability
+from validation.files import Dataset
+from validation.master_scale import MasterScale, assign_grades, score_band_table
+
+
+def _challenger_frame(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Features for the gradient-boosted challenger: numerics as floats, categoricals as
+    pandas categories over the contract's full category set (stable codes across folds)."""
+    out = {}
+    for col in spec.features:
+        if col.name in spec.categorical:
+            cats = [str(a) for a in col.allowed] if col.allowed else ["False", "True"]
+            values = frame[col.name].map(lambda v: None if v is None or v != v else str(v))
+            out[col.name] = pd.Categorical(values, categories=cats)
+        else:
+            out[col.name] = frame[col.name].astype(float)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _monotone_constraints(spec: DatasetSpec) -> dict[str, int]:
+    signs = {"ascending": 1, "descending": -1}
+    return {c.name: signs[spec.trend(c.name)] for c in spec.features
+            if spec.trend(c.name) in signs}
+
+
+def model_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    """Discrimination and calibration figures of one model on one split."""
+    auc = discrimination.delong_auc(y, p)
+    ks = discrimination.ks_statistic(y, p)
+    return {
+        "n": int(len(y)),
+        "defaults": int(y.sum()),
+        "auc": auc.auc, "auc_ci_low": auc.ci_low, "auc_ci_high": auc.ci_high,
+        "gini": auc.gini, "gini_ci_low": auc.gini_ci_low, "gini_ci_high": auc.gini_ci_high,
+        "ks": ks.ks,
+        "brier": calibration.brier(y, p),
+        "log_loss": calibration.log_loss(y, p),
+        "ece": calibration.expected_calibration_error(y, p),
+        "mean_pd": float(np.mean(p)),
+        "default_rate": float(np.mean(y)),
+    }
+
+
+def _cv_summary(folds: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ("auc", "gini", "ks", "brier", "log_loss", "ece")
+    return {"folds": folds,
+            **{f"{k}_mean": float(np.mean([f[k] for f in folds])) for k in keys},
+            **{f"{k}_std": float(np.std([f[k] for f in folds], ddof=1)) if len(folds) > 1
+               else 0.0 for k in keys}}
+
+
+def _truth(data_path: Path, ids: pd.Series) -> np.ndarray | None:
+    """The generator's true pd for ``ids`` if ``<stem>.truth.csv`` lies beside the data."""
+    path = data_path.with_name(f"{data_path.stem}.truth.csv")
+    if not path.exists():
+        return None
+    truth = pd.read_csv(path, dtype={"uuid": str}).set_index("uuid")["true_pd"]
+    values = truth.reindex(ids.to_numpy())
+    return None if values.isna().any() else values.to_numpy(dtype=float)
+
+
+def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dataset: Dataset,
+                  dev_idx: np.ndarray, hold_idx: np.ndarray, config: Any,
+                  progress: Progress, data_path: Path | None = None) -> dict[str, Any]:
+    """Every figure of the validation report, as plain data (see :mod:`validation.report`)."""
+    from validation.splits import repeated_stratified_kfold
+
+    labelled = dataset.labelled
+    y_all = labelled[spec.contract.target].to_numpy(dtype=int)
+    dev, hold = labelled.iloc[dev_idx], labelled.iloc[hold_idx]
+    y_dev, y_hold = y_all[dev_idx], y_all[hold_idx]
+    res_hold = engine.score(hold)
+    res_dev = engine.score(dev)
+    out: dict[str, Any] = {"design": {
+        "development_rows": len(dev), "holdout_rows": len(hold),
+        "holdout_share": config.holdout_share, "cv_folds": config.cv_folds,
+        "cv_repeats": config.cv_repeats, "seed": config.seed,
+    }}
+    models: dict[str, dict[str, Any]] = {"scorecard": {"holdout": model_metrics(y_hold,
+                                                                               res_hold.pd)}}
+    raw = card.raw_score(hold)
+    auc_raw = discrimination.roc_auc(y_hold, -raw)
+    out["rounding"] = {"auc_unrounded": auc_raw,
+                       "auc_rounded": models["scorecard"]["holdout"]["auc"],
+                       "auc_cost": auc_raw - models["scorecard"]["holdout"]["auc"]}
+
+    splits = repeated_stratified_kfold(y_dev, config.cv_folds, config.cv_repeats, config.seed)
+    folds = []
+    for name, tr, te in splits:
+        fold_card = Scorecard(card.spec, card.overrides, card.selection, card.scaling,
+                              card.min_bin_share, card.max_n_bins).fit(dev.iloc[tr], y_dev[tr])
+        p = fold_card.engine().score(dev.iloc[te]).pd
+        folds.append({"split": name, **model_metrics(y_dev[te], p)})
+        progress.say(f"card {name}: AUC {folds[-1]['auc']:.4f}")
+    models["scorecard"]["cv"] = _cv_summary(folds)
+
+    p_models = {"scorecard": res_hold.pd}
+    if config.challenger:
+        from scorecard.challenger import GradientBoostedChallenger
+
+        X_dev, X_hold = _challenger_frame(spec, dev), _challenger_frame(spec, hold)
+        variants = {"challenger": {}, "challenger_monotone":
+                    {"monotone": True, "monotonic_cst": _monotone_constraints(spec)}}
+        for label, kwargs in variants.items():
+            with progress.step(f"tuning the {label.replace('_', ' ')} inside the "
+                               "development sample"):
+                ch = GradientBoostedChallenger(random_state=config.seed, **kwargs)
+                ch.fit(X_dev, y_dev)
+            p = ch.predict_pd(X_hold)
+            p_models[label] = p
+            models[label] = {"holdout": model_metrics(y_hold, p),
+                             "best_params": ch.best_params_}
+            folds = []
+            for name, tr, te in splits:
+                fold = ch.refit_with_best(X_dev.iloc[tr], y_dev[tr])
+                folds.append({"split": name, **model_metrics(y_dev[te],
+                                                             fold.predict_pd(X_dev.iloc[te]))})
+            models[label]["cv"] = _cv_summary(folds)
+            progress.say(f"{label}: holdout AUC {models[label]['holdout']['auc']:.4f}, "
+                         f"CV AUC {models[label]['cv']['auc_mean']:.4f}")
+        d = discrimination.delong_test(y_hold, res_hold.pd, p_models["challenger"])
+        out["delong"] = d.to_dict()
+
+    truth = _truth(data_path, dataset.ids(hold)) if data_path is not None else None
+    if truth is not None:
+        models["oracle"] = {"holdout": model_metrics(y_hold, truth)}
+        p_models["oracle"] = truth
+        out["oracle_distance"] = {
+            name: {"auc_gap": models["oracle"]["holdout"]["auc"] - models[name]["holdout"]["auc"],
+                   "brier_gap": models[name]["holdout"]["brier"]
+                   - models["oracle"]["holdout"]["brier"],
+                   "mean_abs_pd_error": float(np.mean(np.abs(p_models[name] - truth)))}
+            for name in p_models if name != "oracle"}
+    out["models"] = models
+    out["curves"] = {name: {"roc": discrimination.roc_curve(y_hold, p).to_dict(),
+                            "cap": discrimination.cap_curve(y_hold, p).to_dict(),
+                            "ks": discrimination.ks_curve(y_hold, p).to_dict()}
+                     for name, p in p_models.items()}
+    out["reliability"] = {name: calibration.reliability_curve(y_hold, p)
+                          for name, p in p_models.items()}
+    out["hosmer_lemeshow"] = calibration.hosmer_lemeshow(y_hold, res_hold.pd).to_dict()
+
+    scale = MasterScale.from_dict(engine.artifact["master_scale"])
+    grades = assign_grades(res_hold.score, scale)
+    out["grades"] = calibration.grade_test(y_hold, res_hold.pd, grades,
+                                           order=scale.labels)
+    out["master_scale"] = scale.table()
+    out["score_bands"] = score_band_table(y_hold, res_hold.score, scale)
+
+    to_predict = dataset.to_predict
+    res_new = engine.score(to_predict) if len(to_predict) else None
+    stab: dict[str, Any] = {}
+    if res_new is not None:
+        stab["psi"] = stability.psi(res_dev.score, res_new.score).to_dict()
+        stab["csi"] = stability.csi_table(
+            pd.DataFrame(res_dev.bins, columns=engine.features_),
+            pd.DataFrame(res_new.bins, columns=engine.features_))
+    out["stability"] = stab
+    woe_dev = card.binner_.transform(dev, card.features_)
+    out["vif"] = stability.vif_table(woe_dev)
+    out["iv"] = pd.DataFrame([{"feature": n, "iv": b.iv, "strength": stability.iv_strength(b.iv),
+                               "in_card": n in card.features_}
+                              for n, b in sorted(card.binner_.bins_.items(),
+                                                 key=lambda kv: -kv[1].iv)])
+    out["score_distribution"] = {
+        "holdout_good": res_hold.score[y_hold == 0], "holdout_bad": res_hold.score[y_hold == 1],
+        "development": res_dev.score,
+        "to_predict": res_new.score if res_new is not None else np.array([], dtype=int)}
+    out["headline"] = _headline(out)
+    return out
+
+
+def _headline(v: dict[str, Any]) -> dict[str, Any]:
+    h: dict[str, Any] = {}
+    for name, m in v["models"].items():
+        for k in ("auc", "gini", "ks", "brier", "log_loss", "ece", "mean_pd", "default_rate"):
+            h[f"{name}_holdout_{k}"] = m["holdout"][k]
+        if "cv" in m:
+            h[f"{name}_cv_auc_mean"] = m["cv"]["auc_mean"]
+            h[f"{name}_cv_auc_std"] = m["cv"]["auc_std"]
+    if "delong" in v:
+        h["delong_p_value"] = v["delong"]["p_value"]
+    if "psi" in v["stability"]:
+        h["score_psi"] = v["stability"]["psi"]["psi"]
+    h["rounding_auc_cost"] = v["rounding"]["auc_cost"]
+    return h

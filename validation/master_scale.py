@@ -1,0 +1,317 @@
+"""Master scale: risk grades A, B, C, ... with pd ranges and score cuts; score-band tables.
+
+Points scaling (the scorecard's): ``factor = pdo / ln 2``, ``offset = base_score - factor *
+ln(base_odds)``, ``score = offset + factor * ln(good:bad odds)`` and therefore
+``pd = 1 / (1 + exp((score - offset) / factor))``. Defaults: 600 points at 50:1 odds, 20 points
+to double the odds.
+
+Grade boundaries are fixed *pd* boundaries on a geometric ladder, ``b_k = first * ratio^k``
+(default 0.25 %, 0.5 %, 1 %, ..., 16 % for 8 grades). A geometric ladder gives every grade the
+same relative pd width, so grades are equally far apart on the log-odds (= points) scale at low
+pd, and the boundaries do not move when the model is refitted: a grade means the same risk in
+every model version. Each pd boundary is converted to a score cut with the scaling above; grade
+``k`` (0 = ``A``, the best) holds pds in ``(b_{k-1}, b_k]``, i.e. scores in
+``[cut_k, cut_{k-1})``: a score exactly on a cut gets the better grade.
+
+This module imports only numpy at module level: the API grades a score with
+:class:`MasterScale` loaded from the model's JSON artifact without pandas. Only
+:func:`score_band_table` imports pandas, lazily.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """Points scaling: ``base_score`` points at ``base_odds``:1 good:bad odds, ``pdo`` to double."""
+
+    base_score: float = 600.0
+    base_odds: float = 50.0
+    pdo: float = 20.0
+
+    def __post_init__(self) -> None:
+        if not (self.base_odds > 0 and self.pdo > 0):
+            raise ValueError("base_odds and pdo must be positive")
+
+    @property
+    def factor(self) -> float:
+        """Points per unit of log-odds, ``pdo / ln 2``."""
+        return self.pdo / math.log(2.0)
+
+    @property
+    def offset(self) -> float:
+        """Score at even odds (pd = 50 %), ``base_score - factor * ln(base_odds)``."""
+        return self.base_score - self.factor * math.log(self.base_odds)
+
+    def score_to_pd(self, score: np.ndarray | float) -> np.ndarray:
+        """pd (fraction) of a score in points; any shape, float64 result."""
+        z = (np.asarray(score, dtype=np.float64) - self.offset) / self.factor
+        # 1 / (1 + exp(z)) written to avoid overflow for very high or low scores
+        return np.exp(-np.logaddexp(0.0, z))
+
+    def pd_to_score(self, pd_: np.ndarray | float) -> np.ndarray:
+        """Score in points of a pd in ``(0, 1)``; any shape, float64 result."""
+        q = np.asarray(pd_, dtype=np.float64)
+        if np.any((q <= 0) | (q >= 1)):
+            raise ValueError("pd must lie strictly between 0 and 1")
+        return self.offset + self.factor * (np.log1p(-q) - np.log(q))
+
+    def to_dict(self) -> dict[str, float]:
+        return {"base_score": float(self.base_score), "base_odds": float(self.base_odds),
+                "pdo": float(self.pdo)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Scaling:
+        return cls(float(data["base_score"]), float(data["base_odds"]), float(data["pdo"]))
+
+
+def geometric_pd_boundaries(
+    n_grades: int = 8, first: float = 0.0025, ratio: float = 2.0
+) -> tuple[float, ...]:
+    """The ``n_grades - 1`` pd boundaries ``first * ratio^k``, ascending (fractions)."""
+    if n_grades < 2 or n_grades > 26:
+        raise ValueError("n_grades must be between 2 and 26")
+    if not (0 < first < 1 and ratio > 1):
+        raise ValueError("need 0 < first < 1 and ratio > 1")
+    bounds = tuple(first * ratio**k for k in range(n_grades - 1))
+    if bounds[-1] >= 1:
+        raise ValueError(f"the ladder reaches pd {bounds[-1]:g} >= 1; lower first or ratio")
+    return bounds
+
+
+@dataclass(frozen=True)
+class MasterScale:
+    """Grades with ascending pd boundaries and the equivalent descending score cuts.
+
+    Attributes:
+        grades: labels, best first (``("A", "B", ...)``).
+        pd_boundaries: ``len(grades) - 1`` ascending pds; grade ``k`` holds pds in
+            ``(pd_boundaries[k-1], pd_boundaries[k]]``.
+        scaling: the points scaling that maps boundaries to score cuts.
+        score_cuts: derived, descending; grade ``k`` holds scores in
+            ``[score_cuts[k], score_cuts[k-1])``.
+    """
+
+    grades: tuple[str, ...]
+    pd_boundaries: tuple[float, ...]
+    scaling: Scaling = field(default_factory=Scaling)
+    score_cuts: tuple[float, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        grades = tuple(str(g) for g in self.grades)
+        bounds = tuple(float(b) for b in self.pd_boundaries)
+        if len(grades) < 2 or len(set(grades)) != len(grades):
+            raise ValueError("need at least two distinct grade labels")
+        if len(bounds) != len(grades) - 1:
+            raise ValueError("need exactly len(grades) - 1 pd boundaries")
+        if any(not 0 < b < 1 for b in bounds) or any(b >= c for b, c in zip(bounds, bounds[1:])):
+            raise ValueError("pd boundaries must be strictly increasing within (0, 1)")
+        object.__setattr__(self, "grades", grades)
+        object.__setattr__(self, "pd_boundaries", bounds)
+        cuts = self.scaling.pd_to_score(np.array(bounds))
+        object.__setattr__(self, "score_cuts", tuple(float(c) for c in cuts))
+
+    @classmethod
+    def from_pd_ladder(
+        cls,
+        n_grades: int = 8,
+        first: float = 0.0025,
+        ratio: float = 2.0,
+        scaling: Scaling | None = None,
+    ) -> MasterScale:
+        """Grades ``A``, ``B``, ... on the geometric pd ladder (module docstring)."""
+        bounds = geometric_pd_boundaries(n_grades, first, ratio)
+        return cls(tuple(string.ascii_uppercase[:n_grades]), bounds, scaling or Scaling())
+
+    @property
+    def n_grades(self) -> int:
+        return len(self.grades)
+
+    def grade_index(self, score: np.ndarray | float) -> np.ndarray:
+        """Grade position (0 = best) of each score; same shape as ``score``, int64.
+
+        Raises ``ValueError`` on a non-finite score rather than grading it silently.
+        """
+        s = np.asarray(score, dtype=np.float64)
+        if not np.isfinite(s).all():
+            raise ValueError("scores must be finite to be graded")
+        ascending = np.asarray(self.score_cuts[::-1])
+        # number of cuts at or below the score; a score on a cut gets the better grade
+        above = np.searchsorted(ascending, s, side="right")
+        return (self.n_grades - 1 - above).astype(np.int64)
+
+    def grade(self, score: float) -> str:
+        """The grade label of one score."""
+        return self.grades[int(self.grade_index(score))]
+
+    def nominal_pd(self) -> tuple[float, ...]:
+        """A representative pd per grade: the geometric mid-point of its pd range.
+
+        Open-ended end grades take the neighbouring boundary divided (best grade) or
+        multiplied (worst grade) by the square root of the adjacent boundary ratio, capped
+        below 1, so the nominal pds form the same geometric ladder as the boundaries.
+        """
+        b = self.pd_boundaries
+        inner = [math.sqrt(lo * hi) for lo, hi in zip(b, b[1:])]
+        r_first = math.sqrt(b[1] / b[0]) if len(b) > 1 else 2.0
+        r_last = math.sqrt(b[-1] / b[-2]) if len(b) > 1 else 2.0
+        worst = min(b[-1] * r_last, (b[-1] + 1.0) / 2.0)
+        return (b[0] / r_first, *inner, worst)
+
+    def table(self) -> list[dict[str, Any]]:
+        """One dict per grade, best first: ``grade``, ``pd_low``, ``pd_high``, ``pd_nominal``,
+        ``score_low``, ``score_high`` (``None`` where the range is open)."""
+        b = (0.0, *self.pd_boundaries, 1.0)
+        cuts = (None, *self.score_cuts, None)
+        nominal = self.nominal_pd()
+        return [
+            {
+                "grade": g,
+                "pd_low": b[k],
+                "pd_high": b[k + 1],
+                "pd_nominal": nominal[k],
+                "score_low": cuts[k + 1],
+                "score_high": cuts[k],
+            }
+            for k, g in enumerate(self.grades)
+        ]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-JSON form (``score_cuts`` included for readers; recomputed on load)."""
+        return {
+            "grades": list(self.grades),
+            "pd_boundaries": list(self.pd_boundaries),
+            "score_cuts": list(self.score_cuts),
+            "scaling": self.scaling.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MasterScale:
+        """Inverse of :meth:`to_dict`; rejects stored score cuts that disagree with the pds."""
+        scale = cls(
+            tuple(data["grades"]),
+            tuple(float(b) for b in data["pd_boundaries"]),
+            Scaling.from_dict(data["scaling"]),
+        )
+        stored = data.get("score_cuts")
+        if stored is not None and not np.allclose(stored, scale.score_cuts, rtol=0, atol=1e-6):
+            raise ValueError("score_cuts do not match pd_boundaries under the scaling")
+        return scale
+
+
+def assign_grades(score: np.ndarray | float, scale: MasterScale) -> np.ndarray:
+    """Grade label of each score (array of str, same shape as ``score``); numpy only."""
+    return np.asarray(scale.grades, dtype=object)[scale.grade_index(score)]
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+def score_band_table(
+    y: np.ndarray,
+    score: np.ndarray,
+    bands: MasterScale | int | Sequence[float] = 10,
+) -> pd.DataFrame:
+    """The cut-off table credit policy reads: per score band, best band first.
+
+    Args:
+        y: shape ``(n,)``, 0/1 with 1 = default.
+        score: shape ``(n,)``, points (higher = safer).
+        bands: a :class:`MasterScale` (one band per grade), an int (that many equal-frequency
+            score bands from the score's quantiles, ties kept together), or ascending inner
+            score edges (bands ``[e_i, e_{i+1})``).
+
+    Returns:
+        One row per non-empty band, best (highest score) first, columns:
+
+        * ``band`` label; ``cutoff``: approving ``score >= cutoff`` approves this band and all
+          better ones (the band's lower edge; for the worst band its lowest observed score);
+          ``score_min``/``score_max`` observed in the band.
+        * ``n``, ``defaults``, ``default_rate``, ``share`` (of all applicants).
+        * Approving from the top down to this band: ``cum_share`` (approval rate),
+          ``cum_defaults`` (share of all defaults approved), ``cum_default_rate`` (default rate
+          of the approved book). The first two end at 1 on the last row.
+        * Rejecting from the bottom up to this band: ``reject_share`` (share rejected),
+          ``captured_defaults`` (share of all defaults rejected, i.e. the recall of bads;
+          1 on the first row), ``reject_precision`` (default rate among the rejected).
+    """
+    import pandas as pd
+
+    y = np.asarray(y)
+    s = np.asarray(score, dtype=np.float64)
+    if y.ndim != 1 or s.shape != y.shape:
+        raise ValueError("y and score must be 1-D of the same shape")
+    if not np.isin(y, (0, 1)).all() or y.size == 0:
+        raise ValueError("y must be a non-empty 0/1 array")
+    if not np.isfinite(s).all():
+        raise ValueError("scores must be finite")
+    y = y.astype(np.int64)
+
+    if isinstance(bands, MasterScale):
+        idx = bands.grade_index(s)  # 0 = best
+        labels = list(bands.grades)
+        lower = [*bands.score_cuts, -np.inf]
+    else:
+        if isinstance(bands, int | np.integer):
+            if bands < 1:
+                raise ValueError("bands must be >= 1")
+            edges = np.unique(np.quantile(s, np.arange(1, bands) / bands))
+        else:
+            edges = np.asarray(bands, dtype=np.float64)
+            if edges.size and np.any(np.diff(edges) <= 0):
+                raise ValueError("band edges must be strictly increasing")
+        k = edges.size + 1
+        idx = k - 1 - np.searchsorted(edges, s, side="right")  # 0 = highest band
+        lo_edges = np.r_[-np.inf, edges][::-1]
+        hi_edges = np.r_[edges, np.inf][::-1]
+        labels = [f"[{_fmt(lo)}, {_fmt(hi)})" for lo, hi in zip(lo_edges, hi_edges)]
+        lower = list(lo_edges)
+
+    k = len(labels)
+    n = np.bincount(idx, minlength=k)
+    d = np.bincount(idx, weights=y, minlength=k).astype(np.int64)
+    keep = n > 0
+    smin = np.full(k, np.nan)
+    smax = np.full(k, np.nan)
+    np.fmin.at(smin, idx, s)
+    np.fmax.at(smax, idx, s)
+    cutoff = np.where(np.isfinite(lower), lower, smin)
+
+    n, d = n[keep], d[keep]
+    total_n, total_d = n.sum(), d.sum()
+    cn, cd = np.cumsum(n), np.cumsum(d)
+    rn = np.cumsum(n[::-1])[::-1]  # this band and every worse one
+    rd = np.cumsum(d[::-1])[::-1]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        captured = rd / total_d if total_d > 0 else np.zeros(len(n))
+        cum_defaults = cd / total_d if total_d > 0 else np.zeros(len(n))
+    return pd.DataFrame(
+        {
+            "band": [lab for lab, kp in zip(labels, keep) if kp],
+            "cutoff": cutoff[keep],
+            "score_min": smin[keep],
+            "score_max": smax[keep],
+            "n": n,
+            "defaults": d,
+            "default_rate": d / n,
+            "share": n / total_n,
+            "cum_share": cn / total_n,
+            "cum_defaults": cum_defaults,
+            "cum_default_rate": cd / cn,
+            "reject_share": rn / total_n,
+            "captured_defaults": captured,
+            "reject_precision": rd / rn,
+        }
+    )

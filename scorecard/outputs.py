@@ -45,7 +45,7 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path) -> None:
         ws = wb.create_sheet(title)
         ws.append(list(frame.columns))
         for row in frame.itertuples(index=False):
-            ws.append([None if (isinstance(v, float) and v != v) else v for v in row])
+            ws.append([_cell(v) for v in row])
         for j, col in enumerate(frame.columns, start=1):
             width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
             ws.column_dimensions[get_column_letter(j)].width = min(60, width + 2)
@@ -56,6 +56,13 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path) -> None:
     buf = io.BytesIO()
     wb.save(buf)
     atomic_write_bytes(path, _normalise_zip(buf.getvalue()))
+
+
+def _cell(value: object) -> object:
+    """Excel-safe cell value: missing -> empty, numpy scalars -> Python."""
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+        return None
+    return value.item() if hasattr(value, "item") else value
 
 
 def _normalise_zip(data: bytes) -> bytes:

@@ -29,6 +29,9 @@ from scorecard.scaling import Scaling
 from scorecard.selection import SelectionConfig
 from scorecard.spec import DatasetSpec
 from validation.files import Dataset, atomic_write_text, read_dataset
+from validation.master_scale import MasterScale
+from validation.master_scale import Scaling as MSScaling
+from validation.splits import make_splits
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / "data" / "dataset.csv"
@@ -69,13 +72,6 @@ def library_versions() -> dict[str, str]:
     return {name: importlib.metadata.version(name) for name in LIBRARIES}
 
 
-def holdout_split(y: np.ndarray, share: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stratified development / holdout row positions, deterministic for ``seed``."""
-    from validation.splits import stratified_holdout
-
-    return stratified_holdout(y, share, seed)
-
-
 def feature_frame(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
     """The columns the engine reads (features), as typed by the reader."""
     return frame[[c.name for c in dataset.contract.features]]
@@ -113,7 +109,9 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
         dataset = read_dataset(data, spec.contract, require_labelled=True)
     labelled = dataset.labelled
     y = labelled[spec.contract.target].to_numpy(dtype=int)
-    dev_idx, hold_idx = holdout_split(y, config.holdout_share, config.seed)
+    design = make_splits(y, holdout_fraction=config.holdout_share, n_splits=config.cv_folds,
+                         n_repeats=config.cv_repeats, seed=config.seed)
+    dev_idx, hold_idx = design.development, design.holdout
     dev, hold = labelled.iloc[dev_idx], labelled.iloc[hold_idx]
     progress.say(f"{len(labelled)} labelled rows ({y.mean():.2%} bad): development "
                  f"{len(dev)}, holdout {len(hold)}; {len(dataset.to_predict)} rows to predict")
@@ -122,14 +120,12 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
     with progress.step("fitting the scorecard (binning, selection, logistic regression)"):
         card.fit(dev, y[dev_idx], progress)
 
-    from validation.master_scale import default_master_scale
-
-    scale = default_master_scale(config.scaling.to_dict())
+    scale = MasterScale.from_pd_ladder(scaling=MSScaling.from_dict(config.scaling.to_dict()))
     provisional = ScoringEngine(card.to_artifact({}, scale.to_dict()))
     with progress.step("validating on the holdout and in cross-validation"):
         from scorecard.validate import validate_card
 
-        validation = validate_card(card, provisional, spec, dataset, dev_idx, hold_idx, config,
+        validation = validate_card(card, provisional, spec, dataset, design, config,
                                    progress, data)
     metadata = {
         "training_data": {

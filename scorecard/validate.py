@@ -1,7 +1,7 @@
 """Validation of a fitted card against the challenger and, on generated data, the oracle.
 
 Design: the labelled rows are split once into a development sample and a stratified
-holdout (:func:`validation.splits.stratified_holdout`); repeated stratified k-fold CV runs
+holdout (:func:`validation.splits.make_splits`); repeated stratified k-fold CV runs
 on the development sample only. The card is refitted per CV fold; the challenger is tuned
 once by inner CV on the development sample, then refitted per fold with those parameters.
 Nothing is tuned on the holdout. Every figure names its split.
@@ -22,6 +22,7 @@ from scorecard.spec import DatasetSpec
 from validation import calibration, discrimination, stability
 from validation.files import Dataset
 from validation.master_scale import MasterScale, assign_grades, score_band_table
+from validation.splits import SplitDesign
 
 
 def _challenger_frame(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
@@ -81,22 +82,16 @@ def _truth(data_path: Path, ids: pd.Series) -> np.ndarray | None:
 
 
 def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dataset: Dataset,
-                  dev_idx: np.ndarray, hold_idx: np.ndarray, config: Any,
+                  design: SplitDesign, config: Any,
                   progress: Progress, data_path: Path | None = None) -> dict[str, Any]:
     """Every figure of the validation report, as plain data (see :mod:`validation.report`)."""
-    from validation.splits import repeated_stratified_kfold
-
     labelled = dataset.labelled
     y_all = labelled[spec.contract.target].to_numpy(dtype=int)
-    dev, hold = labelled.iloc[dev_idx], labelled.iloc[hold_idx]
-    y_dev, y_hold = y_all[dev_idx], y_all[hold_idx]
+    dev, hold = labelled.iloc[design.development], labelled.iloc[design.holdout]
+    y_dev, y_hold = y_all[design.development], y_all[design.holdout]
     res_hold = engine.score(hold)
     res_dev = engine.score(dev)
-    out: dict[str, Any] = {"design": {
-        "development_rows": len(dev), "holdout_rows": len(hold),
-        "holdout_share": config.holdout_share, "cv_folds": config.cv_folds,
-        "cv_repeats": config.cv_repeats, "seed": config.seed,
-    }}
+    out: dict[str, Any] = {"design": design.to_dict(y_all)}
     models: dict[str, dict[str, Any]] = {"scorecard": {"holdout": model_metrics(y_hold,
                                                                                res_hold.pd)}}
     raw = card.raw_score(hold)
@@ -105,21 +100,22 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
                        "auc_rounded": models["scorecard"]["holdout"]["auc"],
                        "auc_cost": auc_raw - models["scorecard"]["holdout"]["auc"]}
 
-    splits = repeated_stratified_kfold(y_dev, config.cv_folds, config.cv_repeats, config.seed)
     folds = []
-    for name, tr, te in splits:
+    for split in design.folds:
         fold_card = Scorecard(card.spec, card.overrides, card.selection, card.scaling,
-                              card.min_bin_share, card.max_n_bins).fit(dev.iloc[tr], y_dev[tr])
-        p = fold_card.engine().score(dev.iloc[te]).pd
-        folds.append({"split": name, **model_metrics(y_dev[te], p)})
-        progress.say(f"card {name}: AUC {folds[-1]['auc']:.4f}")
+                              card.min_bin_share, card.max_n_bins).fit(
+                                  labelled.iloc[split.train], y_all[split.train])
+        p = fold_card.engine().score(labelled.iloc[split.test]).pd
+        folds.append({"split": split.name, **model_metrics(y_all[split.test], p)})
+        progress.say(f"card {split.name}: AUC {folds[-1]['auc']:.4f}")
     models["scorecard"]["cv"] = _cv_summary(folds)
 
     p_models = {"scorecard": res_hold.pd}
     if config.challenger:
         from scorecard.challenger import GradientBoostedChallenger
 
-        X_dev, X_hold = _challenger_frame(spec, dev), _challenger_frame(spec, hold)
+        X_all = _challenger_frame(spec, labelled)
+        X_dev, X_hold = X_all.iloc[design.development], X_all.iloc[design.holdout]
         variants = {"challenger": {}, "challenger_monotone":
                     {"monotone": True, "monotonic_cst": _monotone_constraints(spec)}}
         for label, kwargs in variants.items():
@@ -132,10 +128,10 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
             models[label] = {"holdout": model_metrics(y_hold, p),
                              "best_params": ch.best_params_}
             folds = []
-            for name, tr, te in splits:
-                fold = ch.refit_with_best(X_dev.iloc[tr], y_dev[tr])
-                folds.append({"split": name, **model_metrics(y_dev[te],
-                                                             fold.predict_pd(X_dev.iloc[te]))})
+            for split in design.folds:
+                fold = ch.refit_with_best(X_all.iloc[split.train], y_all[split.train])
+                folds.append({"split": split.name, **model_metrics(
+                    y_all[split.test], fold.predict_pd(X_all.iloc[split.test]))})
             models[label]["cv"] = _cv_summary(folds)
             progress.say(f"{label}: holdout AUC {models[label]['holdout']['auc']:.4f}, "
                          f"CV AUC {models[label]['cv']['auc_mean']:.4f}")
@@ -164,7 +160,7 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
     scale = MasterScale.from_dict(engine.artifact["master_scale"])
     grades = assign_grades(res_hold.score, scale)
     out["grades"] = calibration.grade_test(y_hold, res_hold.pd, grades,
-                                           order=scale.labels)
+                                           order=list(scale.grades))
     out["master_scale"] = scale.table()
     out["score_bands"] = score_band_table(y_hold, res_hold.score, scale)
 

@@ -146,7 +146,8 @@ def reliability_curve(
     """
     y, p = _check(y, p)
     t = _binned(y, p, n_bins)
-    ci = [jeffreys_interval(int(d), int(n), level) for d, n in zip(t["defaults"], t["n"])]
+    pairs = zip(t["defaults"], t["n"], strict=True)
+    ci = [jeffreys_interval(int(d), int(n), level) for d, n in pairs]
     t["ci_low"] = [c[0] for c in ci]
     t["ci_high"] = [c[1] for c in ci]
     return t
@@ -226,10 +227,10 @@ class CalibrationSummary:
 
 
 def _poisson_binomial_sf(defaults: int, p: np.ndarray) -> float:
-    """``P(D >= defaults)`` for ``D`` a sum of independent Bernoulli(p), normal approx.
+    """``P(D >= defaults)`` for ``D`` a sum of independent Bernoulli(p).
 
-    With a refined normal approximation (continuity correction); exact enough for thousands
-    of rows and used only as a headline figure.
+    Normal approximation with continuity correction: accurate for the thousands of rows of a
+    validation sample, and used only as a headline figure.
     """
     mu = float(p.sum())
     sd = math.sqrt(float((p * (1.0 - p)).sum()))

@@ -24,6 +24,7 @@ import math
 import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -115,7 +116,7 @@ class MasterScale:
             raise ValueError("need at least two distinct grade labels")
         if len(bounds) != len(grades) - 1:
             raise ValueError("need exactly len(grades) - 1 pd boundaries")
-        if any(not 0 < b < 1 for b in bounds) or any(b >= c for b, c in zip(bounds, bounds[1:])):
+        if any(not 0 < b < 1 for b in bounds) or any(b >= c for b, c in pairwise(bounds)):
             raise ValueError("pd boundaries must be strictly increasing within (0, 1)")
         object.__setattr__(self, "grades", grades)
         object.__setattr__(self, "pd_boundaries", bounds)
@@ -163,7 +164,7 @@ class MasterScale:
         below 1, so the nominal pds form the same geometric ladder as the boundaries.
         """
         b = self.pd_boundaries
-        inner = [math.sqrt(lo * hi) for lo, hi in zip(b, b[1:])]
+        inner = [math.sqrt(lo * hi) for lo, hi in pairwise(b)]
         r_first = math.sqrt(b[1] / b[0]) if len(b) > 1 else 2.0
         r_last = math.sqrt(b[-1] / b[-2]) if len(b) > 1 else 2.0
         worst = min(b[-1] * r_last, (b[-1] + 1.0) / 2.0)
@@ -276,7 +277,7 @@ def score_band_table(
         idx = k - 1 - np.searchsorted(edges, s, side="right")  # 0 = highest band
         lo_edges = np.r_[-np.inf, edges][::-1]
         hi_edges = np.r_[edges, np.inf][::-1]
-        labels = [f"[{_fmt(lo)}, {_fmt(hi)})" for lo, hi in zip(lo_edges, hi_edges)]
+        labels = [f"[{_fmt(lo)}, {_fmt(hi)})" for lo, hi in zip(lo_edges, hi_edges, strict=True)]
         lower = list(lo_edges)
 
     k = len(labels)
@@ -299,7 +300,7 @@ def score_band_table(
         cum_defaults = cd / total_d if total_d > 0 else np.zeros(len(n))
     return pd.DataFrame(
         {
-            "band": [lab for lab, kp in zip(labels, keep) if kp],
+            "band": [lab for lab, kp in zip(labels, keep, strict=True) if kp],
             "cutoff": cutoff[keep],
             "score_min": smin[keep],
             "score_max": smax[keep],

@@ -358,6 +358,5 @@ def vif_table(
         tol = 1e-10  # 1 - R^2 below this is collinearity up to rounding
         vif = np.where(1.0 - r2 <= tol, np.inf, 1.0 / (1.0 - r2))
     vif[const] = np.nan
-    return pd.DataFrame(
-        {"feature": names, "vif": vif, "r_squared": r2, "high": np.nan_to_num(vif, nan=0) > VIF_HIGH}
-    )
+    high = np.nan_to_num(vif, nan=0.0) > VIF_HIGH
+    return pd.DataFrame({"feature": names, "vif": vif, "r_squared": r2, "high": high})

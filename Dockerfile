@@ -86,9 +86,12 @@ EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4); sys.exit(0 if r.status == 200 else 1)"]
 
-# Shell form through `sh -c` so ${WEB_CONCURRENCY} expands at start-up; `exec` makes
-# uvicorn PID 1's direct replacement so it receives SIGTERM from `docker stop`/ECS.
+# Shell form through `sh -c` so ${WEB_CONCURRENCY} expands at start-up; `exec` replaces the
+# shell, so uvicorn itself receives SIGTERM from `docker stop`/ECS and drains gracefully.
+# With several workers, /metrics aggregates them through prometheus_client's multiprocess
+# mode, which needs a fresh writable directory: one is made on /tmp (the tmpfs) unless
+# PROMETHEUS_MULTIPROC_DIR is already set (see api/metrics.py).
 # --proxy-headers: the client address comes from the ALB's X-Forwarded-For (tasks accept
 # traffic from the ALB security group only). --timeout-keep-alive 65 > the ALB's 60 s idle
 # timeout, so the ALB never reuses a connection uvicorn has just closed (sporadic 502s).
-CMD ["sh", "-c", "exec uvicorn --factory api.app:create_app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --proxy-headers --forwarded-allow-ips '*' --timeout-keep-alive 65 --no-server-header"]
+CMD ["sh", "-c", "if [ \"${WEB_CONCURRENCY:-2}\" -gt 1 ] && [ -z \"${PROMETHEUS_MULTIPROC_DIR:-}\" ]; then export PROMETHEUS_MULTIPROC_DIR=\"$(mktemp -d /tmp/prometheus.XXXXXX)\"; fi; exec uvicorn --factory api.app:create_app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --proxy-headers --forwarded-allow-ips '*' --timeout-keep-alive 65 --no-server-header"]

@@ -6,12 +6,7 @@ terraform {
   required_providers {
     aws = {
       source  = "hashicorp/aws"
-      version = "~> 5.0"
-    }
-    # Generates the API key when no existing Secrets Manager secret is supplied.
-    random = {
-      source  = "hashicorp/random"
-      version = "~> 3.6"
+      version = "~> 5.50" # managed_draining, instance refresh scale_in_protected_instances
     }
   }
 

@@ -186,8 +186,10 @@ def _delong_components(
     auc = tz[:, :m].sum(axis=1) / m / n - (m + 1.0) / (2.0 * n)
     v10 = (tz[:, :m] - tx) / n
     v01 = 1.0 - (tz[:, m:] - ty) / m
-    s10 = np.atleast_2d(np.cov(v10))
-    s01 = np.atleast_2d(np.cov(v01))
+    # A single bad (good) has no sample variance of its placement; count that term as 0
+    # rather than NaN, so tiny samples return a finite, understated variance.
+    s10 = np.atleast_2d(np.cov(v10)) if m > 1 else np.zeros((k, k))
+    s01 = np.atleast_2d(np.cov(v01)) if n > 1 else np.zeros((k, k))
     return auc, s10 / m + s01 / n, m, n
 
 

@@ -107,11 +107,17 @@ def _structure(frame: pd.DataFrame, contract: Contract,
 
 
 def _convert(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame,
-                                                              list[dict[str, object]]]:
-    """Type every column; text that does not parse becomes a failure and NaN."""
+                                                              list[dict[str, object]],
+                                                              dict[str, set[int]]]:
+    """Type every column; text that does not parse becomes a failure and NaN.
+
+    Also returns, per column, the rows whose text did not parse, so that the NaN put there
+    is not reported a second time as a missing value.
+    """
     na = contract.na_value
     typed: dict[str, pd.Series] = {}
     failures = []
+    unparsed: dict[str, set[int]] = {}
     for col in contract.columns:
         s = raw[col.name].astype(object)
         missing = s.isna() | (s == na)
@@ -123,6 +129,7 @@ def _convert(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame,
             if bad.any():
                 failures.append(_failure("dtype", col.name, "must be True or False "
                                          f"(e.g. {s[bad].iloc[0]!r})", s.index[bad]))
+                unparsed[col.name] = set(s.index[bad].tolist())
             typed[col.name] = mapped.where(mapped.notna(), None)
         elif col.kind == "target" and col.allowed and isinstance(col.allowed[0], str):
             mapped = s.map(contract.target_labels)
@@ -131,6 +138,7 @@ def _convert(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame,
                 failures.append(_failure("isin", col.name, f"must be one of "
                                          f"{list(contract.target_labels)} (e.g. "
                                          f"{s[bad].iloc[0]!r})", s.index[bad]))
+                unparsed[col.name] = set(s.index[bad].tolist())
             typed[col.name] = mapped.astype(float)
         else:
             values = pd.to_numeric(s.where(~missing, None), errors="coerce")
@@ -139,11 +147,13 @@ def _convert(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame,
                 failures.append(_failure("dtype", col.name, "non-numeric text where a number "
                                          f"is required (e.g. {s[bad].iloc[0]!r})",
                                          s.index[bad]))
+                unparsed[col.name] = set(s.index[bad].tolist())
             typed[col.name] = values.astype(float)
-    return pd.DataFrame(typed, index=raw.index), failures
+    return pd.DataFrame(typed, index=raw.index), failures, unparsed
 
 
-def _schema_failures(frame: pd.DataFrame, contract: Contract) -> list[dict[str, object]]:
+def _schema_failures(frame: pd.DataFrame, contract: Contract,
+                     unparsed: dict[str, set[int]] | None = None) -> list[dict[str, object]]:
     schema = build_schema(contract)
     try:
         schema.validate(frame, lazy=True)
@@ -153,8 +163,17 @@ def _schema_failures(frame: pd.DataFrame, contract: Contract) -> list[dict[str, 
         for (column, check), grp in cases.groupby(["column", "check"], sort=False,
                                                   dropna=False):
             idx = grp["index"].dropna().astype(int).tolist()
-            example = grp["failure_case"].iloc[0]
             rule = str(check).split("(")[0]
+            if rule == "not_nullable" and unparsed:
+                # Text that did not parse is already reported (dtype); its NaN is not "NA".
+                skip = unparsed.get(str(column), set())
+                grp = grp[~grp["index"].isin(skip)]
+                idx = [i for i in idx if i not in skip]
+                if not idx:
+                    continue
+            example = grp["failure_case"].iloc[0]
+            if isinstance(example, np.generic):  # show 17.0, not np.float64(17.0)
+                example = example.item()
             detail = f"{check} failed (e.g. {example!r})"
             if rule == "not_nullable":
                 detail = f"missing value ({contract.na_value}) where the column is not nullable"
@@ -182,8 +201,8 @@ def validate_frame(raw: pd.DataFrame, contract: Contract,
         raise ContractError(f"empty_file: the file has a header but no data rows "
                             f"(contract '{contract.name}')")
     raw = raw.reset_index(drop=True)
-    frame, failures = _convert(raw[contract.names], contract)
-    failures += _schema_failures(frame, contract)
+    frame, failures, unparsed = _convert(raw[contract.names], contract)
+    failures += _schema_failures(frame, contract, unparsed)
     if failures:
         raise ContractError(_report(failures, contract), pd.DataFrame(failures))
     return frame

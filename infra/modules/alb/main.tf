@@ -354,6 +354,39 @@ resource "aws_wafv2_web_acl" "this" {
     }
   }
 
+  # Blocks anonymisers (Tor exits, VPN/proxy services). Callers of a scoring API are
+  # partner back ends, often hosted in public clouds: hosting-provider addresses are
+  # only counted, not blocked.
+  rule {
+    name     = "aws-anonymous-ip"
+    priority = 35
+
+    override_action {
+      none {}
+    }
+
+    statement {
+      managed_rule_group_statement {
+        vendor_name = "AWS"
+        name        = "AWSManagedRulesAnonymousIpList"
+
+        rule_action_override {
+          name = "HostingProviderIPList"
+
+          action_to_use {
+            count {}
+          }
+        }
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-aws-anonymous-ip"
+      sampled_requests_enabled   = true
+    }
+  }
+
   rule {
     name     = "per-ip-rate-limit"
     priority = 40

@@ -4,20 +4,30 @@
 # tasks live in the private subnets and reach ECR, CloudWatch Logs and Secrets Manager
 # through NAT (ECR layers through the free S3 gateway endpoint).
 
-data "aws_availability_zones" "available" {
+# The AZs are pinned by name (not "the first N available"): a zone being impaired or added
+# must never reshuffle the subnets. The data source checks that the names exist in the
+# region and are usable.
+data "aws_availability_zones" "selected" {
   state = "available"
 
-  # Local Zones / Wavelength zones have no NAT gateways or ALBs.
   filter {
-    name   = "opt-in-status"
-    values = ["opt-in-not-required"]
+    name   = "zone-name"
+    values = var.availability_zones
+  }
+
+  lifecycle {
+    postcondition {
+      condition     = length(self.names) == length(var.availability_zones)
+      error_message = "Every entry of availability_zones must be an available AZ of this region (got ${join(", ", var.availability_zones)}, available: ${join(", ", self.names)})."
+    }
   }
 }
 
 data "aws_region" "current" {}
 
 locals {
-  azs = slice(data.aws_availability_zones.available.names, 0, var.az_count)
+  azs      = var.availability_zones # validated against the region by the data source above
+  az_count = length(var.availability_zones)
 
   # Equal blocks, at least 8 of them (/20s out of a /16): public subnets take the first
   # az_count blocks, private subnets start half-way so both tiers have room to grow.
@@ -25,7 +35,7 @@ locals {
   public_subnets  = [for i, _ in local.azs : cidrsubnet(var.vpc_cidr, local.newbits, i)]
   private_subnets = [for i, _ in local.azs : cidrsubnet(var.vpc_cidr, local.newbits, i + pow(2, local.newbits) / 2)]
 
-  nat_count = var.single_nat_gateway ? 1 : var.az_count
+  nat_count = var.single_nat_gateway ? 1 : local.az_count
 }
 
 resource "aws_vpc" "this" {
@@ -53,7 +63,7 @@ resource "aws_internet_gateway" "this" {
 # map_public_ip_on_launch stays false even here: the ALB and NAT gateways get their
 # addresses explicitly, and nothing else should ever be given a public IP.
 resource "aws_subnet" "public" {
-  count = var.az_count
+  count = local.az_count
 
   vpc_id                  = aws_vpc.this.id
   cidr_block              = local.public_subnets[count.index]
@@ -67,7 +77,7 @@ resource "aws_subnet" "public" {
 }
 
 resource "aws_subnet" "private" {
-  count = var.az_count
+  count = local.az_count
 
   vpc_id                  = aws_vpc.this.id
   cidr_block              = local.private_subnets[count.index]
@@ -115,7 +125,7 @@ resource "aws_route" "public_internet" {
 }
 
 resource "aws_route_table_association" "public" {
-  count = var.az_count
+  count = local.az_count
 
   subnet_id      = aws_subnet.public[count.index].id
   route_table_id = aws_route_table.public.id
@@ -124,7 +134,7 @@ resource "aws_route_table_association" "public" {
 # One private route table per AZ, each defaulting to the NAT gateway in its own AZ (or to
 # the single shared one), so an AZ failure does not take down egress in the other AZs.
 resource "aws_route_table" "private" {
-  count = var.az_count
+  count = local.az_count
 
   vpc_id = aws_vpc.this.id
 
@@ -132,7 +142,7 @@ resource "aws_route_table" "private" {
 }
 
 resource "aws_route" "private_nat" {
-  count = var.az_count
+  count = local.az_count
 
   route_table_id         = aws_route_table.private[count.index].id
   destination_cidr_block = "0.0.0.0/0"
@@ -140,7 +150,7 @@ resource "aws_route" "private_nat" {
 }
 
 resource "aws_route_table_association" "private" {
-  count = var.az_count
+  count = local.az_count
 
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private[count.index].id

@@ -13,14 +13,13 @@ variable "vpc_cidr" {
   }
 }
 
-variable "az_count" {
-  description = "Number of availability zones to spread subnets (and NAT gateways) over."
-  type        = number
-  default     = 2
+variable "availability_zones" {
+  description = "Names of the two or three AZs to spread subnets (and NAT gateways) over."
+  type        = list(string)
 
   validation {
-    condition     = var.az_count >= 2 && var.az_count <= 3
-    error_message = "az_count must be 2 or 3: an ALB needs at least two AZs."
+    condition     = length(var.availability_zones) >= 2 && length(var.availability_zones) <= 3 && length(distinct(var.availability_zones)) == length(var.availability_zones)
+    error_message = "availability_zones must list 2 or 3 distinct AZ names: an ALB needs at least two AZs."
   }
 }
 

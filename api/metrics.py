@@ -1,0 +1,80 @@
+"""Prometheus metrics (prometheus_client).
+
+Request count and latency by method, route template and status; applicants scored; the
+served model. Metrics live in the process-wide default registry (one set per process, shared
+by every app built in it).
+
+Several uvicorn workers are separate processes, each with its own counters: a scrape of
+``/metrics`` would hit one worker at random. ``scorecard serve --workers N`` (N > 1) therefore
+sets ``PROMETHEUS_MULTIPROC_DIR`` to a fresh directory before the workers start, and this
+module then serves the aggregate of all workers (prometheus_client's multiprocess mode; the
+variable must be set before ``prometheus_client`` is first imported). A plain
+``uvicorn --workers N`` (the Dockerfile's CMD) does not set it: set it in the environment to
+an empty writable directory (e.g. on the ``/tmp`` tmpfs), or run one worker per task.
+"""
+
+from __future__ import annotations
+
+import os
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+
+REQUESTS = Counter("scorecard_http_requests", "HTTP requests by method, route and status.",
+                   ["method", "route", "status"])
+LATENCY = Histogram(
+    "scorecard_http_request_duration_seconds",
+    "Time from the request reaching the app to the last response byte sent.",
+    ["method", "route", "status"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+             10.0),
+)
+SCORED = Counter("scorecard_applicants_scored", "Applicants scored, by endpoint.",
+                 ["endpoint"])
+MODEL = Gauge("scorecard_model_info", "The served card (value 1).", ["model_id", "content_hash"],
+              multiprocess_mode="max")
+
+# labels() costs a lock and a dict lookup; cache the children per label set.
+_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+
+
+def observe(method: str, route: str, status: int, seconds: float) -> None:
+    """Record one finished request."""
+    key = (method, route, status)
+    pair = _children.get(key)
+    if pair is None:
+        label = str(status)
+        pair = _children[key] = (REQUESTS.labels(method, route, label),
+                                 LATENCY.labels(method, route, label))
+    pair[0].inc()
+    pair[1].observe(seconds)
+
+
+def scored(endpoint: str, n: int) -> None:
+    """Count ``n`` applicants scored by ``endpoint`` (``single`` or ``batch``)."""
+    if n:
+        SCORED.labels(endpoint).inc(n)
+
+
+def model_loaded(model_id: str, content_hash: str) -> None:
+    MODEL.labels(model_id, content_hash).set(1)
+
+
+def render() -> tuple[bytes, str]:
+    """The exposition text and its content type (all workers' in multiprocess mode)."""
+    if MULTIPROCESS:
+        from prometheus_client import multiprocess
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST

@@ -1,0 +1,99 @@
+"""Service settings, read from the environment once at start-up.
+
+=============================  ==========================================================
+``SCORECARD_ARTIFACT``         card to serve (default ``<repo>/reports/scorecard.json``)
+``SCORECARD_API_KEY``          when set (non-empty), ``/v1/*`` needs header ``X-API-Key``
+``SCORECARD_MAX_BATCH``        most applicants in one ``/v1/score/batch`` call (10000)
+``SCORECARD_MAX_BODY_BYTES``   largest request body, batch included (32 MiB)
+``SCORECARD_ALLOW_MISSING``    ``1``: contract-required features may be null/absent and
+                               are scored in the card's missing bin (default ``0``)
+=============================  ==========================================================
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_ARTIFACT = REPO / "reports" / "scorecard.json"
+
+ENV_ARTIFACT = "SCORECARD_ARTIFACT"
+ENV_API_KEY = "SCORECARD_API_KEY"
+ENV_MAX_BATCH = "SCORECARD_MAX_BATCH"
+ENV_MAX_BODY_BYTES = "SCORECARD_MAX_BODY_BYTES"
+ENV_ALLOW_MISSING = "SCORECARD_ALLOW_MISSING"
+
+# One applicant is ~1.4 KB of JSON; 64 KiB leaves room for pretty-printing and long ids.
+SINGLE_BODY_BYTES = 64 * 1024
+# A 10,000-row batch is ~14 MB of compact JSON.
+DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
+DEFAULT_MAX_BATCH = 10_000
+
+
+class SettingsError(ValueError):
+    """An environment variable holds an unusable value."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything :func:`api.app.create_app` needs besides the code.
+
+    Attributes:
+        artifact: path of the sealed card JSON.
+        api_key: the shared key for ``/v1/*``; ``None`` disables authentication.
+        max_batch: most applicants per batch request (larger arrays get 422).
+        max_body_bytes: largest request body in bytes (larger bodies get 413). The single
+            applicant endpoint is further capped at ``SINGLE_BODY_BYTES``.
+        allow_missing: accept null/absent values for features the contract declares
+            non-nullable (they then score in the card's missing bin). Off by default: the
+            API then accepts exactly what the file contract accepts.
+    """
+
+    artifact: Path = DEFAULT_ARTIFACT
+    api_key: str | None = None
+    max_batch: int = DEFAULT_MAX_BATCH
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    allow_missing: bool = False
+
+    def __post_init__(self) -> None:
+        if self.max_batch < 1:
+            raise SettingsError(f"{ENV_MAX_BATCH}: must be >= 1, got {self.max_batch}")
+        if self.max_body_bytes < 1024:
+            raise SettingsError(f"{ENV_MAX_BODY_BYTES}: must be >= 1024, got "
+                                f"{self.max_body_bytes}")
+        if self.api_key is not None and not self.api_key:
+            object.__setattr__(self, "api_key", None)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Settings from ``env`` (default ``os.environ``); unset variables keep defaults."""
+        env = os.environ if env is None else env
+        return cls(
+            artifact=Path(env.get(ENV_ARTIFACT) or DEFAULT_ARTIFACT),
+            api_key=env.get(ENV_API_KEY) or None,
+            max_batch=_int(env, ENV_MAX_BATCH, DEFAULT_MAX_BATCH),
+            max_body_bytes=_int(env, ENV_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
+            allow_missing=_bool(env, ENV_ALLOW_MISSING),
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return int(raw.replace("_", ""))
+    except ValueError:
+        raise SettingsError(f"{name}: {raw!r} is not an integer") from None
+
+
+def _bool(env: Mapping[str, str], name: str) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw in ("", "0", "false", "no", "off"):
+        return False
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"{name}: {raw!r} is not a boolean (use 1/0, true/false)")

@@ -1,0 +1,150 @@
+"""Data commands: ``generate-data``, ``validate``, ``oracle``, ``realism``.
+
+Exit codes follow :mod:`scorecard.cli`: 0 success, 3 a file breaks the data contract (raised
+as :class:`validation.files.ContractError` and mapped by ``main``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from scorecard.cli import EXIT_FAILURE, EXIT_OK
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_OUTPUT = Path("data/dataset.csv")
+DEFAULT_REAL = REPO.parent / "shared" / "data" / "klarna" / "dataset_unlabelled_10k.csv"
+
+
+def _generate(args: argparse.Namespace) -> int:
+    from scorecard.progress import Progress
+    from scorecard.synthetic.generator import generate, truth_path, write_truth
+    from validation.contract import KLARNA
+    from validation.files import write_dataset
+
+    progress = Progress(enabled=not args.quiet)
+    with progress.step(f"generating {args.rows:,} rows ({args.unlabelled:,} to predict, "
+                       f"seed {args.seed})"):
+        frame, pd_true = generate(args.rows, args.unlabelled, args.seed)
+    with progress.step(f"writing {args.output}"):
+        write_dataset(frame, args.output, KLARNA)
+    tpath = truth_path(args.output)
+    with progress.step(f"writing {tpath}"):
+        write_truth(tpath, frame["uuid"], pd_true)
+    labelled = frame["default"].notna()
+    rate = float(frame.loc[labelled, "default"].mean()) if labelled.any() else float("nan")
+    print(f"wrote {args.output}: {len(frame):,} rows ({int(labelled.sum()):,} labelled, "
+          f"default rate {100 * rate:.2f} %, {int((~labelled).sum()):,} to predict); "
+          f"truth in {tpath}")
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from validation.contract import CONTRACTS
+    from validation.files import read_dataset
+
+    dataset = read_dataset(args.file, CONTRACTS[args.spec],
+                           require_labelled=args.require_labelled)
+    n_lab, n_pred = len(dataset.labelled), len(dataset.to_predict)
+    print(f"valid: {len(dataset.frame)} rows ({n_lab} labelled, {n_pred} to predict)")
+    return EXIT_OK
+
+
+def _oracle(args: argparse.Namespace) -> int:
+    from scorecard.synthetic.generator import write_truth
+    from scorecard.synthetic.truth import true_pd
+    from validation.files import read_dataset
+
+    dataset = read_dataset(args.input)
+    pd_true = true_pd(dataset.frame)
+    write_truth(args.output, dataset.frame["uuid"], pd_true)
+    print(f"wrote {args.output}: true pd of {len(pd_true):,} rows "
+          f"(mean {pd_true.mean():.4f})")
+    return EXIT_OK
+
+
+def _realism(args: argparse.Namespace) -> int:
+    from scorecard.synthetic.realism import format_table, realism_summary, realism_table
+    from validation.files import read_dataset
+
+    if not args.real.exists():
+        print(f"realism: real data not available at {args.real}; skipped")
+        return EXIT_OK
+    if args.data is not None:
+        generated = read_dataset(args.data).frame
+        label = str(args.data)
+    else:
+        from scorecard.synthetic.generator import generate
+
+        generated, _ = generate(seed=args.seed)
+        label = f"freshly generated default-size data (seed {args.seed})"
+    real = read_dataset(args.real).frame
+    table = realism_table(generated, real)
+    print(f"generated: {label} ({len(generated):,} rows); real: {args.real} "
+          f"({len(real):,} rows)\n")
+    print(format_table(table))
+    print()
+    print(realism_summary(table, worst=args.worst))
+    if args.strict and not table["passed"].all():
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the data subcommands to the ``scorecard`` parser."""
+    fmt = argparse.ArgumentDefaultsHelpFormatter
+
+    p = sub.add_parser(
+        "generate-data", formatter_class=fmt,
+        help="generate a synthetic Klarna dataset.csv and its true pd",
+        description="Generate synthetic rows in the exact format of the case's dataset.csv "
+                    "(semicolon-separated, NA for missing) and write <stem>.truth.csv "
+                    "(uuid,true_pd) beside it. The same seed gives byte-identical files.")
+    p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="data file to write")
+    p.add_argument("--rows", type=int, default=99_976, help="total rows")
+    p.add_argument("--unlabelled", type=int, default=10_000,
+                   help="rows with default = NA (the rows to predict), at random positions")
+    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.set_defaults(func=_generate)
+
+    p = sub.add_parser(
+        "validate", formatter_class=fmt,
+        help="check a data file against its column contract",
+        description="Read FILE and check every rule of the contract (columns, types, ranges, "
+                    "category sets, unique ids). Prints 'valid: N rows (L labelled, U to "
+                    "predict)', or the list of violations (rule, column, 1-based data rows) "
+                    "and exits with 3.")
+    p.add_argument("file", type=Path, help="data file (e.g. dataset.csv)")
+    p.add_argument("--spec", choices=["klarna", "heloc"], default="klarna",
+                   help="which contract the file must satisfy")
+    p.add_argument("--require-labelled", action="store_true",
+                   help="also require labelled rows of both classes (as training does)")
+    p.set_defaults(func=_validate)
+
+    p = sub.add_parser(
+        "oracle", formatter_class=fmt,
+        help="write the ground-truth pd of every row of a Klarna file",
+        description="Evaluate the documented ground-truth risk surface "
+                    "(scorecard.synthetic.truth) on every row of a contract-valid Klarna "
+                    "file (generated or real) and write uuid,true_pd.")
+    p.add_argument("--input", type=Path, required=True, help="Klarna data file")
+    p.add_argument("--output", type=Path, required=True, help="CSV to write (uuid,true_pd)")
+    p.set_defaults(func=_oracle)
+
+    p = sub.add_parser(
+        "realism", formatter_class=fmt,
+        help="compare generated data with the real rows, column by column",
+        description="Per column: missing rate real vs generated, KS statistic (numeric) or "
+                    "total-variation distance (codes, categories, booleans), pass/fail. "
+                    "Skips with a message (exit 0) when the real file is absent.")
+    p.add_argument("--data", type=Path, default=None,
+                   help="generated data file (default: generate default-size data in memory)")
+    p.add_argument("--real", type=Path, default=DEFAULT_REAL, help="real rows to compare with")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed when generating in memory (no --data)")
+    p.add_argument("--worst", type=int, default=5, help="columns listed in the summary")
+    p.add_argument("--strict", action="store_true",
+                   help="exit 1 when any column fails its threshold")
+    p.set_defaults(func=_realism)
+

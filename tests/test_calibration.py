@@ -1,0 +1,159 @@
+"""Calibration metrics against scikit-learn, scipy and hand computations."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from scipy import stats
+from sklearn.metrics import brier_score_loss
+from sklearn.metrics import log_loss as sk_log_loss
+
+from validation.calibration import (
+    brier,
+    calibration_summary,
+    expected_calibration_error,
+    grade_test,
+    hosmer_lemeshow,
+    jeffreys_interval,
+    log_loss,
+    quantile_bins,
+    reliability_curve,
+)
+
+
+def _calibrated(n: int, seed: int, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """pd from a logistic model; outcomes drawn from ``scale * pd`` (1.0 = calibrated)."""
+    rng = np.random.default_rng(seed)
+    p = 1 / (1 + np.exp(-(-3.5 + rng.normal(size=n))))
+    y = (rng.random(n) < np.clip(scale * p, 0, 1)).astype(int)
+    return y, p
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_brier_and_log_loss_match_sklearn(seed: int) -> None:
+    y, p = _calibrated(5000, seed)
+    assert brier(y, p) == pytest.approx(brier_score_loss(y, p), abs=1e-15)
+    assert log_loss(y, p) == pytest.approx(sk_log_loss(y, p), rel=1e-12)
+
+
+def test_log_loss_is_clipped_and_finite() -> None:
+    y = np.array([1, 0])
+    p = np.array([0.0, 1.0])  # confidently wrong on both rows
+    assert log_loss(y, p) == pytest.approx(-np.log(1e-15), rel=1e-4)  # 1 - 1e-15 rounds
+    with pytest.raises(ValueError, match="probabilities"):
+        log_loss(y, np.array([0.5, 1.5]))
+
+
+def test_quantile_bins_keep_ties_together_and_are_equal_frequency() -> None:
+    rng = np.random.default_rng(2)
+    p = rng.random(1000)
+    b = quantile_bins(p, 10)
+    assert np.all(np.bincount(b) == 100)
+    tied = np.round(p, 1)  # 11 distinct values
+    bt = quantile_bins(tied, 10)
+    for v in np.unique(tied):
+        assert np.unique(bt[tied == v]).size == 1
+    # bins are ordered by pd
+    means = [tied[bt == k].mean() for k in np.unique(bt)]
+    assert np.all(np.diff(means) > 0)
+
+
+def test_ece_zero_when_every_bin_is_exact_and_matches_hand_value() -> None:
+    # two pd levels, each observed exactly at its rate
+    p = np.r_[np.full(100, 0.1), np.full(100, 0.3)]
+    y = np.r_[np.repeat([1, 0], [10, 90]), np.repeat([1, 0], [30, 70])]
+    assert expected_calibration_error(y, p, n_bins=2) == pytest.approx(0.0, abs=1e-15)
+    # shift observed rates: bin errors |0.1 - 0.2| and |0.3 - 0.3| weighted by 1/2 each
+    y2 = np.r_[np.repeat([1, 0], [20, 80]), y[100:]]
+    assert expected_calibration_error(y2, p, n_bins=2) == pytest.approx(0.05, abs=1e-15)
+
+
+def test_reliability_curve_counts_and_jeffreys_interval() -> None:
+    y, p = _calibrated(8000, 3)
+    t = reliability_curve(y, p, n_bins=10)
+    assert list(t.columns) == ["bin", "n", "defaults", "p_min", "p_max", "mean_pd", "observed",
+                               "ci_low", "ci_high"]
+    assert t["n"].sum() == y.size and t["defaults"].sum() == y.sum()
+    assert np.all(np.diff(t["mean_pd"]) > 0)
+    assert np.all((t["ci_low"] <= t["observed"]) & (t["observed"] <= t["ci_high"]))
+    row = t.iloc[4]
+    lo = stats.beta.ppf(0.025, row["defaults"] + 0.5, row["n"] - row["defaults"] + 0.5)
+    assert row["ci_low"] == pytest.approx(lo, rel=1e-12)
+    assert not t.isna().any().any()
+    json.dumps(t.to_dict(orient="records"), allow_nan=False)
+
+
+def test_jeffreys_interval_boundary_conventions() -> None:
+    assert jeffreys_interval(0, 50)[0] == 0.0
+    assert jeffreys_interval(50, 50)[1] == 1.0
+    lo, hi = jeffreys_interval(5, 100, level=0.9)
+    assert lo == pytest.approx(stats.beta.ppf(0.05, 5.5, 95.5))
+    assert hi == pytest.approx(stats.beta.ppf(0.95, 5.5, 95.5))
+    with pytest.raises(ValueError):
+        jeffreys_interval(3, 2)
+
+
+def test_hosmer_lemeshow_calibrated_vs_miscalibrated() -> None:
+    # Calibrated data must pass in (nearly) every replication; a fixed list of seeds keeps
+    # the test deterministic while not resting on one lucky draw.
+    passes = [hosmer_lemeshow(*_calibrated(20000, s)).p_value > 0.01 for s in range(10, 20)]
+    assert sum(passes) >= 9
+    res = hosmer_lemeshow(*_calibrated(20000, 30, scale=1.4))
+    assert res.p_value < 1e-6
+    assert res.dof == 8 and res.n_groups == 10
+    assert hosmer_lemeshow(*_calibrated(20000, 30), dof_reduction=0).dof == 10
+
+
+def test_hosmer_lemeshow_statistic_by_hand() -> None:
+    y, p = _calibrated(3000, 4)
+    b = quantile_bins(p, 10)
+    stat = 0.0
+    for k in np.unique(b):
+        o, e, n = y[b == k].sum(), p[b == k].sum(), (b == k).sum()
+        stat += (o - e) ** 2 / (e * (1 - e / n))
+    res = hosmer_lemeshow(y, p)
+    assert res.statistic == pytest.approx(stat, rel=1e-12)
+    assert res.p_value == pytest.approx(stats.chi2.sf(stat, 8), rel=1e-12)
+
+
+def test_grade_test_values_and_flags() -> None:
+    # 1000 rows per grade with exactly the expected number of defaults, except grade D,
+    # which defaults at 15 % while its pd says 5 %
+    true_pd = {"A": 0.005, "B": 0.02, "C": 0.05, "D": 0.15}
+    grades = np.repeat(list(true_pd), 1000)
+    y = np.concatenate([np.repeat([1, 0], [round(1000 * q), 1000 - round(1000 * q)])
+                        for q in true_pd.values()])
+    p = np.vectorize(true_pd.get)(grades)
+    p[grades == "D"] = 0.05
+    t = grade_test(y, p, grades, order=["A", "B", "C", "D", "E"])
+    assert list(t["grade"]) == ["A", "B", "C", "D"]  # empty grade E omitted
+    assert list(t["defaults"]) == [5, 20, 50, 150]
+    d = t.set_index("grade").loc["D"]
+    assert bool(d["underestimated"]) and bool(d["outside_interval"])
+    assert d["binomial_p_value"] < 1e-6 and d["jeffreys_p_value"] < 1e-6
+    exp = stats.binom.sf(d["defaults"] - 1, d["n"], 0.05)
+    assert d["binomial_p_value"] == pytest.approx(exp, rel=1e-10)
+    ok = t.set_index("grade").loc[["A", "B", "C"]]
+    assert not ok["outside_interval"].any()
+    assert (ok["binomial_p_value"] > 0.3).all()  # observed == expected: P(X >= E[X]) ~ 1/2
+    # an overestimated pd is outside the interval but not "underestimated"
+    t_over = grade_test(y, np.where(grades == "A", 0.05, p), grades).set_index("grade")
+    assert bool(t_over.loc["A", "outside_interval"]) and not t_over.loc["A", "underestimated"]
+    # testing a supplied grade pd instead of the mean row pd
+    t2 = grade_test(y, p, grades, grade_pd=true_pd)
+    assert not t2["outside_interval"].any()
+    with pytest.raises(ValueError, match="not in order"):
+        grade_test(y, p, grades, order=["A", "B"])
+
+
+def test_calibration_summary_is_json_clean_and_deterministic() -> None:
+    y, p = _calibrated(5000, 6)
+    a = calibration_summary(y, p).to_dict()
+    assert a == calibration_summary(y, p).to_dict()
+    json.dumps(a, allow_nan=False)
+    assert a["mean_pd"] == pytest.approx(p.mean())
+    assert a["binomial_p_value"] > 0.01
+    y_bad, p_bad = _calibrated(5000, 6, scale=1.5)
+    assert calibration_summary(y_bad, p_bad).binomial_p_value < 1e-4

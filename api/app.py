@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     security = [{SCHEME_NAME: []}] if settings.api_key else None
     v1 = Router(
         "/v1",
-        route_handlers=[routes.score, routes.score_batch, routes.scorecard, routes.ping],
+        route_handlers=[routes.score, routes.score_batch, routes.scorecard, routes.ping,
+                        routes.ping_with_body],
         guards=[api_key_guard(settings.api_key)] if settings.api_key else None,
         security=security,
     )

@@ -45,6 +45,7 @@ MODEL = Gauge("scorecard_model_info", "The served card (value 1).", ["model_id",
 
 # labels() costs a lock and a dict lookup; cache the children per label set.
 _children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+_scored: dict[str, Counter] = {}
 
 
 def observe(method: str, route: str, status: int, seconds: float) -> None:
@@ -62,7 +63,10 @@ def observe(method: str, route: str, status: int, seconds: float) -> None:
 def scored(endpoint: str, n: int) -> None:
     """Count ``n`` applicants scored by ``endpoint`` (``single`` or ``batch``)."""
     if n:
-        SCORED.labels(endpoint).inc(n)
+        child = _scored.get(endpoint)
+        if child is None:
+            child = _scored[endpoint] = SCORED.labels(endpoint)
+        child.inc(n)
 
 
 def model_loaded(model_id: str, content_hash: str) -> None:

@@ -107,6 +107,16 @@ async def ping() -> Pong:
     return Pong(pong=True)
 
 
+@post("/ping", operation_id="pingWithBody", summary="Benchmark baseline with a body",
+      status_code=200, request_max_body_size=SINGLE_BODY_BYTES,
+      responses={401: _ERR[401], 413: _ERR[413]}, tags=["operations"])
+async def ping_with_body(request: Request) -> Pong:
+    """As `GET /v1/ping`, but reads (and discards) a request body: the baseline for the
+    transport and body handling that `/v1/score` pays before any scoring."""
+    await request.body()
+    return Pong(pong=True)
+
+
 @get("/health", operation_id="health", summary="Liveness", tags=["operations"])
 async def health() -> Health:
     """Constant `{"status": "ok"}` while the process serves requests."""

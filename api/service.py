@@ -9,12 +9,12 @@ contract's non-nullable features may be null/absent. The target (``default``) is
 against the contract (0, 1 or null) and then ignored: it never reaches the card.
 
 Speed: a straight-line check generated from the contract accepts the common, fully valid
-applicant; anything it does not accept goes through ``check_value`` field by field, which
-decides and names every broken rule. Batches are scored
-in one vectorised :class:`~scorecard.engine.ScoringEngine` pass. A single applicant goes
-through :class:`RowScorer`, a scalar transcription of the engine (numpy per call costs
-~100 us, more than the whole request otherwise); tests prove it identical to the engine on
-every real row and on generated edge cases.
+applicant (~5 us); anything it does not accept goes through ``check_value`` field by field,
+which decides and names every broken rule. Batches are scored in one vectorised
+:class:`~scorecard.engine.ScoringEngine` pass. A single applicant goes through
+:class:`RowScorer`, a scalar transcription of the engine: the engine's numpy calls cost
+~70 us for one row, more than the rest of the request; the scalar path ~5 us. Tests prove
+it identical to the engine on every real row and on generated edge cases.
 """
 
 from __future__ import annotations
@@ -110,9 +110,9 @@ def _compile_fast_path(fields: list[tuple[str, Column, bool, bool]],
                        names: frozenset[str]) -> Callable[[dict[str, Any]], list[str] | None]:
     """Straight-line code for the common case, a fully valid applicant: returns its missing
     features, or ``None`` as soon as any value needs :meth:`Column.check_value` (the slow
-    path then finds and names every problem). About 4x faster than a loop of per-field
-    calls; ``tests/test_api_contract.py`` proves it never accepts what the contract
-    rejects."""
+    path then finds and names every problem). ~5 us for the Klarna contract against ~35 us
+    for ``check_value`` per field; ``tests/test_api_contract.py`` proves it never accepts
+    what the contract rejects."""
     env: dict[str, Any] = {"EXACT": _EXACT_INT, "NAMES": names}
     body = ["def fast(obj):", "    get = obj.get", "    missing = []"]
     for k, (name, col, null_ok, is_feature) in enumerate(fields):
@@ -126,19 +126,24 @@ def _compile_fast_path(fields: list[tuple[str, Column, bool, bool]],
         body.append(f"    elif not {expr}:")
         body.append("        return None")
     body.append("    return missing if obj.keys() <= NAMES else None")
-    exec(compile("\n".join(body), "<contract fast path>", "exec"), env)
+    # Fixed templates only; every contract value reaches the code through env.
+    exec(compile("\n".join(body), "<contract fast path>", "exec"), env)  # nosec B102
     return env["fast"]  # type: ignore[no-any-return]
 
 
 def _check(col: Column, value: Any) -> str | None:
     """``check_value`` made total: ints too large for a float are infinite, as the file
-    reader makes them (``1e400`` -> inf) — ``float()`` would raise on them."""
+    reader makes them (``1e400`` -> inf) — ``float()`` would raise on them; and a rule that
+    cannot be evaluated (e.g. a number against text labels) rejects instead of raising."""
     if type(value) is int:
         try:
             float(value)
         except OverflowError:
             value = math.inf if value > 0 else -math.inf
-    return col.check_value(value)
+    try:
+        return col.check_value(value)
+    except (TypeError, ValueError):
+        return f"isin: {value!r} is not one of {list(col.allowed or ())}"
 
 
 def _issue(name: str, broken: str, index: int | None) -> Issue:

@@ -91,24 +91,26 @@ class FeatureBins:
 def _bin_table(name: str, optb: object, kind: str,
                special: dict[str, list[float]]) -> pd.DataFrame:
     raw = optb.binning_table.build(add_totals=False)  # type: ignore[attr-defined]
-    rows = []
     labels = [str(b) for b in raw["Bin"]]
-    n_special = len(special)
+    # optbinning always reports special rows: one per named group when codes are given as a
+    # dict, else a single "Special" row. Without codes that row is always empty: drop it.
+    n_special_rows = len(special) if special else 1
+    n_regular = len(labels) - 1 - n_special_rows
+    rows = []
     for i, label in enumerate(labels):
-        n_regular = len(labels) - 1 - n_special
         if i < n_regular:
             bin_type = "regular"
             if kind == "categorical":
-                label = ", ".join(str(c) for c in raw["Bin"].iloc[i])
-        elif label == "Missing":
+                label = ", ".join(sorted(str(c) for c in raw["Bin"].iloc[i]))
+        elif i == len(labels) - 1:
             bin_type = "missing"
+        elif not special:
+            continue
         else:
             bin_type = "special"
-            if n_special == 1 and label == "Special":
-                label = next(iter(special))
         rows.append({
             "feature": name,
-            "bin": i,
+            "bin": len(rows),
             "type": bin_type,
             "label": label,
             "count": int(raw["Count"].iloc[i]),

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.model_selection import ParameterGrid, StratifiedKFold
 from sklearn.utils.validation import check_is_fitted
@@ -132,13 +132,13 @@ class GradientBoostedChallenger(ClassifierMixin, BaseEstimator):
             return None
         if not self.monotonic_cst:
             raise ValueError("monotone=True needs monotonic_cst (feature -> +1 / -1 / 0)")
+        bad = sorted(str(k) for k, v in self.monotonic_cst.items() if v not in (-1, 0, 1))
+        if bad:
+            raise ValueError(f"monotonic_cst values must be -1, 0 or +1: {bad}")
         cst = {str(k): int(v) for k, v in self.monotonic_cst.items()}
         unknown = sorted(set(cst) - set(columns))
         if unknown:
             raise ValueError(f"monotonic_cst names unknown features: {unknown}")
-        bad = sorted(k for k, v in cst.items() if v not in (-1, 0, 1))
-        if bad:
-            raise ValueError(f"monotonic_cst values must be -1, 0 or +1: {bad}")
         categorical = sorted(k for k, v in cst.items() if v != 0 and k in self.categories_)
         if categorical:
             raise ValueError(f"categorical features cannot be monotone: {categorical}")
@@ -170,6 +170,19 @@ class GradientBoostedChallenger(ClassifierMixin, BaseEstimator):
                 pandas categoricals or strings, bool columns become 0/1.
             y: shape ``(n,)``, 0/1 with 1 = default.
         """
+        return self._fit(X, y, tune=True)
+
+    def refit_with_best(self, X: pd.DataFrame, y: np.ndarray) -> GradientBoostedChallenger:
+        """A new challenger with this one's tuned parameters, fitted on ``(X, y)`` untuned.
+
+        For cross-validating the *chosen* configuration on other folds without repeating the
+        grid search. ``cv_results_`` of the result is empty and ``best_score_`` is ``None``.
+        """
+        check_is_fitted(self, "best_params_")
+        fixed = {k: [v] for k, v in self.best_params_.items()}
+        return clone(self).set_params(param_grid=fixed)._fit(X, y, tune=False)
+
+    def _fit(self, X: pd.DataFrame, y: np.ndarray, tune: bool) -> GradientBoostedChallenger:
         X = self._as_frame(X)
         y = np.asarray(y)
         if y.ndim != 1 or y.shape[0] != len(X):
@@ -185,12 +198,22 @@ class GradientBoostedChallenger(ClassifierMixin, BaseEstimator):
         cst = self._constraints(list(Xp.columns))
 
         with threadpool_limits(limits=self.n_threads, user_api="openmp"):
-            self._tune_and_refit(Xp, y, cst)
+            self._tune_and_refit(Xp, y, cst, tune)
         self.classes_ = np.array([0, 1])
         return self
 
-    def _tune_and_refit(self, Xp: pd.DataFrame, y: np.ndarray, cst: dict[str, int] | None) -> None:
+    def _tune_and_refit(
+        self, Xp: pd.DataFrame, y: np.ndarray, cst: dict[str, int] | None, tune: bool
+    ) -> None:
         grid = list(ParameterGrid(dict(self.param_grid or DEFAULT_PARAM_GRID)))
+        if not tune:
+            if len(grid) != 1:
+                raise ValueError("an untuned fit needs a single-point param_grid")
+            self.cv_results_ = {}
+            self.best_params_ = dict(grid[0])
+            self.best_score_: float | None = None
+            self.model_ = self._booster(self.best_params_, cst).fit(Xp, y)
+            return
         cv = StratifiedKFold(n_splits=self.n_splits, shuffle=True, random_state=self.random_state)
         folds = list(cv.split(np.zeros(len(y)), y))
         scores = np.empty((len(grid), len(folds)))

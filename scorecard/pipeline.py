@@ -53,9 +53,11 @@ class RegenerateConfig:
     cv_folds: int = 5
     cv_repeats: int = 2
     challenger: bool = True
+    n_jobs: int = 2
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
+        d.pop("n_jobs")  # how many processes ran does not change a single figure
         d["scaling"] = {k: self.scaling.to_dict()[k] for k in ("base_score", "base_odds", "pdo")}
         return d
 
@@ -106,6 +108,7 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
     if overrides is None and (BUILTIN_OVERRIDES / f"{spec.name}.toml").exists():
         overrides = BUILTIN_OVERRIDES / f"{spec.name}.toml"
     with progress.step(f"reading {data}"):
+        data_fingerprint = fingerprint(data)
         dataset = read_dataset(data, spec.contract, require_labelled=True)
     labelled = dataset.labelled
     y = labelled[spec.contract.target].to_numpy(dtype=int)
@@ -130,7 +133,7 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
     metadata = {
         "training_data": {
             "file": data.name,
-            "fingerprint": fingerprint(data),
+            "fingerprint": data_fingerprint,
             "rows": len(dataset.frame),
             "labelled": len(labelled),
             "to_predict": len(dataset.to_predict),

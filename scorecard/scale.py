@@ -280,6 +280,9 @@ def spark_session(master: str = "local[*]", driver_memory: str = "2g",
                .config("spark.log.level", "ERROR")
                .config("spark.driver.memory", driver_memory)
                .config("spark.sql.session.timeZone", "UTC")
+               # The card's wide CASE projection compiles to big methods; above 8000 bytes
+               # HotSpot will not JIT them, so fall back rather than run them interpreted.
+               .config("spark.sql.codegen.hugeMethodLimit", "8000")
                .config("spark.sql.shuffle.partitions",
                        str(shuffle_partitions or max(1, os.cpu_count() or 1))))
     if temp_directory:

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from scorecard.card import Scorecard
 from scorecard.engine import ScoringEngine
@@ -22,7 +23,7 @@ from scorecard.spec import DatasetSpec
 from validation import calibration, discrimination, stability
 from validation.files import Dataset
 from validation.master_scale import MasterScale, assign_grades, score_band_table
-from validation.splits import SplitDesign
+from validation.splits import Split, SplitDesign
 
 
 def _challenger_frame(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
@@ -43,6 +44,31 @@ def _monotone_constraints(spec: DatasetSpec) -> dict[str, int]:
     signs = {"ascending": 1, "descending": -1}
     return {c.name: signs[spec.trend(c.name)] for c in spec.features
             if spec.trend(c.name) in signs}
+
+
+# A small honest grid: tree size x leaf size at a fixed step; early stopping sets the number
+# of trees. Four points keep the full regeneration within a few minutes on two cores.
+CHALLENGER_GRID: dict[str, list[Any]] = {
+    "learning_rate": [0.1],
+    "max_leaf_nodes": [15, 31],
+    "min_samples_leaf": [50, 200],
+}
+
+
+def _card_fold(card: Scorecard, labelled: pd.DataFrame, y: np.ndarray,
+               split: Split) -> dict[str, Any]:
+    fold_card = Scorecard(card.spec, card.overrides, card.selection, card.scaling,
+                          card.min_bin_share, card.max_n_bins).fit(labelled.iloc[split.train],
+                                                                   y[split.train])
+    p = fold_card.engine().score(labelled.iloc[split.test]).pd
+    return {"split": split.name, **model_metrics(y[split.test], p)}
+
+
+def _challenger_fold(challenger: Any, X: pd.DataFrame, y: np.ndarray,
+                     split: Split) -> dict[str, Any]:
+    fold = challenger.refit_with_best(X.iloc[split.train], y[split.train])
+    return {"split": split.name, **model_metrics(y[split.test],
+                                                 fold.predict_pd(X.iloc[split.test]))}
 
 
 def model_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
@@ -100,14 +126,11 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
                        "auc_rounded": models["scorecard"]["holdout"]["auc"],
                        "auc_cost": auc_raw - models["scorecard"]["holdout"]["auc"]}
 
-    folds = []
-    for split in design.folds:
-        fold_card = Scorecard(card.spec, card.overrides, card.selection, card.scaling,
-                              card.min_bin_share, card.max_n_bins).fit(
-                                  labelled.iloc[split.train], y_all[split.train])
-        p = fold_card.engine().score(labelled.iloc[split.test]).pd
-        folds.append({"split": split.name, **model_metrics(y_all[split.test], p)})
-        progress.say(f"card {split.name}: AUC {folds[-1]['auc']:.4f}")
+    # Folds are independent: fit them in parallel processes (results do not depend on it).
+    folds = Parallel(n_jobs=config.n_jobs)(
+        delayed(_card_fold)(card, labelled, y_all, split) for split in design.folds)
+    for fold in folds:
+        progress.say(f"card {fold['split']}: AUC {fold['auc']:.4f}")
     models["scorecard"]["cv"] = _cv_summary(folds)
 
     p_models = {"scorecard": res_hold.pd}
@@ -121,17 +144,15 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
         for label, kwargs in variants.items():
             with progress.step(f"tuning the {label.replace('_', ' ')} inside the "
                                "development sample"):
-                ch = GradientBoostedChallenger(random_state=config.seed, **kwargs)
+                ch = GradientBoostedChallenger(random_state=config.seed, param_grid=CHALLENGER_GRID,
+                                               **kwargs)
                 ch.fit(X_dev, y_dev)
             p = ch.predict_pd(X_hold)
             p_models[label] = p
             models[label] = {"holdout": model_metrics(y_hold, p),
                              "best_params": ch.best_params_}
-            folds = []
-            for split in design.folds:
-                fold = ch.refit_with_best(X_all.iloc[split.train], y_all[split.train])
-                folds.append({"split": split.name, **model_metrics(
-                    y_all[split.test], fold.predict_pd(X_all.iloc[split.test]))})
+            folds = Parallel(n_jobs=config.n_jobs)(
+                delayed(_challenger_fold)(ch, X_all, y_all, split) for split in design.folds)
             models[label]["cv"] = _cv_summary(folds)
             progress.say(f"{label}: holdout AUC {models[label]['holdout']['auc']:.4f}, "
                          f"CV AUC {models[label]['cv']['auc_mean']:.4f}")
@@ -155,7 +176,9 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
                      for name, p in p_models.items()}
     out["reliability"] = {name: calibration.reliability_curve(y_hold, p)
                           for name, p in p_models.items()}
-    out["hosmer_lemeshow"] = calibration.hosmer_lemeshow(y_hold, res_hold.pd).to_dict()
+    # Holdout rows were not used to fit: no degrees of freedom are lost to estimation.
+    out["hosmer_lemeshow"] = calibration.hosmer_lemeshow(y_hold, res_hold.pd,
+                                                         dof_reduction=0).to_dict()
 
     scale = MasterScale.from_dict(engine.artifact["master_scale"])
     grades = assign_grades(res_hold.score, scale)

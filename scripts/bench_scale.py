@@ -230,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--temp-directory", help="DuckDB spill / Spark local dir")
     p.add_argument("--numpy-csv-max-rows", type=int, default=2_000_000,
                    help="skip numpy on CSV above this (it validates each file in memory)")
+    p.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--worker", choices=("numpy", "duckdb", "spark"), help=argparse.SUPPRESS)
     p.add_argument("--input", help=argparse.SUPPRESS)
     p.add_argument("--output", help=argparse.SUPPRESS)
@@ -238,16 +239,25 @@ def main(argv: list[str] | None = None) -> int:
         worker(args)
         return 0
 
-    import warnings
-
-    warnings.filterwarnings("ignore")
     workdir = Path(args.workdir)
     formats = [f.strip() for f in args.formats.split(",") if f.strip()]
-    data = make_data(workdir, args.rows, args.base_rows, args.chunk_rows, args.seed,
-                     "csv" in formats)
-    print(f"data: {data['rows']:,} rows from {data['source']} in {data['folder']}",
-          file=sys.stderr)
-    artifact = _card(args, workdir)
+    if args.prepare:
+        data = make_data(workdir, args.rows, args.base_rows, args.chunk_rows, args.seed,
+                         "csv" in formats)
+        print(json.dumps({"data": data, "artifact": str(_card(args, workdir))}))
+        return 0
+    # Data and card are made in a subprocess: Linux carries a process's RSS high-water mark
+    # into the children it forks, so this parent must stay small for the workers' figures.
+    prep = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--prepare",
+                           *(argv if argv is not None else sys.argv[1:])],
+                          capture_output=True, text=True, check=False)
+    if prep.returncode != 0:
+        print(prep.stderr[-3000:], file=sys.stderr)
+        return 1
+    prepared = json.loads(prep.stdout.strip().splitlines()[-1])
+    data, artifact = prepared["data"], Path(prepared["artifact"])
+    print(f"data: {data['rows']:,} rows from {data['source']} in {data['folder']}; card "
+          f"{artifact}; parent RSS {_rss_mb():.0f} MB", file=sys.stderr)
     results = []
     for fmt in formats:
         source = str(Path(data["folder"]) / ("part-*.parquet" if fmt == "parquet"
@@ -268,6 +278,10 @@ def main(argv: list[str] | None = None) -> int:
     (workdir / f"results_{args.rows}.json").write_text(json.dumps(summary, indent=1))
     print(_table(results))
     return 0
+
+
+def _rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _card(args: argparse.Namespace, workdir: Path) -> Path:

@@ -103,6 +103,7 @@ def issues(response: httpx.Response) -> set[tuple[Any, ...]]:
 def test_health_ready_ping(client: TestClient, service: ScoringService) -> None:
     assert client.get("/health").json() == {"status": "ok"}
     assert client.get("/v1/ping").json() == {"pong": True}
+    assert client.post("/v1/ping", content=b"anything").json() == {"pong": True}
     ready = client.get("/ready")
     assert ready.status_code == 200
     assert ready.json() == {"status": "ready", "model_id": service.model_id,
@@ -396,7 +397,12 @@ def test_serve_runs_uvicorn_with_the_factory(artifact_path: Path,
     from scorecard.cli import main
 
     calls: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: calls.append((a, k)))
+
+    def fake_run(*args: Any, **kwargs: Any) -> None:
+        assert Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).is_dir()
+        calls.append((args, kwargs))
+
+    monkeypatch.setattr(uvicorn, "run", fake_run)
     monkeypatch.setenv("SCORECARD_ARTIFACT", "")
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
     assert main(["serve", "--artifact", str(artifact_path), "--port", "8123",
@@ -406,7 +412,7 @@ def test_serve_runs_uvicorn_with_the_factory(artifact_path: Path,
     assert kwargs["factory"] is True and kwargs["workers"] == 2 and kwargs["port"] == 8123
     assert kwargs["host"] == "127.0.0.1"
     assert os.environ["SCORECARD_ARTIFACT"] == str(artifact_path.resolve())
-    assert Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).is_dir()
+    assert not Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).exists()  # cleaned up on exit
 
 
 def test_settings_from_env(tmp_path: Path) -> None:

@@ -35,7 +35,8 @@ CHECKS: list[CheckFunction] = [
 ]
 OPERATIONS = [
     ("POST", "/v1/score", 150), ("POST", "/v1/score/batch", 60), ("GET", "/v1/scorecard", 3),
-    ("GET", "/v1/ping", 3), ("GET", "/health", 3), ("GET", "/ready", 3), ("GET", "/metrics", 3),
+    ("GET", "/v1/ping", 3), ("POST", "/v1/ping", 3), ("GET", "/health", 3),
+    ("GET", "/ready", 3), ("GET", "/metrics", 3),
 ]
 
 

@@ -109,10 +109,24 @@ def test_deterministic_for_a_random_state(free_model, data) -> None:
     assert again.cv_results_ == free_model.cv_results_
     assert np.array_equal(again.predict_pd(X_te), free_model.predict_pd(X_te))
     # nor does the OpenMP thread count (a tiny fit: 2 threads are slow on a shared box)
-    tiny = {"param_grid": {"max_leaf_nodes": [7]}, "n_splits": 2, "max_iter": 30}
-    one = GradientBoostedChallenger(**tiny, n_threads=1).fit(X.iloc[:2000], y[:2000])
-    two = GradientBoostedChallenger(**tiny, n_threads=2).fit(X.iloc[:2000], y[:2000])
+    tiny = {"param_grid": {"max_leaf_nodes": [7]}, "n_splits": 2, "max_iter": 10}
+    one = GradientBoostedChallenger(**tiny, n_threads=1).fit(X.iloc[:1500], y[:1500])
+    two = GradientBoostedChallenger(**tiny, n_threads=2).fit(X.iloc[:1500], y[:1500])
     assert np.array_equal(one.predict_pd(X_te), two.predict_pd(X_te))
+
+
+def test_refit_with_best_reuses_the_tuned_parameters(free_model, data) -> None:
+    X, y, X_te, _ = data
+    refit = free_model.refit_with_best(X.iloc[:3000], y[:3000])
+    assert refit is not free_model
+    assert refit.best_params_ == free_model.best_params_
+    assert refit.cv_results_ == {} and refit.best_score_ is None
+    assert refit.model_.learning_rate == free_model.best_params_["learning_rate"]
+    assert not np.array_equal(refit.predict_pd(X_te), free_model.predict_pd(X_te))
+    # on the same data the untuned refit reproduces the tuned model's final fit exactly
+    same = free_model.refit_with_best(X, y)
+    assert np.array_equal(same.predict_pd(X_te), free_model.predict_pd(X_te))
+    json.dumps(same.summary(), allow_nan=False)
 
 
 def test_input_handling(free_model, data) -> None:
@@ -137,6 +151,8 @@ def test_invalid_configurations_raise(data) -> None:
         GradientBoostedChallenger(monotone=True, monotonic_cst={"shop": 1}, **FAST).fit(X, y)
     with pytest.raises(ValueError, match="unknown"):
         GradientBoostedChallenger(monotone=True, monotonic_cst={"nope": 1}, **FAST).fit(X, y)
+    with pytest.raises(ValueError, match="-1, 0 or"):
+        GradientBoostedChallenger(monotone=True, monotonic_cst={"f0": 0.5}, **FAST).fit(X, y)
     with pytest.raises(ValueError, match="both"):
         GradientBoostedChallenger(**FAST).fit(X, np.zeros(len(X), dtype=int))
 

@@ -391,8 +391,8 @@ class ROCCurve(_Serializable):
     """ROC curve points, downsampled to at most ~``MAX_CURVE_POINTS`` for plotting.
 
     ``fpr[i]``/``tpr[i]`` are the shares of goods/bads flagged when flagging ``s >= threshold[i]``
-    (``s <= threshold[i]`` for points). The first point (0, 0) has ``threshold = inf``
-    (``None`` in ``to_dict``); the last is (1, 1). ``auc`` is computed on the full curve.
+    (``s <= threshold[i]`` for points). The first point (0, 0) flags nobody and has an infinite
+    threshold (``None`` in ``to_dict``); the last is (1, 1). ``auc`` uses the full curve.
     """
 
     fpr: tuple[float, ...]

@@ -120,6 +120,33 @@ def _sniff_problem(head: str, contract: Contract) -> str | None:
     return None
 
 
+def _short_rows(text: str, contract: Contract) -> str | None:
+    """Rows with fewer fields than the header: the parser would silently pad them with empty
+    cells, so a file cut off mid-row would surface as odd per-column errors (or, cut inside
+    a nullable column, not at all). Quoted files are left to the parser (a quoted field may
+    hold the separator or a newline)."""
+    if '"' in text:
+        return None
+    sep = contract.separator
+    lines = text.split("\n")
+    expected = lines[0].count(sep)
+    short: list[tuple[int, int]] = []
+    row = 0
+    for line in lines[1:]:
+        if not line.strip("\r"):  # blank lines are skipped by the parser, as here
+            continue
+        row += 1
+        if line.count(sep) < expected:
+            short.append((row, line.count(sep) + 1))
+    if not short:
+        return None
+    shown = ", ".join(f"{r} ({n} fields)" for r, n in short[:5])
+    more = f" and {len(short) - 5} more" if len(short) > 5 else ""
+    last = " (the last row: the file looks truncated)" if short[-1][0] == row else ""
+    return (f"field_count: {len(short)} row(s) have fewer fields than the header's "
+            f"{expected + 1}: row(s) {shown}{more}{last}")
+
+
 def read_dataset(
     source: str | Path | IO[str],
     contract: Contract = KLARNA,
@@ -152,8 +179,11 @@ def read_dataset(
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise ContractError(f"encoding: the file is not UTF-8 text ({exc})") from exc
-    problem = _sniff_problem(text[:65536], contract)
+        line = raw.count(b"\n", 0, exc.start)  # 0 = header, k = data row k
+        where = "the header" if line == 0 else f"data row {line}"
+        raise ContractError(f"encoding: the file is not UTF-8 text: {where} holds byte "
+                            f"0x{raw[exc.start]:02x} ({exc.reason}); save it as UTF-8") from exc
+    problem = _sniff_problem(text[:65536], contract) or _short_rows(text, contract)
     if problem:
         raise ContractError(problem)
     try:

@@ -58,7 +58,10 @@ def feature_direction(feature: Mapping[str, Any]) -> str:
     """How the characteristic moves the score, read from the points of its regular bins."""
     if feature.get("kind") == "categorical":
         return "by category"
-    pts = [b["points"] for b in feature["bins"] if b.get("type") == "regular"]
+    # Interval bins only: special-code and missing bins have no place on the value axis.
+    regular = [b for b in feature["bins"] if b.get("type") == "regular"]
+    ranged = [b for b in regular if str(b.get("label", "")).startswith(("(", "["))]
+    pts = [b["points"] for b in (ranged or regular)]
     if len(set(pts)) < 2:
         return "flat"
     diffs = [b - a for a, b in pairwise(pts)]
@@ -95,6 +98,14 @@ def _worst_grade(validation: Mapping[str, Any]) -> tuple[str, float] | None:
     row = grades[grades["grade"] == worst]
     share = float(row["n"].iloc[0]) / total if len(row) else 0.0
     return str(worst), share
+
+
+def _sparse_grades(validation: Mapping[str, Any]) -> list[str]:
+    grades = validation.get("grades")
+    if not isinstance(grades, pd.DataFrame) or grades.empty:
+        return []
+    thin = grades[(grades["n"] < 100) | (grades["defaults"] < 5)]
+    return [str(g) for g in thin["grade"]]
 
 
 def findings(artifact: Mapping[str, Any], validation: Mapping[str, Any],
@@ -175,9 +186,12 @@ def findings(artifact: Mapping[str, Any], validation: Mapping[str, Any],
                        f"{pct(share, 1)} of holdout rows fall in the worst grade {grade}, so "
                        "the grades barely separate this book.")
         else:
+            sparse = _sparse_grades(validation)
+            tail = (f"grade(s) {', '.join(sparse)} hold fewer than 100 holdout rows or 5 "
+                    "defaults, so their backtests have little power" if sparse else
+                    "every grade holds at least 100 holdout rows and 5 defaults")
             out.append(f"The master scale's fixed pd boundaries ({pct(bounds[0])} to "
-                       f"{pct(bounds[-1])}) suit a low-default book; sparse grades have wide "
-                       "intervals and weak backtests.")
+                       f"{pct(bounds[-1])}) suit this low-default book; {tail}.")
     stab = metrics.get("stability")
     if not stab:
         out.append("There are no rows to predict, so population stability (PSI/CSI) is not "
@@ -292,7 +306,8 @@ def render_model_md(artifact: Mapping[str, Any], validation: Mapping[str, Any],
                      f"{fmt(h['ks'])} | {fmt(h['brier'])} | {fmt(h['log_loss'])} | "
                      f"{fmt(h['ece'])} | {cv_s} |")
     r = metrics["rounding"]
-    extra = [f"Rounding points to integers costs {fmt(r['auc_cost'])} AUC."]
+    extra = [f"Rounding points to integers costs {fmt(r['auc_cost'], 5)} AUC (unrounded "
+             f"{fmt(r['auc_unrounded'], 5)})."]
     if metrics.get("delong"):
         d = metrics["delong"]
         extra.insert(0, f"DeLong card vs challenger: ΔAUC {d['auc_difference']:+.4f}, "

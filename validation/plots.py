@@ -232,10 +232,13 @@ def reliability_plot(tables: Mapping[str, pd.DataFrame], source: str) -> str:
             y = t["observed"].to_numpy(float)
             ylo = np.maximum(t["ci_low"].to_numpy(float), floor)
             yhi = t["ci_high"].to_numpy(float)
-            ax.errorbar(xs, np.maximum(y, floor), yerr=[np.maximum(y, floor) - ylo,
-                                                        yhi - np.maximum(y, floor)],
-                        fmt="o-" if name == "scorecard" else "s--", ms=3.5, lw=1.1,
-                        capsize=2, color=model_color(name, i), label=model_label(name))
+            yc = np.maximum(y, floor)
+            # Markers without joining lines: with sparse low-pd deciles the lines zigzag
+            # and hide the intervals that carry the message.
+            ax.errorbar(xs, yc, yerr=[yc - np.minimum(ylo, yc), yhi - yc],
+                        fmt="o" if name == "scorecard" else "s", ms=4 if name == "scorecard"
+                        else 3.2, elinewidth=1.0, capsize=2, color=model_color(name, i),
+                        label=model_label(name), alpha=1.0 if name == "scorecard" else 0.8)
         if log:
             ax.set_xscale("log")
             ax.set_yscale("log")
@@ -324,7 +327,8 @@ def psi_plot(table: Sequence[Mapping[str, Any]], source: str) -> str:
         ax.set_xticks(x, [_bin_range(r) for r in table], rotation=30, ha="right")
         ax.set(ylabel="Share of rows", xlabel="Score bin (development deciles)",
                title=f"Score PSI bins · {source}")
-        _plain_legend(ax, "upper right")
+        ax.set_ylim(0, float(max(ref.max(initial=0), tgt.max(initial=0))) * 1.3 or 1.0)
+        ax.legend(loc="upper center", ncol=2, frameon=False)  # above the bars, not on them
         return to_svg(fig, f"PSI per score bin, {source}")
 
 

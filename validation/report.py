@@ -336,7 +336,8 @@ th,td{padding:3px 9px;border-bottom:1px solid var(--line);vertical-align:top}
 th{background:var(--bg);font-weight:600;border-bottom:2px solid var(--line)}
 th.num{text-align:right}th.txt{text-align:left}
 td.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
-td.txt{text-align:left;white-space:nowrap}td.wrap{white-space:normal;min-width:14em}
+td.txt{text-align:left;white-space:nowrap}
+td.wrap{white-space:normal;min-width:14em;max-width:46em}
 tbody tr:nth-child(even){background:#fbfbfc}
 tr.flagged td{background:var(--flagbg)}
 table.headline td:first-child{font-weight:600}
@@ -428,8 +429,8 @@ def _summary(artifact: Mapping[str, Any], validation: Mapping[str, Any],
         tests.append(("DeLong test, card vs challenger", "not applicable: no challenger run"))
     r = validation.get("rounding", {})
     tests.append(("Rounding cost (holdout)",
-                  f"AUC unrounded {fmt(r.get('auc_unrounded'))} → integer points "
-                  f"{fmt(r.get('auc_rounded'))}: cost {fmt(r.get('auc_cost'))}"))
+                  f"AUC unrounded {fmt(r.get('auc_unrounded'), 5)} → integer points "
+                  f"{fmt(r.get('auc_rounded'), 5)}: cost {fmt(r.get('auc_cost'), 5)}"))
     hl = validation.get("hosmer_lemeshow") or {}
     if hl:
         tests.append(("Hosmer-Lemeshow (holdout, card)",
@@ -517,7 +518,8 @@ def _calibration(validation: Mapping[str, Any], src: Sources) -> str:
     rel = validation.get("reliability") or {}
     if rel:
         parts.append(figure(plots.reliability_plot(rel, "holdout"),
-                            f"Reliability by pd decile with Jeffreys 95 % intervals. "
+                            f"Reliability by pd decile with Jeffreys 95 % intervals (on log "
+                            f"axes a zero default rate sits on the lower edge). "
                             f"Source: {src.holdout}."))
         card = rel.get("scorecard")
         if isinstance(card, pd.DataFrame):
@@ -658,13 +660,13 @@ def _stability(validation: Mapping[str, Any], src: Sources) -> str:
         Col("To-predict rows", key("target_count"), count),
         Col("Development share", key("ref_share"), pct),
         Col("To-predict share", key("target_share"), pct),
-        Col("PSI contribution", key("contribution"), fmt),
+        Col("PSI contribution", key("contribution"), lambda x: fmt(x, 5)),
     ], f"PSI per score bin. Source: {src.development} vs {src.to_predict}."))
     csi = stab.get("csi")
     if isinstance(csi, pd.DataFrame) and not csi.empty:
         parts.append(table(records(csi), [
             Col("Characteristic", key("characteristic"), num=False),
-            Col("CSI", key("csi"), fmt), Col("Status", key("status"), num=False),
+            Col("CSI", key("csi"), lambda x: fmt(x, 5)), Col("Status", key("status"), num=False),
             Col("Bins", key("n_bins"), count),
         ], f"Characteristic stability (card bins), most shifted first. Source: "
            f"{src.development} vs {src.to_predict}.", flag=lambda r: r["status"] != "stable"))
@@ -768,7 +770,7 @@ def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
         bins = [{**b, "share": (b.get("count") or 0) / total, "code": f.get("reason_code"),
                  "rate": b.get("event_rate") if b.get("count") else None} for b in f["bins"]]
         parts.append(table(bins, [
-            Col("#", key("index"), str), Col("Bin", key("label"), num=False),
+            Col("#", key("index"), str), Col("Bin", key("label"), num=False, wrap=True),
             Col("Type", key("type"), num=False), Col("Rows", key("count"), count),
             Col("Share", key("share"), pct), Col("Defaults", key("event"), count),
             Col("Default rate", key("rate"), pct), Col("WoE", key("woe"), fmt),

@@ -16,6 +16,18 @@ import pandera.pandas as pa
 from validation.contract import Column, Contract
 
 MAX_ROWS_SHOWN = 5
+MAX_EXAMPLE_CHARS = 60  # a 5 MB cell must not become a 5 MB error message
+# Checks whose pandera failure case carries the error text instead of the check name.
+_RULE_OF_ERROR = {"must be a finite number": "finite", "must be a whole number": "integer"}
+
+
+def _show(value: object) -> str:
+    """``repr`` of an offending value, cut to ``MAX_EXAMPLE_CHARS`` characters."""
+    text = repr(value)
+    if len(text) <= MAX_EXAMPLE_CHARS:
+        return text
+    size = f" ({len(value)} characters)" if isinstance(value, str) else ""
+    return f"{text[:MAX_EXAMPLE_CHARS]}...{size}"
 
 
 def _checks(col: Column) -> list[pa.Check]:
@@ -128,7 +140,7 @@ def _convert(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame,
             bad = mapped.isna() & ~missing
             if bad.any():
                 failures.append(_failure("dtype", col.name, "must be True or False "
-                                         f"(e.g. {s[bad].iloc[0]!r})", s.index[bad]))
+                                         f"(e.g. {_show(s[bad].iloc[0])})", s.index[bad]))
                 unparsed[col.name] = set(s.index[bad].tolist())
             typed[col.name] = mapped.where(mapped.notna(), None)
         elif col.kind == "target" and col.allowed and isinstance(col.allowed[0], str):
@@ -137,7 +149,7 @@ def _convert(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame,
             if bad.any():
                 failures.append(_failure("isin", col.name, f"must be one of "
                                          f"{list(contract.target_labels)} (e.g. "
-                                         f"{s[bad].iloc[0]!r})", s.index[bad]))
+                                         f"{_show(s[bad].iloc[0])})", s.index[bad]))
                 unparsed[col.name] = set(s.index[bad].tolist())
             typed[col.name] = mapped.astype(float)
         else:
@@ -145,7 +157,7 @@ def _convert(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame,
             bad = values.isna() & ~missing
             if bad.any():
                 failures.append(_failure("dtype", col.name, "non-numeric text where a number "
-                                         f"is required (e.g. {s[bad].iloc[0]!r})",
+                                         f"is required (e.g. {_show(s[bad].iloc[0])})",
                                          s.index[bad]))
                 unparsed[col.name] = set(s.index[bad].tolist())
             typed[col.name] = values.astype(float)
@@ -163,7 +175,7 @@ def _schema_failures(frame: pd.DataFrame, contract: Contract,
         for (column, check), grp in cases.groupby(["column", "check"], sort=False,
                                                   dropna=False):
             idx = grp["index"].dropna().astype(int).tolist()
-            rule = str(check).split("(")[0]
+            rule = _RULE_OF_ERROR.get(str(check), str(check).split("(")[0])
             if rule == "not_nullable" and unparsed:
                 # Text that did not parse is already reported (dtype); its NaN is not "NA".
                 skip = unparsed.get(str(column), set())
@@ -174,11 +186,12 @@ def _schema_failures(frame: pd.DataFrame, contract: Contract,
             example = grp["failure_case"].iloc[0]
             if isinstance(example, np.generic):  # show 17.0, not np.float64(17.0)
                 example = example.item()
-            detail = f"{check} failed (e.g. {example!r})"
+            detail = (f"{check} (e.g. {_show(example)})" if str(check) in _RULE_OF_ERROR
+                      else f"{check} failed (e.g. {_show(example)})")
             if rule == "not_nullable":
                 detail = f"missing value ({contract.na_value}) where the column is not nullable"
             elif rule == "field_uniqueness":
-                rule, detail = "unique", f"duplicated value (e.g. {example!r})"
+                rule, detail = "unique", f"duplicated value (e.g. {_show(example)})"
             out.append(_failure(rule, str(column), detail, idx))
         return out
     return []

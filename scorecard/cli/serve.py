@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -31,17 +32,25 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"error: refusing to serve: invalid model artifact: {exc}", file=sys.stderr)
         return EXIT_BAD_ARTIFACT
     os.environ["SCORECARD_ARTIFACT"] = str(path.resolve())
+    metrics_dir = None
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Workers are separate processes: aggregate their metrics (see api.metrics).
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="scorecard-metrics-")
+        metrics_dir = tempfile.mkdtemp(prefix="scorecard-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     print(f"serving {artifact['model_id']} on http://{args.host}:{args.port} "
           f"({args.workers} worker(s))", file=sys.stderr)
 
     import uvicorn
 
-    uvicorn.run(FACTORY, factory=True, host=args.host, port=args.port, workers=args.workers,
-                log_level=args.log_level, access_log=False, server_header=False,
-                proxy_headers=args.proxy_headers, timeout_keep_alive=args.keep_alive)
+    try:
+        # uvicorn's own access log is off: the app writes structured JSON access logs.
+        uvicorn.run(FACTORY, factory=True, host=args.host, port=args.port,
+                    workers=args.workers, log_level=args.log_level, access_log=False,
+                    server_header=False, proxy_headers=args.proxy_headers,
+                    timeout_keep_alive=args.keep_alive)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
     return EXIT_OK
 
 

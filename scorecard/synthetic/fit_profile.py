@@ -19,8 +19,11 @@ is scored within its parent state). For a Gaussian latent the score is a step fu
 ``z`` with Hermite coefficients ``h_k``; for two latents with correlation ``rho``,
 ``E[s_i s_j] = sum_k h_ik h_jk rho^k / k!`` (Mehler). Solving this for ``rho`` given the
 observed mean product undoes the attenuation that discrete values and point masses cause
-(a polychoric-style estimate). The matrix is then projected to the nearest positive-definite
-correlation matrix.
+(a polychoric-style estimate). Each pair uses only the rows where both nodes vary (a child is
+generated from within-state ranks, so that is where its dependence lives); a pair whose
+effective size ``n * h_i1 * h_j1`` is small (rare values) is shrunk to 0. Pairwise estimates
+from different rows need not form a valid matrix, so eigenvalues are finally floored at 0.02
+and the diagonal rescaled to 1.
 """
 
 from __future__ import annotations
@@ -46,6 +49,8 @@ PEERS_PATH = REPO.parent / "shared" / "data" / "klarna" / "peer_predictions_10k.
 HERMITE_TERMS = 16
 ATOM_MIN_SHARE = 0.01  # a value holding >= 1 % of a state's rows is kept as an exact atom
 MIN_ROWS_PER_KNOT = 5
+MIN_EFFECTIVE_ROWS = 20.0  # pairs with less information get latent correlation 0
+SHRINK_EFFECTIVE_ROWS = 20.0  # rho * n_eff / (n_eff + 20): pulls weakly informed pairs to 0
 CATEGORY_SHRINK = 20.0  # pseudo-rows pulling a category's mean risk to the overall mean
 TARGET_RATE = 0.0143
 TARGET_ORACLE_AUC = 0.905
@@ -178,10 +183,16 @@ def _pair_rho(scores: np.ndarray, herm: np.ndarray, rows: np.ndarray) -> float:
     inside the states where both vary; rows where either is fixed (a degenerate state: e.g.
     every count is 0 for a new applicant) carry no information and would only dilute it.
     """
-    if rows.sum() < 30:
+    if not rows.any():
+        return 0.0
+    h_i, h_j = herm[rows, 0].mean(axis=0), herm[rows, 1].mean(axis=0)
+    # Effective sample size: the inversion divides by h_i1 * h_j1 (the variance each score
+    # keeps), so a rare value (e.g. 3 written-off rows) gives a huge, meaningless estimate.
+    n_eff = float(rows.sum()) * h_i[0] * h_j[0]
+    if n_eff < MIN_EFFECTIVE_ROWS:
         return 0.0
     target = float(np.mean(scores[rows, 0] * scores[rows, 1]))
-    return _solve_rho(herm[rows, 0].mean(axis=0), herm[rows, 1].mean(axis=0), target)
+    return _solve_rho(h_i, h_j, target) * n_eff / (n_eff + SHRINK_EFFECTIVE_ROWS)
 
 
 def _nearest_correlation(r: np.ndarray, floor: float = 0.02) -> np.ndarray:
@@ -279,7 +290,9 @@ def fit_generator_profile(real: pd.DataFrame, risk: np.ndarray) -> dict[str, Any
 
 
 def expected_oracle_auc(p: np.ndarray) -> float:
-    """Expected ROC AUC of ``p`` against labels drawn as Bernoulli(``p``) (ties count half)."""
+    """Expected ROC AUC of ``p`` (shape ``(n,)``) against labels drawn as Bernoulli(``p``):
+    expected concordant positive-negative pairs over expected pairs (ties in ``p`` are
+    ordered arbitrarily, negligible for continuous scores)."""
     p = np.sort(np.asarray(p, dtype=float))
     neg = 1.0 - p
     cum_neg = np.cumsum(neg) - neg

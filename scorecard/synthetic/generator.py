@@ -4,20 +4,26 @@ The real labelled rows are not public, so the project generates its own in the e
 format. The model has two layers:
 
 * **Nodes** (:data:`NODES`, in generation order). Each node is one variable: a file column
-  (``age``), or a hidden helper (``nz``: how many of the last three archived-invoice slots are
-  filled; ``sum_ratio``: ``sum_paid_inv_0_12m / max_paid_inv_0_12m``). A node may have a *key*,
-  a discrete parent state computed from nodes generated before it (``max24_lower``: the lowest
-  value ``status_max_archived_0_24_months`` may take given the 12-month status and the counts).
+  (``age``), a hidden state (``_new``: no archived invoice in 24 months; ``_nz``: how many of
+  the last three archived-invoice slots are filled) or a helper decoded into columns
+  (``sum_ratio`` = ``sum_paid_inv_0_12m / max_paid_inv_0_12m``). A node may have a *key*, a
+  discrete parent state computed from nodes generated before it (e.g. the lowest value
+  ``status_max_archived_0_24_months`` may take given the 12-month status and the counts).
   Per key state the profile stores the node's empirical marginal: a frequency table (discrete
-  nodes) or a missing rate plus quantile knots (mixed nodes; atoms such as 0 are flat segments).
-  Sampling a node maps a uniform through the inverse marginal of the row's state, then
-  ``decode`` writes the file columns and enforces the hard rules (``max_paid_inv_0_24m >=
-  max_paid_inv_0_12m``, statuses that bound each other, blocks that are missing together).
-* **Copula.** Every sampled node has one standard-normal latent. The latents are jointly normal
-  with the correlation matrix of the profile, estimated on the real rows from conditional
-  normal scores (per key state, so parent and child do not double count) and corrected for
-  discreteness with a Hermite (polychoric-style) expansion, see
-  :mod:`scorecard.synthetic.fit_profile`.
+  nodes) or a missing rate plus quantile knots (mixed nodes; atoms such as 0 are flat
+  segments). ``decode`` writes the file columns and enforces the hard rules
+  (``max_paid_inv_0_24m >= max_paid_inv_0_12m``, statuses that bound each other, blocks that
+  are missing together), so they hold on every row by construction.
+* **Copula.** Every sampled node has one standard-normal latent; the latents are jointly
+  normal with the profile's correlation matrix (estimated on the real rows from conditional
+  normal scores, Hermite-corrected for discreteness, see :mod:`.fit_profile`). A node without
+  key maps ``Phi(z)`` through its inverse marginal; a keyed node maps the within-state rank of
+  ``z``, which reproduces its conditional distribution given the parent state exactly while
+  keeping the dependence on everything else.
+
+What it does not capture: dependence beyond what keys and one Gaussian copula express (e.g.
+a threshold in the account-existence vs invoice-count relation is smoothed); the pairwise
+Spearman correlations of generated vs real columns differ by 0.02 on average.
 
 Determinism: one ``numpy.random.default_rng(seed)`` draws, in fixed order, the latent normals,
 the uuids, the positions of the rows to predict and the labels; the same seed gives the same
@@ -54,8 +60,8 @@ class Node:
     """One generated variable.
 
     Attributes:
-        name: node name; a file column or a hidden helper (leading underscore-free names that
-            are not columns are helpers, never written).
+        name: a file column, a hidden state (leading ``_``: kept in the generated columns
+            for later keys, never written) or a helper its ``decode`` turns into columns.
         kind: ``discrete`` (frequency table) or ``mixed`` (missing rate + quantile knots).
         target: the node's value on a typed frame's columns (used by the fit). NaN means
             missing for a ``nullable`` node and "not observable here" otherwise.
@@ -112,10 +118,10 @@ def _c24(c: Cols) -> np.ndarray:
     return (_n12(c) + c["num_arch_ok_12_24m"] + c["num_arch_dc_12_24m"])
 
 
-def _set(name: str, as_int: bool = True) -> Callable[[Cols, np.ndarray], None]:
+def _set(name: str) -> Callable[[Cols, np.ndarray], None]:
+    """Decoder writing whole numbers (NaN stays NaN) into column ``name``."""
     def decode(c: Cols, v: np.ndarray) -> None:
-        v = v.astype(float)
-        c[name] = np.round(v) if as_int else v
+        c[name] = np.round(v.astype(float))
 
     return decode
 
@@ -449,7 +455,7 @@ NODES: tuple[Node, ...] = (
     Node("den_extra", "discrete", _den_extra_target, _decode_div),
 )
 
-# Columns the generator does not sample (id, target) or derives without a latent.
+# Nodes computed from earlier ones by a rule, without a latent or a fitted marginal.
 DERIVED_NODES = frozenset({"status_max_archived_0_12_months"})
 
 

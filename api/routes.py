@@ -40,6 +40,8 @@ def _json(body: bytes) -> Any:
         return _decode(body)
     except msgspec.DecodeError as exc:
         raise MalformedBodyError(f"the body is not valid JSON ({exc})") from None
+    except RecursionError:  # e.g. 60,000 nested brackets: fits in 64 KiB, not in the stack
+        raise MalformedBodyError("the body is nested too deeply to be an applicant") from None
 
 
 _ERR = {

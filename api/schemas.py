@@ -21,7 +21,11 @@ from validation.contract import Column
 # --------------------------------------------------------------------------- responses
 
 
-class Reason(msgspec.Struct):
+# Response structs hold only scalars and lists of structs (no cycles possible): gc=False
+# keeps them out of the cyclic garbage collector, which a 10k-row batch would otherwise fill.
+
+
+class Reason(msgspec.Struct, gc=False):
     """One reason code: a characteristic where the applicant lost points."""
 
     code: str
@@ -34,7 +38,7 @@ class Reason(msgspec.Struct):
     text: str
 
 
-class ScoreResult(msgspec.Struct):
+class ScoreResult(msgspec.Struct, gc=False):
     """The score of one applicant."""
 
     uuid: str | None

@@ -28,7 +28,7 @@ from scorecard.progress import Progress
 from scorecard.scaling import Scaling
 from scorecard.selection import SelectionConfig
 from scorecard.spec import DatasetSpec
-from validation.files import Dataset, atomic_write_text, read_dataset
+from validation.files import ContractError, Dataset, atomic_write_text, read_dataset
 from validation.master_scale import MasterScale
 from validation.master_scale import Scaling as MSScaling
 from validation.splits import make_splits
@@ -112,8 +112,16 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
         dataset = read_dataset(data, spec.contract, require_labelled=True)
     labelled = dataset.labelled
     y = labelled[spec.contract.target].to_numpy(dtype=int)
-    design = make_splits(y, holdout_fraction=config.holdout_share, n_splits=config.cv_folds,
-                         n_repeats=config.cv_repeats, seed=config.seed)
+    try:
+        design = make_splits(y, holdout_fraction=config.holdout_share,
+                             n_splits=config.cv_folds, n_repeats=config.cv_repeats,
+                             seed=config.seed)
+    except ValueError as exc:  # too few rows of a class: a data problem, not a crash
+        counts = ", ".join(f"{int((y == c).sum())} of class {c}" for c in (0, 1))
+        raise ContractError(
+            f"class_counts: column '{spec.contract.target}' has {counts}: too few to split "
+            f"into a stratified holdout ({config.holdout_share:.0%}) and {config.cv_folds}-fold "
+            f"cross-validation ({exc})") from exc
     dev_idx, hold_idx = design.development, design.holdout
     dev, hold = labelled.iloc[dev_idx], labelled.iloc[hold_idx]
     progress.say(f"{len(labelled)} labelled rows ({y.mean():.2%} bad): development "

@@ -28,10 +28,10 @@ class SelectionConfig:
     """
 
     min_iv: float = 0.02
-    max_corr: float = 0.7
+    max_corr: float = 0.8
     max_vif: float = 5.0
     max_pvalue: float = 0.05
-    max_features: int = 15
+    max_features: int = 20
 
 
 def _vif(woe: pd.DataFrame) -> pd.Series:

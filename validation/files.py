@@ -13,6 +13,8 @@ import contextlib
 import csv
 import io
 import os
+import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -23,6 +25,10 @@ import numpy as np
 import pandas as pd
 
 from validation.contract import KLARNA, Contract
+
+# The process umask, read once at import (os.umask can only be read by setting it).
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
 
 
 class ContractError(ValueError):
@@ -38,6 +44,15 @@ class ContractError(ValueError):
         self.failures = failures if failures is not None else pd.DataFrame()
 
 
+def _file_mode(path: Path) -> int:
+    """mkstemp creates 0600: give the result the mode a plain open() would (or keep the
+    replaced file's), else e.g. a card written here is unreadable by the serving user."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_UMASK
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w", **kwargs: object) -> Iterator[IO]:
     """Open a temporary file beside ``path`` and move it into place only on success.
@@ -51,8 +66,11 @@ def atomic_write(path: str | Path, mode: str = "w", **kwargs: object) -> Iterato
         kwargs.setdefault("newline", "")
         kwargs.setdefault("encoding", "utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # mkstemp creates 0600; outputs are shared artifacts (reports, images), so use 0644.
+    os.fchmod(fd, 0o644)
     try:
         with os.fdopen(fd, mode, **kwargs) as fh:  # type: ignore[call-overload]
+            os.fchmod(fh.fileno(), _file_mode(path))
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
@@ -120,31 +138,44 @@ def _sniff_problem(head: str, contract: Contract) -> str | None:
     return None
 
 
-def _short_rows(text: str, contract: Contract) -> str | None:
+def _field_counts(text: str, sep: str) -> Iterator[int]:
+    """Fields in each non-blank record after the header (the parser skips blank lines)."""
+    if '"' not in text:  # fast path: no quoting, so a record is a line
+        for line in text.split("\n")[1:]:
+            if line.strip("\r"):
+                yield line.count(sep) + 1
+        return
+    # Quoted fields may hold the separator or a newline: let the csv module split records.
+    # Its 128 KiB field limit is lifted for the scan: a huge cell is the contract's to report.
+    old = csv.field_size_limit(sys.maxsize)
+    try:
+        reader = csv.reader(io.StringIO(text), delimiter=sep, strict=True)
+        next(reader, None)
+        for record in reader:
+            if record:
+                yield len(record)
+    except csv.Error:
+        return  # malformed quoting: pandas' parser names it
+    finally:
+        csv.field_size_limit(old)
+
+
+def _short_rows(text: str, contract: Contract, n_header: int) -> str | None:
     """Rows with fewer fields than the header: the parser would silently pad them with empty
     cells, so a file cut off mid-row would surface as odd per-column errors (or, cut inside
-    a nullable column, not at all). Quoted files are left to the parser (a quoted field may
-    hold the separator or a newline)."""
-    if '"' in text:
-        return None
-    sep = contract.separator
-    lines = text.split("\n")
-    expected = lines[0].count(sep)
+    a nullable column, not at all)."""
     short: list[tuple[int, int]] = []
     row = 0
-    for line in lines[1:]:
-        if not line.strip("\r"):  # blank lines are skipped by the parser, as here
-            continue
-        row += 1
-        if line.count(sep) < expected:
-            short.append((row, line.count(sep) + 1))
+    for row, n in enumerate(_field_counts(text, contract.separator), start=1):
+        if n < n_header:
+            short.append((row, n))
     if not short:
         return None
     shown = ", ".join(f"{r} ({n} fields)" for r, n in short[:5])
     more = f" and {len(short) - 5} more" if len(short) > 5 else ""
     last = " (the last row: the file looks truncated)" if short[-1][0] == row else ""
     return (f"field_count: {len(short)} row(s) have fewer fields than the header's "
-            f"{expected + 1}: row(s) {shown}{more}{last}")
+            f"{n_header}: row(s) {shown}{more}{last}")
 
 
 def read_dataset(
@@ -183,7 +214,12 @@ def read_dataset(
         where = "the header" if line == 0 else f"data row {line}"
         raise ContractError(f"encoding: the file is not UTF-8 text: {where} holds byte "
                             f"0x{raw[exc.start]:02x} ({exc.reason}); save it as UTF-8") from exc
-    problem = _sniff_problem(text[:65536], contract) or _short_rows(text, contract)
+    problem = _sniff_problem(text[:65536], contract)
+    if problem:
+        raise ContractError(problem)
+    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")],
+                             delimiter=contract.separator))
+    problem = _short_rows(text, contract, len(header))
     if problem:
         raise ContractError(problem)
     try:
@@ -198,8 +234,6 @@ def read_dataset(
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ContractError(f"parse: the file is not a well-formed table ({exc})") from exc
-    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")],
-                             delimiter=contract.separator))
     frame = validate_frame(frame, contract, header)
     dataset = Dataset(frame, contract)
     if require_labelled:

@@ -42,6 +42,8 @@ def _json(body: bytes) -> Any:
         raise MalformedBodyError(f"the body is not valid JSON ({exc})") from None
     except RecursionError:  # e.g. 60,000 nested brackets: fits in 64 KiB, not in the stack
         raise MalformedBodyError("the body is nested too deeply to be an applicant") from None
+    except UnicodeDecodeError as exc:  # msgspec raises this (not DecodeError) for non-UTF-8
+        raise MalformedBodyError(f"the body is not UTF-8 JSON ({exc.reason})") from None
 
 
 _ERR = {
@@ -61,10 +63,11 @@ async def score(request: Request, service: ScoringService) -> ScoreResult:
     """pd, score, grade and the top 4 reason codes of one applicant.
 
     Send one row of the data file as a JSON object in the contract's field names (`NA` as
-    null). Nullable fields may be null or absent: they are listed in `missing` and scored in
-    the card's missing bin. `uuid` is optional and echoed. `default` (the target) may be
-    sent (0, 1 or null) but is ignored. Unknown fields are rejected. The body is limited to
-    64 KiB.
+    null). Fields the contract declares nullable may be null or absent: they are listed in
+    `missing` and scored in the card's missing bin; the others are required, as in the file
+    (unless the service runs with `SCORECARD_ALLOW_MISSING=1`). `uuid` is optional and
+    echoed. `default` (the target) may be sent (0, 1 or null) but is ignored. Unknown fields
+    are rejected. Every offending field is reported at once (422). Body limit 64 KiB.
     """
     result = service.score_one(_json(await request.body()))
     metrics.scored("single", 1)

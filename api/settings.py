@@ -5,8 +5,9 @@
 ``SCORECARD_API_KEY``          when set (non-empty), ``/v1/*`` needs header ``X-API-Key``
 ``SCORECARD_MAX_BATCH``        most applicants in one ``/v1/score/batch`` call (10000)
 ``SCORECARD_MAX_BODY_BYTES``   largest request body, batch included (32 MiB)
-``SCORECARD_ALLOW_MISSING``    ``1``: contract-required features may be null/absent and
-                               are scored in the card's missing bin (default ``0``)
+``SCORECARD_ALLOW_MISSING``    ``1`` (default): any feature may be null/absent and is
+                               scored in the card's missing bin; ``0``: features the
+                               contract requires must be present, exactly as in a file
 =============================  ==========================================================
 """
 
@@ -48,15 +49,17 @@ class Settings:
         max_body_bytes: largest request body in bytes (larger bodies get 413). The single
             applicant endpoint is further capped at ``SINGLE_BODY_BYTES``.
         allow_missing: accept null/absent values for features the contract declares
-            non-nullable (they then score in the card's missing bin). Off by default: the
-            API then accepts exactly what the file contract accepts.
+            non-nullable (they then score in the card's missing bin and are listed in the
+            response's ``missing``). On by default, as an application may not know every
+            field; off, the API accepts exactly what the file contract accepts. Present
+            values are checked against the contract either way.
     """
 
     artifact: Path = DEFAULT_ARTIFACT
     api_key: str | None = None
     max_batch: int = DEFAULT_MAX_BATCH
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    allow_missing: bool = False
+    allow_missing: bool = True
 
     def __post_init__(self) -> None:
         if self.max_batch < 1:
@@ -76,7 +79,7 @@ class Settings:
             api_key=env.get(ENV_API_KEY) or None,
             max_batch=_int(env, ENV_MAX_BATCH, DEFAULT_MAX_BATCH),
             max_body_bytes=_int(env, ENV_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
-            allow_missing=_bool(env, ENV_ALLOW_MISSING),
+            allow_missing=_bool(env, ENV_ALLOW_MISSING, default=True),
         )
 
 
@@ -90,9 +93,11 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name}: {raw!r} is not an integer") from None
 
 
-def _bool(env: Mapping[str, str], name: str) -> bool:
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
     raw = env.get(name, "").strip().lower()
-    if raw in ("", "0", "false", "no", "off"):
+    if not raw:
+        return default
+    if raw in ("0", "false", "no", "off"):
         return False
     if raw in ("1", "true", "yes", "on"):
         return True

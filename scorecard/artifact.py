@@ -29,7 +29,9 @@ library only: the serving image loads it without pandas.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +81,12 @@ def verify(artifact: dict[str, Any]) -> dict[str, Any]:
     missing = [k for k in REQUIRED if k not in artifact]
     if missing:
         raise ArtifactError(f"missing field(s): {', '.join(missing)}")
-    for i, feature in enumerate(artifact["features"]):
+    features = artifact["features"]
+    if (not isinstance(features, list) or not features
+            or not all(isinstance(f, dict) and isinstance(f.get("bins"), list) for f in features)):
+        raise ArtifactError("features: must be a non-empty list of objects, each with a list "
+                            "of bins")
+    for i, feature in enumerate(features):
         lacking = [k for k in REQUIRED_FEATURE if k not in feature]
         if lacking:
             raise ArtifactError(f"features[{i}] ({feature.get('name', '?')}): missing "
@@ -94,7 +101,64 @@ def verify(artifact: dict[str, Any]) -> dict[str, Any]:
         raise ArtifactError(
             f"content_hash: the file says {artifact['content_hash']} but its content hashes "
             f"to {expected}; the artifact was edited after it was sealed")
+    problem = _content_problem(artifact)
+    if problem:
+        raise ArtifactError(problem)
     return artifact
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _content_problem(artifact: dict[str, Any]) -> str | None:
+    """What the engine could not score with, in a correctly sealed file: the hash proves the
+    file is the one written, not that the writer (or a hand-made card) was right."""
+    s = artifact["scaling"]
+    if (not isinstance(s, dict) or not all(_is_number(s.get(k)) for k in
+                                           ("base_score", "base_odds", "pdo"))
+            or s["base_odds"] <= 0 or s["pdo"] <= 0):
+        return ("scaling: base_score, base_odds and pdo must be finite numbers, base_odds "
+                "and pdo positive")
+    for i, f in enumerate(artifact["features"]):
+        where = f"features[{i}] ({f['name']})"
+        bins = f["bins"]
+        if f["kind"] not in ("numeric", "categorical"):
+            return f"{where}: kind {f['kind']!r} is neither 'numeric' nor 'categorical'"
+        if [b["index"] for b in bins] != list(range(len(bins))):
+            return f"{where}: bin indices must run 0..{len(bins) - 1} in order"
+        if not all(_is_int(v) for v in [*(b["points"] for b in bins), f["unseen_points"],
+                                        f["max_points"]]):
+            return f"{where}: points, unseen_points and max_points must be integers"
+        if f["max_points"] != max(b["points"] for b in bins):
+            return f"{where}: max_points is not the largest points of its bins"
+        if not _is_int(f.get("best_bin")) or bins[f["best_bin"]]["points"] != f["max_points"]:
+            return f"{where}: best_bin must be the index of a bin with max_points"
+        if sum(b["type"] == "missing" for b in bins) != 1:
+            return f"{where}: needs exactly one bin of type 'missing'"
+        if f["kind"] == "numeric":
+            splits = f.get("splits")
+            if (not isinstance(splits, list) or not all(_is_number(x) for x in splits)
+                    or any(a >= b for a, b in itertools.pairwise(splits))):
+                return f"{where}: splits must be a strictly increasing list of finite numbers"
+            if len(bins) <= len(splits) or any(b["type"] != "regular"
+                                               for b in bins[:len(splits) + 1]):
+                return (f"{where}: the first {len(splits) + 1} bins must be the regular bins "
+                        "of its splits")
+            for j, b in enumerate(bins):
+                if b["type"] == "special" and not (isinstance(b.get("codes"), list) and all(
+                        _is_number(c) for c in b["codes"])):
+                    return f"{where}: bins[{j}] (special) needs a list of numeric codes"
+        else:
+            for j, b in enumerate(bins):
+                if b["type"] == "regular" and not (isinstance(b.get("categories"), list) and all(
+                        isinstance(c, str) for c in b["categories"])):
+                    return f"{where}: bins[{j}] needs a list of category strings"
+    return None
 
 
 def load_artifact(path: str | Path) -> dict[str, Any]:

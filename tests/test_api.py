@@ -177,7 +177,7 @@ def test_every_offending_field_is_named(client: TestClient, applicant: dict[str,
         (None, "merchant_group", "isin"), (None, "has_paid", "dtype"),
         (None, "num_active_inv", "integer"), (None, "account_status", "isin"),
         (None, "recovery_debt", "dtype"), (None, "uuid", "str_length"),
-        (None, "name_in_email", "not_nullable"), (None, "colour", "unknown_field"),
+        (None, "colour", "unknown_field"),
         (None, "avg_payment_span_0_12m", "greater_than_or_equal_to"),
         (None, "num_unpaid_bills", "finite"),
     }
@@ -190,7 +190,8 @@ def test_required_fields_and_allow_missing(artifact_path: Path, service: Scoring
     required = [c.name for c in service.columns
                 if not c.nullable and c.kind not in ("id", "target")]
     partial = {k: v for k, v in applicant.items() if k not in required}
-    with TestClient(create_app(Settings(artifact=artifact_path))) as strict:
+    with TestClient(create_app(Settings(artifact=artifact_path,
+                                        allow_missing=False))) as strict:
         r = strict.post("/v1/score", json=partial)
         assert r.status_code == 422
         assert issues(r) == {(None, name, "not_nullable") for name in required}

@@ -56,7 +56,9 @@ def contract(service: ScoringService) -> Contract:
 
 @pytest.fixture(scope="module")
 def client(artifact_path: Path):
-    with TestClient(create_app(Settings(artifact=artifact_path))) as c:
+    # Strict mode accepts exactly what the file contract accepts. The default mode differs
+    # only in that null/absent features are scored as missing (tested in test_api.py).
+    with TestClient(create_app(Settings(artifact=artifact_path, allow_missing=False))) as c:
         yield c
 
 

@@ -12,8 +12,10 @@ under pytest 9 here, so the operations are driven through ``APIOperation.as_stra
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+import jsonschema_rs
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -52,10 +54,29 @@ def test_every_operation_is_exercised(api_schema: schemathesis.BaseSchema) -> No
     assert found == {(m, p) for m, p, _ in OPERATIONS}
 
 
+def _beyond_float_precision(case: schemathesis.Case) -> bool:
+    """A "negative" body whose only violation is a number past the largest float by less
+    than float precision: once parsed (as every JSON server parses numbers) it is valid, so
+    no server could reject it. Detected by re-validating the float-parsed body."""
+    if case.body is None or case.operation.body is None:
+        return False
+    body = json.loads(json.dumps(case.body), parse_int=float)
+    schema = case.operation.body[0].definition.get("schema", {})
+    resolved = case.operation.schema.raw_schema
+    validator = jsonschema_rs.validator_for({**schema, "components": resolved.get(
+        "components", {})})
+    return validator.is_valid(json.loads(json.dumps(body)))
+
+
 def _validate(case: schemathesis.Case) -> None:
     response = case.call()
     assert response.status_code < 500, response.text
-    case.validate_response(response, checks=CHECKS)
+    try:
+        case.validate_response(response, checks=CHECKS)
+    except Exception as exc:  # schemathesis groups failures; only this one is excusable
+        if "Schema-violating request accepted" in str(exc) and _beyond_float_precision(case):
+            return
+        raise
 
 
 @pytest.mark.parametrize(("method", "path", "n"), OPERATIONS)

@@ -422,8 +422,8 @@ def test_spark_literals_are_exact(spark: Any) -> None:
 
 def test_spark_points_match_engine(spark: Any, demo: dict[str, Any], sample_csv: Path,
                                    tmp_path: Path) -> None:
-    """The exported SQL, unchanged, over the CSV and over Parquet with a BOOLEAN has_paid,
-    NaN doubles, missing and unseen categories."""
+    """The exported SQL, unchanged, over the CSV (has_paid read as BOOLEAN) and over Parquet
+    with NaN doubles, missing and unseen categories and has_paid as BOOLEAN or as text."""
     from scorecard.scale import expand_inputs
 
     want, points = _reference(demo, sample_csv)
@@ -435,14 +435,17 @@ def test_spark_points_match_engine(spark: Any, demo: dict[str, Any], sample_csv:
     _assert_same(got.reset_index(), want, "uuid")
 
     edges = _edge_frame(demo, n=2_000)
-    edges = _with_booleans(edges[edges["has_paid"] != "never seen"], "has_paid", "bool")
-    edges.to_parquet(tmp_path / "edges.parquet", index=False)
-    ref = ScoringEngine(demo).score(_engine_view(_edge_frame(demo, n=2_000).loc[edges.index]))
-    spark.read.parquet(str(tmp_path / "edges.parquet")).createOrReplaceTempView("applicants")
-    spark.sql(card_sql(demo)).write.parquet(str(tmp_path / "edge_pts"))
-    got = pd.read_parquet(tmp_path / "edge_pts").set_index("uuid").loc[edges["uuid"]]
-    np.testing.assert_array_equal(_points(demo, got), ref.points)
-    assert np.abs(got["pd"].to_numpy() - ref.pd).max() <= PD_TOLERANCE
+    known = edges[edges["has_paid"] != "never seen"]
+    ref = ScoringEngine(demo).score(_engine_view(known))
+    for form in ("bool", "lower"):  # a BOOLEAN column, and lower-case text
+        _with_booleans(known, "has_paid", form).to_parquet(tmp_path / f"{form}.parquet",
+                                                           index=False)
+        spark.read.parquet(str(tmp_path / f"{form}.parquet")
+                           ).createOrReplaceTempView("applicants")
+        spark.sql(card_sql(demo)).write.parquet(str(tmp_path / f"{form}_pts"))
+        got = pd.read_parquet(tmp_path / f"{form}_pts").set_index("uuid").loc[known["uuid"]]
+        np.testing.assert_array_equal(_points(demo, got), ref.points, err_msg=form)
+        assert np.abs(got["pd"].to_numpy() - ref.pd).max() <= PD_TOLERANCE
 
 
 @pytest.mark.shared

@@ -9,8 +9,11 @@ This module depends only on the standard library: the serving image imports it w
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Literal
+
+_LARGEST_FLOAT_INT = int(sys.float_info.max)
 
 Kind = Literal["id", "target", "numeric", "integer", "code", "category", "boolean"]
 
@@ -62,6 +65,9 @@ class Column:
             return None if isinstance(value, bool) else "dtype: must be true or false"
         if isinstance(value, bool) or not isinstance(value, int | float):
             return "dtype: must be a number"
+        # A JSON integer beyond the largest float would silently round to it: refuse it.
+        if isinstance(value, int) and abs(value) > _LARGEST_FLOAT_INT:
+            return "finite: must be a finite number"
         x = float(value)
         if x != x or x in (float("inf"), float("-inf")):
             return "finite: must be a finite number"

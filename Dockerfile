@@ -94,4 +94,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # --proxy-headers: the client address comes from the ALB's X-Forwarded-For (tasks accept
 # traffic from the ALB security group only). --timeout-keep-alive 65 > the ALB's 60 s idle
 # timeout, so the ALB never reuses a connection uvicorn has just closed (sporadic 502s).
-CMD ["sh", "-c", "if [ \"${WEB_CONCURRENCY:-2}\" -gt 1 ] && [ -z \"${PROMETHEUS_MULTIPROC_DIR:-}\" ]; then export PROMETHEUS_MULTIPROC_DIR=\"$(mktemp -d /tmp/prometheus.XXXXXX)\"; fi; exec uvicorn --factory api.app:create_app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --proxy-headers --forwarded-allow-ips '*' --timeout-keep-alive 65 --no-server-header"]
+CMD ["sh", "-c", "if [ \"${WEB_CONCURRENCY:-2}\" -gt 1 ] && [ -z \"${PROMETHEUS_MULTIPROC_DIR:-}\" ]; then export PROMETHEUS_MULTIPROC_DIR=\"$(mktemp -d /tmp/prometheus.XXXXXX)\"; fi; exec uvicorn --factory api.app:create_app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --proxy-headers --forwarded-allow-ips '*' --timeout-keep-alive 65 --no-server-header --no-access-log"]

@@ -92,7 +92,9 @@ def _document_request_bodies(app: Litestar, service: ScoringService, settings: S
     the cached OpenAPI document before it is first served.
     """
     openapi = app.openapi_schema
-    assert openapi.components is not None and openapi.paths is not None
+    # Explicit checks, not asserts: `python -O` strips asserts (bandit B101).
+    if openapi.components is None or openapi.paths is None:
+        raise RuntimeError("the OpenAPI document has no components or paths")
     schemas = dict(openapi.components.schemas or {})
     schemas["Applicant"] = applicant_schema(service.columns, service.id_column, service.target,
                                             settings.allow_missing)
@@ -103,6 +105,7 @@ def _document_request_bodies(app: Litestar, service: ScoringService, settings: S
                                    settings.max_batch, example)
     score_op = openapi.paths["/v1/score"].post
     batch_op = openapi.paths["/v1/score/batch"].post
-    assert score_op is not None and batch_op is not None
+    if score_op is None or batch_op is None:
+        raise RuntimeError("the OpenAPI document lacks the scoring operations")
     score_op.request_body = single
     batch_op.request_body = batch

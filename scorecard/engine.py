@@ -92,6 +92,14 @@ class _Categorical:
         return idx, self.points[idx]
 
 
+def _key(v: object) -> str:
+    if v is None or (isinstance(v, float) and v != v):
+        return "\x00missing"
+    if isinstance(v, bool | np.bool_):
+        return "True" if v else "False"
+    return str(v)
+
+
 class ScoringEngine:
     """Scores rows with a verified artifact (see :func:`scorecard.artifact.load_artifact`).
 

@@ -152,10 +152,23 @@ def _categorical_case(f: dict[str, Any], col: str, boolean: bool) -> list[str]:
         for c in cats:
             spellings.extend(_BOOLEAN_SPELLINGS.get(c, (c,)) if boolean else (c,))
         if spellings:
-            lits = ", ".join(string_literal(s) for s in spellings)
-            lines.append(f"WHEN {col} IN ({lits}) THEN {int(b['points'])}")
+            lines += _in_list(col, [string_literal(s) for s in spellings], int(b["points"]))
     lines.append(f"ELSE {int(f['unseen_points'])}  -- unseen category")
     return lines
+
+
+def _in_list(col: str, literals: list[str], points: int, width: int = 88) -> list[str]:
+    """``WHEN col IN (...) THEN points``, the list wrapped to ``width`` characters."""
+    one = f"WHEN {col} IN ({', '.join(literals)}) THEN {points}"
+    if len(one) <= width:
+        return [one]
+    rows, current = [], ""
+    for lit in literals:
+        if current and len(current) + len(lit) + 2 > width:
+            rows.append(current + ",")
+            current = ""
+        current = f"{current}, {lit}" if current else lit
+    return [f"WHEN {col} IN (", *(f"    {r}" for r in [*rows, current]), f") THEN {points}"]
 
 
 def _indent(lines: Iterable[str], depth: int) -> list[str]:

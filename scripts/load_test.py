@@ -6,15 +6,22 @@ httptools, as the container runs it), on 127.0.0.1 with the given card, then:
 
 1. **warm-up** (2 s closed loop) and **calibration**: 16 closed-loop clients for 4 s give the
    capacity ``C`` (requests/s) of this server *and this client* on this machine;
-2. **steady load**, open loop: ``POST /v1/score`` at a fixed rate (default 0.7 C, or
+2. **steady load**, open loop: ``POST /v1/score`` at a fixed rate (default 0.5 C, or
    ``--rate``) for ``--duration`` seconds (default 180), with a **burst** of
    ``--burst-factor`` x the rate (default 3x) for ``--burst-seconds`` (default 10) in the
    middle. Open loop: requests start on schedule whether or not earlier ones have
    finished, and latency is measured from the scheduled start (no coordinated omission);
 3. **graceful shutdown**: while single scores keep arriving and four clients post 2,000-row
-   batches back to back, SIGTERM goes to the server. Every request in flight at that moment
-   must complete (status 200); requests started after it may be refused (connection
-   refused: the listener is closed), and the server must exit 0.
+   batches back to back, SIGTERM goes to the server (once a batch is surely in flight).
+   Every request the app had *accepted* must complete with 200: accepted means its
+   ``X-Request-ID`` is in the app's access log, which logs every request it starts, even
+   one that fails. uvicorn must finish its shutdown ("Finished server process"; it then
+   re-raises SIGTERM, so the exit status is -15, not 0). Requests started after SIGTERM are
+   refused (the listener closes at once). Requests already written to a keep-alive
+   connection but not yet read by the server when SIGTERM arrives are closed unanswered by
+   uvicorn; they were never accepted and are reported apart (``sent_before_sigterm_never_
+   read``): behind a load balancer the target is deregistered (draining) before SIGTERM,
+   and a client may safely retry them (scoring has no side effects).
 
 Reported: requests served, errors by status / exception, p50/p99/max latency per phase and
 overall, achieved rates, server RSS (``/proc/<pid>/status`` VmRSS) after start-up, after
@@ -378,6 +385,12 @@ async def run(args: argparse.Namespace) -> Report:
     for phase in ("calibration", "steady", "burst", "shutdown", "shutdown-batch"):
         report.phases[phase] = summarise([s for s in load.samples if s.phase == phase])
     report.overall = summarise([s for s in load.samples if s.phase in ("steady", "burst")])
+    # Informative, not a verdict (it depends on the machine): at the end of the steady phase,
+    # were requests answered promptly, or had a backlog built (latency growing without bound)?
+    steady = sorted((s for s in load.samples if s.phase == "steady"), key=lambda s: s.scheduled)
+    tail = [1000 * (s.done - s.scheduled) for s in steady[-max(1, len(steady) // 10):]]
+    report.phases["steady"]["last_10pct_p99_ms"] = round(quantile(tail, 0.99), 2)
+    report.phases["steady"]["kept_up"] = quantile(tail, 0.99) < 1000
     allowed = {"200", "503"} if args.limit_concurrency > 0 else {"200"}
     sh = report.shutdown
     report.verdict = {
@@ -479,7 +492,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=180.0, help="open-loop seconds")
     p.add_argument("--rate", type=float, default=0.0,
                    help="open-loop requests/s (0: load-factor x calibrated capacity)")
-    p.add_argument("--load-factor", type=float, default=0.7)
+    p.add_argument("--load-factor", type=float, default=0.5,
+                   help="open-loop rate as a share of the calibrated capacity")
     p.add_argument("--calibration-seconds", type=float, default=4.0)
     p.add_argument("--burst-factor", type=float, default=3.0)
     p.add_argument("--burst-seconds", type=float, default=10.0)

@@ -274,6 +274,8 @@ def test_binary_huge_field_is_a_short_clear_error(binary_runs: dict[str, Run]) -
     assert run.proc is not None and run.proc.returncode == EXIT_BAD_DATA, run.stderr
     _check_message(run.stderr, REJECTED["huge_category.csv"])
     assert run.seconds < 90
+    # Nothing but the error: no library warnings in front of it.
+    assert run.stderr.startswith("error: invalid input data"), run.stderr[:500]
 
 
 def test_binary_truncated_keeps_previous_output(binary_runs: dict[str, Run]) -> None:

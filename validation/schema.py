@@ -9,11 +9,20 @@ that lists every broken rule with its column and first offending rows.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
-import pandera.pandas as pa
 
-from validation.contract import Column, Contract
+# pandera imports pyspark.pandas (at import and again when validating) when pyspark is
+# installed, as it is for `scorecard score`; pyspark then warns about the pandas version on
+# every command that reads a file, noise in front of every contract error. Only that
+# message is silenced.
+warnings.filterwarnings("ignore", message="PySpark does not yet fully support",
+                        category=FutureWarning)
+import pandera.pandas as pa  # noqa: E402  (after the filter on purpose)
+
+from validation.contract import Column, Contract  # noqa: E402
 
 MAX_ROWS_SHOWN = 5
 MAX_EXAMPLE_CHARS = 60  # a 5 MB cell must not become a 5 MB error message

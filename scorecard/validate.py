@@ -76,7 +76,7 @@ def model_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
     auc = discrimination.delong_auc(y, p)
     ks = discrimination.ks_statistic(y, p)
     return {
-        "n": int(len(y)),
+        "n": len(y),
         "defaults": int(y.sum()),
         "auc": auc.auc, "auc_ci_low": auc.ci_low, "auc_ci_high": auc.ci_high,
         "gini": auc.gini, "gini_ci_low": auc.gini_ci_low, "gini_ci_high": auc.gini_ci_high,

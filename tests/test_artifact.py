@@ -35,7 +35,7 @@ def test_edited_hash_is_refused(artifact) -> None:
 
 def test_missing_field_is_named(artifact) -> None:
     edited = {k: v for k, v in artifact.items() if k != "scaling"}
-    with pytest.raises(ArtifactError, match="missing field.*scaling"):
+    with pytest.raises(ArtifactError, match=r"missing field.*scaling"):
         verify(edited)
     feature_less = copy.deepcopy(artifact)
     del feature_less["features"][1]["bins"][0]["points"]

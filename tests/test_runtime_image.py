@@ -33,7 +33,7 @@ def _get(url: str, body: dict | None = None) -> tuple[int, dict]:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data,
                                      headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(request, timeout=10) as response:
         return response.status, json.loads(response.read())
 
 
@@ -67,7 +67,7 @@ def test_api_starts_from_the_runtime_lock_alone(tmp_path: Path, artifact_path: P
         deadline = time.monotonic() + 60
         while True:
             try:
-                status, body = _get(f"http://127.0.0.1:{port}/health")
+                status, _ = _get(f"http://127.0.0.1:{port}/health")
                 break
             except OSError:
                 if server.poll() is not None or time.monotonic() > deadline:
@@ -75,7 +75,7 @@ def test_api_starts_from_the_runtime_lock_alone(tmp_path: Path, artifact_path: P
                     pytest.fail(f"the API did not start from the runtime set:\n{out}")
                 time.sleep(0.3)
         assert status == 200
-        status, ready = _get(f"http://127.0.0.1:{port}/ready")
+        status, _ = _get(f"http://127.0.0.1:{port}/ready")
         assert status == 200
         status, scored = _get(f"http://127.0.0.1:{port}/v1/score", EXAMPLE_APPLICANT)
         assert status == 200 and 0 < scored["pd"] < 1 and scored["grade"]

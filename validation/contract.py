@@ -188,7 +188,8 @@ def _count(name: str, description: str, fmt: str = "int", nullable: bool = False
 
 
 def _days(name: str, description: str) -> Column:
-    return Column(name, "integer", True, min=0, max=366, csv_format="float", description=description)
+    return Column(name, "integer", True, min=0, max=366, csv_format="float",
+                  description=description)
 
 
 def _acc_status(name: str, description: str, nullable: bool = True) -> Column:

@@ -274,9 +274,8 @@ def write_dataset(frame: pd.DataFrame, path: str | Path, contract: Contract = KL
     for col in contract.columns:
         fmt = col.csv_format
         if col.kind == "target" and col.allowed and isinstance(col.allowed[0], str):
-            inverse = {v: k for k, v in contract.target_labels.items()}
-            out[col.name] = frame[col.name].map(lambda v: inverse.get(v, contract.na_value)
-                                                if v == v else contract.na_value)
+            inverse = {float(v): k for k, v in contract.target_labels.items()}
+            out[col.name] = [inverse.get(v, contract.na_value) for v in frame[col.name]]
             continue
         out[col.name] = _format_column(frame[col.name], fmt, contract.na_value)
     with atomic_write(path) as fh:

@@ -47,7 +47,8 @@ def _run(args: argparse.Namespace) -> int:
     progress = Progress()
     if args.fresh or not DEFAULT_DATA.exists():
         _generate_default(DEFAULT_DATA, progress)
-    args.spec, args.out, args.overrides, args.no_challenger = "klarna", str(DEFAULT_OUT), None, False
+    args.spec, args.out, args.overrides = "klarna", str(DEFAULT_OUT), None
+    args.no_challenger = False
     return _regenerate(args)
 
 

@@ -41,9 +41,9 @@ from api.schemas import (
 )
 from scorecard.artifact import ArtifactError, load_artifact
 from scorecard.engine import UNSEEN, ScoringEngine
+from scorecard.master_scale import MasterScale, assign_grades
 from scorecard.reasons import reason_entry, top_reasons
 from validation.contract import Column
-from validation.master_scale import MasterScale, assign_grades
 
 TOP_REASONS = 4
 MAX_ISSUES = 1000  # a 10k batch of garbage must not produce a 100 MB error body

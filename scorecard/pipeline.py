@@ -23,14 +23,13 @@ from scorecard.artifact import dumps
 from scorecard.binning import load_overrides
 from scorecard.card import Scorecard
 from scorecard.engine import ScoringEngine
+from scorecard.master_scale import MasterScale
 from scorecard.outputs import write_csv, write_workbook
 from scorecard.progress import Progress
 from scorecard.scaling import Scaling
 from scorecard.selection import SelectionConfig
 from scorecard.spec import DatasetSpec
 from validation.files import ContractError, Dataset, atomic_write_text, read_dataset
-from validation.master_scale import MasterScale
-from validation.master_scale import Scaling as MSScaling
 from validation.splits import make_splits
 
 REPO = Path(__file__).resolve().parents[1]
@@ -131,7 +130,7 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
     with progress.step("fitting the scorecard (binning, selection, logistic regression)"):
         card.fit(dev, y[dev_idx], progress)
 
-    scale = MasterScale.from_pd_ladder(scaling=MSScaling.from_dict(config.scaling.to_dict()))
+    scale = MasterScale.from_pd_ladder(scaling=config.scaling)
     provisional = ScoringEngine(card.to_artifact({}, scale.to_dict()))
     with progress.step("validating on the holdout and in cross-validation"):
         from scorecard.validate import validate_card

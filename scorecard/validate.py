@@ -18,11 +18,11 @@ from joblib import Parallel, delayed
 
 from scorecard.card import Scorecard
 from scorecard.engine import ScoringEngine
+from scorecard.master_scale import MasterScale, assign_grades, score_band_table
 from scorecard.progress import Progress
 from scorecard.spec import DatasetSpec
 from validation import calibration, discrimination, stability
 from validation.files import Dataset
-from validation.master_scale import MasterScale, assign_grades, score_band_table
 from validation.splits import Split, SplitDesign
 
 

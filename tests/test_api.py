@@ -33,8 +33,8 @@ from api.service import InvalidRequestError, ScoringService
 from api.settings import Settings, SettingsError
 from scorecard.artifact import ArtifactError, dumps, load_artifact
 from scorecard.engine import ScoringEngine
+from scorecard.master_scale import assign_grades
 from scorecard.reasons import top_reasons
-from validation.master_scale import assign_grades
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -85,7 +85,7 @@ def engine_view(artifact: dict[str, Any], rows: list[dict[str, Any]]) -> dict[st
     result = engine.score({f: [r.get(f) for r in rows] for f in engine.features_})
     codes = [f["reason_code"] for f in artifact["features"]]
     picks = top_reasons(engine, result, 4)
-    from validation.master_scale import MasterScale
+    from scorecard.master_scale import MasterScale
 
     scale = MasterScale.from_dict(artifact["master_scale"])
     return {"pd": result.pd.tolist(), "score": result.score.tolist(),

@@ -11,27 +11,27 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import REPO
-from validation.master_scale import (
+from scorecard.master_scale import (
     MasterScale,
     Scaling,
     assign_grades,
     geometric_pd_boundaries,
     score_band_table,
 )
+from tests.conftest import REPO
 
 
 def test_scaling_anchor_points() -> None:
     sc = Scaling()
-    assert float(sc.pd_to_score(1 / 51)) == pytest.approx(600.0)  # 50:1 odds
-    assert float(sc.pd_to_score(1 / 101)) == pytest.approx(620.0)  # 100:1, odds doubled
-    assert float(sc.pd_to_score(1 / 26)) == pytest.approx(580.0)  # 25:1, odds halved
-    assert float(sc.score_to_pd(600.0)) == pytest.approx(1 / 51)
-    assert float(sc.score_to_pd(sc.offset)) == pytest.approx(0.5)
+    assert float(sc.score(1 / 51)) == pytest.approx(600.0)  # 50:1 odds
+    assert float(sc.score(1 / 101)) == pytest.approx(620.0)  # 100:1, odds doubled
+    assert float(sc.score(1 / 26)) == pytest.approx(580.0)  # 25:1, odds halved
+    assert float(sc.pd(600.0)) == pytest.approx(1 / 51)
+    assert float(sc.pd(sc.offset)) == pytest.approx(0.5)
     s = np.linspace(300, 900, 61)
-    np.testing.assert_allclose(sc.pd_to_score(sc.score_to_pd(s)), s, rtol=1e-10)
+    np.testing.assert_allclose(sc.score(sc.pd(s)), s, rtol=1e-10)
     # extreme scores do not overflow
-    assert np.isfinite(sc.score_to_pd(np.array([-1e6, 1e6]))).all()
+    assert np.isfinite(sc.pd(np.array([-1e6, 1e6]))).all()
 
 
 def test_default_ladder_and_cuts() -> None:
@@ -39,7 +39,7 @@ def test_default_ladder_and_cuts() -> None:
     assert scale.grades == tuple("ABCDEFGH")
     assert scale.pd_boundaries == pytest.approx((0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16))
     assert np.all(np.diff(scale.score_cuts) < 0)
-    assert scale.score_cuts[3] == pytest.approx(Scaling().pd_to_score(0.02))
+    assert scale.score_cuts[3] == pytest.approx(Scaling().score(0.02))
     with pytest.raises(ValueError):
         geometric_pd_boundaries(8, first=0.1, ratio=2.0)  # reaches pd >= 1
 
@@ -58,7 +58,7 @@ def test_grade_agrees_with_pd_boundaries_and_cut_goes_to_better_grade() -> None:
     sc = scale.scaling
     rng = np.random.default_rng(0)
     pds = np.exp(rng.uniform(np.log(1e-4), np.log(0.6), 2000))
-    by_score = scale.grade_index(sc.pd_to_score(pds))
+    by_score = scale.grade_index(sc.score(pds))
     by_pd = np.searchsorted(np.array(scale.pd_boundaries), pds, side="left")
     assert np.array_equal(by_score, by_pd)
     for k, cut in enumerate(scale.score_cuts):
@@ -93,7 +93,7 @@ def test_round_trip_through_json_and_tamper_check() -> None:
 def test_grade_lookup_needs_numpy_only() -> None:
     code = (
         "import sys; sys.modules['pandas'] = None; sys.modules['scipy'] = None; "
-        "import json; from validation.master_scale import MasterScale, assign_grades; "
+        "import json; from scorecard.master_scale import MasterScale, assign_grades; "
         "s = MasterScale.from_dict(json.loads(json.dumps(MasterScale.from_pd_ladder().to_dict())));"
         "print(assign_grades([700.0, 590.0], s).tolist())"
     )
@@ -105,7 +105,7 @@ def test_grade_lookup_needs_numpy_only() -> None:
 def _portfolio(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     score = np.round(600 + 25 * rng.normal(size=n))
-    pd_ = Scaling().score_to_pd(score)
+    pd_ = Scaling().pd(score)
     return (rng.random(n) < pd_).astype(int), score
 
 

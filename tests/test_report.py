@@ -24,9 +24,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from scorecard.master_scale import MasterScale, assign_grades, score_band_table
+from scorecard.scaling import Scaling as MSScaling
 from validation import calibration, discrimination, stability
-from validation.master_scale import MasterScale, assign_grades, score_band_table
-from validation.master_scale import Scaling as MSScaling
 from validation.model_doc import MAX_LINES
 from validation.report import build_metrics, write_reports
 from validation.splits import make_splits

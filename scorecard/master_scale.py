@@ -29,52 +29,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from scorecard.scaling import Scaling
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
-
-
-@dataclass(frozen=True)
-class Scaling:
-    """Points scaling: ``base_score`` points at ``base_odds``:1 good:bad odds, ``pdo`` to double."""
-
-    base_score: float = 600.0
-    base_odds: float = 50.0
-    pdo: float = 20.0
-
-    def __post_init__(self) -> None:
-        if not (self.base_odds > 0 and self.pdo > 0):
-            raise ValueError("base_odds and pdo must be positive")
-
-    @property
-    def factor(self) -> float:
-        """Points per unit of log-odds, ``pdo / ln 2``."""
-        return self.pdo / math.log(2.0)
-
-    @property
-    def offset(self) -> float:
-        """Score at even odds (pd = 50 %), ``base_score - factor * ln(base_odds)``."""
-        return self.base_score - self.factor * math.log(self.base_odds)
-
-    def score_to_pd(self, score: np.ndarray | float) -> np.ndarray:
-        """pd (fraction) of a score in points; any shape, float64 result."""
-        z = (np.asarray(score, dtype=np.float64) - self.offset) / self.factor
-        # 1 / (1 + exp(z)) written to avoid overflow for very high or low scores
-        return np.exp(-np.logaddexp(0.0, z))
-
-    def pd_to_score(self, pd_: np.ndarray | float) -> np.ndarray:
-        """Score in points of a pd in ``(0, 1)``; any shape, float64 result."""
-        q = np.asarray(pd_, dtype=np.float64)
-        if np.any((q <= 0) | (q >= 1)):
-            raise ValueError("pd must lie strictly between 0 and 1")
-        return self.offset + self.factor * (np.log1p(-q) - np.log(q))
-
-    def to_dict(self) -> dict[str, float]:
-        return {"base_score": float(self.base_score), "base_odds": float(self.base_odds),
-                "pdo": float(self.pdo)}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Scaling:
-        return cls(float(data["base_score"]), float(data["base_odds"]), float(data["pdo"]))
 
 
 def geometric_pd_boundaries(
@@ -120,7 +78,7 @@ class MasterScale:
             raise ValueError("pd boundaries must be strictly increasing within (0, 1)")
         object.__setattr__(self, "grades", grades)
         object.__setattr__(self, "pd_boundaries", bounds)
-        cuts = self.scaling.pd_to_score(np.array(bounds))
+        cuts = self.scaling.score(np.array(bounds))
         object.__setattr__(self, "score_cuts", tuple(float(c) for c in cuts))
 
     @classmethod

@@ -29,6 +29,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from validation.discrimination import plain
+
 LOG_LOSS_EPS = 1e-15
 
 
@@ -44,19 +46,6 @@ def _check(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not (np.isfinite(p).all() and (p >= 0).all() and (p <= 1).all()):
         raise ValueError("p must be finite probabilities in [0, 1]")
     return y.astype(np.int64), p
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    return value
 
 
 def brier(y: np.ndarray, p: np.ndarray) -> float:
@@ -168,7 +157,7 @@ class HosmerLemeshowResult:
     n_groups: int
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(asdict(self))
+        return plain(asdict(self))
 
 
 def hosmer_lemeshow(
@@ -223,7 +212,7 @@ class CalibrationSummary:
     binomial_p_value: float
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(asdict(self))
+        return plain(asdict(self))
 
 
 def _poisson_binomial_sf(defaults: int, p: np.ndarray) -> float:

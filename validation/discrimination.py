@@ -33,12 +33,12 @@ MAX_CURVE_POINTS = 200
 # --------------------------------------------------------------------------------------------
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """Convert numpy scalars / tuples to JSON-ready Python values; non-finite floats -> None."""
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, tuple | list | np.ndarray):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     if isinstance(value, bool | np.bool_):
         return bool(value)
     if isinstance(value, int | np.integer):
@@ -52,7 +52,7 @@ def _plain(value: Any) -> Any:
 class _Serializable:
     def to_dict(self) -> dict[str, Any]:
         """The fields as plain Python values (lists for curves; ``None`` for non-finite)."""
-        return {k: _plain(v) for k, v in asdict(self).items()}  # type: ignore[call-overload]
+        return {k: plain(v) for k, v in asdict(self).items()}  # type: ignore[call-overload]
 
 
 def _check_binary(y: np.ndarray, s: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:

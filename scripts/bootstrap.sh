@@ -14,3 +14,10 @@ lock="requirements/${profile}.lock"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes -r "$lock"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
   --no-build-isolation -e .
+if [ "$profile" = dev ] && [ ! -x .venv-tools/bin/checkov ]; then
+  # checkov pins packages the project has outgrown: it lives in its own environment.
+  "$python" -m venv .venv-tools
+  .venv-tools/bin/python -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+  .venv-tools/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes \
+    -r requirements/tools.lock
+fi

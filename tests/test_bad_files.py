@@ -189,6 +189,12 @@ def test_regenerate_refuses_before_writing(name: str, corpus: dict[str, Path],
                  "--quiet"]) == EXIT_BAD_DATA
     _check_message(capsys.readouterr().err, REJECTED.get(name, ONE_CLASS))
     assert not out.exists()
+    # A previously published card in the output folder stays as it was.
+    out.mkdir()
+    (out / "scorecard.json").write_text('{"previous": true}\n')
+    assert main(["regenerate", "--data", str(path), "--out", str(out), "--no-challenger",
+                 "--quiet"]) == EXIT_BAD_DATA
+    assert _folder_state(out) == {"scorecard.json": b'{"previous": true}\n'}
 
 
 def test_one_class_is_fine_for_scoring_but_not_for_training(

@@ -43,7 +43,9 @@ class Scaling:
 
     def pd(self, score: np.ndarray | float) -> np.ndarray:
         """pd of a (total) score; shape as ``score``."""
-        return 1.0 / (1.0 + np.exp((np.asarray(score, dtype=float) - self.offset) / self.factor))
+        z = (np.asarray(score, dtype=float) - self.offset) / self.factor
+        with np.errstate(over="ignore"):  # exp overflow -> inf -> pd 0: the correct limit
+            return 1.0 / (1.0 + np.exp(z))
 
     def score(self, pd: np.ndarray | float) -> np.ndarray:
         """Unrounded score of a pd (inverse of :meth:`pd`)."""

@@ -73,11 +73,6 @@ def library_versions() -> dict[str, str]:
     return {name: importlib.metadata.version(name) for name in LIBRARIES}
 
 
-def feature_frame(dataset: Dataset, frame: pd.DataFrame) -> pd.DataFrame:
-    """The columns the engine reads (features), as typed by the reader."""
-    return frame[[c.name for c in dataset.contract.features]]
-
-
 def predictions_frame(engine: ScoringEngine, dataset: Dataset, frame: pd.DataFrame,
                       with_details: bool = False, top: int = 4) -> pd.DataFrame:
     """``uuid`` (or the spec's id, or the row number) and ``pd`` per row, in input order;

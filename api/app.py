@@ -3,7 +3,7 @@
 Run with ``scorecard serve`` or ``uvicorn --factory api.app:create_app``. Settings come from
 the environment (:mod:`api.settings`). The artifact is loaded and its content hash verified
 here, before the app exists: a tampered or unreadable card raises
-:class:`~scorecard.artifact.ArtifactError` and the server does not start.
+:class:`~scorecard.card.artifact.ArtifactError` and the server does not start.
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, Reference
 
-from api import metrics, routes
+from api import prometheus as metrics
+from api import routes
+from api.access_log import AccessMiddleware, configure_logging
 from api.auth import SCHEME_NAME, SECURITY_SCHEME, api_key_guard
-from api.logging import AccessMiddleware, configure_logging
 from api.schemas import EXAMPLE_APPLICANT, applicant_schema, request_bodies
 from api.service import ScoringService
 from api.settings import Settings
-from scorecard.artifact import ArtifactError
+from scorecard.card.artifact import ArtifactError
 
 API_VERSION = "1.0.0"
 
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             components=Components(security_schemes={SCHEME_NAME: SECURITY_SCHEME}
                                   if settings.api_key else None),
         ),
-        logging_config=None,  # our JSON loggers (api.logging); no Litestar default handlers
+        logging_config=None,  # our JSON loggers (api.access_log); no Litestar default handlers
         debug=False,
     )
     _document_request_bodies(app, service, settings)

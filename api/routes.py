@@ -21,8 +21,8 @@ from litestar.status_codes import (
     HTTP_503_SERVICE_UNAVAILABLE,
 )
 
-from api import metrics
-from api.logging import SCOPE_REQUEST_ID, UNMATCHED, access_log, log_exception, new_request_id
+from api import prometheus as metrics
+from api.access_log import SCOPE_REQUEST_ID, UNMATCHED, access_log, log_exception, new_request_id
 from api.schemas import BatchResult, Card, ErrorBody, FieldIssue, Health, Pong, Ready, ScoreResult
 from api.service import InvalidRequestError, ScoringService
 from api.settings import SINGLE_BODY_BYTES

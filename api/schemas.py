@@ -16,7 +16,7 @@ from typing import Any
 import msgspec
 from litestar.openapi.spec import Example, OpenAPIMediaType, OpenAPIType, RequestBody, Schema
 
-from validation.contract import Column
+from scorecard.data.contract import Column
 
 # --------------------------------------------------------------------------- responses
 

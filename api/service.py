@@ -1,7 +1,7 @@
 """The scoring service: decoded JSON -> contract-checked values -> card -> response structs.
 
 No web code here. Validation uses the contract declarations carried by the artifact
-(``input_contract``) and :meth:`validation.contract.Column.check_value` decides every
+(``input_contract``) and :meth:`scorecard.data.contract.Column.check_value` decides every
 rejection, so the API accepts exactly what the file contract accepts (proved field by field
 against the pandera schema in ``tests/test_api_contract.py``). Two deliberate differences:
 the id (``uuid``) is optional (echoed back when given), and with ``allow_missing`` the
@@ -11,8 +11,8 @@ against the contract (0, 1 or null) and then ignored: it never reaches the card.
 Speed: a straight-line check generated from the contract accepts the common, fully valid
 applicant (~5 us); anything it does not accept goes through ``check_value`` field by field,
 which decides and names every broken rule. Batches are scored in one vectorised
-:class:`~scorecard.engine.ScoringEngine` pass. A single applicant goes through
-:class:`~scorecard.engine.RowScorer`, a scalar transcription of the engine: the engine's
+:class:`~scorecard.card.engine.ScoringEngine` pass. A single applicant goes through
+:class:`~scorecard.card.engine.RowScorer`, a scalar transcription of the engine: the engine's
 numpy calls cost ~70 us for one row, more than the rest of the request; the scalar path
 ~5 us. Tests prove it identical to the engine on every real row and on generated edge cases.
 """
@@ -37,11 +37,11 @@ from api.schemas import (
     ScalingView,
     ScoreResult,
 )
-from scorecard.artifact import ArtifactError, load_artifact
-from scorecard.engine import UNSEEN, RowScorer, ScoringEngine
-from scorecard.master_scale import MasterScale, assign_grades
-from scorecard.reasons import reason_entry, top_reasons
-from validation.contract import Column
+from scorecard.card.artifact import ArtifactError, load_artifact
+from scorecard.card.engine import UNSEEN, RowScorer, ScoringEngine
+from scorecard.card.grades import MasterScale, assign_grades
+from scorecard.card.reasons import reason_entry, top_reasons
+from scorecard.data.contract import Column
 
 TOP_REASONS = 4
 MAX_ISSUES = 1000  # a 10k batch of garbage must not produce a 100 MB error body

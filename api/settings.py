@@ -18,8 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_ARTIFACT = REPO / "reports" / "scorecard.json"
+from scorecard.data.paths import DEFAULT_ARTIFACT
 
 ENV_ARTIFACT = "SCORECARD_ARTIFACT"
 ENV_API_KEY = "SCORECARD_API_KEY"

@@ -2,7 +2,7 @@
 
 Import direction: ``validation`` (contract, metrics) <- ``scorecard`` (domain, CLI) <- ``api``.
 This package's ``__init__`` imports nothing heavy, so the serving image can import
-:mod:`scorecard.engine` and :mod:`scorecard.artifact` with numpy alone.
+:mod:`scorecard.card.engine` and :mod:`scorecard.card.artifact` with numpy alone.
 """
 
 __version__ = "0.1.0"

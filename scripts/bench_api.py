@@ -180,8 +180,8 @@ def run_load(tool: str, url: str, body: bytes | None, connections: int, duration
 
 def batch_rows(n: int) -> tuple[list[dict[str, Any]], str]:
     if REAL_ROWS.exists():
-        from validation.contract import KLARNA
-        from validation.files import read_dataset
+        from scorecard.data.contract import KLARNA
+        from scorecard.data.files import read_dataset
 
         frame = read_dataset(REAL_ROWS, KLARNA).frame
         rows = frame.astype(object).where(frame.notna(), None).to_dict("records")

@@ -6,8 +6,8 @@ Usage::
     .venv/bin/python scripts/bench_scale.py --rows 1000000 --formats parquet,csv
 
 Data (cached in ``--workdir``, default ``/tmp/scorecard_bench``): ``--base-rows`` (100,000)
-rows from :func:`scorecard.synthetic.generator.generate` (or, without the generator,
-:func:`scorecard.scale.sample_frame`), typed as ``read_dataset`` returns them, are turned
+rows from :func:`scorecard.data.synthetic.generator.generate` (or, without the generator,
+:func:`tests.helpers.sample_frame`), typed as ``read_dataset`` returns them, are turned
 into an Arrow table once; each output chunk of ``--chunk-rows`` (1,000,000) rows is a
 with-replacement resample of those rows (``Table.take`` of random indices, seeded) with
 fresh ``uuid`` values ``b<row number>``, written as one zstd Parquet file (row groups of
@@ -15,7 +15,7 @@ fresh ``uuid`` values ``b<row number>``, written as one zstd Parquet file (row g
 ``NA``, ``True``/``False``) with DuckDB. Generation is not timed.
 
 Card: ``--artifact`` (default ``reports/scorecard.json`` when it exists), else a demo card
-over every Klarna feature (:func:`scorecard.scale.demo_card`) — 43 characteristics, more
+over every Klarna feature (:func:`tests.helpers.demo_card`) — 43 characteristics, more
 work per row than a fitted card.
 
 Each engine run is a separate subprocess (this script with ``--worker``) so its memory is
@@ -52,14 +52,14 @@ sys.path.insert(0, str(REPO))
 def _base_frame(rows: int, seed: int) -> tuple[Any, str]:
     """``rows`` typed Klarna rows and where they came from."""
     try:
-        from scorecard.synthetic.generator import generate
+        from scorecard.data.synthetic.generator import generate
     except ImportError:
-        from scorecard.scale import sample_frame
-        from validation.contract import KLARNA
+        from scorecard.data.contract import KLARNA
+        from tests.helpers import sample_frame
 
-        return sample_frame(KLARNA, rows, seed), "scorecard.scale.sample_frame"
+        return sample_frame(KLARNA, rows, seed), "tests.helpers.sample_frame"
     frame, _ = generate(n_rows=rows, n_unlabelled=0, seed=seed)
-    return frame, "scorecard.synthetic.generator.generate"
+    return frame, "scorecard.data.synthetic.generator.generate"
 
 
 def make_data(workdir: Path, rows: int, base_rows: int, chunk_rows: int, seed: int,
@@ -101,7 +101,7 @@ def _write_csv_chunks(folder: Path) -> None:
     """Each Parquet chunk as a CSV in the case's format (``;``, ``NA``, True/False)."""
     import duckdb
 
-    from validation.contract import KLARNA
+    from scorecard.data.contract import KLARNA
 
     cols = []
     for c in KLARNA.columns:
@@ -129,8 +129,8 @@ def worker(args: argparse.Namespace) -> None:
     import warnings
 
     warnings.filterwarnings("ignore")
-    from scorecard import scale
-    from scorecard.artifact import load_artifact
+    from scorecard.card.artifact import load_artifact
+    from scorecard.jobs import batch as scale
 
     artifact = load_artifact(args.artifact)
     startup = 0.0
@@ -304,9 +304,9 @@ def _card(args: argparse.Namespace, workdir: Path) -> Path:
     published = REPO / "reports" / "scorecard.json"
     if published.exists():
         return published
-    from scorecard.artifact import dumps
-    from scorecard.scale import demo_card
-    from validation.contract import KLARNA
+    from scorecard.card.artifact import dumps
+    from scorecard.data.contract import KLARNA
+    from tests.helpers import demo_card
 
     frame, _ = _base_frame(20_000, args.seed)
     path = workdir / "demo_card.json"

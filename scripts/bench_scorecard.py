@@ -19,15 +19,14 @@ REPO = Path(__file__).resolve().parents[1]
 FIT = r"""
 import json, resource, sys, time
 from pathlib import Path
-from scorecard.binning import load_overrides
-from scorecard.card import Scorecard
-from scorecard.pipeline import BUILTIN_OVERRIDES
-from scorecard.spec import KLARNA_SPEC
-from validation.files import read_dataset
+from scorecard.fit.overrides import BUILTIN_DIR, load_overrides
+from scorecard.fit.estimator import Scorecard
+from scorecard.fit.spec import KLARNA_SPEC
+from scorecard.data.files import read_dataset
 t0 = time.perf_counter()
 data = read_dataset(sys.argv[1], require_labelled=True).labelled
 t1 = time.perf_counter()
-card = Scorecard(KLARNA_SPEC, load_overrides(BUILTIN_OVERRIDES / "klarna.toml"))
+card = Scorecard(KLARNA_SPEC, load_overrides(BUILTIN_DIR / "klarna.toml"))
 card.fit(data, data["default"].to_numpy(dtype=int))
 t2 = time.perf_counter()
 print(json.dumps({"rows": len(data), "read_s": t1 - t0, "fit_s": t2 - t1,
@@ -37,9 +36,9 @@ print(json.dumps({"rows": len(data), "read_s": t1 - t0, "fit_s": t2 - t1,
 SCORE = r"""
 import json, resource, sys, time
 import numpy as np
-from scorecard.artifact import load_artifact
-from scorecard.engine import ScoringEngine
-from validation.files import read_dataset
+from scorecard.card.artifact import load_artifact
+from scorecard.card.engine import ScoringEngine
+from scorecard.data.files import read_dataset
 engine = ScoringEngine(load_artifact(sys.argv[1]))
 base = read_dataset(sys.argv[2]).frame
 n = int(sys.argv[3])

@@ -153,7 +153,7 @@ def rss_mb(pid: int) -> float:
 def applicant_bodies(n: int = 256) -> list[bytes]:
     """Valid applicants from the generator (never real data), as request bodies."""
     sys.path.insert(0, str(REPO))
-    from scorecard.synthetic.generator import generate
+    from scorecard.data.synthetic.generator import generate
 
     frame, _ = generate(n, 0, seed=7)
     frame = frame.drop(columns=["default"])

@@ -6,33 +6,25 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
-
-
-def _shared(relative: str) -> Path:
-    path = SHARED / relative
-    if not path.exists():
-        pytest.skip(f"real data not available: {path}")
-    return path
+from tests.helpers import REPO, shared
 
 
 @pytest.fixture(scope="session")
 def klarna_real_path() -> Path:
     """The 10,000 real unlabelled Klarna rows (``../shared/data/klarna``)."""
-    return _shared("klarna/dataset_unlabelled_10k.csv")
+    return shared("klarna/dataset_unlabelled_10k.csv")
 
 
 @pytest.fixture(scope="session")
 def klarna_peers_path() -> Path:
     """Nine public solutions' predictions for the real 10k rows."""
-    return _shared("klarna/peer_predictions_10k.csv")
+    return shared("klarna/peer_predictions_10k.csv")
 
 
 @pytest.fixture(scope="session")
 def heloc_path() -> Path:
     """The real labelled FICO HELOC data set."""
-    return _shared("heloc/heloc_dataset_v1.csv")
+    return shared("heloc/heloc_dataset_v1.csv")
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,9 @@
-"""The validation report: ``validation.html``, ``MODEL.md`` and ``metrics.json``.
+"""The validation report: ``validation.html``, ``MODEL.md`` and ``metrics.json`` as text.
 
-:func:`write_reports` receives plain data only (the sealed artifact dict, the ``validation``
-dict built by ``scorecard.validate.validate_card``, the selection log and the coefficient
-table), so this module never imports ``scorecard``.
+:func:`render_reports` receives plain data only (the sealed artifact dict, the
+``validation`` dict built by ``scorecard.jobs.model_validation.validate_card``, the selection
+log and the coefficient table) and returns each file's text; writing them is the caller's
+(``scorecard.jobs.reports``), so this package imports nothing else of the project.
 
 Guarantees:
 
@@ -23,14 +24,12 @@ import json
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from validation import plots
-from validation.files import atomic_write_text
 from validation.model_doc import (
     count,
     design_sentence,
@@ -54,17 +53,13 @@ HOLDOUT_KEYS = (*METRIC_KEYS, "auc_ci_low", "auc_ci_high", "gini_ci_low", "gini_
 # ------------------------------------------------------------------------------------------
 
 
-def write_reports(out: Path, artifact: dict, validation: dict, selection_log: pd.DataFrame,
-                  coefficients: pd.DataFrame) -> None:
-    """Write ``validation.html``, ``MODEL.md`` and ``metrics.json`` into ``out`` atomically."""
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+def render_reports(artifact: dict, validation: dict, selection_log: pd.DataFrame,
+                   coefficients: pd.DataFrame) -> dict[str, str]:
+    """The text of ``metrics.json``, ``MODEL.md`` and ``validation.html``, by file name."""
     metrics = build_metrics(artifact, validation)
     page = render_html(artifact, validation, selection_log, coefficients, metrics)
     doc = render_model_md(artifact, validation, metrics, selection_log)
-    atomic_write_text(out / "metrics.json", dumps_metrics(metrics))
-    atomic_write_text(out / "MODEL.md", doc)
-    atomic_write_text(out / "validation.html", page)
+    return {"metrics.json": dumps_metrics(metrics), "MODEL.md": doc, "validation.html": page}
 
 
 # ------------------------------------------------------------------------------------------

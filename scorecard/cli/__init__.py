@@ -19,7 +19,7 @@ EXIT_BAD_ARTIFACT = 4
 
 # Command modules, each exposing ``register(subparsers)``; imported lazily by name so that
 # ``scorecard --help`` stays fast and a command's heavy imports load only when it runs.
-_COMMAND_MODULES = ("data", "model", "serve", "scale")
+_COMMAND_MODULES = ("data", "model", "serve", "batch")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    from validation.files import ContractError
+    from scorecard.data.errors import ContractError
 
     parser = build_parser()
     args = parser.parse_args(argv)

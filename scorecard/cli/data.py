@@ -1,7 +1,7 @@
 """Data commands: ``generate-data``, ``validate``, ``oracle``, ``realism``.
 
 Exit codes follow :mod:`scorecard.cli`: 0 success, 3 a file breaks the data contract (raised
-as :class:`validation.files.ContractError` and mapped by ``main``).
+as :class:`scorecard.data.files.ContractError` and mapped by ``main``).
 """
 
 from __future__ import annotations
@@ -10,17 +10,14 @@ import argparse
 from pathlib import Path
 
 from scorecard.cli import EXIT_FAILURE, EXIT_OK
-
-REPO = Path(__file__).resolve().parents[2]
-DEFAULT_OUTPUT = Path("data/dataset.csv")
-DEFAULT_REAL = REPO.parent / "shared" / "data" / "klarna" / "dataset_unlabelled_10k.csv"
+from scorecard.data.paths import DEFAULT_DATA, REAL_KLARNA
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from scorecard.progress import Progress
-    from scorecard.synthetic.generator import generate, truth_path, write_truth
-    from validation.contract import KLARNA
-    from validation.files import write_dataset
+    from scorecard.data.contract import KLARNA
+    from scorecard.data.files import write_dataset
+    from scorecard.data.synthetic.generator import generate, truth_path, write_truth
+    from scorecard.jobs.progress import Progress
 
     progress = Progress(enabled=not args.quiet)
     with progress.step(f"generating {args.rows:,} rows ({args.unlabelled:,} to predict, "
@@ -40,8 +37,8 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from validation.contract import CONTRACTS
-    from validation.files import read_dataset
+    from scorecard.data.contract import CONTRACTS
+    from scorecard.data.files import read_dataset
 
     dataset = read_dataset(args.file, CONTRACTS[args.spec],
                            require_labelled=args.require_labelled)
@@ -51,9 +48,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _oracle(args: argparse.Namespace) -> int:
-    from scorecard.synthetic.generator import write_truth
-    from scorecard.synthetic.truth import true_pd
-    from validation.files import read_dataset
+    from scorecard.data.files import read_dataset
+    from scorecard.data.synthetic.generator import write_truth
+    from scorecard.data.synthetic.truth import true_pd
 
     dataset = read_dataset(args.input)
     pd_true = true_pd(dataset.frame)
@@ -64,8 +61,8 @@ def _oracle(args: argparse.Namespace) -> int:
 
 
 def _realism(args: argparse.Namespace) -> int:
-    from scorecard.synthetic.realism import format_table, realism_summary, realism_table
-    from validation.files import read_dataset
+    from scorecard.data.files import read_dataset
+    from scorecard.data.synthetic.realism import format_table, realism_summary, realism_table
 
     if not args.real.exists():
         print(f"realism: real data not available at {args.real}; skipped")
@@ -74,7 +71,7 @@ def _realism(args: argparse.Namespace) -> int:
         generated = read_dataset(args.data).frame
         label = str(args.data)
     else:
-        from scorecard.synthetic.generator import generate
+        from scorecard.data.synthetic.generator import generate
 
         generated, _ = generate(seed=args.seed)
         label = f"freshly generated default-size data (seed {args.seed})"
@@ -100,7 +97,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         description="Generate synthetic rows in the exact format of the case's dataset.csv "
                     "(semicolon-separated, NA for missing) and write <stem>.truth.csv "
                     "(uuid,true_pd) beside it. The same seed gives byte-identical files.")
-    p.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="data file to write")
+    p.add_argument("--output", type=Path, default=DEFAULT_DATA, help="data file to write")
     p.add_argument("--rows", type=int, default=99_976, help="total rows")
     p.add_argument("--unlabelled", type=int, default=10_000,
                    help="rows with default = NA (the rows to predict), at random positions")
@@ -126,7 +123,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "oracle", formatter_class=fmt,
         help="write the ground-truth pd of every row of a Klarna file",
         description="Evaluate the documented ground-truth risk surface "
-                    "(scorecard.synthetic.truth) on every row of a contract-valid Klarna "
+                    "(scorecard.data.synthetic.truth) on every row of a contract-valid Klarna "
                     "file (generated or real) and write uuid,true_pd.")
     p.add_argument("--input", type=Path, required=True, help="Klarna data file")
     p.add_argument("--output", type=Path, required=True, help="CSV to write (uuid,true_pd)")
@@ -140,7 +137,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     "Skips with a message (exit 0) when the real file is absent.")
     p.add_argument("--data", type=Path, default=None,
                    help="generated data file (default: generate default-size data in memory)")
-    p.add_argument("--real", type=Path, default=DEFAULT_REAL, help="real rows to compare with")
+    p.add_argument("--real", type=Path, default=REAL_KLARNA, help="real rows to compare with")
     p.add_argument("--seed", type=int, default=0,
                    help="seed when generating in memory (no --data)")
     p.add_argument("--worst", type=int, default=5, help="columns listed in the summary")

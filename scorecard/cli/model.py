@@ -7,12 +7,13 @@ import sys
 from pathlib import Path
 
 from scorecard.cli import EXIT_BAD_ARTIFACT, EXIT_OK
+from scorecard.data.paths import DEFAULT_ARTIFACT, DEFAULT_DATA, DEFAULT_REPORTS
 
 
 def _regenerate(args: argparse.Namespace) -> int:
-    from scorecard.pipeline import DEFAULT_DATA, RegenerateConfig, regenerate
-    from scorecard.progress import Progress
-    from scorecard.spec import load_spec
+    from scorecard.fit.spec import load_spec
+    from scorecard.jobs.progress import Progress
+    from scorecard.jobs.regenerate import RegenerateConfig, regenerate
 
     spec = load_spec(args.spec)
     data = Path(args.data) if args.data else DEFAULT_DATA
@@ -31,7 +32,7 @@ def _regenerate(args: argparse.Namespace) -> int:
 
 
 def _generate_default(path: Path, progress: object) -> None:
-    from scorecard.synthetic.generator import write_generated
+    from scorecard.data.synthetic.generator import write_generated
 
     with progress.step(f"generating the default data set into {path}"):  # type: ignore[attr-defined]
         write_generated(path, rows=99_976, unlabelled=10_000, seed=0)
@@ -39,26 +40,24 @@ def _generate_default(path: Path, progress: object) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     """The main job: generate the default data, then regenerate card, report, predictions."""
-    from scorecard.pipeline import DEFAULT_DATA, DEFAULT_OUT
-
     args.data = str(DEFAULT_DATA)
-    from scorecard.progress import Progress
+    from scorecard.jobs.progress import Progress
 
     progress = Progress()
     if args.fresh or not DEFAULT_DATA.exists():
         _generate_default(DEFAULT_DATA, progress)
-    args.spec, args.out, args.overrides = "klarna", str(DEFAULT_OUT), None
+    args.spec, args.out, args.overrides = "klarna", str(DEFAULT_REPORTS), None
     args.no_challenger = False
     return _regenerate(args)
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from scorecard.artifact import ArtifactError, load_artifact
-    from scorecard.engine import ScoringEngine
-    from scorecard.outputs import write_csv
-    from scorecard.pipeline import predictions_frame
-    from scorecard.spec import load_spec
-    from validation.files import read_dataset
+    from scorecard.card.artifact import ArtifactError, load_artifact
+    from scorecard.card.engine import ScoringEngine
+    from scorecard.data.files import read_dataset
+    from scorecard.fit.spec import load_spec
+    from scorecard.jobs.outputs import write_csv
+    from scorecard.jobs.predict import predictions_frame
 
     try:
         artifact = load_artifact(args.artifact)
@@ -76,8 +75,6 @@ def _predict(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    from scorecard.pipeline import DEFAULT_OUT
-
     p = sub.add_parser("run", help="main job: generate the default data, regenerate the card, "
                        "report and predictions into reports/",
                        description="Generate the embedded default data (data/dataset.csv, "
@@ -95,7 +92,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="klarna, heloc, or a JSON spec file (default klarna)")
     p.add_argument("--data", help="data file (default: the generated data/dataset.csv, "
                    "generated first if missing)")
-    p.add_argument("--out", default=str(DEFAULT_OUT), help="output folder (default reports/)")
+    p.add_argument("--out", default=str(DEFAULT_REPORTS), help="output folder (default reports/)")
     p.add_argument("--overrides", help="binning overrides TOML (default: the spec's built-in "
                    "scorecard/overrides/<spec>.toml)")
     p.add_argument("--seed", type=int, default=0, help="split and model seed (default 0)")
@@ -107,7 +104,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("predict", help="score a data file with a published card",
                        description="Score every row of a contract-valid file from the JSON "
                        "artifact: id, pd, score and reason codes, rows in input order.")
-    p.add_argument("--artifact", default=str(DEFAULT_OUT / "scorecard.json"),
+    p.add_argument("--artifact", default=str(DEFAULT_ARTIFACT),
                    help="card artifact (default reports/scorecard.json)")
     p.add_argument("--input", required=True, help="data file in the spec's format")
     p.add_argument("--output", required=True, help="CSV to write")

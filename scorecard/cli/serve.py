@@ -17,13 +17,13 @@ import tempfile
 from pathlib import Path
 
 from scorecard.cli import EXIT_BAD_ARTIFACT, EXIT_OK
+from scorecard.data.paths import DEFAULT_ARTIFACT
 
 FACTORY = "api.app:create_app"
-DEFAULT_ARTIFACT = Path(__file__).resolve().parents[2] / "reports" / "scorecard.json"
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from scorecard.artifact import ArtifactError, load_artifact
+    from scorecard.card.artifact import ArtifactError, load_artifact
 
     path = Path(args.artifact or os.environ.get("SCORECARD_ARTIFACT") or DEFAULT_ARTIFACT)
     try:
@@ -34,7 +34,7 @@ def _serve(args: argparse.Namespace) -> int:
     os.environ["SCORECARD_ARTIFACT"] = str(path.resolve())
     metrics_dir = None
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-        # Workers are separate processes: aggregate their metrics (see api.metrics).
+        # Workers are separate processes: aggregate their metrics (see api.prometheus).
         metrics_dir = tempfile.mkdtemp(prefix="scorecard-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     print(f"serving {artifact['model_id']} on http://{args.host}:{args.port} "

@@ -1,0 +1,10 @@
+"""The published card and everything that serves it: numpy and the standard library only.
+
+* :mod:`.artifact` — the sealed JSON file and all of its checks.
+* :mod:`.scaling` — log-odds to points and back; :mod:`.grades` — the master scale.
+* :mod:`.engine` — vectorised scoring and the one-row scorer, sharing the bin rules.
+* :mod:`.reasons` — reason codes; :mod:`.sql` — the card as one SQL query.
+
+Imports only :mod:`scorecard.data.contract` of the project; the API imports nothing else of
+``scorecard`` but this package and the data contract.
+"""

@@ -1,0 +1,70 @@
+"""Reason codes: why an applicant did not get the best score (numpy only).
+
+For each characteristic, the points lost are the best attainable points of that
+characteristic minus the points received. The reasons are the characteristics with the
+largest loss, ties broken by card order, at most ``top`` of them and only those with a
+loss > 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scorecard.card.engine import UNSEEN, ScoreResult, ScoringEngine
+
+
+def top_reasons(engine: ScoringEngine, result: ScoreResult, top: int = 4) -> np.ndarray:
+    """Indices of the reason characteristics, shape (n, top); -1 where fewer apply."""
+    lost = engine.max_points_[None, :] - result.points
+    k = lost.shape[1]
+    # Stable ordering: larger loss first, then card order.
+    order = np.argsort(-lost * (k + 1) + np.arange(k)[None, :], axis=1, kind="stable")[:, :top]
+    chosen_loss = np.take_along_axis(lost, order, axis=1)
+    return np.where(chosen_loss > 0, order, -1)
+
+
+def reason_details(engine: ScoringEngine, result: ScoreResult, row: int,
+                   values: dict[str, Any], top: int = 4) -> list[dict[str, Any]]:
+    """Reason codes of one scored row, each as a plain dict (code, characteristic, value,
+    bin, points, attainable, points_lost, text)."""
+    picks = top_reasons(engine, ScoreResult(result.bins[row:row + 1],
+                                            result.points[row:row + 1],
+                                            result.score[row:row + 1],
+                                            result.pd[row:row + 1]), top)[0]
+    out = []
+    for j in picks:
+        if j < 0:
+            break
+        out.append(reason_entry(engine, j, int(result.bins[row, j]),
+                                int(result.points[row, j]), values.get(engine.features_[j])))
+    return out
+
+
+def bin_label(feature: dict[str, Any], index: int) -> str:
+    if index == UNSEEN:
+        return "unseen category"
+    return str(feature["bins"][index]["label"])
+
+
+def reason_entry(engine: ScoringEngine, j: int, bin_index: int, points: int,
+                 value: Any) -> dict[str, Any]:
+    """One reason: the j-th characteristic of the card, its bin and points for a row."""
+    f = engine.artifact["features"][j]
+    attainable = int(engine.max_points_[j])
+    label = bin_label(f, bin_index)
+    best = bin_label(f, int(f["best_bin"]))
+    what = f.get("description") or f["name"]
+    text = (f"{what[0].upper()}{what[1:]}: {label} scores {attainable - points} points below "
+            f"the best band ({best}).")
+    return {
+        "code": f["reason_code"],
+        "characteristic": f["name"],
+        "value": value,
+        "bin": label,
+        "points": points,
+        "attainable": attainable,
+        "points_lost": attainable - points,
+        "text": text,
+    }

@@ -1,0 +1,13 @@
+"""Synthetic Klarna data in the case's exact format, with an explicit ground-truth pd.
+
+* :func:`generate` / :func:`write_generated` (:mod:`.generator`): rows from a Gaussian copula
+  over per-column empirical profiles (``klarna_profile.json``), labels Bernoulli(true pd).
+* :func:`true_pd` (:mod:`.truth`): the documented risk surface (``klarna_truth.json``).
+* :func:`realism_table` (:mod:`.realism`): generated vs real, column by column.
+"""
+
+from scorecard.data.synthetic.generator import generate, write_generated
+from scorecard.data.synthetic.realism import realism_summary, realism_table
+from scorecard.data.synthetic.truth import true_pd
+
+__all__ = ["generate", "realism_summary", "realism_table", "true_pd", "write_generated"]

@@ -1,0 +1,173 @@
+"""The scorecard estimator: binning -> selection -> logistic regression -> points.
+
+:class:`Scorecard` follows scikit-learn's conventions: parameters in ``__init__``, ``fit``
+learns state with trailing underscores, ``to_artifact`` exports the plain-JSON card that
+:class:`scorecard.card.engine.ScoringEngine` scores from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scorecard.card.artifact import SCHEMA_VERSION, seal
+from scorecard.card.engine import ScoringEngine
+from scorecard.card.scaling import Scaling, feature_points
+from scorecard.fit.binning import WoEBinner
+from scorecard.fit.logit import coefficient_table, fit_logit
+from scorecard.fit.overrides import FeatureOverride
+from scorecard.fit.selection import SelectionConfig, select_features
+from scorecard.fit.spec import DatasetSpec
+
+PD_FORMULA = "pd = 1 / (1 + exp((score - offset) / factor)); score = sum of points"
+
+
+def _json_float(x: float) -> float | None:
+    return None if x != x else float(x)
+
+
+class Scorecard:
+    """A monotonic WoE logistic scorecard in integer points.
+
+    Parameters:
+        spec: dataset spec (feature kinds, special codes, directions).
+        overrides: the risk team's binning overrides.
+        selection: selection thresholds.
+        scaling: points scaling.
+        min_bin_share, max_n_bins: binning constraints (see :class:`WoEBinner`).
+
+    Learned state: ``binner_``, ``features_`` (card characteristics, by IV),
+    ``selection_log_``, ``logit_`` (statsmodels result), ``coefficients_`` (table),
+    ``points_`` (feature -> int points per bin), ``raw_points_`` (unrounded).
+    """
+
+    def __init__(self, spec: DatasetSpec, overrides: dict[str, FeatureOverride] | None = None,
+                 selection: SelectionConfig | None = None, scaling: Scaling | None = None,
+                 min_bin_share: float = 0.05, max_n_bins: int = 8) -> None:
+        self.spec = spec
+        self.overrides = overrides or {}
+        self.selection = selection or SelectionConfig()
+        self.scaling = scaling or Scaling()
+        self.min_bin_share = min_bin_share
+        self.max_n_bins = max_n_bins
+
+    def fit(self, X: pd.DataFrame, y: np.ndarray, progress: Any = None) -> Scorecard:
+        """Fit on ``X`` (rows x contract columns, typed as read) and 0/1 ``y``."""
+        say = progress.say if progress is not None else (lambda _m: None)
+        y = np.asarray(y, dtype=int)
+        self.binner_ = WoEBinner(self.spec, self.overrides, self.min_bin_share,
+                                 self.max_n_bins).fit(X, y)
+        say(f"binned {len(self.binner_.features_)} candidate features")
+        woe = self.binner_.transform(X)
+        iv = {n: b.iv for n, b in self.binner_.bins_.items()}
+        self.features_, self.selection_log_ = select_features(
+            woe, y, iv, self.selection, self.binner_.excluded_)
+        overridden = {n for n, b in self.binner_.bins_.items() if b.overridden}
+        self.selection_log_["overridden"] = self.selection_log_["feature"].isin(overridden)
+        say(f"selected {len(self.features_)} characteristics")
+        self.logit_ = fit_logit(woe[self.features_], y)
+        self.coefficients_ = coefficient_table(self.logit_)
+        intercept = float(self.logit_.params["const"])  # type: ignore[attr-defined]
+        self.raw_points_: dict[str, np.ndarray] = {}
+        self.points_: dict[str, np.ndarray] = {}
+        for name in self.features_:
+            coef = float(self.logit_.params[name])  # type: ignore[attr-defined]
+            woe_bins = self.binner_.bins_[name].table["woe"].to_numpy()
+            raw = feature_points(coef, intercept, woe_bins, len(self.features_), self.scaling)
+            self.raw_points_[name] = raw
+            self.points_[name] = np.rint(raw).astype(np.int64)
+        return self
+
+    def raw_score(self, X: pd.DataFrame) -> np.ndarray:
+        """Unrounded score from the fitted pipeline (optbinning WoE and the logit), shape
+        (n,). Used to measure the cost of rounding points."""
+        woe = self.binner_.transform(X, self.features_)
+        intercept = float(self.logit_.params["const"])  # type: ignore[attr-defined]
+        coefs = self.logit_.params[self.features_].to_numpy()  # type: ignore[attr-defined]
+        logit = intercept + woe.to_numpy() @ coefs
+        return self.scaling.offset - self.scaling.factor * logit
+
+    def pipeline_points(self, X: pd.DataFrame) -> np.ndarray:
+        """Integer points per row and characteristic, shape (n, k), found through
+        optbinning's own transform (WoE -> bin) rather than the engine: the reference the
+        engine is tested against."""
+        woe = self.binner_.transform(X, self.features_)
+        out = np.empty(woe.shape, dtype=np.int64)
+        for j, name in enumerate(self.features_):
+            # Points are linear in WoE, so the bin with the nearest WoE has the same points
+            # (bins sharing a WoE share their points; WoE 0 also covers unseen categories).
+            table_woe = self.binner_.bins_[name].table["woe"].to_numpy()
+            w = woe[name].to_numpy()
+            nearest = np.abs(w[:, None] - table_woe[None, :]).argmin(axis=1)
+            out[:, j] = self.points_[name][nearest]
+        return out
+
+    def _unseen_points(self, name: str) -> int:
+        intercept = float(self.logit_.params["const"])  # type: ignore[attr-defined]
+        coef = float(self.logit_.params[name])  # type: ignore[attr-defined]
+        return int(np.rint(feature_points(coef, intercept, np.array([0.0]),
+                                          len(self.features_), self.scaling))[0])
+
+    def to_artifact(self, metadata: dict[str, Any], master_scale: dict[str, Any]) -> dict:
+        """The sealed JSON card (see :mod:`scorecard.card.artifact`)."""
+        contract = self.spec.contract
+        features = []
+        coefs = self.logit_.params  # type: ignore[attr-defined]
+        for name in self.features_:
+            fb = self.binner_.bins_[name]
+            col = contract.column(name)
+            bins = []
+            for i, row in fb.table.iterrows():
+                b: dict[str, Any] = {
+                    "index": int(i),
+                    "type": row["type"],
+                    "label": row["label"],
+                    "count": int(row["count"]),
+                    "event": int(row["event"]),
+                    "event_rate": _json_float(row["event_rate"]),
+                    "woe": float(row["woe"]),
+                    "points": int(self.points_[name][i]),
+                }
+                if row["type"] == "regular" and fb.kind == "categorical":
+                    b["categories"] = fb.groups[int(i)]
+                if row["type"] == "special":
+                    b["codes"] = fb.special[row["label"]]
+                bins.append(b)
+            pts = self.points_[name]
+            features.append({
+                "name": name,
+                "kind": fb.kind,
+                "description": col.description,
+                "reason_code": self.spec.reason_code(name),
+                "coefficient": float(coefs[name]),
+                "trend": fb.trend,
+                "overridden": fb.overridden,
+                "iv": fb.iv,
+                "splits": fb.splits if fb.kind == "numeric" else None,
+                "unseen_points": self._unseen_points(name),
+                "max_points": int(pts.max()),
+                "best_bin": int(np.argmax(pts)),
+                "bins": bins,
+            })
+        artifact = {
+            "schema_version": SCHEMA_VERSION,
+            "spec": self.spec.to_dict(),
+            "id_column": contract.id_column,
+            "input_contract": [
+                {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(c).items()}
+                for c in contract.columns
+            ],
+            "scaling": self.scaling.to_dict(),
+            "pd_formula": PD_FORMULA,
+            "intercept": float(coefs["const"]),
+            "features": features,
+            "master_scale": master_scale,
+            "metadata": metadata,
+        }
+        return seal(artifact)
+
+    def engine(self, metadata: dict[str, Any] | None = None) -> ScoringEngine:
+        return ScoringEngine(self.to_artifact(metadata or {}, {}))

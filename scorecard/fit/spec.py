@@ -1,0 +1,191 @@
+"""Dataset specifications: what the pipeline needs to know about a tabular credit data set.
+
+A :class:`DatasetSpec` names the contract (columns, id, target), which features are
+categorical, the special codes that are not magnitudes, the monotonic direction the domain
+knows for a feature, and features excluded by design. Built-in specs cover the Klarna case
+format and FICO HELOC; a JSON spec file describes any other data set.
+
+Directions follow optbinning's ``monotonic_trend`` on the *default rate*: ``ascending`` means
+a larger value is riskier, ``descending`` safer; ``auto_asc_desc`` lets the binning detect it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from scorecard.data.contract import CONTRACTS, HELOC_SPECIAL_CODES, Column, Contract
+
+DETECT = "auto_asc_desc"
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """How to model one data set.
+
+    Attributes:
+        name: spec name (``klarna``, ``heloc`` or the spec file's name).
+        contract: the column contract files are validated against.
+        categorical: features binned as categories (the others are numeric).
+        special_codes: per feature, named special values binned apart from the magnitudes.
+        monotonic: per feature, the known direction of the default rate; features not listed
+            get ``DETECT``. Code-like and categorical features take ``None`` (no trend).
+        exclude: features left out by design, with the reason (logged in the selection log).
+        reason_prefix: prefix of the stable reason codes (``K01`` ... by contract order).
+    """
+
+    name: str
+    contract: Contract
+    categorical: tuple[str, ...] = ()
+    special_codes: dict[str, dict[str, list[float]]] = field(default_factory=dict)
+    monotonic: dict[str, str | None] = field(default_factory=dict)
+    exclude: dict[str, str] = field(default_factory=dict)
+    reason_prefix: str = "R"
+
+    @property
+    def features(self) -> list[Column]:
+        """Candidate feature columns, in contract order (excluded ones left out)."""
+        return [c for c in self.contract.features if c.name not in self.exclude]
+
+    def trend(self, feature: str) -> str | None:
+        if feature in self.categorical:
+            return None
+        return self.monotonic.get(feature, DETECT)
+
+    def reason_code(self, feature: str) -> str:
+        """Stable reason code: the feature's position among the contract's features."""
+        names = [c.name for c in self.contract.features]
+        return f"{self.reason_prefix}{names.index(feature) + 1:02d}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "contract": self.contract.name,
+            "categorical": list(self.categorical),
+            "special_codes": self.special_codes,
+            "monotonic": self.monotonic,
+            "exclude": self.exclude,
+            "reason_prefix": self.reason_prefix,
+        }
+
+
+_UP, _DOWN = "ascending", "descending"
+
+KLARNA_SPEC = DatasetSpec(
+    name="klarna",
+    contract=CONTRACTS["klarna"],
+    categorical=("merchant_category", "merchant_group", "name_in_email", "has_paid"),
+    monotonic={
+        # Past trouble on the account or invoices raises risk.
+        "account_days_in_dc_12_24m": _UP,
+        "account_days_in_rem_12_24m": _UP,
+        "account_days_in_term_12_24m": _UP,
+        "account_status": _UP,
+        "account_worst_status_0_3m": _UP,
+        "account_worst_status_12_24m": _UP,
+        "account_worst_status_3_6m": _UP,
+        "account_worst_status_6_12m": _UP,
+        "worst_status_active_inv": _UP,
+        "status_last_archived_0_24m": _UP,
+        "status_2nd_last_archived_0_24m": _UP,
+        "status_3rd_last_archived_0_24m": _UP,
+        "status_max_archived_0_6_months": _UP,
+        "status_max_archived_0_12_months": _UP,
+        "status_max_archived_0_24_months": _UP,
+        "num_arch_dc_0_12m": _UP,
+        "num_arch_dc_12_24m": _UP,
+        "num_arch_rem_0_12m": _UP,
+        "num_arch_written_off_0_12m": _UP,
+        "num_arch_written_off_12_24m": _UP,
+        "num_unpaid_bills": _UP,
+        "num_active_inv": _UP,
+        "num_active_div_by_paid_inv_0_12m": _UP,
+        "avg_payment_span_0_12m": _UP,
+        "avg_payment_span_0_3m": _UP,
+        "recovery_debt": _UP,
+        "account_incoming_debt_vs_paid_0_24m": _UP,
+        # A longer clean payment history lowers risk.
+        "num_arch_ok_0_12m": _DOWN,
+        "num_arch_ok_12_24m": _DOWN,
+        "sum_paid_inv_0_12m": _DOWN,
+        "max_paid_inv_0_12m": _DOWN,
+        "max_paid_inv_0_24m": _DOWN,
+        # Age and time of day: no known direction; the binning may find a peak or valley.
+        "age": "auto",
+        "time_hours": "auto",
+    },
+    reason_prefix="K",
+)
+
+HELOC_SPEC = DatasetSpec(
+    name="heloc",
+    contract=CONTRACTS["heloc"],
+    special_codes={
+        c.name: {"no bureau record (-9)": [-9], "no usable trades (-8)": [-8],
+                 "condition not met (-7)": [-7]}
+        for c in CONTRACTS["heloc"].features
+    },
+    monotonic={
+        "ExternalRiskEstimate": _DOWN,
+        "MSinceOldestTradeOpen": _DOWN,
+        "AverageMInFile": _DOWN,
+        "NumSatisfactoryTrades": _DOWN,
+        "PercentTradesNeverDelq": _DOWN,
+        "MSinceMostRecentDelq": _DOWN,
+        "MaxDelq2PublicRecLast12M": _DOWN,
+        "MaxDelqEver": _DOWN,
+        "MSinceMostRecentInqexcl7days": _DOWN,
+        "NumTrades60Ever2DerogPubRec": _UP,
+        "NumTrades90Ever2DerogPubRec": _UP,
+        "NumInqLast6M": _UP,
+        "NumInqLast6Mexcl7days": _UP,
+        "NetFractionRevolvingBurden": _UP,
+        "NetFractionInstallBurden": _UP,
+        "NumRevolvingTradesWBalance": _UP,
+        "NumBank2NatlTradesWHighUtilization": _UP,
+        "PercentTradesWBalance": _UP,
+    },
+    reason_prefix="H",
+)
+if set(HELOC_SPECIAL_CODES) != {-9, -8, -7}:  # not an assert: `python -O` strips those
+    raise RuntimeError("HELOC special codes changed; review the HELOC spec")
+
+BUILTIN_SPECS: dict[str, DatasetSpec] = {"klarna": KLARNA_SPEC, "heloc": HELOC_SPEC}
+
+
+def load_spec(name_or_path: str) -> DatasetSpec:
+    """A built-in spec by name, or a JSON spec file.
+
+    The file holds the keys of :meth:`DatasetSpec.to_dict`; ``contract`` is a built-in
+    contract name or an inline object ``{"name", "id_column", "target", "separator",
+    "na_value", "target_labels", "columns": [{"name", "kind", ...}]}``.
+    """
+    if name_or_path in BUILTIN_SPECS:
+        return BUILTIN_SPECS[name_or_path]
+    path = Path(name_or_path)
+    if not path.exists():
+        raise ValueError(f"unknown spec {name_or_path!r}: not one of {sorted(BUILTIN_SPECS)} "
+                         "and no such file")
+    raw = json.loads(path.read_text())
+    contract_raw = raw.get("contract")
+    if isinstance(contract_raw, str):
+        contract = CONTRACTS[contract_raw]
+    else:
+        cols = tuple(Column(**{**c, "allowed": tuple(c["allowed"]) if c.get("allowed") else None})
+                     for c in contract_raw["columns"])
+        contract = Contract(
+            name=contract_raw["name"], columns=cols, id_column=contract_raw.get("id_column"),
+            target=contract_raw["target"], separator=contract_raw.get("separator", ","),
+            na_value=contract_raw.get("na_value", ""),
+            target_labels=contract_raw.get("target_labels", {"0": 0, "1": 1}),
+        )
+    return DatasetSpec(
+        name=raw.get("name", path.stem),
+        contract=contract,
+        categorical=tuple(raw.get("categorical", ())),
+        special_codes=raw.get("special_codes", {}),
+        monotonic=raw.get("monotonic", {}),
+        exclude=raw.get("exclude", {}),
+        reason_prefix=raw.get("reason_prefix", "R"),
+    )

@@ -1,0 +1,227 @@
+"""Validation of a fitted card against the challenger and, on generated data, the oracle.
+
+Design: the labelled rows are split once into a development sample and a stratified
+holdout (:func:`validation.splits.make_splits`); repeated stratified k-fold CV runs
+on the development sample only. The card is refitted per CV fold; the challenger is tuned
+once by inner CV on the development sample, then refitted per fold with those parameters.
+Nothing is tuned on the holdout. Every figure names its split.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+
+from scorecard.card.engine import ScoringEngine
+from scorecard.card.grades import MasterScale, assign_grades
+from scorecard.data.files import Dataset
+from scorecard.fit.estimator import Scorecard
+from scorecard.fit.spec import DatasetSpec
+from scorecard.jobs.progress import Progress
+from validation import calibration, discrimination, stability
+from validation.score_bands import score_band_table
+from validation.splits import Split, SplitDesign
+
+
+def _challenger_frame(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
+    """Features for the gradient-boosted challenger: numerics as floats, categoricals as
+    pandas categories over the contract's full category set (stable codes across folds)."""
+    out = {}
+    for col in spec.features:
+        if col.name in spec.categorical:
+            cats = [str(a) for a in col.allowed] if col.allowed else ["False", "True"]
+            values = frame[col.name].map(lambda v: None if v is None or v != v else str(v))
+            out[col.name] = pd.Categorical(values, categories=cats)
+        else:
+            out[col.name] = frame[col.name].astype(float)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def _monotone_constraints(spec: DatasetSpec) -> dict[str, int]:
+    signs = {"ascending": 1, "descending": -1}
+    return {c.name: signs[spec.trend(c.name)] for c in spec.features
+            if spec.trend(c.name) in signs}
+
+
+# A small honest grid: tree size x leaf size at a fixed step; early stopping sets the number
+# of trees. Four points keep the full regeneration within a few minutes on two cores.
+CHALLENGER_GRID: dict[str, list[Any]] = {
+    "learning_rate": [0.1],
+    "max_leaf_nodes": [15, 31],
+    "min_samples_leaf": [50, 200],
+}
+
+
+def _card_fold(card: Scorecard, labelled: pd.DataFrame, y: np.ndarray,
+               split: Split) -> dict[str, Any]:
+    fold_card = Scorecard(card.spec, card.overrides, card.selection, card.scaling,
+                          card.min_bin_share, card.max_n_bins).fit(labelled.iloc[split.train],
+                                                                   y[split.train])
+    p = fold_card.engine().score(labelled.iloc[split.test]).pd
+    return {"split": split.name, **model_metrics(y[split.test], p)}
+
+
+def _challenger_fold(challenger: Any, X: pd.DataFrame, y: np.ndarray,
+                     split: Split) -> dict[str, Any]:
+    fold = challenger.refit_with_best(X.iloc[split.train], y[split.train])
+    return {"split": split.name, **model_metrics(y[split.test],
+                                                 fold.predict_pd(X.iloc[split.test]))}
+
+
+def model_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    """Discrimination and calibration figures of one model on one split."""
+    auc = discrimination.delong_auc(y, p)
+    ks = discrimination.ks_statistic(y, p)
+    return {
+        "n": len(y),
+        "defaults": int(y.sum()),
+        "auc": auc.auc, "auc_ci_low": auc.ci_low, "auc_ci_high": auc.ci_high,
+        "gini": auc.gini, "gini_ci_low": auc.gini_ci_low, "gini_ci_high": auc.gini_ci_high,
+        "ks": ks.ks,
+        "brier": calibration.brier(y, p),
+        "log_loss": calibration.log_loss(y, p),
+        "ece": calibration.expected_calibration_error(y, p),
+        "mean_pd": float(np.mean(p)),
+        "default_rate": float(np.mean(y)),
+    }
+
+
+def _cv_summary(folds: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ("auc", "gini", "ks", "brier", "log_loss", "ece")
+    return {"folds": folds,
+            **{f"{k}_mean": float(np.mean([f[k] for f in folds])) for k in keys},
+            **{f"{k}_std": float(np.std([f[k] for f in folds], ddof=1)) if len(folds) > 1
+               else 0.0 for k in keys}}
+
+
+def _truth(data_path: Path, ids: pd.Series) -> np.ndarray | None:
+    """The generator's true pd for ``ids`` if ``<stem>.truth.csv`` lies beside the data."""
+    path = data_path.with_name(f"{data_path.stem}.truth.csv")
+    if not path.exists():
+        return None
+    truth = pd.read_csv(path, dtype={"uuid": str}).set_index("uuid")["true_pd"]
+    values = truth.reindex(ids.to_numpy())
+    return None if values.isna().any() else values.to_numpy(dtype=float)
+
+
+def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dataset: Dataset,
+                  design: SplitDesign, config: Any,
+                  progress: Progress, data_path: Path | None = None) -> dict[str, Any]:
+    """Every figure of the validation report, as plain data (see :mod:`validation.report`)."""
+    labelled = dataset.labelled
+    y_all = labelled[spec.contract.target].to_numpy(dtype=int)
+    dev, hold = labelled.iloc[design.development], labelled.iloc[design.holdout]
+    y_dev, y_hold = y_all[design.development], y_all[design.holdout]
+    res_hold = engine.score(hold)
+    res_dev = engine.score(dev)
+    out: dict[str, Any] = {"design": design.to_dict(y_all)}
+    models: dict[str, dict[str, Any]] = {"scorecard": {"holdout": model_metrics(y_hold,
+                                                                               res_hold.pd)}}
+    raw = card.raw_score(hold)
+    auc_raw = discrimination.roc_auc(y_hold, -raw)
+    out["rounding"] = {"auc_unrounded": auc_raw,
+                       "auc_rounded": models["scorecard"]["holdout"]["auc"],
+                       "auc_cost": auc_raw - models["scorecard"]["holdout"]["auc"]}
+
+    # Folds are independent: fit them in parallel processes (results do not depend on it).
+    folds = Parallel(n_jobs=config.n_jobs)(
+        delayed(_card_fold)(card, labelled, y_all, split) for split in design.folds)
+    for fold in folds:
+        progress.say(f"card {fold['split']}: AUC {fold['auc']:.4f}")
+    models["scorecard"]["cv"] = _cv_summary(folds)
+
+    p_models = {"scorecard": res_hold.pd}
+    if config.challenger:
+        from scorecard.fit.challenger import GradientBoostedChallenger
+
+        X_all = _challenger_frame(spec, labelled)
+        X_dev, X_hold = X_all.iloc[design.development], X_all.iloc[design.holdout]
+        variants = {"challenger": {}, "challenger_monotone":
+                    {"monotone": True, "monotonic_cst": _monotone_constraints(spec)}}
+        for label, kwargs in variants.items():
+            with progress.step(f"tuning the {label.replace('_', ' ')} inside the "
+                               "development sample"):
+                ch = GradientBoostedChallenger(random_state=config.seed, param_grid=CHALLENGER_GRID,
+                                               **kwargs)
+                ch.fit(X_dev, y_dev)
+            p = ch.predict_pd(X_hold)
+            p_models[label] = p
+            models[label] = {"holdout": model_metrics(y_hold, p),
+                             "best_params": ch.best_params_}
+            folds = Parallel(n_jobs=config.n_jobs)(
+                delayed(_challenger_fold)(ch, X_all, y_all, split) for split in design.folds)
+            models[label]["cv"] = _cv_summary(folds)
+            progress.say(f"{label}: holdout AUC {models[label]['holdout']['auc']:.4f}, "
+                         f"CV AUC {models[label]['cv']['auc_mean']:.4f}")
+        d = discrimination.delong_test(y_hold, res_hold.pd, p_models["challenger"])
+        out["delong"] = d.to_dict()
+
+    truth = _truth(data_path, dataset.ids(hold)) if data_path is not None else None
+    if truth is not None:
+        models["oracle"] = {"holdout": model_metrics(y_hold, truth)}
+        p_models["oracle"] = truth
+        out["oracle_distance"] = {
+            name: {"auc_gap": models["oracle"]["holdout"]["auc"] - models[name]["holdout"]["auc"],
+                   "brier_gap": models[name]["holdout"]["brier"]
+                   - models["oracle"]["holdout"]["brier"],
+                   "mean_abs_pd_error": float(np.mean(np.abs(p_models[name] - truth)))}
+            for name in p_models if name != "oracle"}
+    out["models"] = models
+    out["curves"] = {name: {"roc": discrimination.roc_curve(y_hold, p).to_dict(),
+                            "cap": discrimination.cap_curve(y_hold, p).to_dict(),
+                            "ks": discrimination.ks_curve(y_hold, p).to_dict()}
+                     for name, p in p_models.items()}
+    out["reliability"] = {name: calibration.reliability_curve(y_hold, p)
+                          for name, p in p_models.items()}
+    # Holdout rows were not used to fit: no degrees of freedom are lost to estimation.
+    out["hosmer_lemeshow"] = calibration.hosmer_lemeshow(y_hold, res_hold.pd,
+                                                         dof_reduction=0).to_dict()
+
+    scale = MasterScale.from_dict(engine.artifact["master_scale"])
+    grades = assign_grades(res_hold.score, scale)
+    out["grades"] = calibration.grade_test(y_hold, res_hold.pd, grades,
+                                           order=list(scale.grades))
+    out["master_scale"] = scale.table()
+    out["score_bands"] = score_band_table(y_hold, res_hold.score, scale)
+
+    to_predict = dataset.to_predict
+    res_new = engine.score(to_predict) if len(to_predict) else None
+    stab: dict[str, Any] = {}
+    if res_new is not None:
+        stab["psi"] = stability.psi(res_dev.score, res_new.score).to_dict()
+        stab["csi"] = stability.csi_table(
+            pd.DataFrame(res_dev.bins, columns=engine.features_),
+            pd.DataFrame(res_new.bins, columns=engine.features_))
+    out["stability"] = stab
+    woe_dev = card.binner_.transform(dev, card.features_)
+    out["vif"] = stability.vif_table(woe_dev)
+    out["iv"] = pd.DataFrame([{"feature": n, "iv": b.iv, "strength": stability.iv_strength(b.iv),
+                               "in_card": n in card.features_}
+                              for n, b in sorted(card.binner_.bins_.items(),
+                                                 key=lambda kv: -kv[1].iv)])
+    out["score_distribution"] = {
+        "holdout_good": res_hold.score[y_hold == 0], "holdout_bad": res_hold.score[y_hold == 1],
+        "development": res_dev.score,
+        "to_predict": res_new.score if res_new is not None else np.array([], dtype=int)}
+    out["headline"] = _headline(out)
+    return out
+
+
+def _headline(v: dict[str, Any]) -> dict[str, Any]:
+    h: dict[str, Any] = {}
+    for name, m in v["models"].items():
+        for k in ("auc", "gini", "ks", "brier", "log_loss", "ece", "mean_pd", "default_rate"):
+            h[f"{name}_holdout_{k}"] = m["holdout"][k]
+        if "cv" in m:
+            h[f"{name}_cv_auc_mean"] = m["cv"]["auc_mean"]
+            h[f"{name}_cv_auc_std"] = m["cv"]["auc_std"]
+    if "delong" in v:
+        h["delong_p_value"] = v["delong"]["p_value"]
+    if "psi" in v["stability"]:
+        h["score_psi"] = v["stability"]["psi"]["psi"]
+    h["rounding_auc_cost"] = v["rounding"]["auc_cost"]
+    return h

@@ -1,0 +1,28 @@
+"""Predictions of a card for a data set: the ``uuid,pd`` table and its detailed variant."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scorecard.card.engine import ScoringEngine
+from scorecard.card.reasons import top_reasons
+from scorecard.data.files import Dataset
+
+
+def predictions_frame(engine: ScoringEngine, dataset: Dataset, frame: pd.DataFrame,
+                      with_details: bool = False, top: int = 4) -> pd.DataFrame:
+    """``uuid`` (or the spec's id, or the row number) and ``pd`` per row, in input order;
+    with details also ``score`` and ``reason_1..top`` codes."""
+    result = engine.score(frame)
+    id_name = dataset.contract.id_column or "id"
+    out = pd.DataFrame({"uuid" if id_name == "uuid" else id_name:
+                        dataset.ids(frame).to_numpy(), "pd": result.pd})
+    if with_details:
+        out["score"] = result.score
+        codes = np.array([f["reason_code"] for f in engine.artifact["features"]] + [""],
+                         dtype=object)
+        picks = top_reasons(engine, result, top)
+        for r in range(top):
+            out[f"reason_{r + 1}"] = codes[picks[:, r]]
+    return out

@@ -1,0 +1,162 @@
+"""``scorecard regenerate``: from a data file to the card, its tables, report and predictions.
+
+Steps: read and validate the data; split labelled rows into a development sample and a
+stratified holdout; fit the card on the development sample; score every row from the sealed
+artifact with the numpy engine; validate; write everything into the output folder.
+
+The published card is the one fitted on the development sample, so every holdout figure in
+the report validates exactly the card that scores the predictions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scorecard.card.artifact import dumps
+from scorecard.card.engine import ScoringEngine
+from scorecard.card.grades import MasterScale
+from scorecard.card.scaling import Scaling
+from scorecard.data.atomic import atomic_write_text
+from scorecard.data.errors import ContractError
+from scorecard.data.files import read_dataset
+from scorecard.fit.estimator import Scorecard
+from scorecard.fit.overrides import builtin_overrides, load_overrides
+from scorecard.fit.selection import SelectionConfig
+from scorecard.fit.spec import DatasetSpec
+from scorecard.jobs.outputs import write_csv, write_workbook
+from scorecard.jobs.predict import predictions_frame
+from scorecard.jobs.progress import Progress
+from scorecard.jobs.reports import write_reports
+from validation.splits import make_splits
+
+LIBRARIES = ("optbinning", "statsmodels", "scikit-learn", "numpy", "pandas", "scipy")
+
+
+@dataclass(frozen=True)
+class RegenerateConfig:
+    """Everything that, with the data, determines the outputs."""
+
+    seed: int = 0
+    holdout_share: float = 0.3
+    min_bin_share: float = 0.05
+    max_n_bins: int = 8
+    selection: SelectionConfig = field(default_factory=SelectionConfig)
+    scaling: Scaling = field(default_factory=Scaling)
+    cv_folds: int = 5
+    cv_repeats: int = 2
+    challenger: bool = True
+    n_jobs: int = 2
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("n_jobs")  # how many processes ran does not change a single figure
+        d["scaling"] = {k: self.scaling.to_dict()[k] for k in ("base_score", "base_odds", "pdo")}
+        return d
+
+
+def fingerprint(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return "sha256:" + h.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    return {name: importlib.metadata.version(name) for name in LIBRARIES}
+
+
+def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None = None,
+               config: RegenerateConfig | None = None,
+               progress: Progress | None = None) -> dict[str, Any]:
+    """Fit, validate and write the card and its reports into ``out``; return the metrics."""
+    config = config or RegenerateConfig()
+    progress = progress or Progress(enabled=False)
+    if overrides is None:
+        overrides = builtin_overrides(spec.name)
+    with progress.step(f"reading {data}"):
+        data_fingerprint = fingerprint(data)
+        dataset = read_dataset(data, spec.contract, require_labelled=True)
+    labelled = dataset.labelled
+    y = labelled[spec.contract.target].to_numpy(dtype=int)
+    try:
+        design = make_splits(y, holdout_fraction=config.holdout_share,
+                             n_splits=config.cv_folds, n_repeats=config.cv_repeats,
+                             seed=config.seed)
+    except ValueError as exc:  # too few rows of a class: a data problem, not a crash
+        counts = ", ".join(f"{int((y == c).sum())} of class {c}" for c in (0, 1))
+        raise ContractError(
+            f"class_counts: column '{spec.contract.target}' has {counts}: too few to split "
+            f"into a stratified holdout ({config.holdout_share:.0%}) and {config.cv_folds}-fold "
+            f"cross-validation ({exc})") from exc
+    dev_idx, hold_idx = design.development, design.holdout
+    dev, hold = labelled.iloc[dev_idx], labelled.iloc[hold_idx]
+    progress.say(f"{len(labelled)} labelled rows ({y.mean():.2%} bad): development "
+                 f"{len(dev)}, holdout {len(hold)}; {len(dataset.to_predict)} rows to predict")
+    card = Scorecard(spec, load_overrides(overrides), config.selection, config.scaling,
+                     config.min_bin_share, config.max_n_bins)
+    with progress.step("fitting the scorecard (binning, selection, logistic regression)"):
+        card.fit(dev, y[dev_idx], progress)
+
+    scale = MasterScale.from_pd_ladder(scaling=config.scaling)
+    provisional = ScoringEngine(card.to_artifact({}, scale.to_dict()))
+    with progress.step("validating on the holdout and in cross-validation"):
+        from scorecard.jobs.model_validation import validate_card
+
+        validation = validate_card(card, provisional, spec, dataset, design, config,
+                                   progress, data)
+    metadata = {
+        "training_data": {
+            "file": data.name,
+            "fingerprint": data_fingerprint,
+            "rows": len(dataset.frame),
+            "labelled": len(labelled),
+            "to_predict": len(dataset.to_predict),
+            "development_rows": len(dev),
+            "holdout_rows": len(hold),
+            "default_rate": float(y.mean()),
+        },
+        "config": {**config.to_dict(),
+                   "overrides_file": overrides.name if overrides else None,
+                   "overridden_features": sorted(n for n, b in card.binner_.bins_.items()
+                                                 if b.overridden)},
+        "libraries": library_versions(),
+        "metrics": validation["headline"],
+    }
+    artifact = card.to_artifact(metadata, scale.to_dict())
+    engine = ScoringEngine(artifact)
+    with progress.step(f"writing outputs to {out}"):
+        out.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(out / "scorecard.json", dumps(artifact))
+        tables = {name: card.binner_.bins_[name].table for name in card.binner_.features_}
+        (out / "binning").mkdir(exist_ok=True)
+        for old in (out / "binning").glob("*.csv"):
+            if old.stem not in tables:
+                old.unlink()
+        for name, table in tables.items():
+            write_csv(_with_points(table, card, name), out / "binning" / f"{name}.csv")
+        write_workbook({n: _with_points(t, card, n) for n, t in tables.items()},
+                       out / "binning_tables.xlsx")
+        write_csv(card.coefficients_, out / "coefficients.csv")
+        write_csv(card.selection_log_, out / "selection_log.csv")
+        write_csv(predictions_frame(engine, dataset, dataset.to_predict),
+                  out / "predictions.csv")
+        write_reports(out, artifact, validation, card.selection_log_, card.coefficients_)
+    return validation["headline"]
+
+
+def _with_points(table: pd.DataFrame, card: Scorecard, name: str) -> pd.DataFrame:
+    t = table.copy()
+    if name in card.points_:
+        t["points"] = card.points_[name]
+        t["in_card"] = True
+    else:
+        t["points"] = pd.NA
+        t["in_card"] = False
+    return t

@@ -1,0 +1,389 @@
+"""Shared builders of the test suite (no test imports another test module).
+
+* paths: the repository, the real data beside it (``../shared``, skipped when absent);
+* :func:`sample_frame`, :func:`demo_card`: random contract-valid rows and a sealed card over
+  every feature of a contract, which exercise every path of a scoring runner;
+* hypothesis strategies over applicants (:func:`applicants`, :func:`valid_value`);
+* :func:`build_synthetic`: the inputs of the validation report, built without fitting.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import strategies as st
+
+from scorecard.card.grades import MasterScale, assign_grades
+from scorecard.card.scaling import Scaling as MSScaling
+from scorecard.data.contract import KLARNA, Column, Contract
+from scorecard.data.synthetic.generator import generate
+from validation import calibration, discrimination, stability
+from validation.score_bands import score_band_table
+from validation.splits import make_splits
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data"
+N_BASE = 2_000
+
+
+def shared(relative: str) -> Path:
+    """A file of the real data beside the repository; skips the test when it is absent."""
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"real data not available: {path}")
+    return path
+
+
+def sample_frame(contract: Contract, n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` random contract-valid rows, typed as :func:`scorecard.data.files.read_dataset`
+    returns them (floats with NaN, object strings, bools). Values come from coarse grids
+    (integers, halves) so they often equal a bin boundary exactly."""
+    rng = np.random.default_rng(seed)
+    data: dict[str, Any] = {}
+    for col in contract.columns:
+        data[col.name] = _sample_column(col, contract, n, rng)
+    return pd.DataFrame(data)
+
+
+def _sample_column(col: Column, contract: Contract, n: int,
+                   rng: np.random.Generator) -> np.ndarray:
+    if col.kind == "id":
+        return np.array([f"s{seed:09d}" for seed in range(n)], dtype=object)
+    if col.kind == "target":
+        labels = np.array([0.0, 1.0, np.nan])
+        return labels[rng.choice(3, n, p=[0.6, 0.1, 0.3])]
+    if col.kind == "boolean":
+        return rng.random(n) < 0.6
+    if col.kind == "category":
+        allowed = np.array(col.allowed or ("a", "b"), dtype=object)
+        return allowed[rng.integers(0, len(allowed), n)]
+    if col.kind == "code":
+        values = np.array([float(a) for a in col.allowed or (0, 1)])[
+            rng.integers(0, len(col.allowed or (0, 1)), n)]
+    else:
+        lo = col.min if col.min is not None else -10.0
+        hi = col.max if col.max is not None else lo + 200.0
+        raw = lo + rng.exponential(0.15 * (hi - lo), n)
+        # A third exact zeros (or the minimum): the real data's most common value.
+        raw = np.where(rng.random(n) < 0.3, lo, raw)
+        step = 1.0 if col.csv_format == "int" or col.kind == "integer" else 0.5
+        values = np.floor(raw / step) * step
+        upper = hi - step if col.max_exclusive else hi
+        values = np.clip(values, lo, upper)
+    if col.nullable:
+        values = np.where(rng.random(n) < 0.15, np.nan, values)
+    return values.astype(float)
+
+
+def demo_card(contract: Contract, frame: pd.DataFrame, seed: int = 0) -> dict[str, Any]:
+    """A sealed card over every feature of ``contract`` — not a model: bins at values that
+    occur in ``frame`` (so rows sit exactly on boundaries), special codes on the most
+    common value of every third numeric feature, some categories left out (unseen) and
+    random integer points. It exercises every path of a scoring runner."""
+    from scorecard.card.artifact import SCHEMA_VERSION, seal
+    from scorecard.card.scaling import Scaling
+
+    rng = np.random.default_rng(seed)
+    features = []
+    for pos, col in enumerate(contract.features):
+        points = lambda k: [int(p) for p in rng.integers(-20, 61, k)]  # noqa: E731
+        if col.kind in ("category", "boolean"):
+            cats = (["False", "True"] if col.kind == "boolean"
+                    else sorted(str(a) for a in (col.allowed or ())))
+            cats = [cats[i] for i in rng.permutation(len(cats))]
+            keep = cats if col.kind == "boolean" else cats[: max(1, int(len(cats) * 0.8))]
+            groups = [sorted(g.tolist()) for g in np.array_split(np.array(keep, dtype=object),
+                                                                min(3, len(keep)))]
+            pts = points(len(groups) + 1)
+            bins = [{"index": i, "type": "regular", "label": ", ".join(g), "categories": g,
+                     "points": pts[i]} for i, g in enumerate(groups)]
+            bins.append({"index": len(groups), "type": "missing", "label": "Missing",
+                         "points": pts[-1]})
+            kind, splits = "categorical", None
+        else:
+            values = frame[col.name].dropna().to_numpy(dtype=float)
+            uniq = np.unique(values)
+            qs = np.unique(np.quantile(uniq, [0.1, 0.3, 0.5, 0.7, 0.9], method="nearest"))
+            splits = [float(s) for s in qs[qs > uniq.min()]] if len(uniq) > 1 else []
+            special = ([float(pd.Series(values).mode().iloc[0])]
+                       if pos % 3 == 0 and len(values) else [])
+            pts = points(len(splits) + 1 + len(special) + 1)
+            edges = [-np.inf, *splits, np.inf]
+            bins = [{"index": i, "type": "regular", "label": f"[{edges[i]}, {edges[i + 1]})",
+                     "points": pts[i]} for i in range(len(splits) + 1)]
+            for code in special:
+                bins.append({"index": len(bins), "type": "special", "label": f"code {code}",
+                             "codes": [code], "points": pts[len(bins)]})
+            bins.append({"index": len(bins), "type": "missing", "label": "Missing",
+                         "points": pts[-1]})
+            kind = "numeric"
+        unseen = int(rng.integers(-5, 6))
+        features.append({
+            "name": col.name, "kind": kind, "description": col.description,
+            "reason_code": f"D{pos + 1:02d}", "coefficient": 1.0, "trend": None,
+            "overridden": False, "iv": 0.0, "splits": splits, "unseen_points": unseen,
+            "max_points": max(b["points"] for b in bins),
+            "best_bin": int(np.argmax([b["points"] for b in bins])), "bins": bins,
+        })
+    from dataclasses import asdict
+
+    artifact = {
+        "schema_version": SCHEMA_VERSION,
+        "spec": {"name": f"{contract.name}-demo", "contract": contract.name},
+        "id_column": contract.id_column,
+        "input_contract": [{k: (list(v) if isinstance(v, tuple) else v)
+                            for k, v in asdict(c).items()} for c in contract.columns],
+        "scaling": Scaling().to_dict(),
+        "pd_formula": "pd = 1 / (1 + exp((score - offset) / factor))",
+        "intercept": 0.0,
+        "features": features,
+        "master_scale": {},
+        "metadata": {"note": "demo card for testing scoring runners; not a model"},
+    }
+    return seal(artifact)
+
+
+def card_splits(artifact: dict[str, Any]) -> dict[str, list[float]]:
+    """The split points of every numeric characteristic of the card."""
+    return {f["name"]: f["splits"] for f in artifact["features"] if f["kind"] == "numeric"}
+
+
+@functools.cache
+def generated_rows() -> list[dict[str, Any]]:
+    """Generated applicants as JSON-like dicts (None = missing); all contract-valid."""
+    frame, _ = generate(N_BASE, 0, seed=101)
+    records = frame.to_dict(orient="records")
+    return [{k: (None if isinstance(v, float) and math.isnan(v) else v)
+             for k, v in r.items()} for r in records]
+
+
+def valid_value(col: Column) -> st.SearchStrategy[Any]:
+    """Any value ``col`` accepts, as the API receives it (None = missing when nullable)."""
+    if col.kind == "id":
+        s: st.SearchStrategy[Any] = st.text(min_size=1, max_size=12)
+    elif col.kind == "category":
+        s = st.sampled_from(list(col.allowed or ()))
+    elif col.kind == "boolean":
+        s = st.booleans()
+    elif col.allowed is not None:  # codes and the target
+        s = st.sampled_from([float(a) for a in col.allowed])
+    elif col.kind == "integer":
+        hi = int(col.max) if col.max is not None else 10**6
+        s = st.integers(int(col.min or 0), hi).map(float)
+    else:
+        lo = col.min if col.min is not None else -1e9
+        hi = col.max if col.max is not None else 1e9
+        s = st.floats(lo, hi, exclude_max=col.max_exclusive, allow_nan=False)
+    return s | st.none() if col.nullable else s
+
+
+FEATURES = {c.name: c for c in KLARNA.features}
+
+
+def boundary_value(col: Column, splits: list[float]) -> st.SearchStrategy[Any]:
+    """Values on and next to the card's split points (valid for the column's kind)."""
+    if col.kind == "integer":
+        near = {float(v) for s in splits for v in (math.floor(s), math.ceil(s))}
+    else:
+        near = {float(v) for s in splits
+                for v in (s, np.nextafter(s, -np.inf), np.nextafter(s, np.inf))}
+    ok = sorted(v for v in near if col.check_value(v) is None)
+    return st.sampled_from(ok) if ok else valid_value(col)
+
+
+@st.composite
+def applicants(draw: st.DrawFn, base_rows: list[dict[str, Any]],
+               splits: dict[str, list[float]] | None = None) -> dict[str, Any]:
+    """A generated row with up to 6 values replaced: any valid value, or (when the card's
+    ``splits`` are given) a value on or next to a split point."""
+    row = dict(base_rows[draw(st.integers(0, len(base_rows) - 1))])
+    for name in draw(st.lists(st.sampled_from(sorted(FEATURES)), max_size=6, unique=True)):
+        col = FEATURES[name]
+        if splits and name in splits and col.kind in ("numeric", "integer") and draw(
+                st.booleans()):
+            row[name] = draw(boundary_value(col, splits[name]))
+        else:
+            row[name] = draw(valid_value(col))
+    return row
+
+
+SECTIONS = ("Summary", "Discrimination", "Calibration", "Master scale and score bands",
+            "Score distributions", "Stability", "Information value and multicollinearity",
+            "The card", "Oracle: distance to the true pd", "Reproducibility")
+
+
+def _model_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
+    """The fields ``scorecard.jobs.model_validation.model_metrics`` produces (kept here so this test
+    exercises the report alone)."""
+    auc = discrimination.delong_auc(y, p)
+    return {"n": len(y), "defaults": int(y.sum()), "auc": auc.auc, "auc_ci_low": auc.ci_low,
+            "auc_ci_high": auc.ci_high, "gini": auc.gini, "gini_ci_low": auc.gini_ci_low,
+            "gini_ci_high": auc.gini_ci_high, "ks": discrimination.ks_statistic(y, p).ks,
+            "brier": calibration.brier(y, p), "log_loss": calibration.log_loss(y, p),
+            "ece": calibration.expected_calibration_error(y, p), "mean_pd": float(p.mean()),
+            "default_rate": float(y.mean())}
+
+
+def _cv(folds: list[dict[str, Any]]) -> dict[str, Any]:
+    keys = ("auc", "gini", "ks", "brier", "log_loss", "ece")
+    return {"folds": folds, **{f"{k}_mean": float(np.mean([f[k] for f in folds])) for k in keys},
+            **{f"{k}_std": float(np.std([f[k] for f in folds], ddof=1)) for k in keys}}
+
+
+def _feature(name: str, code: str, x: np.ndarray, y: np.ndarray, coef: float,
+             n_features: int, intercept: float, factor: float, offset: float) -> dict:
+    edges = np.quantile(x, [0.2, 0.4, 0.6, 0.8])
+    b = np.searchsorted(edges, x, side="right")
+    bins = []
+    n_good, n_bad = (y == 0).sum(), (y == 1).sum()
+    for i in range(5):
+        m = b == i
+        goods, bads = int((y[m] == 0).sum()), int((y[m] == 1).sum())
+        woe = float(np.log(max(goods / n_good, 1e-4) / max(bads / n_bad, 1e-4)))
+        lo = "-inf" if i == 0 else f"{edges[i - 1]:.2f}"
+        hi = "inf" if i == 4 else f"{edges[i]:.2f}"
+        bins.append({"index": i, "type": "regular", "label": f"[{lo}, {hi})",
+                     "count": int(m.sum()), "event": bads, "event_rate": bads / max(m.sum(), 1),
+                     "woe": woe})
+    bins.append({"index": 5, "type": "missing", "label": "Missing", "count": 0, "event": 0,
+                 "event_rate": None, "woe": 0.0})
+    for bn in bins:
+        bn["points"] = round(offset / n_features - factor * (intercept / n_features
+                                                             + coef * bn["woe"]))
+    pts = [bn["points"] for bn in bins]
+    return {"name": name, "kind": "numeric", "description": f"synthetic driver {name}",
+            "reason_code": code, "coefficient": coef, "trend": "descending",
+            "overridden": name == "x1", "iv": 0.3 if name == "x0" else 0.1,
+            "splits": edges.tolist(), "unseen_points": pts[-1], "max_points": max(pts),
+            "best_bin": int(np.argmax(pts)), "bins": bins}
+
+
+def build_synthetic(full: bool, seed: int = 0) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
+    """``(artifact, validation, selection_log, coefficients)`` shaped as the pipeline's."""
+    rng = np.random.default_rng(seed)
+    n = 3000
+    x = rng.normal(size=(n, 2))
+    true_logit = -3.0 - 1.1 * x[:, 0] - 0.6 * x[:, 1]
+    true_pd = 1 / (1 + np.exp(-true_logit))
+    y = (rng.random(n) < true_pd).astype(int)
+    design = make_splits(y, holdout_fraction=0.3, n_splits=3, n_repeats=1, seed=0)
+    dev, hold = design.development, design.holdout
+    ms_scaling = MSScaling()
+    factor, offset = ms_scaling.factor, ms_scaling.offset
+    scaling = {"base_score": 600.0, "base_odds": 50.0, "pdo": 20.0, "factor": factor,
+               "offset": offset}
+
+    def score_of(logit: np.ndarray) -> np.ndarray:
+        return np.rint(offset - factor * logit)
+
+    def pd_of(score: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp((score - offset) / factor))
+
+    card_logit = -2.9 - 1.0 * x[:, 0] - 0.5 * x[:, 1]
+    score = score_of(card_logit)
+    p_card = pd_of(score)
+    y_h = y[hold]
+    p_models = {"scorecard": p_card[hold]}
+    if full:
+        noise = rng.normal(scale=0.3, size=n)
+        p_models["challenger"] = 1 / (1 + np.exp(-(card_logit + noise)))[hold]
+        p_models["challenger_monotone"] = 1 / (1 + np.exp(-(card_logit + 0.5 * noise)))[hold]
+        p_models["oracle"] = true_pd[hold]
+    models: dict[str, Any] = {}
+    for name, p in p_models.items():
+        models[name] = {"holdout": _model_metrics(y_h, p)}
+        if name != "oracle":  # fold figures only need the right shape: reuse the card's pd
+            models[name]["cv"] = _cv([{"split": s.name, **_model_metrics(y[s.test],
+                                                                          p_card[s.test])}
+                                      for s in design.folds])
+        if name.startswith("challenger"):
+            models[name]["best_params"] = {"learning_rate": 0.05, "max_leaf_nodes": 15}
+    validation: dict[str, Any] = {"design": design.to_dict(y)}
+    raw_auc = discrimination.roc_auc(y_h, -(offset - factor * card_logit[hold]),
+                                     higher_is_riskier=True)
+    validation["rounding"] = {"auc_unrounded": raw_auc,
+                              "auc_rounded": models["scorecard"]["holdout"]["auc"],
+                              "auc_cost": raw_auc - models["scorecard"]["holdout"]["auc"]}
+    if full:
+        validation["delong"] = discrimination.delong_test(
+            y_h, p_models["scorecard"], p_models["challenger"]).to_dict()
+        validation["oracle_distance"] = {
+            name: {"auc_gap": models["oracle"]["holdout"]["auc"] - models[name]["holdout"]["auc"],
+                   "brier_gap": models[name]["holdout"]["brier"]
+                   - models["oracle"]["holdout"]["brier"],
+                   "mean_abs_pd_error": float(np.mean(np.abs(p - p_models["oracle"])))}
+            for name, p in p_models.items() if name != "oracle"}
+    validation["models"] = models
+    validation["curves"] = {name: {"roc": discrimination.roc_curve(y_h, p).to_dict(),
+                                   "cap": discrimination.cap_curve(y_h, p).to_dict(),
+                                   "ks": discrimination.ks_curve(y_h, p).to_dict()}
+                            for name, p in p_models.items()}
+    validation["reliability"] = {name: calibration.reliability_curve(y_h, p)
+                                 for name, p in p_models.items()}
+    validation["hosmer_lemeshow"] = calibration.hosmer_lemeshow(y_h, p_models["scorecard"]
+                                                                ).to_dict()
+    scale = MasterScale.from_pd_ladder(scaling=ms_scaling)
+    validation["grades"] = calibration.grade_test(
+        y_h, p_models["scorecard"], assign_grades(score[hold], scale), order=list(scale.grades))
+    validation["master_scale"] = scale.table()
+    validation["score_bands"] = score_band_table(y_h, score[hold], scale)
+    new_score = score_of(-2.8 - 1.0 * rng.normal(0.1, 1, 800) - 0.5 * rng.normal(size=800))
+    stab: dict[str, Any] = {}
+    if full:
+        stab["psi"] = stability.psi(score[dev], new_score).to_dict()
+        stab["csi"] = stability.csi_table({"x0": np.digitize(x[dev, 0], [-1, 0, 1]),
+                                           "x1": np.digitize(x[dev, 1], [-1, 0, 1])},
+                                          {"x0": np.digitize(rng.normal(0.1, 1, 800), [-1, 0, 1]),
+                                           "x1": np.digitize(rng.normal(size=800), [-1, 0, 1])})
+    validation["stability"] = stab
+    validation["vif"] = stability.vif_table(pd.DataFrame({"x0": x[dev, 0], "x1": x[dev, 1]}))
+    validation["iv"] = pd.DataFrame([
+        {"feature": "x0", "iv": 0.3, "strength": "strong", "in_card": True},
+        {"feature": "x1", "iv": 0.1, "strength": "medium", "in_card": True},
+        {"feature": "x2", "iv": 0.01, "strength": "unpredictive", "in_card": False}])
+    validation["score_distribution"] = {
+        "holdout_good": score[hold][y_h == 0], "holdout_bad": score[hold][y_h == 1],
+        "development": score[dev],
+        "to_predict": new_score if full else np.array([], dtype=int)}
+    validation["headline"] = {"scorecard_holdout_auc": models["scorecard"]["holdout"]["auc"]}
+
+    intercept = -2.9
+    features = [_feature(f"x{j}", f"S0{j + 1}", x[dev, j], y[dev], c, 2, intercept, factor,
+                         offset) for j, c in enumerate((-1.0, -0.5))]
+    artifact = {
+        "schema_version": 1, "spec": {"name": "synthetic"}, "scaling": scaling,
+        "pd_formula": "pd = 1 / (1 + exp((score - offset) / factor)); score = sum of points",
+        "intercept": intercept, "features": features, "master_scale": scale.to_dict(),
+        "metadata": {
+            "training_data": {"file": "synthetic.csv", "fingerprint": "sha256:" + "ab" * 32,
+                              "rows": n + (800 if full else 0), "labelled": n,
+                              "to_predict": 800 if full else 0,
+                              "development_rows": len(dev), "holdout_rows": len(hold),
+                              "default_rate": float(y.mean())},
+            "config": {"seed": 0, "cv_folds": 3, "cv_repeats": 1, "challenger": full,
+                       "overridden_features": ["x1"]},
+            "libraries": {"numpy": np.__version__},
+        },
+        "content_hash": "sha256:" + "cd" * 32,
+        "model_id": "synthetic-scorecard-cdcdcdcdcdcd",
+    }
+    selection_log = pd.DataFrame([
+        {"feature": "x0", "iv": 0.3, "decision": "in", "step": "final", "reason": "ok",
+         "overridden": False},
+        {"feature": "x1", "iv": 0.1, "decision": "in", "step": "final", "reason": "ok",
+         "overridden": True},
+        {"feature": "x2", "iv": 0.01, "decision": "out", "step": "iv",
+         "reason": "IV 0.0100 below the floor 0.02", "overridden": False}])
+    coefficients = pd.DataFrame([
+        {"term": t, "coef": c, "std_err": 0.05, "z": c / 0.05, "p_value": 1e-6,
+         "ci_low": c - 0.1, "ci_high": c + 0.1}
+        for t, c in (("const", intercept), ("x0", -1.0), ("x1", -0.5))])
+    return artifact, validation, selection_log, coefficients
+
+

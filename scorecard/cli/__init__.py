@@ -19,7 +19,7 @@ EXIT_BAD_ARTIFACT = 4
 
 # Command modules, each exposing ``register(subparsers)``; imported lazily by name so that
 # ``scorecard --help`` stays fast and a command's heavy imports load only when it runs.
-_COMMAND_MODULES = ("data", "model", "serve", "batch")
+_COMMAND_MODULES = ("data", "spec", "model", "serve", "batch")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -27,7 +27,8 @@ class Column:
         kind: ``id`` (unique text), ``target`` (0/1, missing = to predict), ``numeric`` (real),
             ``integer`` (whole numbers stored as int or float), ``code`` (numeric status code
             from a fixed set), ``category`` (text from a fixed set), ``boolean`` (True/False).
-        nullable: whether ``NA`` is allowed.
+        nullable: whether ``NA`` is allowed. Always true for the ``target``: a target is by
+            definition missing on the rows to predict (set so by ``__post_init__``).
         min, max: inclusive bounds for numeric kinds; ``max_exclusive`` makes ``max`` open.
         allowed: the value set for ``code``, ``category`` and ``target`` kinds.
         csv_format: how the case's file writes the value: ``int`` (``3``), ``float`` (``3.0``),
@@ -44,6 +45,10 @@ class Column:
     allowed: tuple[str | int | float, ...] | None = None
     csv_format: Literal["int", "float", "text", "bool"] = "float"
     description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind == "target" and not self.nullable:
+            object.__setattr__(self, "nullable", True)
 
     def check_value(self, value: object) -> str | None:
         """Return the broken rule for one scalar ``value`` (``None`` when it conforms).

@@ -165,6 +165,8 @@ def read_dataset(
         )
     except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise ContractError(f"parse: the file is not a well-formed table ({exc})") from exc
+    if len(header) == frame.shape[1] and len(set(header)) == len(header):
+        frame.columns = header  # the file's names: pandas renames a blank one "Unnamed: 0"
     frame = validate_frame(frame, contract, header)
     dataset = Dataset(frame, contract)
     if require_labelled:

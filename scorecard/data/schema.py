@@ -60,12 +60,15 @@ def _checks(col: Column) -> list[pa.Check]:
                       else pa.Check.less_than_or_equal_to(col.max))
     if col.kind == "id":
         checks.append(pa.Check.str_length(min_value=1))
+    if col.kind == "boolean" and col.nullable:
+        checks.append(pa.Check.isin([True, False]))
     return checks
 
 
 def _dtype(col: Column) -> object:
     if col.kind == "boolean":
-        return bool
+        # A nullable boolean column holds True/False/None: object, checked by its values.
+        return object if col.nullable else bool
     if col.kind in ("id", "category"):
         return object
     return float
@@ -152,7 +155,8 @@ def _convert(raw: pd.DataFrame, contract: Contract) -> tuple[pd.DataFrame,
                 failures.append(_failure("dtype", col.name, "must be True or False "
                                          f"(e.g. {_show(s[bad].iloc[0])})", s.index[bad]))
                 unparsed[col.name] = set(s.index[bad].tolist())
-            typed[col.name] = mapped.where(mapped.notna(), None)
+            typed[col.name] = (mapped.astype(object) if col.nullable else mapped).where(
+                mapped.notna(), None)
         elif col.kind == "target" and col.allowed and isinstance(col.allowed[0], str):
             mapped = s.map(contract.target_labels)
             bad = mapped.isna() & ~missing

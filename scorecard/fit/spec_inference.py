@@ -1,0 +1,362 @@
+"""Infer a data set's spec from a CSV file: from any credit file to a spec a human reviews.
+
+:func:`infer_spec` reads a delimited text file and proposes a :class:`~scorecard.fit.spec.
+DatasetSpec` (an inline contract plus the modelling choices) together with a review list
+that says what was guessed and why, and what a human must confirm. The rules, in order:
+
+* **Format.** The separator is the one of ``, ; TAB |`` that splits the header and the first
+  rows into the same number of fields (most fields wins); the missing-value token is the most
+  frequent of ``NA``, ``""``, ``NaN``, ``null``, ``NULL``, ``N/A``, ``?`` in the sample (``NA``
+  when none occurs and the separator is ``;``, else the empty string).
+* **Target.** ``--target`` if given; else the column named like a target (``default``,
+  ``target``, ``bad``, ``label``, ``y``, ``class``, ``*default*``, ``*delinq*``, ``*risk*``,
+  ``*performance*``) with exactly two distinct values; else the last column when it has two
+  values; else refused. The bad class (1) is the
+  value that reads as bad (``1``, ``bad``, ``yes``, ``y``, ``true``, ``default``, ``b``, or
+  ``2`` against ``1``), else the minority value.
+* **Id.** ``--id`` if given; else a column named like an id (``id``, ``uuid``, ``*_id``, an
+  unnamed first column) whose values are unique and present in every row.
+* **Kinds.** ``True``/``False`` text is ``boolean``; text that parses as numbers is
+  ``integer`` (all whole) or ``numeric``; other text is ``category`` when it has at most
+  :data:`MAX_CATEGORIES` distinct values and at most :data:`MAX_CATEGORY_SHARE` of its
+  present rows, else excluded (free text or an identifier).
+  Constant columns are excluded.
+* **Special codes.** In a numeric column whose values are otherwise non-negative, each
+  negative whole value that occurs is a code, not a magnitude (for example FICO's ``-9 -8
+  -7``), when there are at most :data:`MAX_SPECIAL_CODES` of them and at least
+  :data:`MIN_MAGNITUDES` distinct non-negative values; and a value of nines (``99``,
+  ``999``, ``9999``, ...) that is more than ten times the 99th percentile of the other
+  values is one too.
+* **Margins (documented policy).** A bound is declared only at a natural limit the data sit
+  against, never at the observed extreme, so the rows to predict are not refused for a new
+  maximum: ``min`` is 0 for non-negative columns (or the smallest special code), there is no
+  ``max``. Categories are open (an unseen category is scored in the card's unseen bin) and
+  every feature is nullable (the card has a missing bin); the review lists what was seen.
+* **Trend.** A monotone direction is proposed only where the data show one clearly: the
+  Spearman correlation of the values with the target, on the labelled rows outside special
+  codes, is at least :data:`CLEAR_TREND` in absolute value and has the same sign on both
+  halves of the rows; otherwise the binning detects it.
+
+Deterministic: the same file gives the same spec, byte for byte.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scorecard.data.errors import ContractError
+
+SEPARATORS = (",", ";", "\t", "|")
+NA_TOKENS = ("NA", "", "NaN", "null", "NULL", "N/A", "?")
+MAX_CATEGORIES = 200
+MAX_CATEGORY_SHARE = 0.5  # distinct values per present row above which text is free text
+MAX_SPECIAL_CODES = 5
+MIN_MAGNITUDES = 3  # distinct non-negative values a column needs for negatives to be codes
+CLEAR_TREND = 0.10
+SNIFF_ROWS = 200
+_TARGET_NAMES = re.compile(r"^(default|target|bad|label|y|class|outcome|flag)$|default|delinq|"
+                           r"risk|performance|dlq", re.IGNORECASE)
+_ID_NAMES = re.compile(r"^(id|uuid|key|index|unnamed: ?0|)$|_id$|^id_", re.IGNORECASE)
+_BAD_WORDS = {"1", "bad", "yes", "y", "true", "default", "defaulted", "b", "1.0",
+              "charged off", "delinquent"}
+_GOOD_WORDS = {"0", "good", "no", "n", "false", "g", "0.0", "fully paid", "current"}
+
+
+class SpecInferenceError(ContractError):
+    """The file cannot be turned into a spec (no binary target, no usable column, ...)."""
+
+
+@dataclass
+class InferredSpec:
+    """The proposed spec (``spec``: the JSON object :func:`~scorecard.fit.spec.load_spec`
+    reads) and the review list (``review``: one line per guess, ``confirm``: what a human
+    must check)."""
+
+    spec: dict[str, Any]
+    review: list[str] = field(default_factory=list)
+    confirm: list[str] = field(default_factory=list)
+
+
+def _sniff(text: str) -> str:
+    lines = [ln for ln in text.splitlines()[: SNIFF_ROWS + 1] if ln.strip()]
+    if not lines:
+        raise SpecInferenceError("empty_file: the file has no header row")
+    best, best_fields = None, 1
+    for sep in SEPARATORS:
+        counts = [len(r) for r in csv.reader(lines, delimiter=sep)]
+        if counts[0] > best_fields and all(c == counts[0] for c in counts):
+            best, best_fields = sep, counts[0]
+    if best is None:
+        raise SpecInferenceError("separator: no separator of , ; TAB | splits the header and "
+                                 "the first rows into the same number (>= 2) of fields")
+    return best
+
+
+def _na_token(frame: pd.DataFrame, sep: str) -> str:
+    counts = Counter()
+    for token in NA_TOKENS:
+        counts[token] = int((frame == token).to_numpy().sum())
+    token, n = max(counts.items(), key=lambda kv: (kv[1], -NA_TOKENS.index(kv[0])))
+    if n == 0:
+        return "NA" if sep == ";" else ""
+    return token
+
+
+def _numbers(values: pd.Series) -> pd.Series | None:
+    """The column as floats, or ``None`` if some present cell is not a number."""
+    parsed = pd.to_numeric(values, errors="coerce")
+    if parsed.notna().sum() != len(values):
+        return None
+    parsed = parsed.astype(float)
+    return parsed if np.isfinite(parsed.to_numpy()).all() else None
+
+
+def _bad_label(labels: list[str], counts: Counter) -> tuple[str, str]:
+    """``(bad, why)`` among the two target labels."""
+    low = {lab: lab.strip().lower() for lab in labels}
+    bad = [lab for lab in labels if low[lab] in _BAD_WORDS]
+    good = [lab for lab in labels if low[lab] in _GOOD_WORDS]
+    if len(bad) == 1 and (len(good) == 1 or len(labels) == 2):
+        return bad[0], f"{bad[0]!r} reads as the bad outcome"
+    if sorted(low.values()) == ["1", "2"]:
+        two = next(lab for lab in labels if low[lab] == "2")
+        return two, "coded 1/2: 2 is taken as bad (as in the German credit data)"
+    minority = min(labels, key=lambda lab: (counts[lab], lab))
+    return minority, f"{minority!r} is the minority class ({counts[minority]} rows)"
+
+
+def _pick_target(frame: pd.DataFrame, na: str, target: str | None) -> str:
+    if target is not None:
+        if target not in frame.columns:
+            raise SpecInferenceError(f"target: no column {target!r} in the file (columns: "
+                                     f"{', '.join(map(str, frame.columns[:20]))})")
+        return target
+    binary = [c for c in frame.columns
+              if frame[c][frame[c] != na].nunique() == 2]
+    named = [c for c in binary if _TARGET_NAMES.search(str(c))]
+    if named:
+        return named[0]
+    if binary and binary[-1] == frame.columns[-1]:
+        return str(binary[-1])  # by convention the last column; the review asks to confirm
+    looks = [c for c in frame.columns if _TARGET_NAMES.fullmatch(str(c))]
+    if looks:
+        return str(looks[0])  # named as a target: infer_spec says why it cannot be one
+    shown = ", ".join(map(str, binary[:10])) or "none"
+    raise SpecInferenceError(
+        "target: no binary target column found by name (default, target, bad, label, y, "
+        f"class, ...); two-valued columns: {shown}. Name it with --target COLUMN")
+
+
+def _pick_id(frame: pd.DataFrame, na: str, id_column: str | None, target: str) -> str | None:
+    if id_column is not None:
+        if id_column not in frame.columns:
+            raise SpecInferenceError(f"id: no column {id_column!r} in the file")
+        return id_column
+    for c in frame.columns:
+        if c == target or not _ID_NAMES.search(str(c)):
+            continue
+        values = frame[c]
+        if (values != na).all() and values.is_unique:
+            return str(c)
+    return None
+
+
+def _special_codes(x: np.ndarray) -> list[float]:
+    """Sentinel values that sit apart from the distribution (see the module docstring)."""
+    codes: list[float] = []
+    negatives = np.unique(x[x < 0])
+    if 0 < len(negatives) <= MAX_SPECIAL_CODES and len(np.unique(x[x >= 0])) >= MIN_MAGNITUDES:
+        codes.extend(float(v) for v in negatives if float(v).is_integer())
+    rest = x[~np.isin(x, codes)]
+    if len(rest):
+        p99 = float(np.quantile(rest, 0.99))
+        for v in np.unique(rest):
+            if v >= 9 and re.fullmatch(r"9+", f"{v:.0f}") and float(v).is_integer() \
+                    and v > 10 * max(p99, 1.0) - 1e-9 and p99 < v:
+                codes.append(float(v))
+    return sorted(codes)
+
+
+def _spearman(x: np.ndarray, y: np.ndarray) -> float:
+    if len(x) < 20 or np.ptp(x) == 0 or np.ptp(y) == 0:
+        return 0.0
+    rx = pd.Series(x).rank().to_numpy()
+    ry = pd.Series(y).rank().to_numpy()
+    r = np.corrcoef(rx, ry)[0, 1]
+    return 0.0 if not math.isfinite(r) else float(r)
+
+
+def _trend(x: np.ndarray, y: np.ndarray) -> tuple[str | None, float]:
+    """A monotone direction of the default rate in ``x`` when it is clear, else ``None``."""
+    rho = _spearman(x, y)
+    half = len(x) // 2
+    a, b = _spearman(x[:half], y[:half]), _spearman(x[half:], y[half:])
+    if abs(rho) >= CLEAR_TREND and np.sign(a) == np.sign(b) == np.sign(rho):
+        return ("ascending" if rho > 0 else "descending"), rho
+    return None, rho
+
+
+def _fmt(v: float) -> str:
+    return f"{int(v)}" if float(v).is_integer() else f"{v:g}"
+
+
+def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | None = None,
+               name: str | None = None) -> InferredSpec:
+    """Propose a spec for the data file at ``path`` (see the module docstring for the rules).
+
+    Raises:
+        SpecInferenceError: the file is empty, has no separator, no binary target, or the
+            named target/id column is absent.
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SpecInferenceError(f"encoding: {path} is not UTF-8 text ({exc.reason} at byte "
+                                 f"{exc.start}); save it as UTF-8") from exc
+    sep = _sniff(text)
+    try:
+        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                            na_values=[], engine="c")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise SpecInferenceError(f"parse: {path} is not a well-formed table ({exc})") from exc
+    header = next(csv.reader([text.split("\n", 1)[0].rstrip("\r")], delimiter=sep))
+    frame.columns = header  # the file's names, not pandas' renaming of blanks and duplicates
+    if len(set(header)) != len(header):
+        dup = sorted({h for h in header if header.count(h) > 1})
+        raise SpecInferenceError(f"unique_columns: the header repeats {dup}")
+    if frame.empty:
+        raise SpecInferenceError("empty_file: the file has a header but no data rows")
+    na = _na_token(frame, sep)
+    out = InferredSpec(spec={})
+    out.review.append(f"format: separator {sep!r}, missing value {na!r}, {len(frame)} rows, "
+                      f"{len(header)} columns")
+    target_name = _pick_target(frame, na, target)
+    t = frame[target_name]
+    labelled = t != na
+    labels = sorted(t[labelled].unique().tolist())
+    if len(labels) != 2:
+        raise SpecInferenceError(f"target: column {target_name!r} has {len(labels)} distinct "
+                                 f"values {labels[:10]}; a target needs exactly two")
+    bad, why = _bad_label(labels, Counter(t[labelled].tolist()))
+    good = next(lab for lab in labels if lab != bad)
+    y = (t[labelled] == bad).to_numpy(dtype=float)
+    out.review.append(f"target: {target_name!r} ({int(labelled.sum())} labelled rows, "
+                      f"{y.mean():.2%} bad, {int((~labelled).sum())} to predict); bad = "
+                      f"{bad!r} because {why}")
+    out.confirm.append(f"target {target_name!r}: {bad!r} is the bad outcome (1), {good!r} good")
+    ident = _pick_id(frame, na, id_column, target_name)
+    out.review.append(f"id: {ident!r}" if ident else "id: none (rows are numbered)")
+
+    numeric_labels = all(_numbers(pd.Series([lab])) is not None for lab in labels)
+    columns: list[dict[str, Any]] = []
+    categorical: list[str] = []
+    special: dict[str, dict[str, list[float]]] = {}
+    monotonic: dict[str, str] = {}
+    exclude: dict[str, str] = {}
+    for col in header:
+        values = frame[col]
+        present = values != na
+        if col == target_name:
+            entry: dict[str, Any] = {"name": col, "kind": "target", "nullable": True,
+                                     "description": f"1 = {bad}, 0 = {good}, missing = to "
+                                                    "predict"}
+            if numeric_labels and {float(bad), float(good)} == {0.0, 1.0}:
+                entry.update(allowed=[0, 1], csv_format="int")
+            else:
+                entry.update(allowed=[good, bad], csv_format="text")
+            columns.append(entry)
+            continue
+        if col == ident:
+            columns.append({"name": col, "kind": "id", "csv_format": "text",
+                            "description": "row identifier"})
+            continue
+        seen = values[present]
+        entry = {"name": col, "nullable": True, "description": col}
+        n_distinct = seen.nunique()
+        if len(seen) == 0 or n_distinct <= 1:
+            only = "no value" if len(seen) == 0 else f"only {seen.iloc[0]!r}"
+            entry.update(kind="category", csv_format="text")
+            columns.append(entry)
+            exclude[col] = f"constant: {only} in {len(frame)} rows"
+            out.review.append(f"{col}: excluded, {exclude[col]}")
+            continue
+        if set(seen.unique()) <= {"True", "False", "true", "false"}:
+            entry.update(kind="boolean", csv_format="bool")
+            columns.append(entry)
+            categorical.append(col)
+            out.review.append(f"{col}: boolean")
+            continue
+        x = _numbers(seen)
+        if x is None:
+            entry.update(kind="category", csv_format="text")
+            columns.append(entry)
+            if n_distinct > MAX_CATEGORIES or n_distinct > MAX_CATEGORY_SHARE * len(seen):
+                exclude[col] = (f"text with {n_distinct} distinct values in {len(seen)} rows: "
+                                "free text or an identifier")
+                out.review.append(f"{col}: excluded, {exclude[col]}")
+            else:
+                categorical.append(col)
+                out.review.append(f"{col}: category, {n_distinct} values seen (open set: an "
+                                  "unseen one scores in the unseen bin)")
+            continue
+        arr = x.to_numpy()
+        whole = bool(np.all(arr == np.floor(arr)))
+        entry.update(kind="integer" if whole else "numeric",
+                     csv_format="int" if whole and not any("." in s for s in seen.head(1000))
+                     else "float")
+        codes = _special_codes(arr)
+        magnitudes = arr[~np.isin(arr, codes)]
+        lowest = min(codes) if codes and min(codes) < 0 else None
+        if magnitudes.size and magnitudes.min() >= 0:
+            entry["min"] = lowest if lowest is not None else 0
+        columns.append(entry)
+        kind_note = (f"{entry['kind']}, observed {_fmt(arr.min())} .. {_fmt(arr.max())}, "
+                     f"{int((~present).sum())} missing")
+        if codes:
+            special[col] = {f"code {_fmt(c)}": [c] for c in codes}
+            kind_note += f"; special codes {', '.join(_fmt(c) for c in codes)}"
+            out.confirm.append(f"{col}: {', '.join(_fmt(c) for c in codes)} are codes, not "
+                               "magnitudes")
+        lab_mask = labelled.to_numpy()[present.to_numpy()]
+        xv = arr[lab_mask]
+        yv = (t[present & labelled] == bad).to_numpy(dtype=float)
+        keep = ~np.isin(xv, codes)
+        direction, rho = _trend(xv[keep], yv[keep])
+        if direction is not None:
+            monotonic[col] = direction
+            kind_note += f"; default rate {direction} (Spearman {rho:+.2f})"
+        else:
+            kind_note += f"; trend detected by the binning (Spearman {rho:+.2f})"
+        out.review.append(f"{col}: {kind_note}")
+    features = [c for c in columns if c["kind"] not in ("id", "target")
+                and c["name"] not in exclude]
+    if not features:
+        raise SpecInferenceError("features: no usable feature column (all are the target, "
+                                 "the id, constant or free text)")
+    spec_name = name or re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem).strip("_") or "data"
+    out.spec = {
+        "name": spec_name,
+        "contract": {"name": spec_name, "id_column": ident, "target": target_name,
+                     "separator": sep, "na_value": na,
+                     "target_labels": {good: 0, bad: 1}, "columns": columns},
+        "categorical": categorical,
+        "special_codes": special,
+        "monotonic": monotonic,
+        "exclude": exclude,
+        "reason_prefix": "R",
+    }
+    return out

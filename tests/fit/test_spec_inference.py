@@ -1,0 +1,186 @@
+"""``init-spec``: a spec inferred from any credit CSV, reviewed by a human, fit without edits."""
+
+from __future__ import annotations
+
+import json
+import string
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scorecard.data.files import read_dataset
+from scorecard.data.synthetic.example import write_example
+from scorecard.data.synthetic.generator import write_generated
+from scorecard.fit.spec import HELOC_SPEC, load_spec
+from scorecard.fit.spec_inference import SpecInferenceError, infer_spec
+from scorecard.jobs.regenerate import RegenerateConfig, regenerate
+
+
+def _write_spec(tmp: Path, data: Path, **kwargs: object) -> Path:
+    path = tmp / "inferred.spec.json"
+    path.write_text(json.dumps(infer_spec(data, **kwargs).spec, indent=2))  # type: ignore[arg-type]
+    return path
+
+
+def test_the_example_file_gets_a_spec_that_finds_its_sentinels(tmp_path: Path) -> None:
+    data = write_example(tmp_path / "credit.csv", rows=2_000, unlabelled=200, seed=3)
+    inferred = infer_spec(data)
+    spec = inferred.spec
+    assert spec["contract"]["target"] == "default.next.month"
+    assert spec["contract"]["id_column"] == "id"
+    assert spec["contract"]["separator"] == "," and spec["contract"]["na_value"] == ""
+    assert spec["special_codes"]["pay_1"] == {"code -2": [-2.0], "code -1": [-1.0]}
+    assert spec["special_codes"]["utilisation"] == {"code -1": [-1.0]}
+    assert "region" in spec["categorical"]
+    assert spec["monotonic"]["pay_1"] == "ascending"
+    assert any("pay_1" in line for line in inferred.confirm)
+
+
+def test_the_inferred_spec_validates_the_file_it_came_from(tmp_path: Path) -> None:
+    data = write_example(tmp_path / "credit.csv", rows=1_000, unlabelled=100, seed=4)
+    spec = load_spec(str(_write_spec(tmp_path, data)))
+    dataset = read_dataset(data, spec.contract)
+    assert len(dataset.to_predict) == 100 and len(dataset.labelled) == 900
+
+
+def test_inference_is_deterministic(tmp_path: Path) -> None:
+    data = write_example(tmp_path / "credit.csv", rows=800, unlabelled=0, seed=5)
+    assert infer_spec(data).spec == infer_spec(data).spec
+
+
+def test_a_file_without_a_binary_target_is_refused_with_the_candidates(tmp_path: Path) -> None:
+    path = tmp_path / "no_target.csv"
+    path.write_text("a,b,c\n1,2,x\n3,4,y\n5,6,z\n")
+    with pytest.raises(SpecInferenceError, match="no binary target"):
+        infer_spec(path)
+    with pytest.raises(SpecInferenceError, match="no column 'nope'"):
+        infer_spec(path, target="nope")
+
+
+def test_a_named_target_with_three_values_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "three.csv"
+    path.write_text("x,default\n1,0\n2,1\n3,2\n")
+    with pytest.raises(SpecInferenceError, match="exactly two"):
+        infer_spec(path)
+
+
+def test_text_labels_map_the_bad_word_to_one(tmp_path: Path) -> None:
+    path = tmp_path / "labels.csv"
+    rows = "\n".join(f"{i},{'Bad' if i % 3 == 0 else 'Good'}" for i in range(60))
+    path.write_text("score,RiskPerformance\n" + rows + "\n")
+    spec = infer_spec(path).spec
+    assert spec["contract"]["target_labels"] == {"Good": 0, "Bad": 1}
+
+
+def test_a_card_from_an_inferred_spec_predicts_without_the_spec(tmp_path: Path) -> None:
+    data = write_example(tmp_path / "credit.csv", rows=3_000, unlabelled=300, seed=6)
+    spec_path = _write_spec(tmp_path, data)
+    out = tmp_path / "card"
+    regenerate(load_spec(str(spec_path)), data, out,
+               config=RegenerateConfig(challenger=False, cv_folds=2, cv_repeats=1))
+    predictions = pd.read_csv(out / "predictions.csv")
+    assert list(predictions.columns) == ["id", "pd"] and len(predictions) == 300
+    run = subprocess.run([sys.executable, "-m", "scorecard", "predict", "--artifact",
+                          str(out / "scorecard.json"), "--input", str(data), "--output",
+                          str(tmp_path / "scored.csv")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    scored = pd.read_csv(tmp_path / "scored.csv")
+    assert len(scored) == 3_000
+    np.testing.assert_array_equal(scored["pd"].to_numpy()[-300:], predictions["pd"].to_numpy())
+
+
+def test_init_spec_command_writes_the_spec_and_a_review(tmp_path: Path) -> None:
+    data = write_example(tmp_path / "credit.csv", rows=500, unlabelled=50, seed=7)
+    run = subprocess.run([sys.executable, "-m", "scorecard", "init-spec", str(data),
+                          "--output", str(tmp_path / "s.json")], capture_output=True,
+                         text=True)
+    assert run.returncode == 0, run.stderr
+    assert "confirm before publishing" in run.stderr and "pay_1" in run.stderr
+    assert json.loads((tmp_path / "s.json").read_text())["contract"]["target"] == (
+        "default.next.month")
+
+
+# ------------------------------------------------------------------ property test
+
+_TEXT = st.text(alphabet=string.ascii_letters + "äöüéß€ -_", min_size=1, max_size=8).filter(
+    lambda s: s.strip() == s and s not in ("NA", "True", "False", "true", "false", "null",
+                                          "NULL", "NaN", "N/A", "?"))
+
+
+@st.composite
+def credit_frames(draw: st.DrawFn) -> pd.DataFrame:
+    n = draw(st.integers(1, 40))
+    columns: dict[str, list[str]] = {}
+    for k in range(draw(st.integers(1, 5))):
+        kind = draw(st.sampled_from(["int", "float", "text", "bool", "sentinel"]))
+        if kind == "int":
+            cells = [str(draw(st.integers(-5, 500))) for _ in range(n)]
+        elif kind == "float":
+            cells = [repr(draw(st.floats(-1e6, 1e6, allow_nan=False))) for _ in range(n)]
+        elif kind == "text":
+            cells = [draw(_TEXT) for _ in range(n)]
+        elif kind == "bool":
+            cells = [draw(st.sampled_from(["True", "False"])) for _ in range(n)]
+        else:
+            cells = [str(draw(st.sampled_from([-9, -8, 0, 1, 2, 3, 7, 9999]))) for _ in range(n)]
+        missing = draw(st.lists(st.booleans(), min_size=n, max_size=n))
+        columns[f"x{k}"] = ["NA" if m and draw(st.booleans()) else c
+                            for c, m in zip(cells, missing, strict=True)]
+    if draw(st.booleans()):
+        columns["default"] = [draw(st.sampled_from(["0", "1", "NA"])) for _ in range(n)]
+    return pd.DataFrame(columns)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(frame=credit_frames(), sep=st.sampled_from([";", ","]))
+def test_any_small_file_gives_a_spec_that_validates_it_or_a_clear_error(
+        tmp_path: Path, frame: pd.DataFrame, sep: str) -> None:
+    path = tmp_path / "any.csv"
+    path.write_text(frame.to_csv(sep=sep, index=False, lineterminator="\n"), encoding="utf-8")
+    try:
+        inferred = infer_spec(path)
+    except SpecInferenceError as exc:
+        assert str(exc).split(":")[0] in {"target", "features", "separator", "empty_file"}
+        return
+    spec_path = tmp_path / "any.spec.json"
+    spec_path.write_text(json.dumps(inferred.spec))
+    dataset = read_dataset(path, load_spec(str(spec_path)).contract)
+    assert len(dataset.frame) == len(frame)
+
+
+# ------------------------------------------------------------------ real data
+
+
+@pytest.mark.shared
+@pytest.mark.slow
+def test_heloc_inferred_spec_cards_as_well_as_the_builtin_one(heloc_path: Path,
+                                                              tmp_path: Path) -> None:
+    inferred = infer_spec(heloc_path)
+    codes = inferred.spec["special_codes"]
+    assert codes["MSinceMostRecentDelq"] == {"code -9": [-9.0], "code -8": [-8.0],
+                                             "code -7": [-7.0]}
+    assert all(set(v) <= {"code -9", "code -8", "code -7"} for v in codes.values())
+    assert len(codes) == 23
+    config = RegenerateConfig(challenger=False)
+    spec_path = tmp_path / "heloc.spec.json"
+    spec_path.write_text(json.dumps(inferred.spec))
+    mine = regenerate(load_spec(str(spec_path)), heloc_path, tmp_path / "inferred", None, config)
+    builtin = regenerate(HELOC_SPEC, heloc_path, tmp_path / "builtin", None, config)
+    assert abs(mine["scorecard_cv_auc_mean"] - builtin["scorecard_cv_auc_mean"]) <= 0.003
+
+
+@pytest.mark.shared
+def test_a_spec_inferred_from_generated_klarna_validates_the_real_rows(
+        tmp_path: Path, klarna_real_path: Path) -> None:
+    data = tmp_path / "generated.csv"
+    write_generated(data, rows=20_000, unlabelled=1_000, seed=2)
+    spec = load_spec(str(_write_spec(tmp_path, data)))
+    dataset = read_dataset(klarna_real_path, spec.contract)
+    assert len(dataset.frame) == 10_000

@@ -117,6 +117,14 @@ def read_dataset(
 ) -> Dataset:
     """Read and validate a data file in ``contract``'s format.
 
+    Two paths give the same frame and the same report. The fast one parses with types in
+    one pass (pyarrow's CSV reader, the contract naming every column's type) and checks the
+    rules by vectorised numpy (:func:`~scorecard.data.schema.check_typed`), running pandera
+    only on the rows those checks flag. Anything it does not handle exactly as the precise
+    path (a file that does not parse, text that is not a number, a ``nan`` cell, an unknown
+    boolean or label, structure problems) sends the whole file to the precise path, which
+    reads every cell as text and names every problem at once.
+
     Args:
         source: path or text stream of the file.
         contract: the contract the file must satisfy (default: the Klarna ``dataset.csv``).
@@ -126,9 +134,6 @@ def read_dataset(
         ContractError: with every violation found (lazy validation), each naming the rule,
             the column and the first offending rows (1-based data row numbers).
     """
-    # Imported here: schema pulls in pandera, which the serving path never needs.
-    from scorecard.data.schema import validate_frame
-
     if isinstance(source, str | Path):
         path = Path(source)
         if not path.exists():
@@ -138,6 +143,60 @@ def read_dataset(
         raw = source.read().encode("utf-8")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
+    frame = _read_fast(raw, contract)
+    if frame is None:
+        frame = _read_precise(raw, contract)
+    dataset = Dataset(frame, contract)
+    if require_labelled:
+        labelled = dataset.labelled
+        if labelled.empty:
+            raise ContractError(
+                f"labelled_rows: column '{contract.target}' has no labelled row; "
+                "training needs rows with the target set"
+            )
+        if labelled[contract.target].nunique() < 2:
+            only = int(labelled[contract.target].iloc[0])
+            raise ContractError(
+                f"two_classes: column '{contract.target}' has only class {only} among the "
+                f"{len(labelled)} labelled rows; training needs both 0 and 1"
+            )
+    return dataset
+
+
+def _header(raw: bytes, contract: Contract) -> list[str] | None:
+    """The header's names, or ``None`` when the header itself is a problem (the precise
+    path reports it)."""
+    first = raw.split(b"\n", 1)[0].rstrip(b"\r")
+    try:
+        line = first.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if _sniff_problem(line, contract):
+        return None
+    return next(csv.reader([line], delimiter=contract.separator))
+
+
+def _read_fast(raw: bytes, contract: Contract) -> pd.DataFrame | None:
+    """The typed frame by the fast path, or ``None`` to use the precise one."""
+    from scorecard.data.arrow import typed_frame
+    from scorecard.data.schema import check_typed
+
+    header = _header(raw, contract)
+    if header is None or sorted(header) != sorted(contract.names):
+        return None  # missing, extra or repeated columns: the precise path names them
+    frame = typed_frame(io.BytesIO(raw), contract, header)
+    if frame is None or frame.empty:
+        return None
+    check_typed(frame, contract)
+    return frame
+
+
+def _read_precise(raw: bytes, contract: Contract) -> pd.DataFrame:
+    """Every cell read as text, converted and checked, every problem named (see
+    :func:`~scorecard.data.schema.validate_frame`)."""
+    # Imported here: schema pulls in pandera, which the serving path never needs.
+    from scorecard.data.schema import validate_frame
+
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -167,22 +226,7 @@ def read_dataset(
         raise ContractError(f"parse: the file is not a well-formed table ({exc})") from exc
     if len(header) == frame.shape[1] and len(set(header)) == len(header):
         frame.columns = header  # the file's names: pandas renames a blank one "Unnamed: 0"
-    frame = validate_frame(frame, contract, header)
-    dataset = Dataset(frame, contract)
-    if require_labelled:
-        labelled = dataset.labelled
-        if labelled.empty:
-            raise ContractError(
-                f"labelled_rows: column '{contract.target}' has no labelled row; "
-                "training needs rows with the target set"
-            )
-        if labelled[contract.target].nunique() < 2:
-            only = int(labelled[contract.target].iloc[0])
-            raise ContractError(
-                f"two_classes: column '{contract.target}' has only class {only} among the "
-                f"{len(labelled)} labelled rows; training needs both 0 and 1"
-            )
-    return dataset
+    return validate_frame(frame, contract, header)
 
 
 def _format_column(values: pd.Series, fmt: str, na: str) -> pd.Series:

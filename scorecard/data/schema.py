@@ -100,7 +100,28 @@ def _rows(index: pd.Index | np.ndarray | list[int]) -> str:
 def _failure(rule: str, column: str, detail: str, index: object = ()) -> dict[str, object]:
     idx = list(index)  # type: ignore[call-overload]
     return {"rule": rule, "column": column, "detail": detail, "n_rows": len(idx),
-            "rows": _rows(idx) if idx else ""}
+            "rows": _rows(idx) if idx else "", "index": idx}
+
+
+def merge_failures(parts: list[list[dict[str, object]]]) -> list[dict[str, object]]:
+    """Failures of consecutive chunks as one list: same rule and column merged, rows joined,
+    the first chunk's detail (its example) kept, in order of first appearance."""
+    merged: dict[tuple[object, object], dict[str, object]] = {}
+    for failures in parts:
+        for f in failures:
+            key = (f["rule"], f["column"])
+            if key not in merged:
+                merged[key] = dict(f)
+                continue
+            idx = [*merged[key]["index"], *f["index"]]  # type: ignore[misc]
+            merged[key].update(index=idx, n_rows=len(idx), rows=_rows(idx) if idx else "")
+    return list(merged.values())
+
+
+def contract_error(failures: list[dict[str, object]], contract: Contract) -> ContractError:
+    """One :class:`ContractError` listing ``failures`` (``failures`` frame: one row each)."""
+    frame = pd.DataFrame([{k: v for k, v in f.items() if k != "index"} for f in failures])
+    return ContractError(_report(failures, contract), frame)
 
 
 def _report(failures: list[dict[str, object]], contract: Contract) -> str:
@@ -221,7 +242,7 @@ def validate_frame(raw: pd.DataFrame, contract: Contract,
     """
     failures = _structure(raw, contract, header)
     if failures:
-        raise ContractError(_report(failures, contract), pd.DataFrame(failures))
+        raise contract_error(failures, contract)
     if raw.empty:
         raise ContractError(f"empty_file: the file has a header but no data rows "
                             f"(contract '{contract.name}')")
@@ -229,7 +250,7 @@ def validate_frame(raw: pd.DataFrame, contract: Contract,
     frame, failures, unparsed = _convert(raw[contract.names], contract)
     failures += _schema_failures(frame, contract, unparsed)
     if failures:
-        raise ContractError(_report(failures, contract), pd.DataFrame(failures))
+        raise contract_error(failures, contract)
     return frame
 
 
@@ -286,4 +307,4 @@ def check_typed(frame: pd.DataFrame, contract: Contract) -> None:
         return
     failures = _schema_failures(frame.iloc[suspects], contract)
     if failures:
-        raise ContractError(_report(failures, contract), pd.DataFrame(failures))
+        raise contract_error(failures, contract)

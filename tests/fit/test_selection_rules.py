@@ -1,0 +1,121 @@
+"""Each selection rule fires on a frame built to trigger it, and the log says why.
+
+WoE is higher for safer bins, so a characteristic that lowers the default risk has a
+*negative* coefficient in the model of P(default). The frames are built from a latent risk
+``z`` with ``P(default) = 1 / (1 + exp(2 + z))``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scorecard.fit.selection import SelectionConfig, select_features
+
+N = 6_000
+
+
+@pytest.fixture(scope="module")
+def base() -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(42)
+    z1, z2, z3 = rng.normal(size=(3, N))
+    y = (rng.random(N) < 1 / (1 + np.exp(2 + 0.9 * z1 + 0.6 * z2 + 0.5 * z3))).astype(int)
+    return pd.DataFrame({"a": z1, "b": z2, "c": z3}), y
+
+
+def _decision(log: pd.DataFrame, feature: str) -> tuple[str, str, str]:
+    row = log.set_index("feature").loc[feature]
+    return row["decision"], row["step"], row["reason"]
+
+
+def test_independent_informative_characteristics_are_all_selected(base) -> None:
+    woe, y = base
+    kept, log = select_features(woe, y, {"a": 0.5, "b": 0.3, "c": 0.2}, SelectionConfig())
+    assert kept == ["a", "b", "c"]
+    assert (log["decision"] == "in").all() and (log["step"] == "final").all()
+
+
+def test_the_iv_floor_drops_a_weak_characteristic(base) -> None:
+    woe, y = base
+    kept, log = select_features(woe, y, {"a": 0.5, "b": 0.3, "c": 0.019}, SelectionConfig())
+    assert "c" not in kept
+    decision, step, reason = _decision(log, "c")
+    assert (decision, step) == ("out", "iv") and "0.0190 below the floor 0.02" in reason
+
+
+def test_a_single_bin_characteristic_is_dropped_as_uninformative(base) -> None:
+    woe, y = base
+    woe = woe.assign(flat=0.25)
+    kept, log = select_features(woe, y, {"a": 0.5, "b": 0.3, "c": 0.2, "flat": 0.9},
+                                SelectionConfig())
+    assert "flat" not in kept and _decision(log, "flat")[:2] == ("out", "iv")
+
+
+def test_the_correlation_rule_keeps_the_higher_iv_of_two_twins(base) -> None:
+    woe, y = base
+    rng = np.random.default_rng(1)
+    woe = woe.assign(a_twin=woe["a"] + 0.3 * rng.normal(size=N))  # r about 0.96
+    kept, log = select_features(woe, y, {"a": 0.5, "b": 0.3, "c": 0.2, "a_twin": 0.45},
+                                SelectionConfig())
+    assert "a_twin" not in kept and "a" in kept
+    decision, step, reason = _decision(log, "a_twin")
+    assert (decision, step) == ("out", "correlation") and "with a (higher IV)" in reason
+
+
+def test_the_vif_rule_drops_a_combination_of_others_that_passes_the_correlation_rule(
+        base) -> None:
+    woe, y = base
+    rng = np.random.default_rng(2)
+    combo = (woe["a"] + woe["b"] + woe["c"]) / np.sqrt(3) + 0.05 * rng.normal(size=N)
+    woe = woe.assign(combo=combo)
+    assert woe.corr().loc["combo", ["a", "b", "c"]].abs().max() < 0.8  # passes |r|
+    kept, log = select_features(woe, y, {"a": 0.5, "b": 0.3, "c": 0.2, "combo": 0.6},
+                                SelectionConfig())
+    assert "combo" not in kept
+    decision, step, reason = _decision(log, "combo")
+    assert (decision, step) == ("out", "vif") and "exceeds 5.0" in reason
+
+
+def test_the_cap_keeps_the_highest_iv_characteristics(base) -> None:
+    woe, y = base
+    kept, log = select_features(woe, y, {"a": 0.5, "b": 0.3, "c": 0.2},
+                                SelectionConfig(max_features=2))
+    assert kept == ["a", "b"]
+    assert _decision(log, "c")[:2] == ("out", "max_features")
+
+
+def test_a_characteristic_whose_coefficient_would_reverse_points_is_dropped(base) -> None:
+    woe, y = base
+    rng = np.random.default_rng(3)
+    # Riskier where its WoE is higher: the opposite of what WoE means.
+    w = rng.normal(size=N)
+    y2 = (rng.random(N) < 1 / (1 + np.exp(2 + 0.9 * woe["a"] - 0.8 * w))).astype(int)
+    kept, log = select_features(woe[["a"]].assign(w=w), y2, {"a": 0.5, "w": 0.3},
+                                SelectionConfig())
+    assert kept == ["a"]
+    decision, step, reason = _decision(log, "w")
+    assert (decision, step) == ("out", "sign") and "is not negative" in reason
+
+
+def test_an_insignificant_characteristic_is_eliminated_on_its_p_value(base) -> None:
+    woe, y = base
+    noise = np.random.default_rng(15).normal(size=N)  # a negative coefficient, p = 0.60
+    kept, log = select_features(woe.assign(noise=noise), y,
+                                {"a": 0.5, "b": 0.3, "c": 0.2, "noise": 0.05},
+                                SelectionConfig())
+    assert kept == ["a", "b", "c"]
+    decision, step, reason = _decision(log, "noise")
+    assert (decision, step) == ("out", "significance") and "above 0.05" in reason
+    # The same column passes when the threshold allows it.
+    kept, _ = select_features(woe.assign(noise=noise), y,
+                              {"a": 0.5, "b": 0.3, "c": 0.2, "noise": 0.05},
+                              SelectionConfig(max_pvalue=0.7))
+    assert "noise" in kept
+
+
+def test_design_exclusions_are_logged_with_their_reason(base) -> None:
+    woe, y = base
+    _, log = select_features(woe, y, {"a": 0.5, "b": 0.3, "c": 0.2}, SelectionConfig(),
+                             excluded={"time_hours": "not a credit characteristic"})
+    assert _decision(log, "time_hours") == ("out", "design", "not a credit characteristic")

@@ -1,0 +1,76 @@
+"""Chunked reading: the same frame and the same problems as a whole-file read, global rows."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from scorecard.data.chunks import iter_dataset
+from scorecard.data.contract import KLARNA
+from scorecard.data.errors import ContractError
+from scorecard.data.files import read_dataset, write_dataset
+from tests.helpers import sample_frame
+
+SMALL = 64 << 10  # 64 KiB blocks: a 3,000-row file spans a dozen of them
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("chunks") / "clean.csv"
+    write_dataset(sample_frame(KLARNA, 3_000, seed=21), path, KLARNA)
+    return path
+
+
+def _edit(path: Path, out: Path, edits: dict[tuple[int, str], str]) -> Path:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for (row, column), value in edits.items():
+        cells = lines[row].split(";")
+        cells[KLARNA.names.index(column)] = value
+        lines[row] = ";".join(cells)
+    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out
+
+
+def test_chunks_of_a_clean_file_concatenate_to_the_whole_file_read(clean: Path) -> None:
+    chunks = list(iter_dataset(clean, KLARNA, chunk_bytes=SMALL))
+    assert len(chunks) > 5
+    assert chunks[1].index[0] == len(chunks[0])  # global row index
+    pd.testing.assert_frame_equal(pd.concat(chunks), read_dataset(clean, KLARNA).frame,
+                                  check_exact=True)
+
+
+def test_problems_in_different_chunks_are_reported_once_with_global_rows(
+        clean: Path, tmp_path: Path) -> None:
+    uuid = clean.read_text().splitlines()[3].split(";")[0]
+    bad = _edit(clean, tmp_path / "bad.csv", {(10, "age"): "101", (2_900, "age"): "150",
+                                              (2_500, "uuid"): uuid, (1_200, "time_hours"): "24"})
+    with pytest.raises(ContractError) as chunked:
+        for _ in iter_dataset(bad, KLARNA, chunk_bytes=SMALL):
+            pass
+    with pytest.raises(ContractError) as whole:
+        read_dataset(bad, KLARNA)
+    assert chunked.value.report == whole.value.report
+    assert "in 2 row(s): 3, 2500" in chunked.value.report
+    assert "in 2 row(s): 10, 2900" in chunked.value.report
+
+
+def test_a_block_that_does_not_parse_names_its_rows(clean: Path, tmp_path: Path) -> None:
+    bad = _edit(clean, tmp_path / "text.csv", {(2_000, "age"): "forty"})
+    with pytest.raises(ContractError, match="parse: "):
+        list(iter_dataset(bad, KLARNA, chunk_bytes=SMALL))
+
+
+def test_a_header_that_is_not_the_contract_is_refused_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "header.csv"
+    path.write_text("uuid;age\nx;30\n")
+    with pytest.raises(ContractError, match="column_in_dataframe"):
+        list(iter_dataset(path, KLARNA))
+
+
+def test_a_header_without_rows_is_an_empty_file(clean: Path, tmp_path: Path) -> None:
+    path = tmp_path / "empty.csv"
+    path.write_text(clean.read_text().splitlines()[0] + "\n")
+    with pytest.raises(ContractError, match="empty_file"):
+        list(iter_dataset(path, KLARNA))

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from scorecard.card.engine import category_key
 from scorecard.fit.overrides import FeatureOverride
 from scorecard.fit.spec import DatasetSpec
 
@@ -172,13 +173,12 @@ class WoEBinner:
 
     def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
         """Categorical and boolean columns as plain object strings ("True"/"False" for
-        booleans) so optbinning and the scoring engine see the same categories."""
+        booleans, None for missing): the scoring engine's own
+        :func:`~scorecard.card.engine.category_key`, so both see the same categories."""
         out = X.copy()
         for name in out.columns:
             if name in self.spec.categorical:
-                col = out[name]
-                out[name] = np.asarray(
-                    [None if v is None or v != v else str(v) for v in col], dtype=object)
+                out[name] = np.asarray([category_key(v) for v in out[name]], dtype=object)
         return out
 
     def transform(self, X: pd.DataFrame, features: list[str] | None = None) -> pd.DataFrame:

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 
-from scorecard.card.engine import ScoringEngine
+from scorecard.card.engine import ScoringEngine, category_key
 from scorecard.card.grades import MasterScale, assign_grades
 from scorecard.data.files import Dataset
 from scorecard.fit.estimator import Scorecard
@@ -34,7 +34,7 @@ def _challenger_frame(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
     for col in spec.features:
         if col.name in spec.categorical:
             cats = [str(a) for a in col.allowed] if col.allowed else ["False", "True"]
-            values = frame[col.name].map(lambda v: None if v is None or v != v else str(v))
+            values = [category_key(v) for v in frame[col.name]]
             out[col.name] = pd.Categorical(values, categories=cats)
         else:
             out[col.name] = frame[col.name].astype(float)

@@ -47,15 +47,6 @@ def _monotone_constraints(spec: DatasetSpec) -> dict[str, int]:
             if spec.trend(c.name) in signs}
 
 
-# A small honest grid: tree size x leaf size at a fixed step; early stopping sets the number
-# of trees. Four points keep the full regeneration within a few minutes on two cores.
-CHALLENGER_GRID: dict[str, list[Any]] = {
-    "learning_rate": [0.1],
-    "max_leaf_nodes": [15, 31],
-    "min_samples_leaf": [50, 200],
-}
-
-
 def _card_fold(card: Scorecard, labelled: pd.DataFrame, y: np.ndarray,
                split: Split) -> dict[str, Any]:
     fold_card = Scorecard(card.spec, card.overrides, card.selection, card.scaling,
@@ -145,8 +136,7 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
         for label, kwargs in variants.items():
             with progress.step(f"tuning the {label.replace('_', ' ')} inside the "
                                "development sample"):
-                ch = GradientBoostedChallenger(random_state=config.seed, param_grid=CHALLENGER_GRID,
-                                               **kwargs)
+                ch = GradientBoostedChallenger(random_state=config.seed, **kwargs)
                 ch.fit(X_dev, y_dev)
             p = ch.predict_pd(X_hold)
             p_models[label] = p

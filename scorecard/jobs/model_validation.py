@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from sklearn.base import clone
 
 from scorecard.card.engine import ScoringEngine, category_key
 from scorecard.card.grades import MasterScale, assign_grades
@@ -49,9 +50,7 @@ def _monotone_constraints(spec: DatasetSpec) -> dict[str, int]:
 
 def _card_fold(card: Scorecard, labelled: pd.DataFrame, y: np.ndarray,
                split: Split) -> dict[str, Any]:
-    fold_card = Scorecard(card.spec, card.overrides, card.selection, card.scaling,
-                          card.min_bin_share, card.max_n_bins).fit(labelled.iloc[split.train],
-                                                                   y[split.train])
+    fold_card = clone(card).fit(labelled.iloc[split.train], y[split.train])
     p = fold_card.engine().score(labelled.iloc[split.test]).pd
     return {"split": split.name, **model_metrics(y[split.test], p)}
 

@@ -71,6 +71,11 @@ def category_key(v: object) -> str | None:
     return str(v)
 
 
+def _points_range(points: list[int]) -> tuple[int, int]:
+    """``(lowest, highest)`` points a rule can give."""
+    return int(min(points)), int(max(points))
+
+
 def _missing_bin(f: Mapping[str, Any]) -> tuple[int, int]:
     m = next(b for b in f["bins"] if b["type"] == "missing")
     return int(m["index"]), int(m["points"])
@@ -80,12 +85,13 @@ class NumericRule:
     """Bin rule of a numeric characteristic: missing, then special codes, then splits."""
 
     __slots__ = ("_code_index", "_code_points", "_codes", "_regular_points", "_splits",
-                 "missing", "regular", "special", "splits")
+                 "missing", "points_range", "regular", "special", "splits")
 
     def __init__(self, f: Mapping[str, Any]) -> None:
         self.splits = [float(s) for s in f["splits"]]
         self.regular = [int(b["points"]) for b in f["bins"][:len(self.splits) + 1]]
         self.missing = _missing_bin(f)
+        self.points_range = _points_range([b["points"] for b in f["bins"]])
         # code -> (bin, points); were a code listed in two special bins, the later one wins.
         self.special: dict[float, tuple[int, int]] = {
             float(c): (int(b["index"]), int(b["points"]))
@@ -136,7 +142,7 @@ class CategoricalRule:
     """Bin rule of a categorical characteristic: missing, the group of the category's
     :func:`category_key`, or unseen."""
 
-    __slots__ = ("_index_of", "_points", "lookup", "missing", "unseen")
+    __slots__ = ("_index_of", "_points", "lookup", "missing", "points_range", "unseen")
 
     def __init__(self, f: Mapping[str, Any]) -> None:
         self.missing = _missing_bin(f)
@@ -151,6 +157,7 @@ class CategoricalRule:
         self._index_of = {k: i for k, (i, _) in self.lookup.items()}
         self._points = np.asarray([int(b["points"]) for b in f["bins"]]
                                   + [self.unseen[1]], dtype=np.int64)
+        self.points_range = _points_range(self._points.tolist())
 
     def assign_one(self, v: Any) -> tuple[int, int]:
         """``(bin, points)`` of one value."""
@@ -217,17 +224,13 @@ class RowScorer:
         from scorecard.card.grades import assign_grades  # grades imports scaling only
         from scorecard.card.reasons import row_reasons  # reasons imports this module
 
-        features = engine.artifact["features"]
         self.names = list(engine.features_)
         self.rules = list(engine.rules_)
         self.max_points = [int(p) for p in engine.max_points_]
         self._row_reasons = row_reasons
-        lo = hi = 0
-        for f in features:
-            pts = [int(b["points"]) for b in f["bins"]]
-            if f["kind"] != "numeric":
-                pts.append(int(f["unseen_points"]))
-            lo, hi = lo + min(pts), hi + max(pts)
+        # Every total score the card can give, for the pd and grade tables.
+        lo = sum(r.points_range[0] for r in self.rules)
+        hi = sum(r.points_range[1] for r in self.rules)
         self.lo = lo
         scores = np.arange(lo, hi + 1, dtype=np.int64)
         self.pd_table: list[float] = engine.scaling_.pd(scores).tolist()

@@ -22,6 +22,10 @@ from scorecard.card.engine import category_key
 from scorecard.fit.overrides import FeatureOverride
 from scorecard.fit.spec import DatasetSpec
 
+# The binning constraints' defaults, shared by the estimator and the regenerate job's config.
+MIN_BIN_SHARE = 0.05
+MAX_N_BINS = 8
+
 
 @dataclass
 class FeatureBins:
@@ -102,7 +106,8 @@ class WoEBinner:
     """
 
     def __init__(self, spec: DatasetSpec, overrides: dict[str, FeatureOverride] | None = None,
-                 min_bin_share: float = 0.05, max_n_bins: int = 8, max_n_prebins: int = 20,
+                 min_bin_share: float = MIN_BIN_SHARE, max_n_bins: int = MAX_N_BINS,
+                 max_n_prebins: int = 20,
                  cat_cutoff: float = 0.01) -> None:
         self.spec = spec
         self.overrides = overrides or {}

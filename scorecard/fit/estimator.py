@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from scorecard.card.artifact import SCHEMA_VERSION, seal
 from scorecard.card.engine import ScoringEngine
 from scorecard.card.scaling import Scaling, feature_points
-from scorecard.fit.binning import WoEBinner
+from scorecard.fit.binning import MAX_N_BINS, MIN_BIN_SHARE, WoEBinner
 from scorecard.fit.logit import coefficient_table, fit_logit
 from scorecard.fit.overrides import FeatureOverride
 from scorecard.fit.selection import SelectionConfig, select_features
@@ -49,7 +49,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 
     def __init__(self, spec: DatasetSpec, overrides: dict[str, FeatureOverride] | None = None,
                  selection: SelectionConfig | None = None, scaling: Scaling | None = None,
-                 min_bin_share: float = 0.05, max_n_bins: int = 8) -> None:
+                 min_bin_share: float = MIN_BIN_SHARE, max_n_bins: int = MAX_N_BINS) -> None:
         self.spec = spec
         self.overrides = overrides
         self.selection = selection

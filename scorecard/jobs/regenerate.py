@@ -25,6 +25,7 @@ from scorecard.card.scaling import Scaling
 from scorecard.data.atomic import atomic_write_text
 from scorecard.data.errors import ContractError
 from scorecard.data.files import read_dataset
+from scorecard.fit.binning import MAX_N_BINS, MIN_BIN_SHARE
 from scorecard.fit.estimator import Scorecard
 from scorecard.fit.overrides import OverridesError, builtin_overrides, load_overrides
 from scorecard.fit.selection import SelectionConfig
@@ -44,8 +45,8 @@ class RegenerateConfig:
 
     seed: int = 0
     holdout_share: float = 0.3
-    min_bin_share: float = 0.05
-    max_n_bins: int = 8
+    min_bin_share: float = MIN_BIN_SHARE
+    max_n_bins: int = MAX_N_BINS
     selection: SelectionConfig = field(default_factory=SelectionConfig)
     scaling: Scaling = field(default_factory=Scaling)
     cv_folds: int = 5

@@ -1,10 +1,16 @@
-"""Vectorised scoring from the artifact alone (numpy only: no optbinning, no statsmodels).
+"""Scoring from the artifact alone (numpy + stdlib: no optbinning, no statsmodels).
 
-For each characteristic the engine finds every row's bin — numeric: special code, then
-missing, then ``searchsorted(splits, x, side="right")`` (bin ``i`` holds
-``splits[i-1] <= x < splits[i]``, as optbinning bins); categorical: the group holding the
-category, missing, or *unseen* (neutral WoE 0) — and adds the bins' integer points. The
-total score gives pd through the published scaling (:mod:`scorecard.card.scaling`).
+For each characteristic the card's bin rule finds a value's bin — numeric: missing, then
+special code, then ``bisect_right(splits, x)`` (bin ``i`` holds ``splits[i-1] <= x <
+splits[i]``, as optbinning bins); categorical: missing, the group holding the category, or
+*unseen* (neutral WoE 0) — and the engine adds the bins' integer points. The total score
+gives pd through the published scaling (:mod:`scorecard.card.scaling`).
+
+Each rule (:class:`NumericRule`, :class:`CategoricalRule`) is parsed once from the artifact
+and offers the vectorised ``assign(values)`` for batches (:class:`ScoringEngine`) and the
+scalar ``assign_one(value)`` for one API applicant (:class:`RowScorer`, where numpy's call
+overhead would dominate), both reading the same tables and the same :func:`is_missing` /
+:func:`category_key`, so a rule changes in one place.
 """
 
 from __future__ import annotations
@@ -38,180 +44,193 @@ class ScoreResult:
     pd: np.ndarray
 
 
-class _Numeric:
-    def __init__(self, f: dict[str, Any]) -> None:
-        self.splits = np.asarray(f["splits"], dtype=float)
-        bins = f["bins"]
-        n_regular = len(self.splits) + 1
-        self.regular_points = np.array([b["points"] for b in bins[:n_regular]], dtype=np.int64)
-        self.special = [(np.asarray(b["codes"], dtype=float), b["index"], b["points"])
-                        for b in bins if b["type"] == "special"]
-        missing = next(b for b in bins if b["type"] == "missing")
-        self.missing_index, self.missing_points = missing["index"], missing["points"]
+_FLOATS = (float, np.floating)
+_BOOLS = (bool, np.bool_)
+
+
+def is_missing(v: object) -> bool:
+    """Whether one value is missing: ``None``, a float NaN (Python or numpy) or pandas' NA."""
+    if v is None:
+        return True
+    if isinstance(v, _FLOATS):
+        return bool(v != v)
+    # pandas' NA without importing pandas: the card layer is numpy + stdlib only.
+    return type(v).__name__ == "NAType"
+
+
+def category_key(v: object) -> str | None:
+    """The category text of one value as the card's groups spell it: ``None`` if missing,
+    ``"True"``/``"False"`` for booleans (Python or numpy), else ``str(v)``. Fitting
+    (:mod:`scorecard.fit.binning`) normalises categories with this same function."""
+    if type(v) is str:
+        return v
+    if is_missing(v):
+        return None
+    if isinstance(v, _BOOLS):
+        return "True" if v else "False"
+    return str(v)
+
+
+def _points_range(points: list[int]) -> tuple[int, int]:
+    """``(lowest, highest)`` points a rule can give."""
+    return int(min(points)), int(max(points))
+
+
+def _missing_bin(f: Mapping[str, Any]) -> tuple[int, int]:
+    m = next(b for b in f["bins"] if b["type"] == "missing")
+    return int(m["index"]), int(m["points"])
+
+
+class NumericRule:
+    """Bin rule of a numeric characteristic: missing, then special codes, then splits."""
+
+    __slots__ = ("_code_index", "_code_points", "_codes", "_regular_points", "_splits",
+                 "missing", "points_range", "regular", "special", "splits")
+
+    def __init__(self, f: Mapping[str, Any]) -> None:
+        self.splits = [float(s) for s in f["splits"]]
+        self.regular = [int(b["points"]) for b in f["bins"][:len(self.splits) + 1]]
+        self.missing = _missing_bin(f)
+        self.points_range = _points_range([b["points"] for b in f["bins"]])
+        # code -> (bin, points); were a code listed in two special bins, the later one wins.
+        self.special: dict[float, tuple[int, int]] = {
+            float(c): (int(b["index"]), int(b["points"]))
+            for b in f["bins"] if b["type"] == "special" for c in b["codes"]}
+        # The same tables as arrays, for assign().
+        self._splits = np.asarray(self.splits, dtype=float)
+        self._regular_points = np.asarray(self.regular, dtype=np.int64)
+        codes = sorted(self.special)
+        self._codes = np.asarray(codes, dtype=float)
+        self._code_index = np.asarray([self.special[c][0] for c in codes], dtype=np.int64)
+        self._code_points = np.asarray([self.special[c][1] for c in codes], dtype=np.int64)
+
+    def assign_one(self, v: Any) -> tuple[int, int]:
+        """``(bin, points)`` of one value."""
+        if is_missing(v):
+            return self.missing
+        x = float(v)  # compared as float64, as assign() does
+        hit = self.special.get(x)
+        if hit is not None:
+            return hit
+        i = bisect_right(self.splits, x)  # == searchsorted(side="right")
+        return i, self.regular[i]
 
     def assign(self, values: Any) -> tuple[np.ndarray, np.ndarray]:
-        x = np.asarray(values, dtype=float)
-        idx = np.searchsorted(self.splits, x, side="right")
-        pts = self.regular_points[np.minimum(idx, len(self.regular_points) - 1)]
+        """``(bins, points)`` of a 1-D array-like of values, both shape (n,)."""
+        arr = np.asarray(values)
+        if arr.dtype == object:  # None / pandas NA among the values: missing, as assign_one
+            x = np.fromiter((np.nan if is_missing(v) else float(v) for v in arr),
+                            dtype=float, count=len(arr))
+        else:
+            x = arr.astype(float, copy=False)
+        idx = np.searchsorted(self._splits, x, side="right")
+        pts = self._regular_points[idx]
         nan = np.isnan(x)
         if nan.any():
-            idx = np.where(nan, self.missing_index, idx)
-            pts = np.where(nan, self.missing_points, pts)
-        for codes, index, points in self.special:
-            hit = np.isin(x, codes)
+            idx = np.where(nan, self.missing[0], idx)
+            pts = np.where(nan, self.missing[1], pts)
+        if len(self._codes):
+            pos = np.minimum(np.searchsorted(self._codes, x), len(self._codes) - 1)
+            hit = self._codes[pos] == x  # NaN never equals a code
             if hit.any():
-                idx = np.where(hit, index, idx)
-                pts = np.where(hit, points, pts)
+                idx = np.where(hit, self._code_index[pos], idx)
+                pts = np.where(hit, self._code_points[pos], pts)
         return idx, pts
 
 
-class _Categorical:
-    def __init__(self, f: dict[str, Any]) -> None:
-        bins = f["bins"]
-        # Bin index -> points, with the unseen category stored last (index -1 wraps to it).
-        self.points = np.array([b["points"] for b in bins] + [f["unseen_points"]],
-                               dtype=np.int64)
-        missing = next(b for b in bins if b["type"] == "missing")
-        self.missing_index = int(missing["index"])
-        self.index_of: dict[object, int] = {}
-        for b in bins:
-            if b["type"] == "regular":
-                for cat in b["categories"]:
-                    self.index_of[cat] = int(b["index"])
-        self.index_of[None] = self.missing_index
+class CategoricalRule:
+    """Bin rule of a categorical characteristic: missing, the group of the category's
+    :func:`category_key`, or unseen."""
+
+    __slots__ = ("_index_of", "_points", "lookup", "missing", "points_range", "unseen")
+
+    def __init__(self, f: Mapping[str, Any]) -> None:
+        self.missing = _missing_bin(f)
+        self.unseen = (UNSEEN, int(f["unseen_points"]))
+        # category key -> (bin, points); the key None is the missing bin.
+        self.lookup: dict[str | None, tuple[int, int]] = {
+            str(c): (int(b["index"]), int(b["points"]))
+            for b in f["bins"] if b["type"] == "regular" for c in b["categories"]}
+        self.lookup[None] = self.missing
+        # The same tables for assign(): bin index -> points, the unseen bin stored last so
+        # that UNSEEN (-1) indexes it.
+        self._index_of = {k: i for k, (i, _) in self.lookup.items()}
+        self._points = np.asarray([int(b["points"]) for b in f["bins"]]
+                                  + [self.unseen[1]], dtype=np.int64)
+        self.points_range = _points_range(self._points.tolist())
+
+    def assign_one(self, v: Any) -> tuple[int, int]:
+        """``(bin, points)`` of one value."""
+        return self.lookup.get(v if type(v) is str else category_key(v), self.unseen)
 
     def assign(self, values: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(bins, points)`` of a 1-D array-like of values, both shape (n,)."""
         arr = np.asarray(values)
-        if arr.dtype == bool:  # booleans are the categories "True"/"False"
+        if arr.dtype == bool:  # a whole boolean column: keys "True"/"False" at numpy speed
             arr = np.where(arr, "True", "False")
         arr = arr.astype(object, copy=False)
         # A dict lookup per row beats sorting strings (np.unique) by ~30x on 1M rows.
-        get = self.index_of.get
-        idx = np.fromiter((get(v, UNSEEN) if isinstance(v, str) or v is None else UNSEEN
-                           for v in arr), dtype=np.int64, count=len(arr))
-        for i in np.flatnonzero(idx == UNSEEN):  # rare: NaN/NA, Python bools, unseen text
-            key = _key(arr[i])
-            idx[i] = self.missing_index if key == _MISSING else get(key, UNSEEN)
-        return idx, self.points[idx]
+        get, key = self._index_of.get, category_key
+        idx = np.fromiter((get(v if type(v) is str else key(v), UNSEEN) for v in arr),
+                          dtype=np.int64, count=len(arr))
+        return idx, self._points[idx]
 
 
-_MISSING = "\x00missing"
+BinRule = NumericRule | CategoricalRule
 
 
-def _key(v: object) -> str:
-    """The category text of one value; ``_MISSING`` for None, NaN and pandas' NA."""
-    if v is None or (isinstance(v, float) and v != v) or type(v).__name__ == "NAType":
-        return _MISSING
-    if isinstance(v, bool | np.bool_):
-        return "True" if v else "False"
-    return str(v)
+def bin_rule(f: Mapping[str, Any]) -> BinRule:
+    """The bin rule of one characteristic of the artifact."""
+    return NumericRule(f) if f["kind"] == "numeric" else CategoricalRule(f)
 
 
 class ScoringEngine:
     """Scores rows with a verified artifact (see :func:`scorecard.card.artifact.load_artifact`).
 
-    ``features_`` lists the characteristics in card order; ``scaling_`` the published
-    scaling; ``max_points_`` (k,) the best attainable points of each characteristic.
+    ``features_`` lists the characteristics in card order; ``rules_`` their bin rules;
+    ``scaling_`` the published scaling; ``max_points_`` (k,) the best attainable points of
+    each characteristic.
     """
 
     def __init__(self, artifact: dict[str, Any]) -> None:
         self.artifact = artifact
         self.scaling_ = Scaling.from_dict(artifact["scaling"])
         self.features_ = [f["name"] for f in artifact["features"]]
-        self._columns = [(_Numeric(f) if f["kind"] == "numeric" else _Categorical(f))
-                         for f in artifact["features"]]
+        self.rules_ = [bin_rule(f) for f in artifact["features"]]
         self.max_points_ = np.array([f["max_points"] for f in artifact["features"]],
                                     dtype=np.int64)
 
     def score(self, data: Mapping[str, Any]) -> ScoreResult:
         """Score rows given column-wise: ``data[feature]`` is a 1-D array-like of length n
-        (a pandas DataFrame works). Missing values are ``NaN``/``None``."""
+        (a pandas DataFrame works). Missing values are ``NaN``/``None``/``pd.NA``."""
         n = len(data[self.features_[0]]) if self.features_ else 0
         k = len(self.features_)
         bins = np.empty((n, k), dtype=np.int64)
         points = np.empty((n, k), dtype=np.int64)
-        for j, (name, col) in enumerate(zip(self.features_, self._columns, strict=True)):
-            bins[:, j], points[:, j] = col.assign(data[name])
+        for j, (name, rule) in enumerate(zip(self.features_, self.rules_, strict=True)):
+            bins[:, j], points[:, j] = rule.assign(data[name])
         score = points.sum(axis=1)
         return ScoreResult(bins=bins, points=points, score=score, pd=self.scaling_.pd(score))
 
 
-# ------------------------------------------------------------------ one row at a time
-# The same bin rules as _Numeric/_Categorical above, for a single applicant: numpy's call
-# overhead (~60 us for one row) would dominate an API request. Kept next to the vectorised
-# rules so a change to one is seen beside the other; tests prove them identical.
-
-
-class _NumericRow:
-    """Scalar twin of ``scorecard.card.engine._Numeric``."""
-
-    __slots__ = ("missing", "n_regular", "regular", "specials", "splits")
-
-    def __init__(self, f: dict[str, Any]) -> None:
-        self.splits = [float(s) for s in f["splits"]]
-        self.n_regular = len(self.splits) + 1
-        self.regular = [int(b["points"]) for b in f["bins"][:self.n_regular]]
-        # The engine applies special bins in order, so the last matching one wins.
-        self.specials = [(frozenset(float(c) for c in b["codes"]), int(b["index"]),
-                          int(b["points"])) for b in reversed(f["bins"]) if b["type"] == "special"]
-        m = next(b for b in f["bins"] if b["type"] == "missing")
-        self.missing = (int(m["index"]), int(m["points"]))
-
-    def assign(self, v: Any) -> tuple[int, int]:
-        if v is None:
-            return self.missing
-        x = float(v)  # the engine compares float64 values
-        if x != x:
-            return self.missing
-        for codes, index, points in self.specials:
-            if x in codes:
-                return index, points
-        i = bisect_right(self.splits, x)  # == searchsorted(side="right")
-        return i, self.regular[min(i, self.n_regular - 1)]
-
-
-class _CategoricalRow:
-    """Scalar twin of ``scorecard.card.engine._Categorical``."""
-
-    __slots__ = ("lookup", "missing", "unseen")
-
-    def __init__(self, f: dict[str, Any]) -> None:
-        self.lookup = {str(c): (int(b["index"]), int(b["points"]))
-                       for b in f["bins"] if b["type"] == "regular" for c in b["categories"]}
-        m = next(b for b in f["bins"] if b["type"] == "missing")
-        self.missing = (int(m["index"]), int(m["points"]))
-        self.unseen = (UNSEEN, int(f["unseen_points"]))
-
-    def assign(self, v: Any) -> tuple[int, int]:
-        if v is None or (type(v) is float and v != v):
-            return self.missing
-        if type(v) is bool:
-            return self.lookup.get("True" if v else "False", self.unseen)
-        return self.lookup.get(str(v), self.unseen)
-
-
 class RowScorer:
-    """Scores one applicant from the artifact without numpy in the loop.
+    """Scores one applicant with the engine's bin rules (``assign_one``), no numpy in the loop.
 
-    Bins and points follow the engine's rules exactly; the pd and grade of a total score
-    are looked up in tables computed once with the engine's own vectorised scaling, so the
-    float results are bit-identical to a batch pass.
+    The pd and grade of a total score are looked up in tables computed once with the
+    engine's own vectorised scaling, so the float results are bit-identical to a batch pass.
     """
 
     def __init__(self, engine: ScoringEngine, scale: MasterScale | None = None) -> None:
-        from scorecard.card.grades import assign_grades  # master_scale imports scaling only
+        from scorecard.card.grades import assign_grades  # grades imports scaling only
+        from scorecard.card.reasons import row_reasons  # reasons imports this module
 
-        features = engine.artifact["features"]
         self.names = list(engine.features_)
-        self.rules = [_NumericRow(f) if f["kind"] == "numeric" else _CategoricalRow(f)
-                      for f in features]
+        self.rules = list(engine.rules_)
         self.max_points = [int(p) for p in engine.max_points_]
-        lo = hi = 0
-        for f in features:
-            pts = [int(b["points"]) for b in f["bins"]]
-            if f["kind"] != "numeric":
-                pts.append(int(f["unseen_points"]))
-            lo, hi = lo + min(pts), hi + max(pts)
+        self._row_reasons = row_reasons
+        # Every total score the card can give, for the pd and grade tables.
+        lo = sum(r.points_range[0] for r in self.rules)
+        hi = sum(r.points_range[1] for r in self.rules)
         self.lo = lo
         scores = np.arange(lo, hi + 1, dtype=np.int64)
         self.pd_table: list[float] = engine.scaling_.pd(scores).tolist()
@@ -224,14 +243,12 @@ class RowScorer:
         points: list[int] = []
         get = obj.get
         for name, rule in zip(self.names, self.rules, strict=True):
-            b, p = rule.assign(get(name))
+            b, p = rule.assign_one(get(name))
             bins.append(b)
             points.append(p)
         return bins, points, sum(points)
 
     def reasons(self, points: list[int], top: int = 4) -> list[int]:
-        """Indices of the reason characteristics: largest loss first, card order on ties,
-        losses > 0 only (as :func:`scorecard.card.reasons.top_reasons`)."""
-        lost = [m - p for m, p in zip(self.max_points, points, strict=True)]
-        order = sorted(range(len(lost)), key=lambda j: (-lost[j], j))[:top]
-        return [j for j in order if lost[j] > 0]
+        """Indices of the reason characteristics (:func:`scorecard.card.reasons.row_reasons`)."""
+        return self._row_reasons([m - p for m, p in zip(self.max_points, points, strict=True)],
+                                 top)

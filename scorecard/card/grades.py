@@ -1,9 +1,7 @@
 """Master scale: risk grades A, B, C, ... with pd ranges and score cuts; score-band tables.
 
-Points scaling (the scorecard's): ``factor = pdo / ln 2``, ``offset = base_score - factor *
-ln(base_odds)``, ``score = offset + factor * ln(good:bad odds)`` and therefore
-``pd = 1 / (1 + exp((score - offset) / factor))``. Defaults: 600 points at 50:1 odds, 20 points
-to double the odds.
+Scores and pds are related by the card's points scaling (:mod:`scorecard.card.scaling`,
+``pd = 1 / (1 + exp((score - offset) / factor))``).
 
 Grade boundaries are fixed *pd* boundaries on a geometric ladder, ``b_k = first * ratio^k``
 (default 0.25 %, 0.5 %, 1 %, ..., 16 % for 8 grades). A geometric ladder gives every grade the

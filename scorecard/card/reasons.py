@@ -1,9 +1,11 @@
-"""Reason codes: why an applicant did not get the best score (numpy only).
+"""Reason codes: why an applicant did not get the best score (numpy + stdlib).
 
 For each characteristic, the points lost are the best attainable points of that
 characteristic minus the points received. The reasons are the characteristics with the
 largest loss, ties broken by card order, at most ``top`` of them and only those with a
-loss > 0.
+loss > 0. The rule is written once (:func:`reason_rank`, :func:`is_reason`) and applied by
+both :func:`top_reasons` (a batch, vectorised) and :func:`row_reasons` (one applicant, no
+numpy: the API's :class:`~scorecard.card.engine.RowScorer`).
 """
 
 from __future__ import annotations
@@ -14,32 +16,46 @@ import numpy as np
 
 from scorecard.card.engine import UNSEEN, ScoreResult, ScoringEngine
 
+TOP_REASONS = 4
 
-def top_reasons(engine: ScoringEngine, result: ScoreResult, top: int = 4) -> np.ndarray:
-    """Indices of the reason characteristics, shape (n, top); -1 where fewer apply."""
+
+def reason_rank(lost: Any, position: Any, k: int) -> Any:
+    """Sort key of a characteristic as a reason, smaller first: larger (integer) loss first,
+    then card ``position`` (0..k-1). Works on Python ints and numpy arrays alike."""
+    return -lost * (k + 1) + position
+
+
+def is_reason(lost: Any) -> Any:
+    """Whether a loss makes a reason (ints or arrays): only points actually lost."""
+    return lost > 0
+
+
+def row_reasons(lost: list[int], top: int = TOP_REASONS) -> list[int]:
+    """Card positions of the reasons of one applicant, given its loss per characteristic."""
+    k = len(lost)
+    order = sorted(range(k), key=lambda j: reason_rank(lost[j], j, k))[:top]
+    return [j for j in order if is_reason(lost[j])]
+
+
+def top_reasons(engine: ScoringEngine, result: ScoreResult,
+                top: int = TOP_REASONS) -> np.ndarray:
+    """Card positions of the reasons of each row, shape (n, top); -1 where fewer apply."""
     lost = engine.max_points_[None, :] - result.points
     k = lost.shape[1]
-    # Stable ordering: larger loss first, then card order.
-    order = np.argsort(-lost * (k + 1) + np.arange(k)[None, :], axis=1, kind="stable")[:, :top]
+    order = np.argsort(reason_rank(lost, np.arange(k)[None, :], k), axis=1,
+                       kind="stable")[:, :top]
     chosen_loss = np.take_along_axis(lost, order, axis=1)
-    return np.where(chosen_loss > 0, order, -1)
+    return np.where(is_reason(chosen_loss), order, -1)
 
 
 def reason_details(engine: ScoringEngine, result: ScoreResult, row: int,
-                   values: dict[str, Any], top: int = 4) -> list[dict[str, Any]]:
+                   values: dict[str, Any], top: int = TOP_REASONS) -> list[dict[str, Any]]:
     """Reason codes of one scored row, each as a plain dict (code, characteristic, value,
     bin, points, attainable, points_lost, text)."""
-    picks = top_reasons(engine, ScoreResult(result.bins[row:row + 1],
-                                            result.points[row:row + 1],
-                                            result.score[row:row + 1],
-                                            result.pd[row:row + 1]), top)[0]
-    out = []
-    for j in picks:
-        if j < 0:
-            break
-        out.append(reason_entry(engine, j, int(result.bins[row, j]),
-                                int(result.points[row, j]), values.get(engine.features_[j])))
-    return out
+    lost = [int(m) - int(p) for m, p in zip(engine.max_points_, result.points[row], strict=True)]
+    return [reason_entry(engine, j, int(result.bins[row, j]), int(result.points[row, j]),
+                         values.get(engine.features_[j]))
+            for j in row_reasons(lost, top)]
 
 
 def bin_label(feature: dict[str, Any], index: int) -> str:

@@ -18,8 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from scorecard.card.engine import category_key
 from scorecard.fit.overrides import FeatureOverride
 from scorecard.fit.spec import DatasetSpec
+
+# The binning constraints' defaults, shared by the estimator and the regenerate job's config.
+MIN_BIN_SHARE = 0.05
+MAX_N_BINS = 8
 
 
 @dataclass
@@ -101,7 +106,8 @@ class WoEBinner:
     """
 
     def __init__(self, spec: DatasetSpec, overrides: dict[str, FeatureOverride] | None = None,
-                 min_bin_share: float = 0.05, max_n_bins: int = 8, max_n_prebins: int = 20,
+                 min_bin_share: float = MIN_BIN_SHARE, max_n_bins: int = MAX_N_BINS,
+                 max_n_prebins: int = 20,
                  cat_cutoff: float = 0.01) -> None:
         self.spec = spec
         self.overrides = overrides or {}
@@ -172,13 +178,12 @@ class WoEBinner:
 
     def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
         """Categorical and boolean columns as plain object strings ("True"/"False" for
-        booleans) so optbinning and the scoring engine see the same categories."""
+        booleans, None for missing): the scoring engine's own
+        :func:`~scorecard.card.engine.category_key`, so both see the same categories."""
         out = X.copy()
         for name in out.columns:
             if name in self.spec.categorical:
-                col = out[name]
-                out[name] = np.asarray(
-                    [None if v is None or v != v else str(v) for v in col], dtype=object)
+                out[name] = np.asarray([category_key(v) for v in out[name]], dtype=object)
         return out
 
     def transform(self, X: pd.DataFrame, features: list[str] | None = None) -> pd.DataFrame:

@@ -1,7 +1,10 @@
 """The scorecard estimator: binning -> selection -> logistic regression -> points.
 
-:class:`Scorecard` follows scikit-learn's conventions: parameters in ``__init__``, ``fit``
-learns state with trailing underscores, ``to_artifact`` exports the plain-JSON card that
+:class:`Scorecard` is a scikit-learn estimator (``BaseEstimator``, ``ClassifierMixin``):
+parameters are stored verbatim in ``__init__`` (so ``get_params``, ``set_params`` and
+``sklearn.base.clone`` work), ``fit`` learns state with trailing underscores,
+``predict_proba`` gives ``(n, 2)`` probabilities through the integer card, and
+``to_artifact`` exports the plain-JSON card that
 :class:`scorecard.card.engine.ScoringEngine` scores from.
 """
 
@@ -12,45 +15,45 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils.validation import check_is_fitted
 
 from scorecard.card.artifact import SCHEMA_VERSION, seal
 from scorecard.card.engine import ScoringEngine
 from scorecard.card.scaling import Scaling, feature_points
-from scorecard.fit.binning import WoEBinner
+from scorecard.fit.binning import MAX_N_BINS, MIN_BIN_SHARE, WoEBinner
 from scorecard.fit.logit import coefficient_table, fit_logit
 from scorecard.fit.overrides import FeatureOverride
 from scorecard.fit.selection import SelectionConfig, select_features
 from scorecard.fit.spec import DatasetSpec
+from validation.discrimination import plain
 
 PD_FORMULA = "pd = 1 / (1 + exp((score - offset) / factor)); score = sum of points"
 
 
-def _json_float(x: float) -> float | None:
-    return None if x != x else float(x)
-
-
-class Scorecard:
+class Scorecard(ClassifierMixin, BaseEstimator):
     """A monotonic WoE logistic scorecard in integer points.
 
-    Parameters:
+    Parameters (stored as given; defaults are resolved in ``fit``):
         spec: dataset spec (feature kinds, special codes, directions).
-        overrides: the risk team's binning overrides.
-        selection: selection thresholds.
-        scaling: points scaling.
+        overrides: the risk team's binning overrides (``None``: none).
+        selection: selection thresholds (``None``: :class:`SelectionConfig` defaults).
+        scaling: points scaling (``None``: :class:`Scaling` defaults).
         min_bin_share, max_n_bins: binning constraints (see :class:`WoEBinner`).
 
-    Learned state: ``binner_``, ``features_`` (card characteristics, by IV),
-    ``selection_log_``, ``logit_`` (statsmodels result), ``coefficients_`` (table),
-    ``points_`` (feature -> int points per bin), ``raw_points_`` (unrounded).
+    Learned state: ``scaling_``, ``selection_`` (the resolved parameters), ``binner_``,
+    ``features_`` (card characteristics, by IV), ``selection_log_``, ``logit_``
+    (statsmodels result), ``coefficients_`` (table), ``points_`` (feature -> int points per
+    bin), ``raw_points_`` (unrounded), ``classes_`` (``[0, 1]``: 1 = default).
     """
 
     def __init__(self, spec: DatasetSpec, overrides: dict[str, FeatureOverride] | None = None,
                  selection: SelectionConfig | None = None, scaling: Scaling | None = None,
-                 min_bin_share: float = 0.05, max_n_bins: int = 8) -> None:
+                 min_bin_share: float = MIN_BIN_SHARE, max_n_bins: int = MAX_N_BINS) -> None:
         self.spec = spec
-        self.overrides = overrides or {}
-        self.selection = selection or SelectionConfig()
-        self.scaling = scaling or Scaling()
+        self.overrides = overrides
+        self.selection = selection
+        self.scaling = scaling
         self.min_bin_share = min_bin_share
         self.max_n_bins = max_n_bins
 
@@ -58,13 +61,15 @@ class Scorecard:
         """Fit on ``X`` (rows x contract columns, typed as read) and 0/1 ``y``."""
         say = progress.say if progress is not None else (lambda _m: None)
         y = np.asarray(y, dtype=int)
-        self.binner_ = WoEBinner(self.spec, self.overrides, self.min_bin_share,
+        self.scaling_ = self.scaling if self.scaling is not None else Scaling()
+        self.selection_ = self.selection if self.selection is not None else SelectionConfig()
+        self.binner_ = WoEBinner(self.spec, self.overrides or {}, self.min_bin_share,
                                  self.max_n_bins).fit(X, y)
         say(f"binned {len(self.binner_.features_)} candidate features")
         woe = self.binner_.transform(X)
         iv = {n: b.iv for n, b in self.binner_.bins_.items()}
         self.features_, self.selection_log_ = select_features(
-            woe, y, iv, self.selection, self.binner_.excluded_)
+            woe, y, iv, self.selection_, self.binner_.excluded_)
         overridden = {n for n, b in self.binner_.bins_.items() if b.overridden}
         self.selection_log_["overridden"] = self.selection_log_["feature"].isin(overridden)
         say(f"selected {len(self.features_)} characteristics")
@@ -76,24 +81,37 @@ class Scorecard:
         for name in self.features_:
             coef = float(self.logit_.params[name])  # type: ignore[attr-defined]
             woe_bins = self.binner_.bins_[name].table["woe"].to_numpy()
-            raw = feature_points(coef, intercept, woe_bins, len(self.features_), self.scaling)
+            raw = feature_points(coef, intercept, woe_bins, len(self.features_), self.scaling_)
             self.raw_points_[name] = raw
             self.points_[name] = np.rint(raw).astype(np.int64)
+        self.classes_ = np.array([0, 1])
         return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        """Shape ``(n, 2)``: probabilities of good (column 0) and default (column 1), the
+        published pd of each row's integer score (as the engine scores it)."""
+        p = self.engine().score(X).pd
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        """0/1 at a pd threshold of 0.5 (for scikit-learn compatibility; policy uses pd)."""
+        return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
 
     def raw_score(self, X: pd.DataFrame) -> np.ndarray:
         """Unrounded score from the fitted pipeline (optbinning WoE and the logit), shape
         (n,). Used to measure the cost of rounding points."""
+        check_is_fitted(self, "logit_")
         woe = self.binner_.transform(X, self.features_)
         intercept = float(self.logit_.params["const"])  # type: ignore[attr-defined]
         coefs = self.logit_.params[self.features_].to_numpy()  # type: ignore[attr-defined]
         logit = intercept + woe.to_numpy() @ coefs
-        return self.scaling.offset - self.scaling.factor * logit
+        return self.scaling_.offset - self.scaling_.factor * logit
 
     def pipeline_points(self, X: pd.DataFrame) -> np.ndarray:
         """Integer points per row and characteristic, shape (n, k), found through
         optbinning's own transform (WoE -> bin) rather than the engine: the reference the
         engine is tested against."""
+        check_is_fitted(self, "logit_")
         woe = self.binner_.transform(X, self.features_)
         out = np.empty(woe.shape, dtype=np.int64)
         for j, name in enumerate(self.features_):
@@ -109,10 +127,11 @@ class Scorecard:
         intercept = float(self.logit_.params["const"])  # type: ignore[attr-defined]
         coef = float(self.logit_.params[name])  # type: ignore[attr-defined]
         return int(np.rint(feature_points(coef, intercept, np.array([0.0]),
-                                          len(self.features_), self.scaling))[0])
+                                          len(self.features_), self.scaling_))[0])
 
     def to_artifact(self, metadata: dict[str, Any], master_scale: dict[str, Any]) -> dict:
         """The sealed JSON card (see :mod:`scorecard.card.artifact`)."""
+        check_is_fitted(self, "logit_")
         contract = self.spec.contract
         features = []
         coefs = self.logit_.params  # type: ignore[attr-defined]
@@ -127,7 +146,7 @@ class Scorecard:
                     "label": row["label"],
                     "count": int(row["count"]),
                     "event": int(row["event"]),
-                    "event_rate": _json_float(row["event_rate"]),
+                    "event_rate": plain(row["event_rate"]),
                     "woe": float(row["woe"]),
                     "points": int(self.points_[name][i]),
                 }
@@ -160,7 +179,7 @@ class Scorecard:
                 {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(c).items()}
                 for c in contract.columns
             ],
-            "scaling": self.scaling.to_dict(),
+            "scaling": self.scaling_.to_dict(),
             "pd_formula": PD_FORMULA,
             "intercept": float(coefs["const"]),
             "features": features,
@@ -170,4 +189,5 @@ class Scorecard:
         return seal(artifact)
 
     def engine(self, metadata: dict[str, Any] | None = None) -> ScoringEngine:
+        """The numpy engine over this card's artifact (no master scale)."""
         return ScoringEngine(self.to_artifact(metadata or {}, {}))

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from scorecard.fit.logit import fit_logit
+from validation.stability import vif_table
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,6 @@ class SelectionConfig:
     max_vif: float = 5.0
     max_pvalue: float = 0.05
     max_features: int = 20
-
-
-def _vif(woe: pd.DataFrame) -> pd.Series:
-    """VIF_i = 1 / (1 - R²_i) from the inverse correlation matrix's diagonal."""
-    if woe.shape[1] < 2:
-        return pd.Series(1.0, index=woe.columns)
-    corr = np.corrcoef(woe.to_numpy(dtype=float), rowvar=False)
-    return pd.Series(np.diag(np.linalg.pinv(corr)), index=woe.columns)
 
 
 def select_features(woe: pd.DataFrame, y: np.ndarray, iv: dict[str, float],
@@ -79,7 +72,8 @@ def select_features(woe: pd.DataFrame, y: np.ndarray, iv: dict[str, float],
             continue
         kept.append(name)
     while len(kept) > 1:
-        vif = _vif(woe[kept])
+        # The validation report's own VIF (validation.stability.vif_table): one definition.
+        vif = vif_table(woe[kept]).set_index("feature")["vif"]
         name = str(vif.idxmax())
         if vif[name] <= config.max_vif:
             break

@@ -15,8 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from sklearn.base import clone
 
-from scorecard.card.engine import ScoringEngine
+from scorecard.card.engine import ScoringEngine, category_key
 from scorecard.card.grades import MasterScale, assign_grades
 from scorecard.data.files import Dataset
 from scorecard.fit.estimator import Scorecard
@@ -34,7 +35,7 @@ def _challenger_frame(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
     for col in spec.features:
         if col.name in spec.categorical:
             cats = [str(a) for a in col.allowed] if col.allowed else ["False", "True"]
-            values = frame[col.name].map(lambda v: None if v is None or v != v else str(v))
+            values = [category_key(v) for v in frame[col.name]]
             out[col.name] = pd.Categorical(values, categories=cats)
         else:
             out[col.name] = frame[col.name].astype(float)
@@ -47,20 +48,9 @@ def _monotone_constraints(spec: DatasetSpec) -> dict[str, int]:
             if spec.trend(c.name) in signs}
 
 
-# A small honest grid: tree size x leaf size at a fixed step; early stopping sets the number
-# of trees. Four points keep the full regeneration within a few minutes on two cores.
-CHALLENGER_GRID: dict[str, list[Any]] = {
-    "learning_rate": [0.1],
-    "max_leaf_nodes": [15, 31],
-    "min_samples_leaf": [50, 200],
-}
-
-
 def _card_fold(card: Scorecard, labelled: pd.DataFrame, y: np.ndarray,
                split: Split) -> dict[str, Any]:
-    fold_card = Scorecard(card.spec, card.overrides, card.selection, card.scaling,
-                          card.min_bin_share, card.max_n_bins).fit(labelled.iloc[split.train],
-                                                                   y[split.train])
+    fold_card = clone(card).fit(labelled.iloc[split.train], y[split.train])
     p = fold_card.engine().score(labelled.iloc[split.test]).pd
     return {"split": split.name, **model_metrics(y[split.test], p)}
 
@@ -145,8 +135,7 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
         for label, kwargs in variants.items():
             with progress.step(f"tuning the {label.replace('_', ' ')} inside the "
                                "development sample"):
-                ch = GradientBoostedChallenger(random_state=config.seed, param_grid=CHALLENGER_GRID,
-                                               **kwargs)
+                ch = GradientBoostedChallenger(random_state=config.seed, **kwargs)
                 ch.fit(X_dev, y_dev)
             p = ch.predict_pd(X_hold)
             p_models[label] = p

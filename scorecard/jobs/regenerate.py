@@ -25,8 +25,9 @@ from scorecard.card.scaling import Scaling
 from scorecard.data.atomic import atomic_write_text
 from scorecard.data.errors import ContractError
 from scorecard.data.files import read_dataset
+from scorecard.fit.binning import MAX_N_BINS, MIN_BIN_SHARE
 from scorecard.fit.estimator import Scorecard
-from scorecard.fit.overrides import builtin_overrides, load_overrides
+from scorecard.fit.overrides import OverridesError, builtin_overrides, load_overrides
 from scorecard.fit.selection import SelectionConfig
 from scorecard.fit.spec import DatasetSpec
 from scorecard.jobs.outputs import write_csv, write_workbook
@@ -44,8 +45,8 @@ class RegenerateConfig:
 
     seed: int = 0
     holdout_share: float = 0.3
-    min_bin_share: float = 0.05
-    max_n_bins: int = 8
+    min_bin_share: float = MIN_BIN_SHARE
+    max_n_bins: int = MAX_N_BINS
     selection: SelectionConfig = field(default_factory=SelectionConfig)
     scaling: Scaling = field(default_factory=Scaling)
     cv_folds: int = 5
@@ -78,8 +79,12 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
     """Fit, validate and write the card and its reports into ``out``; return the metrics."""
     config = config or RegenerateConfig()
     progress = progress or Progress(enabled=False)
-    if overrides is None:
-        overrides = builtin_overrides(spec.name)
+    try:
+        if overrides is None:
+            overrides = builtin_overrides(spec.name)
+        feature_overrides = load_overrides(overrides)
+    except OverridesError as exc:  # a user's file or a broken install: one line, no traceback
+        raise ContractError(str(exc)) from exc
     with progress.step(f"reading {data}"):
         data_fingerprint = fingerprint(data)
         dataset = read_dataset(data, spec.contract, require_labelled=True)
@@ -99,7 +104,7 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
     dev, hold = labelled.iloc[dev_idx], labelled.iloc[hold_idx]
     progress.say(f"{len(labelled)} labelled rows ({y.mean():.2%} bad): development "
                  f"{len(dev)}, holdout {len(hold)}; {len(dataset.to_predict)} rows to predict")
-    card = Scorecard(spec, load_overrides(overrides), config.selection, config.scaling,
+    card = Scorecard(spec, feature_overrides, config.selection, config.scaling,
                      config.min_bin_share, config.max_n_bins)
     with progress.step("fitting the scorecard (binning, selection, logistic regression)"):
         card.fit(dev, y[dev_idx], progress)

@@ -7,11 +7,15 @@ from itertools import pairwise
 
 import numpy as np
 import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
 from scorecard.card.engine import ScoringEngine
+from scorecard.card.scaling import Scaling
 from scorecard.data.synthetic.generator import generate
 from scorecard.fit.estimator import Scorecard
 from scorecard.fit.overrides import BUILTIN_DIR, FeatureOverride, load_overrides
+from scorecard.fit.selection import SelectionConfig
 from scorecard.fit.spec import KLARNA_SPEC
 
 
@@ -91,3 +95,46 @@ def test_overrides_file_rejects_unknown_keys(tmp_path) -> None:
     path.write_text('[features.age]\nsplitz = [30]\n')
     with pytest.raises(ValueError, match=r"unknown keys.*splitz"):
         load_overrides(path)
+
+
+def test_a_clone_has_the_same_parameters_and_refits_to_the_same_card(card, sample) -> None:
+    X, y = sample
+    twin = clone(card)
+    assert twin.get_params() == card.get_params()
+    assert not hasattr(twin, "logit_")  # a clone carries parameters, never fitted state
+    assert twin.fit(X, y).to_artifact({}, {}) == card.to_artifact({}, {})
+
+
+def test_parameters_are_stored_verbatim_and_round_trip() -> None:
+    overrides = {"age": FeatureOverride(trend="descending")}
+    selection, scaling = SelectionConfig(max_vif=4.0), Scaling(pdo=40.0)
+    params = {"spec": KLARNA_SPEC, "overrides": overrides, "selection": selection,
+              "scaling": scaling, "min_bin_share": 0.1, "max_n_bins": 5}
+    est = Scorecard(**params)
+    got = est.get_params()
+    assert got == params and all(got[k] is v for k, v in params.items())
+    assert Scorecard(KLARNA_SPEC).get_params()["overrides"] is None  # defaults resolve in fit
+    est.set_params(max_n_bins=6, scaling=None)
+    assert est.max_n_bins == 6 and est.scaling is None
+    assert Scorecard(**est.get_params()).get_params() == est.get_params()
+
+
+def test_an_unfitted_card_refuses_to_score(sample) -> None:
+    X, _ = sample
+    est = Scorecard(KLARNA_SPEC)
+    for use in (est.predict_proba, est.raw_score, est.pipeline_points):
+        with pytest.raises(NotFittedError):
+            use(X.head(5))
+    with pytest.raises(NotFittedError):
+        est.to_artifact({}, {})
+
+
+def test_predict_proba_is_good_and_default_of_the_engine_pd(card, sample) -> None:
+    X, _ = sample
+    proba = card.predict_proba(X.head(500))
+    assert proba.shape == (500, 2)
+    np.testing.assert_array_equal(proba[:, 1], ScoringEngine(card.to_artifact({}, {}))
+                                  .score(X.head(500)).pd)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert list(card.classes_) == [0, 1]
+    assert set(card.predict(X.head(500)).tolist()) <= {0, 1}

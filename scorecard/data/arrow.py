@@ -7,7 +7,7 @@ missing, ids and categories ``object`` strings with ``None``, booleans ``bool`` 
 with ``None`` when nullable), the target 0.0/1.0 with NaN.
 
 These functions never decide that a file is invalid: they return ``None`` (or raise
-:class:`FastPathUnavailable` when streaming) for anything the precise path must judge (a
+:class:`FastPathUnavailableError` when streaming) for anything the precise path must judge (a
 row that does not parse, text where a number belongs, a ``nan`` cell, a boolean or label
 outside the contract's spellings), so the precise path's report stays the only one.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,7 +28,7 @@ NUMERIC_KINDS = ("numeric", "integer", "code")
 _TRUE, _FALSE = pa.array(["True", "true"]), pa.array(["False", "false"])
 
 
-class FastPathUnavailable(ValueError):
+class FastPathUnavailableError(ValueError):
     """The fast path cannot judge this part of the file (``where`` says which rows)."""
 
 
@@ -121,7 +120,7 @@ def typed_chunks(source: IO[bytes], contract: Contract, header: list[str],
     0-based data row, so memory is bounded by the block size, not the file.
 
     Raises:
-        FastPathUnavailable: a block the fast path cannot judge (names its first row).
+        FastPathUnavailableError: a block the fast path cannot judge (names its first row).
     """
     read, parse, convert = _options(contract, header, block_size)
     offset = 0
@@ -131,8 +130,8 @@ def typed_chunks(source: IO[bytes], contract: Contract, header: list[str],
         for batch in reader:
             frame = _frame(pa.Table.from_batches([batch]), contract, offset)
             if frame is None:
-                raise FastPathUnavailable(f"data rows {offset + 1}..{offset + batch.num_rows}")
+                raise FastPathUnavailableError(f"data rows {offset + 1}..{offset + batch.num_rows}")
             offset += batch.num_rows
             yield frame
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise FastPathUnavailable(f"after data row {offset}: {exc}") from exc
+        raise FastPathUnavailableError(f"after data row {offset}: {exc}") from exc

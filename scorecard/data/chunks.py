@@ -23,7 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from scorecard.data.arrow import FastPathUnavailable, typed_chunks
+from scorecard.data.arrow import FastPathUnavailableError, typed_chunks
 from scorecard.data.contract import Contract
 from scorecard.data.errors import ContractError
 from scorecard.data.files import _header
@@ -107,7 +107,7 @@ def iter_dataset(path: str | Path, contract: Contract,
                     parts.append(found)
                 elif not parts:
                     yield chunk
-        except FastPathUnavailable as exc:
+        except FastPathUnavailableError as exc:
             raise ContractError(f"parse: {exc}: the block does not parse as the contract's "
                                 "types; validate the file in pieces small enough to read "
                                 "whole for a cell-by-cell report") from exc

@@ -86,7 +86,7 @@ def test_the_cap_keeps_the_highest_iv_characteristics(base) -> None:
 
 
 def test_a_characteristic_whose_coefficient_would_reverse_points_is_dropped(base) -> None:
-    woe, y = base
+    woe, _ = base
     rng = np.random.default_rng(3)
     # Riskier where its WoE is higher: the opposite of what WoE means.
     w = rng.normal(size=N)

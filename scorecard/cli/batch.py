@@ -52,10 +52,12 @@ def _score(args: argparse.Namespace) -> int:
     import glob
 
     from scorecard.data import safety
-    from scorecard.jobs import batch as scale
 
     if not glob.has_magic(args.input):  # a plain path: say what is wrong with it
         safety.data_file(args.input, in_memory=False)
+    safety.artifact_file(args.artifact)
+    from scorecard.jobs import batch as scale  # pandas, duckdb glue: after the cheap checks
+
     files = scale.expand_inputs(args.input)
     # Only the numpy engine reads a CSV file whole; DuckDB and Spark stream any size.
     in_memory = args.engine == "numpy" and scale.file_format(files, args.input_format) == "csv"

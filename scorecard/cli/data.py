@@ -22,15 +22,18 @@ from scorecard.data.paths import DEFAULT_DATA, REAL_KLARNA
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from scorecard.data.contract import KLARNA
-    from scorecard.data.files import write_dataset
     from scorecard.data.safety import output_file
-    from scorecard.data.synthetic.generator import generate, truth_path, write_truth
-    from scorecard.jobs.progress import Progress
 
     if args.unlabelled > args.rows:
         raise UsageError(f"--unlabelled {args.unlabelled:,} is more than --rows {args.rows:,}")
     output_file(args.output, "--output")
+
+    # Checked first, imported after: a mistake is reported without loading pandas and scipy.
+    from scorecard.data.contract import KLARNA
+    from scorecard.data.files import write_dataset
+    from scorecard.data.synthetic.generator import generate, truth_path, write_truth
+    from scorecard.jobs.progress import Progress
+
     output_file(truth_path(args.output), "--output (its truth file)")
     progress = Progress(enabled=not args.quiet)
     with progress.step(f"generating {args.rows:,} rows ({args.unlabelled:,} to predict, "
@@ -51,10 +54,11 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from scorecard.data import safety
+
+    safety.data_file(args.file, "")
     from scorecard.data.contract import CONTRACTS
     from scorecard.data.files import read_dataset
 
-    safety.data_file(args.file, "")
     dataset = read_dataset(args.file, CONTRACTS[args.spec],
                            require_labelled=args.require_labelled)
     n_lab, n_pred = len(dataset.labelled), len(dataset.to_predict)
@@ -64,12 +68,13 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _oracle(args: argparse.Namespace) -> int:
     from scorecard.data import safety
+
+    safety.data_file(args.input)
+    safety.output_file(args.output, "--output", [("--input", args.input)])
     from scorecard.data.files import read_dataset
     from scorecard.data.synthetic.generator import write_truth
     from scorecard.data.synthetic.truth import true_pd
 
-    safety.data_file(args.input)
-    safety.output_file(args.output, "--output", [("--input", args.input)])
     dataset = read_dataset(args.input)
     pd_true = true_pd(dataset.frame)
     write_truth(args.output, dataset.frame["uuid"], pd_true)

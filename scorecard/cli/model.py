@@ -35,7 +35,6 @@ def _regenerate(args: argparse.Namespace) -> int:
     from scorecard.data import safety
     from scorecard.fit.spec import load_spec
     from scorecard.jobs.progress import Progress
-    from scorecard.jobs.regenerate import RegenerateConfig, regenerate
 
     _spec_arg(args.spec)
     spec = load_spec(args.spec)
@@ -50,7 +49,10 @@ def _regenerate(args: argparse.Namespace) -> int:
     safety.data_file(data, "--data")
     protect: list[safety.Protected] = [("--data", data)]
     if overrides is not None:
+        from scorecard.fit.overrides import load_overrides
+
         safety.input_file(overrides, "--overrides", SPEC_FILE_LIMIT)
+        load_overrides(overrides)  # read now: its mistakes must not wait for the data's
         protect.append(("--overrides", overrides))
     if args.spec not in ("klarna", "heloc"):
         protect.append(("--spec", args.spec))
@@ -58,6 +60,9 @@ def _regenerate(args: argparse.Namespace) -> int:
     safety.output_folder(out, (*OUTPUT_FILES, *binning), "--out", protect)
     if (out / "binning").exists():
         safety.output_folder(out / "binning", (), "--out")
+    # Imported once the arguments are known to be usable: it loads the training stack.
+    from scorecard.jobs.regenerate import RegenerateConfig, regenerate
+
     config = RegenerateConfig(seed=args.seed, challenger=not args.no_challenger)
     metrics = regenerate(spec, data, out, overrides, config, progress)
     print(summary(metrics, out))  # the result, on stdout; progress lines went to stderr
@@ -69,27 +74,32 @@ def summary(metrics: dict[str, Any], out: Path) -> str:
     from ``metrics.json``), where the files are, and how to serve the card."""
     import json
 
-    def auc(name: str) -> str | None:
-        value = metrics.get(f"{name}_holdout_auc")
-        return None if value is None else f"{value:.4f}"
-
-    ci = ""
+    report: dict[str, Any] = {}
     try:
-        card = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
-        hold = card["models"]["scorecard"]["holdout"]
-        ci = f" (95 % CI {hold['auc_ci_low']:.4f}-{hold['auc_ci_high']:.4f})"
+        report = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+        hold = report["models"]["scorecard"]["holdout"]
+        ci = f"  (95 % CI {hold['auc_ci_low']:.4f}-{hold['auc_ci_high']:.4f})"
     except (OSError, ValueError, KeyError, TypeError):
-        pass  # the summary is a courtesy: a missing CI must not fail a finished run
-    lines = [f"card holdout AUC {auc('scorecard')}{ci}"]
-    for name, label in (("challenger", "challenger (gradient boosting)"),
-                        ("challenger_monotone", "monotone challenger"),
-                        ("oracle", "oracle (the true pd)")):
-        if auc(name) is not None:
-            lines.append(f"{label} holdout AUC {auc(name)}")
+        ci = ""  # the summary is a courtesy: a missing CI must not fail a finished run
+
+    def auc(name: str) -> str:
+        value = metrics.get(f"{name}_holdout_auc")
+        return "n/a" if value is None else f"{value:.4f}"
+
     where = out.resolve()
-    lines += [f"files in {where}: scorecard.json (the card), validation.html, MODEL.md, "
+    lines = [f"done: {report.get('model_id', 'the card')} in {where}",
+             f"  card holdout AUC        {auc('scorecard')}{ci}"]
+    if "challenger_holdout_auc" in metrics:
+        lines.append(f"  challenger holdout AUC  {auc('challenger')}  (gradient boosting; "
+                     f"monotone {auc('challenger_monotone')})")
+    if "oracle_holdout_auc" in metrics:
+        lines.append(f"  oracle holdout AUC      {auc('oracle')}  (the generator's true pd)")
+    artifact = where / "scorecard.json"
+    serve = ("scorecard serve" if artifact == DEFAULT_ARTIFACT.resolve()
+             else f"scorecard serve --artifact {artifact}")
+    lines += ["files: scorecard.json (the card), validation.html and MODEL.md (the report), "
               "predictions.csv",
-              f"serve it: scorecard serve --artifact {where / 'scorecard.json'}"]
+              f"serve it: {serve}"]
     return "\n".join(lines)
 
 

@@ -11,7 +11,8 @@ ends in one clear line naming the path instead of a traceback or, worse, a damag
   link itself, and as root ``--output /dev/null`` would replace the system's ``/dev/null``),
   not an existing directory, device or FIFO, not the same file as any input or the artifact
   (``predict --input x.csv --output x.csv`` would replace the data with its predictions), and
-  its name fits the file system. Missing parent folders are created by the writer.
+  its name fits the file system, and its folder (or the nearest existing one above it) takes
+  a new file. Missing parent folders are created by the writer.
 * :func:`output_folder` — the same for a folder a command fills with known file names.
 
 The checks cannot close every race (a path can change between check and write); they stop
@@ -24,6 +25,7 @@ import errno
 import os
 import re
 import stat
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -180,10 +182,23 @@ def _same(a: Path, b: str | Path) -> bool:
         return False
 
 
-def _writable_ancestor(role: str, path: Path) -> None:
+def _probe(role: str, path: Path, folder: Path) -> None:
+    """Create and remove a hidden file in ``folder``: the only test that holds for root, a
+    read-only mount or an ACL alike (``os.access`` answers for the permission bits)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".scorecard-probe-", dir=folder)
+    except OSError as exc:
+        raise UnsafePathError(role, path, f"cannot write in the folder {folder} "
+                              f"({_stat_problem(exc)})") from exc
+    os.close(fd)
+    os.unlink(name)
+
+
+def _writable_ancestor(role: str, path: Path, folder: Path | None = None) -> None:
     """The nearest existing folder above ``path`` must be a writable directory (missing
-    folders below it are created by the writer)."""
-    parent = path.absolute().parent
+    folders below it are created by the writer; every atomic write creates its temporary
+    file in the target's folder, so that folder is what must be writable)."""
+    parent = (folder or path.parent).absolute()
     while True:
         try:
             st = os.stat(parent)
@@ -197,8 +212,7 @@ def _writable_ancestor(role: str, path: Path) -> None:
                                   ) from exc
     if not stat.S_ISDIR(st.st_mode):
         raise UnsafePathError(role, path, f"{parent} is a file, not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise UnsafePathError(role, path, f"the folder {parent} is not writable")
+    _probe(role, path, parent)
 
 
 def output_file(path: str | Path, role: str = "--output",
@@ -219,21 +233,17 @@ def output_file(path: str | Path, role: str = "--output",
         st = None
     except OSError as exc:
         raise UnsafePathError(role, p, _stat_problem(exc)) from exc
-    if st is None:
-        _writable_ancestor(role, p)
-        return p
-    if stat.S_ISLNK(st.st_mode):
+    if st is not None and stat.S_ISLNK(st.st_mode):
         raise UnsafePathError(role, p, f"is a symbolic link (to {os.readlink(p)}); refusing "
                               "to replace it: name the real file")
-    if not stat.S_ISREG(st.st_mode):
+    if st is not None and not stat.S_ISREG(st.st_mode):
         raise UnsafePathError(role, p, f"exists and is {_kind(st.st_mode)}; refusing to "
                               "replace it: name a new or regular file")
-    for other_role, other in protect:
+    for other_role, other in protect if st is not None else ():
         if _same(p, other):
             raise UnsafePathError(role, p, f"is the same file as {other_role} {other}; "
                                   "refusing to overwrite it: write the output elsewhere")
-    if not os.access(p, os.W_OK):
-        raise UnsafePathError(role, p, "permission denied (not writable)")
+    _writable_ancestor(role, p)
     return p
 
 
@@ -250,7 +260,7 @@ def output_folder(path: str | Path, names: Iterable[str], role: str = "--out",
     except OSError as exc:
         raise UnsafePathError(role, p, _stat_problem(exc)) from exc
     if st is None:
-        _writable_ancestor(role, p / "x")
+        _writable_ancestor(role, p, p)
         return p
     if not stat.S_ISDIR(st.st_mode):
         what = "a file" if stat.S_ISREG(st.st_mode) else _kind(st.st_mode)
@@ -258,6 +268,5 @@ def output_folder(path: str | Path, names: Iterable[str], role: str = "--out",
     protect = list(protect)
     for name in names:
         output_file(p / name, role, protect)
-    if not os.access(p, os.W_OK | os.X_OK):
-        raise UnsafePathError(role, p, "the folder is not writable")
+    _probe(role, p, p)
     return p

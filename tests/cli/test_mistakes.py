@@ -24,6 +24,7 @@ import pytest
 from tests.helpers import REPO
 
 CORPUS = REPO / "tests" / "data" / "corpus"
+Outcomes = dict[tuple[str, str], tuple["Mistake", "subprocess.CompletedProcess[str]"]]
 DOCUMENTED = {1, 2, 3, 4}
 
 
@@ -248,7 +249,7 @@ def _commands() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def outcomes(files: Files) -> dict[tuple[str, str], tuple[Mistake, subprocess.CompletedProcess[str]]]:
+def outcomes(files: Files) -> Outcomes:
     """Every mistake run once, two at a time (the machine is shared)."""
     cases = [(command, m) for command, ms in _mistakes(files).items() for m in ms]
     work = files.root / "cwd"
@@ -274,8 +275,7 @@ def test_the_required_mistakes_are_covered(files: Files) -> None:
 
 
 def test_each_mistake_is_one_clear_line_and_a_documented_code(
-        outcomes: dict[tuple[str, str], tuple[Mistake, subprocess.CompletedProcess[str]]],
-) -> None:
+        outcomes: Outcomes) -> None:
     problems = []
     for (command, label), (mistake, run) in outcomes.items():
         err = run.stderr

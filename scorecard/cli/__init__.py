@@ -106,7 +106,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="scorecard",
         description="Auditable monotonic credit scorecard: data, model, validation, serving.",
         epilog="Exit codes: 0 ok, 1 failure, 2 usage (a bad argument, spec or output path), "
-               "3 invalid input data, 4 invalid model artifact.")
+               "3 invalid input data, 4 invalid model artifact. Size limits: data read into "
+               "memory $SCORECARD_MAX_INPUT_BYTES (default 2GiB), card artifacts "
+               "$SCORECARD_MAX_ARTIFACT_BYTES (default 64MiB). No output may be an input, "
+               "the artifact, a link or a special file.")
     parser.add_argument("--debug", action="store_true",
                         help="print the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

@@ -4,15 +4,17 @@ Every command that reads or writes a user's file runs its paths through here, so
 ends in one clear line naming the path instead of a traceback or, worse, a damaged file:
 
 * :func:`input_file` — the path exists, is a regular file (a directory, ``/dev/zero`` or a
-  FIFO is refused: reading one would fail late or never end) and is not larger than the
-  in-memory limit (:func:`input_limit`, ``SCORECARD_MAX_INPUT_BYTES``, default 2 GiB; the
-  artifact's own limit :func:`artifact_limit`, ``SCORECARD_MAX_ARTIFACT_BYTES``, 64 MiB).
+  FIFO is refused: reading one would fail late or never end) and is not larger than a limit.
+  :func:`data_file` applies the in-memory limit to data files (:func:`input_limit`,
+  ``SCORECARD_MAX_INPUT_BYTES``, default 2 GiB; streaming readers have none) and
+  :func:`artifact_file` the card's (:func:`artifact_limit`, ``SCORECARD_MAX_ARTIFACT_BYTES``,
+  default 64 MiB). Sizes are bytes or e.g. ``8GiB``, ``512MiB``.
 * :func:`output_file` — the output is not a symbolic link (the atomic rename would replace the
   link itself, and as root ``--output /dev/null`` would replace the system's ``/dev/null``),
   not an existing directory, device or FIFO, not the same file as any input or the artifact
   (``predict --input x.csv --output x.csv`` would replace the data with its predictions), and
-  its name fits the file system, and its folder (or the nearest existing one above it) takes
-  a new file. Missing parent folders are created by the writer.
+  its name fits the file system; and its folder (or the nearest existing one above it) must
+  take a new file. Missing parent folders are created by the writer.
 * :func:`output_folder` — the same for a folder a command fills with known file names.
 
 The checks cannot close every race (a path can change between check and write); they stop

@@ -25,13 +25,16 @@ FACTORY = "api.app:create_app"
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from scorecard.card.artifact import load_artifact
+    from scorecard.card.artifact import ArtifactError, load_artifact
     from scorecard.data.safety import artifact_file
 
     role = "--artifact" if args.artifact else "SCORECARD_ARTIFACT" \
         if os.environ.get("SCORECARD_ARTIFACT") else "the default artifact"
     path = Path(args.artifact or os.environ.get("SCORECARD_ARTIFACT") or DEFAULT_ARTIFACT)
-    artifact = load_artifact(artifact_file(path, role))  # errors: exit 2 or 4 (cli.main)
+    try:
+        artifact = load_artifact(artifact_file(path, role))  # errors: exit 4 (cli.main)
+    except ArtifactError as exc:
+        raise ArtifactError(f"refusing to serve: {exc}") from exc
     os.environ["SCORECARD_ARTIFACT"] = str(path.resolve())
     metrics_dir = None
     if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):

@@ -1,25 +1,102 @@
 """The ``scorecard`` command line.
 
-Each submodule registers its subcommands; ``main`` dispatches. Exit codes: 0 success,
-1 unexpected failure, 2 usage error (argparse), 3 invalid input data (contract violation),
-4 invalid or tampered model artifact.
+Each submodule registers its subcommands; ``main`` dispatches. ``register()`` functions and
+this module import nothing heavy: a command imports what it uses inside its function, so
+``scorecard --help`` starts at once and ``serve`` never loads the training stack.
+
+A user's mistake ends in one line ``error: ...`` naming the file, flag or field, and an
+exit code; ``scorecard --debug COMMAND ...`` adds the full traceback:
+
+* 0 success;
+* 1 unexpected failure (a bug or the machine: out of memory, disk full...);
+* 2 usage: a bad argument (argparse, :class:`UsageError`), an unknown spec
+  (:class:`scorecard.fit.spec.SpecError`), a bad overrides file (``OverridesError``), a path
+  that cannot be written or read as asked (:class:`scorecard.data.safety.UnsafePathError`,
+  or an ``OSError`` naming the user's path);
+* 3 invalid input data (:class:`scorecard.data.errors.ContractError`; its report is capped
+  at :data:`MAX_REPORT_LINES` lines of at most :data:`MAX_LINE_CHARS` characters), or a data
+  file that does not exist, is not a regular file or is above the size limit;
+* 4 invalid or tampered model artifact (``ArtifactError``, a card that cannot be written
+  as SQL: ``SqlExportError``), or an artifact path that cannot be read as a file.
 """
 
 from __future__ import annotations
 
 import argparse
+import errno
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
 EXIT_BAD_DATA = 3
 EXIT_BAD_ARTIFACT = 4
+EXIT_INTERRUPTED = 130
 
-# Command modules, each exposing ``register(subparsers)``; imported lazily by name so that
-# ``scorecard --help`` stays fast and a command's heavy imports load only when it runs.
+MAX_REPORT_LINES = 50  # as the API caps its issue list: a 100k-column header is one page
+MAX_LINE_CHARS = 2000  # a line lists e.g. a category set; 50 such lines are ~100 KB
+
+# Command modules, each exposing ``register(subparsers)``; imported by name so a missing
+# optional module only drops its commands.
 _COMMAND_MODULES = ("data", "spec", "model", "serve", "batch")
+
+# The project's error types by (module, class): matched only when the module is loaded (an
+# exception of a class cannot exist before its module is imported), so ``main`` imports
+# nothing to classify an error. Value: exit code and the words before the message.
+_KNOWN_ERRORS: dict[tuple[str, str], tuple[int, str]] = {
+    ("scorecard.data.errors", "ContractError"): (EXIT_BAD_DATA, "invalid input data: "),
+    ("scorecard.card.artifact", "ArtifactError"): (EXIT_BAD_ARTIFACT, "invalid model artifact: "),
+    ("scorecard.card.sql", "SqlExportError"): (EXIT_BAD_ARTIFACT,
+                                               "cannot write the card as portable SQL: "),
+    ("scorecard.data.safety", "UnsafePathError"): (EXIT_USAGE, ""),
+    ("scorecard.fit.spec", "SpecError"): (EXIT_USAGE, ""),
+    ("scorecard.fit.overrides", "OverridesError"): (EXIT_USAGE, ""),
+    ("scorecard.cli", "UsageError"): (EXIT_USAGE, ""),
+}
+# An unusable data file is invalid input data, an unusable artifact an invalid artifact
+# (as their contents would be); any other path is a usage error.
+_PATH_EXITS = {"data": EXIT_BAD_DATA, "artifact": EXIT_BAD_ARTIFACT}
+# errno values meaning "this path cannot be used as given": the user's mistake, not a bug.
+_PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR,
+                errno.ENAMETOOLONG, errno.EROFS, errno.ELOOP, errno.EEXIST, errno.EINVAL}
+
+
+class UsageError(ValueError):
+    """Arguments that argparse cannot check alone (e.g. ``--unlabelled`` above ``--rows``)."""
+
+
+# ------------------------------------------------------------------ argument types
+
+
+def _ranged_int(low: int | None, high: int | None, what: str) -> Callable[[str], int]:
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not an integer") from None
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"{value} is not {what}")
+        return value
+
+    parse.__name__ = "integer"  # argparse names the type in its messages
+    return parse
+
+
+positive_int = _ranged_int(1, None, "a positive integer (1 or more)")
+non_negative_int = _ranged_int(0, None, "a non-negative integer (0 or more)")
+port_number = _ranged_int(1, 65535, "a port number (1-65535)")
+seed_int = _ranged_int(0, 2**32 - 1, "a seed between 0 and 2**32 - 1")
+
+
+def non_empty(text: str) -> str:
+    """A path or name argument: the empty string is a mistake, not the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must not be empty")
+    return text
+
+
+# ------------------------------------------------------------------ parser and main
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,7 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scorecard",
         description="Auditable monotonic credit scorecard: data, model, validation, serving.",
-    )
+        epilog="Exit codes: 0 ok, 1 failure, 2 usage (a bad argument, spec or output path), "
+               "3 invalid input data, 4 invalid model artifact. Size limits: data read into "
+               "memory $SCORECARD_MAX_INPUT_BYTES (default 2GiB), card artifacts "
+               "$SCORECARD_MAX_ARTIFACT_BYTES (default 64MiB). No output may be an input, "
+               "the artifact, a link or a special file.")
+    parser.add_argument("--debug", action="store_true",
+                        help="print the full traceback of an error")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in _COMMAND_MODULES:
         try:
@@ -41,19 +124,75 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    from scorecard.data.errors import ContractError
+def _known(exc: BaseException) -> tuple[int, str] | None:
+    for cls in type(exc).__mro__:
+        hit = _KNOWN_ERRORS.get((cls.__module__, cls.__name__))
+        if hit is not None:
+            return hit
+    return None
 
+
+def capped(report: str, max_lines: int = MAX_REPORT_LINES,
+           max_chars: int = MAX_LINE_CHARS) -> str:
+    """``report`` cut to ``max_lines`` lines of at most about ``max_chars`` characters each
+    (a long line keeps its start and its end, where the rows are named), with how much was
+    left out, so no error prints megabytes."""
+    lines = report.splitlines() or [""]
+    head, tail = (2 * max_chars) // 3, max_chars // 3
+    shown = [line if len(line) <= max_chars
+             else f"{line[:head]} ...({len(line) - head - tail:,} characters left out)... "
+                  f"{line[-tail:]}"
+             for line in lines[:max_lines]]
+    if len(lines) > max_lines:
+        shown.append(f"... and {len(lines) - max_lines:,} more line(s)")
+    return "\n".join(shown)
+
+
+def describe_error(exc: BaseException) -> tuple[int, str]:
+    """The exit code and the ``error: ...`` text ``main`` prints for ``exc``."""
+    known = _known(exc)
+    if known is not None:
+        code, prefix = known
+        code = _PATH_EXITS.get(getattr(exc, "kind", None), code)  # UnsafePathError
+        text = getattr(exc, "report", None) or str(exc)
+        return code, f"error: {prefix}{capped(text)}"
+    if isinstance(exc, OSError):
+        where = exc.filename if exc.filename is not None else ""
+        if exc.filename2 is not None:
+            where = f"{where} -> {exc.filename2}"
+        what = (exc.strerror or str(exc)).lower()
+        line = f"error: {where}: {what}" if where else f"error: {what}"
+        return (EXIT_USAGE if exc.errno in _PATH_ERRNOS else EXIT_FAILURE), capped(line, 1)
+    if isinstance(exc, MemoryError):
+        return EXIT_FAILURE, ("error: out of memory (for large files use `scorecard score "
+                              "--engine duckdb`, which streams)")
+    first = capped(str(exc), 1)
+    return EXIT_FAILURE, (f"error: unexpected failure: {type(exc).__name__}: {first} "
+                          "(run `scorecard --debug ...` for the traceback)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except ContractError as exc:
-        print(f"error: invalid input data\n{exc.report}", file=sys.stderr)
-        return EXIT_BAD_DATA
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader of our stdout went away (`scorecard export-sql | head`): not an error.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as exc:
+        code, message = describe_error(exc)
+        if args.debug:
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
+        print(message, file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Data commands: ``generate-data``, ``validate``, ``oracle``, ``realism``.
 
-Exit codes follow :mod:`scorecard.cli`: 0 success, 3 a file breaks the data contract (raised
-as :class:`scorecard.data.files.ContractError` and mapped by ``main``).
+Exit codes follow :mod:`scorecard.cli`: 0 success, 2 a bad argument or path (checked with
+:mod:`scorecard.data.safety` before anything is read or written), 3 a file breaks the data
+contract (:class:`scorecard.data.errors.ContractError`, mapped by ``main``).
 """
 
 from __future__ import annotations
@@ -9,16 +10,31 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from scorecard.cli import EXIT_FAILURE, EXIT_OK
+from scorecard.cli import (
+    EXIT_FAILURE,
+    EXIT_OK,
+    UsageError,
+    non_negative_int,
+    positive_int,
+    seed_int,
+)
 from scorecard.data.paths import DEFAULT_DATA, REAL_KLARNA
 
 
 def _generate(args: argparse.Namespace) -> int:
+    from scorecard.data.safety import output_file
+
+    if args.unlabelled > args.rows:
+        raise UsageError(f"--unlabelled {args.unlabelled:,} is more than --rows {args.rows:,}")
+    output_file(args.output, "--output")
+
+    # Checked first, imported after: a mistake is reported without loading pandas and scipy.
     from scorecard.data.contract import KLARNA
     from scorecard.data.files import write_dataset
     from scorecard.data.synthetic.generator import generate, truth_path, write_truth
     from scorecard.jobs.progress import Progress
 
+    output_file(truth_path(args.output), "--output (its truth file)")
     progress = Progress(enabled=not args.quiet)
     with progress.step(f"generating {args.rows:,} rows ({args.unlabelled:,} to predict, "
                        f"seed {args.seed})"):
@@ -37,6 +53,9 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from scorecard.data import safety
+
+    safety.data_file(args.file, "")
     from scorecard.data.contract import CONTRACTS
     from scorecard.data.files import read_dataset
 
@@ -48,6 +67,10 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 def _oracle(args: argparse.Namespace) -> int:
+    from scorecard.data import safety
+
+    safety.data_file(args.input)
+    safety.output_file(args.output, "--output", [("--input", args.input)])
     from scorecard.data.files import read_dataset
     from scorecard.data.synthetic.generator import write_truth
     from scorecard.data.synthetic.truth import true_pd
@@ -61,13 +84,16 @@ def _oracle(args: argparse.Namespace) -> int:
 
 
 def _realism(args: argparse.Namespace) -> int:
+    from scorecard.data import safety
     from scorecard.data.files import read_dataset
     from scorecard.data.synthetic.realism import format_table, realism_summary, realism_table
 
     if not args.real.exists():
         print(f"realism: real data not available at {args.real}; skipped")
         return EXIT_OK
+    safety.data_file(args.real, "--real")
     if args.data is not None:
+        safety.data_file(args.data, "--data")
         generated = read_dataset(args.data).frame
         label = str(args.data)
     else:
@@ -98,10 +124,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     "(semicolon-separated, NA for missing) and write <stem>.truth.csv "
                     "(uuid,true_pd) beside it. The same seed gives byte-identical files.")
     p.add_argument("--output", type=Path, default=DEFAULT_DATA, help="data file to write")
-    p.add_argument("--rows", type=int, default=99_976, help="total rows")
-    p.add_argument("--unlabelled", type=int, default=10_000,
+    p.add_argument("--rows", type=positive_int, default=99_976, help="total rows")
+    p.add_argument("--unlabelled", type=non_negative_int, default=10_000,
                    help="rows with default = NA (the rows to predict), at random positions")
-    p.add_argument("--seed", type=int, default=0, help="random seed")
+    p.add_argument("--seed", type=seed_int, default=0, help="random seed")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=_generate)
 
@@ -138,9 +164,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--data", type=Path, default=None,
                    help="generated data file (default: generate default-size data in memory)")
     p.add_argument("--real", type=Path, default=REAL_KLARNA, help="real rows to compare with")
-    p.add_argument("--seed", type=int, default=0,
+    p.add_argument("--seed", type=seed_int, default=0,
                    help="seed when generating in memory (no --data)")
-    p.add_argument("--worst", type=int, default=5, help="columns listed in the summary")
+    p.add_argument("--worst", type=positive_int, default=5,
+                   help="columns listed in the summary")
     p.add_argument("--strict", action="store_true",
                    help="exit 1 when any column fails its threshold")
     p.set_defaults(func=_realism)

@@ -1,70 +1,154 @@
-"""Commands that fit and use the card: ``run``, ``regenerate``, ``predict``."""
+"""Commands that fit and use the card: ``run``, ``regenerate``, ``predict``.
+
+Every path is checked with :mod:`scorecard.data.safety` before anything is read or written;
+errors are raised and turned into one line and an exit code by :func:`scorecard.cli.main`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
-from scorecard.cli import EXIT_BAD_ARTIFACT, EXIT_OK
+from scorecard.cli import EXIT_OK, UsageError, non_empty, non_negative_int, seed_int
 from scorecard.data.paths import DEFAULT_ARTIFACT, DEFAULT_DATA, DEFAULT_REPORTS
+
+# What `regenerate` writes into --out (binning/<feature>.csv besides): checked up front so
+# that no input is overwritten and no link, device or folder stands where a file goes.
+OUTPUT_FILES = ("scorecard.json", "binning_tables.xlsx", "coefficients.csv",
+                "selection_log.csv", "predictions.csv", "metrics.json", "MODEL.md",
+                "validation.html")
+SPEC_FILE_LIMIT = 16 << 20  # a spec or overrides file is a few KiB of text
+
+
+def _spec_arg(value: str) -> None:
+    """A spec named by path must be a readable regular file of sensible size."""
+    from scorecard.data.safety import input_file
+    from scorecard.fit.spec import BUILTIN_SPECS
+
+    if value not in BUILTIN_SPECS and Path(value).exists():
+        input_file(value, "--spec", SPEC_FILE_LIMIT)
 
 
 def _regenerate(args: argparse.Namespace) -> int:
+    from scorecard.data import safety
     from scorecard.fit.spec import load_spec
     from scorecard.jobs.progress import Progress
-    from scorecard.jobs.regenerate import RegenerateConfig, regenerate
 
+    _spec_arg(args.spec)
     spec = load_spec(args.spec)
     data = Path(args.data) if args.data else DEFAULT_DATA
+    overrides = Path(args.overrides) if args.overrides else None
+    out = Path(args.out)
     progress = Progress(enabled=not args.quiet)
     if args.data is None and not data.exists():
         if spec.name != "klarna":
-            print(f"error: --data is required for spec {spec.name!r}", file=sys.stderr)
-            return 2
+            raise UsageError(f"--data is required for spec {spec.name!r}")
         _generate_default(data, progress)
+    safety.data_file(data, "--data")
+    protect: list[safety.Protected] = [("--data", data)]
+    if overrides is not None:
+        from scorecard.fit.overrides import load_overrides
+
+        safety.input_file(overrides, "--overrides", SPEC_FILE_LIMIT)
+        load_overrides(overrides)  # read now: its mistakes must not wait for the data's
+        protect.append(("--overrides", overrides))
+    if args.spec not in ("klarna", "heloc"):
+        protect.append(("--spec", args.spec))
+    binning = [f"binning/{p.name}" for p in (out / "binning").glob("*.csv")]
+    safety.output_folder(out, (*OUTPUT_FILES, *binning), "--out", protect)
+    if (out / "binning").exists():
+        safety.output_folder(out / "binning", (), "--out")
+    # Imported once the arguments are known to be usable: it loads the training stack.
+    from scorecard.jobs.regenerate import RegenerateConfig, regenerate
+
     config = RegenerateConfig(seed=args.seed, challenger=not args.no_challenger)
-    metrics = regenerate(spec, data, Path(args.out), Path(args.overrides) if args.overrides
-                         else None, config, progress)
-    progress.say("headline: " + ", ".join(f"{k}={v:.4f}" for k, v in metrics.items()
-                                          if isinstance(v, float)))
+    metrics = regenerate(spec, data, out, overrides, config, progress)
+    print(summary(metrics, out))  # the result, on stdout; progress lines went to stderr
     return EXIT_OK
 
 
-def _generate_default(path: Path, progress: object) -> None:
-    from scorecard.data.synthetic.generator import write_generated
+def summary(metrics: dict[str, Any], out: Path) -> str:
+    """A few lines a person reads after a run: holdout AUCs (the card's with its 95 % CI
+    from ``metrics.json``), where the files are, and how to serve the card."""
+    import json
 
-    with progress.step(f"generating the default data set into {path}"):  # type: ignore[attr-defined]
+    report: dict[str, Any] = {}
+    try:
+        report = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
+        hold = report["models"]["scorecard"]["holdout"]
+        ci = f"  (95 % CI {hold['auc_ci_low']:.4f}-{hold['auc_ci_high']:.4f})"
+    except (OSError, ValueError, KeyError, TypeError):
+        ci = ""  # the summary is a courtesy: a missing CI must not fail a finished run
+
+    def auc(name: str) -> str:
+        value = metrics.get(f"{name}_holdout_auc")
+        return "n/a" if value is None else f"{value:.4f}"
+
+    where = out.resolve()
+    lines = [f"done: {report.get('model_id', 'the card')} in {where}",
+             f"  card holdout AUC        {auc('scorecard')}{ci}"]
+    if "challenger_holdout_auc" in metrics:
+        lines.append(f"  challenger holdout AUC  {auc('challenger')}  (gradient boosting; "
+                     f"monotone {auc('challenger_monotone')})")
+    if "oracle_holdout_auc" in metrics:
+        lines.append(f"  oracle holdout AUC      {auc('oracle')}  (the generator's true pd)")
+    artifact = where / "scorecard.json"
+    serve = ("scorecard serve" if artifact == DEFAULT_ARTIFACT.resolve()
+             else f"scorecard serve --artifact {artifact}")
+    lines += ["files: scorecard.json (the card), validation.html and MODEL.md (the report), "
+              "predictions.csv",
+              f"serve it: {serve}"]
+    return "\n".join(lines)
+
+
+def _generate_default(path: Path, progress: Any) -> None:
+    from scorecard.data.safety import output_file
+    from scorecard.data.synthetic.generator import truth_path, write_generated
+
+    output_file(path, "data")
+    output_file(truth_path(path), "data")
+    with progress.step(f"generating the default data set into {path}"):
         write_generated(path, rows=99_976, unlabelled=10_000, seed=0)
 
 
 def _run(args: argparse.Namespace) -> int:
     """The main job: generate the default data, then regenerate card, report, predictions."""
-    args.data = str(DEFAULT_DATA)
     from scorecard.jobs.progress import Progress
 
-    progress = Progress()
+    progress = Progress(enabled=not args.quiet)
     if args.fresh or not DEFAULT_DATA.exists():
         _generate_default(DEFAULT_DATA, progress)
-    args.spec, args.out, args.overrides = "klarna", str(DEFAULT_REPORTS), None
+    args.spec, args.data, args.out, args.overrides = "klarna", str(DEFAULT_DATA), \
+        str(DEFAULT_REPORTS), None
     args.no_challenger = False
     return _regenerate(args)
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from scorecard.card.artifact import ArtifactError, load_artifact
+    from scorecard.card.artifact import load_artifact
+    from scorecard.data import safety
+
+    safety.artifact_file(args.artifact)
+    safety.data_file(args.input)
+    safety.output_file(args.output, "--output",
+                       [("--input", args.input), ("--artifact", args.artifact)])
+    artifact = load_artifact(args.artifact)
+    n_features = len(artifact["features"])
+    if args.top > n_features:
+        raise UsageError(f"--top {args.top}: the card has only {n_features} "
+                         "characteristics to give reasons from")
+    if args.spec is not None:
+        _spec_arg(args.spec)
+
     from scorecard.card.engine import ScoringEngine
     from scorecard.data.files import read_dataset
     from scorecard.fit.spec import load_spec
     from scorecard.jobs.outputs import write_csv
     from scorecard.jobs.predict import predictions_frame
 
-    try:
-        artifact = load_artifact(args.artifact)
-    except ArtifactError as exc:
-        print(f"error: invalid model artifact: {exc}", file=sys.stderr)
-        return EXIT_BAD_ARTIFACT
-    spec = load_spec(artifact["spec"]["name"]) if args.spec is None else load_spec(args.spec)
+    spec = load_spec(artifact["spec"]["name"] if args.spec is None else args.spec)
     dataset = read_dataset(args.input, spec.contract)
     engine = ScoringEngine(artifact)
     frame = predictions_frame(engine, dataset, dataset.frame, with_details=True, top=args.top)
@@ -74,13 +158,15 @@ def _predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the model subcommands to the ``scorecard`` parser."""
     p = sub.add_parser("run", help="main job: generate the default data, regenerate the card, "
                        "report and predictions into reports/",
                        description="Generate the embedded default data (data/dataset.csv, "
-                       "seed 0) if missing, then run `regenerate` into reports/.")
+                       "seed 0) if missing, then run `regenerate` into reports/ and print "
+                       "a short summary (holdout AUCs, where the files are, how to serve).")
     p.add_argument("--fresh", action="store_true", help="regenerate the data even if present")
-    p.add_argument("--seed", type=int, default=0, help="split and model seed (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="split and model seed (default 0)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(func=_run)
 
@@ -88,14 +174,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "coefficients, selection log, validation report and predictions",
                        description="Fit the scorecard on a data file and write, "
                        "deterministically, everything a reviewer needs into --out.")
-    p.add_argument("--spec", default="klarna",
+    p.add_argument("--spec", type=non_empty, default="klarna",
                    help="klarna, heloc, or a JSON spec file (default klarna)")
-    p.add_argument("--data", help="data file (default: the generated data/dataset.csv, "
-                   "generated first if missing)")
-    p.add_argument("--out", default=str(DEFAULT_REPORTS), help="output folder (default reports/)")
-    p.add_argument("--overrides", help="binning overrides TOML (default: the spec's built-in "
-                   "scorecard/overrides/<spec>.toml)")
-    p.add_argument("--seed", type=int, default=0, help="split and model seed (default 0)")
+    p.add_argument("--data", type=non_empty, help="data file (default: the generated "
+                   "data/dataset.csv, generated first if missing)")
+    p.add_argument("--out", type=non_empty, default=str(DEFAULT_REPORTS),
+                   help="output folder (default reports/)")
+    p.add_argument("--overrides", type=non_empty, help="binning overrides TOML (default: the "
+                   "spec's built-in scorecard/fit/overrides/<spec>.toml)")
+    p.add_argument("--seed", type=seed_int, default=0, help="split and model seed (default 0)")
     p.add_argument("--no-challenger", action="store_true",
                    help="skip the gradient-boosted challenger (faster)")
     p.add_argument("--quiet", action="store_true", help="no progress lines")
@@ -103,11 +190,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     p = sub.add_parser("predict", help="score a data file with a published card",
                        description="Score every row of a contract-valid file from the JSON "
-                       "artifact: id, pd, score and reason codes, rows in input order.")
-    p.add_argument("--artifact", default=str(DEFAULT_ARTIFACT),
+                       "artifact: id, pd, score and reason codes, rows in input order. The "
+                       "output may not be the input or the artifact.")
+    p.add_argument("--artifact", type=non_empty, default=str(DEFAULT_ARTIFACT),
                    help="card artifact (default reports/scorecard.json)")
-    p.add_argument("--input", required=True, help="data file in the spec's format")
-    p.add_argument("--output", required=True, help="CSV to write")
-    p.add_argument("--spec", help="override the spec named in the artifact")
-    p.add_argument("--top", type=int, default=4, help="reason codes per row (default 4)")
+    p.add_argument("--input", type=non_empty, required=True, help="data file in the spec's "
+                   "format")
+    p.add_argument("--output", type=non_empty, required=True, help="CSV to write")
+    p.add_argument("--spec", type=non_empty, help="override the spec named in the artifact")
+    p.add_argument("--top", type=non_negative_int, default=4,
+                   help="reason codes per row (default 4)")
     p.set_defaults(func=_predict)

@@ -154,20 +154,37 @@ if set(HELOC_SPECIAL_CODES) != {-9, -8, -7}:  # not an assert: `python -O` strip
 BUILTIN_SPECS: dict[str, DatasetSpec] = {"klarna": KLARNA_SPEC, "heloc": HELOC_SPEC}
 
 
+class SpecError(ValueError):
+    """An unknown spec name, or a spec file that cannot be read as a spec."""
+
+
 def load_spec(name_or_path: str) -> DatasetSpec:
     """A built-in spec by name, or a JSON spec file.
 
     The file holds the keys of :meth:`DatasetSpec.to_dict`; ``contract`` is a built-in
     contract name or an inline object ``{"name", "id_column", "target", "separator",
     "na_value", "target_labels", "columns": [{"name", "kind", ...}]}``.
+
+    Raises:
+        SpecError: ``name_or_path`` is neither a built-in spec nor a readable spec file.
     """
     if name_or_path in BUILTIN_SPECS:
         return BUILTIN_SPECS[name_or_path]
     path = Path(name_or_path)
     if not path.exists():
-        raise ValueError(f"unknown spec {name_or_path!r}: not one of {sorted(BUILTIN_SPECS)} "
-                         "and no such file")
-    raw = json.loads(path.read_text())
+        raise SpecError(f"unknown spec {name_or_path!r}: not one of {sorted(BUILTIN_SPECS)} "
+                        "and no such file")
+    if not path.is_file():  # a directory, or a device or FIFO a read would never finish
+        raise SpecError(f"spec {path}: not a regular file")
+    try:
+        return _spec_from_file(path)
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise SpecError(f"spec {path}: not a valid spec file ({type(exc).__name__}: "
+                        f"{exc})") from exc
+
+
+def _spec_from_file(path: Path) -> DatasetSpec:
+    raw = json.loads(path.read_text(encoding="utf-8"))
     contract_raw = raw.get("contract")
     if isinstance(contract_raw, str):
         contract = CONTRACTS[contract_raw]

@@ -17,7 +17,11 @@ the Klarna card; ``pd, score`` for a card without an id column), rows in input o
 The SQL runners check columns and types (a value that does not parse as its contract type
 fails the run) but not the contract's ranges and value sets; validate untrusted files with
 ``scorecard predict`` / ``read_dataset`` first. Every output is written to a temporary file
-beside the target and renamed into place, so a failed run leaves no partial output.
+beside the target and renamed into place, so a failed run leaves no partial output. In CSV
+outputs a text id that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab,
+carriage return first) gets a leading ``'``, as :func:`scorecard.jobs.outputs.write_csv`
+does; Parquet outputs keep the id as read. The command line checks every path first
+(:mod:`scorecard.data.safety`): no output may be an input or the artifact.
 
 The end of the module holds development fixtures (:func:`sample_frame`, :func:`demo_card`)
 used by the tests and the benchmark when no fitted card or data generator is at hand.
@@ -40,10 +44,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
-from scorecard.card.sql import card_sql, identifier, input_columns
-from scorecard.data.atomic import atomic_write
+from scorecard.card.sql import card_sql, identifier, input_columns, string_literal
+from scorecard.data.atomic import atomic_write, temp_prefix
 from scorecard.data.contract import CONTRACTS, Contract
 from scorecard.data.errors import ContractError
+from scorecard.jobs.outputs import FORMULA_PREFIXES
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -166,10 +171,10 @@ def _staged(path: Path, directory: bool = False) -> Iterator[Path]:
     caller, removed here if still present afterwards (on failure or after a merge)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if directory:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".staging",
+        tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(path), suffix=".staging",
                                     dir=path.parent))
     else:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        fd, name = tempfile.mkstemp(prefix=temp_prefix(path), suffix=".tmp", dir=path.parent)
         os.close(fd)
         tmp = Path(name)
     try:
@@ -222,7 +227,8 @@ def score_duckdb(artifact: dict[str, Any], inputs: str | Path | Sequence[str | P
     files = expand_inputs(inputs)
     fmt = file_format(files, input_format)
     relation = _duckdb_relation(files, fmt, contract, artifact)
-    select = _select_outputs(artifact, card_sql(artifact, VIEW))
+    select = _select_outputs(artifact, card_sql(artifact, VIEW),
+                             _neutralise_id(artifact, files, fmt, output))
     with contextlib.ExitStack() as stack:
         spill = temp_directory or stack.enter_context(
             tempfile.TemporaryDirectory(prefix="scorecard-duckdb-"))
@@ -251,9 +257,40 @@ def score_duckdb(artifact: dict[str, Any], inputs: str | Path | Sequence[str | P
     return ScoreRun("duckdb", rows, time.perf_counter() - start, output)
 
 
-def _select_outputs(artifact: dict[str, Any], sql: str) -> str:
+def _neutralise_id(artifact: dict[str, Any], files: Sequence[Path], fmt: FileFormat,
+                   output: Path) -> bool:
+    """Whether the SQL must neutralise formula-like ids: a CSV output of a text id (CSV
+    inputs read the id as text; a Parquet id is text if its stored type is)."""
     id_col = artifact.get("id_column")
-    cols = ([identifier(id_col)] if id_col else []) + ["pd", "CAST(score AS BIGINT) AS score"]
+    if not id_col or output_format(output) != "csv":
+        return False
+    if fmt == "csv":
+        return True
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = pq.read_schema(files[0])
+    if id_col not in schema.names:
+        return False  # the run fails on the missing column with its own message
+    kind = schema.field(id_col).type
+    return bool(pa.types.is_string(kind) or pa.types.is_large_string(kind))
+
+
+def _neutralised(column: str) -> str:
+    """SQL (DuckDB and Spark alike) prefixing ``'`` to a text value a spreadsheet would run
+    as a formula, as :func:`scorecard.jobs.outputs.neutralise_formulas` does."""
+    first = f"substr({column}, 1, 1)"
+    starts = ", ".join(string_literal(c) if c.isprintable() else f"chr({ord(c)})"
+                       for c in FORMULA_PREFIXES)
+    return (f"CASE WHEN {first} IN ({starts}) THEN concat(chr(39), {column}) "
+            f"ELSE {column} END AS {column}")
+
+
+def _select_outputs(artifact: dict[str, Any], sql: str, neutralise_id: bool = False) -> str:
+    id_col = artifact.get("id_column")
+    ids = [] if not id_col else [_neutralised(identifier(id_col)) if neutralise_id
+                                 else identifier(id_col)]
+    cols = [*ids, "pd", "CAST(score AS BIGINT) AS score"]
     # Identifiers pass sql.identifier's whitelist; the card SQL quotes every literal.
     return f"SELECT {', '.join(cols)}\nFROM (\n{sql}) AS card"  # nosec B608
 
@@ -368,7 +405,8 @@ def score_spark(artifact: dict[str, Any], inputs: str | Path | Sequence[str | Pa
     try:
         frame = spark_frame(session, files, fmt, contract, artifact)
         frame.createOrReplaceTempView(VIEW)
-        scored = session.sql(_select_outputs(artifact, card_sql(artifact, VIEW)))
+        scored = session.sql(_select_outputs(artifact, card_sql(artifact, VIEW),
+                                             _neutralise_id(artifact, files, fmt, output)))
         with _staged(output, directory=True) as parts, _staged(output) as tmp:
             target = parts / "out"
             try:
@@ -517,8 +555,11 @@ def _write_frames(frames: Iterator[pd.DataFrame], output: Path) -> int:
                     writer.close()
         return rows
     # CSV exactly as scorecard.jobs.outputs.write_csv writes a frame, one batch at a time.
+    from scorecard.jobs.outputs import neutralise_formulas
+
     with atomic_write(output) as fh:
         for i, frame in enumerate(frames):
-            frame.to_csv(fh, index=False, header=(i == 0), lineterminator="\n")
+            neutralise_formulas(frame).to_csv(fh, index=False, header=(i == 0),
+                                              lineterminator="\n")
             rows += len(frame)
     return rows

@@ -1,8 +1,13 @@
 """Deterministic writers for the files a risk team reviews: CSV tables and the Excel workbook.
 
-Every writer is atomic (see :func:`scorecard.data.files.atomic_write`) and byte-reproducible:
+Every writer is atomic (see :func:`scorecard.data.atomic.atomic_write`) and byte-reproducible:
 floats use Python's shortest round-trip repr, and the workbook's zip entries and document
 properties carry a fixed timestamp.
+
+CSV files are opened in spreadsheets, which run a cell starting with ``=``, ``+``, ``-``,
+``@``, tab or carriage return as a formula (CSV injection): :func:`neutralise_formulas` gives
+such text cells a leading ``'`` (OWASP's advice). Numeric columns are untouched, so the
+project's own tables are unchanged (``reports/predictions.csv`` holds hex uuids and numbers).
 """
 
 from __future__ import annotations
@@ -21,8 +26,36 @@ FIXED_TIME = datetime(2000, 1, 1)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
 
+# What a spreadsheet takes for the start of a formula (OWASP, "CSV Injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every text cell that starts with one of :data:`FORMULA_PREFIXES`
+    prefixed by ``'``; the same object when no cell does. Only text cells of text
+    columns (object or string dtype) change: numbers, even negative, are left alone."""
+    out: pd.DataFrame | None = None
+    for j, name in enumerate(frame.columns):
+        col = frame.iloc[:, j]
+        if not (col.dtype == object or isinstance(col.dtype, pd.StringDtype)):
+            continue
+        starts = col.str.startswith(FORMULA_PREFIXES)  # NaN/NA for non-text cells
+        mask = starts.astype("boolean").fillna(False).to_numpy(dtype=bool)
+        if not mask.any():
+            continue
+        values = col.to_numpy(dtype=object, copy=True)
+        values[mask] = ["'" + v for v in values[mask]]
+        if out is None:
+            out = frame.copy()
+        out.isetitem(j, pd.Series(values, index=col.index, dtype=col.dtype, name=name))
+    return frame if out is None else out
+
+
 def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
-    """Comma-separated, header, no index, ``\\n`` line endings, floats as shortest repr."""
+    """Comma-separated, header, no index, ``\\n`` line endings, floats as shortest repr;
+    text cells that a spreadsheet would run as formulas are neutralised
+    (:func:`neutralise_formulas`)."""
+    frame = neutralise_formulas(frame)
     with atomic_write(path) as fh:
         frame.to_csv(fh, index=False, lineterminator="\n")
 

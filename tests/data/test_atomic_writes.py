@@ -1,10 +1,12 @@
 """A write that fails or is killed midway leaves the previous file intact.
 
-Every file the project writes goes through :func:`scorecard.data.files.atomic_write` (temporary
+Every file the project writes goes through :func:`scorecard.data.atomic.atomic_write` (temporary
 file beside the target, fsync, ``os.replace``). These tests break real writers after they
 have put bytes on disk: an exception raised from inside ``DataFrame.to_csv`` (via
 ``scorecard.jobs.outputs.write_csv``), an exception and a ``KeyboardInterrupt`` from a generator
-feeding ``atomic_write``, and SIGKILL of a process writing a large predictions file.
+feeding ``atomic_write``, and SIGKILL of a process writing a large predictions file. The
+writer also refuses to replace anything but a regular file (a link, folder, FIFO), and fits
+its temporary name beside a target whose name is near the file system's limit.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scorecard.data.atomic import atomic_write, atomic_write_text
+from scorecard.data.atomic import atomic_write, atomic_write_bytes, atomic_write_text
+from scorecard.data.safety import UnsafePathError
 from scorecard.jobs.outputs import write_csv
 
 REPO = Path(__file__).resolve().parents[2]
@@ -167,3 +170,35 @@ def test_sigkill_mid_write_leaves_old_or_complete(target: Path, delay: float) ->
     for stray in _temps(target.parent):
         assert stray.name.startswith(".predictions.csv.") and stray.suffix == ".tmp"
     assert [p.name for p in target.parent.glob("*.csv")] == ["predictions.csv"]
+
+
+@pytest.mark.parametrize("kind", ["symlink", "dangling symlink", "directory", "fifo"])
+def test_a_target_that_is_not_a_regular_file_is_never_replaced(kind: str, target: Path,
+                                                               tmp_path: Path) -> None:
+    special = tmp_path / "special"
+    if kind == "symlink":
+        special.symlink_to(target)
+    elif kind == "dangling symlink":
+        special.symlink_to(tmp_path / "nowhere")
+    elif kind == "directory":
+        special.mkdir()
+    else:
+        os.mkfifo(special)
+    mode = os.lstat(special).st_mode
+    with pytest.raises(UnsafePathError, match="refusing to replace it"):
+        atomic_write_text(special, "new\n")
+    with pytest.raises(UnsafePathError), atomic_write(special, "wb") as fh:
+        fh.write(b"never")
+    assert os.lstat(special).st_mode == mode
+    assert target.read_text() == OLD  # what a link pointed at is untouched
+    assert _temps(tmp_path) == []
+
+
+def test_a_name_at_the_file_system_limit_still_gets_a_temporary_file(tmp_path: Path) -> None:
+    name = "p" * 251 + ".csv"  # 255 bytes: ".<name>.<random>.tmp" would not fit
+    atomic_write_bytes(tmp_path / name, b"uuid,pd\n")
+    assert (tmp_path / name).read_bytes() == b"uuid,pd\n"
+    assert _temps(tmp_path) == []
+    with pytest.raises(OSError), atomic_write(tmp_path / ("q" * 256)) as fh:
+        fh.write("too long")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [name]

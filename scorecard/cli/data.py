@@ -54,15 +54,31 @@ def _generate(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from scorecard.data import safety
+    from scorecard.data.chunks import streams
 
-    safety.data_file(args.file, "")
-    from scorecard.data.contract import CONTRACTS
-    from scorecard.data.files import read_dataset
+    safety.input_file(args.file, "", kind="data")
+    stream = streams(args.file) and not args.require_labelled
+    safety.data_file(args.file, "", in_memory=not stream)
+    from scorecard.cli.model import _spec_arg
 
-    dataset = read_dataset(args.file, CONTRACTS[args.spec],
-                           require_labelled=args.require_labelled)
-    n_lab, n_pred = len(dataset.labelled), len(dataset.to_predict)
-    print(f"valid: {len(dataset.frame)} rows ({n_lab} labelled, {n_pred} to predict)")
+    _spec_arg(args.spec)
+    from scorecard.fit.spec import load_spec
+
+    contract = load_spec(args.spec).contract
+    if stream:  # bounded memory: every chunk checked, every problem reported at the end
+        from scorecard.data.chunks import iter_dataset
+
+        n = n_lab = 0
+        for chunk in iter_dataset(args.file, contract):
+            n += len(chunk)
+            n_lab += int(chunk[contract.target].notna().sum())
+        n_pred = n - n_lab
+    else:
+        from scorecard.data.files import read_dataset
+
+        dataset = read_dataset(args.file, contract, require_labelled=args.require_labelled)
+        n, n_lab, n_pred = len(dataset.frame), len(dataset.labelled), len(dataset.to_predict)
+    print(f"valid: {n} rows ({n_lab} labelled, {n_pred} to predict)")
     return EXIT_OK
 
 
@@ -139,8 +155,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                     "predict)', or the list of violations (rule, column, 1-based data rows) "
                     "and exits with 3.")
     p.add_argument("file", type=Path, help="data file (e.g. dataset.csv)")
-    p.add_argument("--spec", choices=["klarna", "heloc"], default="klarna",
-                   help="which contract the file must satisfy")
+    p.add_argument("--spec", default="klarna",
+                   help="which contract the file must satisfy: klarna, heloc or a JSON spec "
+                   "file (default klarna)")
     p.add_argument("--require-labelled", action="store_true",
                    help="also require labelled rows of both classes (as training does)")
     p.set_defaults(func=_validate)

@@ -129,9 +129,12 @@ def _run(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from scorecard.card.artifact import load_artifact
     from scorecard.data import safety
+    from scorecard.data.chunks import streams
 
     safety.artifact_file(args.artifact)
-    safety.data_file(args.input)
+    safety.input_file(args.input, "--input", kind="data")
+    stream = streams(args.input)
+    safety.data_file(args.input, in_memory=not stream)
     safety.output_file(args.output, "--output",
                        [("--input", args.input), ("--artifact", args.artifact)])
     artifact = load_artifact(args.artifact)
@@ -143,17 +146,26 @@ def _predict(args: argparse.Namespace) -> int:
         _spec_arg(args.spec)
 
     from scorecard.card.engine import ScoringEngine
-    from scorecard.data.files import read_dataset
+    from scorecard.data.files import Dataset, read_dataset
     from scorecard.fit.spec import load_spec
-    from scorecard.jobs.outputs import write_csv
+    from scorecard.jobs.outputs import write_csv_frames
     from scorecard.jobs.predict import predictions_frame
 
     spec = load_spec(artifact["spec"]["name"] if args.spec is None else args.spec)
-    dataset = read_dataset(args.input, spec.contract)
+    contract = spec.contract
     engine = ScoringEngine(artifact)
-    frame = predictions_frame(engine, dataset, dataset.frame, with_details=True, top=args.top)
-    write_csv(frame, args.output)
-    print(f"scored {len(frame)} rows with {artifact['model_id']} into {args.output}",
+    if stream:  # bounded memory: chunk by chunk into a temporary file, published at the end
+        from scorecard.data.chunks import iter_dataset
+
+        frames = (predictions_frame(engine, Dataset(chunk, contract), chunk,
+                                    with_details=True, top=args.top)
+                  for chunk in iter_dataset(args.input, contract))
+    else:
+        dataset = read_dataset(args.input, contract)
+        frames = iter([predictions_frame(engine, dataset, dataset.frame, with_details=True,
+                                         top=args.top)])
+    rows = write_csv_frames(frames, args.output)
+    print(f"scored {rows} rows with {artifact['model_id']} into {args.output}",
           file=sys.stderr)
     return EXIT_OK
 

@@ -15,6 +15,7 @@ value of any id that repeats.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,6 +30,17 @@ from scorecard.data.errors import ContractError
 from scorecard.data.files import _header
 
 DEFAULT_CHUNK_BYTES = 64 << 20  # of CSV text per block: ~250k Klarna rows, ~0.2 GB typed
+ENV_STREAM_ABOVE = "SCORECARD_STREAM_ABOVE_BYTES"
+DEFAULT_STREAM_ABOVE = 512 << 20  # files larger than this are read in chunks
+
+
+def streams(path: str | Path) -> bool:
+    """Whether ``predict``/``validate`` read the file at ``path`` in chunks: above
+    ``$SCORECARD_STREAM_ABOVE_BYTES`` (default 512 MiB). Smaller files are read whole, so
+    their report can fall back to the cell-by-cell precise path."""
+    raw = os.environ.get(ENV_STREAM_ABOVE, "")
+    limit = int(raw) if raw.strip().isdigit() else DEFAULT_STREAM_ABOVE
+    return Path(path).stat().st_size > limit
 
 
 def _duplicates(path: Path, contract: Contract, header: list[str], hashes: np.ndarray,

@@ -554,12 +554,6 @@ def _write_frames(frames: Iterator[pd.DataFrame], output: Path) -> int:
                 if writer is not None:
                     writer.close()
         return rows
-    # CSV exactly as scorecard.jobs.outputs.write_csv writes a frame, one batch at a time.
-    from scorecard.jobs.outputs import neutralise_formulas
+    from scorecard.jobs.outputs import write_csv_frames
 
-    with atomic_write(output) as fh:
-        for i, frame in enumerate(frames):
-            neutralise_formulas(frame).to_csv(fh, index=False, header=(i == 0),
-                                              lineterminator="\n")
-            rows += len(frame)
-    return rows
+    return write_csv_frames(frames, output)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -58,6 +59,18 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
     frame = neutralise_formulas(frame)
     with atomic_write(path) as fh:
         frame.to_csv(fh, index=False, lineterminator="\n")
+
+
+def write_csv_frames(frames: Iterable[pd.DataFrame], path: str | Path) -> int:
+    """Write frames one after another as one CSV (as :func:`write_csv` writes a frame),
+    atomically: a failure in any frame leaves no output. Returns the rows written."""
+    rows = 0
+    with atomic_write(path) as fh:
+        for i, frame in enumerate(frames):
+            neutralise_formulas(frame).to_csv(fh, index=False, header=(i == 0),
+                                              lineterminator="\n")
+            rows += len(frame)
+    return rows
 
 
 def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path) -> None:

@@ -25,7 +25,7 @@ UNSEEN = -1  # bin index of a category the card never saw
 
 
 @dataclass(frozen=True)
-class ScoreResult:
+class ScoredRows:
     """Scores of ``n`` rows on a card of ``k`` characteristics.
 
     ``bins`` (n, k) int: bin index per characteristic (``UNSEEN`` for unseen categories);
@@ -123,7 +123,7 @@ class ScoringEngine:
         self.max_points_ = np.array([f["max_points"] for f in artifact["features"]],
                                     dtype=np.int64)
 
-    def score(self, data: Mapping[str, Any]) -> ScoreResult:
+    def score(self, data: Mapping[str, Any]) -> ScoredRows:
         """Score rows given column-wise: ``data[feature]`` is a 1-D array-like of length n
         (a pandas DataFrame works). Missing values are ``NaN``/``None``."""
         n = len(data[self.features_[0]]) if self.features_ else 0
@@ -133,7 +133,7 @@ class ScoringEngine:
         for j, (name, col) in enumerate(zip(self.features_, self._columns, strict=True)):
             bins[:, j], points[:, j] = col.assign(data[name])
         score = points.sum(axis=1)
-        return ScoreResult(bins=bins, points=points, score=score, pd=self.scaling_.pd(score))
+        return ScoredRows(bins=bins, points=points, score=score, pd=self.scaling_.pd(score))
 
 
 # ------------------------------------------------------------------ one row at a time

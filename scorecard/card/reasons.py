@@ -12,10 +12,10 @@ from typing import Any
 
 import numpy as np
 
-from scorecard.card.engine import UNSEEN, ScoreResult, ScoringEngine
+from scorecard.card.engine import UNSEEN, ScoredRows, ScoringEngine
 
 
-def top_reasons(engine: ScoringEngine, result: ScoreResult, top: int = 4) -> np.ndarray:
+def top_reasons(engine: ScoringEngine, result: ScoredRows, top: int = 4) -> np.ndarray:
     """Indices of the reason characteristics, shape (n, top); -1 where fewer apply."""
     lost = engine.max_points_[None, :] - result.points
     k = lost.shape[1]
@@ -25,11 +25,11 @@ def top_reasons(engine: ScoringEngine, result: ScoreResult, top: int = 4) -> np.
     return np.where(chosen_loss > 0, order, -1)
 
 
-def reason_details(engine: ScoringEngine, result: ScoreResult, row: int,
+def reason_details(engine: ScoringEngine, result: ScoredRows, row: int,
                    values: dict[str, Any], top: int = 4) -> list[dict[str, Any]]:
     """Reason codes of one scored row, each as a plain dict (code, characteristic, value,
     bin, points, attainable, points_lost, text)."""
-    picks = top_reasons(engine, ScoreResult(result.bins[row:row + 1],
+    picks = top_reasons(engine, ScoredRows(result.bins[row:row + 1],
                                             result.points[row:row + 1],
                                             result.score[row:row + 1],
                                             result.pd[row:row + 1]), top)[0]

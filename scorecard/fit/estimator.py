@@ -7,7 +7,6 @@ learns state with trailing underscores, ``to_artifact`` exports the plain-JSON c
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -156,10 +155,7 @@ class Scorecard:
             "schema_version": SCHEMA_VERSION,
             "spec": self.spec.to_dict(),
             "id_column": contract.id_column,
-            "input_contract": [
-                {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(c).items()}
-                for c in contract.columns
-            ],
+            "input_contract": [c.to_dict() for c in contract.columns],
             "scaling": self.scaling.to_dict(),
             "pd_formula": PD_FORMULA,
             "intercept": float(coefs["const"]),

@@ -1,0 +1,12 @@
+"""The input data: the contract every file and request is checked against, and its files.
+
+* :mod:`.contract` — every column's kind, nullability, range and allowed values, as plain data
+  (standard library only; the serving image imports it).
+* :mod:`.records` — the contract check of one decoded JSON record (standard library only).
+* :mod:`.schema` — the pandera schema built from the contract, and lazy frame validation.
+* :mod:`.files` — reading and writing data files in a contract's format.
+* :mod:`.errors`, :mod:`.atomic`, :mod:`.paths` — the data error, atomic writes, default paths.
+* :mod:`.synthetic` — the generated Klarna data with its known true pd.
+
+Bottom layer: imports nothing else of the project.
+"""

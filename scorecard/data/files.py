@@ -23,6 +23,7 @@ from scorecard.data.atomic import atomic_write
 from scorecard.data.contract import KLARNA, Contract
 from scorecard.data.errors import ContractError
 
+
 @dataclass(frozen=True)
 class Dataset:
     """A contract-valid data set.

@@ -38,11 +38,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import eval_hermitenorm, logit, ndtri
 
-from scorecard.data.synthetic import generator as gen
-from scorecard.data.synthetic import truth
 from scorecard.data.atomic import atomic_write_text
 from scorecard.data.files import read_dataset
 from scorecard.data.paths import REAL_KLARNA, REAL_KLARNA_PEERS
+from scorecard.data.synthetic import generator as gen
+from scorecard.data.synthetic import truth
 
 REAL_PATH = REAL_KLARNA
 PEERS_PATH = REAL_KLARNA_PEERS

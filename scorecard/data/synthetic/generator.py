@@ -43,8 +43,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr
 
-from scorecard.data.contract import KLARNA, MERCHANT_CATEGORIES, Contract
 from scorecard.data.atomic import atomic_write_text
+from scorecard.data.contract import KLARNA, MERCHANT_CATEGORIES, Contract
 from scorecard.data.files import write_dataset
 
 PROFILE_PATH = Path(__file__).with_name("klarna_profile.json")

@@ -461,8 +461,14 @@ def test_settings_from_env(tmp_path: Path) -> None:
     default = Settings.from_env({"SCORECARD_API_KEY": ""})
     assert default.api_key is None and default.max_batch == 10_000
     assert default.artifact == REPO / "reports" / "scorecard.json"
+    assert (default.header_timeout_s, default.body_timeout_s) == (10.0, 30.0)
+    timed = Settings.from_env({"SCORECARD_HEADER_TIMEOUT_S": "2.5",
+                               "SCORECARD_BODY_TIMEOUT_S": "60"})
+    assert (timed.header_timeout_s, timed.body_timeout_s) == (2.5, 60.0)
     for bad in ({"SCORECARD_MAX_BATCH": "lots"}, {"SCORECARD_MAX_BATCH": "0"},
-                {"SCORECARD_ALLOW_MISSING": "maybe"}, {"SCORECARD_MAX_BODY_BYTES": "10"}):
+                {"SCORECARD_ALLOW_MISSING": "maybe"}, {"SCORECARD_MAX_BODY_BYTES": "10"},
+                {"SCORECARD_HEADER_TIMEOUT_S": "soon"}, {"SCORECARD_HEADER_TIMEOUT_S": "0"},
+                {"SCORECARD_BODY_TIMEOUT_S": "inf"}, {"SCORECARD_BODY_TIMEOUT_S": "-1"}):
         with pytest.raises(SettingsError, match=next(iter(bad))):
             Settings.from_env(bad)
 

@@ -197,6 +197,8 @@ def test_cmd_starts_uvicorn_factory_with_web_concurrency() -> None:
         "--host 0.0.0.0",
         "--port 8000",
         "--workers ${WEB_CONCURRENCY",
+        # uvicorn's h11 plus a deadline on request heads (slowloris); api/server.py
+        "--http api.server:TimedH11Protocol",
     ]:
         assert fragment in cmd, fragment
     assert not _runtime().args("ENTRYPOINT")

@@ -128,10 +128,12 @@ def decode_batch(body: bytes, max_items: int, max_item_bytes: int) -> Any:
         else:
             try:
                 _decode_array(body)
+            except msgspec.ValidationError:  # (a DecodeError subclass) valid JSON, no array
+                pass
             except msgspec.DecodeError as exc:
                 raise MalformedBodyError(f"the body is not valid JSON ({exc})") from None
-            except (msgspec.ValidationError, UnicodeDecodeError):
-                pass
+            except UnicodeDecodeError as exc:
+                raise MalformedBodyError(f"the body is not UTF-8 JSON ({exc.reason})") from None
         raise InvalidRecordsError([NOT_AN_ARRAY])
     count_items(body, max_items, max_item_bytes)
     return decode(body)

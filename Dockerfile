@@ -70,12 +70,15 @@ RUN groupadd --system --gid 10001 app \
 WORKDIR /app
 
 # Code and artifact stay owned by root and are only readable by the app user: the process
-# cannot modify what it serves. Only the serving packages and the artifact are copied
-# (.dockerignore additionally keeps everything else out of the build context).
+# cannot modify what it serves. Only what the API imports is copied: api/, the card layer
+# and four stdlib-only modules of the data layer; no training, jobs, CLI or model validation
+# code (tests/test_layout.py proves the API's import closure stays inside these files;
+# .dockerignore additionally keeps everything else out of the build context).
 COPY --from=builder /opt/venv /opt/venv
 COPY api/ /app/api/
-COPY scorecard/ /app/scorecard/
-COPY validation/ /app/validation/
+COPY scorecard/__init__.py /app/scorecard/__init__.py
+COPY scorecard/card/ /app/scorecard/card/
+COPY scorecard/data/__init__.py scorecard/data/contract.py scorecard/data/records.py scorecard/data/paths.py /app/scorecard/data/
 COPY reports/scorecard.json /app/reports/scorecard.json
 
 USER 10001:10001
@@ -90,8 +93,11 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # shell, so uvicorn itself receives SIGTERM from `docker stop`/ECS and drains gracefully.
 # With several workers, /metrics aggregates them through prometheus_client's multiprocess
 # mode, which needs a fresh writable directory: one is made on /tmp (the tmpfs) unless
-# PROMETHEUS_MULTIPROC_DIR is already set (see api/metrics.py).
+# PROMETHEUS_MULTIPROC_DIR is already set (see api/prometheus.py).
 # --proxy-headers: the client address comes from the ALB's X-Forwarded-For (tasks accept
 # traffic from the ALB security group only). --timeout-keep-alive 65 > the ALB's 60 s idle
 # timeout, so the ALB never reuses a connection uvicorn has just closed (sporadic 502s).
-CMD ["sh", "-c", "if [ \"${WEB_CONCURRENCY:-2}\" -gt 1 ] && [ -z \"${PROMETHEUS_MULTIPROC_DIR:-}\" ]; then export PROMETHEUS_MULTIPROC_DIR=\"$(mktemp -d /tmp/prometheus.XXXXXX)\"; fi; exec uvicorn --factory api.app:create_app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --proxy-headers --forwarded-allow-ips '*' --timeout-keep-alive 65 --no-server-header --no-access-log"]
+# --http api.server:TimedHttpToolsProtocol: uvicorn's httptools protocol plus a deadline on heads
+# (SCORECARD_HEADER_TIMEOUT_S, 10 s): a slowloris client is disconnected; the body has its
+# own deadline in the app (SCORECARD_BODY_TIMEOUT_S, 30 s, then 408).
+CMD ["sh", "-c", "if [ \"${WEB_CONCURRENCY:-2}\" -gt 1 ] && [ -z \"${PROMETHEUS_MULTIPROC_DIR:-}\" ]; then export PROMETHEUS_MULTIPROC_DIR=\"$(mktemp -d /tmp/prometheus.XXXXXX)\"; fi; exec uvicorn --factory api.app:create_app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --proxy-headers --forwarded-allow-ips '*' --timeout-keep-alive 65 --http api.server:TimedHttpToolsProtocol --no-server-header --no-access-log"]

@@ -1,6 +1,8 @@
 """HTTP scoring service for the published scorecard (Litestar on uvicorn).
 
-Layers: :mod:`api.routes` (thin handlers) -> :mod:`api.service` (validation and scoring, no
-web code) -> :mod:`scorecard.card.engine` / :mod:`scorecard.data.contract`. Only numpy-light modules
-are imported: the serving image has no pandas, pandera, optbinning or statsmodels.
+Layers: :mod:`api.controllers` (thin handlers; :mod:`api.bodies` decodes with bounded work,
+:mod:`api.errors` answers errors) -> :mod:`api.service` (no web code) ->
+:mod:`scorecard.card` (artifact, engine, reasons) and :mod:`scorecard.data.records` /
+:mod:`scorecard.data.contract`. ``tests/test_layout.py`` proves the API imports nothing else
+of the project: the serving image has no pandas, pandera, optbinning or statsmodels.
 """

@@ -14,6 +14,7 @@ quote a value).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import sys
@@ -22,7 +23,9 @@ import traceback
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import msgspec
+from litestar.exceptions import HTTPException
 
 from api import prometheus as metrics
 
@@ -30,7 +33,9 @@ ACCESS = logging.getLogger("scorecard.access")
 ERRORS = logging.getLogger("scorecard.error")
 REQUEST_ID_HEADER = b"x-request-id"
 SCOPE_REQUEST_ID = "scorecard.request_id"
-UNMATCHED = "<unmatched>"  # route label of 404/405 responses (bounded metric cardinality)
+SCOPE_DISCONNECTED = "scorecard.disconnected"  # the client left before the response began
+UNMATCHED = "unmatched"  # route of 404/405 responses (bounded metric cardinality)
+CLIENT_CLOSED_REQUEST = 499
 # An incoming id is echoed only if harmless: short, no spaces, no control characters.
 _SAFE_ID = re.compile(rb"^[A-Za-z0-9._:-]{1,64}$")
 _encode = msgspec.json.Encoder().encode
@@ -88,30 +93,71 @@ def log_exception(exc: BaseException, request_id: str | None, path: str) -> None
 
 class AccessMiddleware:
     """Pure ASGI middleware around every routed request: assigns the request id (echoed in
-    ``X-Request-ID``), times the request to the last byte, logs and counts it."""
+    ``X-Request-ID``), bounds the time to receive the body, times the request to the last
+    byte, logs and counts it.
+
+    A HEAD response never carries a body (the headers are the GET's). A client that
+    disconnects before the response starts is recorded as 499 (never 500). A
+    body not fully received within ``body_timeout_s`` of the request's start gets 408 (the
+    server then closes the connection: a slow-body client cannot hold it).
+    """
+
+    body_timeout_s: float = math.inf
 
     def __init__(self, app: Any) -> None:
         self.app = app
+
+    @classmethod
+    def configured(cls, body_timeout_s: float) -> type[AccessMiddleware]:
+        """This middleware with a body-read deadline of ``body_timeout_s`` seconds."""
+        return type(cls.__name__, (cls,), {"body_timeout_s": body_timeout_s})
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         start = time.perf_counter()
+        deadline = anyio.current_time() + self.body_timeout_s
         request_id = new_request_id(scope["headers"])
         scope[SCOPE_REQUEST_ID] = request_id
         header = (REQUEST_ID_HEADER, request_id.encode())
-        status = 500
+        status: int | None = None
+        body_done = False
+        head = scope["method"] == "HEAD"
+
+        async def receive_wrapper() -> Any:
+            nonlocal body_done
+            if body_done:  # after the body, receive only waits for a disconnect
+                message = await receive()
+            else:
+                try:
+                    with anyio.fail_after(max(deadline - anyio.current_time(), 0)):
+                        message = await receive()
+                except TimeoutError:
+                    raise HTTPException(status_code=408, detail=(
+                        f"the request body was not received within {self.body_timeout_s:g} "
+                        "s")) from None
+                body_done = message["type"] == "http.request" and not message.get(
+                    "more_body", False)
+            if message["type"] == "http.disconnect" and status is None:
+                scope[SCOPE_DISCONNECTED] = True
+            return message
 
         async def send_wrapper(message: Any) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message["headers"] = [*message.get("headers", ()), header]
+            elif head and message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
             await send(message)
 
         try:
-            await self.app(scope, receive, send_wrapper)
+            await self.app(scope, receive_wrapper, send_wrapper)
         finally:
+            if status is None:
+                status = CLIENT_CLOSED_REQUEST if scope.get(SCOPE_DISCONNECTED) else 500
             access_log(scope["method"], scope["path"], scope.get("path_template") or UNMATCHED,
                        status, time.perf_counter() - start, request_id)

@@ -1,9 +1,13 @@
 """The Litestar application factory.
 
 Run with ``scorecard serve`` or ``uvicorn --factory api.app:create_app``. Settings come from
-the environment (:mod:`api.settings`). The artifact is loaded and its content hash verified
-here, before the app exists: a tampered or unreadable card raises
+the environment (:mod:`api.settings`). The artifact is loaded and verified here, before the
+app exists: a tampered, unreadable or unservable card raises
 :class:`~scorecard.card.artifact.ArtifactError` and the server does not start.
+
+Layers: :mod:`api.controllers` (routes) -> :mod:`api.service` (records, engine, reasons; no
+web code), with :mod:`api.errors` (exception handlers), :mod:`api.openapi` (request-body
+schemas), :mod:`api.auth`, :mod:`api.access_log` and :mod:`api.prometheus` around them.
 """
 
 from __future__ import annotations
@@ -12,13 +16,20 @@ from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
-from litestar.openapi.spec import Components, Reference
+from litestar.openapi.spec import Components
 
+from api import auth
 from api import prometheus as metrics
-from api import routes
 from api.access_log import AccessMiddleware, configure_logging
-from api.auth import SCHEME_NAME, SECURITY_SCHEME, api_key_guard
-from api.schemas import EXAMPLE_APPLICANT, applicant_schema, request_bodies
+from api.controllers import (
+    BenchmarkController,
+    CardController,
+    MetricsController,
+    ProbeController,
+    ScoringController,
+)
+from api.errors import EXCEPTION_HANDLERS
+from api.openapi import document_request_bodies
 from api.service import ScoringService
 from api.settings import Settings
 from scorecard.card.artifact import ArtifactError
@@ -43,14 +54,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
     service = load_service(settings)
     metrics.model_loaded(service.model_id, service.content_hash)
 
-    security = [{SCHEME_NAME: []}] if settings.api_key else None
-    v1 = Router(
-        "/v1",
-        route_handlers=[routes.score, routes.score_batch, routes.scorecard, routes.ping,
-                        routes.ping_with_body],
-        guards=[api_key_guard(settings.api_key)] if settings.api_key else None,
-        security=security,
-    )
+    # The guarded controllers (their guard reads the key from the app state); the OpenAPI
+    # document declares the key only when one is configured.
+    guarded = Router("/", route_handlers=[ScoringController, CardController,
+                                          BenchmarkController, MetricsController],
+                     security=[{auth.SCHEME_NAME: []}] if settings.api_key else None)
 
     # Ready from the end of start-up until shutdown begins (the load balancer then drains).
     def start_accepting() -> None:
@@ -60,10 +68,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         service.ready = False
 
     app = Litestar(
-        route_handlers=[v1, routes.health, routes.ready, routes.prometheus_metrics],
+        route_handlers=[guarded, ProbeController],
         dependencies={"service": Provide(lambda: service, use_cache=True, sync_to_thread=False)},
-        middleware=[AccessMiddleware],
-        exception_handlers=routes.EXCEPTION_HANDLERS,
+        middleware=[AccessMiddleware.configured(settings.body_timeout_s)],
+        exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         on_startup=[start_accepting],
         on_shutdown=[stop_accepting],
@@ -75,38 +83,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
                          "`/schema/redoc`; schema: `/schema/openapi.json`."),
             path="/schema",
             render_plugins=[SwaggerRenderPlugin(), RedocRenderPlugin()],
-            components=Components(security_schemes={SCHEME_NAME: SECURITY_SCHEME}
+            components=Components(security_schemes={auth.SCHEME_NAME: auth.SECURITY_SCHEME}
                                   if settings.api_key else None),
         ),
         logging_config=None,  # our JSON loggers (api.access_log); no Litestar default handlers
         debug=False,
     )
-    _document_request_bodies(app, service, settings)
+    auth.configure(app.state, settings.api_key)
+    document_request_bodies(app, service, settings)
     return app
-
-
-def _document_request_bodies(app: Litestar, service: ScoringService, settings: Settings) -> None:
-    """Attach the contract-generated request schema to the two scoring operations.
-
-    The handlers read raw bytes (see :mod:`api.routes`), so Litestar cannot infer their
-    bodies; the schema is generated once from the card's input contract and patched into
-    the cached OpenAPI document before it is first served.
-    """
-    openapi = app.openapi_schema
-    # Explicit checks, not asserts: `python -O` strips asserts (bandit B101).
-    if openapi.components is None or openapi.paths is None:
-        raise RuntimeError("the OpenAPI document has no components or paths")
-    schemas = dict(openapi.components.schemas or {})
-    schemas["Applicant"] = applicant_schema(service.columns, service.id_column, service.target,
-                                            settings.allow_missing)
-    openapi.components.schemas = schemas
-    names = {c.name for c in service.columns}
-    example = EXAMPLE_APPLICANT if set(EXAMPLE_APPLICANT) == names else None
-    single, batch = request_bodies(Reference("#/components/schemas/Applicant"),
-                                   settings.max_batch, example)
-    score_op = openapi.paths["/v1/score"].post
-    batch_op = openapi.paths["/v1/score/batch"].post
-    if score_op is None or batch_op is None:
-        raise RuntimeError("the OpenAPI document lacks the scoring operations")
-    score_op.request_body = single
-    batch_op.request_body = batch

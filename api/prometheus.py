@@ -1,8 +1,10 @@
 """Prometheus metrics (prometheus_client).
 
-Request count and latency by method, route template and status; applicants scored; the
-served model. Metrics live in the process-wide default registry (one set per process, shared
-by every app built in it).
+Request count and latency by method, route template and status class; client disconnects;
+applicants scored; the served model. Every label comes from a closed set, so no client can
+grow the exposition: the method is one of :data:`METHODS` or ``other``, the route a route
+template or ``unmatched``, the status its class (``2xx`` ... ``5xx``). Metrics live in the
+process-wide default registry (one set per process, shared by every app built in it).
 
 Several uvicorn workers are separate processes, each with its own counters: a scrape of
 ``/metrics`` would hit one worker at random. ``scorecard serve --workers N`` (N > 1) therefore
@@ -29,8 +31,10 @@ from prometheus_client import (
 
 MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
 
-REQUESTS = Counter("scorecard_http_requests", "HTTP requests by method, route and status.",
-                   ["method", "route", "status"])
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+REQUESTS = Counter("scorecard_http_requests", "HTTP requests by method, route and status "
+                   "class.", ["method", "route", "status"])
 LATENCY = Histogram(
     "scorecard_http_request_duration_seconds",
     "Time from the request reaching the app to the last response byte sent.",
@@ -38,26 +42,34 @@ LATENCY = Histogram(
     buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
              10.0),
 )
+DISCONNECTS = Counter("scorecard_http_client_disconnects", "Requests whose client left "
+                      "before the response started (logged as status 499).", ["route"])
 SCORED = Counter("scorecard_applicants_scored", "Applicants scored, by endpoint.",
                  ["endpoint"])
 MODEL = Gauge("scorecard_model_info", "The served card (value 1).", ["model_id", "content_hash"],
               multiprocess_mode="max")
 
-# labels() costs a lock and a dict lookup; cache the children per label set.
-_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
+# labels() costs a lock and a dict lookup; cache the children per label set (bounded: the
+# labels are from closed sets).
+_children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
 _scored: dict[str, Counter] = {}
 
 
+def status_class(status: int) -> str:
+    """``2xx`` ... ``5xx`` (anything outside 100-599 counts as ``5xx``)."""
+    return f"{status // 100}xx" if 100 <= status < 600 else "5xx"
+
+
 def observe(method: str, route: str, status: int, seconds: float) -> None:
-    """Record one finished request."""
-    key = (method, route, status)
+    """Record one finished request (``route``: the template, or ``unmatched``)."""
+    key = (method if method in METHODS else "other", route, status_class(status))
     pair = _children.get(key)
     if pair is None:
-        label = str(status)
-        pair = _children[key] = (REQUESTS.labels(method, route, label),
-                                 LATENCY.labels(method, route, label))
+        pair = _children[key] = (REQUESTS.labels(*key), LATENCY.labels(*key))
     pair[0].inc()
     pair[1].observe(seconds)
+    if status == 499:
+        DISCONNECTS.labels(route).inc()
 
 
 def scored(endpoint: str, n: int) -> None:

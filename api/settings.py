@@ -8,11 +8,17 @@
 ``SCORECARD_ALLOW_MISSING``    ``1`` (default): any feature may be null/absent and is
                                scored in the card's missing bin; ``0``: features the
                                contract requires must be present, exactly as in a file
+``SCORECARD_HEADER_TIMEOUT_S`` most seconds from a new connection (or the end of the
+                               previous response) to the end of the request's headers
+                               (10); a slow-header client is then disconnected
+``SCORECARD_BODY_TIMEOUT_S``   most seconds from the request's headers to the end of its
+                               body (30); then 408 and the connection is closed
 =============================  ==========================================================
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,12 +31,18 @@ ENV_API_KEY = "SCORECARD_API_KEY"
 ENV_MAX_BATCH = "SCORECARD_MAX_BATCH"
 ENV_MAX_BODY_BYTES = "SCORECARD_MAX_BODY_BYTES"
 ENV_ALLOW_MISSING = "SCORECARD_ALLOW_MISSING"
+ENV_HEADER_TIMEOUT_S = "SCORECARD_HEADER_TIMEOUT_S"
+ENV_BODY_TIMEOUT_S = "SCORECARD_BODY_TIMEOUT_S"
 
 # One applicant is ~1.4 KB of JSON; 64 KiB leaves room for pretty-printing and long ids.
 SINGLE_BODY_BYTES = 64 * 1024
 # A 10,000-row batch is ~14 MB of compact JSON.
 DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
 DEFAULT_MAX_BATCH = 10_000
+# Generous for a real client (headers are one packet; 32 MiB at 10 Mbit/s is ~27 s), short
+# enough that a slowloris client cannot hold connections for long.
+DEFAULT_HEADER_TIMEOUT_S = 10.0
+DEFAULT_BODY_TIMEOUT_S = 30.0
 
 
 class SettingsError(ValueError):
@@ -52,6 +64,9 @@ class Settings:
             response's ``missing``). On by default, as an application may not know every
             field; off, the API accepts exactly what the file contract accepts. Present
             values are checked against the contract either way.
+        header_timeout_s: most seconds to receive a request's headers (enforced by the
+            uvicorn protocol of :mod:`api.server`).
+        body_timeout_s: most seconds to receive a request's body (408 after).
     """
 
     artifact: Path = DEFAULT_ARTIFACT
@@ -59,8 +74,14 @@ class Settings:
     max_batch: int = DEFAULT_MAX_BATCH
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     allow_missing: bool = True
+    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
+    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
 
     def __post_init__(self) -> None:
+        for name, value in ((ENV_HEADER_TIMEOUT_S, self.header_timeout_s),
+                            (ENV_BODY_TIMEOUT_S, self.body_timeout_s)):
+            if not value > 0:
+                raise SettingsError(f"{name}: must be > 0 seconds, got {value}")
         if self.max_batch < 1:
             raise SettingsError(f"{ENV_MAX_BATCH}: must be >= 1, got {self.max_batch}")
         if self.max_body_bytes < 1024:
@@ -79,6 +100,8 @@ class Settings:
             max_batch=_int(env, ENV_MAX_BATCH, DEFAULT_MAX_BATCH),
             max_body_bytes=_int(env, ENV_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
             allow_missing=_bool(env, ENV_ALLOW_MISSING, default=True),
+            header_timeout_s=_float(env, ENV_HEADER_TIMEOUT_S, DEFAULT_HEADER_TIMEOUT_S),
+            body_timeout_s=_float(env, ENV_BODY_TIMEOUT_S, DEFAULT_BODY_TIMEOUT_S),
         )
 
 
@@ -90,6 +113,19 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw.replace("_", ""))
     except ValueError:
         raise SettingsError(f"{name}: {raw!r} is not an integer") from None
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}: {raw!r} is not a number of seconds") from None
+    if not math.isfinite(value):
+        raise SettingsError(f"{name}: {raw!r} is not a finite number of seconds")
+    return value
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:

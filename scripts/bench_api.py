@@ -47,7 +47,10 @@ import httpx
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from api.schemas import EXAMPLE_APPLICANT  # noqa: E402
+from api.openapi import example_applicant  # noqa: E402
+from scorecard.data.contract import KLARNA  # noqa: E402
+
+EXAMPLE_APPLICANT = example_applicant(KLARNA.columns, KLARNA.id_column)
 
 REAL_ROWS = REPO.parent / "shared" / "data" / "klarna" / "dataset_unlabelled_10k.csv"
 HOST = "127.0.0.1"
@@ -180,14 +183,13 @@ def run_load(tool: str, url: str, body: bytes | None, connections: int, duration
 
 def batch_rows(n: int) -> tuple[list[dict[str, Any]], str]:
     if REAL_ROWS.exists():
-        from scorecard.data.contract import KLARNA
         from scorecard.data.files import read_dataset
 
         frame = read_dataset(REAL_ROWS, KLARNA).frame
         rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
         rows = [{k: (bool(v) if k == "has_paid" else v) for k, v in r.items()} for r in rows]
         return rows[:n], f"{REAL_ROWS.name} ({min(n, len(rows))} real rows)"
-    return [dict(EXAMPLE_APPLICANT) for _ in range(n)], "the example applicant repeated"
+    return [dict(EXAMPLE_APPLICANT) for _ in range(n)], "the synthetic example applicant repeated"
 
 
 def server_durations(log: Path, path: str) -> list[float]:

@@ -22,8 +22,12 @@ Layout (``schema_version`` 1)::
 
 The content hash is SHA-256 over the canonical JSON (sorted keys, no spaces) of everything
 but ``content_hash`` and ``model_id``. :func:`load_artifact` refuses a file whose hash does
-not match, whose schema version is unknown, or that lacks a required field. Standard
-library only: the serving image loads it without pandas.
+not match, whose schema version is unknown, or that lacks a required field, and every card
+the API could not serve: content the engine cannot score with, a master scale whose scaling
+is not the card's, an ``input_contract`` that does not parse or lacks a card feature, or a
+field the published card view (``GET /v1/scorecard``) cannot carry. What this module
+accepts the API serves. Standard library, numpy (through the master scale) and the data
+contract only: the serving image loads it without pandas.
 """
 
 from __future__ import annotations
@@ -32,14 +36,26 @@ import hashlib
 import itertools
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from scorecard.card.grades import MasterScale
+from scorecard.data.contract import Column
 
 SCHEMA_VERSION = 1
 REQUIRED = ("schema_version", "spec", "id_column", "input_contract", "scaling", "intercept",
             "features", "master_scale", "metadata", "content_hash")
 REQUIRED_FEATURE = ("name", "kind", "reason_code", "bins", "unseen_points", "max_points")
 REQUIRED_BIN = ("index", "type", "label", "points")
+
+
+def _is_int(v: object) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
 class ArtifactError(ValueError):
@@ -101,18 +117,153 @@ def verify(artifact: dict[str, Any]) -> dict[str, Any]:
         raise ArtifactError(
             f"content_hash: the file says {artifact['content_hash']} but its content hashes "
             f"to {expected}; the artifact was edited after it was sealed")
-    problem = _content_problem(artifact)
+    problem = (_content_problem(artifact) or _view_problem(artifact)
+               or _master_scale_problem(artifact) or _contract_problem(artifact))
     if problem:
         raise ArtifactError(problem)
     return artifact
 
 
-def _is_int(v: object) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
+def master_scale(artifact: dict[str, Any]) -> MasterScale | None:
+    """The card's master scale (``None`` when it has none); raises ArtifactError."""
+    raw = artifact.get("master_scale")
+    if not raw:
+        return None
+    try:
+        return MasterScale.from_dict(raw)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ArtifactError(f"master_scale: unusable ({exc})") from exc
 
 
-def _is_number(v: object) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+def input_contract(artifact: dict[str, Any]) -> list[Column]:
+    """The card's ``input_contract`` as columns, in order; raises ArtifactError."""
+    raw = artifact.get("input_contract")
+    if not isinstance(raw, list) or not raw:
+        raise ArtifactError("input_contract: must be a non-empty list of column objects")
+    try:
+        return [Column.from_dict(c, f"input_contract[{i}]") for i, c in enumerate(raw)]
+    except ValueError as exc:
+        raise ArtifactError(str(exc)) from exc
+
+
+def _master_scale_problem(artifact: dict[str, Any]) -> str | None:
+    try:
+        scale = master_scale(artifact)
+    except ArtifactError as exc:
+        return str(exc)
+    if scale is None:
+        return None
+    card, mine = artifact["scaling"], scale.scaling
+    if (float(card["base_score"]), float(card["base_odds"]), float(card["pdo"])) != (
+            mine.base_score, mine.base_odds, mine.pdo):
+        return ("master_scale.scaling: differs from the card's scaling, so grades would not "
+                "match the scores")
+    return None
+
+
+def _contract_problem(artifact: dict[str, Any]) -> str | None:
+    try:
+        columns = input_contract(artifact)
+    except ArtifactError as exc:
+        return str(exc)
+    names = [c.name for c in columns]
+    if len(set(names)) != len(names):
+        return "input_contract: column names must be unique"
+    lacking = [f["name"] for f in artifact["features"] if f["name"] not in names]
+    if lacking:
+        return f"input_contract: lacks the card's feature(s) {lacking}"
+    id_column = artifact["id_column"]
+    if id_column is not None and id_column not in names:
+        return f"id_column: {id_column!r} is not a column of the input_contract"
+    return None
+
+
+# ------------------------------------------------------------------ the published view
+# What the API's typed card view (api.schemas.Card) needs of each field: the same types,
+# checked here so that a card this module accepts is always publishable.
+
+def _opt(check: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda v: v is None or check(v)
+
+
+def _list_of(check: Callable[[object], bool]) -> Callable[[object], bool]:
+    return lambda v: isinstance(v, list) and all(check(x) for x in v)
+
+
+def _is_str(v: object) -> bool:
+    return isinstance(v, str)
+
+
+def _is_float(v: object) -> bool:  # JSON numbers (ints included), never booleans
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+_VIEW_BIN: dict[str, tuple[Callable[[object], bool], bool, str]] = {
+    # field: (check, required, what it must be)
+    "index": (_is_int, True, "an integer"),
+    "type": (_is_str, True, "a string"),
+    "label": (_is_str, True, "a string"),
+    "points": (_is_int, True, "an integer"),
+    "count": (_opt(_is_int), False, "an integer or null"),
+    "event": (_opt(_is_int), False, "an integer or null"),
+    "event_rate": (_opt(_is_float), False, "a number or null"),
+    "woe": (_opt(_is_float), False, "a number or null"),
+    "categories": (_opt(_list_of(_is_str)), False, "a list of strings or null"),
+    "codes": (_opt(_list_of(_is_float)), False, "a list of numbers or null"),
+}
+_VIEW_FEATURE: dict[str, tuple[Callable[[object], bool], bool, str]] = {
+    "name": (_is_str, True, "a string"),
+    "kind": (_is_str, True, "a string"),
+    "reason_code": (_is_str, True, "a string"),
+    "unseen_points": (_is_int, True, "an integer"),
+    "max_points": (_is_int, True, "an integer"),
+    "description": (_is_str, False, "a string"),
+    "coefficient": (_opt(_is_float), False, "a number or null"),
+    "trend": (_opt(_is_str), False, "a string or null"),
+    "overridden": (_opt(lambda v: isinstance(v, bool)), False, "true, false or null"),
+    "iv": (_opt(_is_float), False, "a number or null"),
+    "splits": (_opt(_list_of(_is_float)), False, "a list of numbers or null"),
+    "best_bin": (_opt(_is_int), False, "an integer or null"),
+}
+_VIEW_SCALING: dict[str, tuple[Callable[[object], bool], bool, str]] = {
+    "factor": (_opt(_is_float), False, "a number or null"),
+    "offset": (_opt(_is_float), False, "a number or null"),
+}
+
+
+def _fields_problem(obj: dict[str, Any], rules: dict[str, tuple[Callable[[object], bool],
+                                                                bool, str]],
+                    where: str) -> str | None:
+    for key, (check, required, what) in rules.items():
+        if key in obj and not check(obj[key]):
+            return f"{where}.{key}: must be {what}"
+        if required and key not in obj:
+            return f"{where}: missing field {key}"
+    return None
+
+
+def _view_problem(artifact: dict[str, Any]) -> str | None:
+    """Why the card view cannot carry this card (``None``: it can)."""
+    if not isinstance(artifact.get("model_id"), str):
+        return "model_id: must be a string"
+    if not isinstance(artifact["spec"], dict):
+        return "spec: must be an object"
+    if not (artifact["id_column"] is None or isinstance(artifact["id_column"], str)):
+        return "id_column: must be a string or null"
+    if not _is_float(artifact["intercept"]) or not math.isfinite(artifact["intercept"]):
+        return "intercept: must be a finite number"
+    problem = _fields_problem(artifact["scaling"], _VIEW_SCALING, "scaling")
+    if problem:
+        return problem
+    for i, f in enumerate(artifact["features"]):
+        problem = _fields_problem(f, _VIEW_FEATURE, f"features[{i}] ({f['name']})")
+        if problem:
+            return problem
+        for j, b in enumerate(f["bins"]):
+            problem = _fields_problem(b, _VIEW_BIN, f"features[{i}].bins[{j}] ({f['name']})")
+            if problem:
+                return problem
+    return None
 
 
 def _content_problem(artifact: dict[str, Any]) -> str | None:

@@ -31,7 +31,7 @@ UNSEEN = -1  # bin index of a category the card never saw
 
 
 @dataclass(frozen=True)
-class ScoreResult:
+class ScoredRows:
     """Scores of ``n`` rows on a card of ``k`` characteristics.
 
     ``bins`` (n, k) int: bin index per characteristic (``UNSEEN`` for unseen categories);
@@ -200,7 +200,7 @@ class ScoringEngine:
         self.max_points_ = np.array([f["max_points"] for f in artifact["features"]],
                                     dtype=np.int64)
 
-    def score(self, data: Mapping[str, Any]) -> ScoreResult:
+    def score(self, data: Mapping[str, Any]) -> ScoredRows:
         """Score rows given column-wise: ``data[feature]`` is a 1-D array-like of length n
         (a pandas DataFrame works). Missing values are ``NaN``/``None``/``pd.NA``."""
         n = len(data[self.features_[0]]) if self.features_ else 0
@@ -210,7 +210,7 @@ class ScoringEngine:
         for j, (name, rule) in enumerate(zip(self.features_, self.rules_, strict=True)):
             bins[:, j], points[:, j] = rule.assign(data[name])
         score = points.sum(axis=1)
-        return ScoreResult(bins=bins, points=points, score=score, pd=self.scaling_.pd(score))
+        return ScoredRows(bins=bins, points=points, score=score, pd=self.scaling_.pd(score))
 
 
 class RowScorer:

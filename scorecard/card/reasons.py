@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from scorecard.card.engine import UNSEEN, ScoreResult, ScoringEngine
+from scorecard.card.engine import UNSEEN, ScoredRows, ScoringEngine
 
 TOP_REASONS = 4
 
@@ -37,7 +37,7 @@ def row_reasons(lost: list[int], top: int = TOP_REASONS) -> list[int]:
     return [j for j in order if is_reason(lost[j])]
 
 
-def top_reasons(engine: ScoringEngine, result: ScoreResult,
+def top_reasons(engine: ScoringEngine, result: ScoredRows,
                 top: int = TOP_REASONS) -> np.ndarray:
     """Card positions of the reasons of each row, shape (n, top); -1 where fewer apply."""
     lost = engine.max_points_[None, :] - result.points
@@ -48,7 +48,7 @@ def top_reasons(engine: ScoringEngine, result: ScoreResult,
     return np.where(is_reason(chosen_loss), order, -1)
 
 
-def reason_details(engine: ScoringEngine, result: ScoreResult, row: int,
+def reason_details(engine: ScoringEngine, result: ScoredRows, row: int,
                    values: dict[str, Any], top: int = TOP_REASONS) -> list[dict[str, Any]]:
     """Reason codes of one scored row, each as a plain dict (code, characteristic, value,
     bin, points, attainable, points_lost, text)."""

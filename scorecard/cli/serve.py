@@ -51,7 +51,9 @@ def _serve(args: argparse.Namespace) -> int:
         uvicorn.run(FACTORY, factory=True, host=args.host, port=args.port,
                     workers=args.workers, log_level=args.log_level, access_log=False,
                     server_header=False, proxy_headers=args.proxy_headers,
-                    timeout_keep_alive=args.keep_alive)
+                    timeout_keep_alive=args.keep_alive,
+                    # the h11 protocol with a deadline on request heads (api/server.py)
+                    http="api.server:TimedHttpToolsProtocol")
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)

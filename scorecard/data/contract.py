@@ -10,12 +10,42 @@ This module depends only on the standard library: the serving image imports it w
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal, get_args
 
 _LARGEST_FLOAT_INT = int(sys.float_info.max)
 
 Kind = Literal["id", "target", "numeric", "integer", "code", "category", "boolean"]
+CsvFormat = Literal["int", "float", "text", "bool"]
+KINDS: tuple[str, ...] = get_args(Kind)
+CSV_FORMATS: tuple[str, ...] = get_args(CsvFormat)
+
+
+def _is_number(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _field_problem(name: str, v: object) -> str | None:
+    """Why ``v`` cannot be the value of the :class:`Column` field ``name`` (``None``: it can)."""
+    if name in ("name", "description"):
+        return None if isinstance(v, str) else "must be a string"
+    if name == "kind":
+        return None if v in KINDS else f"{v!r} is not one of {list(KINDS)}"
+    if name == "csv_format":
+        return None if v in CSV_FORMATS else f"{v!r} is not one of {list(CSV_FORMATS)}"
+    if name in ("nullable", "max_exclusive"):
+        return None if isinstance(v, bool) else "must be true or false"
+    if name in ("min", "max"):
+        return None if v is None or _is_number(v) else "must be a number or null"
+    if name == "allowed":
+        if v is None:
+            return None
+        if not isinstance(v, list | tuple) or not all(
+                isinstance(a, str) or _is_number(a) for a in v):
+            return "must be a list of strings/numbers or null"
+        return None
+    return "is not a field of a column"
 
 
 @dataclass(frozen=True)
@@ -43,12 +73,37 @@ class Column:
     max: float | None = None
     max_exclusive: bool = False
     allowed: tuple[str | int | float, ...] | None = None
-    csv_format: Literal["int", "float", "text", "bool"] = "float"
+    csv_format: CsvFormat = "float"
     description: str = ""
 
     def __post_init__(self) -> None:
         if self.kind == "target" and not self.nullable:
             object.__setattr__(self, "nullable", True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field in declaration order, ``allowed`` as a list: the artifact's
+        ``input_contract`` entry (JSON-ready)."""
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v)
+                for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any], where: str = "column") -> Column:
+        """The column of a :meth:`to_dict` mapping; omitted fields keep their defaults.
+
+        Raises ValueError naming ``where``, the field and the rule (unknown field, wrong
+        type, unknown kind)."""
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"{where}: must be an object")
+        label = f"{where} ({raw['name']})" if isinstance(raw.get("name"), str) else where
+        for key in ("name", "kind"):
+            if key not in raw:
+                raise ValueError(f"{label}: missing field {key!r}")
+        for key, value in raw.items():
+            problem = _field_problem(key, value)
+            if problem:
+                raise ValueError(f"{label}.{key}: {problem}")
+        allowed = raw.get("allowed")
+        return cls(**{**raw, "allowed": None if allowed is None else tuple(allowed)})
 
     def check_value(self, value: object) -> str | None:
         """Return the broken rule for one scalar ``value`` (``None`` when it conforms).
@@ -116,6 +171,48 @@ class Contract:
             if c.name == name:
                 return c
         raise KeyError(name)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The contract as JSON-ready data (the inline ``contract`` of a spec file)."""
+        return {"name": self.name, "id_column": self.id_column, "target": self.target,
+                "separator": self.separator, "na_value": self.na_value,
+                "target_labels": dict(self.target_labels),
+                "columns": [c.to_dict() for c in self.columns]}
+
+    @classmethod
+    def from_dict(cls, raw: Mapping[str, Any], where: str = "contract") -> Contract:
+        """The contract of a :meth:`to_dict` mapping; ``separator``, ``na_value``,
+        ``target_labels`` and ``id_column`` may be omitted (defaults). Raises ValueError
+        naming ``where`` and the offending field."""
+        if not isinstance(raw, Mapping):
+            raise ValueError(f"{where}: must be an object")
+        unknown = sorted(set(raw) - {"name", "id_column", "target", "separator", "na_value",
+                                     "target_labels", "columns"})
+        if unknown:
+            raise ValueError(f"{where}: unknown field(s) {unknown}")
+        for key in ("name", "target", "columns"):
+            if key not in raw:
+                raise ValueError(f"{where}: missing field {key!r}")
+        raw_columns = raw["columns"]
+        if not isinstance(raw_columns, list | tuple):
+            raise ValueError(f"{where}.columns: must be a list of column objects")
+        columns = tuple(Column.from_dict(c, f"{where}.columns[{i}]")
+                        for i, c in enumerate(raw_columns))
+        names = [c.name for c in columns]
+        for key in ("id_column", "target"):
+            value = raw.get(key)
+            if value is not None and value not in names:
+                raise ValueError(f"{where}.{key}: {value!r} is not one of its columns")
+        labels = raw.get("target_labels", {"0": 0, "1": 1})
+        if not isinstance(labels, Mapping) or not all(
+                isinstance(k, str) and v in (0, 1) for k, v in labels.items()):
+            raise ValueError(f"{where}.target_labels: must map file values to 0 or 1")
+        for key in ("name", "separator", "na_value"):
+            if key in raw and not isinstance(raw[key], str):
+                raise ValueError(f"{where}.{key}: must be a string")
+        return cls(name=raw["name"], columns=columns, id_column=raw.get("id_column"),
+                   target=raw["target"], separator=raw.get("separator", ";"),
+                   na_value=raw.get("na_value", "NA"), target_labels=dict(labels))
 
 
 ACCOUNT_STATUS = (1, 2, 3, 4)

@@ -10,7 +10,6 @@ parameters are stored verbatim in ``__init__`` (so ``get_params``, ``set_params`
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 import numpy as np
@@ -175,10 +174,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             "schema_version": SCHEMA_VERSION,
             "spec": self.spec.to_dict(),
             "id_column": contract.id_column,
-            "input_contract": [
-                {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(c).items()}
-                for c in contract.columns
-            ],
+            "input_contract": [c.to_dict() for c in contract.columns],
             "scaling": self.scaling_.to_dict(),
             "pd_formula": PD_FORMULA,
             "intercept": float(coefs["const"]),

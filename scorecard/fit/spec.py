@@ -188,15 +188,12 @@ def _spec_from_file(path: Path) -> DatasetSpec:
     contract_raw = raw.get("contract")
     if isinstance(contract_raw, str):
         contract = CONTRACTS[contract_raw]
+    elif not isinstance(contract_raw, dict):
+        raise ValueError(f"{path}: contract: must be a built-in contract name or an object")
     else:
-        cols = tuple(Column(**{**c, "allowed": tuple(c["allowed"]) if c.get("allowed") else None})
-                     for c in contract_raw["columns"])
-        contract = Contract(
-            name=contract_raw["name"], columns=cols, id_column=contract_raw.get("id_column"),
-            target=contract_raw["target"], separator=contract_raw.get("separator", ","),
-            na_value=contract_raw.get("na_value", ""),
-            target_labels=contract_raw.get("target_labels", {"0": 0, "1": 1}),
-        )
+        # A spec file's own contract defaults to plain CSV (comma, empty NA).
+        contract = Contract.from_dict({"separator": ",", "na_value": "", **contract_raw},
+                                      where=f"{path}: contract")
     return DatasetSpec(
         name=raw.get("name", path.stem),
         contract=contract,

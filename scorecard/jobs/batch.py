@@ -113,8 +113,9 @@ def output_format(path: str | Path) -> FileFormat:
 
 
 def contract_for(artifact: dict[str, Any], spec: str | None = None) -> Contract:
-    """The file contract of the card: ``spec``'s when given, else the built-in contract
-    the artifact's spec names."""
+    """The file contract of the card: ``spec``'s when given, else the card's own
+    ``input_contract`` columns in the file format (separator, NA, target labels) of the
+    built-in contract its spec names."""
     if spec is not None:
         from scorecard.fit.spec import load_spec
 
@@ -122,7 +123,12 @@ def contract_for(artifact: dict[str, Any], spec: str | None = None) -> Contract:
     name = artifact["spec"].get("contract")
     if name not in CONTRACTS:
         raise ValueError(f"the card's contract {name!r} is not built in; pass --spec")
-    return CONTRACTS[name]
+    fmt = CONTRACTS[name].to_dict()
+    target = next((c["name"] for c in artifact["input_contract"] if c.get("kind") == "target"),
+                  fmt["target"])
+    return Contract.from_dict({**fmt, "columns": artifact["input_contract"],
+                               "id_column": artifact["id_column"], "target": target},
+                              where="input_contract")
 
 
 def output_columns(artifact: dict[str, Any]) -> list[str]:

@@ -28,13 +28,18 @@ from prometheus_client import REGISTRY
 
 from api.access_log import JsonFormatter
 from api.app import create_app
-from api.schemas import EXAMPLE_APPLICANT
-from api.service import InvalidRequestError, ScoringService
+from api.openapi import example_applicant
+from api.service import ScoringService
 from api.settings import Settings, SettingsError
 from scorecard.card.artifact import ArtifactError, dumps, load_artifact
 from scorecard.card.engine import ScoringEngine
 from scorecard.card.grades import assign_grades
 from scorecard.card.reasons import top_reasons
+from scorecard.data.contract import KLARNA
+from scorecard.data.records import InvalidRecordsError
+
+# The documented example: synthetic, built from the contract.
+EXAMPLE_APPLICANT = example_applicant(KLARNA.columns, KLARNA.id_column)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -286,6 +291,26 @@ def test_openapi_documents_the_contract(client: TestClient, service: ScoringServ
     assert client.get("/schema/swagger").status_code == 200
 
 
+def test_the_documented_example_is_synthetic_and_valid(client: TestClient,
+                                                       service: ScoringService) -> None:
+    doc = client.get("/schema/openapi.json").json()
+    media = doc["paths"]["/v1/score"]["post"]["requestBody"]["content"]["application/json"]
+    example = media["examples"]["applicant"]["value"]
+    assert example == example_applicant(service.columns, service.id_column)
+    assert example["uuid"] == "00000000-0000-4000-8000-000000000001"
+    # Valid even where the file contract requires every feature, and scored.
+    strict = ScoringService(service.artifact, allow_missing=False)
+    assert strict.validator.check_one(example) == []
+    scored = client.post("/v1/score", json=example)
+    assert scored.status_code == 200 and scored.json()["grade"]
+
+
+def test_the_documented_example_is_no_real_applicant(klarna_real_path: Path) -> None:
+    with klarna_real_path.open(newline="") as fh:
+        uuids = {row["uuid"] for row in csv.DictReader(fh, delimiter=";")}
+    assert EXAMPLE_APPLICANT["uuid"] not in uuids
+
+
 # --------------------------------------------------------------------------- auth
 
 
@@ -297,7 +322,10 @@ def test_api_key(artifact_path: Path, applicant: dict[str, Any]) -> None:
                         {"X-API-Key": ""}):
             r = c.post("/v1/score", json=applicant, headers=headers)
             assert r.status_code == 401, headers
+            assert r.headers["www-authenticate"].startswith("ApiKey ")
+            assert r.json()["detail"].startswith("missing or invalid API key")
             assert c.get("/v1/scorecard", headers=headers).status_code == 401
+            assert c.get("/metrics", headers=headers).status_code == 401
             # Not parsed either: a malformed body still gets 401, not 400.
             assert c.post("/v1/score", content=b"{", headers=headers).status_code == 401
         after = REGISTRY.get_sample_value("scorecard_applicants_scored_total",
@@ -305,8 +333,11 @@ def test_api_key(artifact_path: Path, applicant: dict[str, Any]) -> None:
         assert after == scored
         ok = c.post("/v1/score", json=applicant, headers={"X-API-Key": "s3cret"})
         assert ok.status_code == 200
-        for path in ("/health", "/ready", "/metrics"):
+        # The probes stay open; the metrics need the key.
+        for path in ("/health", "/ready"):
             assert c.get(path).status_code == 200
+        metrics = c.get("/metrics", headers={"X-API-Key": "s3cret"})
+        assert metrics.status_code == 200 and "scorecard_http_requests" in metrics.text
         doc = c.get("/schema/openapi.json").json()
         assert doc["components"]["securitySchemes"]["ApiKey"]["name"] == "X-API-Key"
 
@@ -344,7 +375,7 @@ def test_access_logs_are_json_without_applicant_data(client: TestClient,
          "request_id"]))}
     assert [r["status"] for r in records] == [200, 422, 200, 404]
     assert records[0]["request_id"] == "trace-123"
-    assert records[3]["route"] == "<unmatched>"
+    assert records[3]["route"] == "unmatched"
     text = "\n".join(capture.lines)
     for value in ("applicant-7f3a-secret", "Tobacco", "12345", applicant["merchant_group"]):
         assert value not in text
@@ -356,16 +387,16 @@ def test_metrics(client: TestClient, applicant: dict[str, Any]) -> None:
 
     before = sample("scorecard_applicants_scored_total", endpoint="batch")
     ok_before = sample("scorecard_http_requests_total", method="POST", route="/v1/score",
-                       status="200")
+                       status="2xx")
     client.post("/v1/score", json=applicant)
     client.post("/v1/score/batch", json=[applicant] * 3)
     assert sample("scorecard_applicants_scored_total", endpoint="batch") == before + 3
     assert sample("scorecard_http_requests_total", method="POST", route="/v1/score",
-                  status="200") == ok_before + 1
+                  status="2xx") == ok_before + 1
     text = client.get("/metrics")
     assert text.headers["content-type"].startswith("text/plain")
     assert 'scorecard_http_request_duration_seconds_bucket{le="0.005",method="POST",' \
-           'route="/v1/score",status="200"}' in text.text
+           'route="/v1/score",status="2xx"}' in text.text
     assert "scorecard_model_info{" in text.text
 
 
@@ -430,8 +461,14 @@ def test_settings_from_env(tmp_path: Path) -> None:
     default = Settings.from_env({"SCORECARD_API_KEY": ""})
     assert default.api_key is None and default.max_batch == 10_000
     assert default.artifact == REPO / "reports" / "scorecard.json"
+    assert (default.header_timeout_s, default.body_timeout_s) == (10.0, 30.0)
+    timed = Settings.from_env({"SCORECARD_HEADER_TIMEOUT_S": "2.5",
+                               "SCORECARD_BODY_TIMEOUT_S": "60"})
+    assert (timed.header_timeout_s, timed.body_timeout_s) == (2.5, 60.0)
     for bad in ({"SCORECARD_MAX_BATCH": "lots"}, {"SCORECARD_MAX_BATCH": "0"},
-                {"SCORECARD_ALLOW_MISSING": "maybe"}, {"SCORECARD_MAX_BODY_BYTES": "10"}):
+                {"SCORECARD_ALLOW_MISSING": "maybe"}, {"SCORECARD_MAX_BODY_BYTES": "10"},
+                {"SCORECARD_HEADER_TIMEOUT_S": "soon"}, {"SCORECARD_HEADER_TIMEOUT_S": "0"},
+                {"SCORECARD_BODY_TIMEOUT_S": "inf"}, {"SCORECARD_BODY_TIMEOUT_S": "-1"}):
         with pytest.raises(SettingsError, match=next(iter(bad))):
             Settings.from_env(bad)
 
@@ -450,10 +487,11 @@ def test_api_imports_no_training_stack(artifact_path: Path) -> None:
     code = (
         "import os, sys\n"
         "import api.app\n"
-        "from api.schemas import EXAMPLE_APPLICANT as A\n"
+        "from api.openapi import example_applicant\n"
         "from api.service import ScoringService\n"
         "api.app.create_app()\n"
         "s = ScoringService.from_path(os.environ['SCORECARD_ARTIFACT'])\n"
+        "A = example_applicant(s.columns, s.id_column)\n"
         "s.score_one(A), s.score_batch([A, A])\n"
         f"print(sorted(m for m in sys.modules if m.split('.')[0] in {HEAVY!r}))\n"
     )
@@ -523,7 +561,7 @@ def test_no_input_breaks_the_service(service: ScoringService, data: st.DataObjec
             service.score_batch(payload)
         else:
             service.score_one(payload)
-    except InvalidRequestError as exc:
+    except InvalidRecordsError as exc:
         assert exc.issues
 
 

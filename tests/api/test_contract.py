@@ -32,12 +32,15 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 
 from api.app import create_app
-from api.schemas import EXAMPLE_APPLICANT, applicant_schema
-from api.service import ScoringService, _check
+from api.openapi import applicant_schema, example_applicant
+from api.service import ScoringService
 from api.settings import Settings
 from scorecard.card.artifact import load_artifact
 from scorecard.data.contract import CONTRACTS, Column, Contract
+from scorecard.data.records import check_value
 from scorecard.data.schema import build_schema
+
+EXAMPLE_APPLICANT = example_applicant(CONTRACTS["klarna"].columns, "uuid")
 
 NUMERIC = ("numeric", "integer", "code", "target")
 UNKNOWN = "zz_not_in_contract"
@@ -231,7 +234,48 @@ def test_fast_path_never_accepts_what_the_contract_rejects(service: ScoringServi
     # ...and the reference is check_value's verdict, field by field.
     for col in service.columns:
         value = row.get(col.name)
-        verdict = _check(col, value)
+        verdict = check_value(col, value)
         rejected = any(i.field == col.name for i in validators[0].check_slow(row)[0])
         assert rejected == (verdict is not None and not (value is None and
                                                          col.name == service.id_column))
+
+
+# ------------------------------------------------------- contract (de)serialisation
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACTS))
+def test_a_contract_survives_its_dict_form(name: str) -> None:
+    contract = CONTRACTS[name]
+    assert Contract.from_dict(contract.to_dict()) == contract
+    assert [Column.from_dict(c.to_dict()) for c in contract.columns] == list(contract.columns)
+
+
+def test_the_card_stores_its_contract_in_the_columns_dict_form(artifact_path: Path) -> None:
+    """Byte for byte: the artifact's ``input_contract`` is ``Column.to_dict`` in order."""
+    import json
+
+    stored = load_artifact(artifact_path)["input_contract"]
+    assert json.dumps([c.to_dict() for c in CONTRACTS["klarna"].columns]) == json.dumps(stored)
+
+
+@pytest.mark.parametrize(("raw", "named"), [
+    ({"name": "age", "kind": "integer", "colour": "red"}, "column (age).colour: is not a field"),
+    ({"name": "age", "kind": "money"}, "column (age).kind: 'money' is not one of"),
+    ({"name": "age", "kind": "integer", "min": "0"}, "column (age).min: must be a number"),
+    ({"name": "age", "kind": "integer", "nullable": 1}, "column (age).nullable: must be true"),
+    ({"kind": "integer"}, "column: missing field 'name'"),
+    ({"name": "x", "kind": "category", "allowed": [["a"]]}, "column (x).allowed: must be a list"),
+])
+def test_a_broken_column_is_named_with_its_rule(raw: dict[str, Any], named: str) -> None:
+    with pytest.raises(ValueError) as refused:
+        Column.from_dict(raw)
+    assert named in str(refused.value)
+
+
+def test_a_broken_contract_names_the_column_index() -> None:
+    raw = CONTRACTS["klarna"].to_dict()
+    raw["columns"][5]["max"] = "high"
+    with pytest.raises(ValueError, match=r"contract\.columns\[5\] \(\w+\)\.max"):
+        Contract.from_dict(raw)
+    with pytest.raises(ValueError, match="target: 'nope' is not one of its columns"):
+        Contract.from_dict({**CONTRACTS["klarna"].to_dict(), "target": "nope"})

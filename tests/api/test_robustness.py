@@ -218,7 +218,7 @@ _nasty = st.one_of(
 )
 # Bodies that broke or could break the decoder: NaN/Infinity tokens, a BOM, lone surrogate
 # escapes, deep nesting, invalid UTF-8 inside a string (msgspec raises UnicodeDecodeError,
-# not DecodeError: it was a 500 before api.routes caught it), UTF-16, trailing garbage.
+# not DecodeError: it was a 500 before the API caught it), UTF-16, trailing garbage.
 TRICKY_BODIES = [b"", b"NaN", b"[NaN]", b'{"age": Infinity}', b"\xef\xbb\xbf{}",
                  b'{"merchant_category": "\\ud800"}', b'{"\\udfff": 1}', b"[" * 5000,
                  b'{"a":' * 3000, b'"\xff"', b'{"a": "Caf\xe9"}', b'[{"\xe9": 1}]',

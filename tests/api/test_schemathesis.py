@@ -40,6 +40,9 @@ OPERATIONS = [
     ("POST", "/v1/score", 150), ("POST", "/v1/score/batch", 60), ("GET", "/v1/scorecard", 3),
     ("GET", "/v1/ping", 3), ("POST", "/v1/ping", 3), ("GET", "/health", 3),
     ("GET", "/ready", 3), ("GET", "/metrics", 3),
+    # Every GET answers HEAD too (no body).
+    ("HEAD", "/v1/scorecard", 1), ("HEAD", "/v1/ping", 1), ("HEAD", "/health", 1),
+    ("HEAD", "/ready", 1), ("HEAD", "/metrics", 1),
 ]
 
 

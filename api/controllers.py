@@ -1,0 +1,179 @@
+"""The routes, grouped by controller; handlers stay thin (decode, call the service, return a
+struct). Tags, guards and request limits are declared once per controller.
+
+* :class:`ScoringController` — ``POST /v1/score``, ``POST /v1/score/batch``
+* :class:`CardController` — ``GET /v1/scorecard``
+* :class:`BenchmarkController` — ``GET|POST /v1/ping`` (the baseline of ``scripts/bench_api.py``)
+* :class:`ProbeController` — ``/health``, ``/ready`` (always open: the load balancer's)
+* :class:`MetricsController` — ``/metrics`` (behind the API key when one is configured)
+
+GET routes answer HEAD too. Request bodies are read raw and decoded in :mod:`api.bodies`, so
+the service can report every offending field at once; their OpenAPI schema is attached in
+:mod:`api.openapi`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import msgspec
+from litestar import Controller, Request, Response, post, route
+from litestar.enums import HttpMethod, MediaType
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
+
+from api import prometheus as metrics
+from api.auth import require_api_key
+from api.bodies import decode, decode_batch
+from api.schemas import BatchResult, Card, ErrorBody, Health, Pong, Ready, ScoreResult
+from api.service import ScoringService
+from api.settings import SINGLE_BODY_BYTES
+
+_encode = msgspec.json.Encoder().encode
+
+
+def get(path: str, *, operation_id: str, **kwargs: Any) -> Any:
+    """``@get`` that answers HEAD too (same headers, no body; operation ``<id>Head``)."""
+    def op_id(_: Any, method: str, __: Any) -> str:
+        return operation_id if method == HttpMethod.GET else f"{operation_id}Head"
+
+    return route(path, http_method=[HttpMethod.GET, HttpMethod.HEAD], operation_id=op_id,
+                 **kwargs)
+
+
+_AUTH = {401: ResponseSpec(ErrorBody, description="missing or invalid X-API-Key (only when "
+                           "the service has a key configured)")}
+_TOO_LARGE = {413: ResponseSpec(ErrorBody, description="the body (or one batch item) exceeds "
+                                "its size limit")}
+_SCORING = {
+    400: ResponseSpec(ErrorBody, description="the body is not valid JSON"),
+    **_AUTH,
+    **_TOO_LARGE,
+    422: ResponseSpec(ErrorBody, description="the request breaks the data contract: `errors` "
+                      "names every offending field, its rule and (batch) the item index"),
+}
+
+
+class ScoringController(Controller):
+    path = "/v1"
+    tags = ("scoring",)
+    guards = (require_api_key,)
+
+    @post("/score", operation_id="score", summary="Score one applicant", status_code=200,
+          request_max_body_size=SINGLE_BODY_BYTES, responses=_SCORING)
+    async def score(self, request: Request, service: ScoringService) -> ScoreResult:
+        """pd, score, grade and the top 4 reason codes of one applicant.
+
+        Send one row of the data file as a JSON object in the contract's field names (`NA`
+        as null). Fields the contract declares nullable may be null or absent: they are
+        listed in `missing` and scored in the card's missing bin; the others are required,
+        as in the file (unless the service runs with `SCORECARD_ALLOW_MISSING=1`). `uuid` is
+        optional and echoed. `default` (the target) may be sent (0, 1 or null) but is
+        ignored. Unknown fields are rejected. Every offending field is reported at once
+        (422). Body limit 64 KiB.
+        """
+        result = service.score_one(decode(await request.body()))
+        metrics.scored("single", 1)
+        return result
+
+    @post("/score/batch", operation_id="scoreBatch", summary="Score a batch of applicants",
+          status_code=200, responses=_SCORING)
+    async def score_batch(self, request: Request,
+                          service: ScoringService) -> Response[BatchResult]:
+        """Score a JSON array of applicants (same fields as `/v1/score`) in one vectorised
+        pass.
+
+        Results come back in input order. At most `SCORECARD_MAX_BATCH` items (default
+        10,000), each at most 64 KiB, and `SCORECARD_MAX_BODY_BYTES` bytes (default 32 MiB).
+        If any item breaks the contract nothing is scored and the 422 lists every offending
+        item index and field.
+        """
+        body = await request.body()
+        # Decoding and scoring 10k rows takes ~0.1-0.3 s of CPU: off the event loop, so
+        # health probes and single scores keep being served meanwhile.
+        content = await anyio.to_thread.run_sync(_score_batch, service, body)
+        return Response(content, media_type=MediaType.JSON)
+
+
+def _score_batch(service: ScoringService, body: bytes) -> bytes:
+    payload = decode_batch(body, service.max_batch, SINGLE_BODY_BYTES)
+    result = service.score_batch(payload)
+    metrics.scored("batch", result.count)
+    return _encode(result)
+
+
+class CardController(Controller):
+    path = "/v1"
+    tags = ("scorecard",)
+    guards = (require_api_key,)
+
+    @get("/scorecard", operation_id="getScorecard", summary="The published scorecard",
+         responses=_AUTH)
+    async def scorecard(self, service: ScoringService) -> Card:
+        """The card under review: characteristics, bins, points, scaling, master scale,
+        input contract, model id and content hash."""
+        return service.card
+
+
+class BenchmarkController(Controller):
+    path = "/v1"
+    tags = ("operations",)
+    guards = (require_api_key,)
+
+    @get("/ping", operation_id="ping", summary="Benchmark baseline", responses=_AUTH,)
+    async def ping(self) -> Pong:
+        """Constant JSON through the same app, middleware and auth as `/v1/score`: the
+        baseline that `scripts/bench_api.py` compares scoring throughput to."""
+        return Pong(pong=True)
+
+    @post("/ping", operation_id="pingWithBody", summary="Benchmark baseline with a body",
+          status_code=200, request_max_body_size=SINGLE_BODY_BYTES,
+          responses={**_AUTH, **_TOO_LARGE})
+    async def ping_with_body(self, request: Request) -> Pong:
+        """As `GET /v1/ping`, but reads (and discards) a request body: the baseline for the
+        transport and body handling that `/v1/score` pays before any scoring."""
+        await request.body()
+        return Pong(pong=True)
+
+
+class ProbeController(Controller):
+    path = "/"
+    tags = ("operations",)
+
+    @get("/health", operation_id="health", summary="Liveness")
+    async def health(self) -> Health:
+        """Constant `{"status": "ok"}` while the process serves requests."""
+        return Health(status="ok")
+
+    @get("/ready", operation_id="ready", summary="Readiness",
+         responses={503: ResponseSpec(Ready, description="not ready (starting or shutting "
+                                      "down)")})
+    async def ready(self, service: ScoringService) -> Response[Ready]:
+        """200 once the artifact is loaded and its content hash verified; 503 otherwise (for
+        instance while shutting down, so the load balancer drains the task)."""
+        if service.ready:
+            return Response(Ready("ready", service.model_id, service.content_hash))
+        return Response(Ready("not_ready", detail="the service is shutting down"),
+                        status_code=HTTP_503_SERVICE_UNAVAILABLE)
+
+
+class MetricsController(Controller):
+    path = "/metrics"
+    tags = ("operations",)
+    guards = (require_api_key,)
+
+    @get("/", operation_id="metrics", summary="Prometheus metrics", media_type=MediaType.TEXT,
+         responses=_AUTH)
+    async def prometheus_metrics(self) -> Response[bytes]:
+        """Prometheus text exposition: requests and latency by method, route and status
+        class, client disconnects, applicants scored, the served model. Behind the API key
+        when one is configured."""
+        body, content_type = metrics.render()
+        # Litestar appends the charset itself.
+        return Response(body, media_type=content_type.split("; charset")[0])
+
+
+CONTROLLERS = [ScoringController, CardController, BenchmarkController, ProbeController,
+               MetricsController]
+GUARDED = ["/v1/score", "/v1/score/batch", "/v1/scorecard", "/v1/ping", "/metrics"]

@@ -10,7 +10,9 @@ Plain data in, text out: no imports from ``scorecard``.
 
 from __future__ import annotations
 
-import math
+from validation.formats import count, fmt, pct, pval
+from validation.findings import findings
+from validation.plots import ordered_models as models_in
 from collections.abc import Mapping, Sequence
 from itertools import pairwise
 from typing import Any
@@ -25,33 +27,6 @@ MODEL_NAMES = {
     "oracle": "Oracle (true pd)",
 }
 MODEL_ORDER = tuple(MODEL_NAMES)
-
-
-def fmt(x: Any, digits: int = 4) -> str:
-    """Fixed-point number, ``–`` for missing or non-finite."""
-    if x is None:
-        return "–"
-    x = float(x)
-    return f"{x:.{digits}f}" if math.isfinite(x) else "–"
-
-
-def pct(x: Any, digits: int = 2) -> str:
-    """A fraction as a percentage (``0.0213`` -> ``2.13 %``)."""
-    if x is None or not math.isfinite(float(x)):
-        return "–"
-    return f"{100.0 * float(x):.{digits}f} %"
-
-
-def pval(x: Any) -> str:
-    """A p-value: four decimals, scientific below 0.0001."""
-    if x is None or not math.isfinite(float(x)):
-        return "–"
-    x = float(x)
-    return f"{x:.1e}" if x < 1e-4 else f"{x:.4f}"
-
-
-def count(x: Any) -> str:
-    return "–" if x is None else f"{int(x):,}"
 
 
 def feature_direction(feature: Mapping[str, Any]) -> str:

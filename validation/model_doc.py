@@ -63,8 +63,8 @@ def _figure_notes(metrics: Mapping[str, Any]) -> list[str]:
     cal = metrics["calibration"]
     outside = cal.get("grades_outside_interval") or []
     notes = [f"- **Calibration**: Hosmer-Lemeshow p = {pval(cal.get('hosmer_lemeshow_p_value'))}"
-             "; outside the Jeffreys interval: "
-             + (", ".join(outside) if outside else "none") + "."]
+             + (f"; outside their Jeffreys interval: grade(s) {', '.join(outside)}." if outside
+                else "; every grade inside its Jeffreys interval.")]
     d = metrics.get("delong")
     notes.append(f"- **Challenger**: ΔAUC card − challenger {d['auc_difference']:+.4f}, DeLong "
                  f"p = {pval(d['p_value'])}." if d else

@@ -28,7 +28,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -100,11 +100,16 @@ def _escape(value: Any) -> Any:
     return Markup(html.escape(str(value), quote=True))
 
 
+_LOADER = jinja2.PackageLoader("validation", "templates")
+
+
 @cache
 def environment() -> jinja2.Environment:
-    """The templates' environment; the workbench and monitoring pages extend its layout."""
+    """The templates' environment; the workbench and monitoring pages extend its layout
+    (``base.html.j2``) and use its macros. ``trim_blocks``/``lstrip_blocks`` and
+    ``keep_trailing_newline`` matter for templates :class:`JoinLines` leaves alone."""
     return jinja2.Environment(
-        loader=jinja2.PackageLoader("validation", "templates"),
+        loader=_LOADER,
         autoescape=True, finalize=_escape, undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
         extensions=[JoinLines])
@@ -112,9 +117,8 @@ def environment() -> jinja2.Environment:
 
 def stylesheet() -> Markup:
     """``report.css`` as it is on disk, to be inlined in a page's ``<style>``."""
-    env = environment()
-    assert env.loader is not None
-    return Markup(env.loader.get_source(env, "report.css")[0])
+    source, _, _ = _LOADER.get_source(environment(), "report.css")
+    return Markup(source)
 
 
 # ------------------------------------------------------------------------------------------
@@ -153,7 +157,9 @@ def _frame(x: Any) -> bool:
     return isinstance(x, pd.DataFrame) and not x.empty
 
 
-def _pair(fmt_one: Any, sep: str = ", ", left: str = "[", right: str = "]") -> Any:
+def _pair(fmt_one: Callable[[Any], str], sep: str = ", ", left: str = "[",
+          right: str = "]") -> Callable[[Any], str]:
+    """A cell of two values, an interval ``[a, b]`` by default."""
     return lambda t: f"{left}{fmt_one(t[0])}{sep}{fmt_one(t[1])}{right}"
 
 

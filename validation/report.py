@@ -97,28 +97,22 @@ def _escape(value: Any) -> Any:
     page's escaping since before the templates; markup (macros, SVG) passes through."""
     if hasattr(value, "__html__"):
         return value
-    return Markup(html.escape(str(value), quote=True))
-
-
-_LOADER = jinja2.PackageLoader("validation", "templates")
+    # Safe: html.escape(quote=True) escapes & < > " ' as markupsafe would, only spelled
+    # &quot;/&#x27; as the committed page has them.
+    return Markup(html.escape(str(value), quote=True))  # nosec B704
 
 
 @cache
 def environment() -> jinja2.Environment:
     """The templates' environment; the workbench and monitoring pages extend its layout
     (``base.html.j2``) and use its macros. ``trim_blocks``/``lstrip_blocks`` and
-    ``keep_trailing_newline`` matter for templates :class:`JoinLines` leaves alone."""
+    ``keep_trailing_newline`` matter for the files :class:`JoinLines` leaves alone, such as
+    ``report.css``, included verbatim with its last newline."""
     return jinja2.Environment(
-        loader=_LOADER,
+        loader=jinja2.PackageLoader("validation", "templates"),
         autoescape=True, finalize=_escape, undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
         extensions=[JoinLines])
-
-
-def stylesheet() -> Markup:
-    """``report.css`` as it is on disk, to be inlined in a page's ``<style>``."""
-    source, _, _ = _LOADER.get_source(environment(), "report.css")
-    return Markup(source)
 
 
 # ------------------------------------------------------------------------------------------
@@ -575,6 +569,6 @@ def render_html(artifact: Mapping[str, Any], validation: Mapping[str, Any],
         "reproducibility": _reproducibility(artifact),
     }
     return environment().get_template("validation.html.j2").render(
-        css=stylesheet(), model_id=artifact.get("model_id"),
+        model_id=artifact.get("model_id"),
         content_hash=artifact.get("content_hash"), nav=NAV,
         header_items=_header_items(artifact, metrics), sections=sections)

@@ -1,7 +1,18 @@
-"""Data contract and model validation.
+"""Model validation: the statistics of the validation report and its rendering.
 
-``validation`` is the bottom layer of the project: it imports nothing from ``scorecard`` or
-``api``. The contract modules (:mod:`scorecard.data.contract`, :mod:`scorecard.data.schema`,
-:mod:`validation.reader`) declare and check the input data; the metric modules compute the
-figures of the validation report from plain arrays.
+``validation`` is a leaf library: it imports nothing from ``scorecard`` or ``api`` (``fit``
+and ``jobs`` import it) and works on plain arrays, dicts and frames.
+
+* statistics: :mod:`~validation.splits` (the split design), :mod:`~validation.discrimination`
+  (AUC/Gini with DeLong, KS, ROC/CAP), :mod:`~validation.calibration` (Brier, reliability,
+  Hosmer-Lemeshow, per-grade backtests), :mod:`~validation.stability` (PSI, CSI, IV, VIF),
+  :mod:`~validation.score_bands` (the cut-off table);
+* shared helpers: :mod:`~validation.plain` (JSON-plain values), :mod:`~validation.formats`
+  (how a figure is printed), :mod:`~validation.findings` (the findings and limitations,
+  one sentence each);
+* outputs: :mod:`~validation.metrics_json` (``metrics.json``), :mod:`~validation.model_doc`
+  (the one-page ``MODEL.md``), :mod:`~validation.report` (``validation.html`` from the
+  Jinja2 templates in ``validation/templates/``, with :mod:`~validation.tables` for the
+  table view-models and :mod:`~validation.plots` for the inline SVG) and its entry point
+  :func:`validation.report.render_reports`.
 """

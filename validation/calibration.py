@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from validation.discrimination import plain
+from validation.plain import plain
 
 LOG_LOSS_EPS = 1e-15
 

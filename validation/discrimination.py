@@ -25,28 +25,14 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from validation.plain import plain
+
 MAX_CURVE_POINTS = 200
 
 
 # --------------------------------------------------------------------------------------------
 # helpers
 # --------------------------------------------------------------------------------------------
-
-
-def plain(value: Any) -> Any:
-    """Convert numpy scalars / tuples to JSON-ready Python values; non-finite floats -> None."""
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, tuple | list | np.ndarray):
-        return [plain(v) for v in value]
-    if isinstance(value, bool | np.bool_):
-        return bool(value)
-    if isinstance(value, int | np.integer):
-        return int(value)
-    if isinstance(value, float | np.floating):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    return value
 
 
 class _Serializable:

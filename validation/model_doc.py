@@ -1,235 +1,83 @@
-"""``MODEL.md``: the one-page explanation of the card, written from the numbers.
+"""``MODEL.md``: the one-page explanation of the card and of how it was validated.
+
+It fits one A4 page at 11 pt (``tests/validation/test_model_doc.py`` prints it): what the
+model is, its characteristics in one table, the validation design, the headline figures and
+the limitations. Everything else stays in ``validation.html``.
 
 Everything here is derived from the artifact, the validation results and ``metrics.json``
 (the headline figures are formatted from the same rounded values ``metrics.json`` holds, so
-the page and the file never disagree). The findings and limitations are shared with the HTML
-report's summary, so both say the same thing.
-
-Plain data in, text out: no imports from ``scorecard``.
+the page and the file never disagree). The sentences under the figures and the limitations
+are :func:`validation.findings.statements`, shared with the HTML report's summary, so both
+say the same thing. Plain data in, text out: no imports from ``scorecard``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from itertools import pairwise
 from typing import Any
 
 import pandas as pd
 
+from validation.findings import (
+    SUSPICIOUS_IV,
+    design_sentence,
+    feature_direction,
+    statements,
+    suspicious_iv,
+)
+from validation.formats import count, fmt, pct, pval
+from validation.plots import model_label, ordered_models
+
 MAX_LINES = 60
-MODEL_NAMES = {
-    "scorecard": "Scorecard",
-    "challenger": "Challenger (gradient boosting)",
-    "challenger_monotone": "Monotone challenger",
-    "oracle": "Oracle (true pd)",
-}
-MODEL_ORDER = tuple(MODEL_NAMES)
+MAX_FEATURE_ROWS = 12  # more characteristics than that are summed up in one row
+CHALLENGERS = {"challenger": "GBM", "challenger_monotone": "monotone GBM"}
+# The findings MODEL.md repeats as its limitations (the others are figures there).
+LIMITATION_TOPICS = ("data", "scale", "stability", "iv")
 
 
-def fmt(x: Any, digits: int = 4) -> str:
-    """Fixed-point number, ``–`` for missing or non-finite."""
-    if x is None:
-        return "–"
-    x = float(x)
-    return f"{x:.{digits}f}" if math.isfinite(x) else "–"
-
-
-def pct(x: Any, digits: int = 2) -> str:
-    """A fraction as a percentage (``0.0213`` -> ``2.13 %``)."""
-    if x is None or not math.isfinite(float(x)):
-        return "–"
-    return f"{100.0 * float(x):.{digits}f} %"
-
-
-def pval(x: Any) -> str:
-    """A p-value: four decimals, scientific below 0.0001."""
-    if x is None or not math.isfinite(float(x)):
-        return "–"
-    x = float(x)
-    return f"{x:.1e}" if x < 1e-4 else f"{x:.4f}"
-
-
-def count(x: Any) -> str:
-    return "–" if x is None else f"{int(x):,}"
-
-
-def feature_direction(feature: Mapping[str, Any]) -> str:
-    """How the characteristic moves the score, read from the points of its regular bins."""
-    if feature.get("kind") == "categorical":
-        return "by category"
-    # Interval bins only: special-code and missing bins have no place on the value axis.
-    regular = [b for b in feature["bins"] if b.get("type") == "regular"]
-    ranged = [b for b in regular if str(b.get("label", "")).startswith(("(", "["))]
-    pts = [b["points"] for b in (ranged or regular)]
-    if len(set(pts)) < 2:
-        return "flat"
-    diffs = [b - a for a, b in pairwise(pts)]
-    if all(d >= 0 for d in diffs):
-        return "higher → safer"
-    if all(d <= 0 for d in diffs):
-        return "higher → riskier"
-    return "non-monotone"
-
-
-def models_in(metrics: Mapping[str, Any]) -> list[str]:
-    """Model keys of ``metrics['models']`` in report order."""
-    names = list(metrics["models"])
-    return [n for n in MODEL_ORDER if n in names] + sorted(n for n in names
-                                                           if n not in MODEL_ORDER)
-
-
-def design_sentence(metrics: Mapping[str, Any]) -> str:
-    d = metrics["design"]
-    return (f"a stratified holdout of {pct(d['holdout_fraction'], 0)} of the labelled rows "
-            f"(n={count(d['n_holdout'])}, {count(d['holdout_defaults'])} defaults), never used "
-            f"for fitting, selection or tuning; {d['cv_folds']}x{d['cv_repeats']} repeated "
-            f"stratified CV on the {count(d['n_development'])} development rows, the card "
-            f"refitted from scratch in every fold (seed {d['seed']})")
-
-
-def _worst_grade(validation: Mapping[str, Any]) -> tuple[str, float] | None:
-    grades = validation.get("grades")
-    if not isinstance(grades, pd.DataFrame) or grades.empty:
-        return None
-    total = float(grades["n"].sum())
-    scale = validation.get("master_scale") or []
-    worst = scale[-1]["grade"] if scale else grades["grade"].iloc[-1]
-    row = grades[grades["grade"] == worst]
-    share = float(row["n"].iloc[0]) / total if len(row) else 0.0
-    return str(worst), share
-
-
-def _sparse_grades(validation: Mapping[str, Any]) -> list[str]:
-    grades = validation.get("grades")
-    if not isinstance(grades, pd.DataFrame) or grades.empty:
-        return []
-    thin = grades[(grades["n"] < 100) | (grades["defaults"] < 5)]
-    return [str(g) for g in thin["grade"]]
-
-
-def findings(artifact: Mapping[str, Any], validation: Mapping[str, Any],
-             metrics: Mapping[str, Any]) -> list[str]:
-    """Findings and limitations, each one sentence derived from the figures (plain text)."""
-    out: list[str] = []
-    models = metrics["models"]
-    card = models["scorecard"]["holdout"]
-    if metrics.get("oracle_distance"):
-        out.append("The labelled data are generated: the true pd of every row is known, so "
-                   "the figures show how well the card recovers the generator, not how it "
-                   "performs on real customers; confirm on observed outcomes before use.")
-    else:
-        out.append("The true pd is unknown for this data, so the distance to the best "
-                   "possible model is not measured.")
-    d = metrics.get("delong")
-    if d:
-        diff, p = d["auc_difference"], d["p_value"]
-        if p is not None and p < 0.05 and diff < 0:
-            out.append(f"The challenger ranks significantly better than the card on the "
-                       f"holdout (ΔAUC {diff:+.4f}, DeLong p = {pval(p)}): there is signal the "
-                       "additive, monotone card does not capture.")
-        elif p is not None and p < 0.05:
-            out.append(f"The card ranks significantly better than the challenger on the "
-                       f"holdout (ΔAUC {diff:+.4f}, DeLong p = {pval(p)}).")
-        else:
-            out.append(f"No significant AUC difference between the card and the challenger "
-                       f"(ΔAUC {diff:+.4f}, DeLong p = {pval(p)}): the interpretable, monotone "
-                       "form costs no measurable ranking power.")
-    else:
-        out.append("No challenger was run for this build, so the cost of the card's "
-                   "additive, monotone form is not measured.")
-    od = metrics.get("oracle_distance") or {}
-    if "scorecard" in od:
-        o = od["scorecard"]
-        gap = o["auc_gap"]
-        where = (f"{fmt(gap)} below the oracle's" if gap is None or gap >= 0
-                 else f"{fmt(-gap)} above the oracle's on this sample")
-        out.append(f"Against the true pd the card's holdout AUC is {where}; its pds differ "
-                   f"from the true pds by {fmt(100 * o['mean_abs_pd_error'], 2)} percentage "
-                   "points on average (mean absolute error).")
-    cal = metrics["calibration"]
-    hl_p = cal.get("hosmer_lemeshow_p_value")
-    outside = cal.get("grades_outside_interval") or []
-    under = cal.get("grades_underestimated") or []
-    if hl_p is not None and hl_p < 0.05:
-        out.append(f"Hosmer-Lemeshow rejects the holdout calibration (p = {pval(hl_p)}); "
-                   f"mean pd {pct(card['mean_pd'])} vs default rate {pct(card['default_rate'])}.")
-    if outside:
-        grades = validation.get("grades")
-        detail = {}
-        if isinstance(grades, pd.DataFrame):
-            detail = {str(r["grade"]): f"{r['grade']}: observed {pct(r['observed'])} vs "
-                                       f"predicted {pct(r['predicted'])}, n={count(r['n'])}"
-                      for r in grades.to_dict(orient="records")}
-        over = [g for g in outside if g not in under]
-        parts = []
-        if under:
-            parts.append("underestimates the default rate in grade(s) "
-                         + "; ".join(detail.get(g, g) for g in under))
-        if over:
-            parts.append("overestimates it in grade(s) "
-                         + "; ".join(detail.get(g, g) for g in over))
-        out.append(f"Per grade the pd lies outside the Jeffreys 95 % interval: it "
-                   f"{' and '.join(parts)}.")
-    elif hl_p is not None and hl_p >= 0.05:
-        out.append(f"Calibration holds on the holdout: Hosmer-Lemeshow p = {pval(hl_p)} and "
-                   "every grade's predicted pd lies inside its Jeffreys 95 % interval.")
-    scale = artifact.get("master_scale") or {}
-    bounds = scale.get("pd_boundaries") or []
-    worst = _worst_grade(validation)
-    if bounds and worst is not None:
-        grade, share = worst
-        rate = card["default_rate"]
-        if share > 0.5 or rate > bounds[-1]:
-            out.append(f"The master scale (pd boundaries {pct(bounds[0])} to {pct(bounds[-1])}) "
-                       f"is built for a low-default portfolio; at a {pct(rate, 1)} default rate "
-                       f"{pct(share, 1)} of holdout rows fall in the worst grade {grade}, so "
-                       "the grades barely separate this book.")
-        else:
-            sparse = _sparse_grades(validation)
-            tail = (f"grade(s) {', '.join(sparse)} hold fewer than 100 holdout rows or 5 "
-                    "defaults, so their backtests have little power" if sparse else
-                    "every grade holds at least 100 holdout rows and 5 defaults")
-            out.append(f"The master scale's fixed pd boundaries ({pct(bounds[0])} to "
-                       f"{pct(bounds[-1])}) suit this low-default book; {tail}.")
-    stab = metrics.get("stability")
-    if not stab:
-        out.append("There are no rows to predict, so population stability (PSI/CSI) is not "
-                   "assessed; the holdout is a random split of the same period, not "
-                   "out-of-time.")
-    else:
-        csi = (f"; largest CSI {fmt(stab['max_csi'])} ({stab['max_csi_characteristic']})"
-               if stab.get("max_csi_characteristic") else "")
-        out.append(f"Score PSI development vs to-predict is {fmt(stab['score_psi'])} "
-                   f"({stab['score_psi_status']}){csi}; the holdout is a random split, not "
-                   "out-of-time, so drift over time is not tested.")
-    iv = validation.get("iv")
-    if isinstance(iv, pd.DataFrame) and not iv.empty:
-        high = iv[(iv["iv"] > 0.5) & iv["in_card"].astype(bool)]["feature"].tolist()
-        if high:
-            out.append(f"IV above 0.5 ('suspicious' by Siddiqi's reading) for "
-                       f"{', '.join(high)}: check these are not proxies of the outcome.")
-    return out
-
-
-def _selection_summary(selection_log: pd.DataFrame | None) -> str:
+def _selection_summary(selection_log: pd.DataFrame | None, kept: int) -> str:
+    """``12 of 41 candidates``; the reason for each drop is in ``validation.html``."""
     if selection_log is None or selection_log.empty:
-        return ""
-    steps = {"design": "by design", "iv": "for low IV", "correlation": "for correlation",
-             "vif": "for VIF", "sign": "for a wrong-signed coefficient",
-             "significance": "as not significant", "max_features": "beyond the cap"}
-    out = selection_log[selection_log["decision"] != "in"]
-    counts = out["step"].value_counts()
-    parts = [f"{int(counts[s])} {why}" for s, why in steps.items() if s in counts]
-    parts += [f"{int(counts[s])} at step {s}" for s in sorted(counts.index) if s not in steps]
-    kept = int((selection_log["decision"] == "in").sum())
-    return (f"{len(selection_log)} candidates, {kept} kept; dropped "
-            + (", ".join(parts) if parts else "none") + ".")
+        return f"{kept} characteristics"
+    return f"{kept} of {len(selection_log)} candidates"
+
+
+def _feature_rows(features: Sequence[Mapping[str, Any]]) -> list[str]:
+    ranked = sorted(features, key=lambda f: (-float(f.get("iv") or 0.0), f["name"]))
+    shown = ranked if len(ranked) <= MAX_FEATURE_ROWS else ranked[:MAX_FEATURE_ROWS - 1]
+    rows = ["| characteristic | direction | IV | points |", "|---|---|--:|--:|"]
+    for f in shown:
+        pts = [b["points"] for b in f["bins"]]
+        flag = " (override)" if f.get("overridden") else ""
+        rows.append(f"| {f['name']}{flag} | {feature_direction(f)} | {fmt(f.get('iv'), 3)} | "
+                    f"{min(pts)}–{max(pts)} |")
+    if len(shown) < len(ranked):
+        rest = ranked[len(shown):]
+        rows.append(f"| … and {len(rest)} more | | ≤ {fmt(rest[0].get('iv'), 3)} | |")
+    return rows
+
+
+def _figure_notes(metrics: Mapping[str, Any]) -> list[str]:
+    """One line each for calibration, challenger and oracle, as figures; what they mean is
+    said in ``validation.html``'s findings."""
+    cal = metrics["calibration"]
+    outside = cal.get("grades_outside_interval") or []
+    notes = [f"- **Calibration**: Hosmer-Lemeshow p = {pval(cal.get('hosmer_lemeshow_p_value'))}"
+             + (f"; outside their Jeffreys interval: grade(s) {', '.join(outside)}." if outside
+                else "; every grade inside its Jeffreys interval.")]
+    d = metrics.get("delong")
+    notes.append(f"- **Challenger**: ΔAUC card − challenger {d['auc_difference']:+.4f}, DeLong "
+                 f"p = {pval(d['p_value'])}." if d else
+                 "- **Challenger**: not measured, no challenger was run.")
+    if o := (metrics.get("oracle_distance") or {}).get("scorecard"):
+        notes.append(f"- **Oracle** (the true pd): AUC gap to the card {fmt(o['auc_gap'])}; "
+                     f"mean |pd − true pd| {fmt(100 * o['mean_abs_pd_error'], 2)} pp.")
+    return notes
 
 
 def render_model_md(artifact: Mapping[str, Any], validation: Mapping[str, Any],
                     metrics: Mapping[str, Any], selection_log: pd.DataFrame | None) -> str:
-    """The text of ``MODEL.md`` (at most :data:`MAX_LINES` lines)."""
+    """The text of ``MODEL.md`` (one printed page, at most :data:`MAX_LINES` lines)."""
     meta = artifact.get("metadata", {})
     data = meta.get("training_data", {})
     cfg = meta.get("config", {})
@@ -237,82 +85,59 @@ def render_model_md(artifact: Mapping[str, Any], validation: Mapping[str, Any],
     features: Sequence[Mapping[str, Any]] = artifact["features"]
     scale = artifact.get("master_scale") or {}
     grades, bounds = scale.get("grades") or [], scale.get("pd_boundaries") or []
+    models = ordered_models(metrics["models"])
+    challengers = [CHALLENGERS.get(n, model_label(n)) for n in models if n in CHALLENGERS]
+    grade_text = (f" Grades {grades[0]}–{grades[-1]}: fixed master scale, pd "
+                  f"{pct(bounds[0])} to {pct(bounds[-1])}." if grades and bounds else "")
     lines = [
         f"# Model {artifact['model_id']}",
         "",
-        f"Content hash `{artifact['content_hash']}`; trained on `{data.get('file', '?')}` "
-        f"(`{data.get('fingerprint', '?')}`), {count(data.get('labelled'))} labelled rows, "
-        f"default rate {pct(data.get('default_rate'))}. Full report: `validation.html`; "
-        "figures: `metrics.json`.",
+        f"Fitted on `{data.get('file', '?')}` ({count(data.get('labelled'))} labelled rows, "
+        f"default rate {pct(data.get('default_rate'))}); card `{artifact['content_hash']}`.",
         "",
-        "## The model",
+        "## The model and its characteristics",
         "",
-        f"A logistic regression on weight-of-evidence (WoE) bins, published as integer points. "
-        f"Each numeric characteristic is cut into at most {cfg.get('max_n_bins', '?')} bins "
-        f"(each at least {pct(cfg.get('min_bin_share'), 0)} of rows), the default rate monotone "
-        "in the value where the direction is known or detected; special codes and missing "
-        "values get bins of their own. "
-        "Every bin carries points; the score is their sum, higher is safer.",
-        f"Scaling: {sc['base_score']:g} points at {sc['base_odds']:g}:1 good:bad odds, "
-        f"{sc['pdo']:g} points to double the odds (factor {sc['factor']:.4f}, offset "
-        f"{sc['offset']:.4f}), so",
+        "A logistic regression on weight-of-evidence (WoE) bins: "
+        f"at most {cfg.get('max_n_bins', '?')} monotone bins of at least "
+        f"{pct(cfg.get('min_bin_share'), 0)} of rows per characteristic, own bins for special "
+        "codes and missing values. The score is the sum of integer points, higher is safer; "
+        f"{sc['base_score']:g} points at {sc['base_odds']:g}:1 good:bad odds, {sc['pdo']:g} "
+        f"more double them: `pd = 1 / (1 + exp((score - {sc['offset']:.4f}) / "
+        f"{sc['factor']:.4f}))`.{grade_text}",
         "",
-        f"    pd = 1 / (1 + exp((score - {sc['offset']:.4f}) / {sc['factor']:.4f}))",
+        f"{_selection_summary(selection_log, len(features))} kept (information value (IV), "
+        "correlation, VIF, sign and significance):",
         "",
-    ]
-    if grades and bounds:
-        lines.append(f"Grades {grades[0]}–{grades[-1]} of a fixed master scale cut the pd at "
-                     + ", ".join(pct(b) for b in bounds) + ".")
-        lines.append("")
-    ranked = sorted(features, key=lambda f: (-float(f.get("iv") or 0.0), f["name"]))
-    top = ranked[:8]
-    lines += [
-        "## Features and why",
-        "",
-        f"{len(features)} characteristics, chosen by information value (IV), then pruned for "
-        "correlation, VIF, coefficient sign (points must stay monotone in WoE) and "
-        "significance. " + _selection_summary(selection_log),
-        "",
-        "| characteristic | what it measures | IV | direction | points |",
-        "|---|---|--:|---|--:|",
-    ]
-    for f in top:
-        pts = [b["points"] for b in f["bins"]]
-        flag = " (override)" if f.get("overridden") else ""
-        lines.append(f"| {f['name']}{flag} | {f.get('description') or ''} | "
-                     f"{fmt(f.get('iv'), 3)} | {feature_direction(f)} | "
-                     f"{min(pts)}–{max(pts)} |")
-    if len(ranked) > len(top):
-        lines.append(f"| … and {len(ranked) - len(top)} more | | | | |")
-    lines += [
+        *_feature_rows(features),
         "",
         "## How it was validated",
         "",
-        f"Design: {design_sentence(metrics)}. Nothing is tuned on the holdout. Figures: AUC "
-        "with DeLong 95 % CI, Gini, KS, Brier, log loss, ECE; Hosmer-Lemeshow and Jeffreys "
-        "tests per grade; PSI/CSI; IV and VIF.",
+        f"- **Design**: {design_sentence(metrics)}.",
+        "- **Tests**: " + (" and ".join(challengers) + " challengers (inner-CV tuned; "
+                           "DeLong); " if challengers else "no challenger; ")
+        + "Hosmer-Lemeshow, Jeffreys; PSI/CSI; IV, VIF"
+        + ("; the oracle (true pd)." if "oracle" in models else "."),
         "",
         "## Headline figures (holdout; CV on development rows)",
+
         "",
-        "| model | AUC [95 % CI] | Gini | KS | Brier | log loss | ECE | CV AUC mean ± sd |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|",
+        "| model | AUC | 95 % CI | Gini | KS | Brier | CV AUC |",
+        "|---|--:|--:|--:|--:|--:|--:|",
     ]
-    for name in models_in(metrics):
+    for name in models:
         h = metrics["models"][name]["holdout"]
         cv = metrics["models"][name].get("cv")
-        cv_s = f"{fmt(cv['auc_mean'])} ± {fmt(cv['auc_std'])}" if cv else "–"
-        lines.append(f"| {MODEL_NAMES.get(name, name)} | {fmt(h['auc'])} "
-                     f"[{fmt(h['auc_ci_low'])}, {fmt(h['auc_ci_high'])}] | {fmt(h['gini'])} | "
-                     f"{fmt(h['ks'])} | {fmt(h['brier'])} | {fmt(h['log_loss'])} | "
-                     f"{fmt(h['ece'])} | {cv_s} |")
-    r = metrics["rounding"]
-    extra = [f"Rounding points to integers costs {fmt(r['auc_cost'], 5)} AUC (unrounded "
-             f"{fmt(r['auc_unrounded'], 5)})."]
-    if metrics.get("delong"):
-        d = metrics["delong"]
-        extra.insert(0, f"DeLong card vs challenger: ΔAUC {d['auc_difference']:+.4f}, "
-                        f"p = {pval(d['p_value'])}.")
-    lines += ["", " ".join(extra), "", "## Limitations and findings", ""]
-    lines += [f"- {s}" for s in findings(artifact, validation, metrics)]
-    text = "\n".join(lines) + "\n"
-    return text
+        cv_s = f"{fmt(cv['auc_mean'], 3)} ± {fmt(cv['auc_std'], 3)}" if cv else "–"
+        lines.append(f"| {model_label(name)} | {fmt(h['auc'])} | {fmt(h['auc_ci_low'], 3)}–"
+                     f"{fmt(h['auc_ci_high'], 3)} | {fmt(h['gini'])} | {fmt(h['ks'])} | "
+                     f"{fmt(h['brier'])} | {cv_s} |")
+    lines += ["", *_figure_notes(metrics), "", "## Limitations", ""]
+    for topic, text in statements(artifact, validation, metrics):
+        if topic == "iv":  # the table above shows which: say only how many
+            high = suspicious_iv(validation)
+            text = (f"IV above {SUSPICIOUS_IV:g} ('suspicious' by Siddiqi's reading) for "
+                    f"{len(high)} of the {len(features)} characteristics: check these are not "
+                    "proxies of the outcome.")
+        if topic in LIMITATION_TOPICS:
+            lines.append(f"- {text}")
+    return "\n".join(lines) + "\n"

@@ -2,7 +2,8 @@
 
 Every function takes plain data (the dicts and frames :mod:`validation.discrimination`,
 :mod:`validation.calibration` and :mod:`validation.stability` return) and gives back an
-``<svg>`` string ready to paste into HTML: no XML prolog, no RDF metadata, no date.
+``<svg>`` string for the ``figure`` macro of ``templates/macros.html.j2``: no XML prolog,
+no RDF metadata, no date.
 
 Determinism: matplotlib names clip paths and markers by hashing ``rcParams['svg.hashsalt']``
 with their content, and uses a random salt when none is set. Each figure gets a fixed salt

@@ -13,7 +13,6 @@ in each result so a reader can tell it was applied.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,31 +20,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from validation.plain import records
+
 EPS = 1e-4
 
 # Customary reading of PSI / CSI (Siddiqi 2006): < 0.10 stable, 0.10-0.25 moderate shift,
 # >= 0.25 significant shift.
 PSI_MODERATE = 0.10
 PSI_SIGNIFICANT = 0.25
-
-
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts of plain Python values, non-finite floats as ``None``."""
-    out = []
-    for rec in frame.to_dict(orient="records"):
-        clean = {}
-        for k, v in rec.items():
-            if isinstance(v, float | np.floating):
-                v = float(v)
-                clean[k] = v if math.isfinite(v) else None
-            elif isinstance(v, np.integer):
-                clean[k] = int(v)
-            elif isinstance(v, np.bool_):
-                clean[k] = bool(v)
-            else:
-                clean[k] = v
-        out.append(clean)
-    return out
 
 
 def psi_status(value: float) -> str:
@@ -79,7 +61,7 @@ class PSIResult:
             "eps": float(self.eps),
             "n_ref": int(self.n_ref),
             "n_target": int(self.n_target),
-            "table": _records(self.table),
+            "table": records(self.table),
         }
 
 
@@ -259,7 +241,7 @@ class IVResult:
             "iv": float(self.iv),
             "strength": self.strength,
             "eps": float(self.eps),
-            "table": _records(self.table),
+            "table": records(self.table),
         }
 
 

@@ -6,8 +6,8 @@ Three sources of inputs:
 * ``synthetic``: a small validation dict built here from the ``validation`` metric modules,
   in a *full* variant (challenger, monotone challenger, oracle, DeLong, rows to predict)
   and a *minimal* one (card only, nothing to predict), so both paths always run;
-* ``heloc``: a real ``regenerate`` on FICO HELOC (challenger off), skipped without
-  ``../shared``;
+* ``heloc``: a real ``regenerate`` on FICO HELOC (challenger off; the ``heloc_inputs``
+  fixture of ``conftest.py``), skipped without ``../shared``;
 * the committed ``reports/`` outputs, checked when present.
 """
 
@@ -53,26 +53,6 @@ def synthetic(request: pytest.FixtureRequest) -> tuple:
     return build_synthetic(full=request.param == "full")
 
 
-@pytest.fixture(scope="module")
-def heloc_inputs(heloc_path: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple:
-    """The exact arguments ``regenerate`` passes to ``write_reports`` on HELOC."""
-    import scorecard.jobs.regenerate as regenerate_module
-    from scorecard.fit.spec import HELOC_SPEC
-    from scorecard.jobs.regenerate import RegenerateConfig, regenerate
-
-    captured: list[tuple] = []
-
-    def capture(out: Path, *args: Any) -> None:
-        captured.append(args)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(regenerate_module, "write_reports", capture)
-        regenerate(HELOC_SPEC, heloc_path, tmp_path_factory.mktemp("heloc_run"),
-                   config=RegenerateConfig(challenger=False, cv_folds=2, cv_repeats=1))
-    assert len(captured) == 1
-    return captured[0]
-
-
 def _write_twice(inputs: tuple, tmp: Path) -> tuple[Path, Path, float]:
     a, b = tmp / "a", tmp / "b"
     start = time.perf_counter()
@@ -105,7 +85,7 @@ def _check_outputs(out: Path) -> dict[str, Any]:
     doc = (out / "MODEL.md").read_text(encoding="utf-8")
     assert len(doc.splitlines()) <= MAX_LINES
     auc = metrics["models"]["scorecard"]["holdout"]["auc"]
-    assert f"| Scorecard | {auc:.4f} [" in doc
+    assert f"| Scorecard | {auc:.4f} |" in doc
     assert metrics["model_id"] in doc and metrics["content_hash"] in doc
     return metrics
 
@@ -184,12 +164,28 @@ def test_report_modules_do_not_import_scorecard() -> None:
     """Layering: the report receives plain data and never reaches into ``scorecard``."""
     import ast
 
-    for name in ("report", "plots", "model_doc"):
-        tree = ast.parse((REPO / "validation" / f"{name}.py").read_text(encoding="utf-8"))
+    for path in sorted((REPO / "validation").glob("*.py")):
+        name = path.stem
+        tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             mods = ([a.name for a in node.names] if isinstance(node, ast.Import)
                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
             assert not any(m.split(".")[0] in ("scorecard", "api") for m in mods), name
+
+
+def test_page_inlines_the_one_stylesheet_and_escapes_text(tmp_path: Path) -> None:
+    """The page carries ``templates/report.css`` verbatim, and text from the data is escaped
+    (a feature description with markup and quotes must not become markup)."""
+    artifact, validation, selection_log, coefficients = build_synthetic(full=False)
+    artifact = {**artifact, "features": [
+        {**f, "description": '<b>"risky" & \'odd\'</b>'} if i == 0 else f
+        for i, f in enumerate(artifact["features"])]}
+    write_reports(tmp_path, artifact, validation, selection_log, coefficients)
+    page = (tmp_path / "validation.html").read_text(encoding="utf-8")
+    css = (REPO / "validation" / "templates" / "report.css").read_text(encoding="utf-8")
+    assert page.count("<style>") == 1 and f"<style>\n{css}</style>" in page
+    assert "<b>&quot;risky" not in page and '<b>"risky"' not in page
+    assert "&lt;b&gt;&quot;risky&quot; &amp; &#x27;odd&#x27;&lt;/b&gt;" in page
 
 
 def _committed(name: str) -> Path:

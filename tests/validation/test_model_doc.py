@@ -1,0 +1,127 @@
+"""``MODEL.md`` is the case's one-page explanation: printed to A4 at 11 pt with 2 cm margins
+by headless Chromium, it fills exactly one page, for the committed Klarna build, for the
+synthetic inputs (full and minimal) and for HELOC (no oracle, no rows to predict).
+
+The Markdown is turned into HTML by :func:`to_html`, a converter for the subset
+``render_model_md`` writes (headings, paragraphs, bullet lists, pipe tables, bold, code), so
+the test depends on nothing but the browser. Skipped only when no Chromium is installed.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from scorecard.jobs.reports import write_reports
+from tests.helpers import build_synthetic
+
+REPO = Path(__file__).resolve().parents[2]
+COMMITTED = REPO / "reports" / "MODEL.md"
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM = next((p for p in map(shutil.which, BROWSERS) if p), None)
+# Print rules of an ordinary Markdown stylesheet: body text 11 pt, headings a step larger.
+PRINT_CSS = ("@page { size: A4; margin: 2cm } body { font: 11pt serif; margin: 0 } "
+             "h1 { font-size: 16pt; margin: 0 0 6pt } h2 { font-size: 13pt; margin: 8pt 0 3pt } "
+             "p, ul, table { margin: 0 0 5pt } ul { padding-left: 1.4em } "
+             "table { border-collapse: collapse } th, td { border: 1px solid #999; "
+             "padding: 0 4px }")
+# A page object of the PDF; "/Type /Pages" (the page tree) must not count.
+PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
+
+needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+
+
+def _inline(text: str) -> str:
+    out = html.escape(text, quote=False)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def to_html(markdown: str) -> str:
+    """HTML of the Markdown subset MODEL.md uses; anything else is a failure, not a guess."""
+    body: list[str] = []
+    blocks = re.split(r"\n\s*\n", markdown.strip())
+    for block in blocks:
+        lines = block.split("\n")
+        if m := re.fullmatch(r"(#{1,3}) (.+)", block):
+            level = len(m.group(1))
+            body.append(f"<h{level}>{_inline(m.group(2))}</h{level}>")
+        elif all(line.startswith("- ") for line in lines):
+            body.append("<ul>" + "".join(f"<li>{_inline(x[2:])}</li>" for x in lines) + "</ul>")
+        elif all(line.startswith("|") for line in lines):
+            assert len(lines) >= 2 and re.fullmatch(r"\|(?:\s*:?-+:?\s*\|)+", lines[1]), block
+            align = ["right" if c.endswith(":") else "left" for c in _cells(lines[1])]
+            head = "".join(f"<th>{_inline(c)}</th>" for c in _cells(lines[0]))
+            rows = "".join("<tr>" + "".join(f'<td style="text-align:{a}">{_inline(c)}</td>'
+                                            for c, a in zip(_cells(r), align, strict=True))
+                           + "</tr>" for r in lines[2:])
+            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+        else:
+            assert not any(line.startswith(("#", "- ", "|", "    ")) for line in lines), block
+            body.append(f"<p>{_inline(' '.join(lines))}</p>")
+    return ('<!DOCTYPE html><html><head><meta charset="utf-8">'
+            f"<style>{PRINT_CSS}</style></head><body>{''.join(body)}</body></html>")
+
+
+def printed_pages(markdown: str, tmp: Path) -> int:
+    """Pages of the Markdown printed to PDF by headless Chromium."""
+    assert CHROMIUM is not None
+    page, pdf = tmp / "model.html", tmp / "model.pdf"
+    page.write_text(to_html(markdown), encoding="utf-8")
+    run = subprocess.run(
+        [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
+         "--no-first-run", "--disable-extensions", f"--user-data-dir={tmp / 'profile'}",
+         f"--print-to-pdf={pdf}", page.resolve().as_uri()],
+        capture_output=True, text=True, timeout=120, check=False,
+        env={**os.environ, "HOME": str(tmp)})
+    assert run.returncode == 0 and pdf.exists(), run.stderr[-2000:]
+    return len(PAGE.findall(pdf.read_bytes()))
+
+
+def test_the_converter_reads_every_block_of_the_subset() -> None:
+    page = to_html("# T\n\nSome **bold** `x<1`\ngoes on.\n\n- a\n- b\n\n"
+                   "| k | v |\n|---|--:|\n| a | 1 |\n")
+    assert "<h1>T</h1>" in page and "<p>Some <b>bold</b> <code>x&lt;1</code> goes on.</p>" in page
+    assert "<ul><li>a</li><li>b</li></ul>" in page
+    assert '<th>v</th>' in page and '<td style="text-align:right">1</td>' in page
+
+
+@needs_chromium
+def test_two_pages_of_text_are_counted_as_two(tmp_path: Path) -> None:
+    """The page count can fail: a text twice too long for one page prints on two."""
+    long = "\n\n".join(f"Paragraph {i}: " + "word " * 60 for i in range(40))
+    assert printed_pages(long, tmp_path) >= 2
+
+
+@needs_chromium
+@pytest.mark.parametrize("full", [True, False], ids=["full", "minimal"])
+def test_synthetic_model_md_prints_on_one_page(full: bool, tmp_path: Path) -> None:
+    write_reports(tmp_path / "out", *build_synthetic(full=full))
+    assert printed_pages((tmp_path / "out" / "MODEL.md").read_text(encoding="utf-8"),
+                         tmp_path) == 1
+
+
+@needs_chromium
+def test_committed_model_md_prints_on_one_page(tmp_path: Path) -> None:
+    if not COMMITTED.exists():
+        pytest.skip(f"{COMMITTED} is not committed yet (run `scorecard run`)")
+    assert printed_pages(COMMITTED.read_text(encoding="utf-8"), tmp_path) == 1
+
+
+@needs_chromium
+@pytest.mark.shared
+def test_heloc_model_md_prints_on_one_page(heloc_inputs: tuple, tmp_path: Path) -> None:
+    write_reports(tmp_path / "out", *heloc_inputs)
+    doc = (tmp_path / "out" / "MODEL.md").read_text(encoding="utf-8")
+    assert "Oracle" not in doc  # no true pd for real data: no row, no note
+    assert printed_pages(doc, tmp_path) == 1

@@ -1,0 +1,198 @@
+"""Findings and limitations of a build, each one sentence derived from the figures.
+
+Shared by the validation page's summary and ``MODEL.md``, so both say the same thing; plain
+data in (artifact, validation dict, ``metrics.json`` dict), plain text out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from itertools import pairwise
+from typing import Any
+
+import pandas as pd
+
+from validation.formats import count, fmt, pct, pval
+
+
+def feature_direction(feature: Mapping[str, Any]) -> str:
+    """How the characteristic moves the score, read from the points of its regular bins."""
+    if feature.get("kind") == "categorical":
+        return "by category"
+    # Interval bins only: special-code and missing bins have no place on the value axis.
+    regular = [b for b in feature["bins"] if b.get("type") == "regular"]
+    ranged = [b for b in regular if str(b.get("label", "")).startswith(("(", "["))]
+    pts = [b["points"] for b in (ranged or regular)]
+    if len(set(pts)) < 2:
+        return "flat"
+    diffs = [b - a for a, b in pairwise(pts)]
+    if all(d >= 0 for d in diffs):
+        return "higher → safer"
+    if all(d <= 0 for d in diffs):
+        return "higher → riskier"
+    return "non-monotone"
+
+
+def design_sentence(metrics: Mapping[str, Any]) -> str:
+    d = metrics["design"]
+    return (f"a stratified holdout of {pct(d['holdout_fraction'], 0)} of the labelled rows "
+            f"(n={count(d['n_holdout'])}, {count(d['holdout_defaults'])} defaults), never used "
+            f"for fitting, selection or tuning; {d['cv_folds']}x{d['cv_repeats']} repeated "
+            f"stratified CV on the {count(d['n_development'])} development rows, the card "
+            f"refitted from scratch in every fold (seed {d['seed']})")
+
+
+def _worst_grade(validation: Mapping[str, Any]) -> tuple[str, float] | None:
+    grades = validation.get("grades")
+    if not isinstance(grades, pd.DataFrame) or grades.empty:
+        return None
+    total = float(grades["n"].sum())
+    scale = validation.get("master_scale") or []
+    worst = scale[-1]["grade"] if scale else grades["grade"].iloc[-1]
+    row = grades[grades["grade"] == worst]
+    share = float(row["n"].iloc[0]) / total if len(row) else 0.0
+    return str(worst), share
+
+
+def _sparse_grades(validation: Mapping[str, Any]) -> list[str]:
+    grades = validation.get("grades")
+    if not isinstance(grades, pd.DataFrame) or grades.empty:
+        return []
+    thin = grades[(grades["n"] < 100) | (grades["defaults"] < 5)]
+    return [str(g) for g in thin["grade"]]
+
+
+SUSPICIOUS_IV = 0.5  # Siddiqi: an IV this high is more often a leak than a predictor
+Topic = str  # data, challenger, oracle, calibration, scale, grades, stability, iv
+
+
+def statements(artifact: Mapping[str, Any], validation: Mapping[str, Any],
+               metrics: Mapping[str, Any]) -> list[tuple[Topic, str]]:
+    """Findings and limitations, each one sentence derived from the figures, with its topic
+    (so ``MODEL.md`` can place a sentence beside its figures)."""
+    out: list[tuple[Topic, str]] = []
+    models = metrics["models"]
+    card = models["scorecard"]["holdout"]
+    if metrics.get("oracle_distance"):
+        out.append(("data",
+                    "The labelled data are generated: the true pd of every row is known, so "
+                    "the figures show how well the card recovers the generator, not how it "
+                    "performs on real customers; confirm on observed outcomes before use."))
+    else:
+        out.append(("data",
+                    "The true pd is unknown for this data, so the distance to the best "
+                    "possible model is not measured."))
+    d = metrics.get("delong")
+    if d:
+        diff, p = d["auc_difference"], d["p_value"]
+        if p is not None and p < 0.05 and diff < 0:
+            out.append(("challenger",
+                        f"The challenger ranks significantly better than the card on the "
+                        f"holdout (ΔAUC {diff:+.4f}, DeLong p = {pval(p)}): there is signal the "
+                        "additive, monotone card does not capture."))
+        elif p is not None and p < 0.05:
+            out.append(("challenger",
+                        f"The card ranks significantly better than the challenger on the "
+                        f"holdout (ΔAUC {diff:+.4f}, DeLong p = {pval(p)})."))
+        else:
+            out.append(("challenger",
+                        f"No significant AUC difference between the card and the challenger "
+                        f"(ΔAUC {diff:+.4f}, DeLong p = {pval(p)}): the interpretable, monotone "
+                        "form costs no measurable ranking power."))
+    else:
+        out.append(("challenger",
+                    "No challenger was run for this build, so the cost of the card's "
+                    "additive, monotone form is not measured."))
+    od = metrics.get("oracle_distance") or {}
+    if "scorecard" in od:
+        o = od["scorecard"]
+        gap = o["auc_gap"]
+        where = (f"{fmt(gap)} below the oracle's" if gap is None or gap >= 0
+                 else f"{fmt(-gap)} above the oracle's on this sample")
+        out.append(("oracle",
+                    f"Against the true pd the card's holdout AUC is {where}; its pds differ "
+                    f"from the true pds by {fmt(100 * o['mean_abs_pd_error'], 2)} percentage "
+                    "points on average (mean absolute error)."))
+    cal = metrics["calibration"]
+    hl_p = cal.get("hosmer_lemeshow_p_value")
+    outside = cal.get("grades_outside_interval") or []
+    under = cal.get("grades_underestimated") or []
+    if hl_p is not None and hl_p < 0.05:
+        out.append(("calibration",
+                    f"Hosmer-Lemeshow rejects the holdout calibration (p = {pval(hl_p)}); "
+                    f"mean pd {pct(card['mean_pd'])} vs default rate {pct(card['default_rate'])}."))
+    if outside:
+        grades = validation.get("grades")
+        detail = {}
+        if isinstance(grades, pd.DataFrame):
+            detail = {str(r["grade"]): f"{r['grade']}: observed {pct(r['observed'])} vs "
+                                       f"predicted {pct(r['predicted'])}, n={count(r['n'])}"
+                      for r in grades.to_dict(orient="records")}
+        over = [g for g in outside if g not in under]
+        parts = []
+        if under:
+            parts.append("underestimates the default rate in grade(s) "
+                         + "; ".join(detail.get(g, g) for g in under))
+        if over:
+            parts.append("overestimates it in grade(s) "
+                         + "; ".join(detail.get(g, g) for g in over))
+        out.append(("calibration",
+                    f"Per grade the pd lies outside the Jeffreys 95 % interval: it "
+                    f"{' and '.join(parts)}."))
+    elif hl_p is not None and hl_p >= 0.05:
+        out.append(("calibration",
+                    f"Calibration holds on the holdout: Hosmer-Lemeshow p = {pval(hl_p)} and "
+                    "every grade's predicted pd lies inside its Jeffreys 95 % interval."))
+    scale = artifact.get("master_scale") or {}
+    bounds = scale.get("pd_boundaries") or []
+    worst = _worst_grade(validation)
+    if bounds and worst is not None:
+        grade, share = worst
+        rate = card["default_rate"]
+        if share > 0.5 or rate > bounds[-1]:
+            out.append(("scale",
+                        f"The master scale (pd boundaries {pct(bounds[0])} to {pct(bounds[-1])}) "
+                        f"is built for a low-default portfolio; at a {pct(rate, 1)} default rate "
+                        f"{pct(share, 1)} of holdout rows fall in the worst grade {grade}, so "
+                        "the grades barely separate this book."))
+        else:
+            sparse = _sparse_grades(validation)
+            tail = (f"grade(s) {', '.join(sparse)} hold fewer than 100 holdout rows or 5 "
+                    "defaults, so their backtests have little power" if sparse else
+                    "every grade holds at least 100 holdout rows and 5 defaults")
+            # Only thin grades make the scale a limitation; else it is a plain finding.
+            out.append(("scale" if sparse else "grades",
+                        f"The master scale's fixed pd boundaries ({pct(bounds[0])} to "
+                        f"{pct(bounds[-1])}) suit this low-default book; {tail}."))
+    stab = metrics.get("stability")
+    if not stab:
+        out.append(("stability",
+                    "There are no rows to predict, so population stability (PSI/CSI) is not "
+                    "assessed; the holdout is a random split of the same period, not "
+                    "out-of-time."))
+    else:
+        csi = (f"; largest CSI {fmt(stab['max_csi'])} ({stab['max_csi_characteristic']})"
+               if stab.get("max_csi_characteristic") else "")
+        out.append(("stability",
+                    f"Score PSI development vs to-predict is {fmt(stab['score_psi'])} "
+                    f"({stab['score_psi_status']}){csi}; the holdout is a random split, not "
+                    "out-of-time, so drift over time is not tested."))
+    if high := suspicious_iv(validation):
+        out.append(("iv",
+                    f"IV above {SUSPICIOUS_IV:g} ('suspicious' by Siddiqi's reading) for "
+                    f"{', '.join(high)}: check these are not proxies of the outcome."))
+    return out
+
+
+def suspicious_iv(validation: Mapping[str, Any]) -> list[str]:
+    """The card's characteristics whose IV is above :data:`SUSPICIOUS_IV`, in IV-table order."""
+    iv = validation.get("iv")
+    if not isinstance(iv, pd.DataFrame) or iv.empty:
+        return []
+    return iv[(iv["iv"] > SUSPICIOUS_IV) & iv["in_card"].astype(bool)]["feature"].tolist()
+
+
+def findings(artifact: Mapping[str, Any], validation: Mapping[str, Any],
+             metrics: Mapping[str, Any]) -> list[str]:
+    """Findings and limitations, each one sentence derived from the figures (plain text)."""
+    return [text for _, text in statements(artifact, validation, metrics)]

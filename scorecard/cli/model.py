@@ -148,11 +148,17 @@ def _predict(args: argparse.Namespace) -> int:
     from scorecard.card.engine import ScoringEngine
     from scorecard.data.files import Dataset, read_dataset
     from scorecard.fit.spec import load_spec
+    from scorecard.jobs.batch import contract_for
     from scorecard.jobs.outputs import write_csv_frames
     from scorecard.jobs.predict import predictions_frame
 
-    spec = load_spec(artifact["spec"]["name"] if args.spec is None else args.spec)
-    contract = spec.contract
+    contract = contract_for(artifact)  # the card's own contract: no spec file needed
+    if args.spec is not None:
+        contract = load_spec(args.spec).contract
+        lacking = [f["name"] for f in artifact["features"] if f["name"] not in contract.names]
+        if lacking:
+            raise UsageError(f"--spec {args.spec}: its contract lacks the card's "
+                             f"characteristic(s) {', '.join(lacking[:5])}")
     engine = ScoringEngine(artifact)
     if stream:  # bounded memory: chunk by chunk into a temporary file, published at the end
         from scorecard.data.chunks import iter_dataset

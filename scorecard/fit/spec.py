@@ -59,9 +59,15 @@ class DatasetSpec:
         return f"{self.reason_prefix}{names.index(feature) + 1:02d}"
 
     def to_dict(self) -> dict[str, object]:
+        """The spec as the artifact records it. ``contract`` is the built-in contract's name,
+        or, for a spec file's own contract, its file format (name, id, target, separator,
+        NA token, target labels; the columns are the artifact's ``input_contract``), so a
+        card scores files without its spec file."""
+        own = CONTRACTS.get(self.contract.name) != self.contract
+        fmt = {k: v for k, v in self.contract.to_dict().items() if k != "columns"}
         return {
             "name": self.name,
-            "contract": self.contract.name,
+            "contract": fmt if own else self.contract.name,
             "categorical": list(self.categorical),
             "special_codes": self.special_codes,
             "monotonic": self.monotonic,

@@ -121,9 +121,12 @@ def contract_for(artifact: dict[str, Any], spec: str | None = None) -> Contract:
 
         return load_spec(spec).contract
     name = artifact["spec"].get("contract")
-    if name not in CONTRACTS:
+    if isinstance(name, dict):  # a spec file's own contract: its format is in the card
+        fmt = dict(name)
+    elif name in CONTRACTS:
+        fmt = CONTRACTS[name].to_dict()
+    else:
         raise ValueError(f"the card's contract {name!r} is not built in; pass --spec")
-    fmt = CONTRACTS[name].to_dict()
     target = next((c["name"] for c in artifact["input_contract"] if c.get("kind") == "target"),
                   fmt["target"])
     return Contract.from_dict({**fmt, "columns": artifact["input_contract"],

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from scorecard.card.ranking import row_reasons
 from scorecard.card.scaling import Scaling
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -222,7 +223,6 @@ class RowScorer:
 
     def __init__(self, engine: ScoringEngine, scale: MasterScale | None = None) -> None:
         from scorecard.card.grades import assign_grades  # grades imports scaling only
-        from scorecard.card.reasons import row_reasons  # reasons imports this module
 
         self.names = list(engine.features_)
         self.rules = list(engine.rules_)
@@ -249,6 +249,6 @@ class RowScorer:
         return bins, points, sum(points)
 
     def reasons(self, points: list[int], top: int = 4) -> list[int]:
-        """Indices of the reason characteristics (:func:`scorecard.card.reasons.row_reasons`)."""
+        """Indices of the reason characteristics (:func:`scorecard.card.ranking.row_reasons`)."""
         return self._row_reasons([m - p for m, p in zip(self.max_points, points, strict=True)],
                                  top)

@@ -3,9 +3,9 @@
 For each characteristic, the points lost are the best attainable points of that
 characteristic minus the points received. The reasons are the characteristics with the
 largest loss, ties broken by card order, at most ``top`` of them and only those with a
-loss > 0. The rule is written once (:func:`reason_rank`, :func:`is_reason`) and applied by
-both :func:`top_reasons` (a batch, vectorised) and :func:`row_reasons` (one applicant, no
-numpy: the API's :class:`~scorecard.card.engine.RowScorer`).
+loss > 0. The rule is written once (:mod:`scorecard.card.ranking`) and applied by both
+:func:`top_reasons` (a batch, vectorised) and :func:`~scorecard.card.ranking.row_reasons`
+(one applicant, no numpy: the API's :class:`~scorecard.card.engine.RowScorer`).
 """
 
 from __future__ import annotations
@@ -15,26 +15,7 @@ from typing import Any
 import numpy as np
 
 from scorecard.card.engine import UNSEEN, ScoredRows, ScoringEngine
-
-TOP_REASONS = 4
-
-
-def reason_rank(lost: Any, position: Any, k: int) -> Any:
-    """Sort key of a characteristic as a reason, smaller first: larger (integer) loss first,
-    then card ``position`` (0..k-1). Works on Python ints and numpy arrays alike."""
-    return -lost * (k + 1) + position
-
-
-def is_reason(lost: Any) -> Any:
-    """Whether a loss makes a reason (ints or arrays): only points actually lost."""
-    return lost > 0
-
-
-def row_reasons(lost: list[int], top: int = TOP_REASONS) -> list[int]:
-    """Card positions of the reasons of one applicant, given its loss per characteristic."""
-    k = len(lost)
-    order = sorted(range(k), key=lambda j: reason_rank(lost[j], j, k))[:top]
-    return [j for j in order if is_reason(lost[j])]
+from scorecard.card.ranking import TOP_REASONS, is_reason, reason_rank, row_reasons
 
 
 def top_reasons(engine: ScoringEngine, result: ScoredRows,

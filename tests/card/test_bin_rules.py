@@ -19,7 +19,8 @@ from scorecard.card.engine import (
     category_key,
     is_missing,
 )
-from scorecard.card.reasons import row_reasons, top_reasons
+from scorecard.card.ranking import row_reasons
+from scorecard.card.reasons import top_reasons
 from scorecard.data.contract import KLARNA
 from tests.helpers import demo_card, sample_frame
 

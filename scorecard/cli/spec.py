@@ -7,15 +7,26 @@ import json
 import sys
 from pathlib import Path
 
-from scorecard.cli import EXIT_OK, EXIT_USAGE
+from scorecard.cli import (
+    EXIT_OK,
+    UsageError,
+    non_empty,
+    non_negative_int,
+    positive_int,
+    seed_int,
+)
 
 
 def _init_spec(args: argparse.Namespace) -> int:
+    from scorecard.data import safety
+
+    safety.data_file(args.data, "")
+    output = Path(args.output) if args.output else Path(f"{Path(args.data).stem}.spec.json")
+    safety.output_file(output, "--output", [("the data file", args.data)])
     from scorecard.data.atomic import atomic_write_text
     from scorecard.fit.spec_inference import infer_spec
 
     inferred = infer_spec(args.data, target=args.target, id_column=args.id, name=args.name)
-    output = Path(args.output) if args.output else Path(f"{Path(args.data).stem}.spec.json")
     atomic_write_text(output, json.dumps(inferred.spec, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote the spec {output}; what was inferred and why:", file=sys.stderr)
     for line in inferred.review:
@@ -29,12 +40,13 @@ def _init_spec(args: argparse.Namespace) -> int:
 
 
 def _example_data(args: argparse.Namespace) -> int:
+    from scorecard.data import safety
+
+    if args.unlabelled > args.rows:
+        raise UsageError(f"--unlabelled {args.unlabelled} exceeds --rows {args.rows}")
+    safety.output_file(args.output, "--output")
     from scorecard.data.synthetic.example import write_example
 
-    if args.rows < 1 or not 0 <= args.unlabelled <= args.rows:
-        print("error: --rows must be >= 1 and --unlabelled between 0 and --rows",
-              file=sys.stderr)
-        return EXIT_USAGE
     path = write_example(args.output, args.rows, args.unlabelled, args.seed)
     print(f"wrote {path}: {args.rows} rows, the last {args.unlabelled} without a target",
           file=sys.stderr)
@@ -47,20 +59,22 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Read a delimited credit data file, infer every column's "
                        "kind, the target, the id, special codes and clear monotone trends, "
                        "and write a spec file for `regenerate --spec`, with a review list.")
-    p.add_argument("data", help="the data file (CSV, any of , ; TAB | separators)")
+    p.add_argument("data", type=non_empty,
+                   help="the data file (CSV, any of , ; TAB | separators)")
     p.add_argument("--target", help="the binary target column (default: found by name)")
     p.add_argument("--id", help="the id column (default: found by name, or none)")
     p.add_argument("--name", help="spec name (default: the file's stem)")
-    p.add_argument("--output", help="spec file to write (default: <data stem>.spec.json)")
+    p.add_argument("--output", type=non_empty,
+                   help="spec file to write (default: <data stem>.spec.json)")
     p.set_defaults(func=_init_spec)
 
     p = sub.add_parser("example-data", help="write a small credit CSV in a non-Klarna shape "
                        "(the `init-spec` example)",
                        description="Comma separated, integer-coded categories, sentinel "
                        "codes, a dotted target name: a file to try `init-spec` on.")
-    p.add_argument("--output", required=True, help="CSV file to write")
-    p.add_argument("--rows", type=int, default=5_000, help="rows (default 5000)")
-    p.add_argument("--unlabelled", type=int, default=500,
+    p.add_argument("--output", type=non_empty, required=True, help="CSV file to write")
+    p.add_argument("--rows", type=positive_int, default=5_000, help="rows (default 5000)")
+    p.add_argument("--unlabelled", type=non_negative_int, default=500,
                    help="rows at the end without a target (default 500)")
-    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--seed", type=seed_int, default=0, help="random seed (default 0)")
     p.set_defaults(func=_example_data)

@@ -77,6 +77,7 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Files]:
     shutil.copyfile(REPO / "reports" / "scorecard.json", artifact)
     not_json = root / "not_json.json"
     not_json.write_text("this is not JSON\n")
+    (root / "no_target.csv").write_text("a,b\n1,2\n3,4\n5,6\n")
     (root / "folder").mkdir()
     fifo = root / "pipe"
     os.mkfifo(fifo)
@@ -193,6 +194,22 @@ def _mistakes(f: Files) -> dict[str, list[Mistake]]:
             Mistake("port zero", (*card, "--port", "0"), 2, "--port"),
             Mistake("port too large", (*card, "--port", "70000"), 2, "--port"),
             Mistake("zero workers", (*card, "--workers", "0"), 2, "--workers"),
+        ],
+        "init-spec": [
+            Mistake("nonexistent input", (str(f.absent),), 3, str(f.absent)),
+            Mistake("a folder as input", (str(f.folder),), 3, str(f.folder)),
+            Mistake("a device as input", ("/dev/zero",), 3, "/dev/zero"),
+            Mistake("no binary target", (str(f.root / "no_target.csv"),), 3, "--target"),
+            Mistake("unknown target column", (good, "--target", "nope"), 3, "'nope'"),
+            Mistake("output is the input", (good, "--output", good), 2, good),
+            Mistake("name too long", (good, "--output", str(f.long)), 2, "too long"),
+        ],
+        "example-data": [
+            Mistake("zero rows", ("--output", "x.csv", "--rows", "0"), 2, "--rows"),
+            Mistake("more unlabelled than rows", ("--output", "x.csv", "--rows", "5",
+                                                  "--unlabelled", "9"), 2, "--unlabelled"),
+            Mistake("output is a folder", ("--output", str(f.folder)), 2, str(f.folder)),
+            Mistake("name too long", ("--output", str(f.long)), 2, "too long"),
         ],
         "export-sql": [
             Mistake("artifact not JSON", ("--artifact", str(f.not_json)), 4, str(f.not_json)),

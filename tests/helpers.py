@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 from hypothesis import strategies as st
 
+from scorecard.card.artifact import SCHEMA_VERSION
 from scorecard.card.grades import MasterScale, assign_grades
 from scorecard.card.scaling import Scaling as MSScaling
 from scorecard.data.contract import KLARNA, Column, Contract
@@ -387,3 +388,62 @@ def build_synthetic(full: bool, seed: int = 0) -> tuple[dict, dict, pd.DataFrame
     return artifact, validation, selection_log, coefficients
 
 
+# ------------------------------------------------------------------ a hand-made card
+# Three characteristics (numeric with a special code, category with an unseen value,
+# boolean), every number written out; tests/card/test_exact_card.py works its scores out.
+
+
+def _bins(*rows: tuple[Any, ...]) -> list[dict[str, Any]]:
+    out = []
+    for i, (kind, label, points, extra) in enumerate(rows):
+        out.append({"index": i, "type": kind, "label": label, "points": points, **extra})
+    return out
+
+
+EXACT_CARD: dict[str, Any] = {
+    "schema_version": SCHEMA_VERSION,
+    "spec": {"name": "exact", "contract": "exact"},
+    "id_column": "uuid",
+    "input_contract": [
+        {"name": "uuid", "kind": "id", "nullable": False, "min": None, "max": None,
+         "max_exclusive": False, "allowed": None, "csv_format": "text", "description": "id"},
+        {"name": "default", "kind": "target", "nullable": True, "min": None, "max": None,
+         "max_exclusive": False, "allowed": [0, 1], "csv_format": "int", "description": "t"},
+        {"name": "balance", "kind": "numeric", "nullable": True, "min": -1, "max": None,
+         "max_exclusive": False, "allowed": None, "csv_format": "float",
+         "description": "account balance"},
+        {"name": "segment", "kind": "category", "nullable": True, "min": None, "max": None,
+         "max_exclusive": False, "allowed": ["A", "B", "C", "D"], "csv_format": "text",
+         "description": "customer segment"},
+        {"name": "has_paid", "kind": "boolean", "nullable": True, "min": None, "max": None,
+         "max_exclusive": False, "allowed": None, "csv_format": "bool",
+         "description": "has paid before"},
+    ],
+    "scaling": MSScaling().to_dict(),
+    "pd_formula": "pd = 1 / (1 + exp((score - offset) / factor))",
+    "intercept": 0.0,
+    "features": [
+        {"name": "balance", "kind": "numeric", "description": "account balance",
+         "reason_code": "T01", "coefficient": 1.0, "trend": "descending", "overridden": False,
+         "iv": 0.1, "splits": [100.0, 500.0], "unseen_points": 0, "max_points": 30,
+         "best_bin": 0,
+         "bins": _bins(("regular", "(-inf, 100)", 30, {}), ("regular", "[100, 500)", 20, {}),
+                       ("regular", "[500, inf)", 5, {}),
+                       ("special", "code -1", 12, {"codes": [-1.0]}),
+                       ("missing", "Missing", 8, {}))},
+        {"name": "segment", "kind": "categorical", "description": "customer segment",
+         "reason_code": "T02", "coefficient": 1.0, "trend": None, "overridden": False,
+         "iv": 0.1, "splits": None, "unseen_points": 4, "max_points": 25, "best_bin": 0,
+         "bins": _bins(("regular", "A, B", 25, {"categories": ["A", "B"]}),
+                       ("regular", "C", 10, {"categories": ["C"]}),
+                       ("missing", "Missing", 15, {}))},
+        {"name": "has_paid", "kind": "categorical", "description": "has paid before",
+         "reason_code": "T03", "coefficient": 1.0, "trend": None, "overridden": False,
+         "iv": 0.1, "splits": None, "unseen_points": 9, "max_points": 18, "best_bin": 0,
+         "bins": _bins(("regular", "True", 18, {"categories": ["True"]}),
+                       ("regular", "False", 2, {"categories": ["False"]}),
+                       ("missing", "Missing", 9, {}))},
+    ],
+    "master_scale": {},
+    "metadata": {"note": "hand-computed test card"},
+}

@@ -119,3 +119,27 @@ def test_design_exclusions_are_logged_with_their_reason(base) -> None:
     _, log = select_features(woe, y, {"a": 0.5, "b": 0.3, "c": 0.2}, SelectionConfig(),
                              excluded={"time_hours": "not a credit characteristic"})
     assert _decision(log, "time_hours") == ("out", "design", "not a credit characteristic")
+
+
+def test_the_default_thresholds_are_the_documented_ones() -> None:
+    c = SelectionConfig()
+    assert (c.min_iv, c.max_corr, c.max_vif, c.max_pvalue, c.max_features) == (
+        0.02, 0.8, 5.0, 0.05, 20)
+
+
+def test_an_iv_exactly_at_the_floor_is_kept(base) -> None:
+    woe, y = base
+    kept, _ = select_features(woe, y, {"a": 0.5, "b": 0.3, "c": 0.02}, SelectionConfig())
+    assert "c" in kept
+
+
+def test_the_correlation_rule_checks_every_kept_characteristic_not_just_the_first(
+        base) -> None:
+    woe, y = base
+    rng = np.random.default_rng(4)
+    # Close to b (kept second), unrelated to a (kept first).
+    woe = woe.assign(b_twin=woe["b"] + 0.3 * rng.normal(size=N))
+    kept, log = select_features(woe, y, {"a": 0.5, "b": 0.3, "c": 0.2, "b_twin": 0.25},
+                                SelectionConfig())
+    assert "b_twin" not in kept
+    assert "with b (higher IV)" in _decision(log, "b_twin")[2]

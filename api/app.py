@@ -15,10 +15,9 @@ from __future__ import annotations
 from litestar import Litestar, Router
 from litestar.di import Provide
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import RedocRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components
 
-from api import auth
+from api import auth, docs
 from api import prometheus as metrics
 from api.access_log import AccessMiddleware, configure_logging
 from api.controllers import (
@@ -30,6 +29,7 @@ from api.controllers import (
 )
 from api.errors import EXCEPTION_HANDLERS
 from api.openapi import document_request_bodies
+from api.overload import Admission, OverloadMiddleware
 from api.service import ScoringService
 from api.settings import Settings
 from scorecard.card.artifact import ArtifactError
@@ -68,9 +68,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         service.ready = False
 
     app = Litestar(
-        route_handlers=[guarded, ProbeController],
+        route_handlers=[guarded, ProbeController, docs.serve_asset],
         dependencies={"service": Provide(lambda: service, use_cache=True, sync_to_thread=False)},
-        middleware=[AccessMiddleware.configured(settings.body_timeout_s)],
+        # Access outermost: shed requests are logged and counted too.
+        middleware=[AccessMiddleware.configured(settings.body_timeout_s),
+                    OverloadMiddleware.configured(Admission(settings.max_in_flight))],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         on_startup=[start_accepting],
@@ -82,7 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                          f"(`{service.content_hash}`). Interactive docs: `/schema/swagger`, "
                          "`/schema/redoc`; schema: `/schema/openapi.json`."),
             path="/schema",
-            render_plugins=[SwaggerRenderPlugin(), RedocRenderPlugin()],
+            render_plugins=docs.render_plugins(),  # assets served here: docs work offline
             components=Components(security_schemes={auth.SCHEME_NAME: auth.SECURITY_SCHEME}
                                   if settings.api_key else None),
         ),

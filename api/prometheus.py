@@ -48,6 +48,14 @@ SCORED = Counter("scorecard_applicants_scored", "Applicants scored, by endpoint.
                  ["endpoint"])
 MODEL = Gauge("scorecard_model_info", "The served card (value 1).", ["model_id", "content_hash"],
               multiprocess_mode="max")
+# Load shedding (api.overload).
+SHED = Counter("scorecard_shed", "Scoring requests refused with 503 because the worker's "
+               "in-flight limit was reached.", ["route"])
+DEADLINE_EXPIRED = Counter("scorecard_deadline_expired", "Scoring requests refused with 503 "
+                           "because their X-Request-Timeout-Ms passed before the work "
+                           "started.", ["route"])
+IN_FLIGHT = Gauge("scorecard_in_flight_units", "Units of scoring work in flight (summed "
+                  "over workers).", multiprocess_mode="livesum")
 
 # labels() costs a lock and a dict lookup; cache the children per label set (bounded: the
 # labels are from closed sets).
@@ -94,3 +102,15 @@ def render() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def shed(route: str) -> None:
+    SHED.labels(route).inc()
+
+
+def deadline_expired(route: str) -> None:
+    DEADLINE_EXPIRED.labels(route).inc()
+
+
+def in_flight(units: int) -> None:
+    IN_FLIGHT.set(units)

@@ -13,6 +13,8 @@
                                (10); a slow-header client is then disconnected
 ``SCORECARD_BODY_TIMEOUT_S``   most seconds from the request's headers to the end of its
                                body (30); then 408 and the connection is closed
+``SCORECARD_MAX_IN_FLIGHT``    most units of scoring work one worker runs at once (8;
+                               0 = no limit); beyond it 503 at once (:mod:`api.overload`)
 =============================  ==========================================================
 """
 
@@ -33,6 +35,7 @@ ENV_MAX_BODY_BYTES = "SCORECARD_MAX_BODY_BYTES"
 ENV_ALLOW_MISSING = "SCORECARD_ALLOW_MISSING"
 ENV_HEADER_TIMEOUT_S = "SCORECARD_HEADER_TIMEOUT_S"
 ENV_BODY_TIMEOUT_S = "SCORECARD_BODY_TIMEOUT_S"
+ENV_MAX_IN_FLIGHT = "SCORECARD_MAX_IN_FLIGHT"
 
 # One applicant is ~1.4 KB of JSON; 64 KiB leaves room for pretty-printing and long ids.
 SINGLE_BODY_BYTES = 64 * 1024
@@ -43,6 +46,11 @@ DEFAULT_MAX_BATCH = 10_000
 # enough that a slowloris client cannot hold connections for long.
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 DEFAULT_BODY_TIMEOUT_S = 30.0
+# Units of in-flight scoring work per worker (one single score = 1). A single score costs
+# 0.25-0.7 ms of a worker's CPU here (scripts/load_test.py calibration, 1,350-4,300 req/s),
+# so 8 units are 2-6 ms of work: enough to keep the worker busy from one event-loop turn
+# to the next, little enough that an admitted request waits at most that long inside it.
+DEFAULT_MAX_IN_FLIGHT = 8
 
 
 class SettingsError(ValueError):
@@ -67,6 +75,8 @@ class Settings:
         header_timeout_s: most seconds to receive a request's headers (enforced by the
             uvicorn protocol of :mod:`api.server`).
         body_timeout_s: most seconds to receive a request's body (408 after).
+        max_in_flight: most units of scoring work in flight per worker (0: no limit);
+            beyond it requests are shed with 503 (:mod:`api.overload`).
     """
 
     artifact: Path = DEFAULT_ARTIFACT
@@ -76,12 +86,16 @@ class Settings:
     allow_missing: bool = True
     header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
     body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
+    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
 
     def __post_init__(self) -> None:
         for name, value in ((ENV_HEADER_TIMEOUT_S, self.header_timeout_s),
                             (ENV_BODY_TIMEOUT_S, self.body_timeout_s)):
             if not value > 0:
                 raise SettingsError(f"{name}: must be > 0 seconds, got {value}")
+        if self.max_in_flight < 0:
+            raise SettingsError(f"{ENV_MAX_IN_FLIGHT}: must be >= 0 (0: no limit), got "
+                                f"{self.max_in_flight}")
         if self.max_batch < 1:
             raise SettingsError(f"{ENV_MAX_BATCH}: must be >= 1, got {self.max_batch}")
         if self.max_body_bytes < 1024:
@@ -102,6 +116,7 @@ class Settings:
             allow_missing=_bool(env, ENV_ALLOW_MISSING, default=True),
             header_timeout_s=_float(env, ENV_HEADER_TIMEOUT_S, DEFAULT_HEADER_TIMEOUT_S),
             body_timeout_s=_float(env, ENV_BODY_TIMEOUT_S, DEFAULT_BODY_TIMEOUT_S),
+            max_in_flight=_int(env, ENV_MAX_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT),
         )
 
 

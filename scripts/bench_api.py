@@ -63,7 +63,10 @@ def free_port() -> int:
 
 
 def start_server(artifact: Path, port: int, log: Path, pin: bool) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "SCORECARD_ARTIFACT": str(artifact)}
+    # No in-flight limit: the benchmark measures throughput at --connections concurrency,
+    # which would otherwise be partly answered by cheap 503s (scripts/load_test.py --overload
+    # measures the shedding).
+    env = {**os.environ, "SCORECARD_ARTIFACT": str(artifact), "SCORECARD_MAX_IN_FLIGHT": "0"}
     env.pop("SCORECARD_API_KEY", None)
     cmd = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", HOST,
            "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning"]

@@ -40,7 +40,8 @@ TRAINING_ONLY = {
     "duckdb",
     "pyarrow",
 }
-RUNTIME_DIRECT = {"numpy", "litestar", "uvicorn", "msgspec", "prometheus-client"}
+RUNTIME_DIRECT = {"numpy", "litestar", "uvicorn", "msgspec", "prometheus-client",
+                  "drf-spectacular-sidecar"}  # the last: the docs assets (api.docs), files only
 # What the API imports (tests/test_layout.py proves its closure) and the artifact: no
 # training, jobs, CLI or model-validation code in the serving image.
 ALLOWED_RUNTIME_COPIES = {

@@ -238,5 +238,5 @@ def test_an_unusable_in_flight_limit_is_refused_naming_the_variable(raw: str,
                                                                    message: str) -> None:
     with pytest.raises(SettingsError, match=f"SCORECARD_MAX_IN_FLIGHT.*{message}"):
         Settings.from_env({"SCORECARD_MAX_IN_FLIGHT": raw})
-    assert Settings.from_env({}).max_in_flight == 8
+    assert Settings.from_env({}).max_in_flight == 32
     assert Settings.from_env({"SCORECARD_MAX_IN_FLIGHT": "0"}).max_in_flight == 0

@@ -9,7 +9,7 @@ byte-deterministic (fixed SVG salts, fixed float formats).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from validation.tables import Col, key, table
 AMBER, RED = "#bf9000", "#c00000"
 
 
-def _f(digits: int):  # noqa: ANN202 - a formatter
+def _f(digits: int) -> Callable[[Any], str]:
     return lambda v: "–" if v is None else f"{v:.{digits}f}"
 
 

@@ -204,7 +204,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 
         scored = ScoringEngine(artifact).score(rows)
         for j, f in enumerate(artifact["features"]):  # the bins' counts are the reference
-            engine_counts = np.bincount(scored.bins[scored.bins[:, j] >= 0, j], minlength=len(f["bins"]))
+            col = scored.bins[:, j]
+            engine_counts = np.bincount(col[col >= 0], minlength=len(f["bins"]))
             if engine_counts.tolist() != [b["count"] for b in f["bins"]]:
                 raise ValueError(f"{f['name']}: binning-table counts differ from the engine's")
         edges = [float(e) for e in reference_edges(scored.score.astype(float), 10)]

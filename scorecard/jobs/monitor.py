@@ -18,6 +18,7 @@ Amber PSI/CSI (0.10-0.25) is reported as a warning only.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -151,7 +152,7 @@ def counts_from_metrics(name: str, artifact: dict[str, Any], text: str,
 
 def _band_ranges(edges: list[float]) -> list[str]:
     e = ["-inf", *(f"{x:g}" for x in edges), "inf"]
-    return [f"[{a}, {b})" for a, b in zip(e[:-1], e[1:], strict=True)]
+    return [f"[{a}, {b})" for a, b in itertools.pairwise(e)]
 
 
 def population_figures(artifact: dict[str, Any], c: PeriodCounts) -> dict[str, Any]:

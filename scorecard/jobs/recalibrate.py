@@ -82,7 +82,7 @@ def recalibrate(artifact: dict[str, Any], frame: Any, *, target_rate: float | No
         "parent_model_id": artifact["model_id"],
         "parent_content_hash": artifact["content_hash"],
         "method": method, "target_rate": rate,
-        "data": {"file": data_name, "fingerprint": data_fingerprint, "rows": int(len(frame))},
+        "data": {"file": data_name, "fingerprint": data_fingerprint, "rows": len(frame)},
         "base_odds": {"before": old.base_odds, "after": odds},
         "offset": {"before": old.offset, "after": new.offset},
         "offset_shift_points": new.offset - old.offset,

@@ -120,7 +120,7 @@ def test_the_reference_is_sealed_and_checked(card: dict) -> None:
     with pytest.raises(ArtifactError, match="content_hash"):
         verify(edited)
     body = {k: v for k, v in edited.items() if k not in ("content_hash", "model_id")}
-    with pytest.raises(ArtifactError, match="reference.score_bands.counts"):
+    with pytest.raises(ArtifactError, match=r"reference\.score_bands\.counts"):
         verify(seal(body))
     body["reference"]["score_bands"]["counts"][0] -= 1
     body["features"][0]["bins"][0]["count"] += 1

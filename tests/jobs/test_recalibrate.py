@@ -87,7 +87,7 @@ def test_an_offset_edited_by_hand_is_refused(card: dict) -> None:
     body = {k: v for k, v in copy.deepcopy(card).items() if k not in ("content_hash",
                                                                        "model_id")}
     body["scaling"]["offset"] += 10  # the engine would ignore it: refused, not ignored
-    with pytest.raises(ArtifactError, match="scaling.offset"):
+    with pytest.raises(ArtifactError, match=r"scaling\.offset"):
         verify(seal(body))
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import os
 import re
 import urllib.request
 from dataclasses import dataclass, field
@@ -94,10 +95,14 @@ def _samples(text: str) -> list[tuple[str, dict[str, str], float]]:
 
 
 def read_metrics(source: str) -> str:
-    """The exposition text of a file or an ``http(s)://`` URL (``/metrics``)."""
+    """The exposition text of a file or an ``http(s)://`` URL (``/metrics``; sends
+    ``X-API-Key: $SCORECARD_API_KEY`` when that is set)."""
     if re.match(r"^https?://", source):
+        # a /metrics behind the service's key: the same variable the service reads
+        key = os.environ.get("SCORECARD_API_KEY")
+        request = urllib.request.Request(source, headers={"X-API-Key": key} if key else {})
         try:
-            with urllib.request.urlopen(source, timeout=30) as resp:  # nosec B310 (http/s only)
+            with urllib.request.urlopen(request, timeout=30) as resp:  # nosec B310 (http/s)
                 return resp.read().decode("utf-8")
         except OSError as exc:
             raise ContractError(f"--metrics: cannot read {source} ({exc})") from exc

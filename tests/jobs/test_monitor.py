@@ -15,6 +15,7 @@ import pytest
 
 from scorecard.card.artifact import ArtifactError, load_artifact, seal, verify
 from scorecard.cli import main
+from scorecard.data.errors import ContractError
 from scorecard.data.synthetic.drift import Drift, generate_period
 from scorecard.jobs.monitor import monitor_frames, split_periods
 
@@ -126,3 +127,17 @@ def test_the_reference_is_sealed_and_checked(card: dict) -> None:
     body["features"][0]["bins"][0]["count"] += 1
     with pytest.raises(ArtifactError, match="bin counts of"):
         verify(seal(body))
+
+
+def test_dates_group_into_calendar_months_and_quarters(card: dict) -> None:
+    frame = _periods(2, [], n=1)[0][1].iloc[:6].copy()
+    frame["when"] = ["2026-01-05", "2026-01-31", "2026-02-01", "2026-04-30", "2026-05-02",
+                     "2026-12-31"]
+    months = split_periods(frame, "when", "month")
+    assert [(n, len(f)) for n, f in months] == [("2026-01", 2), ("2026-02", 1), ("2026-04", 1),
+                                                ("2026-05", 1), ("2026-12", 1)]
+    quarters = split_periods(frame, "when", "quarter")
+    assert [(n, len(f)) for n, f in quarters] == [("2026Q1", 3), ("2026Q2", 2), ("2026Q4", 1)]
+    frame.loc[frame.index[3], "when"] = "not a date"
+    with pytest.raises(ContractError, match="row 4"):
+        split_periods(frame, "when", "month")

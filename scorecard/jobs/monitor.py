@@ -102,7 +102,8 @@ def read_metrics(source: str) -> str:
         key = os.environ.get("SCORECARD_API_KEY")
         request = urllib.request.Request(source, headers={"X-API-Key": key} if key else {})
         try:
-            with urllib.request.urlopen(request, timeout=30) as resp:  # nosec B310 (http/s)
+            # the scheme was checked above: only http(s), never file:// or ftp://
+            with urllib.request.urlopen(request, timeout=30) as resp:  # nosec B310
                 return resp.read().decode("utf-8")
         except OSError as exc:
             raise ContractError(f"--metrics: cannot read {source} ({exc})") from exc

@@ -1,7 +1,9 @@
 """Prometheus metrics (prometheus_client).
 
 Request count and latency by method, route template and status class; client disconnects;
-applicants scored; the served model. Every label comes from a closed set, so no client can
+applicants scored; the served model; the scored population per score band, grade and
+characteristic bin (:class:`Population`, what ``scorecard monitor --metrics`` turns into
+PSI/CSI without applicant data). Every label comes from a closed set, so no client can
 grow the exposition: the method is one of :data:`METHODS` or ``other``, the route a route
 template or ``unmatched``, the status its class (``2xx`` ... ``5xx``). Metrics live in the
 process-wide default registry (one set per process, shared by every app built in it).
@@ -18,6 +20,8 @@ an empty writable directory (e.g. on the ``/tmp`` tmpfs), or run one worker per 
 from __future__ import annotations
 
 import os
+from collections import Counter as Counter_
+from typing import Any
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -57,6 +61,17 @@ DEADLINE_EXPIRED = Counter("scorecard_deadline_expired", "Scoring requests refus
 IN_FLIGHT = Gauge("scorecard_in_flight_units", "Units of scoring work in flight (summed "
                   "over workers).", multiprocess_mode="livesum")
 
+# The scored population, labelled from the card only (a closed set): the band index and its
+# score range from ``reference.score_bands``, the master-scale grade, the characteristic
+# name and bin index (``unseen`` for a category the card never saw). ``model_id`` keeps the
+# counts of two cards apart.
+BANDS = Counter("scorecard_score_band_applicants", "Applicants scored, by score band of the "
+                "card's reference (development deciles).", ["model_id", "band", "range"])
+GRADES = Counter("scorecard_grade_applicants", "Applicants scored, by master-scale grade.",
+                 ["model_id", "grade"])
+BINS = Counter("scorecard_characteristic_bin_applicants", "Applicants scored, by "
+               "characteristic and bin of the card.", ["model_id", "characteristic", "bin"])
+
 # labels() costs a lock and a dict lookup; cache the children per label set (bounded: the
 # labels are from closed sets).
 _children: dict[tuple[str, str, str], tuple[Counter, Histogram]] = {}
@@ -87,6 +102,66 @@ def scored(endpoint: str, n: int) -> None:
         if child is None:
             child = _scored[endpoint] = SCORED.labels(endpoint)
         child.inc(n)
+
+
+def _range(edges: list[float], b: int) -> str:
+    lo = "-inf" if b == 0 else repr(float(edges[b - 1]))
+    hi = "inf" if b == len(edges) else repr(float(edges[b]))
+    return f"[{lo}, {hi})"
+
+
+class Population:
+    """Counters of one card's scored applicants; every child created (at 0) up front, so a
+    scrape lists the whole closed label set. ``None`` from :meth:`for_card` when the card has
+    no ``reference`` (nothing to compare with)."""
+
+    def __init__(self, artifact: dict[str, Any]) -> None:
+        from scorecard.card.artifact import band_index
+
+        mid = artifact["model_id"]
+        self.edges = [float(e) for e in artifact["reference"]["score_bands"]["edges"]]
+        self._band_index = band_index
+        self.bands = [BANDS.labels(mid, str(b), _range(self.edges, b))
+                      for b in range(len(self.edges) + 1)]
+        scale = artifact.get("master_scale") or {}
+        self.grades = {g: GRADES.labels(mid, g) for g in scale.get("grades", [])}
+        self.bins: list[dict[int, Counter]] = []
+        for f in artifact["features"]:
+            children = {int(b["index"]): BINS.labels(mid, f["name"], str(b["index"]))
+                        for b in f["bins"]}
+            if f["kind"] != "numeric":
+                children[-1] = BINS.labels(mid, f["name"], "unseen")
+            self.bins.append(children)
+        for child in [*self.bands, *self.grades.values(),
+                      *(c for d in self.bins for c in d.values())]:
+            child.inc(0)
+
+    @classmethod
+    def for_card(cls, artifact: dict[str, Any]) -> Population | None:
+        return cls(artifact) if artifact.get("reference") else None
+
+    def one(self, score: int, grade: str | None, bins: list[int]) -> None:
+        """Count one scored applicant."""
+        self.bands[self._band_index(self.edges, score)].inc()
+        if grade is not None:
+            self.grades[grade].inc()
+        for children, b in zip(self.bins, bins, strict=True):
+            children[b].inc()
+
+    def batch(self, scores: Any, grades: list[str | None], bins: Any) -> None:
+        """Count a scored batch: ``scores`` (n,), ``grades`` n labels, ``bins`` (n, k)."""
+        import numpy as np
+
+        bands = np.searchsorted(np.asarray(self.edges), np.asarray(scores), side="right")
+        for b, n in zip(*np.unique(bands, return_counts=True), strict=True):
+            self.bands[int(b)].inc(int(n))
+        for g, n in Counter_(grades).items():
+            if g is not None:
+                self.grades[g].inc(n)
+        arr = np.asarray(bins)
+        for j, children in enumerate(self.bins):
+            for b, n in zip(*np.unique(arr[:, j], return_counts=True), strict=True):
+                children[int(b)].inc(int(n))
 
 
 def model_loaded(model_id: str, content_hash: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 import msgspec
 
+from api import prometheus as metrics
 from api.schemas import (
     BatchResult,
     Card,
@@ -71,6 +72,7 @@ class ScoringService:
         self.row = RowScorer(self.engine, self.scale)
         self._reasons = self._reason_templates()
         self.card = _card_view(artifact, self.columns, self.scale)
+        self.population = metrics.Population.for_card(artifact)
         self.ready = True
 
     @classmethod
@@ -109,7 +111,10 @@ class ScoringService:
         names = row.names
         reasons = [self._reason(j, bins[j], payload.get(names[j])) for j in row.reasons(points)]
         uuid = payload.get(self.id_column) if self.id_column else None
-        return ScoreResult(uuid, row.pd_table[total - row.lo], total, self._grade(total),
+        grade = self._grade(total)
+        if self.population is not None:
+            self.population.one(total, grade, bins)
+        return ScoreResult(uuid, row.pd_table[total - row.lo], total, grade,
                            reasons, missing, self.model_id, self.content_hash)
 
     def score_batch(self, payload: Any) -> BatchResult:
@@ -128,6 +133,8 @@ class ScoringService:
         pds = result.pd.tolist()
         grades = (assign_grades(result.score, self.scale).tolist() if self.scale is not None
                   else [None] * n)
+        if self.population is not None:
+            self.population.batch(result.score, grades, result.bins)
         names = engine.features_
         id_column = self.id_column
         reason = self._reason

@@ -16,9 +16,28 @@ Layout (``schema_version`` 1)::
                      bins: [{index, type, label, codes?, count, event, event_rate, woe,
                              points}]} ],
       "master_scale": {...},
+      "reference": {...},            # optional: development-sample distributions (below)
       "metadata": {...},
       "content_hash": "sha256:<hex>"
     }
+
+``reference`` (optional, covered by the content hash) holds what monitoring compares a
+later population with, so the card alone suffices (``scorecard monitor``, the API's
+per-band and per-bin counters)::
+
+    "reference": {
+      "sample": "development",      # which rows were counted
+      "rows": n,
+      "score_bands": {"edges": [e_1, ..., e_k],     # ascending inner edges (deciles of
+                      "counts": [c_0, ..., c_k]},   #  the development scores); band b holds
+                                                    #  e_b <= score < e_{b+1} (open ends)
+      "grades": {"counts": [per master-scale grade, best first]} | null,
+      "auc": float | null           # development-sample AUC (in-sample)
+    }
+
+The per-characteristic bin counts of the same rows are the bins' ``count`` (the binning
+table of the development sample; unseen categories count 0 there), so they are not repeated:
+every feature's ``count`` must then sum to ``reference.rows``.
 
 The content hash is SHA-256 over the canonical JSON (sorted keys, no spaces) of everything
 but ``content_hash`` and ``model_id``. :func:`load_artifact` refuses a file whose hash does
@@ -32,6 +51,7 @@ contract only: the serving image loads it without pandas.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import itertools
 import json
@@ -118,7 +138,8 @@ def verify(artifact: dict[str, Any]) -> dict[str, Any]:
             f"content_hash: the file says {artifact['content_hash']} but its content hashes "
             f"to {expected}; the artifact was edited after it was sealed")
     problem = (_content_problem(artifact) or _view_problem(artifact)
-               or _master_scale_problem(artifact) or _contract_problem(artifact))
+               or _master_scale_problem(artifact) or _contract_problem(artifact)
+               or _scaling_problem(artifact) or _reference_problem(artifact))
     if problem:
         raise ArtifactError(problem)
     return artifact
@@ -144,6 +165,63 @@ def input_contract(artifact: dict[str, Any]) -> list[Column]:
         return [Column.from_dict(c, f"input_contract[{i}]") for i, c in enumerate(raw)]
     except ValueError as exc:
         raise ArtifactError(str(exc)) from exc
+
+
+def band_index(edges: list[float], score: float) -> int:
+    """Score band of one score under ``reference.score_bands.edges`` (layout above)."""
+    return bisect.bisect_right(edges, score)
+
+
+def _scaling_problem(artifact: dict[str, Any]) -> str | None:
+    """The engine, SQL and API compute pd from base_score, base_odds and pdo: a published
+    ``offset``/``factor`` that disagrees (e.g. an offset edited by hand to recalibrate)
+    would be silently ignored, so it is refused."""
+    s = artifact["scaling"]
+    factor = s["pdo"] / math.log(2.0)
+    derived = {"factor": factor, "offset": s["base_score"] - factor * math.log(s["base_odds"])}
+    for key, value in derived.items():
+        if s.get(key) is not None and _is_number(s[key]) and not math.isclose(
+                s[key], value, rel_tol=1e-12, abs_tol=1e-9):
+            return (f"scaling.{key}: {s[key]!r} does not follow from base_score, base_odds "
+                    f"and pdo ({value!r}); change base_odds to move the offset")
+    return None
+
+
+def _reference_problem(artifact: dict[str, Any]) -> str | None:
+    ref = artifact.get("reference")
+    if ref is None:
+        return None
+    if not isinstance(ref, dict) or not _is_int(ref.get("rows")) or ref["rows"] < 1:
+        return "reference: must be an object with a positive integer rows"
+    rows = ref["rows"]
+    bands = ref.get("score_bands")
+    if not isinstance(bands, dict):
+        return "reference.score_bands: must be an object with edges and counts"
+    edges, counts = bands.get("edges"), bands.get("counts")
+    if (not isinstance(edges, list) or not all(_is_number(e) for e in edges)
+            or any(a >= b for a, b in itertools.pairwise(edges))):
+        return "reference.score_bands.edges: must be a strictly increasing list of numbers"
+    if (not isinstance(counts, list) or len(counts) != len(edges) + 1
+            or not all(_is_int(c) and c >= 0 for c in counts) or sum(counts) != rows):
+        return (f"reference.score_bands.counts: must be {len(edges) + 1} non-negative "
+                f"integers summing to reference.rows ({rows})")
+    grades = ref.get("grades")
+    if grades is not None:
+        n_grades = len(artifact["master_scale"].get("grades", [])) if isinstance(
+            artifact.get("master_scale"), dict) else 0
+        g = grades.get("counts") if isinstance(grades, dict) else None
+        if (not isinstance(g, list) or len(g) != n_grades
+                or not all(_is_int(c) and c >= 0 for c in g) or sum(g) != rows):
+            return (f"reference.grades.counts: must be one non-negative integer per "
+                    f"master-scale grade ({n_grades}) summing to reference.rows ({rows})")
+    if ref.get("auc") is not None and not (_is_number(ref["auc"]) and 0 <= ref["auc"] <= 1):
+        return "reference.auc: must be a number in [0, 1] or null"
+    for f in artifact["features"]:
+        c = [b.get("count") for b in f["bins"]]
+        if not all(_is_int(x) and x >= 0 for x in c) or sum(c) != rows:
+            return (f"reference: the bin counts of {f['name']} must be non-negative integers "
+                    f"summing to reference.rows ({rows})")
+    return None
 
 
 def _master_scale_problem(artifact: dict[str, Any]) -> str | None:

@@ -35,6 +35,10 @@ def _generate(args: argparse.Namespace) -> int:
     from scorecard.jobs.progress import Progress
 
     output_file(truth_path(args.output), "--output (its truth file)")
+    if args.drift and not args.periods:
+        raise UsageError("--drift needs --periods N")
+    if args.periods:
+        return _generate_periods(args)
     progress = Progress(enabled=not args.quiet)
     with progress.step(f"generating {args.rows:,} rows ({args.unlabelled:,} to predict, "
                        f"seed {args.seed})"):
@@ -49,6 +53,39 @@ def _generate(args: argparse.Namespace) -> int:
     print(f"wrote {args.output}: {len(frame):,} rows ({int(labelled.sum()):,} labelled, "
           f"default rate {100 * rate:.2f} %, {int((~labelled).sum()):,} to predict); "
           f"truth in {tpath}")
+    return EXIT_OK
+
+
+def _generate_periods(args: argparse.Namespace) -> int:
+    """``--periods N``: one file per period, ``<stem>.pNN<suffix>``, each with its truth."""
+    from scorecard.data.safety import output_file
+    from scorecard.data.synthetic.drift import Drift
+
+    try:
+        drifts = [Drift.parse(d, args.periods) for d in args.drift]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    out = Path(args.output)
+    paths = [out.with_name(f"{out.stem}.p{k:02d}{out.suffix}")
+             for k in range(1, args.periods + 1)]
+    from scorecard.data.synthetic.generator import truth_path
+
+    for p in paths:
+        output_file(p, "--output (a period file)")
+        output_file(truth_path(p), "--output (a period's truth file)")
+    from scorecard.data.contract import KLARNA
+    from scorecard.data.files import write_dataset
+    from scorecard.data.synthetic.drift import generate_period
+    from scorecard.data.synthetic.generator import write_truth
+
+    for k, path in enumerate(paths, start=1):
+        frame, pd_true = generate_period(k, args.rows, args.unlabelled, args.seed, drifts)
+        write_dataset(frame, path, KLARNA)
+        write_truth(truth_path(path), frame["uuid"], pd_true)
+        active = [d for d in args.drift if int(d.rsplit("@", 1)[1]) <= k]
+        print(f"wrote {path}: {len(frame):,} rows, default rate "
+              f"{100 * float(frame['default'].mean()):.2f} %"
+              + (f", drift {', '.join(active)}" if active else ", no drift"))
     return EXIT_OK
 
 
@@ -145,6 +182,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="rows with default = NA (the rows to predict), at random positions")
     p.add_argument("--seed", type=seed_int, default=0, help="random seed")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    p.add_argument("--periods", type=positive_int, help="write N period files "
+                   "<stem>.p01<suffix>..., --rows each (for monitoring tests)")
+    p.add_argument("--drift", action="append", default=[], metavar="KIND@PERIOD",
+                   help="with --periods: shift:<column>[=s]@P (population shift of a "
+                   "characteristic) or risk[=r]@P (odds of default times r), from period P "
+                   "on; repeatable")
     p.set_defaults(func=_generate)
 
     p = sub.add_parser(

@@ -19,6 +19,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from scorecard.card.artifact import SCHEMA_VERSION, seal
 from scorecard.card.engine import ScoringEngine
+from scorecard.card.grades import MasterScale
 from scorecard.card.scaling import Scaling, feature_points
 from scorecard.fit.binning import MAX_N_BINS, MIN_BIN_SHARE, WoEBinner
 from scorecard.fit.logit import coefficient_table, fit_logit
@@ -128,8 +129,15 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         return int(np.rint(feature_points(coef, intercept, np.array([0.0]),
                                           len(self.features_), self.scaling_))[0])
 
-    def to_artifact(self, metadata: dict[str, Any], master_scale: dict[str, Any]) -> dict:
-        """The sealed JSON card (see :mod:`scorecard.card.artifact`)."""
+    def to_artifact(self, metadata: dict[str, Any], master_scale: dict[str, Any],
+                    reference: pd.DataFrame | None = None,
+                    reference_y: np.ndarray | None = None) -> dict:
+        """The sealed JSON card (see :mod:`scorecard.card.artifact`).
+
+        ``reference``: the development rows (those the card was fitted on); when given, the
+        card carries their score-band and grade counts (and AUC with ``reference_y``) under
+        ``reference``, for monitoring.
+        """
         check_is_fitted(self, "logit_")
         contract = self.spec.contract
         features = []
@@ -182,7 +190,37 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             "master_scale": master_scale,
             "metadata": metadata,
         }
+        if reference is not None:
+            artifact = {**artifact, "reference": self._reference(artifact, reference,
+                                                                 reference_y)}
         return seal(artifact)
+
+    @staticmethod
+    def _reference(artifact: dict[str, Any], rows: pd.DataFrame,
+                   y: np.ndarray | None) -> dict[str, Any]:
+        """Score-band and grade counts of ``rows`` under the finished (unsealed) card."""
+        from validation.discrimination import roc_auc
+        from validation.stability import reference_edges
+
+        scored = ScoringEngine(artifact).score(rows)
+        for j, f in enumerate(artifact["features"]):  # the bins' counts are the reference
+            col = scored.bins[:, j]
+            engine_counts = np.bincount(col[col >= 0], minlength=len(f["bins"]))
+            if engine_counts.tolist() != [b["count"] for b in f["bins"]]:
+                raise ValueError(f"{f['name']}: binning-table counts differ from the engine's")
+        edges = [float(e) for e in reference_edges(scored.score.astype(float), 10)]
+        bands = np.bincount(np.searchsorted(edges, scored.score, side="right"),
+                            minlength=len(edges) + 1)
+        grades = None
+        if master_scale := artifact.get("master_scale"):
+            scale = MasterScale.from_dict(master_scale)
+            grades = {"counts": [int(c) for c in np.bincount(
+                scale.grade_index(scored.score), minlength=scale.n_grades)]}
+        auc = (float(roc_auc(np.asarray(y), scored.score, higher_is_riskier=False))
+               if y is not None else None)
+        return {"sample": "development", "rows": len(rows),
+                "score_bands": {"edges": edges, "counts": [int(c) for c in bands]},
+                "grades": grades, "auc": auc}
 
     def engine(self, metadata: dict[str, Any] | None = None) -> ScoringEngine:
         """The numpy engine over this card's artifact (no master scale)."""

@@ -134,7 +134,7 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
         "libraries": library_versions(),
         "metrics": validation["headline"],
     }
-    artifact = card.to_artifact(metadata, scale.to_dict())
+    artifact = card.to_artifact(metadata, scale.to_dict(), dev, y[dev_idx])
     engine = ScoringEngine(artifact)
     with progress.step(f"writing outputs to {out}"):
         out.mkdir(parents=True, exist_ok=True)

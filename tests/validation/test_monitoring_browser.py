@@ -1,0 +1,134 @@
+"""The monitoring page in a real browser: headless Chromium renders it offline.
+
+As for the validation page (``test_report_browser.py``): Chromium from the command line,
+name resolution mapped to nothing, its NetLog recording every request. Checks: no request
+on the page's behalf, no console errors, every ``<svg>`` draws, the period sections and
+tables are in the DOM, the inline CSS applies, the screenshot is not blank. The page is
+written by ``scorecard monitor`` for generated periods (one drifted, with outcomes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from scorecard.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROMIUM = next((p for p in map(shutil.which, BROWSERS) if p), None)
+WIDTH, HEIGHT = 1400, 3000
+DRAWABLE = {"path", "line", "rect", "polyline", "polygon", "circle", "ellipse", "text", "use"}
+PAGE_ERROR = re.compile(r"CONSOLE|Failed to load resource|net::ERR_|Refused to|Uncaught",
+                        re.I)
+
+pytestmark = pytest.mark.skipif(CHROMIUM is None,
+                                reason="chromium is not installed (apt-get install chromium)")
+
+
+class _Dom(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.svgs: list[int] = []
+        self.depth = 0
+        self.h2: list[str] = []
+        self.tables = 0
+        self._in_h2 = False
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "svg":
+            if self.depth == 0:
+                self.svgs.append(0)
+            self.depth += 1
+        elif self.depth and tag in DRAWABLE and (tag != "path" or (a.get("d") or "").strip()):
+            self.svgs[-1] += 1
+        elif tag == "table":
+            self.tables += 1
+        elif tag == "h2":
+            self._in_h2, self._text = True, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "svg" and self.depth:
+            self.depth -= 1
+        elif tag == "h2" and self._in_h2:
+            self.h2.append("".join(self._text).strip())
+            self._in_h2 = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_h2:
+            self._text.append(data)
+
+
+def _chromium(page: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    assert CHROMIUM is not None
+    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+           "--no-first-run", "--disable-background-networking", "--disable-component-update",
+           "--disable-sync", "--disable-extensions", "--hide-scrollbars",
+           "--force-device-scale-factor=1", "--host-resolver-rules=MAP * ~NOTFOUND",
+           f"--user-data-dir={tmp / 'profile'}", "--enable-logging=stderr", "--v=0",
+           f"--window-size={WIDTH},{HEIGHT}", *args, page.resolve().as_uri()]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "HOME": str(tmp)}, check=False)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    tmp = tmp_path_factory.mktemp("monitoring_browser")
+    data = tmp / "m.csv"
+    assert main(["generate-data", "--output", str(data), "--rows", "4000", "--unlabelled",
+                 "0", "--periods", "3", "--drift", "risk@3", "--quiet"]) == 0
+    files = [str(tmp / f"m.p0{k}.csv") for k in (1, 2, 3)]
+    assert main(["monitor", "--artifact", str(REPO / "reports" / "scorecard.json"),
+                 "--input", *files, "--outcomes", "--out", str(tmp / "out")]) == 5
+    page = tmp / "out" / "monitoring.html"
+    netlog = tmp / "netlog.json"
+    dom = _chromium(page, tmp, "--dump-dom", f"--log-net-log={netlog}")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    png = tmp / "shot.png"
+    shot = _chromium(page, tmp, f"--screenshot={png}")
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    return {"page": page, "dom": dom.stdout, "log": dom.stderr + shot.stderr, "png": png,
+            "netlog": netlog}
+
+
+def test_page_makes_no_network_request_and_logs_no_error(rendered: dict) -> None:
+    events = json.loads(rendered["netlog"].read_text(encoding="utf-8"))["events"]
+    urls = {str((e.get("params") or {}).get("url", "")) for e in events
+            if str((e.get("params") or {}).get("network_isolation_key", "")).startswith(
+                "file://")}
+    assert not {u for u in urls if re.match(r"(?:https?|wss?|ftp)://", u)}
+    problems = [line for line in rendered["log"].splitlines() if PAGE_ERROR.search(line)]
+    assert not problems, "\n".join(problems[:20])
+
+
+def test_dom_has_periods_tables_and_drawn_trend_charts(rendered: dict) -> None:
+    dom = _Dom()
+    dom.feed(rendered["dom"])
+    assert dom.h2 == ["Summary", "Period m.p01", "Period m.p02", "Period m.p03"]
+    source = rendered["page"].read_text(encoding="utf-8")
+    assert len(dom.svgs) == source.count("<svg ") == 5  # PSI, volume, HHI, AUC, calibration
+    assert all(n >= 10 for n in dom.svgs), dom.svgs
+    assert dom.tables >= 1 + 3 * 4
+    assert "Breach:" in rendered["dom"] and "default rate" in rendered["dom"]
+    assert "<script" not in source and "http://" not in source.replace(
+        "http://www.w3.org/", "")
+
+
+def test_screenshot_is_rendered(rendered: dict) -> None:
+    from PIL import Image, ImageStat
+
+    with Image.open(rendered["png"]) as im:
+        rgb = im.convert("RGB")
+    assert rgb.size == (WIDTH, HEIGHT)
+    r, g, b = rgb.getpixel((6, 6))  # the header band in the report's accent colour
+    assert abs(r - 0x1F) < 12 and abs(g - 0x4E) < 12 and abs(b - 0x79) < 12, (r, g, b)
+    assert ImageStat.Stat(rgb.convert("L")).stddev[0] > 20

@@ -98,6 +98,8 @@ class WoEBinner:
         min_bin_share: minimum share of rows in a regular bin (0.05 = 5 %).
         max_n_bins: maximum number of regular bins per feature.
         max_n_prebins: pre-binning resolution (quantile pre-bins).
+        min_bin_n_event: minimum defaults in a regular bin (``None``: no floor); lets a
+            finer binning (more, smaller bins) stay supported by the events.
         cat_cutoff: categories rarer than this share are pooled into one ``others`` group.
 
     Learned state: ``bins_`` (feature -> :class:`FeatureBins`), ``process_`` (the
@@ -108,13 +110,14 @@ class WoEBinner:
     def __init__(self, spec: DatasetSpec, overrides: dict[str, FeatureOverride] | None = None,
                  min_bin_share: float = MIN_BIN_SHARE, max_n_bins: int = MAX_N_BINS,
                  max_n_prebins: int = 20,
-                 cat_cutoff: float = 0.01) -> None:
+                 cat_cutoff: float = 0.01, min_bin_n_event: int | None = None) -> None:
         self.spec = spec
         self.overrides = overrides or {}
         self.min_bin_share = min_bin_share
         self.max_n_bins = max_n_bins
         self.max_n_prebins = max_n_prebins
         self.cat_cutoff = cat_cutoff
+        self.min_bin_n_event = min_bin_n_event
 
     def _fit_params(self, name: str) -> tuple[dict[str, object], str | None, bool]:
         ov = self.overrides.get(name, FeatureOverride())
@@ -143,6 +146,9 @@ class WoEBinner:
                 self.excluded_[name] = f"override: {ov.exclude}"
         names = [c.name for c in self.spec.features if c.name not in self.excluded_]
         fit_params = {n: self._fit_params(n)[0] for n in names}
+        if self.min_bin_n_event is not None:  # not a BinningProcess argument: per feature
+            for params in fit_params.values():
+                params["min_bin_n_event"] = self.min_bin_n_event
         categorical = [n for n in names if n in self.spec.categorical]
         self.process_ = BinningProcess(
             variable_names=names,

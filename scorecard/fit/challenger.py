@@ -25,13 +25,15 @@ from threadpoolctl import threadpool_limits
 
 from validation.discrimination import roc_auc
 
-# A small honest grid: tree size x leaf size at a fixed step, the knobs that matter most for
-# boosted trees on tabular credit data; early stopping sets the number of trees. Four points
-# keep the full regeneration (which tunes with this grid) within a few minutes on two cores.
+# A bounded search over the knobs that matter most for boosted trees on tabular credit data:
+# tree size, leaf size, L2 on the leaf values, and the step; early stopping on an inner
+# validation split sets the number of trees. Searched in two stages (see ``staged``): the
+# 8 tree settings at the first learning rate, then the other rates for the best of them.
 DEFAULT_PARAM_GRID: dict[str, list[Any]] = {
-    "learning_rate": [0.1],
+    "learning_rate": [0.1, 0.03],
     "max_leaf_nodes": [15, 31],
-    "min_samples_leaf": [50, 200],
+    "min_samples_leaf": [20, 100],
+    "l2_regularization": [0.0, 1.0],
 }
 
 
@@ -43,8 +45,12 @@ class GradientBoostedChallenger(ClassifierMixin, BaseEstimator):
         monotonic_cst: feature name -> ``+1`` (pd increases with the feature), ``-1`` (pd
             decreases) or ``0`` (free). Only numeric features can be constrained.
         param_grid: dict of HistGradientBoostingClassifier parameters -> candidate lists
-            (default :data:`DEFAULT_PARAM_GRID`, 4 combinations). Tried in
+            (default :data:`DEFAULT_PARAM_GRID`). Tried in
             :class:`~sklearn.model_selection.ParameterGrid` order; ties go to the first.
+        staged: search ``learning_rate`` last: first every other combination at the first
+            listed rate, then each further rate with the best of those (9 fits per fold
+            instead of 16 for the default grid; a smaller step rarely changes which tree
+            shape wins). ``False``: the full grid.
         n_splits: stratified CV folds used for tuning.
         random_state: seeds the CV shuffle and the boosting's early-stopping split.
         max_iter: upper bound on boosting iterations (early stopping usually stops sooner).
@@ -73,10 +79,11 @@ class GradientBoostedChallenger(ClassifierMixin, BaseEstimator):
         param_grid: Mapping[str, Sequence[Any]] | None = None,
         n_splits: int = 3,
         random_state: int = 0,
-        max_iter: int = 500,
+        max_iter: int = 1000,
         validation_fraction: float = 0.1,
         n_iter_no_change: int = 20,
         n_threads: int | None = 1,
+        staged: bool = True,
     ) -> None:
         self.monotone = monotone
         self.monotonic_cst = monotonic_cst
@@ -87,6 +94,7 @@ class GradientBoostedChallenger(ClassifierMixin, BaseEstimator):
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.n_threads = n_threads
+        self.staged = staged
 
     # -- data preparation -------------------------------------------------------------------
 
@@ -217,13 +225,28 @@ class GradientBoostedChallenger(ClassifierMixin, BaseEstimator):
             return
         cv = StratifiedKFold(n_splits=self.n_splits, shuffle=True, random_state=self.random_state)
         folds = list(cv.split(np.zeros(len(y)), y))
-        scores = np.empty((len(grid), len(folds)))
-        n_iter = np.empty((len(grid), len(folds)))
-        for i, params in enumerate(grid):
-            for j, (tr, te) in enumerate(folds):
-                m = self._booster(params, cst).fit(Xp.iloc[tr], y[tr])
-                scores[i, j] = roc_auc(y[te], m.predict_proba(Xp.iloc[te])[:, 1])
-                n_iter[i, j] = m.n_iter_
+
+        def evaluate(points: list[dict[str, Any]]) -> tuple[np.ndarray, np.ndarray]:
+            sc = np.empty((len(points), len(folds)))
+            it = np.empty((len(points), len(folds)))
+            for i, params in enumerate(points):
+                for j, (tr, te) in enumerate(folds):
+                    m = self._booster(params, cst).fit(Xp.iloc[tr], y[tr])
+                    sc[i, j] = roc_auc(y[te], m.predict_proba(Xp.iloc[te])[:, 1])
+                    it[i, j] = m.n_iter_
+            return sc, it
+
+        full = dict(self.param_grid or DEFAULT_PARAM_GRID)
+        rates = list(full.get("learning_rate", []))
+        if self.staged and len(rates) > 1:
+            grid = [dict(p) for p in ParameterGrid({**full, "learning_rate": rates[:1]})]
+            scores, n_iter = evaluate(grid)
+            first = grid[int(np.argmax(scores.mean(axis=1)))]
+            more = [{**first, "learning_rate": r} for r in rates[1:]]
+            s2, i2 = evaluate(more)
+            grid, scores, n_iter = grid + more, np.vstack([scores, s2]), np.vstack([n_iter, i2])
+        else:
+            scores, n_iter = evaluate(grid)
         mean = scores.mean(axis=1)
         best = int(np.argmax(mean))  # first maximum: ties go to the earlier grid point
         order = np.argsort(-mean, kind="mergesort")

@@ -1,5 +1,15 @@
 """The scorecard estimator: binning -> selection -> logistic regression -> points.
 
+Two card methods, the same artifact (integer points per bin):
+
+* ``"woe"`` (classic): points = ``coefficient x univariate WoE`` per bin, from a statsmodels
+  logit on the WoE columns; at most 8 bins of >= 5 % of rows.
+* ``"joint"``: the same selection, then every bin's logit contribution estimated jointly by a
+  penalised, sign-constrained logistic regression on step / bin indicators
+  (:mod:`scorecard.fit.joint`), on finer bins (up to 15, >= 2 % of rows and >= 30 defaults
+  each). The artifact's ``coefficient`` is then 1.0 (points are the contributions
+  themselves, scaled); the bins' ``woe`` stays the univariate WoE of the binning table.
+
 :class:`Scorecard` is a scikit-learn estimator (``BaseEstimator``, ``ClassifierMixin``):
 parameters are stored verbatim in ``__init__`` (so ``get_params``, ``set_params`` and
 ``sklearn.base.clone`` work), ``fit`` learns state with trailing underscores,
@@ -22,13 +32,21 @@ from scorecard.card.engine import ScoringEngine
 from scorecard.card.grades import MasterScale
 from scorecard.card.scaling import Scaling, feature_points
 from scorecard.fit.binning import MAX_N_BINS, MIN_BIN_SHARE, WoEBinner
+from scorecard.fit.joint import DEFAULT_PENALTY_GRID, JointBinLogit, bin_indices
 from scorecard.fit.logit import coefficient_table, fit_logit
 from scorecard.fit.overrides import FeatureOverride
 from scorecard.fit.selection import SelectionConfig, select_features
-from scorecard.fit.spec import DatasetSpec
+from scorecard.fit.spec import CARD_METHODS, DatasetSpec
 from validation.discrimination import plain
 
 PD_FORMULA = "pd = 1 / (1 + exp((score - offset) / factor)); score = sum of points"
+# Binning constraints per method: the joint fit can support finer bins, so it gets them.
+BINNING_DEFAULTS: dict[str, dict[str, Any]] = {
+    "woe": {"min_bin_share": MIN_BIN_SHARE, "max_n_bins": MAX_N_BINS, "min_bin_n_event": None,
+            "max_n_prebins": 20},
+    "joint": {"min_bin_share": 0.02, "max_n_bins": 15, "min_bin_n_event": 30,
+              "max_n_prebins": 50},
+}
 
 
 class Scorecard(ClassifierMixin, BaseEstimator):
@@ -39,32 +57,50 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         overrides: the risk team's binning overrides (``None``: none).
         selection: selection thresholds (``None``: :class:`SelectionConfig` defaults).
         scaling: points scaling (``None``: :class:`Scaling` defaults).
-        min_bin_share, max_n_bins: binning constraints (see :class:`WoEBinner`).
+        min_bin_share, max_n_bins, min_bin_n_event, max_n_prebins: binning constraints
+            (see :class:`WoEBinner`; :data:`BINNING_DEFAULTS` per method).
+        method: ``"woe"`` or ``"joint"`` (see the module docstring).
+        penalty_grid: the joint method's L2 penalties tried by inner CV.
+        random_state: seeds the joint method's inner CV.
 
     Learned state: ``scaling_``, ``selection_`` (the resolved parameters), ``binner_``,
     ``features_`` (card characteristics, by IV), ``selection_log_``, ``logit_``
     (statsmodels result), ``coefficients_`` (table), ``points_`` (feature -> int points per
-    bin), ``raw_points_`` (unrounded), ``classes_`` (``[0, 1]``: 1 = default).
+    bin), ``raw_points_`` (unrounded), ``classes_`` (``[0, 1]``: 1 = default). The joint
+    method adds ``joint_`` (:class:`~scorecard.fit.joint.JointBinLogit`); its
+    ``coefficients_`` has one row per bin indicator plus the intercept.
     """
 
     def __init__(self, spec: DatasetSpec, overrides: dict[str, FeatureOverride] | None = None,
                  selection: SelectionConfig | None = None, scaling: Scaling | None = None,
-                 min_bin_share: float = MIN_BIN_SHARE, max_n_bins: int = MAX_N_BINS) -> None:
+                 min_bin_share: float = MIN_BIN_SHARE, max_n_bins: int = MAX_N_BINS,
+                 method: str = "woe", min_bin_n_event: int | None = None,
+                 max_n_prebins: int = 20,
+                 penalty_grid: tuple[float, ...] = DEFAULT_PENALTY_GRID,
+                 random_state: int = 0) -> None:
         self.spec = spec
         self.overrides = overrides
         self.selection = selection
         self.scaling = scaling
         self.min_bin_share = min_bin_share
         self.max_n_bins = max_n_bins
+        self.method = method
+        self.min_bin_n_event = min_bin_n_event
+        self.max_n_prebins = max_n_prebins
+        self.penalty_grid = penalty_grid
+        self.random_state = random_state
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, progress: Any = None) -> Scorecard:
         """Fit on ``X`` (rows x contract columns, typed as read) and 0/1 ``y``."""
         say = progress.say if progress is not None else (lambda _m: None)
         y = np.asarray(y, dtype=int)
+        if self.method not in CARD_METHODS:
+            raise ValueError(f"method must be one of {CARD_METHODS}, not {self.method!r}")
         self.scaling_ = self.scaling if self.scaling is not None else Scaling()
         self.selection_ = self.selection if self.selection is not None else SelectionConfig()
         self.binner_ = WoEBinner(self.spec, self.overrides or {}, self.min_bin_share,
-                                 self.max_n_bins).fit(X, y)
+                                 self.max_n_bins, max_n_prebins=self.max_n_prebins,
+                                 min_bin_n_event=self.min_bin_n_event).fit(X, y)
         say(f"binned {len(self.binner_.features_)} candidate features")
         woe = self.binner_.transform(X)
         iv = {n: b.iv for n, b in self.binner_.bins_.items()}
@@ -74,18 +110,63 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.selection_log_["overridden"] = self.selection_log_["feature"].isin(overridden)
         say(f"selected {len(self.features_)} characteristics")
         self.logit_ = fit_logit(woe[self.features_], y)
-        self.coefficients_ = coefficient_table(self.logit_)
-        intercept = float(self.logit_.params["const"])  # type: ignore[attr-defined]
         self.raw_points_: dict[str, np.ndarray] = {}
         self.points_: dict[str, np.ndarray] = {}
+        self.classes_ = np.array([0, 1])
+        if self.method == "joint":
+            return self._fit_joint(X, y, say)
+        self.coefficients_ = coefficient_table(self.logit_)
+        intercept = float(self.logit_.params["const"])  # type: ignore[attr-defined]
         for name in self.features_:
             coef = float(self.logit_.params[name])  # type: ignore[attr-defined]
             woe_bins = self.binner_.bins_[name].table["woe"].to_numpy()
             raw = feature_points(coef, intercept, woe_bins, len(self.features_), self.scaling_)
             self.raw_points_[name] = raw
             self.points_[name] = np.rint(raw).astype(np.int64)
-        self.classes_ = np.array([0, 1])
         return self
+
+    def _fit_joint(self, X: pd.DataFrame, y: np.ndarray, say: Any) -> Scorecard:
+        binned = {n: self.binner_.bins_[n] for n in self.features_}
+        bins = {n: bin_indices(fb, X[n]) for n, fb in binned.items()}
+        self.joint_ = JointBinLogit(self.penalty_grid, random_state=self.random_state).fit(
+            binned, bins, y)
+        say(f"joint fit: penalty {self.joint_.penalty_:g} chosen by inner CV")
+        self.coefficients_ = self.joint_.coefficient_table(binned)
+        n = len(self.features_)
+        self.constant_points_ = self._constant_points()
+        for name in self.features_:
+            c = self.joint_.contributions_[name]
+            self.raw_points_[name] = feature_points(1.0, self.joint_.intercept_, c, n,
+                                                    self.scaling_)
+            self.points_[name] = self.constant_points_[name] + np.rint(
+                -self.scaling_.factor * c).astype(np.int64)
+        return self
+
+    def _constant_points(self) -> dict[str, int]:
+        """The score's constant ``offset - factor * intercept``, rounded once and spread over
+        the characteristics as whole points (shares differ by at most one point).
+
+        Each characteristic's most populated bin has contribution 0, so rounding
+        ``constant / n + contribution`` per bin would repeat the same rounding error in every
+        characteristic (up to 0.5 x n points of bias); rounding the constant once and the
+        contributions separately keeps the integer score within ``0.5 (n + 1)`` of the
+        model's and unbiased."""
+        n = len(self.features_)
+        total = int(np.rint(self.scaling_.offset - self.scaling_.factor
+                            * self.joint_.intercept_))
+        q, r = divmod(total, n)
+        return {name: q + (1 if j < r else 0) for j, name in enumerate(self.features_)}
+
+    def _bins(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
+        return {n: bin_indices(self.binner_.bins_[n], X[n]) for n in self.features_}
+
+    def _counts(self) -> dict[str, np.ndarray]:
+        return {n: self.binner_.bins_[n].table["count"].to_numpy() for n in self.features_}
+
+    def _intercept(self) -> float:
+        if self.method == "joint":
+            return self.joint_.intercept_
+        return float(self.logit_.params["const"])  # type: ignore[attr-defined]
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         """Shape ``(n, 2)``: probabilities of good (column 0) and default (column 1), the
@@ -101,6 +182,9 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         """Unrounded score from the fitted pipeline (optbinning WoE and the logit), shape
         (n,). Used to measure the cost of rounding points."""
         check_is_fitted(self, "logit_")
+        if self.method == "joint":
+            logit = self.joint_.logit(self._bins(X), self._counts())
+            return self.scaling_.offset - self.scaling_.factor * logit
         woe = self.binner_.transform(X, self.features_)
         intercept = float(self.logit_.params["const"])  # type: ignore[attr-defined]
         coefs = self.logit_.params[self.features_].to_numpy()  # type: ignore[attr-defined]
@@ -124,6 +208,9 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         return out
 
     def _unseen_points(self, name: str) -> int:
+        if self.method == "joint":  # the characteristic's mean contribution: neutral
+            c = self.joint_.neutral(name, self._counts()[name])
+            return self.constant_points_[name] + int(np.rint(-self.scaling_.factor * c))
         intercept = float(self.logit_.params["const"])  # type: ignore[attr-defined]
         coef = float(self.logit_.params[name])  # type: ignore[attr-defined]
         return int(np.rint(feature_points(coef, intercept, np.array([0.0]),
@@ -168,7 +255,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 "kind": fb.kind,
                 "description": col.description,
                 "reason_code": self.spec.reason_code(name),
-                "coefficient": float(coefs[name]),
+                "coefficient": 1.0 if self.method == "joint" else float(coefs[name]),
                 "trend": fb.trend,
                 "overridden": fb.overridden,
                 "iv": fb.iv,
@@ -185,7 +272,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             "input_contract": [c.to_dict() for c in contract.columns],
             "scaling": self.scaling_.to_dict(),
             "pd_formula": PD_FORMULA,
-            "intercept": float(coefs["const"]),
+            "intercept": self._intercept(),
             "features": features,
             "master_scale": master_scale,
             "metadata": metadata,

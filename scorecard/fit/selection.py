@@ -25,7 +25,11 @@ class SelectionConfig:
     ``min_iv``: information value floor; ``max_corr``: largest |Pearson r| between two
     selected WoE columns; ``max_vif``: largest variance inflation factor; ``max_pvalue``:
     backward elimination stops when every coefficient's p-value is below it;
-    ``max_features``: cap on the card's characteristics (by IV).
+    ``max_features``: cap on the card's characteristics (by IV); ``backward``: run the
+    backward elimination on a WoE logit (sign, then p-value). The joint card turns it off:
+    its points are fitted under sign bounds and an L2 penalty chosen by inner CV, which
+    does the elimination's work, and a WoE coefficient's sign or p-value says nothing about
+    a characteristic's joint bin contributions.
     """
 
     min_iv: float = 0.02
@@ -33,6 +37,7 @@ class SelectionConfig:
     max_vif: float = 5.0
     max_pvalue: float = 0.05
     max_features: int = 20
+    backward: bool = True
 
 
 def select_features(woe: pd.DataFrame, y: np.ndarray, iv: dict[str, float],
@@ -83,8 +88,12 @@ def select_features(woe: pd.DataFrame, y: np.ndarray, iv: dict[str, float],
         log[name] = ("out", "max_features",
                      f"beyond the {config.max_features} highest-IV characteristics")
     kept = kept[: config.max_features]
+    if not config.backward:
+        for name in kept:
+            log[name] = ("in", "final", f"IV {iv[name]:.4f}; passes the correlation and VIF "
+                         "limits (joint fit: no WoE-logit elimination)")
     # Backward elimination: first wrong signs (largest positive coefficient), then p-values.
-    while kept:
+    while kept and config.backward:
         result = fit_logit(woe[kept], y)
         coefs = result.params.drop("const")  # type: ignore[attr-defined]
         pvals = result.pvalues.drop("const")  # type: ignore[attr-defined]

@@ -18,6 +18,10 @@ from pathlib import Path
 from scorecard.data.contract import CONTRACTS, HELOC_SPECIAL_CODES, Column, Contract
 
 DETECT = "auto_asc_desc"
+# How the published card's points are fitted (scorecard.fit.estimator): "joint" estimates every
+# bin's points together; "woe" is the classic coefficient x WoE card.
+CARD_METHODS = ("joint", "woe")
+DEFAULT_CARD_METHOD = "joint"
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,7 @@ class DatasetSpec:
             get ``DETECT``. Code-like and categorical features take ``None`` (no trend).
         exclude: features left out by design, with the reason (logged in the selection log).
         reason_prefix: prefix of the stable reason codes (``K01`` ... by contract order).
+        card_method: ``"joint"`` or ``"woe"``: how the published card's points are fitted.
     """
 
     name: str
@@ -42,6 +47,12 @@ class DatasetSpec:
     monotonic: dict[str, str | None] = field(default_factory=dict)
     exclude: dict[str, str] = field(default_factory=dict)
     reason_prefix: str = "R"
+    card_method: str = DEFAULT_CARD_METHOD
+
+    def __post_init__(self) -> None:
+        if self.card_method not in CARD_METHODS:
+            raise ValueError(f"spec {self.name!r}: card_method must be one of {CARD_METHODS}, "
+                             f"not {self.card_method!r}")
 
     @property
     def features(self) -> list[Column]:
@@ -73,6 +84,7 @@ class DatasetSpec:
             "monotonic": self.monotonic,
             "exclude": self.exclude,
             "reason_prefix": self.reason_prefix,
+            "card_method": self.card_method,
         }
 
 
@@ -208,4 +220,5 @@ def _spec_from_file(path: Path) -> DatasetSpec:
         monotonic=raw.get("monotonic", {}),
         exclude=raw.get("exclude", {}),
         reason_prefix=raw.get("reason_prefix", "R"),
+        card_method=raw.get("card_method", DEFAULT_CARD_METHOD),
     )

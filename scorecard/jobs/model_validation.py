@@ -2,9 +2,11 @@
 
 Design: the labelled rows are split once into a development sample and a stratified
 holdout (:func:`validation.splits.make_splits`); repeated stratified k-fold CV runs
-on the development sample only. The card is refitted per CV fold; the challenger is tuned
-once by inner CV on the development sample, then refitted per fold with those parameters.
-Nothing is tuned on the holdout. Every figure names its split.
+on the development sample only. The card is refitted per CV fold; the challenger (and the
+joint card's L2 penalty) is tuned once by inner CV on the development sample, then
+refitted per fold with those parameters.
+Nothing is tuned on the holdout. Every figure names its split. The card method that is not
+published (classic WoE or joint) is fitted on the same splits and reported beside it.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from validation import calibration, discrimination, stability
 from validation.score_bands import score_band_table
 from validation.splits import Split, SplitDesign
 
+# The model name of the card method that is *not* published, in ``models``.
+METHOD_LABELS = {"woe": "scorecard_classic", "joint": "scorecard_joint"}
+
 
 def _challenger_frame(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
     """Features for the gradient-boosted challenger: numerics as floats, categoricals as
@@ -46,6 +51,15 @@ def _monotone_constraints(spec: DatasetSpec) -> dict[str, int]:
     signs = {"ascending": 1, "descending": -1}
     return {c.name: signs[spec.trend(c.name)] for c in spec.features
             if spec.trend(c.name) in signs}
+
+
+def _tuned(card: Scorecard) -> Scorecard:
+    """The card to refit per CV fold: a joint card keeps the penalty its inner CV chose on
+    the development sample (as the challenger keeps its tuned parameters); the binning,
+    selection and points are refitted from scratch."""
+    if card.method != "joint":
+        return card
+    return clone(card).set_params(penalty_grid=(card.joint_.penalty_,))
 
 
 def _card_fold(card: Scorecard, labelled: pd.DataFrame, y: np.ndarray,
@@ -119,12 +133,26 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
 
     # Folds are independent: fit them in parallel processes (results do not depend on it).
     folds = Parallel(n_jobs=config.n_jobs)(
-        delayed(_card_fold)(card, labelled, y_all, split) for split in design.folds)
+        delayed(_card_fold)(_tuned(card), labelled, y_all, split) for split in design.folds)
     for fold in folds:
         progress.say(f"card {fold['split']}: AUC {fold['auc']:.4f}")
     models["scorecard"]["cv"] = _cv_summary(folds)
 
     p_models = {"scorecard": res_hold.pd}
+    if getattr(config, "compare_methods", False):
+        # The other card method on the same development rows, holdout and CV folds, so the
+        # report shows the classic and the joint card side by side.
+        other = "woe" if card.method == "joint" else "joint"
+        label = METHOD_LABELS[other]
+        with progress.step(f"fitting the {other} card for comparison"):
+            alt = clone(card).set_params(**config.card_params(other)).fit(dev, y_dev)
+        p_models[label] = alt.engine().score(hold).pd
+        models[label] = {"holdout": model_metrics(y_hold, p_models[label])}
+        folds = Parallel(n_jobs=config.n_jobs)(
+            delayed(_card_fold)(_tuned(alt), labelled, y_all, split) for split in design.folds)
+        models[label]["cv"] = _cv_summary(folds)
+        progress.say(f"{label}: holdout AUC {models[label]['holdout']['auc']:.4f}, "
+                     f"CV AUC {models[label]['cv']['auc_mean']:.4f}")
     if config.challenger:
         from scorecard.fit.challenger import GradientBoostedChallenger
 

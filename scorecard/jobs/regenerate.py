@@ -26,7 +26,7 @@ from scorecard.data.atomic import atomic_write_text
 from scorecard.data.errors import ContractError
 from scorecard.data.files import read_dataset
 from scorecard.fit.binning import MAX_N_BINS, MIN_BIN_SHARE
-from scorecard.fit.estimator import Scorecard
+from scorecard.fit.estimator import BINNING_DEFAULTS, Scorecard
 from scorecard.fit.overrides import OverridesError, builtin_overrides, load_overrides
 from scorecard.fit.selection import SelectionConfig
 from scorecard.fit.spec import DatasetSpec
@@ -36,18 +36,37 @@ from scorecard.jobs.progress import Progress
 from scorecard.jobs.reports import write_reports
 from validation.splits import make_splits
 
+# The joint card's selection: the IV floor and loose correlation / VIF guards only. Its L2
+# penalty (tuned by inner CV) handles collinear and weak characteristics, so it does not
+# need the WoE logit's backward elimination, which drops characteristics it would use.
+JOINT_SELECTION = SelectionConfig(max_corr=0.95, max_vif=50.0, max_pvalue=1.0,
+                                  max_features=30, backward=False)
+
 LIBRARIES = ("optbinning", "statsmodels", "scikit-learn", "numpy", "pandas", "scipy")
 
 
 @dataclass(frozen=True)
 class RegenerateConfig:
-    """Everything that, with the data, determines the outputs."""
+    """Everything that, with the data, determines the outputs.
+
+    ``card_method``: ``"joint"`` or ``"woe"`` for the published card (``None``: the spec's
+    ``card_method``); the other method is fitted on the same splits for comparison when
+    ``compare_methods``. ``min_bin_share``, ``max_n_bins``, ``selection`` configure the
+    classic WoE card, the ``joint_*`` fields the joint card.
+    """
 
     seed: int = 0
     holdout_share: float = 0.3
+    card_method: str | None = None
+    compare_methods: bool = True
     min_bin_share: float = MIN_BIN_SHARE
     max_n_bins: int = MAX_N_BINS
     selection: SelectionConfig = field(default_factory=SelectionConfig)
+    joint_min_bin_share: float = BINNING_DEFAULTS["joint"]["min_bin_share"]
+    joint_max_n_bins: int = BINNING_DEFAULTS["joint"]["max_n_bins"]
+    joint_min_bin_n_event: int = BINNING_DEFAULTS["joint"]["min_bin_n_event"]
+    joint_max_n_prebins: int = BINNING_DEFAULTS["joint"]["max_n_prebins"]
+    joint_selection: SelectionConfig = field(default_factory=lambda: JOINT_SELECTION)
     scaling: Scaling = field(default_factory=Scaling)
     cv_folds: int = 5
     cv_repeats: int = 2
@@ -59,6 +78,19 @@ class RegenerateConfig:
         d.pop("n_jobs")  # how many processes ran does not change a single figure
         d["scaling"] = {k: self.scaling.to_dict()[k] for k in ("base_score", "base_odds", "pdo")}
         return d
+
+    def card_params(self, method: str) -> dict[str, Any]:
+        """:class:`Scorecard` keyword arguments of a card fitted with ``method``."""
+        if method == "joint":
+            return {"method": "joint", "selection": self.joint_selection,
+                    "min_bin_share": self.joint_min_bin_share,
+                    "max_n_bins": self.joint_max_n_bins,
+                    "min_bin_n_event": self.joint_min_bin_n_event,
+                    "max_n_prebins": self.joint_max_n_prebins, "random_state": self.seed}
+        return {"method": "woe", "selection": self.selection,
+                "min_bin_share": self.min_bin_share, "max_n_bins": self.max_n_bins,
+                "min_bin_n_event": None, "max_n_prebins": BINNING_DEFAULTS["woe"]["max_n_prebins"],
+                "random_state": self.seed}
 
 
 def fingerprint(path: Path) -> str:
@@ -104,9 +136,11 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
     dev, hold = labelled.iloc[dev_idx], labelled.iloc[hold_idx]
     progress.say(f"{len(labelled)} labelled rows ({y.mean():.2%} bad): development "
                  f"{len(dev)}, holdout {len(hold)}; {len(dataset.to_predict)} rows to predict")
-    card = Scorecard(spec, feature_overrides, config.selection, config.scaling,
-                     config.min_bin_share, config.max_n_bins)
-    with progress.step("fitting the scorecard (binning, selection, logistic regression)"):
+    method = config.card_method or spec.card_method
+    card = Scorecard(spec, feature_overrides, scaling=config.scaling,
+                     **config.card_params(method))
+    with progress.step(f"fitting the {method} scorecard (binning, selection, logistic "
+                       "regression)"):
         card.fit(dev, y[dev_idx], progress)
 
     scale = MasterScale.from_pd_ladder(scaling=config.scaling)
@@ -127,7 +161,7 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
             "holdout_rows": len(hold),
             "default_rate": float(y.mean()),
         },
-        "config": {**config.to_dict(),
+        "config": {**config.to_dict(), "card_method": method,
                    "overrides_file": overrides.name if overrides else None,
                    "overridden_features": sorted(n for n, b in card.binner_.bins_.items()
                                                  if b.overridden)},

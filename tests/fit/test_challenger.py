@@ -86,8 +86,24 @@ def test_learned_state_and_summary(free_model) -> None:
     assert free_model.categories_ == {"shop": ["books", "games", "travel", "wine"]}
     summary = json.loads(json.dumps(free_model.summary(), allow_nan=False))
     assert summary["monotone"] is False and summary["monotonic_cst"] is None
-    assert len(DEFAULT_PARAM_GRID["learning_rate"]) * len(DEFAULT_PARAM_GRID["max_leaf_nodes"]) \
-        * len(DEFAULT_PARAM_GRID["min_samples_leaf"]) <= 8
+    # The default search is bounded: the staged search tries the tree settings at the first
+    # learning rate, then the other rates for the best of them only.
+    sizes = {k: len(v) for k, v in DEFAULT_PARAM_GRID.items()}
+    tree_settings = int(np.prod([n for k, n in sizes.items() if k != "learning_rate"]))
+    assert tree_settings + sizes["learning_rate"] - 1 <= 9
+
+
+def test_the_staged_search_tries_each_rate_with_the_best_tree_setting(data) -> None:
+    X, y, _, _ = data
+    grid = {"learning_rate": [0.2, 0.05], "max_leaf_nodes": [7, 15]}
+    m = GradientBoostedChallenger(param_grid=grid, n_splits=2, max_iter=60).fit(X, y)
+    params = m.cv_results_["params"]
+    assert len(params) == 3 and [p["learning_rate"] for p in params] == [0.2, 0.2, 0.05]
+    first = params[int(np.argmax(m.cv_results_["mean_test_auc"][:2]))]
+    assert params[2] == {**first, "learning_rate": 0.05}
+    full = GradientBoostedChallenger(param_grid=grid, n_splits=2, max_iter=60,
+                                     staged=False).fit(X, y)
+    assert len(full.cv_results_["params"]) == 4
 
 
 def test_monotone_variant_respects_constraints(free_model, data) -> None:

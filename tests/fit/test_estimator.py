@@ -112,7 +112,9 @@ def test_parameters_are_stored_verbatim_and_round_trip() -> None:
               "scaling": scaling, "min_bin_share": 0.1, "max_n_bins": 5}
     est = Scorecard(**params)
     got = est.get_params()
-    assert got == params and all(got[k] is v for k, v in params.items())
+    assert {k: got[k] for k in params} == params and all(got[k] is v
+                                                         for k, v in params.items())
+    assert got["method"] == "woe"  # the estimator's default; jobs take the spec's method
     assert Scorecard(KLARNA_SPEC).get_params()["overrides"] is None  # defaults resolve in fit
     est.set_params(max_n_bins=6, scaling=None)
     assert est.max_n_bins == 6 and est.scaling is None

@@ -1,0 +1,207 @@
+"""Black-box accuracy benchmark: k-fold CV of the card methods, the challenger and references.
+
+For every fold the training rows and the test rows (target set to missing) go into one file
+in the spec's format; ``scorecard regenerate --spec S --data F --out D --no-challenger`` fits
+the published card on it (the card method comes from a copy of the spec with ``card_method``
+set), and the test rows' AUC is read from ``D/predictions.csv``. The same folds score the
+gradient-boosted challenger (tuned by inner CV on the training rows), LightGBM (if installed,
+tuned the same way), plain optbinning WoE + scikit-learn ``LogisticRegression``, and the
+true pd where a ``<stem>.truth.csv`` lies beside the data. A benchmark, not a test: it
+prints one table of mean AUC, its spread and the mean fit time per fold.
+
+    .venv/bin/python scripts/bench_accuracy.py --spec heloc
+    .venv/bin/python scripts/bench_accuracy.py --spec klarna --data data/dataset.csv --folds 3
+    .venv/bin/python scripts/bench_accuracy.py --spec my_spec.json --data my.csv
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import StratifiedKFold
+
+from scorecard.data.files import read_dataset, write_dataset
+from scorecard.data.paths import DEFAULT_DATA, SHARED_DATA
+from scorecard.fit.spec import DatasetSpec, load_spec
+from scorecard.jobs.model_validation import _challenger_frame
+from validation.discrimination import roc_auc
+
+REPO = Path(__file__).resolve().parents[1]
+SCORECARD = Path(sys.executable).with_name("scorecard")
+DEFAULT_DATA_OF = {"heloc": SHARED_DATA / "heloc" / "heloc_dataset_v1.csv",
+                   "klarna": DEFAULT_DATA}
+LGBM_GRID = [{"learning_rate": lr, "num_leaves": nl, "min_child_samples": mc,
+              "reg_lambda": l2}
+             for lr in (0.03, 0.1) for nl in (15, 31) for mc in (20, 100) for l2 in (0.0, 1.0)]
+
+
+def spec_file(spec: DatasetSpec, spec_arg: str, method: str, folder: Path) -> Path:
+    """A JSON copy of the spec with ``card_method`` set (the CLI takes a spec file)."""
+    raw = spec.to_dict() if spec_arg in ("klarna", "heloc") else json.loads(
+        Path(spec_arg).read_text())
+    raw["card_method"] = method
+    path = folder / f"spec_{method}.json"
+    path.write_text(json.dumps(raw))
+    return path
+
+
+def card_fold(spec_path: Path, frame: pd.DataFrame, contract, test_ids: np.ndarray,
+              folder: Path) -> tuple[np.ndarray, float]:
+    data = folder / ("data.csv" if contract.separator == "," else "data.txt")
+    write_dataset(frame, data, contract)
+    out = folder / "out"
+    t = time.perf_counter()
+    subprocess.run([str(SCORECARD), "regenerate", "--spec", str(spec_path), "--data",
+                    str(data), "--out", str(out), "--no-challenger"], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    seconds = time.perf_counter() - t
+    pred = pd.read_csv(out / "predictions.csv", dtype=str)
+    id_col = pred.columns[0]
+    p = pred.set_index(id_col)["pd"].astype(float)
+    return p.reindex(test_ids).to_numpy(), seconds
+
+
+def plain_optbinning_lr(spec: DatasetSpec, X_tr: pd.DataFrame, y_tr: np.ndarray,
+                        X_te: pd.DataFrame) -> np.ndarray:
+    from optbinning import BinningProcess
+    from sklearn.linear_model import LogisticRegression
+
+    names = [c.name for c in spec.features]
+    cats = [n for n in names if n in spec.categorical]
+    special = {n: v for n, v in spec.special_codes.items() if n in names}
+    prep = {n: (X_tr[n].astype(str) if n in cats else X_tr[n]) for n in names}
+    bp = BinningProcess(names, categorical_variables=cats,
+                        binning_fit_params={n: {"special_codes": special[n]} for n in special})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        bp.fit(pd.DataFrame(prep), y_tr)
+        w_tr = bp.transform(pd.DataFrame(prep), metric="woe")
+        te = {n: (X_te[n].astype(str) if n in cats else X_te[n]) for n in names}
+        w_te = bp.transform(pd.DataFrame(te), metric="woe")
+    lr = LogisticRegression(max_iter=2000).fit(w_tr, y_tr)
+    return lr.predict_proba(w_te)[:, 1]
+
+
+def lightgbm_fold(X_tr: pd.DataFrame, y_tr: np.ndarray, X_te: pd.DataFrame,
+                  seed: int) -> np.ndarray | None:
+    """LightGBM tuned like the challenger: the grid by 3-fold inner CV AUC, trees by early
+    stopping on a 10 % validation split of each training set."""
+    try:
+        import lightgbm as lgb
+    except ImportError:
+        return None
+
+    def fit(params: dict, X: pd.DataFrame, y: np.ndarray):
+        inner = StratifiedKFold(10, shuffle=True, random_state=seed)
+        tr, va = next(inner.split(X, y))
+        m = lgb.LGBMClassifier(n_estimators=2000, random_state=seed, verbose=-1, n_jobs=1,
+                               **params)
+        m.fit(X.iloc[tr], y[tr], eval_set=[(X.iloc[va], y[va])],
+              callbacks=[lgb.early_stopping(50, verbose=False)])
+        return m
+
+    cv = StratifiedKFold(3, shuffle=True, random_state=seed)
+    best, best_auc = LGBM_GRID[0], -1.0
+    for params in LGBM_GRID:
+        aucs = [roc_auc(y_tr[te], fit(params, X_tr.iloc[tr], y_tr[tr])
+                        .predict_proba(X_tr.iloc[te])[:, 1])
+                for tr, te in cv.split(X_tr, y_tr)]
+        if np.mean(aucs) > best_auc:
+            best, best_auc = params, float(np.mean(aucs))
+    return fit(best, X_tr, y_tr).predict_proba(X_te)[:, 1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--spec", default="heloc")
+    ap.add_argument("--data", type=Path, default=None)
+    ap.add_argument("--folds", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--rows", type=int, default=None, help="subsample labelled rows first")
+    ap.add_argument("--skip", default="", help="comma list of models to skip "
+                    "(card_joint, card_woe, challenger, lightgbm, optbinning_lr)")
+    args = ap.parse_args(argv)
+    spec = load_spec(args.spec)
+    data = args.data or DEFAULT_DATA_OF.get(spec.name)
+    if data is None or not Path(data).exists():
+        print(f"no data: pass --data (looked for {data})", file=sys.stderr)
+        return 2
+    skip = set(filter(None, args.skip.split(",")))
+    ds = read_dataset(Path(data), spec.contract, require_labelled=True)
+    lab = ds.labelled.reset_index(drop=True)
+    if args.rows and args.rows < len(lab):
+        lab = lab.sample(n=args.rows, random_state=args.seed).reset_index(drop=True)
+    target = spec.contract.target
+    y = lab[target].to_numpy(dtype=int)
+    truth_path = Path(data).with_name(f"{Path(data).stem}.truth.csv")
+    truth = None
+    if truth_path.exists() and spec.contract.id_column:
+        t = pd.read_csv(truth_path, dtype={spec.contract.id_column: str})
+        truth = t.set_index(spec.contract.id_column)["true_pd"].reindex(
+            lab[spec.contract.id_column].to_numpy()).to_numpy()
+    X_ch = _challenger_frame(spec, lab)
+    aucs: dict[str, list[float]] = {}
+    times: dict[str, list[float]] = {}
+
+    def record(name: str, auc: float, seconds: float) -> None:
+        aucs.setdefault(name, []).append(auc)
+        times.setdefault(name, []).append(seconds)
+
+    lgbm_missing = False
+    folds = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        specs = {m: spec_file(spec, args.spec, m, Path(tmp)) for m in ("joint", "woe")}
+        for k, (tr, te) in enumerate(folds.split(np.zeros(len(y)), y)):
+            for method in ("joint", "woe"):
+                if f"card_{method}" in skip:
+                    continue
+                frame = pd.concat([lab.iloc[tr], lab.iloc[te].assign(**{target: np.nan})],
+                                  ignore_index=True)
+                ids = (frame[spec.contract.id_column].to_numpy()[len(tr):]
+                       if spec.contract.id_column else np.arange(len(tr), len(frame)).astype(str))
+                p, s = card_fold(specs[method], frame, spec.contract, ids, Path(tmp))
+                record(f"card ({method})", roc_auc(y[te], p), s)
+            if "challenger" not in skip:
+                from scorecard.fit.challenger import GradientBoostedChallenger
+
+                t0 = time.perf_counter()
+                ch = GradientBoostedChallenger(random_state=args.seed).fit(X_ch.iloc[tr], y[tr])
+                record("challenger (HistGB)", roc_auc(y[te], ch.predict_pd(X_ch.iloc[te])),
+                       time.perf_counter() - t0)
+            if "lightgbm" not in skip and not lgbm_missing:
+                t0 = time.perf_counter()
+                p = lightgbm_fold(X_ch.iloc[tr], y[tr], X_ch.iloc[te], args.seed)
+                if p is None:
+                    lgbm_missing = True
+                else:
+                    record("LightGBM", roc_auc(y[te], p), time.perf_counter() - t0)
+            if "optbinning_lr" not in skip:
+                t0 = time.perf_counter()
+                p = plain_optbinning_lr(spec, lab.iloc[tr], y[tr], lab.iloc[te])
+                record("optbinning WoE + sklearn LR", roc_auc(y[te], p), time.perf_counter() - t0)
+            if truth is not None:
+                record("oracle (true pd)", roc_auc(y[te], truth[te]), 0.0)
+            done = ", ".join(f"{n} {v[-1]:.4f}" for n, v in aucs.items())
+            print(f"fold {k + 1}/{args.folds}: {done}", file=sys.stderr, flush=True)
+    print(f"\n{spec.name}: {len(lab)} labelled rows, {y.mean():.2%} bad, "
+          f"{args.folds}-fold stratified CV (seed {args.seed}), the same folds for every model")
+    print(f"{'model':32s} {'AUC mean':>9s} {'AUC std':>8s} {'fit s/fold':>10s}")
+    for name, v in aucs.items():
+        print(f"{name:32s} {np.mean(v):9.4f} {np.std(v, ddof=1) if len(v) > 1 else 0:8.4f} "
+              f"{np.mean(times[name]):10.1f}")
+    if lgbm_missing:
+        print("LightGBM not installed: skipped (pip install lightgbm)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,171 @@
+"""The joint card: points per bin from a penalised, sign-constrained logit on bin steps.
+
+Frames are built here with a known true pd: HELOC-like characteristics (declared and
+undeclared trends, a special code, a categorical), two of them strongly correlated with
+different true shapes, so the classic card (WoE x one coefficient) cannot fit both.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.special import expit
+
+from scorecard.card.artifact import dumps
+from scorecard.data.contract import Column, Contract
+from scorecard.fit.estimator import BINNING_DEFAULTS, Scorecard
+from scorecard.fit.joint import trend_sign
+from scorecard.fit.spec import DatasetSpec
+from scorecard.jobs.regenerate import JOINT_SELECTION
+from validation.calibration import log_loss
+from validation.discrimination import roc_auc
+
+CONTRACT = Contract(
+    name="toy",
+    columns=(
+        Column("uid", "id"),
+        Column("bad", "target", allowed=(0, 1)),
+        Column("score_a", "numeric", min=0, max=100),  # declared: higher is safer
+        Column("util_b", "numeric", min=0, max=100),  # declared: higher is riskier
+        Column("months_c", "numeric", nullable=True, min=-9, max=400),  # detected, special -9
+        Column("region", "category", allowed=("n", "s", "e", "w")),
+    ),
+    id_column="uid", target="bad", separator=",", na_value="",
+)
+SPEC = DatasetSpec(name="toy", contract=CONTRACT, categorical=("region",),
+                   special_codes={"months_c": {"no record (-9)": [-9]}},
+                   monotonic={"score_a": "descending", "util_b": "ascending"})
+JOINT = {**BINNING_DEFAULTS["joint"], "method": "joint", "selection": JOINT_SELECTION}
+WOE = {**BINNING_DEFAULTS["woe"], "method": "woe"}
+
+
+def toy_frame(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Rows, 0/1 labels drawn from the true pd, and that true pd."""
+    rng = np.random.default_rng(seed)
+    z = rng.multivariate_normal([0, 0], [[1.0, -0.8], [-0.8, 1.0]], n)
+    a = np.clip(np.round(50 + 15 * z[:, 0]), 0, 100)
+    b = np.clip(np.round(50 + 15 * z[:, 1]), 0, 100)
+    months = np.round(rng.gamma(2.0, 40.0, n))
+    special = rng.random(n) < 0.1
+    months = np.where(special, -9.0, months)
+    months = np.where(rng.random(n) < 0.05, np.nan, months)
+    region = rng.choice(np.array(["n", "s", "e", "w"], dtype=object), n)
+    # Different true shapes on two correlated characteristics: a cliff in score_a and a
+    # convex rise in util_b; each one's univariate WoE mixes in the other's shape.
+    logit = (-2.2 - 1.6 * (a > 55) + 0.0004 * np.maximum(b - 40, 0) ** 2
+             - 0.5 * np.log1p(np.where(special | np.isnan(months), 0, months)) / 3
+             + 0.8 * special + np.select([region == "n", region == "s"], [0.4, -0.3], 0.0))
+    pd_true = expit(logit)
+    y = (rng.random(n) < pd_true).astype(int)
+    frame = pd.DataFrame({"uid": [f"r{seed}_{i}" for i in range(n)], "bad": y.astype(float),
+                          "score_a": a, "util_b": b, "months_c": months, "region": region})
+    return frame, y, pd_true
+
+
+@pytest.fixture(scope="module")
+def train() -> tuple[pd.DataFrame, np.ndarray]:
+    frame, y, _ = toy_frame(20_000, seed=1)
+    return frame, y
+
+
+@pytest.fixture(scope="module")
+def test_rows() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    return toy_frame(40_000, seed=2)
+
+
+@pytest.fixture(scope="module")
+def joint(train) -> Scorecard:
+    X, y = train
+    return Scorecard(SPEC, **JOINT).fit(X, y)
+
+
+def test_points_follow_declared_and_detected_trends_exactly(joint) -> None:
+    artifact = joint.to_artifact({}, {})
+    checked = set()
+    for f in artifact["features"]:
+        sign = trend_sign(joint.binner_.bins_[f["name"]])
+        regular = [b["points"] for b in f["bins"] if b["type"] == "regular"]
+        if sign == 1:  # default rate rises with the value: points never rise
+            assert all(p >= q for p, q in pairwise(regular)), f["name"]
+            checked.add(f["name"])
+        elif sign == -1:
+            assert all(p <= q for p, q in pairwise(regular)), f["name"]
+            checked.add(f["name"])
+    # both declared trends and the detected one (months_c, trend left to the binning)
+    assert {"score_a", "util_b", "months_c"} <= checked
+    assert joint.binner_.bins_["months_c"].trend == "auto_asc_desc"
+    # the unrounded contributions are monotone too: the bounds hold, not just the rounding
+    c = joint.joint_.contributions_["util_b"][:joint.binner_.bins_["util_b"].n_regular]
+    assert (np.diff(c) >= -1e-12).all()
+    # finer bins than the classic card's eight, each with enough defaults
+    table = joint.binner_.bins_["util_b"].table
+    regular = table[table["type"] == "regular"]
+    assert len(regular) > 8 and (regular["event"] >= JOINT["min_bin_n_event"]).all()
+
+
+def test_joint_card_beats_the_woe_card_when_correlated_shapes_need_correcting(
+        train, test_rows, joint) -> None:
+    X, y = train
+    X_te, y_te, pd_true = test_rows
+    woe = Scorecard(SPEC, **WOE).fit(X, y)
+    p_joint, p_woe = joint.predict_proba(X_te)[:, 1], woe.predict_proba(X_te)[:, 1]
+    assert roc_auc(y_te, p_joint) >= roc_auc(y_te, p_woe)
+    assert log_loss(y_te, p_joint) < log_loss(y_te, p_woe)
+    # closer to the known truth, not just to the drawn labels
+    assert np.mean(np.abs(p_joint - pd_true)) < np.mean(np.abs(p_woe - pd_true))
+
+
+def test_the_same_data_gives_a_byte_identical_artifact(train, joint) -> None:
+    X, y = train
+    again = Scorecard(SPEC, **JOINT).fit(X, y)
+    assert dumps(again.to_artifact({}, {})) == dumps(joint.to_artifact({}, {}))
+    pd.testing.assert_frame_equal(again.coefficients_, joint.coefficients_)
+
+
+def test_the_penalty_is_the_inner_cv_choice_on_the_grid(train) -> None:
+    X, y = train
+    grid = (50.0, 5.0, 0.5)
+    card = Scorecard(SPEC, **JOINT, penalty_grid=grid).fit(X.iloc[:12_000], y[:12_000])
+    res = card.joint_.cv_results_
+    assert res["penalty"] == list(grid)
+    assert card.joint_.penalty_ in grid
+    assert card.joint_.penalty_ == grid[int(np.argmin(res["mean_log_loss"]))]
+    # (that holdout rows never reach it is tests/jobs/test_holdout_isolation.py: the
+    # published card there is the spec's default, the joint card)
+    # a single penalty is used as given, without inner CV
+    fixed = Scorecard(SPEC, **JOINT, penalty_grid=(7.0,)).fit(X.iloc[:12_000], y[:12_000])
+    assert fixed.joint_.penalty_ == 7.0 and fixed.joint_.cv_results_["mean_log_loss"] == [None]
+
+
+def test_standard_errors_are_positive_and_finite(joint) -> None:
+    t = joint.coefficients_
+    assert t["term"].iloc[0] == "const"
+    assert np.isfinite(t["std_err"]).all() and (t["std_err"] > 0).all()
+    steps = t[t["kind"] != "intercept"]
+    assert np.isfinite(steps["bin_contribution_se"]).all()
+    assert (steps["bin_contribution_se"] > 0).all()
+    # one row per bin indicator: every bin but each characteristic's baseline and empty bins
+    n_params = sum(c.A.shape[1] for c in joint.joint_.codings_.values())
+    assert len(steps) == n_params == len(joint.joint_.coef_)
+    assert (t["ci_low"] < t["coef"]).all() and (t["coef"] < t["ci_high"]).all()
+
+
+def test_integer_points_reproduce_the_joint_logit_within_the_rounding_bound(
+        joint, test_rows) -> None:
+    X_te, _, _ = test_rows
+    result = joint.engine().score(X_te)
+    logit = joint.joint_.logit(joint._bins(X_te), joint._counts())
+    raw = joint.scaling_.offset - joint.scaling_.factor * logit
+    np.testing.assert_allclose(joint.raw_score(X_te), raw)
+    k = len(joint.features_)
+    assert np.max(np.abs(result.score - raw)) <= 0.5 * (k + 1)
+    # the rounding is unbiased: the typical applicant is not shifted by k half-points
+    assert abs(float(np.mean(result.score - raw))) < 0.5
+    artifact = joint.to_artifact({}, {})
+    assert all(f["coefficient"] == 1.0 for f in artifact["features"])
+    woe = {f["name"]: [b["woe"] for b in f["bins"]] for f in artifact["features"]}
+    for name, values in woe.items():  # the binning table's univariate WoE, unchanged
+        assert values == pytest.approx(joint.binner_.bins_[name].table["woe"].tolist())

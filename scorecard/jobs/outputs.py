@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from scorecard.data.atomic import atomic_write, atomic_write_bytes
@@ -40,8 +41,12 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
         col = frame.iloc[:, j]
         if not (col.dtype == object or isinstance(col.dtype, pd.StringDtype)):
             continue
-        starts = col.str.startswith(FORMULA_PREFIXES)  # NaN/NA for non-text cells
-        mask = starts.astype("boolean").fillna(False).to_numpy(dtype=bool)
+        try:
+            starts = col.str.startswith(FORMULA_PREFIXES)  # NaN/NA for non-text cells
+            mask = starts.astype("boolean").fillna(False).to_numpy(dtype=bool)
+        except AttributeError:  # an object column holding no text at all (e.g. ints)
+            mask = np.array([isinstance(v, str) and v.startswith(FORMULA_PREFIXES)
+                             for v in col], dtype=bool)
         if not mask.any():
             continue
         values = col.to_numpy(dtype=object, copy=True)

@@ -33,6 +33,10 @@ class DatasetSpec:
             get ``DETECT``. Code-like and categorical features take ``None`` (no trend).
         exclude: features left out by design, with the reason (logged in the selection log).
         reason_prefix: prefix of the stable reason codes (``K01`` ... by contract order).
+        actionable: features an applicant can change by their own conduct (paying, lowering
+            a balance, fewer inquiries), the only ones a counterfactual explanation
+            (:mod:`scorecard.card.recourse`) may propose to change; never age, time or
+            where they shop. Recorded in the artifact's ``spec``.
     """
 
     name: str
@@ -42,6 +46,13 @@ class DatasetSpec:
     monotonic: dict[str, str | None] = field(default_factory=dict)
     exclude: dict[str, str] = field(default_factory=dict)
     reason_prefix: str = "R"
+    actionable: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in self.actionable if a not in self.contract.names]
+        if unknown:
+            raise ValueError(f"actionable: {unknown} are not columns of the contract "
+                             f"{self.contract.name!r}")
 
     @property
     def features(self) -> list[Column]:
@@ -73,6 +84,7 @@ class DatasetSpec:
             "monotonic": self.monotonic,
             "exclude": self.exclude,
             "reason_prefix": self.reason_prefix,
+            "actionable": list(self.actionable),
         }
 
 
@@ -122,6 +134,10 @@ KLARNA_SPEC = DatasetSpec(
         "time_hours": "auto",
     },
     reason_prefix="K",
+    # Payments, balances and invoice statuses; never age, time of day, the merchant or the
+    # e-mail address.
+    actionable=tuple(c.name for c in CONTRACTS["klarna"].features if c.name not in (
+        "age", "time_hours", "merchant_category", "merchant_group", "name_in_email")),
 )
 
 HELOC_SPEC = DatasetSpec(
@@ -153,6 +169,11 @@ HELOC_SPEC = DatasetSpec(
         "PercentTradesWBalance": _UP,
     },
     reason_prefix="H",
+    # Burden, utilisation, inquiries and balances; never time in file or past delinquency.
+    actionable=("NetFractionRevolvingBurden", "NetFractionInstallBurden",
+                "NumRevolvingTradesWBalance", "NumInstallTradesWBalance",
+                "NumBank2NatlTradesWHighUtilization", "PercentTradesWBalance", "NumInqLast6M",
+                "NumInqLast6Mexcl7days", "MSinceMostRecentInqexcl7days"),
 )
 if set(HELOC_SPECIAL_CODES) != {-9, -8, -7}:  # not an assert: `python -O` strips those
     raise RuntimeError("HELOC special codes changed; review the HELOC spec")
@@ -208,4 +229,5 @@ def _spec_from_file(path: Path) -> DatasetSpec:
         monotonic=raw.get("monotonic", {}),
         exclude=raw.get("exclude", {}),
         reason_prefix=raw.get("reason_prefix", "R"),
+        actionable=tuple(raw.get("actionable", ())),
     )

@@ -16,8 +16,12 @@ import msgspec
 # keeps them out of the cyclic garbage collector, which a 10k-row batch would otherwise fill.
 
 
-class Reason(msgspec.Struct, gc=False):
-    """One reason code: a characteristic where the applicant lost points."""
+class Reason(msgspec.Struct, gc=False, omit_defaults=True):
+    """One reason code: a characteristic where the applicant lost points. ``attainable`` and
+    ``points_lost`` are against the best bin; with the reason method ``cutoff`` or
+    ``average`` (``SCORECARD_REASON_METHOD``) the reason also carries ``method``, its
+    ``reference`` points and the ``points_below_reference`` it was ranked by (omitted under
+    the default ``max``, where the reference is ``attainable``)."""
 
     code: str
     characteristic: str
@@ -28,9 +32,9 @@ class Reason(msgspec.Struct, gc=False):
     points_lost: int
     text: str
     # The service's reason method (max, cutoff, average) and the points it measures against.
-    method: str
-    reference: float
-    points_below_reference: float
+    method: str = "max"
+    reference: float | None = None
+    points_below_reference: float | None = None
 
 
 class ScoreResult(msgspec.Struct, gc=False):

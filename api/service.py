@@ -105,9 +105,10 @@ class ScoringService:
             for b, p in cases:
                 e = reason_entry(self.engine, j, b, p, None, self.reason_method,
                                  self.reference[j])
+                extra = ((e["method"], e["reference"], e["points_below_reference"])
+                         if self.reason_method != "max" else ("max", None, None))
                 out[(j, b)] = (e["code"], e["characteristic"], e["bin"], e["points"],
-                               e["attainable"], e["points_lost"], e["text"], e["method"],
-                               e["reference"], e["points_below_reference"])
+                               e["attainable"], e["points_lost"], e["text"], *extra)
         return out
 
     def _reason(self, j: int, b: int, value: Any) -> Reason:
@@ -184,10 +185,10 @@ class ScoringService:
         issues = [Issue(key, "unknown_field", f"unknown field {key!r} (allowed: applicant, "
                         "k, cutoff, refer_band)")
                   for key in payload if key not in _EXPLAIN_FIELDS]
-        k = payload.get("k", DEFAULT_K)
+        k = _whole(payload.get("k", DEFAULT_K))
         if type(k) is not int or not 1 <= k <= MAX_K:
             issues.append(Issue("k", "range", f"must be a whole number from 1 to {MAX_K}"))
-        band = payload.get("refer_band", 0)
+        band = _whole(payload.get("refer_band", 0))
         if type(band) is not int or band < 0:
             issues.append(Issue("refer_band", "range", "must be a whole number of points >= 0"))
         applicant = payload.get("applicant")
@@ -231,6 +232,11 @@ class ScoringService:
 
 
 _EXPLAIN_FIELDS = ("applicant", "k", "cutoff", "refer_band")
+
+
+def _whole(v: Any) -> Any:
+    """A JSON whole number (``3`` or ``3.0``, as JSON Schema's "integer") as an int."""
+    return int(v) if type(v) is float and v.is_integer() else v
 
 
 def _card_view(artifact: dict[str, Any], columns: list[Column],

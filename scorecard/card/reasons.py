@@ -27,7 +27,7 @@ The reference is the *reason method* (:data:`REASON_METHODS`, the service's
     ``S`` the sum of independent draws (a convolution of integer points, exact),
     ``E[p_j | |S - c| <= 5] = sum_v v P_j(v) P(|S_-j + v - c| <= 5) / P(|S - c| <= 5)``.
     When no score within the window has positive probability (a cut-off beyond the card's
-    range) the window doubles until one has.
+    range) the window widens by 5 points at a time until one has.
 
 ``average`` and ``cutoff`` references are rounded to 0.01 points (so the losses and the
 texts are stable); both need the bins' ``count`` (:class:`ReasonError` otherwise).
@@ -206,7 +206,7 @@ def cutoff_points(artifact: dict[str, Any], cutoff_score: float,
         mass = float(total[a:b + 1].sum()) if a <= b else 0.0
         if mass > 1e-300 or width > len(total) + abs(cutoff_score - total_lo):
             break
-        width = max(2 * width, 1)
+        width += max(int(window), 1)
     if mass <= 1e-300:  # pragma: no cover - the widened window always covers the range
         raise ReasonError("the cut-off reference is undefined: no score has positive count")
     out = []

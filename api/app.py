@@ -31,8 +31,10 @@ from api.errors import EXCEPTION_HANDLERS
 from api.openapi import document_request_bodies
 from api.overload import Admission, OverloadMiddleware
 from api.service import ScoringService
-from api.settings import Settings
+from api.settings import ENV_CUTOFF, Settings, SettingsError
 from scorecard.card.artifact import ArtifactError
+from scorecard.card.decisions import PolicyError
+from scorecard.card.reasons import ReasonError
 
 API_VERSION = "1.0.0"
 
@@ -41,7 +43,12 @@ def load_service(settings: Settings) -> ScoringService:
     """The scoring service of ``settings.artifact``; raises ArtifactError naming the file."""
     try:
         return ScoringService.from_path(settings.artifact, allow_missing=settings.allow_missing,
-                                        max_batch=settings.max_batch)
+                                        max_batch=settings.max_batch, cutoff=settings.cutoff,
+                                        refer_band=settings.refer_band,
+                                        reason_method=settings.reason_method)
+    except (PolicyError, ReasonError) as exc:
+        raise SettingsError(f"refusing to start: {ENV_CUTOFF}/policy for {settings.artifact}: "
+                            f"{exc}") from exc
     except ArtifactError as exc:
         raise ArtifactError(f"refusing to start: the model artifact {settings.artifact} is "
                             f"not servable: {exc}") from exc

@@ -1,7 +1,8 @@
 """The routes, grouped by controller; handlers stay thin (decode, call the service, return a
 struct). Tags, guards and request limits are declared once per controller.
 
-* :class:`ScoringController` — ``POST /v1/score``, ``POST /v1/score/batch``
+* :class:`ScoringController` — ``POST /v1/score``, ``POST /v1/score/batch``,
+  ``POST /v1/explain``
 * :class:`CardController` — ``GET /v1/scorecard``
 * :class:`BenchmarkController` — ``GET|POST /v1/ping`` (the baseline of ``scripts/bench_api.py``)
 * :class:`ProbeController` — ``/health``, ``/ready`` (always open: the load balancer's)
@@ -26,7 +27,16 @@ from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from api import prometheus as metrics
 from api.auth import require_api_key
 from api.bodies import decode, decode_batch
-from api.schemas import BatchResult, Card, ErrorBody, Health, Pong, Ready, ScoreResult
+from api.schemas import (
+    BatchResult,
+    Card,
+    ErrorBody,
+    ExplainResult,
+    Health,
+    Pong,
+    Ready,
+    ScoreResult,
+)
 from api.service import ScoringService
 from api.settings import SINGLE_BODY_BYTES
 
@@ -94,6 +104,27 @@ class ScoringController(Controller):
         # health probes and single scores keep being served meanwhile.
         content = await anyio.to_thread.run_sync(_score_batch, service, body)
         return Response(content, media_type=MediaType.JSON)
+
+    @post("/explain", operation_id="explain", summary="Decision, reasons and counterfactuals",
+          status_code=200, request_max_body_size=SINGLE_BODY_BYTES, responses=_SCORING)
+    async def explain(self, request: Request, service: ScoringService) -> ExplainResult:
+        """What an applicant below the cut-off could change to reach it.
+
+        Body: `{"applicant": {...}, "k": 3, "cutoff": "grade:E", "refer_band": 0}`; the
+        applicant as for `/v1/score`; `k` (1-10, default 3) alternatives; `cutoff` (a score,
+        `pd:0.05` or `grade:E`) defaults to the service's policy (`SCORECARD_CUTOFF`, then
+        required). Returns the decision, the adverse-action reasons and up to `k`
+        counterfactuals with the fewest changed characteristics (then fewest points gained,
+        then fewest bins moved), each a different set of actionable characteristics, moved
+        only into regular bins (never into a missing or special bin), every one re-scored
+        by the engine and reaching the cut-off. `status`: `accepted` (nothing to change),
+        `found`, `unreachable` (no actionable change reaches the cut-off) or `not_found`
+        (the search limit came first; `search_limit_reached` then says the answer is not
+        proven optimal).
+        """
+        result = service.explain(decode(await request.body()))
+        metrics.scored("explain", 1)
+        return result
 
 
 def _score_batch(service: ScoringService, body: bytes) -> bytes:
@@ -176,4 +207,5 @@ class MetricsController(Controller):
 
 CONTROLLERS = [ScoringController, CardController, BenchmarkController, ProbeController,
                MetricsController]
-GUARDED = ["/v1/score", "/v1/score/batch", "/v1/scorecard", "/v1/ping", "/metrics"]
+GUARDED = ["/v1/score", "/v1/score/batch", "/v1/explain", "/v1/scorecard", "/v1/ping",
+           "/metrics"]

@@ -155,3 +155,47 @@ def document_request_bodies(app: Litestar, service: ScoringService, settings: Se
         raise RuntimeError("the OpenAPI document lacks the scoring operations")
     score_op.request_body = single
     batch_op.request_body = batch
+    explain_op = openapi.paths["/v1/explain"].post
+    if explain_op is None:
+        raise RuntimeError("the OpenAPI document lacks the explain operation")
+    explain_op.request_body = explain_body(
+        Reference("#/components/schemas/Applicant"),
+        example_applicant(service.columns, service.id_column),
+        service.scale.grades if service.scale is not None else (),
+        needs_cutoff=service.policy is None)
+
+
+def explain_body(applicant: Schema | Reference, example: dict[str, Any],
+                 grades: Sequence[str], needs_cutoff: bool) -> RequestBody:
+    """The request body of ``/v1/explain``: the applicant, ``k``, an optional cut-off
+    (required when the service has no policy) and refer band. The cut-off pattern admits
+    exactly the forms :func:`scorecard.card.decisions.make_policy` resolves."""
+    from scorecard.card.recourse import DEFAULT_K, MAX_K
+
+    forms = [r"-?[0-9]{1,15}(\.[0-9]{1,6})?", r"pd:0\.[0-9]{0,8}[1-9]"]
+    if grades:
+        forms.append("grade:(" + "|".join(grades) + ")")
+    schema = Schema(
+        type=OpenAPIType.OBJECT,
+        title="ExplainRequest",
+        properties={
+            "applicant": applicant,
+            "k": Schema(type=OpenAPIType.INTEGER, minimum=1, maximum=MAX_K,
+                        description=f"alternatives wanted (default {DEFAULT_K})"),
+            "cutoff": Schema(type=OpenAPIType.STRING, pattern="^(" + "|".join(forms) + ")$",
+                             description="a score (600), a pd (pd:0.05) or a grade (grade:E); "
+                             "default: the service's policy"),
+            "refer_band": Schema(type=OpenAPIType.INTEGER, minimum=0, maximum=1000,
+                                 description="points below the cut-off referred (with "
+                                 "`cutoff`; default 0)"),
+        },
+        required=["applicant", "cutoff"] if needs_cutoff else ["applicant"],
+        additional_properties=False,
+    )
+    value: dict[str, Any] = {"applicant": example, "k": 3}
+    if needs_cutoff:
+        value["cutoff"] = f"grade:{grades[len(grades) // 2]}" if grades else "600"
+    return RequestBody(required=True, description="one applicant and the search's options",
+                       content={"application/json": OpenAPIMediaType(
+                           schema=schema, examples={"explain": Example(
+                               summary="explain a synthetic applicant", value=value)})})

@@ -16,8 +16,12 @@ import msgspec
 # keeps them out of the cyclic garbage collector, which a 10k-row batch would otherwise fill.
 
 
-class Reason(msgspec.Struct, gc=False):
-    """One reason code: a characteristic where the applicant lost points."""
+class Reason(msgspec.Struct, gc=False, omit_defaults=True):
+    """One reason code: a characteristic where the applicant lost points. ``attainable`` and
+    ``points_lost`` are against the best bin; with the reason method ``cutoff`` or
+    ``average`` (``SCORECARD_REASON_METHOD``) the reason also carries ``method``, its
+    ``reference`` points and the ``points_below_reference`` it was ranked by (omitted under
+    the default ``max``, where the reference is ``attainable``)."""
 
     code: str
     characteristic: str
@@ -27,10 +31,15 @@ class Reason(msgspec.Struct, gc=False):
     attainable: int
     points_lost: int
     text: str
+    # The service's reason method (max, cutoff, average) and the points it measures against.
+    method: str = "max"
+    reference: float | None = None
+    points_below_reference: float | None = None
 
 
 class ScoreResult(msgspec.Struct, gc=False):
-    """The score of one applicant."""
+    """The score of one applicant; ``decision`` (accept/refer/decline) is null without a
+    decision policy."""
 
     uuid: str | None
     pd: float
@@ -40,6 +49,70 @@ class ScoreResult(msgspec.Struct, gc=False):
     missing: list[str]
     model_id: str
     content_hash: str
+    decision: str | None
+
+
+class Change(msgspec.Struct, gc=False):
+    """One change of a counterfactual: a characteristic from its bin to a better bin."""
+
+    code: str
+    characteristic: str
+    from_bin: str
+    from_value: float | str | bool | None
+    to_bin: str
+    to_value: float | str | bool
+    points_from: int
+    points_to: int
+    points_gained: int
+    text: str
+
+
+class Counterfactual(msgspec.Struct, gc=False):
+    """A set of changes that reaches the cut-off, re-scored by the engine."""
+
+    characteristics_changed: int
+    points_gained: int
+    bins_moved: int
+    score: int
+    pd: float
+    grade: str | None
+    decision: str
+    changes: list[Change]
+
+
+class ExplainResult(msgspec.Struct):
+    """Decision, adverse-action reasons and counterfactuals of one applicant."""
+
+    uuid: str | None
+    score: int
+    pd: float
+    grade: str | None
+    decision: str
+    cutoff_score: int
+    points_needed: int
+    max_gain: int
+    status: str
+    message: str
+    exact: bool
+    search_limit_reached: bool
+    actionable: list[str]
+    reasons: list[Reason]
+    counterfactuals: list[Counterfactual]
+    missing: list[str]
+    model_id: str
+    content_hash: str
+
+
+class PolicyView(msgspec.Struct):
+    """The decision policy the service applies."""
+
+    cutoff: str
+    kind: str
+    cutoff_score: int
+    cutoff_pd: float
+    refer_band: int
+    refer_from_score: int
+    decisions: list[str]
 
 
 class BatchResult(msgspec.Struct):
@@ -163,3 +236,6 @@ class Card(msgspec.Struct):
     features: list[CardFeature]
     master_scale: MasterScaleView | None
     input_contract: list[ContractField]
+    policy: PolicyView | None = None
+    reason_method: str = "max"
+    actionable: list[str] = msgspec.field(default_factory=list)

@@ -23,7 +23,9 @@ from api.schemas import (
     Card,
     CardFeature,
     ContractField,
+    ExplainResult,
     MasterScaleView,
+    PolicyView,
     Reason,
     ScalingView,
     ScoreResult,
@@ -35,11 +37,13 @@ from scorecard.card.artifact import (
     master_scale,
     verify,
 )
+from scorecard.card.decisions import Policy, PolicyError, make_policy
 from scorecard.card.engine import UNSEEN, RowScorer, ScoringEngine
 from scorecard.card.grades import MasterScale, assign_grades
-from scorecard.card.reasons import reason_entry, top_reasons
+from scorecard.card.reasons import reason_entry, reference_points, row_reasons, top_reasons
+from scorecard.card.recourse import DEFAULT_K, MAX_K, Explainer
 from scorecard.data.contract import Column
-from scorecard.data.records import RecordValidator
+from scorecard.data.records import InvalidRecordsError, Issue, RecordValidator
 
 TOP_REASONS = 4
 
@@ -55,7 +59,8 @@ class ScoringService:
     """
 
     def __init__(self, artifact: dict[str, Any], *, allow_missing: bool = False,
-                 max_batch: int = 10_000) -> None:
+                 max_batch: int = 10_000, cutoff: str | None = None, refer_band: int = 0,
+                 reason_method: str = "max") -> None:
         artifact = verify(artifact)
         self.artifact = artifact
         self.model_id: str = artifact["model_id"]
@@ -70,9 +75,20 @@ class ScoringService:
         self.engine = ScoringEngine(artifact)
         self.scale = master_scale(artifact)
         self.row = RowScorer(self.engine, self.scale)
+        # The decision policy (None: no decisions) and the reason method's reference points;
+        # PolicyError / ReasonError name the setting's problem.
+        self.policy: Policy | None = make_policy(cutoff, refer_band, artifact, self.scale)
+        self.reason_method = reason_method
+        self.reference = reference_points(
+            artifact, reason_method, None if self.policy is None else self.policy.cutoff_score)
+        self.explainer = Explainer(self.engine, self.columns, self.scale)
         self._reasons = self._reason_templates()
         self.card = _card_view(artifact, self.columns, self.scale)
         self.population = metrics.Population.for_card(artifact)
+        self.card.policy = (None if self.policy is None
+                            else msgspec.convert(self.policy.to_dict(), type=PolicyView))
+        self.card.reason_method = reason_method
+        self.card.actionable = list(self.explainer.actionable)
         self.ready = True
 
     @classmethod
@@ -89,14 +105,28 @@ class ScoringService:
             if f["kind"] != "numeric":
                 cases.append((UNSEEN, int(f["unseen_points"])))
             for b, p in cases:
-                e = reason_entry(self.engine, j, b, p, None)
+                e = reason_entry(self.engine, j, b, p, None, self.reason_method,
+                                 self.reference[j])
+                extra = ((e["method"], e["reference"], e["points_below_reference"])
+                         if self.reason_method != "max" else ("max", None, None))
                 out[(j, b)] = (e["code"], e["characteristic"], e["bin"], e["points"],
-                               e["attainable"], e["points_lost"], e["text"])
+                               e["attainable"], e["points_lost"], e["text"], *extra)
         return out
 
     def _reason(self, j: int, b: int, value: Any) -> Reason:
-        code, characteristic, label, points, attainable, lost, text = self._reasons[(j, b)]
-        return Reason(code, characteristic, value, label, points, attainable, lost, text)
+        (code, characteristic, label, points, attainable, lost, text, method, ref,
+         below) = self._reasons[(j, b)]
+        return Reason(code, characteristic, value, label, points, attainable, lost, text,
+                      method, ref, below)
+
+    def _row_reasons(self, points: list[int]) -> list[int]:
+        if self.reason_method == "max":
+            return self.row.reasons(points)
+        return row_reasons([r - p for r, p in zip(self.reference, points, strict=True)],
+                           TOP_REASONS)
+
+    def _decision(self, score: int) -> str | None:
+        return None if self.policy is None else self.policy.decide(score)
 
     def _grade(self, score: int) -> str | None:
         table = self.row.grade_table
@@ -109,13 +139,15 @@ class ScoringService:
         row = self.row
         bins, points, total = row.score(payload)
         names = row.names
-        reasons = [self._reason(j, bins[j], payload.get(names[j])) for j in row.reasons(points)]
+        reasons = [self._reason(j, bins[j], payload.get(names[j]))
+                   for j in self._row_reasons(points)]
         uuid = payload.get(self.id_column) if self.id_column else None
         grade = self._grade(total)
         if self.population is not None:
             self.population.one(total, grade, bins)
         return ScoreResult(uuid, row.pd_table[total - row.lo], total, grade,
-                           reasons, missing, self.model_id, self.content_hash)
+                           reasons, missing, self.model_id, self.content_hash,
+                           self._decision(total))
 
     def score_batch(self, payload: Any) -> BatchResult:
         """Score a decoded JSON array in one engine pass; results in input order. Raises
@@ -127,7 +159,8 @@ class ScoringService:
         engine = self.engine
         columns = {name: [item.get(name) for item in payload] for name in engine.features_}
         result = engine.score(columns)
-        picks = top_reasons(engine, result, TOP_REASONS).tolist()
+        picks = top_reasons(engine, result, TOP_REASONS,
+                            None if self.reason_method == "max" else self.reference).tolist()
         bins = result.bins.tolist()
         totals = result.score.tolist()
         pds = result.pd.tolist()
@@ -135,6 +168,8 @@ class ScoringService:
                   else [None] * n)
         if self.population is not None:
             self.population.batch(result.score, grades, result.bins)
+        decisions = (self.policy.decide_many(result.score).tolist() if self.policy is not None
+                     else [None] * n)
         names = engine.features_
         id_column = self.id_column
         reason = self._reason
@@ -144,8 +179,71 @@ class ScoringService:
             reasons = [reason(j, row_bins[j], item.get(names[j])) for j in picks[i] if j >= 0]
             out.append(ScoreResult(item.get(id_column) if id_column else None, pds[i],
                                    totals[i], grades[i], reasons, missing[i], self.model_id,
-                                   self.content_hash))
+                                   self.content_hash, decisions[i]))
         return BatchResult(self.model_id, self.content_hash, n, out)
+
+    def explain(self, payload: Any) -> ExplainResult:
+        """Decision, reasons and checked counterfactuals of ``{"applicant": {...}, "k": 3,
+        "cutoff": "...", "refer_band": 0}`` (``cutoff`` defaults to the service policy).
+        Raises :class:`~scorecard.data.records.InvalidRecordsError` naming every field."""
+        if type(payload) is not dict:
+            raise InvalidRecordsError([Issue("$", "type", "the body must be a JSON object "
+                                             "with an `applicant` object")])
+        issues = [Issue(key, "unknown_field", f"unknown field {key!r} (allowed: applicant, "
+                        "k, cutoff, refer_band)")
+                  for key in payload if key not in _EXPLAIN_FIELDS]
+        k = _whole(payload.get("k", DEFAULT_K))
+        if type(k) is not int or not 1 <= k <= MAX_K:
+            issues.append(Issue("k", "range", f"must be a whole number from 1 to {MAX_K}"))
+        band = _whole(payload.get("refer_band", 0))
+        if type(band) is not int or band < 0:
+            issues.append(Issue("refer_band", "range", "must be a whole number of points >= 0"))
+        applicant = payload.get("applicant")
+        missing: list[str] = []
+        if type(applicant) is not dict:
+            issues.append(Issue("applicant", "type", "must be a JSON object (one applicant)"))
+        else:
+            try:
+                missing = self.validator.check_one(applicant)
+            except InvalidRecordsError as exc:
+                issues += [Issue("applicant" if i.field == "$" else f"applicant.{i.field}",
+                                 i.rule, i.message) for i in exc.issues]
+        policy = self.policy
+        cutoff = payload.get("cutoff")
+        if cutoff is not None:
+            if type(cutoff) is not str:
+                issues.append(Issue("cutoff", "type", "must be a string: 600, pd:0.05 or "
+                                    "grade:E"))
+            elif not any(i.field in ("refer_band",) for i in issues):
+                try:
+                    policy = make_policy(cutoff, band, self.artifact, self.scale)
+                except PolicyError as exc:
+                    issues.append(Issue("cutoff", "policy", str(exc)))
+        elif policy is None:
+            issues.append(Issue("cutoff", "required", "the service has no decision policy "
+                                "(SCORECARD_CUTOFF): send a cutoff"))
+        if issues:
+            raise InvalidRecordsError(issues)
+        if policy is None or type(applicant) is not dict:  # narrowed above; never raised
+            raise RuntimeError("explain: unchecked body")
+        out = self.explainer.explain(applicant, policy, k)
+        bins, points, _ = self.row.score(applicant)
+        names = self.row.names
+        out["reasons"] = [self._reason(j, bins[j], applicant.get(names[j]))
+                          for j in self._row_reasons(points)]
+        out["uuid"] = applicant.get(self.id_column) if self.id_column else None
+        out["missing"] = missing
+        out["model_id"] = self.model_id
+        out["content_hash"] = self.content_hash
+        return msgspec.convert(out, type=ExplainResult, from_attributes=True)
+
+
+_EXPLAIN_FIELDS = ("applicant", "k", "cutoff", "refer_band")
+
+
+def _whole(v: Any) -> Any:
+    """A JSON whole number (``3`` or ``3.0``, as JSON Schema's "integer") as an int."""
+    return int(v) if type(v) is float and v.is_integer() else v
 
 
 def _card_view(artifact: dict[str, Any], columns: list[Column],

@@ -15,6 +15,15 @@
                                body (30); then 408 and the connection is closed
 ``SCORECARD_MAX_IN_FLIGHT``    most units of scoring work one worker runs at once (32;
                                0 = no limit); beyond it 503 at once (:mod:`api.overload`)
+``SCORECARD_CUTOFF``           decision policy: a score (``600``), a pd (``pd:0.05``) or a
+                               grade (``grade:E``) to accept at or better
+                               (:mod:`scorecard.card.decisions`); unset: no policy, every
+                               ``decision`` is null
+``SCORECARD_REFER_BAND``       points below the cut-off that are referred, not declined (0)
+``SCORECARD_REASON_METHOD``    what reasons are measured against: ``max`` (default, the
+                               best bin), ``cutoff`` (the average applicant at the cut-off)
+                               or ``average`` (the average applicant); see
+                               :mod:`scorecard.card.reasons`
 =============================  ==========================================================
 """
 
@@ -36,6 +45,10 @@ ENV_ALLOW_MISSING = "SCORECARD_ALLOW_MISSING"
 ENV_HEADER_TIMEOUT_S = "SCORECARD_HEADER_TIMEOUT_S"
 ENV_BODY_TIMEOUT_S = "SCORECARD_BODY_TIMEOUT_S"
 ENV_MAX_IN_FLIGHT = "SCORECARD_MAX_IN_FLIGHT"
+ENV_CUTOFF = "SCORECARD_CUTOFF"
+ENV_REFER_BAND = "SCORECARD_REFER_BAND"
+ENV_REASON_METHOD = "SCORECARD_REASON_METHOD"
+REASON_METHODS = ("max", "cutoff", "average")  # as scorecard.card.reasons.REASON_METHODS
 
 # One applicant is ~1.4 KB of JSON; 64 KiB leaves room for pretty-printing and long ids.
 SINGLE_BODY_BYTES = 64 * 1024
@@ -78,6 +91,10 @@ class Settings:
         body_timeout_s: most seconds to receive a request's body (408 after).
         max_in_flight: most units of scoring work in flight per worker (0: no limit);
             beyond it requests are shed with 503 (:mod:`api.overload`).
+        cutoff: the decision policy's cut-off as written (``None``: no policy); resolved
+            against the card at start-up.
+        refer_band: points below the cut-off that are referred.
+        reason_method: ``max``, ``cutoff`` or ``average`` (``cutoff`` needs a cut-off).
     """
 
     artifact: Path = DEFAULT_ARTIFACT
@@ -88,8 +105,22 @@ class Settings:
     header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
     body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    cutoff: str | None = None
+    refer_band: int = 0
+    reason_method: str = "max"
 
     def __post_init__(self) -> None:
+        if self.cutoff is not None and not self.cutoff.strip():
+            object.__setattr__(self, "cutoff", None)
+        if self.refer_band < 0:
+            raise SettingsError(f"{ENV_REFER_BAND}: must be >= 0 points, got {self.refer_band}")
+        if self.refer_band and self.cutoff is None:
+            raise SettingsError(f"{ENV_REFER_BAND}: needs {ENV_CUTOFF} (a band below what?)")
+        if self.reason_method not in REASON_METHODS:
+            raise SettingsError(f"{ENV_REASON_METHOD}: {self.reason_method!r} is not one of "
+                                f"{', '.join(REASON_METHODS)}")
+        if self.reason_method == "cutoff" and self.cutoff is None:
+            raise SettingsError(f"{ENV_REASON_METHOD}=cutoff needs {ENV_CUTOFF}")
         for name, value in ((ENV_HEADER_TIMEOUT_S, self.header_timeout_s),
                             (ENV_BODY_TIMEOUT_S, self.body_timeout_s)):
             if not value > 0:
@@ -118,6 +149,9 @@ class Settings:
             header_timeout_s=_float(env, ENV_HEADER_TIMEOUT_S, DEFAULT_HEADER_TIMEOUT_S),
             body_timeout_s=_float(env, ENV_BODY_TIMEOUT_S, DEFAULT_BODY_TIMEOUT_S),
             max_in_flight=_int(env, ENV_MAX_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT),
+            cutoff=env.get(ENV_CUTOFF) or None,
+            refer_band=_int(env, ENV_REFER_BAND, 0),
+            reason_method=(env.get(ENV_REASON_METHOD) or "max").strip().lower(),
         )
 
 

@@ -4,20 +4,30 @@ Larger loss (best attainable points minus points received) first, card order on 
 characteristics that lost points, at most ``top``. Plain Python that works on ints and on
 numpy arrays alike, so the batch path (:func:`scorecard.card.reasons.top_reasons`) and the
 one-applicant path (:func:`row_reasons`, used by the engine's ``RowScorer``) share it.
-Imports nothing.
+Imports numpy only.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
+
 TOP_REASONS = 4
 
 
 def reason_rank(lost: Any, position: Any, k: int) -> Any:
-    """Sort key of a characteristic as a reason, smaller first: larger (integer) loss first,
-    then card ``position`` (0..k-1). Works on Python ints and numpy arrays alike."""
-    return -lost * (k + 1) + position
+    """Sort key of a characteristic as a reason, smaller first: larger loss first, then card
+    ``position`` (0..k-1). Exact for integer losses; for losses in steps of 0.01 (the
+    rounded references of :mod:`scorecard.card.reasons`) the loss is scaled to integer
+    hundredths first. Works on Python numbers and numpy arrays alike."""
+    return -_hundredths(lost) * (k + 1) + position
+
+
+def _hundredths(lost: Any) -> Any:
+    if isinstance(lost, np.ndarray):
+        return np.rint(np.asarray(lost, dtype=float) * 100).astype(np.int64)
+    return round(lost * 100)
 
 
 def is_reason(lost: Any) -> Any:

@@ -144,6 +144,15 @@ def _predict(args: argparse.Namespace) -> int:
                          "characteristics to give reasons from")
     if args.spec is not None:
         _spec_arg(args.spec)
+    from scorecard.card.artifact import master_scale
+    from scorecard.card.decisions import PolicyError, make_policy
+
+    if args.refer_band and not args.cutoff:
+        raise UsageError("--refer-band needs --cutoff")
+    try:
+        policy = make_policy(args.cutoff, args.refer_band, artifact, master_scale(artifact))
+    except PolicyError as exc:
+        raise UsageError(f"--cutoff: {exc}") from None
 
     from scorecard.card.engine import ScoringEngine
     from scorecard.data.files import Dataset, read_dataset
@@ -170,6 +179,9 @@ def _predict(args: argparse.Namespace) -> int:
         dataset = read_dataset(args.input, contract)
         frames = iter([predictions_frame(engine, dataset, dataset.frame, with_details=True,
                                          top=args.top)])
+    if policy is not None:  # accept / refer / decline after the reasons
+        frames = (frame.assign(decision=policy.decide_many(frame["score"].to_numpy()))
+                  for frame in frames)
     rows = write_csv_frames(frames, args.output)
     print(f"scored {rows} rows with {artifact['model_id']} into {args.output}",
           file=sys.stderr)
@@ -218,4 +230,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--spec", type=non_empty, help="override the spec named in the artifact")
     p.add_argument("--top", type=non_negative_int, default=4,
                    help="reason codes per row (default 4)")
+    p.add_argument("--cutoff", help="decision policy: a score (600), a pd (pd:0.05) or a "
+                   "grade (grade:E) accepted at or better; adds a `decision` column "
+                   "(accept/refer/decline)")
+    p.add_argument("--refer-band", type=non_negative_int, default=0,
+                   help="points below --cutoff that are referred, not declined (default 0)")
     p.set_defaults(func=_predict)

@@ -38,6 +38,10 @@ class DatasetSpec:
         exclude: features left out by design, with the reason (logged in the selection log).
         reason_prefix: prefix of the stable reason codes (``K01`` ... by contract order).
         card_method: ``"joint"`` or ``"woe"``: how the published card's points are fitted.
+        actionable: features an applicant can change by their own conduct (paying, lowering
+            a balance, fewer inquiries), the only ones a counterfactual explanation
+            (:mod:`scorecard.card.recourse`) may propose to change; never age, time or
+            where they shop. Recorded in the artifact's ``spec``.
     """
 
     name: str
@@ -48,11 +52,16 @@ class DatasetSpec:
     exclude: dict[str, str] = field(default_factory=dict)
     reason_prefix: str = "R"
     card_method: str = DEFAULT_CARD_METHOD
+    actionable: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if self.card_method not in CARD_METHODS:
             raise ValueError(f"spec {self.name!r}: card_method must be one of {CARD_METHODS}, "
                              f"not {self.card_method!r}")
+        unknown = [a for a in self.actionable if a not in self.contract.names]
+        if unknown:
+            raise ValueError(f"actionable: {unknown} are not columns of the contract "
+                             f"{self.contract.name!r}")
 
     @property
     def features(self) -> list[Column]:
@@ -85,6 +94,7 @@ class DatasetSpec:
             "exclude": self.exclude,
             "reason_prefix": self.reason_prefix,
             "card_method": self.card_method,
+            "actionable": list(self.actionable),
         }
 
 
@@ -134,6 +144,10 @@ KLARNA_SPEC = DatasetSpec(
         "time_hours": "auto",
     },
     reason_prefix="K",
+    # Payments, balances and invoice statuses; never age, time of day, the merchant or the
+    # e-mail address.
+    actionable=tuple(c.name for c in CONTRACTS["klarna"].features if c.name not in (
+        "age", "time_hours", "merchant_category", "merchant_group", "name_in_email")),
 )
 
 HELOC_SPEC = DatasetSpec(
@@ -165,6 +179,11 @@ HELOC_SPEC = DatasetSpec(
         "PercentTradesWBalance": _UP,
     },
     reason_prefix="H",
+    # Burden, utilisation, inquiries and balances; never time in file or past delinquency.
+    actionable=("NetFractionRevolvingBurden", "NetFractionInstallBurden",
+                "NumRevolvingTradesWBalance", "NumInstallTradesWBalance",
+                "NumBank2NatlTradesWHighUtilization", "PercentTradesWBalance", "NumInqLast6M",
+                "NumInqLast6Mexcl7days", "MSinceMostRecentInqexcl7days"),
 )
 if set(HELOC_SPECIAL_CODES) != {-9, -8, -7}:  # not an assert: `python -O` strips those
     raise RuntimeError("HELOC special codes changed; review the HELOC spec")
@@ -221,4 +240,5 @@ def _spec_from_file(path: Path) -> DatasetSpec:
         exclude=raw.get("exclude", {}),
         reason_prefix=raw.get("reason_prefix", "R"),
         card_method=raw.get("card_method", DEFAULT_CARD_METHOD),
+        actionable=tuple(raw.get("actionable", ())),
     )

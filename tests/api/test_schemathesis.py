@@ -37,7 +37,8 @@ CHECKS: list[CheckFunction] = [
 # text and equal to it as a float). That the API rejects exactly what the contract rejects
 # is proven value by value in tests/test_api_contract.py.
 OPERATIONS = [
-    ("POST", "/v1/score", 150), ("POST", "/v1/score/batch", 60), ("GET", "/v1/scorecard", 3),
+    ("POST", "/v1/score", 150), ("POST", "/v1/score/batch", 60), ("POST", "/v1/explain", 100),
+    ("GET", "/v1/scorecard", 3),
     ("GET", "/v1/ping", 3), ("POST", "/v1/ping", 3), ("GET", "/health", 3),
     ("GET", "/ready", 3), ("GET", "/metrics", 3),
     # Every GET answers HEAD too (no body).
@@ -48,8 +49,10 @@ OPERATIONS = [
 
 @pytest.fixture(scope="module")
 def api_schema(artifact_path: Path) -> schemathesis.BaseSchema:
-    # A small batch limit keeps generated arrays (and the run) short.
-    app = create_app(Settings(artifact=artifact_path, max_batch=5))
+    # A small batch limit keeps generated arrays (and the run) short; a policy makes the
+    # explain endpoint's cut-off optional (its schema then has both forms of the cut-off).
+    app = create_app(Settings(artifact=artifact_path, max_batch=5, cutoff="grade:E",
+                              refer_band=5, reason_method="cutoff"))
     return schemathesis.openapi.from_asgi("/schema/openapi.json", app)
 
 

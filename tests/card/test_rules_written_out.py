@@ -78,7 +78,8 @@ def test_reason_text_names_the_bin_and_the_best_band() -> None:
     entry = reason_entry(engine, 1, UNSEEN, 4, "D")
     assert entry == {"code": "T02", "characteristic": "segment", "value": "D",
                      "bin": "unseen category", "points": 4, "attainable": 25,
-                     "points_lost": 21,
+                     "points_lost": 21, "method": "max", "reference": 25.0,
+                     "points_below_reference": 21.0,
                      "text": "Customer segment: unseen category scores 21 points below the "
                              "best band (A, B)."}
     assert bin_label(EXACT_CARD["features"][0], 3) == "code -1"

@@ -75,6 +75,21 @@ def _figure_notes(metrics: Mapping[str, Any]) -> list[str]:
     return notes
 
 
+def _method_sentence(cfg: Mapping[str, Any]) -> str:
+    """How the published card's points were fitted, from the card's recorded config."""
+    if cfg.get("card_method") == "joint":
+        return ("Points per bin estimated jointly: a penalised (L2, chosen by inner CV) "
+                "logistic regression on bin indicators, monotone trends as sign constraints; "
+                f"at most {cfg.get('joint_max_n_bins', '?')} bins of at least "
+                f"{pct(cfg.get('joint_min_bin_share'), 0)} of rows and "
+                f"{cfg.get('joint_min_bin_n_event', '?')} defaults per characteristic, own bins "
+                "for special codes and missing values.")
+    return ("A logistic regression on weight-of-evidence (WoE) bins: "
+            f"at most {cfg.get('max_n_bins', '?')} monotone bins of at least "
+            f"{pct(cfg.get('min_bin_share'), 0)} of rows per characteristic, own bins for "
+            "special codes and missing values.")
+
+
 def render_model_md(artifact: Mapping[str, Any], validation: Mapping[str, Any],
                     metrics: Mapping[str, Any], selection_log: pd.DataFrame | None) -> str:
     """The text of ``MODEL.md`` (one printed page, at most :data:`MAX_LINES` lines)."""
@@ -89,6 +104,7 @@ def render_model_md(artifact: Mapping[str, Any], validation: Mapping[str, Any],
     challengers = [CHALLENGERS.get(n, model_label(n)) for n in models if n in CHALLENGERS]
     grade_text = (f" Grades {grades[0]}–{grades[-1]}: fixed master scale, pd "
                   f"{pct(bounds[0])} to {pct(bounds[-1])}." if grades and bounds else "")
+    joint = cfg.get("card_method") == "joint"
     lines = [
         f"# Model {artifact['model_id']}",
         "",
@@ -97,16 +113,14 @@ def render_model_md(artifact: Mapping[str, Any], validation: Mapping[str, Any],
         "",
         "## The model and its characteristics",
         "",
-        "A logistic regression on weight-of-evidence (WoE) bins: "
-        f"at most {cfg.get('max_n_bins', '?')} monotone bins of at least "
-        f"{pct(cfg.get('min_bin_share'), 0)} of rows per characteristic, own bins for special "
-        "codes and missing values. The score is the sum of integer points, higher is safer; "
+        f"{_method_sentence(cfg)} "
+        "The score is the sum of integer points, higher is safer; "
         f"{sc['base_score']:g} points at {sc['base_odds']:g}:1 good:bad odds, {sc['pdo']:g} "
         f"more double them: `pd = 1 / (1 + exp((score - {sc['offset']:.4f}) / "
         f"{sc['factor']:.4f}))`.{grade_text}",
         "",
         f"{_selection_summary(selection_log, len(features))} kept (information value (IV), "
-        "correlation, VIF, sign and significance):",
+        f"correlation, VIF{'' if joint else ', sign and significance'}):",
         "",
         *_feature_rows(features),
         "",

@@ -33,6 +33,7 @@ from matplotlib.figure import Figure
 # Display names and colours of the models, in the order they are drawn and tabulated.
 MODEL_LABELS: dict[str, str] = {
     "scorecard": "Scorecard",
+    "scorecard_classic": "Classic WoE card",
     "challenger": "Challenger (GBM)",
     "challenger_monotone": "Monotone challenger",
     "oracle": "Oracle (true pd)",

@@ -446,6 +446,7 @@ def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
           coefficients: pd.DataFrame | None, src: Sources) -> dict[str, Any]:
     sc = artifact["scaling"]
     features = artifact["features"]
+    joint = artifact.get("metadata", {}).get("config", {}).get("card_method") == "joint"
     overridden = set(artifact.get("metadata", {}).get("config", {})
                      .get("overridden_features") or [])
     overridden |= {f["name"] for f in features if f.get("overridden")}
@@ -483,8 +484,13 @@ def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
             Col("SE", key("std_err"), fmt), Col("z", key("z"), f2),
             Col("p-value", key("p_value"), pval),
             Col("95 % CI", lambda r: (r["ci_low"], r["ci_high"]), _pair(fmt)),
-        ], "Coefficients of pd's log-odds on WoE (negative = more WoE, less risk). "
-           f"Source: {src.development}.") if _frame(coefficients) else None,
+        ], ("Coefficients of pd's log-odds on the bin indicators (cumulative steps for trended "
+            "characteristics; negative = less risk), penalised and sign-constrained; SE from "
+            "the inverse Hessian of the penalised likelihood. " if joint else
+            "Coefficients of pd's log-odds on WoE (negative = more WoE, less risk). ")
+           + f"Source: {src.development}.") if _frame(coefficients) else None,
+        "coefficients_title": ("Joint logistic regression on bin indicators" if joint
+                               else "Logistic regression on WoE"),
         "selection": table(records(selection_log), [
             Col("Feature", key("feature"), num=False), Col("IV", key("iv"), fmt),
             Col("Decision", key("decision"), num=False), Col("Step", key("step"), num=False),

@@ -109,6 +109,8 @@ class Session:
         y = labelled[spec.contract.target].to_numpy(dtype=int)
         design = make_splits(y, holdout_fraction=holdout_share, n_splits=5, n_repeats=2,
                              seed=seed)
+        dev_pos = np.asarray(design.development)
+        folds = {f.name: np.isin(dev_pos, f.train) for f in design.folds}
         self.dev = labelled.iloc[design.development]
         self.y_dev = y[design.development]
         self.to_predict = dataset.to_predict
@@ -124,7 +126,7 @@ class Session:
             special = {str(k): [float(c) for c in v]
                        for k, v in spec.special_codes.get(name, {}).items()}
             self.features[name] = FeatureData.build(name, kind, prepared[name], self.y_dev,
-                                                    special, spec.trend(name))
+                                                    special, spec.trend(name), folds)
             ov = self.overrides.get(name, FeatureOverride())
             if name in binner.bins_:
                 fb = binner.bins_[name]
@@ -168,7 +170,8 @@ class Session:
         return csi_table(t, np.bincount(bins, minlength=len(t)))
 
     def suggestions(self, name: str, i: int) -> list[float]:
-        return split_suggestions(self.features[name], self.state[name], i, self.min_share)
+        return split_suggestions(self.features[name], self.state[name], i, self.min_share,
+                                 self.max_bins)
 
     def overview(self) -> list[dict[str, Any]]:
         log = self.latest_log()

@@ -241,7 +241,7 @@ def trend_kept(fd: FeatureData, b: Binning) -> tuple[bool, str | None]:
     """Whether the regular bins' event rates follow the trend the fit would impose, and
     that trend (optbinning decides an ``auto*`` trend from the same bins)."""
     trend = effective_trend(fd, b)
-    if fd.kind == "categorical" or trend is None and fd.kind == "categorical":
+    if fd.kind == "categorical" or (trend is None and fd.kind == "categorical"):
         return True, None  # groups are ordered by event rate: always ascending
     ev, ne = fd.regular_counts(normalise(fd, b))
     if len(ev) < 2:
@@ -287,6 +287,8 @@ def flags(fd: FeatureData, b: Binning, min_share: float, max_bins: int) -> list[
         for i, folds in pure.items():
             out.append(f"bin {i} {labels[i]} is pure in the training rows of "
                        f"{', '.join(folds)}: the card's refit there would refuse the split")
+    if len(labels) < 2:  # optbinning fails on fixed splits that leave no split at all
+        out.append("a single bin carries no information: exclude the characteristic instead")
     if len(labels) > max_bins:
         out.append(f"{len(labels)} bins, more than the maximum {max_bins}")
     kept, trend = trend_kept(fd, b)
@@ -328,7 +330,7 @@ def split_suggestions(fd: FeatureData, b: Binning, i: int, min_share: float,
     # Best IV first, keeping only points the fit would honour (trend, shares): at most
     # ``max_checks`` full checks, each a few hundred microseconds.
     for j in [j for j in np.argsort(-gain, kind="stable") if ok[j]][:max_checks]:
-        trial = replace(b, splits=tuple(sorted(b.splits + (float(cand[j]),))))
+        trial = replace(b, splits=tuple(sorted((*b.splits, float(cand[j])))))
         if not flags(fd, trial, min_share, max_bins):
             out.append(float(cand[j]))
             if len(out) == top:

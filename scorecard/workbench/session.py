@@ -158,6 +158,11 @@ class Session:
         return t
 
     def flags(self, name: str) -> list[str]:
+        """What the fit would not honour of the bins fixed for ``name`` (none when the
+        optimiser bins it: its own solution meets every constraint, fold by fold)."""
+        ov = self.overrides.get(name)
+        if ov is None or (ov.splits is None and ov.groups is None):
+            return []
         return flags(self.features[name], self.state[name], self.min_share, self.max_bins)
 
     def edited(self, name: str) -> bool:
@@ -243,7 +248,7 @@ class Session:
             after = replace(b, splits=b.splits[:i] + b.splits[i + 1:])
         else:
             merged = b.groups[i] + b.groups[i + 1]
-            after = replace(b, groups=b.groups[:i] + (merged,) + b.groups[i + 2:])
+            after = replace(b, groups=(*b.groups[:i], merged, *b.groups[i + 2:]))
         after = normalise(fd, after)
         return self._record(name, "merge", f"bins {i} and {i + 1}", reason, after,
                             self._override_for(name, after, reason))
@@ -258,7 +263,7 @@ class Session:
             raise WorkbenchError(f"{name}: split value must be a finite number")
         if value in b.splits:
             raise WorkbenchError(f"{name}: {value:g} is already a split point")
-        after = normalise(fd, replace(b, splits=b.splits + (float(value),)))
+        after = normalise(fd, replace(b, splits=(*b.splits, float(value))))
         return self._record(name, "split", f"at {value:g}", reason, after,
                             self._override_for(name, after, reason))
 

@@ -150,6 +150,26 @@ class FeatureData:
         order = np.argsort(rate)
         return tuple(tuple(sorted(b.groups[i])) for i in order)
 
+    def fold_counts(self, b: Binning, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+        """Defaults and goods per CV fold (rows) and regular bin (columns)."""
+        assert self.fold_event is not None and self.fold_nonevent is not None
+        if self.kind == "numeric":  # sorted values: bin sums are differences of cumsums
+            if not hasattr(self, "_fold_cum"):
+                pad = np.zeros((len(self.fold_names), 1), np.int64)
+                self._fold_cum = (np.hstack([pad, np.cumsum(self.fold_event, axis=1)]),
+                                  np.hstack([pad, np.cumsum(self.fold_nonevent, axis=1)]))
+            edges = np.concatenate([[0], np.searchsorted(self.values, np.asarray(
+                b.splits, float), side="left"), [len(self.values)]])
+            ce, cn = self._fold_cum
+            return np.diff(ce[:, edges], axis=1), np.diff(cn[:, edges], axis=1)
+        idx = self.regular_index(b)
+        ok = idx >= 0
+        fe = np.vstack([np.bincount(idx[ok], weights=r[ok], minlength=n_bins)
+                        for r in self.fold_event])
+        fn = np.vstack([np.bincount(idx[ok], weights=r[ok], minlength=n_bins)
+                        for r in self.fold_nonevent])
+        return fe, fn
+
     def regular_counts(self, b: Binning) -> tuple[np.ndarray, np.ndarray]:
         n_bins = len(b.splits) + 1 if self.kind == "numeric" else len(b.groups)
         idx = self.regular_index(b)
@@ -275,12 +295,10 @@ def flags(fd: FeatureData, b: Binning, min_share: float, max_bins: int) -> list[
             out.append(f"bin {i} {label} holds {n[i]} rows, below the minimum share "
                        f"{min_share:.0%} ({floor} rows)")
     if fd.fold_event is not None and fd.fold_nonevent is not None:
-        idx = fd.regular_index(b)
-        ok = idx >= 0
+        fev_all, fne_all = fd.fold_counts(b, len(labels))
         pure: dict[int, list[str]] = {}
         for k, fold in enumerate(fd.fold_names):
-            fev = np.bincount(idx[ok], weights=fd.fold_event[k][ok], minlength=len(labels))
-            fne = np.bincount(idx[ok], weights=fd.fold_nonevent[k][ok], minlength=len(labels))
+            fev, fne = fev_all[k], fne_all[k]
             for i in np.flatnonzero((fev == 0) | (fne == 0)):
                 if ev[i] > 0 and ne[i] > 0:  # pure on all rows is flagged above
                     pure.setdefault(int(i), []).append(fold)
@@ -298,7 +316,7 @@ def flags(fd: FeatureData, b: Binning, min_share: float, max_bins: int) -> list[
 
 
 def split_suggestions(fd: FeatureData, b: Binning, i: int, min_share: float,
-                      max_bins: int, top: int = 3, max_checks: int = 60) -> list[float]:
+                      max_bins: int, top: int = 3, max_checks: int = 25) -> list[float]:
     """Split points inside numeric bin ``i`` that maximise the feature's IV, best first,
     among the bin's distinct values whose split raises no flag (both halves at least
     ``min_share``, the trend kept, at most ``max_bins`` bins)."""

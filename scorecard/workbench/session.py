@@ -267,6 +267,19 @@ class Session:
         return self._record(name, "split", f"at {value:g}", reason, after,
                             self._override_for(name, after, reason))
 
+    def set_splits(self, name: str, splits: list[float], reason: str) -> Edit:
+        """Replace every split point of a numeric characteristic (the workbook import)."""
+        fd = self._feature(name)
+        if fd.kind != "numeric":
+            raise WorkbenchError(f"{name}: only numeric characteristics have split points")
+        if not all(np.isfinite(v) for v in splits):
+            raise WorkbenchError(f"{name}: split points must be finite numbers")
+        if len(set(splits)) != len(splits):
+            raise WorkbenchError(f"{name}: split points must be distinct")
+        after = normalise(fd, replace(self.state[name], splits=tuple(float(v) for v in splits)))
+        return self._record(name, "set splits", ", ".join(f"{v:g}" for v in after.splits),
+                            reason, after, self._override_for(name, after, reason))
+
     def regroup(self, name: str, category: str, group: int, reason: str) -> Edit:
         """Move ``category`` into group ``group`` (``len(groups)``: a new group of its own)."""
         fd, b = self._feature(name), normalise(self.features[name], self.state[name])

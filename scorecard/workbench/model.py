@@ -171,7 +171,14 @@ class FeatureData:
         return fe, fn
 
     def regular_counts(self, b: Binning) -> tuple[np.ndarray, np.ndarray]:
-        n_bins = len(b.splits) + 1 if self.kind == "numeric" else len(b.groups)
+        if self.kind == "numeric":  # sorted values: bin sums are differences of cumsums
+            if not hasattr(self, "_cum"):
+                self._cum = (np.concatenate([[0], np.cumsum(self.event)]),
+                             np.concatenate([[0], np.cumsum(self.nonevent)]))
+            edges = np.concatenate([[0], np.searchsorted(self.values, np.asarray(
+                b.splits, float), side="left"), [len(self.values)]])
+            return np.diff(self._cum[0][edges]), np.diff(self._cum[1][edges])
+        n_bins = len(b.groups)
         idx = self.regular_index(b)
         ok = idx >= 0
         ev = np.bincount(idx[ok], weights=self.event[ok], minlength=n_bins)

@@ -7,7 +7,7 @@ tables are the previewed ones), the overrides file holds exactly the three new b
 the file's own overrides untouched) with their reasons, the before/after view shows the two
 cards' figures, every control is reachable by Tab with a visible focus ring, no console
 error, and no request leaves 127.0.0.1. Screenshots of each view go to the test's tmp
-folder (``screenshots/``). Skipped without a Chromium (CI installs it in ``.ci/run``).
+folder (``screenshots/``; also copied to ``$WORKBENCH_SCREENSHOTS`` when set). Skipped without a Chromium (CI installs it in ``.ci/run``).
 """
 
 from __future__ import annotations
@@ -236,5 +236,8 @@ def _drive(base: str, merge: str, split: str, value: float, exclude: str, shots:
         assert page.locator("#migration tbody tr").count() >= 2
         browser.close()
     (shots / "previews.json").write_text(json.dumps(previews))
+    keep = os.environ.get("WORKBENCH_SCREENSHOTS")  # a folder to keep them in, for the docs
+    if keep:
+        shutil.copytree(shots, keep, dirs_exist_ok=True)
     assert not errors, errors
     assert not off_machine, off_machine

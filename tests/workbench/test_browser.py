@@ -7,7 +7,8 @@ tables are the previewed ones), the overrides file holds exactly the three new b
 the file's own overrides untouched) with their reasons, the before/after view shows the two
 cards' figures, every control is reachable by Tab with a visible focus ring, no console
 error, and no request leaves 127.0.0.1. Screenshots of each view go to the test's tmp
-folder (``screenshots/``; also copied to ``$WORKBENCH_SCREENSHOTS`` when set). Skipped without a Chromium (CI installs it in ``.ci/run``).
+folder (``screenshots/``; also copied to ``$WORKBENCH_SCREENSHOTS`` when set). Skipped
+without a Chromium (CI installs it in ``.ci/run``).
 """
 
 from __future__ import annotations

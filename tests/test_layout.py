@@ -146,6 +146,9 @@ def _allowed(edge: Edge) -> bool:
     if _inside(s, "scorecard.jobs"):
         return _inside(t, "scorecard.data", "scorecard.card", "scorecard.fit", "validation",
                        "scorecard.jobs")
+    if _inside(s, "scorecard.workbench"):  # the review app: on the jobs layer, under cli
+        return _inside(t, "scorecard.data", "scorecard.card", "scorecard.fit", "validation",
+                       "scorecard.jobs", "scorecard.workbench")
     if _inside(s, "scorecard.cli") or s in ("scorecard", "scorecard.__main__"):
         return _inside(t, "scorecard", "validation") or (_inside(t, "api") and edge.lazy)
     if _inside(s, "api"):

@@ -39,7 +39,8 @@ MAX_LINE_CHARS = 2000  # a line lists e.g. a category set; 50 such lines are ~10
 
 # Command modules, each exposing ``register(subparsers)``; imported by name so a missing
 # optional module only drops its commands.
-_COMMAND_MODULES = ("data", "spec", "model", "serve", "batch", "monitor", "explain")
+_COMMAND_MODULES = ("data", "spec", "model", "serve", "batch", "monitor", "explain",
+                    "review")
 
 # The project's error types by (module, class): matched only when the module is loaded (an
 # exception of a class cannot exist before its module is imported), so ``main`` imports

@@ -78,29 +78,107 @@ def write_csv_frames(frames: Iterable[pd.DataFrame], path: str | Path) -> int:
     return rows
 
 
-def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path) -> None:
-    """One sheet per table (names cut to Excel's 31 characters), reproducible bytes."""
-    from openpyxl import Workbook
+# Number formats of the reviewer's workbook, by column.
+_FORMATS = {"count_share": "0.00%", "event_rate": "0.00%", "woe": "0.000", "iv": "0.0000",
+            "count": "#,##0", "non_event": "#,##0", "event": "#,##0"}
+SPLITS_LABEL = "splits"  # the row of a numeric sheet that ``scorecard review --import-xlsx`` reads
+FEATURE_LABEL = "characteristic"
+
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    title = re.sub(r"[\[\]\*\?/\\:]", "_", name)[:31]
+    i = 1
+    while title in used:
+        suffix = f"~{i}"
+        title, i = title[: 31 - len(suffix)] + suffix, i + 1
+    used.add(title)
+    return title
+
+
+def _write_frame(ws: object, frame: pd.DataFrame) -> None:
     from openpyxl.utils import get_column_letter
+
+    ws.append(list(frame.columns))  # type: ignore[attr-defined]
+    for row in frame.itertuples(index=False):
+        ws.append([_cell(v) for v in row])  # type: ignore[attr-defined]
+    for j, col in enumerate(frame.columns, start=1):
+        letter = get_column_letter(j)
+        width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
+        ws.column_dimensions[letter].width = min(60, width + 2)  # type: ignore[attr-defined]
+        fmt = _FORMATS.get(str(col))
+        if fmt:
+            for cell in ws[letter][1:]:  # type: ignore[index]
+                cell.number_format = fmt
+    ws.freeze_panes = "A2"  # type: ignore[attr-defined]
+
+
+def _chart(ws: object, n_rows: int, columns: list[str], name: str) -> None:
+    """Share bars and the event-rate line (secondary axis) of a binning sheet."""
+    from openpyxl.chart import BarChart, LineChart, Reference
+
+    share, rate, label = (columns.index(c) + 1 for c in ("count_share", "event_rate", "label"))
+    bars = BarChart()
+    bars.title = f"{name}: share of rows and default rate"
+    bars.y_axis.title = "share of rows"
+    bars.y_axis.number_format = "0%"
+    bars.add_data(Reference(ws, min_col=share, min_row=1, max_row=n_rows + 1),
+                  titles_from_data=True)
+    cats = Reference(ws, min_col=label, min_row=2, max_row=n_rows + 1)
+    bars.set_categories(cats)
+    line = LineChart()
+    line.add_data(Reference(ws, min_col=rate, min_row=1, max_row=n_rows + 1),
+                  titles_from_data=True)
+    line.y_axis.axId = 200
+    line.y_axis.title = "default rate"
+    line.y_axis.number_format = "0.0%"
+    line.y_axis.crosses = "max"
+    bars += line
+    bars.height, bars.width = 7.5, 16
+    ws.add_chart(bars, f"B{n_rows + 7}")  # type: ignore[attr-defined]
+
+
+def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path,
+                   selection_log: pd.DataFrame | None = None,
+                   overrides: dict[str, object] | None = None,
+                   splits: dict[str, list[float]] | None = None) -> None:
+    """The reviewer's workbook, reproducible bytes.
+
+    First an ``overview`` sheet (characteristic, IV, in the card or not and why, override
+    and its reason) when ``selection_log`` is given; then one sheet per binning table
+    (names cut to Excel's 31 characters) with shares and rates as percentages, WoE to three
+    decimals, frozen headers and a chart. Below a numeric table, the exact ``splits`` row
+    (``splits``: feature -> split points) is the one ``scorecard review --import-xlsx``
+    reads back as overrides."""
+    from openpyxl import Workbook
 
     wb = Workbook()
     wb.remove(wb.active)
     used: set[str] = set()
+    if selection_log is not None:
+        overrides = overrides or {}
+        rows = []
+        for r in selection_log.to_dict("records"):
+            ov = overrides.get(str(r["feature"]))
+            rows.append({
+                "characteristic": r["feature"], "iv": r["iv"], "in_card": r["decision"] == "in",
+                "step": r["step"], "why": r["reason"],
+                "override": ov is not None,
+                "override_reason": (getattr(ov, "reason", "") or getattr(ov, "note", "")
+                                    or getattr(ov, "exclude", "") or "") if ov else "",
+            })
+        _write_frame(wb.create_sheet(_sheet_title("overview", used)), pd.DataFrame(rows))
     for name, frame in sheets.items():
-        title = re.sub(r"[\[\]\*\?/\\:]", "_", name)[:31]
-        i = 1
-        while title in used:
-            suffix = f"~{i}"
-            title, i = title[: 31 - len(suffix)] + suffix, i + 1
-        used.add(title)
-        ws = wb.create_sheet(title)
-        ws.append(list(frame.columns))
-        for row in frame.itertuples(index=False):
-            ws.append([_cell(v) for v in row])
-        for j, col in enumerate(frame.columns, start=1):
-            width = max([len(str(col))] + [len(str(v)) for v in frame[col].head(200)])
-            ws.column_dimensions[get_column_letter(j)].width = min(60, width + 2)
-        ws.freeze_panes = "A2"
+        ws = wb.create_sheet(_sheet_title(name, used))
+        _write_frame(ws, frame)
+        columns = [str(c) for c in frame.columns]
+        if len(frame) and {"count_share", "event_rate", "label"} <= set(columns):
+            _chart(ws, len(frame), columns, name)
+        if splits is not None and name in splits:
+            ws.append([])
+            ws.append([FEATURE_LABEL, name])
+            ws.append([SPLITS_LABEL, *splits[name]])
+            ws.append(["edit the split points in the row above, then run "
+                       "`scorecard review --import-xlsx FILE` to turn them into overrides"])
     wb.properties.creator = "scorecard"
     wb.properties.created = FIXED_TIME
     wb.properties.modified = FIXED_TIME

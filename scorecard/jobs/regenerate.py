@@ -181,7 +181,9 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
         for name, table in tables.items():
             write_csv(_with_points(table, card, name), out / "binning" / f"{name}.csv")
         write_workbook({n: _with_points(t, card, n) for n, t in tables.items()},
-                       out / "binning_tables.xlsx")
+                       out / "binning_tables.xlsx", card.selection_log_, feature_overrides,
+                       {n: card.binner_.bins_[n].splits for n in tables
+                        if card.binner_.bins_[n].kind == "numeric"})
         write_csv(card.coefficients_, out / "coefficients.csv")
         write_csv(card.selection_log_, out / "selection_log.csv")
         write_csv(predictions_frame(engine, dataset, dataset.to_predict),

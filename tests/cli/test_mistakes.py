@@ -234,6 +234,12 @@ def _mistakes(f: Files) -> dict[str, list[Mistake]]:
             Mistake("output is a folder", ("--output", str(f.folder)), 2, str(f.folder)),
             Mistake("name too long", ("--output", str(f.long)), 2, "too long"),
         ],
+        "review": [
+            Mistake("nonexistent data", ("--data", str(f.absent)), 3, str(f.absent)),
+            Mistake("a folder as data", ("--data", str(f.folder)), 3, str(f.folder)),
+            Mistake("port zero", ("--data", good, "--port", "0"), 2, "--port"),
+            Mistake("unknown spec", ("--data", good, "--spec", "nosuchspec"), 2, "nosuchspec"),
+        ],
         "export-sql": [
             Mistake("artifact not JSON", ("--artifact", str(f.not_json)), 4, str(f.not_json)),
             Mistake("nonexistent artifact", ("--artifact", str(f.absent)), 4, str(f.absent)),

@@ -1,0 +1,6 @@
+"""The binning workbench (``scorecard review``): the risk team reviews and edits the card's
+binning in a browser, with every edit recomputed at once on the development rows, saved as
+overrides with a reason, and the card rebuilt for a before/after comparison.
+
+Layer: on top of ``scorecard.jobs`` (it runs ``regenerate``), below ``scorecard.cli``.
+"""

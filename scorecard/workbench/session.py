@@ -1,0 +1,495 @@
+"""A review session: the development rows, every characteristic's binning, the edits.
+
+The session splits the labelled rows exactly as ``regenerate`` does (same seed, same
+stratified holdout), so every table it shows is on the development rows the card is fitted
+on. Edits change a :class:`~scorecard.workbench.model.Binning` and the override it becomes;
+each one carries a reason and can be undone and redone. Saving writes the overrides file
+(every override not touched kept as it was); rebuilding runs
+:func:`scorecard.jobs.regenerate.regenerate` in a background thread into the session folder.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scorecard.data.files import read_dataset
+from scorecard.fit.binning import MAX_N_BINS, MIN_BIN_SHARE, WoEBinner
+from scorecard.fit.overrides import (
+    FeatureOverride,
+    builtin_overrides,
+    header_of,
+    load_overrides,
+    write_overrides,
+)
+from scorecard.fit.spec import DatasetSpec
+from scorecard.jobs.progress import Progress
+from scorecard.workbench.model import (
+    TRENDS,
+    Binning,
+    FeatureData,
+    assign_bins,
+    binning_table,
+    csi_table,
+    flags,
+    normalise,
+    split_suggestions,
+    wilson,
+)
+from validation.splits import make_splits
+
+
+class WorkbenchError(ValueError):
+    """An edit, save or rebuild the reviewer asked for that cannot be done as asked."""
+
+
+@dataclass(frozen=True)
+class Edit:
+    feature: str
+    action: str
+    detail: str
+    reason: str
+    before: Binning
+    after: Binning
+    before_override: FeatureOverride | None
+    after_override: FeatureOverride | None
+
+
+class _Captured(Progress):
+    """Progress lines kept for the polling endpoint."""
+
+    def __init__(self) -> None:
+        super().__init__(enabled=False)
+        self.lines: list[str] = []
+
+    def say(self, message: str) -> None:
+        self.lines.append(f"[{time.perf_counter() - self._t0:6.1f}s] {message}")
+
+
+@dataclass
+class Build:
+    """One regenerate run of the session (``baseline``: the starting overrides)."""
+
+    name: str
+    out: Path
+    overrides: dict[str, FeatureOverride]
+    status: str = "queued"  # queued | running | done | failed
+    error: str = ""
+    progress: _Captured = field(default_factory=_Captured)
+
+
+class Session:
+    """Everything the workbench pages show and change (one reviewer, one process)."""
+
+    def __init__(self, spec: DatasetSpec, data: Path, overrides_path: Path | None,
+                 workdir: Path, reviewer: str = "", seed: int = 0,
+                 holdout_share: float = 0.3, min_share: float = MIN_BIN_SHARE,
+                 max_bins: int = MAX_N_BINS, baseline: bool = True) -> None:
+        self.spec, self.data, self.workdir = spec, data, workdir
+        self.overrides_path = overrides_path or builtin_overrides(spec.name)
+        self.reviewer = reviewer
+        self.min_share, self.max_bins = min_share, max_bins
+        self.lock = threading.RLock()
+        self.saved_overrides = load_overrides(self.overrides_path) \
+            if self.overrides_path is not None and self.overrides_path.exists() else {}
+        self.header = header_of(self.overrides_path) \
+            if self.overrides_path is not None and self.overrides_path.exists() else ""
+        self.overrides: dict[str, FeatureOverride] = dict(self.saved_overrides)
+        dataset = read_dataset(data, spec.contract, require_labelled=True)
+        labelled = dataset.labelled
+        y = labelled[spec.contract.target].to_numpy(dtype=int)
+        design = make_splits(y, holdout_fraction=holdout_share, n_splits=5, n_repeats=2,
+                             seed=seed)
+        dev_pos = np.asarray(design.development)
+        folds = {f.name: np.isin(dev_pos, f.train) for f in design.folds}
+        self.dev = labelled.iloc[design.development]
+        self.y_dev = y[design.development]
+        self.to_predict = dataset.to_predict
+        binner = WoEBinner(spec, self.overrides, min_share, max_bins).fit(self.dev, self.y_dev)
+        prepared = binner.prepare(self.dev[[c.name for c in spec.features]])
+        self.prepared_predict = binner.prepare(self.to_predict[[c.name for c in spec.features]])
+        self.features: dict[str, FeatureData] = {}
+        self.state: dict[str, Binning] = {}
+        self.optimiser_iv: dict[str, float] = {}
+        for col in spec.features:
+            name = col.name
+            kind = "categorical" if name in spec.categorical else "numeric"
+            special = {str(k): [float(c) for c in v]
+                       for k, v in spec.special_codes.get(name, {}).items()}
+            self.features[name] = FeatureData.build(name, kind, prepared[name], self.y_dev,
+                                                    special, spec.trend(name), folds)
+            ov = self.overrides.get(name, FeatureOverride())
+            if name in binner.bins_:
+                fb = binner.bins_[name]
+                self.state[name] = Binning(tuple(fb.splits), tuple(tuple(g) for g in fb.groups),
+                                           ov.trend, None)
+            else:
+                self.state[name] = Binning((), (), ov.trend, ov.exclude or "excluded")
+        self.history: list[Edit] = []
+        self.future: list[Edit] = []
+        self.builds: list[Build] = []
+        self._queue: list[Build] = []
+        self._worker: threading.Thread | None = None
+        if baseline:
+            self._enqueue("baseline", dict(self.saved_overrides))
+
+    # ------------------------------------------------------------------ reading
+
+    def special(self, name: str) -> dict[str, list[float]]:
+        return {str(k): [float(c) for c in v]
+                for k, v in self.spec.special_codes.get(name, {}).items()}
+
+    def table(self, name: str, b: Binning | None = None) -> pd.DataFrame:
+        """The binning table on the development rows, with the interval of each rate."""
+        fd = self.features[name]
+        b = b or self.state[name]
+        t = binning_table(fd, b)
+        lo, hi = wilson(t["event"].to_numpy(), t["count"].to_numpy())
+        t["rate_low"], t["rate_high"] = lo, hi
+        return t
+
+    def flags(self, name: str) -> list[str]:
+        """What the fit would not honour of the bins fixed for ``name`` (none when the
+        optimiser bins it: its own solution meets every constraint, fold by fold)."""
+        ov = self.overrides.get(name)
+        if ov is None or (ov.splits is None and ov.groups is None):
+            return []
+        return flags(self.features[name], self.state[name], self.min_share, self.max_bins)
+
+    def edited(self, name: str) -> bool:
+        return self.overrides.get(name) != self.saved_overrides.get(name)
+
+    def csi(self, name: str) -> tuple[pd.DataFrame, float]:
+        fd, b = self.features[name], self.state[name]
+        t = binning_table(fd, b)
+        bins = assign_bins(fd, b, self.prepared_predict[name].to_numpy(), self.special(name))
+        return csi_table(t, np.bincount(bins, minlength=len(t)))
+
+    def suggestions(self, name: str, i: int) -> list[float]:
+        return split_suggestions(self.features[name], self.state[name], i, self.min_share,
+                                 self.max_bins)
+
+    def overview(self) -> list[dict[str, Any]]:
+        log = self.latest_log()
+        rows = []
+        for name, fd in self.features.items():
+            b = self.state[name]
+            t = binning_table(fd, b) if b.exclude is None else None
+            ov = self.overrides.get(name)
+            entry = log.get(name, {})
+            rows.append({
+                "name": name, "kind": fd.kind,
+                "iv": float(t["iv"].sum()) if t is not None else None,
+                "bins": int((t["type"] == "regular").sum()) if t is not None else 0,
+                "trend": b.trend or fd.spec_trend or "",
+                "excluded": b.exclude,
+                "decision": entry.get("decision", ""), "why": entry.get("reason", ""),
+                "overridden": ov is not None, "note": (ov.reason or ov.note or ov.exclude or "")
+                if ov else "", "edited": self.edited(name), "flags": self.flags(name),
+            })
+        rows.sort(key=lambda r: (-(r["iv"] if r["iv"] is not None else -1), r["name"]))
+        return rows
+
+    # ------------------------------------------------------------------ editing
+
+    def _override_for(self, name: str, b: Binning, reason: str) -> FeatureOverride:
+        prev = self.overrides.get(name, FeatureOverride())
+        fd = self.features[name]
+        b = normalise(fd, b)
+        return FeatureOverride(
+            splits=b.splits if fd.kind == "numeric" else None,
+            groups=b.groups if fd.kind == "categorical" else None,
+            trend=b.trend, exclude=None, note=prev.note, reason=reason,
+            who=self.reviewer, when=date.today().isoformat())
+
+    def _apply(self, edit: Edit) -> None:
+        self.state[edit.feature] = edit.after
+        if edit.after_override is None:
+            self.overrides.pop(edit.feature, None)
+        else:
+            self.overrides[edit.feature] = edit.after_override
+
+    def _record(self, name: str, action: str, detail: str, reason: str, after: Binning,
+                override: FeatureOverride | None) -> Edit:
+        reason = reason.strip()
+        if not reason:
+            raise WorkbenchError(f"{name}: {action} needs a reason (field 'reason')")
+        edit = Edit(name, action, detail, reason, self.state[name], after,
+                    self.overrides.get(name), override)
+        self._apply(edit)
+        self.history.append(edit)
+        self.future.clear()
+        return edit
+
+    def _feature(self, name: str) -> FeatureData:
+        if name not in self.features:
+            raise WorkbenchError(f"unknown characteristic {name!r}")
+        if self.state[name].exclude is not None:
+            raise WorkbenchError(f"{name} is excluded: include it before editing its bins")
+        return self.features[name]
+
+    def merge(self, name: str, i: int, reason: str) -> Edit:
+        """Merge regular bin ``i`` with bin ``i + 1``."""
+        fd, b = self._feature(name), normalise(self.features[name], self.state[name])
+        n = len(b.splits) + 1 if fd.kind == "numeric" else len(b.groups)
+        if not 0 <= i < n - 1:
+            raise WorkbenchError(f"{name}: bins {i} and {i + 1} are not two adjacent "
+                                 f"regular bins (0..{n - 1})")
+        if fd.kind == "numeric":
+            after = replace(b, splits=b.splits[:i] + b.splits[i + 1:])
+        else:
+            merged = b.groups[i] + b.groups[i + 1]
+            after = replace(b, groups=(*b.groups[:i], merged, *b.groups[i + 2:]))
+        after = normalise(fd, after)
+        return self._record(name, "merge", f"bins {i} and {i + 1}", reason, after,
+                            self._override_for(name, after, reason))
+
+    def split(self, name: str, value: float, reason: str) -> Edit:
+        """Split the numeric bin holding ``value`` at ``value`` (``value`` opens the upper)."""
+        fd, b = self._feature(name), normalise(self.features[name], self.state[name])
+        if fd.kind != "numeric":
+            raise WorkbenchError(f"{name}: a categorical characteristic is split by "
+                                 "regrouping its categories")
+        if not np.isfinite(value):
+            raise WorkbenchError(f"{name}: split value must be a finite number")
+        if value in b.splits:
+            raise WorkbenchError(f"{name}: {value:g} is already a split point")
+        after = normalise(fd, replace(b, splits=(*b.splits, float(value))))
+        return self._record(name, "split", f"at {value:g}", reason, after,
+                            self._override_for(name, after, reason))
+
+    def set_splits(self, name: str, splits: list[float], reason: str) -> Edit:
+        """Replace every split point of a numeric characteristic (the workbook import)."""
+        fd = self._feature(name)
+        if fd.kind != "numeric":
+            raise WorkbenchError(f"{name}: only numeric characteristics have split points")
+        if not all(np.isfinite(v) for v in splits):
+            raise WorkbenchError(f"{name}: split points must be finite numbers")
+        if len(set(splits)) != len(splits):
+            raise WorkbenchError(f"{name}: split points must be distinct")
+        after = normalise(fd, replace(self.state[name], splits=tuple(float(v) for v in splits)))
+        return self._record(name, "set splits", ", ".join(f"{v:g}" for v in after.splits),
+                            reason, after, self._override_for(name, after, reason))
+
+    def regroup(self, name: str, category: str, group: int, reason: str) -> Edit:
+        """Move ``category`` into group ``group`` (``len(groups)``: a new group of its own)."""
+        fd, b = self._feature(name), normalise(self.features[name], self.state[name])
+        if fd.kind != "categorical":
+            raise WorkbenchError(f"{name}: only categorical characteristics are regrouped")
+        if category not in {c for g in b.groups for c in g}:
+            raise WorkbenchError(f"{name}: unknown category {category!r}")
+        if not 0 <= group <= len(b.groups):
+            raise WorkbenchError(f"{name}: group {group} does not exist (0..{len(b.groups)})")
+        groups = [list(g) for g in b.groups]
+        target = groups[group] if group < len(groups) else None
+        for g in groups:
+            if category in g:
+                g.remove(category)
+        if target is None:
+            groups.append([category])
+        else:
+            target.append(category)
+        after = normalise(fd, replace(b, groups=tuple(tuple(g) for g in groups if g)))
+        return self._record(name, "regroup", f"{category} to group {group}", reason, after,
+                            self._override_for(name, after, reason))
+
+    def set_trend(self, name: str, trend: str | None, reason: str) -> Edit:
+        """Force a trend (``None``: back to the spec's) and fix the current bins with it."""
+        fd = self._feature(name)
+        if trend is not None and trend not in TRENDS:
+            raise WorkbenchError(f"{name}: trend {trend!r} is not one of {', '.join(TRENDS)}")
+        if fd.kind == "categorical":
+            raise WorkbenchError(f"{name}: categorical groups are ordered by event rate; "
+                                 "no trend to set")
+        after = replace(normalise(fd, self.state[name]), trend=trend)
+        return self._record(name, "trend", trend or "spec default", reason, after,
+                            self._override_for(name, after, reason))
+
+    def exclude(self, name: str, reason: str) -> Edit:
+        if name not in self.features:
+            raise WorkbenchError(f"unknown characteristic {name!r}")
+        after = replace(self.state[name], exclude=reason.strip())
+        prev = self.overrides.get(name, FeatureOverride())
+        ov = replace(prev, exclude=reason.strip(), reason=reason.strip(), who=self.reviewer,
+                     when=date.today().isoformat())
+        return self._record(name, "exclude", "", reason, after, ov)
+
+    def include(self, name: str, reason: str) -> Edit:
+        if name not in self.features:
+            raise WorkbenchError(f"unknown characteristic {name!r}")
+        b = self.state[name]
+        prev = self.overrides.get(name, FeatureOverride())
+        if not b.splits and not b.groups:
+            b = self._optimised(name, b.trend)
+        ov = replace(prev, exclude=None, reason=reason.strip(), who=self.reviewer,
+                     when=date.today().isoformat())
+        if ov.splits is None and ov.groups is None and ov.trend is None:
+            ov = None  # nothing left to override: the optimiser bins it
+        return self._record(name, "include", "", reason, replace(b, exclude=None), ov)
+
+    def _optimised(self, name: str, trend: str | None) -> Binning:
+        """The optimiser's binning of ``name`` alone (one optbinning fit)."""
+        others = {c.name: FeatureOverride(exclude="fit alone") for c in self.spec.features
+                  if c.name != name}
+        others[name] = FeatureOverride(trend=trend)
+        fb = WoEBinner(self.spec, others, self.min_share, self.max_bins).fit(
+            self.dev, self.y_dev).bins_[name]
+        return Binning(tuple(fb.splits), tuple(tuple(g) for g in fb.groups), trend, None)
+
+    def reset(self, name: str, reason: str) -> Edit:
+        """Back to the optimiser's binning (keeping a trend the reviewer forced)."""
+        self._feature(name)
+        trend = self.state[name].trend
+        after = self._optimised(name, trend)
+        prev = self.overrides.get(name, FeatureOverride())
+        ov = None if trend is None else FeatureOverride(
+            trend=trend, note=prev.note, reason=reason.strip(), who=self.reviewer,
+            when=date.today().isoformat())
+        return self._record(name, "reset", "optimiser's binning", reason, after, ov)
+
+    def undo(self) -> Edit | None:
+        if not self.history:
+            return None
+        edit = self.history.pop()
+        self.state[edit.feature] = edit.before
+        if edit.before_override is None:
+            self.overrides.pop(edit.feature, None)
+        else:
+            self.overrides[edit.feature] = edit.before_override
+        self.future.append(edit)
+        return edit
+
+    def redo(self) -> Edit | None:
+        if not self.future:
+            return None
+        edit = self.future.pop()
+        self._apply(edit)
+        self.history.append(edit)
+        return edit
+
+    # ------------------------------------------------------------------ saving
+
+    def blocking(self) -> list[str]:
+        """Flags of every edited characteristic: what the fit would not honour exactly."""
+        return [f"{name}: {f}" for name in sorted(self.features) if self.edited(name)
+                for f in self.flags(name)]
+
+    def save(self, path: Path | None = None) -> Path:
+        path = path or self.overrides_path
+        if path is None:
+            raise WorkbenchError("no overrides file to save to (start with --overrides FILE)")
+        problems = self.blocking()
+        if problems:
+            raise WorkbenchError("not saved, the fit would not keep these bins as given: "
+                                 + "; ".join(problems))
+        with self.lock:
+            write_overrides(path, self.overrides, self.header)
+            self.saved_overrides = load_overrides(path)
+            self.overrides = dict(self.saved_overrides)
+        return path
+
+    # ------------------------------------------------------------------ rebuilding
+
+    def rebuild(self) -> Build:
+        problems = self.blocking()
+        if problems:
+            raise WorkbenchError("cannot rebuild, the fit would not keep these bins as "
+                                 "given: " + "; ".join(problems))
+        return self._enqueue(f"rebuild-{sum(b.name != 'baseline' for b in self.builds) + 1}",
+                             dict(self.overrides))
+
+    def _enqueue(self, name: str, overrides: dict[str, FeatureOverride]) -> Build:
+        build = Build(name, self.workdir / name, overrides)
+        with self.lock:
+            self.builds.append(build)
+            self._queue.append(build)
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._run_queue, daemon=True)
+                self._worker.start()
+        return build
+
+    def _run_queue(self) -> None:
+        from scorecard.jobs.regenerate import RegenerateConfig, regenerate
+
+        while True:
+            with self.lock:
+                if not self._queue:
+                    return
+                build = self._queue.pop(0)
+            build.status = "running"
+            try:
+                build.out.mkdir(parents=True, exist_ok=True)
+                ov_file = build.out / "overrides.toml"
+                write_overrides(ov_file, build.overrides)
+                regenerate(self.spec, self.data, build.out, ov_file,
+                           RegenerateConfig(challenger=False, n_jobs=1), build.progress)
+                build.status = "done"
+            except Exception as exc:  # shown on the page; the session goes on
+                build.status, build.error = "failed", f"{type(exc).__name__}: {exc}"
+
+    def done_builds(self) -> list[Build]:
+        return [b for b in self.builds if b.status == "done"]
+
+    def latest_log(self) -> dict[str, dict[str, Any]]:
+        done = self.done_builds()
+        if not done:
+            return {}
+        log = pd.read_csv(done[-1].out / "selection_log.csv")
+        return {str(r["feature"]): r for r in log.to_dict("records")}
+
+    def wait(self, timeout: float = 600.0) -> None:
+        """Block until every queued build has finished (for the CLI and tests)."""
+        worker = self._worker
+        if worker is not None:
+            worker.join(timeout)
+
+
+def card_summary(out: Path) -> dict[str, Any]:
+    """What the before/after view shows of one regenerate output folder."""
+    metrics = json.loads((out / "metrics.json").read_text())
+    artifact = json.loads((out / "scorecard.json").read_text())
+    log = pd.read_csv(out / "selection_log.csv")
+    card = metrics["models"]["scorecard"]
+    return {
+        "model_id": metrics["model_id"],
+        "holdout": card["holdout"], "cv": card["cv"],
+        "calibration": metrics["calibration"],
+        "iv": {str(r["feature"]): float(r["iv"]) for r in log.to_dict("records")},
+        "decision": {str(r["feature"]): str(r["decision"]) for r in log.to_dict("records")},
+        "selected": [f["name"] for f in artifact["features"]],
+        "points": {f["name"]: [(b["label"], b["points"]) for b in f["bins"]]
+                   for f in artifact["features"]},
+    }
+
+
+def grade_migration(before: Path, after: Path, rows: pd.DataFrame) -> pd.DataFrame:
+    """Grade of every row to predict under the card in ``before`` (rows) and ``after``
+    (columns): counts, on the master scale of each card."""
+    from scorecard.card.artifact import load_artifact
+    from scorecard.card.engine import ScoringEngine
+    from scorecard.card.grades import MasterScale
+
+    out = []
+    for folder in (before, after):
+        art = load_artifact(folder / "scorecard.json")
+        scale = MasterScale.from_dict(art["master_scale"])
+        score = ScoringEngine(art).score(rows).score
+        out.append((np.asarray(scale.grades)[scale.grade_index(score)], scale.grades))
+    (g0, grades), (g1, _) = out
+    table = pd.crosstab(pd.Categorical(g0, categories=grades),
+                        pd.Categorical(g1, categories=grades), dropna=False)
+    table.index.name, table.columns.name = "before", "after"
+    return table
+
+
+def default_reviewer() -> str:
+    return os.environ.get("SCORECARD_REVIEWER") or os.environ.get("USER") or ""

@@ -29,7 +29,7 @@ from validation.formats import count, fmt, pct, pval
 from validation.plots import model_label, ordered_models
 
 MAX_LINES = 60
-MAX_FEATURE_ROWS = 12  # more characteristics than that are summed up in one row
+MAX_FEATURE_ROWS = 9  # more characteristics than that are summed up in one row
 CHALLENGERS = {"challenger": "GBM", "challenger_monotone": "monotone GBM"}
 # The findings MODEL.md repeats as its limitations (the others are figures there).
 LIMITATION_TOPICS = ("data", "scale", "stability", "iv")
@@ -78,12 +78,12 @@ def _figure_notes(metrics: Mapping[str, Any]) -> list[str]:
 def _method_sentence(cfg: Mapping[str, Any]) -> str:
     """How the published card's points were fitted, from the card's recorded config."""
     if cfg.get("card_method") == "joint":
-        return ("Points per bin estimated jointly: a penalised (L2, chosen by inner CV) "
-                "logistic regression on bin indicators, monotone trends as sign constraints; "
-                f"at most {cfg.get('joint_max_n_bins', '?')} bins of at least "
+        return ("Points per bin fitted jointly: an L2-penalised logistic regression on bin "
+                "indicators, trends as sign constraints; up to "
+                f"{cfg.get('joint_max_n_bins', '?')} bins of >= "
                 f"{pct(cfg.get('joint_min_bin_share'), 0)} of rows and "
-                f"{cfg.get('joint_min_bin_n_event', '?')} defaults per characteristic, own bins "
-                "for special codes and missing values.")
+                f"{cfg.get('joint_min_bin_n_event', '?')} defaults, own special and missing "
+                "bins.")
     return ("A logistic regression on weight-of-evidence (WoE) bins: "
             f"at most {cfg.get('max_n_bins', '?')} monotone bins of at least "
             f"{pct(cfg.get('min_bin_share'), 0)} of rows per characteristic, own bins for "

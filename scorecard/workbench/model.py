@@ -152,7 +152,8 @@ class FeatureData:
 
     def fold_counts(self, b: Binning, n_bins: int) -> tuple[np.ndarray, np.ndarray]:
         """Defaults and goods per CV fold (rows) and regular bin (columns)."""
-        assert self.fold_event is not None and self.fold_nonevent is not None
+        if self.fold_event is None or self.fold_nonevent is None:  # not an assert: -O
+            raise RuntimeError("fold counts were not collected for this characteristic")
         if self.kind == "numeric":  # sorted values: bin sums are differences of cumsums
             if not hasattr(self, "_fold_cum"):
                 pad = np.zeros((len(self.fold_names), 1), np.int64)
@@ -271,8 +272,8 @@ def trend_kept(fd: FeatureData, b: Binning) -> tuple[bool, str | None]:
     if fd.kind == "categorical" or (trend is None and fd.kind == "categorical"):
         return True, None  # groups are ordered by event rate: always ascending
     ev, ne = fd.regular_counts(normalise(fd, b))
-    if len(ev) < 2:
-        return True, trend
+    if len(ev) < 2 or ((ev + ne) == 0).any():
+        return True, trend  # an empty bin has no rate (flagged as empty by :func:`flags`)
     mode = trend if trend is not None else "auto"
     if mode.startswith("auto"):
         from optbinning.binning.auto_monotonic import auto_monotonic
@@ -283,8 +284,12 @@ def trend_kept(fd: FeatureData, b: Binning) -> tuple[bool, str | None]:
     return _shape(rate, mode), mode
 
 
-def flags(fd: FeatureData, b: Binning, min_share: float, max_bins: int) -> list[str]:
-    """What the fitter would not honour as given (empty: the override stands exactly)."""
+def flags(fd: FeatureData, b: Binning, min_share: float, max_bins: int,
+          min_events: int | None = None) -> list[str]:
+    """What the fitter would not honour as given (empty: the override stands exactly).
+
+    ``min_events``: the fewest defaults a bin must hold (the card method's
+    ``min_bin_n_event``), on all development rows and in every CV fold's training rows."""
     if b.exclude is not None:
         return []
     b = normalise(fd, b)
@@ -301,17 +306,22 @@ def flags(fd: FeatureData, b: Binning, min_share: float, max_bins: int) -> list[
         if n[i] < floor:
             out.append(f"bin {i} {label} holds {n[i]} rows, below the minimum share "
                        f"{min_share:.0%} ({floor} rows)")
+        if min_events and 0 < ev[i] < min_events:
+            out.append(f"bin {i} {label} holds {ev[i]} defaults, below the {min_events} a "
+                       "bin needs")
     if fd.fold_event is not None and fd.fold_nonevent is not None:
         fev_all, fne_all = fd.fold_counts(b, len(labels))
         pure: dict[int, list[str]] = {}
         for k, fold in enumerate(fd.fold_names):
             fev, fne = fev_all[k], fne_all[k]
-            for i in np.flatnonzero((fev == 0) | (fne == 0)):
-                if ev[i] > 0 and ne[i] > 0:  # pure on all rows is flagged above
-                    pure.setdefault(int(i), []).append(fold)
+            thin = (fev < min_events) if min_events else np.zeros(len(fev), dtype=bool)
+            for i in np.flatnonzero((fev == 0) | (fne == 0) | thin):
+                if ev[i] > 0 and ne[i] > 0 and (not min_events or ev[i] >= min_events):
+                    pure.setdefault(int(i), []).append(fold)  # all rows: flagged above
         for i, folds in pure.items():
-            out.append(f"bin {i} {labels[i]} is pure in the training rows of "
-                       f"{', '.join(folds)}: the card's refit there would refuse the split")
+            out.append(f"bin {i} {labels[i]} is pure or below the minimum defaults in the "
+                       f"training rows of {', '.join(folds)}: the card's refit there would "
+                       "refuse the split")
     if len(labels) < 2:  # optbinning fails on fixed splits that leave no split at all
         out.append("a single bin carries no information: exclude the characteristic instead")
     if len(labels) > max_bins:
@@ -323,7 +333,8 @@ def flags(fd: FeatureData, b: Binning, min_share: float, max_bins: int) -> list[
 
 
 def split_suggestions(fd: FeatureData, b: Binning, i: int, min_share: float,
-                      max_bins: int, top: int = 3, max_checks: int = 25) -> list[float]:
+                      max_bins: int, top: int = 3, max_checks: int = 25,
+                      min_events: int | None = None) -> list[float]:
     """Split points inside numeric bin ``i`` that maximise the feature's IV, best first,
     among the bin's distinct values whose split raises no flag (both halves at least
     ``min_share``, the trend kept, at most ``max_bins`` bins)."""
@@ -348,15 +359,16 @@ def split_suggestions(fd: FeatureData, b: Binning, i: int, min_share: float,
         return np.where((e > 0) & (g > 0), v, 0.0)
 
     gain = part(lev, lne) + part(rev, rne)
-    ok = ((lev + lne) >= floor) & ((rev + rne) >= floor) & (lev > 0) & (lne > 0) \
-        & (rev > 0) & (rne > 0)
+    least = max(min_events or 1, 1)
+    ok = ((lev + lne) >= floor) & ((rev + rne) >= floor) & (lev >= least) & (lne > 0) \
+        & (rev >= least) & (rne > 0)
     cand = fd.values[inside][1:]
     out: list[float] = []
     # Best IV first, keeping only points the fit would honour (trend, shares): at most
     # ``max_checks`` full checks, each a few hundred microseconds.
     for j in [j for j in np.argsort(-gain, kind="stable") if ok[j]][:max_checks]:
         trial = replace(b, splits=tuple(sorted((*b.splits, float(cand[j])))))
-        if not flags(fd, trial, min_share, max_bins):
+        if not flags(fd, trial, min_share, max_bins, min_events):
             out.append(float(cand[j]))
             if len(out) == top:
                 break

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from scorecard.data.files import read_dataset
-from scorecard.fit.binning import MAX_N_BINS, MIN_BIN_SHARE, WoEBinner
+from scorecard.fit.binning import WoEBinner
 from scorecard.fit.overrides import (
     FeatureOverride,
     builtin_overrides,
@@ -92,8 +92,17 @@ class Session:
 
     def __init__(self, spec: DatasetSpec, data: Path, overrides_path: Path | None,
                  workdir: Path, reviewer: str = "", seed: int = 0,
-                 holdout_share: float = 0.3, min_share: float = MIN_BIN_SHARE,
-                 max_bins: int = MAX_N_BINS, baseline: bool = True) -> None:
+                 holdout_share: float = 0.3, min_share: float | None = None,
+                 max_bins: int | None = None, baseline: bool = True) -> None:
+        from scorecard.jobs.regenerate import RegenerateConfig
+
+        # The binning constraints of the card method regenerate fits, so a preview the
+        # workbench accepts is one the rebuild honours exactly.
+        params = RegenerateConfig(seed=seed).card_params(spec.card_method)
+        min_share = params["min_bin_share"] if min_share is None else min_share
+        max_bins = params["max_n_bins"] if max_bins is None else max_bins
+        self.min_events: int | None = params["min_bin_n_event"]
+        self.max_prebins: int = params["max_n_prebins"]
         self.spec, self.data, self.workdir = spec, data, workdir
         self.overrides_path = overrides_path or builtin_overrides(spec.name)
         self.reviewer = reviewer
@@ -114,7 +123,9 @@ class Session:
         self.dev = labelled.iloc[design.development]
         self.y_dev = y[design.development]
         self.to_predict = dataset.to_predict
-        binner = WoEBinner(spec, self.overrides, min_share, max_bins).fit(self.dev, self.y_dev)
+        binner = WoEBinner(spec, self.overrides, min_share, max_bins,
+                           max_n_prebins=self.max_prebins,
+                           min_bin_n_event=self.min_events).fit(self.dev, self.y_dev)
         prepared = binner.prepare(self.dev[[c.name for c in spec.features]])
         self.prepared_predict = binner.prepare(self.to_predict[[c.name for c in spec.features]])
         self.features: dict[str, FeatureData] = {}
@@ -163,7 +174,8 @@ class Session:
         ov = self.overrides.get(name)
         if ov is None or (ov.splits is None and ov.groups is None):
             return []
-        return flags(self.features[name], self.state[name], self.min_share, self.max_bins)
+        return flags(self.features[name], self.state[name], self.min_share, self.max_bins,
+                     self.min_events)
 
     def edited(self, name: str) -> bool:
         return self.overrides.get(name) != self.saved_overrides.get(name)
@@ -176,7 +188,7 @@ class Session:
 
     def suggestions(self, name: str, i: int) -> list[float]:
         return split_suggestions(self.features[name], self.state[name], i, self.min_share,
-                                 self.max_bins)
+                                 self.max_bins, min_events=self.min_events)
 
     def overview(self) -> list[dict[str, Any]]:
         log = self.latest_log()
@@ -341,8 +353,9 @@ class Session:
         others = {c.name: FeatureOverride(exclude="fit alone") for c in self.spec.features
                   if c.name != name}
         others[name] = FeatureOverride(trend=trend)
-        fb = WoEBinner(self.spec, others, self.min_share, self.max_bins).fit(
-            self.dev, self.y_dev).bins_[name]
+        fb = WoEBinner(self.spec, others, self.min_share, self.max_bins,
+                       max_n_prebins=self.max_prebins,
+                       min_bin_n_event=self.min_events).fit(self.dev, self.y_dev).bins_[name]
         return Binning(tuple(fb.splits), tuple(tuple(g) for g in fb.groups), trend, None)
 
     def reset(self, name: str, reason: str) -> Edit:

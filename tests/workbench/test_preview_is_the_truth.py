@@ -57,16 +57,19 @@ _OPS = st.lists(st.tuples(st.sampled_from(["merge", "split", "regroup", "trend",
 
 @pytest.fixture(scope="module")
 def shared(small_data: object, tmp_path_factory: pytest.TempPathFactory) -> Session:
+    from dataclasses import replace
+
     from scorecard.fit.spec import load_spec
 
-    return Session(load_spec("klarna"), small_data, None,  # type: ignore[arg-type]
+    spec = replace(load_spec("klarna"), card_method="woe")  # as the conftest's session
+    return Session(spec, small_data, None,  # type: ignore[arg-type]
                    tmp_path_factory.mktemp("prop"), reviewer="prop", baseline=False)
 
 
 compared: list[str] = []
 
 
-@settings(max_examples=12, deadline=None,
+@settings(max_examples=30, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(script=_OPS)
 def test_after_any_edit_script_the_preview_is_the_fitted_table(

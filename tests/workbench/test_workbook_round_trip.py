@@ -3,6 +3,7 @@ points edited in it imported back as overrides with the workbench's checks."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import tomllib
 from pathlib import Path
@@ -64,8 +65,10 @@ def test_split_points_edited_in_the_workbook_become_overrides(
     wb.save(book)
     out = tmp_path / "overrides.toml"
     shutil.copy(BUILTIN_DIR / "klarna.toml", out)
-    code = main(["review", "--data", str(small_data), "--overrides", str(out),
-                 "--import-xlsx", str(book), "--reason", "coarser top bins",
+    spec = tmp_path / "klarna_classic.json"  # the session's classic-card constraints
+    spec.write_text(json.dumps({**session.spec.to_dict(), "card_method": "woe"}))
+    code = main(["review", "--spec", str(spec), "--data", str(small_data), "--overrides",
+                 str(out), "--import-xlsx", str(book), "--reason", "coarser top bins",
                  "--reviewer", "Ann"])
     assert code == 0
     saved = tomllib.loads(out.read_text())["features"]

@@ -33,8 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 MODULES: dict[str, list[str]] = {
     "scorecard/card/engine.py": ["tests/card"],
     "scorecard/card/scaling.py": ["tests/card"],
-    "scorecard/card/grades.py": ["tests/card/test_grades.py", "tests/validation/"
-                                 "test_score_bands.py"],
+    "scorecard/card/grades.py": ["tests/card", "tests/validation/test_score_bands.py"],
     "scorecard/card/reasons.py": ["tests/card"],
     "scorecard/fit/selection.py": ["tests/fit/test_selection_rules.py"],
     "scorecard/fit/overrides/__init__.py": ["tests/fit"],

@@ -26,6 +26,8 @@ def reason_rank(lost: Any, position: Any, k: int) -> Any:
 
 def _hundredths(lost: Any) -> Any:
     if isinstance(lost, np.ndarray):
+        if lost.dtype.kind in "iu":  # integer points: exact without the float round trip
+            return lost.astype(np.int64, copy=False) * 100
         return np.rint(np.asarray(lost, dtype=float) * 100).astype(np.int64)
     return round(lost * 100)
 

@@ -129,12 +129,9 @@ def _run(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from scorecard.card.artifact import load_artifact
     from scorecard.data import safety
-    from scorecard.data.chunks import streams
-
     safety.artifact_file(args.artifact)
     safety.input_file(args.input, "--input", kind="data")
-    stream = streams(args.input)
-    safety.data_file(args.input, in_memory=not stream)
+    safety.data_file(args.input, in_memory=False)  # streamed: bounded by the chunk size
     safety.output_file(args.output, "--output",
                        [("--input", args.input), ("--artifact", args.artifact)])
     artifact = load_artifact(args.artifact)
@@ -155,7 +152,8 @@ def _predict(args: argparse.Namespace) -> int:
         raise UsageError(f"--cutoff: {exc}") from None
 
     from scorecard.card.engine import ScoringEngine
-    from scorecard.data.files import Dataset, read_dataset
+    from scorecard.data.chunks import read_chunks
+    from scorecard.data.files import Dataset
     from scorecard.fit.spec import load_spec
     from scorecard.jobs.batch import contract_for
     from scorecard.jobs.outputs import write_csv_frames
@@ -169,16 +167,10 @@ def _predict(args: argparse.Namespace) -> int:
             raise UsageError(f"--spec {args.spec}: its contract lacks the card's "
                              f"characteristic(s) {', '.join(lacking[:5])}")
     engine = ScoringEngine(artifact)
-    if stream:  # bounded memory: chunk by chunk into a temporary file, published at the end
-        from scorecard.data.chunks import iter_dataset
-
-        frames = (predictions_frame(engine, Dataset(chunk, contract), chunk,
-                                    with_details=True, top=args.top)
-                  for chunk in iter_dataset(args.input, contract))
-    else:
-        dataset = read_dataset(args.input, contract)
-        frames = iter([predictions_frame(engine, dataset, dataset.frame, with_details=True,
-                                         top=args.top)])
+    # Bounded memory: chunk by chunk into a temporary file, published at the end.
+    frames = (predictions_frame(engine, Dataset(chunk, contract), chunk,
+                                with_details=True, top=args.top)
+              for chunk in read_chunks(args.input, contract))
     if policy is not None:  # accept / refer / decline after the reasons
         frames = (frame.assign(decision=policy.decide_many(frame["score"].to_numpy()))
                   for frame in frames)

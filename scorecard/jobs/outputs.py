@@ -60,13 +60,17 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 _NEEDS_QUOTES = (",", '"', "\n", "\r")
+# A cell starting a formula, in cells joined by NUL: one regex pass, ~7x faster than
+# searching each two-character prefix.
+_FORMULA_AFTER_NUL = re.compile("\x00[" + re.escape("".join(FORMULA_PREFIXES)) + "]")
 
 
 def _plain_csv(frame: pd.DataFrame, header: bool) -> str | None:
     """``frame.to_csv(index=False, header=header, lineterminator="\\n")``, byte for byte,
     ~3x faster, for the tables scoring writes: float columns without NaN (Python's
     shortest repr, as pandas writes them), integer columns, and text columns of ``str``
-    that need no quoting. ``None`` for anything else: pandas writes it."""
+    that need no quoting and no neutralising (:func:`neutralise_formulas`). ``None`` for
+    anything else: pandas writes it."""
     columns: list[list[str]] = []
     for j in range(frame.shape[1]):
         col = frame.iloc[:, j]
@@ -80,11 +84,14 @@ def _plain_csv(frame: pd.DataFrame, header: bool) -> str | None:
             columns.append(list(map(str, col.to_numpy().tolist())))
         elif col.dtype == object or isinstance(col.dtype, pd.StringDtype):
             texts = col.tolist()
-            if not all(type(v) is str for v in texts):
+            try:
+                joined = "\x00".join(texts)
+            except TypeError:  # a cell that is not text (None, NaN, a number)
                 return None
-            joined = "\x00".join(texts)
             if any(c in joined for c in _NEEDS_QUOTES) or "" in texts:
                 return None  # quoting, and pandas writes a lone empty string as ""
+            if joined.startswith(FORMULA_PREFIXES) or _FORMULA_AFTER_NUL.search(joined):
+                return None  # a cell to neutralise
             columns.append(texts)
         else:
             return None
@@ -97,10 +104,10 @@ def _plain_csv(frame: pd.DataFrame, header: bool) -> str | None:
 
 
 def _write_frame_csv(fh: IO[str], frame: pd.DataFrame, header: bool) -> None:
-    frame = neutralise_formulas(frame)
     text = _plain_csv(frame, header)
     if text is None:
-        frame.to_csv(fh, index=False, header=header, lineterminator="\n")
+        neutralise_formulas(frame).to_csv(fh, index=False, header=header,
+                                          lineterminator="\n")
     else:
         fh.write(text)
 

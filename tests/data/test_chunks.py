@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -12,6 +14,7 @@ from scorecard.data.chunks import (
     _duplicates,
     id_hashes,
     iter_dataset,
+    prefetched,
     read_chunks,
 )
 from scorecard.data.contract import KLARNA
@@ -124,3 +127,32 @@ def test_a_hash_collision_alone_is_not_a_duplicate(clean: Path) -> None:
     forged = id_hashes(ids)
     forged[7] = forged[3]  # two different ids whose hashes agree
     assert _duplicates(clean, KLARNA, list(KLARNA.names), forged, SMALL) == []
+
+
+def test_read_ahead_hands_over_every_block_in_order_and_the_error_where_it_happened() -> None:
+    def blocks() -> Iterator[pd.DataFrame]:
+        for k in range(5):
+            yield pd.DataFrame({"k": [k]})
+        raise ContractError("broken after five blocks")
+
+    seen: list[int] = []
+    with pytest.raises(ContractError, match="broken after five blocks"):
+        for block in prefetched(blocks(), depth=1):
+            seen.append(int(block["k"].iloc[0]))
+    assert seen == [0, 1, 2, 3, 4]
+
+
+def test_a_consumer_that_stops_early_stops_the_read_ahead() -> None:
+    closed: list[bool] = []
+
+    def endless() -> Iterator[pd.DataFrame]:
+        try:
+            while True:
+                yield pd.DataFrame({"k": [0]})
+        finally:
+            closed.append(True)
+
+    for _ in zip(range(3), prefetched(endless(), depth=2), strict=False):
+        pass
+    assert closed == [True]
+    assert not [t for t in threading.enumerate() if t.name == "read-ahead"]

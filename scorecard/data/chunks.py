@@ -132,8 +132,7 @@ def prefetched(blocks: Iterator[pd.DataFrame], depth: int = 2) -> Iterator[pd.Da
             kind, item = out.get()
             if kind == "end":
                 return
-            if kind == "error":
-                assert isinstance(item, BaseException)
+            if kind == "error" and isinstance(item, BaseException):
                 raise item
             yield item  # type: ignore[misc]
     finally:

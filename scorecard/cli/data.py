@@ -14,6 +14,7 @@ from scorecard.cli import (
     EXIT_FAILURE,
     EXIT_OK,
     UsageError,
+    check_spec_file,
     non_negative_int,
     positive_int,
     seed_int,
@@ -95,9 +96,7 @@ def _validate(args: argparse.Namespace) -> int:
     safety.input_file(args.file, "", kind="data")
     stream = not args.require_labelled  # training's two-class check needs the whole file
     safety.data_file(args.file, "", in_memory=not stream)
-    from scorecard.cli.model import _spec_arg
-
-    _spec_arg(args.spec)
+    check_spec_file(args.spec)
     from scorecard.fit.spec import load_spec
 
     contract = load_spec(args.spec).contract

@@ -11,7 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scorecard.cli import EXIT_OK, UsageError, non_empty, non_negative_int, seed_int
+from scorecard.cli import (
+    EXIT_OK,
+    SPEC_FILE_LIMIT,
+    UsageError,
+    check_spec_file,
+    non_empty,
+    non_negative_int,
+    seed_int,
+)
 from scorecard.data.paths import DEFAULT_ARTIFACT, DEFAULT_DATA, DEFAULT_REPORTS
 
 # What `regenerate` writes into --out (binning/<feature>.csv besides): checked up front so
@@ -19,24 +27,12 @@ from scorecard.data.paths import DEFAULT_ARTIFACT, DEFAULT_DATA, DEFAULT_REPORTS
 OUTPUT_FILES = ("scorecard.json", "binning_tables.xlsx", "coefficients.csv",
                 "selection_log.csv", "predictions.csv", "metrics.json", "MODEL.md",
                 "validation.html")
-SPEC_FILE_LIMIT = 16 << 20  # a spec or overrides file is a few KiB of text
-
-
-def _spec_arg(value: str) -> None:
-    """A spec named by path must be a readable regular file of sensible size."""
-    from scorecard.data.safety import input_file
-    from scorecard.fit.spec import BUILTIN_SPECS
-
-    if value not in BUILTIN_SPECS and Path(value).exists():
-        input_file(value, "--spec", SPEC_FILE_LIMIT)
-
-
 def _regenerate(args: argparse.Namespace) -> int:
     from scorecard.data import safety
     from scorecard.fit.spec import load_spec
     from scorecard.jobs.progress import Progress
 
-    _spec_arg(args.spec)
+    check_spec_file(args.spec)
     spec = load_spec(args.spec)
     data = Path(args.data) if args.data else DEFAULT_DATA
     overrides = Path(args.overrides) if args.overrides else None
@@ -140,7 +136,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise UsageError(f"--top {args.top}: the card has only {n_features} "
                          "characteristics to give reasons from")
     if args.spec is not None:
-        _spec_arg(args.spec)
+        check_spec_file(args.spec)
     from scorecard.card.artifact import master_scale
     from scorecard.card.decisions import PolicyError, make_policy
 

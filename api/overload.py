@@ -188,8 +188,8 @@ class Admission:
         if self._pending == 0:
             self._busy_s += now - self._busy_from
         self._window_units += units
-        if (self.budget_ms and self._window_units >= WINDOW_MIN_UNITS
-                and now - self._window_from >= WINDOW_S):
+        # Measured with or without a budget: the metric helps to choose a fixed limit too.
+        if self._window_units >= WINDOW_MIN_UNITS and now - self._window_from >= WINDOW_S:
             busy = self._busy_s + (now - self._busy_from if self._pending else 0.0)
             self.unit_ms += SMOOTHING * (1000 * busy / self._window_units - self.unit_ms)
             self._busy_s, self._busy_from = 0.0, now

@@ -141,6 +141,10 @@ if HttpToolsProtocol is not None:
         def data_received(self, data: bytes) -> None:
             self._head_bytes_arrived()
             super().data_received(data)
+            if self._draining is not None and self._drain_timer is None:
+                # A refused body that did not arrive whole with its headers: bounded in time.
+                self._drain_timer = self.loop.call_later(_settings().body_timeout_s,
+                                                         self._drain_timeout)
 
         def on_headers_complete(self) -> None:
             self._head_complete()
@@ -188,8 +192,6 @@ if HttpToolsProtocol is not None:
                 self.transport.close()
             elif cycle is self.cycle and cycle.more_body:  # its body is still to come
                 self._draining, self._drained = cycle, 0
-                self._drain_timer = self.loop.call_later(_settings().body_timeout_s,
-                                                         self._drain_timeout)
             else:  # a pipelined request, read whole already
                 self._refused_done(cycle)
 

@@ -105,7 +105,8 @@ def budget_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Se
     (cap 32), so one held request saturates the worker. The access log is kept."""
     log = tmp_path_factory.mktemp("budget") / "server.log"
     process, running = _start(log, HTTPTOOLS, SCORECARD_LATENCY_BUDGET_MS="0.001",
-                              SCORECARD_MAX_BODY_BYTES=str(MAX_BODY))
+                              SCORECARD_MAX_BODY_BYTES=str(MAX_BODY),
+                              SCORECARD_BODY_TIMEOUT_S=str(BODY_TIMEOUT_S))
     try:
         yield running, log
     finally:
@@ -114,6 +115,7 @@ def budget_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Se
 
 
 MAX_BODY = 2 * 1024 * 1024
+BODY_TIMEOUT_S = 8.0  # long enough for a held request of these tests on a busy machine
 
 
 def _batch_body(n: int) -> bytes:
@@ -403,6 +405,20 @@ def test_a_refused_request_whose_body_will_not_be_read_closes_the_connection(
     assert conn.closed_by_server()
     conn.close()
     assert held.finish()[0] == 200
+
+
+def test_a_refused_request_whose_body_stalls_is_cut_off_at_the_body_deadline(
+        budget_server: tuple[Server, Path]) -> None:
+    server, log = budget_server
+    held = _saturated(server)
+    conn = Raw(server)
+    conn.send(_post_head("/v1/score/batch", "content-length: 100000") + b"[")
+    _assert_refused(*conn.response())
+    assert held.finish()[0] == 200
+    conn.sock.settimeout(BODY_TIMEOUT_S + 30)
+    assert conn.closed_by_server()  # after SCORECARD_BODY_TIMEOUT_S, not at once
+    conn.close()
+    assert "refused request's body took over" in log.read_text()
 
 
 def test_a_refused_request_asking_to_close_is_answered_then_closed_after_its_body(

@@ -29,7 +29,7 @@ from api.controllers import (
 )
 from api.errors import EXCEPTION_HANDLERS
 from api.openapi import document_request_bodies
-from api.overload import Admission, OverloadMiddleware
+from api.overload import Admission, OverloadMiddleware, install
 from api.service import ScoringService
 from api.settings import ENV_CUTOFF, Settings, SettingsError
 from scorecard.card.artifact import ArtifactError
@@ -74,12 +74,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def stop_accepting() -> None:
         service.ready = False
 
+    # One admission per worker: the app's middleware and the HTTP protocol (api.server),
+    # which refuses the excess at its headers, share it.
+    admission = Admission(settings.max_in_flight, settings.latency_budget_ms)
+    install(admission)
     app = Litestar(
         route_handlers=[guarded, ProbeController, docs.serve_asset],
         dependencies={"service": Provide(lambda: service, use_cache=True, sync_to_thread=False)},
-        # Access outermost: shed requests are logged and counted too.
+        # Access outermost: requests shed here are logged and counted too.
         middleware=[AccessMiddleware.configured(settings.body_timeout_s),
-                    OverloadMiddleware.configured(Admission(settings.max_in_flight))],
+                    OverloadMiddleware.configured(admission)],
         exception_handlers=EXCEPTION_HANDLERS,
         request_max_body_size=settings.max_body_bytes,
         on_startup=[start_accepting],

@@ -36,8 +36,9 @@ def configure(state: State, key: str | None) -> None:
     state[_STATE_KEY] = None if not key else _digest(key.encode())
 
 
-def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """The guard: admits only requests whose ``X-API-Key`` equals the configured key."""
+async def require_api_key(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """The guard: admits only requests whose ``X-API-Key`` equals the configured key.
+    (A coroutine: Litestar would run a plain function in a thread, a hop per request.)"""
     expected = connection.app.state.get(_STATE_KEY)
     if expected is None:
         return

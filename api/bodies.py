@@ -9,7 +9,10 @@ more than ``max_items`` items (422) or an item larger than ``max_item_bytes`` (4
 at most two levels deep are skipped by one regex match each; a deeper item by a token walk
 that stops at ``max_item_bytes``. The walk stops at item ``max_items + 1``, so its cost is
 bounded by the items it admits; only then does msgspec decode the body (and judge its
-syntax).
+syntax). A body of at most :data:`SPLIT_BYTES` (a few hundred applicants, the common
+case) is split instead by msgspec into raw items (slices of the body, no objects), whose
+count and sizes are checked the same way: its worst case is bounded by its size, and it
+costs a tenth of the walk.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ from scorecard.data.records import InvalidRecordsError, Issue, too_many
 
 _decode = msgspec.json.Decoder().decode
 _decode_array = msgspec.json.Decoder(list).decode
+_split = msgspec.json.Decoder(list[msgspec.Raw]).decode
+# Up to this size a batch body is split into raw items by msgspec instead of walked: at
+# worst (``[1,1,...]``) 256 Ki raw slices, ~17 MB for a moment.
+SPLIT_BYTES = 512 * 1024
 
 _WS = rb"[ \t\n\r]*"
 _STR = rb'"(?:[^"\\]++|\\.)*+"'
@@ -116,8 +123,10 @@ def _deep_item_end(body: bytes, pos: int, max_item_bytes: int) -> int:
                                "bytes or is not closed")
 
 
-def decode_batch(body: bytes, max_items: int, max_item_bytes: int) -> Any:
-    """Decode a batch body with bounded work (module docstring)."""
+def decode_batch(body: bytes, max_items: int, max_item_bytes: int,
+                 split_bytes: int = SPLIT_BYTES) -> Any:
+    """Decode a batch body with bounded work (module docstring); bodies of at most
+    ``split_bytes`` are split by msgspec, larger ones walked."""
     start = _SPACE.match(body).end()  # type: ignore[union-attr]
     if body[start:start + 1] != b"[":
         # Not an array: a small body is decoded (a syntax error is then a 400, as for a
@@ -135,5 +144,27 @@ def decode_batch(body: bytes, max_items: int, max_item_bytes: int) -> Any:
             except UnicodeDecodeError as exc:
                 raise MalformedBodyError(f"the body is not UTF-8 JSON ({exc.reason})") from None
         raise InvalidRecordsError([NOT_AN_ARRAY])
-    count_items(body, max_items, max_item_bytes)
+    if len(body) <= split_bytes:
+        _check_items(body, max_items, max_item_bytes)
+    else:
+        count_items(body, max_items, max_item_bytes)
     return decode(body)
+
+
+def _check_items(body: bytes, max_items: int, max_item_bytes: int) -> None:
+    """:func:`count_items`'s checks for a small body (at most :data:`SPLIT_BYTES`), ~10x
+    faster: msgspec splits the array into raw items (slices of ``body``, no objects)."""
+    try:
+        items = _split(body)
+    except msgspec.DecodeError as exc:
+        raise MalformedBodyError(f"the body is not valid JSON ({exc})") from None
+    except RecursionError:
+        raise MalformedBodyError("the body is nested too deeply to be a batch") from None
+    except UnicodeDecodeError as exc:
+        raise MalformedBodyError(f"the body is not UTF-8 JSON ({exc.reason})") from None
+    for i, item in enumerate(items[:max_items]):
+        if len(item) > max_item_bytes:
+            raise PayloadTooLargeError(f"item {i} of the batch exceeds {max_item_bytes} "
+                                       "bytes (one applicant is ~1.5 KB)")
+    if len(items) > max_items:
+        raise InvalidRecordsError([too_many(max_items, f"more than {max_items}")])

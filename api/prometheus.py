@@ -60,6 +60,12 @@ DEADLINE_EXPIRED = Counter("scorecard_deadline_expired", "Scoring requests refus
                            "started.", ["route"])
 IN_FLIGHT = Gauge("scorecard_in_flight_units", "Units of scoring work in flight (summed "
                   "over workers).", multiprocess_mode="livesum")
+IN_FLIGHT_LIMIT = Gauge("scorecard_in_flight_limit_units", "Units of scoring work admitted "
+                        "at most at once (summed over workers; 0: no limit).",
+                        multiprocess_mode="livesum")
+UNIT_SECONDS = Gauge("scorecard_unit_service_seconds", "Measured busy time per unit of "
+                     "scoring work, that sizes the in-flight limit (the largest of the "
+                     "workers').", multiprocess_mode="max")
 
 # The scored population, labelled from the card only (a closed set): the band index and its
 # score range from ``reference.score_bands``, the master-scale grade, the characteristic
@@ -189,3 +195,8 @@ def deadline_expired(route: str) -> None:
 
 def in_flight(units: int) -> None:
     IN_FLIGHT.set(units)
+
+
+def in_flight_limit(units: int, unit_ms: float) -> None:
+    IN_FLIGHT_LIMIT.set(units)
+    UNIT_SECONDS.set(unit_ms / 1000)

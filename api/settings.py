@@ -1,30 +1,34 @@
 """Service settings, read from the environment once at start-up.
 
-=============================  ==========================================================
-``SCORECARD_ARTIFACT``         card to serve (default ``<repo>/reports/scorecard.json``)
-``SCORECARD_API_KEY``          when set (non-empty), ``/v1/*`` needs header ``X-API-Key``
-``SCORECARD_MAX_BATCH``        most applicants in one ``/v1/score/batch`` call (10000)
-``SCORECARD_MAX_BODY_BYTES``   largest request body, batch included (32 MiB)
-``SCORECARD_ALLOW_MISSING``    ``1`` (default): any feature may be null/absent and is
-                               scored in the card's missing bin; ``0``: features the
-                               contract requires must be present, exactly as in a file
-``SCORECARD_HEADER_TIMEOUT_S`` most seconds from a new connection (or the end of the
-                               previous response) to the end of the request's headers
-                               (10); a slow-header client is then disconnected
-``SCORECARD_BODY_TIMEOUT_S``   most seconds from the request's headers to the end of its
-                               body (30); then 408 and the connection is closed
-``SCORECARD_MAX_IN_FLIGHT``    most units of scoring work one worker runs at once (32;
-                               0 = no limit); beyond it 503 at once (:mod:`api.overload`)
-``SCORECARD_CUTOFF``           decision policy: a score (``600``), a pd (``pd:0.05``) or a
-                               grade (``grade:E``) to accept at or better
-                               (:mod:`scorecard.card.decisions`); unset: no policy, every
-                               ``decision`` is null
-``SCORECARD_REFER_BAND``       points below the cut-off that are referred, not declined (0)
-``SCORECARD_REASON_METHOD``    what reasons are measured against: ``max`` (default, the
-                               best bin), ``cutoff`` (the average applicant at the cut-off)
-                               or ``average`` (the average applicant); see
-                               :mod:`scorecard.card.reasons`
-=============================  ==========================================================
+===============================  ==========================================================
+``SCORECARD_ARTIFACT``           card to serve (default ``<repo>/reports/scorecard.json``)
+``SCORECARD_API_KEY``            when set (non-empty), ``/v1/*`` needs header ``X-API-Key``
+``SCORECARD_MAX_BATCH``          most applicants in one ``/v1/score/batch`` call (10000)
+``SCORECARD_MAX_BODY_BYTES``     largest request body, batch included (32 MiB)
+``SCORECARD_ALLOW_MISSING``      ``1`` (default): any feature may be null/absent and is
+                                 scored in the card's missing bin; ``0``: features the
+                                 contract requires must be present, exactly as in a file
+``SCORECARD_HEADER_TIMEOUT_S``   most seconds from a new connection (or the end of the
+                                 previous response) to the end of the request's headers
+                                 (10); a slow-header client is then disconnected
+``SCORECARD_BODY_TIMEOUT_S``     most seconds from the request's headers to the end of its
+                                 body (30); then 408 and the connection is closed
+``SCORECARD_LATENCY_BUDGET_MS``  the time an admitted scoring request may spend in its
+                                 worker (25 ms): the in-flight limit is this over the
+                                 measured time per unit of work; beyond it 503 at once
+                                 (:mod:`api.overload`); 0 = a fixed limit, the cap below
+``SCORECARD_MAX_IN_FLIGHT``      the most units of scoring work one worker admits at once,
+                                 whatever the measurement (32; 0 = no limit, no shedding)
+``SCORECARD_CUTOFF``             decision policy: a score (``600``), a pd (``pd:0.05``) or a
+                                 grade (``grade:E``) to accept at or better
+                                 (:mod:`scorecard.card.decisions`); unset: no policy, every
+                                 ``decision`` is null
+``SCORECARD_REFER_BAND``         points below the cut-off that are referred, not declined (0)
+``SCORECARD_REASON_METHOD``      what reasons are measured against: ``max`` (default, the
+                                 best bin), ``cutoff`` (the average applicant at the cut-off)
+                                 or ``average`` (the average applicant); see
+                                 :mod:`scorecard.card.reasons`
+===============================  ==========================================================
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ ENV_ALLOW_MISSING = "SCORECARD_ALLOW_MISSING"
 ENV_HEADER_TIMEOUT_S = "SCORECARD_HEADER_TIMEOUT_S"
 ENV_BODY_TIMEOUT_S = "SCORECARD_BODY_TIMEOUT_S"
 ENV_MAX_IN_FLIGHT = "SCORECARD_MAX_IN_FLIGHT"
+ENV_LATENCY_BUDGET_MS = "SCORECARD_LATENCY_BUDGET_MS"
 ENV_CUTOFF = "SCORECARD_CUTOFF"
 ENV_REFER_BAND = "SCORECARD_REFER_BAND"
 ENV_REASON_METHOD = "SCORECARD_REASON_METHOD"
@@ -59,11 +64,15 @@ DEFAULT_MAX_BATCH = 10_000
 # enough that a slowloris client cannot hold connections for long.
 DEFAULT_HEADER_TIMEOUT_S = 10.0
 DEFAULT_BODY_TIMEOUT_S = 30.0
-# Units of in-flight scoring work per worker (one single score = 1). A single score costs
-# A unit is 0.25-0.7 ms of a worker's CPU (scripts/load_test.py calibration, 1,350-4,300
-# req/s), so 32 units are 8-22 ms of work: a burst at normal load fits (8 units shed 3-24 %
-# at 1x in the load test), an admitted request waits at most that long inside the worker,
-# far below a decision flow's timeout of a few hundred milliseconds.
+# The in-flight limit of a worker (api.overload): by Little's law, an admitted request waits
+# for the unit running when it arrives, the units admitted before it and its own, so
+# limit = budget / measured time per unit - 1. A unit costs ~3.4 ms (a batch of 100
+# applicants: 298 batches/s on one core in scripts/load_test.py --overload) to ~0.4 ms (a
+# single score), so 25 ms admits 6 batches of 100 or (the cap) 32 single scores. 25 ms is
+# half of the 50 ms an accepted request may take end to end at 10x the capacity; the other
+# half is for the network, the client and the measurement's lag. The cap bounds the limit
+# when units are very cheap (single scores) and is the fixed limit when the budget is 0.
+DEFAULT_LATENCY_BUDGET_MS = 25.0
 DEFAULT_MAX_IN_FLIGHT = 32
 
 
@@ -89,8 +98,12 @@ class Settings:
         header_timeout_s: most seconds to receive a request's headers (enforced by the
             uvicorn protocol of :mod:`api.server`).
         body_timeout_s: most seconds to receive a request's body (408 after).
-        max_in_flight: most units of scoring work in flight per worker (0: no limit);
-            beyond it requests are shed with 503 (:mod:`api.overload`).
+        latency_budget_ms: milliseconds an admitted scoring request may spend in the
+            worker; the in-flight limit is this over the measured time per unit of work
+            (:mod:`api.overload`); 0: the limit is ``max_in_flight``.
+        max_in_flight: the cap of the in-flight limit, in units per worker (0: no limit,
+            nothing is shed); beyond the limit requests are shed with 503
+            (:mod:`api.overload`).
         cutoff: the decision policy's cut-off as written (``None``: no policy); resolved
             against the card at start-up.
         refer_band: points below the cut-off that are referred.
@@ -105,6 +118,7 @@ class Settings:
     header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
     body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
+    latency_budget_ms: float = DEFAULT_LATENCY_BUDGET_MS
     cutoff: str | None = None
     refer_band: int = 0
     reason_method: str = "max"
@@ -128,6 +142,9 @@ class Settings:
         if self.max_in_flight < 0:
             raise SettingsError(f"{ENV_MAX_IN_FLIGHT}: must be >= 0 (0: no limit), got "
                                 f"{self.max_in_flight}")
+        if not self.latency_budget_ms >= 0:
+            raise SettingsError(f"{ENV_LATENCY_BUDGET_MS}: must be >= 0 ms (0: a fixed "
+                                f"limit), got {self.latency_budget_ms}")
         if self.max_batch < 1:
             raise SettingsError(f"{ENV_MAX_BATCH}: must be >= 1, got {self.max_batch}")
         if self.max_body_bytes < 1024:
@@ -149,6 +166,8 @@ class Settings:
             header_timeout_s=_float(env, ENV_HEADER_TIMEOUT_S, DEFAULT_HEADER_TIMEOUT_S),
             body_timeout_s=_float(env, ENV_BODY_TIMEOUT_S, DEFAULT_BODY_TIMEOUT_S),
             max_in_flight=_int(env, ENV_MAX_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT),
+            latency_budget_ms=_float(env, ENV_LATENCY_BUDGET_MS, DEFAULT_LATENCY_BUDGET_MS,
+                                     "milliseconds"),
             cutoff=env.get(ENV_CUTOFF) or None,
             refer_band=_int(env, ENV_REFER_BAND, 0),
             reason_method=(env.get(ENV_REASON_METHOD) or "max").strip().lower(),
@@ -165,16 +184,16 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         raise SettingsError(f"{name}: {raw!r} is not an integer") from None
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _float(env: Mapping[str, str], name: str, default: float, unit: str = "seconds") -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
     try:
         value = float(raw)
     except ValueError:
-        raise SettingsError(f"{name}: {raw!r} is not a number of seconds") from None
+        raise SettingsError(f"{name}: {raw!r} is not a number of {unit}") from None
     if not math.isfinite(value):
-        raise SettingsError(f"{name}: {raw!r} is not a finite number of seconds")
+        raise SettingsError(f"{name}: {raw!r} is not a finite number of {unit}")
     return value
 
 

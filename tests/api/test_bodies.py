@@ -1,4 +1,5 @@
-"""Batch bodies: the raw-byte walk counts items exactly as the JSON decoder does."""
+"""Batch bodies: the raw-byte walk (large bodies) and msgspec's split into raw items (small
+ones) count items exactly as the JSON decoder does, and refuse the same bodies."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.bodies import decode_batch
+from api import bodies
+from api.bodies import count_items, decode_batch
 from api.errors import MalformedBodyError, PayloadTooLargeError
 from scorecard.data.records import InvalidRecordsError
 
@@ -28,10 +30,12 @@ def test_the_walk_agrees_with_the_decoder(items: list[Any], indent: int | None,
     body = json.dumps(items, indent=indent, ensure_ascii=ascii_only).encode()
     if len(items) <= 8:
         assert decode_batch(body, 8, 64 * 1024) == items
+        assert count_items(body, 8, 64 * 1024) == len(items)
     else:
-        with pytest.raises(InvalidRecordsError) as refused:
-            decode_batch(body, 8, 64 * 1024)
-        assert refused.value.issues[0].rule == "max_items"
+        for check in (decode_batch, count_items):
+            with pytest.raises(InvalidRecordsError) as refused:
+                check(body, 8, 64 * 1024)
+            assert refused.value.issues[0].rule == "max_items"
 
 
 @pytest.mark.parametrize(("body", "error"), [
@@ -47,6 +51,9 @@ def test_the_walk_agrees_with_the_decoder(items: list[Any], indent: int | None,
     (b"{" + b" " * 5000, InvalidRecordsError),
     (b"\xff" * 5000, MalformedBodyError),
 ])
-def test_a_batch_body_out_of_bounds_is_refused_by_kind(body: bytes, error: type) -> None:
+@pytest.mark.parametrize("split_bytes", [bodies.SPLIT_BYTES, 0], ids=["split", "walk"])
+def test_a_batch_body_out_of_bounds_is_refused_by_kind(body: bytes, error: type,
+                                                       split_bytes: int) -> None:
+    # split_bytes 0: every body takes the walk, as a large one does.
     with pytest.raises(error):
-        decode_batch(body, 50, 1024)
+        decode_batch(body, 50, 1024, split_bytes)

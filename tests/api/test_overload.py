@@ -1,5 +1,7 @@
-"""Load shedding and client deadlines (``api.overload``) on the real server: uvicorn in a
-subprocess on 127.0.0.1, no mocks, no timing asserts.
+"""Load shedding and client deadlines (``api.overload``, ``api.server``) on the real server:
+uvicorn in a subprocess on 127.0.0.1, no mocks, no timing asserts; and the admission's
+arithmetic (limit from the latency budget, the one-at-a-time work slot) with a clock given
+as a parameter.
 
 A request holds its in-flight units from the moment the app receives it until its response
 ends, its body upload included; a batch whose body is sent in two halves is therefore held
@@ -9,6 +11,8 @@ in flight, deterministically, for as long as the test waits between the halves (
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import math
 import os
@@ -24,7 +28,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.overload import BATCH_UNIT_BYTES, Admission
+from api.overload import BATCH_UNIT_BYTES, INITIAL_UNIT_MS, Admission
 from api.settings import Settings, SettingsError
 from tests.helpers import REPO, generated_rows
 
@@ -53,16 +57,19 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _start(log: Path, **env: str) -> tuple[subprocess.Popen, Server]:
+HTTPTOOLS = "api.server:TimedHttpToolsProtocol"  # refuses at the headers
+H11 = "api.server:TimedH11Protocol"  # leaves the refusal to the middleware
+
+
+def _start(log: Path, protocol: str = HTTPTOOLS, **env: str) -> tuple[subprocess.Popen, Server]:
     port = _free_port()
     environment = {**os.environ, **env}
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
     environment.pop("SCORECARD_API_KEY", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host",
-         "127.0.0.1", "--port", str(port), "--http", "api.server:TimedHttpToolsProtocol",
-         "--no-access-log"], cwd=REPO, env=environment, stdout=log.open("w"),
-        stderr=subprocess.STDOUT)
+         "127.0.0.1", "--port", str(port), "--http", protocol, "--no-access-log"],
+        cwd=REPO, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT)
     server = Server(f"http://127.0.0.1:{port}", port)
     deadline = time.monotonic() + 60
     while True:
@@ -77,15 +84,38 @@ def _start(log: Path, **env: str) -> tuple[subprocess.Popen, Server]:
         time.sleep(0.2)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+@pytest.fixture(scope="module", params=[HTTPTOOLS, H11], ids=["httptools", "h11"])
+def server(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A fixed limit of 2 units (no latency budget), refused at the headers (httptools) or
+    by the middleware (h11)."""
     process, running = _start(tmp_path_factory.mktemp("overload") / "server.log",
-                              SCORECARD_MAX_IN_FLIGHT="2")
+                              request.param, SCORECARD_MAX_IN_FLIGHT="2",
+                              SCORECARD_LATENCY_BUDGET_MS="0")
     try:
         yield running
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def budget_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path]]:
+    """A latency budget far below any unit's time: the limit is 1 whatever is measured
+    (cap 32), so one held request saturates the worker. The access log is kept."""
+    log = tmp_path_factory.mktemp("budget") / "server.log"
+    process, running = _start(log, HTTPTOOLS, SCORECARD_LATENCY_BUDGET_MS="0.001",
+                              SCORECARD_MAX_BODY_BYTES=str(MAX_BODY),
+                              SCORECARD_BODY_TIMEOUT_S=str(BODY_TIMEOUT_S))
+    try:
+        yield running, log
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+MAX_BODY = 2 * 1024 * 1024
+BODY_TIMEOUT_S = 8.0  # long enough for a held request of these tests on a busy machine
 
 
 def _batch_body(n: int) -> bytes:
@@ -240,3 +270,258 @@ def test_an_unusable_in_flight_limit_is_refused_naming_the_variable(raw: str,
         Settings.from_env({"SCORECARD_MAX_IN_FLIGHT": raw})
     assert Settings.from_env({}).max_in_flight == 32
     assert Settings.from_env({"SCORECARD_MAX_IN_FLIGHT": "0"}).max_in_flight == 0
+
+
+# --------------------------------------------------------------------------- early refusal
+
+
+class Raw:
+    """One keep-alive connection spoken to byte by byte."""
+
+    def __init__(self, server: Server) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+        self.buffer = b""
+
+    def send(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def response(self) -> tuple[int, dict[str, str], bytes]:
+        while b"\r\n\r\n" not in self.buffer:
+            chunk = self.sock.recv(65536)
+            assert chunk, f"closed before a response: {self.buffer[:200]!r}"
+            self.buffer += chunk
+        head, _, self.buffer = self.buffer.partition(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        headers = {k.strip().lower(): v.strip() for k, _, v in
+                   (line.partition(":") for line in lines[1:])}
+        length = int(headers.get("content-length", "0"))
+        while len(self.buffer) < length:
+            self.buffer += self.sock.recv(65536)
+        body, self.buffer = self.buffer[:length], self.buffer[length:]
+        return int(lines[0].split()[1]), headers, body
+
+    def closed_by_server(self) -> bool:
+        """Whether the server closes the connection (bounded by the socket timeout)."""
+        try:
+            return self.buffer == b"" and self.sock.recv(1) == b""
+        except ConnectionResetError:
+            return True
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def _post_head(path: str, framing: str, extra: str = "") -> bytes:
+    return (f"POST {path} HTTP/1.1\r\nhost: t\r\ncontent-type: application/json\r\n"
+            f"{framing}\r\n{extra}\r\n").encode()
+
+
+HEALTH = b"GET /health HTTP/1.1\r\nhost: t\r\n\r\n"
+
+
+def _saturated(server: Server) -> HeldRequest:
+    held = HeldRequest(server, "/v1/score", json.dumps(generated_rows()[0]).encode())
+    server.wait_in_flight(1)
+    return held
+
+
+def _assert_refused(status: int, headers: dict[str, str], body: bytes) -> None:
+    assert status == 503 and headers["retry-after"] == "1" and headers["x-request-id"]
+    assert "overloaded" in json.loads(body)["detail"]
+
+
+def test_the_latency_budget_sets_the_limit_below_the_cap(
+        budget_server: tuple[Server, Path]) -> None:
+    server, _ = budget_server
+    assert server.metric("scorecard_in_flight_limit_units") == 1  # cap 32, budget 0.001 ms
+    held = _saturated(server)
+    single = json.dumps(generated_rows()[0]).encode()
+    refused = httpx.post(server.url + "/v1/score", content=single, timeout=10,
+                         headers={"content-type": "application/json"})
+    assert refused.status_code == 503 and refused.headers["retry-after"] == "1"
+    assert held.finish()[0] == 200
+    server.wait_in_flight(0)
+    assert server.metric("scorecard_unit_service_seconds") > 0
+
+
+def test_a_saturated_worker_refuses_at_the_headers_without_reading_the_body(
+        budget_server: tuple[Server, Path]) -> None:
+    server, log = budget_server
+    held = _saturated(server)
+    body = _batch_body(300)
+    conn = Raw(server)
+    # Only the headers: the 503 comes before a byte of the body is sent.
+    conn.send(_post_head("/v1/score/batch", f"content-length: {len(body)}"))
+    status, headers, payload = conn.response()
+    _assert_refused(status, headers, payload)
+    assert headers.get("connection") != "close"
+    assert httpx.get(server.url + "/health", timeout=10).status_code == 200
+    # The body that follows is read and discarded; the connection serves the next request.
+    conn.send(body + HEALTH)
+    assert conn.response()[0] == 200
+    conn.close()
+    assert held.finish()[0] == 200
+    server.wait_in_flight(0)
+    # Early refusals are logged as one summary line per second, not one line each.
+    deadline = time.monotonic() + 30
+    while '"event":"shed"' not in log.read_text():
+        assert time.monotonic() < deadline, "no shed summary in the log"
+        time.sleep(0.1)
+    assert server.metric('scorecard_shed_total{route="/v1/score/batch"}') >= 1
+
+
+def test_a_refused_chunked_body_is_discarded_and_pipelined_requests_are_answered_in_order(
+        budget_server: tuple[Server, Path]) -> None:
+    server, _ = budget_server
+    held = _saturated(server)
+    part = _batch_body(20)
+    chunked = (_post_head("/v1/score/batch", "transfer-encoding: chunked")
+               + f"{len(part):x}\r\n".encode() + part + b"\r\n0\r\n\r\n")
+    single = json.dumps(generated_rows()[0]).encode()
+    conn = Raw(server)
+    conn.send(chunked + _post_head("/v1/score", f"content-length: {len(single)}") + single
+              + HEALTH)
+    _assert_refused(*conn.response())
+    _assert_refused(*conn.response())
+    assert conn.response()[0] == 200
+    conn.close()
+    assert held.finish()[0] == 200
+    server.wait_in_flight(0)
+
+
+@pytest.mark.parametrize(("extra", "length"), [
+    ("expect: 100-continue\r\n", 1000),  # its body never comes without a 100 Continue
+    ("", MAX_BODY + 1),  # over the limit: not worth reading
+])
+def test_a_refused_request_whose_body_will_not_be_read_closes_the_connection(
+        budget_server: tuple[Server, Path], extra: str, length: int) -> None:
+    server, _ = budget_server
+    held = _saturated(server)
+    conn = Raw(server)
+    conn.send(_post_head("/v1/score/batch", f"content-length: {length}", extra))
+    status, headers, payload = conn.response()
+    _assert_refused(status, headers, payload)
+    assert headers["connection"] == "close"
+    assert conn.closed_by_server()
+    conn.close()
+    assert held.finish()[0] == 200
+
+
+def test_a_refused_request_whose_body_stalls_is_cut_off_at_the_body_deadline(
+        budget_server: tuple[Server, Path]) -> None:
+    server, log = budget_server
+    held = _saturated(server)
+    conn = Raw(server)
+    conn.send(_post_head("/v1/score/batch", "content-length: 100000") + b"[")
+    _assert_refused(*conn.response())
+    assert held.finish()[0] == 200
+    conn.sock.settimeout(BODY_TIMEOUT_S + 30)
+    assert conn.closed_by_server()  # after SCORECARD_BODY_TIMEOUT_S, not at once
+    conn.close()
+    assert "refused request's body took over" in log.read_text()
+
+
+def test_a_refused_request_asking_to_close_is_answered_then_closed_after_its_body(
+        budget_server: tuple[Server, Path]) -> None:
+    server, _ = budget_server
+    held = _saturated(server)
+    body = _batch_body(50)
+    conn = Raw(server)
+    conn.send(_post_head("/v1/score/batch", f"content-length: {len(body)}",
+                         "connection: close\r\n"))
+    status, headers, payload = conn.response()
+    _assert_refused(status, headers, payload)
+    assert headers["connection"] == "close"
+    conn.send(body)
+    assert conn.closed_by_server()
+    conn.close()
+    assert held.finish()[0] == 200
+
+
+def test_units_admitted_at_the_headers_are_released_however_the_request_ends(
+        budget_server: tuple[Server, Path]) -> None:
+    server, _ = budget_server
+    for headers, content, status in [({"x-request-timeout-ms": "abc"}, b"{}", 400),
+                                     ({}, b"{not json", 400), ({}, b'{"nope": 1}', 422)]:
+        response = httpx.post(server.url + "/v1/score", content=content, timeout=10,
+                              headers={"content-type": "application/json", **headers})
+        assert response.status_code == status
+        server.wait_in_flight(0)
+    # A client that leaves before its body is complete.
+    left = HeldRequest(server, "/v1/score/batch", _batch_body(50))
+    server.wait_in_flight(1)
+    left.sock.close()
+    server.wait_in_flight(0)
+
+
+# --------------------------------------------------------------------------- arithmetic
+
+
+def test_the_limit_is_the_latency_budget_over_the_measured_time_per_unit() -> None:
+    now = [0.0]
+    admission = Admission(32, budget_ms=25.0, clock=lambda: now[0])
+    assert admission.limit == int(25 / INITIAL_UNIT_MS) - 1
+
+    async def work(unit_s: float, units: int, jobs: int) -> None:
+        for _ in range(jobs):
+            await admission.start_work()
+            now[0] += unit_s * units
+            admission.end_work(units)
+
+    asyncio.run(work(0.010, 5, 80))  # 10 ms a unit: 25 / 10 - 1 -> 1
+    assert abs(admission.unit_ms - 10) < 0.1 and admission.limit == 1
+    asyncio.run(work(0.002, 50, 150))  # 2 ms a unit: 25 / 2 - 1 -> 11
+    assert abs(admission.unit_ms - 2) < 0.05 and admission.limit == 11
+    asyncio.run(work(0.0001, 500, 60))  # 0.1 ms a unit: 249, capped at 32
+    assert admission.limit == 32
+    assert admission.cost(True, 100 * BATCH_UNIT_BYTES) == 32  # a batch costs at most the limit
+    fixed, unlimited = Admission(5, budget_ms=0.0), Admission(0, budget_ms=25.0)
+    assert fixed.limit == 5 and unlimited.limit == 0 and unlimited.acquire(10_000)
+
+
+def test_admitted_work_runs_one_at_a_time_in_order_with_a_loop_turn_between() -> None:
+    admission = Admission(8)
+    events: list[tuple[str, str]] = []
+
+    async def job(name: str) -> None:
+        await admission.start_work()
+        events.append(("start", name))
+        asyncio.get_running_loop().call_soon(events.append, ("turn", name))
+        await asyncio.sleep(0)  # yields while holding the slot: nobody else may start
+        events.append(("end", name))
+        admission.end_work(1)
+
+    async def main() -> None:
+        await asyncio.gather(job("a"), job("b"), job("c"))
+
+    asyncio.run(main())
+    starts = [name for kind, name in events if kind == "start"]
+    assert starts == ["a", "b", "c"]
+    for first, then in (("a", "b"), ("b", "c")):
+        assert events.index(("end", first)) < events.index(("start", then))
+        # A callback scheduled during a job runs before the next job starts.
+        assert events.index(("turn", first)) < events.index(("start", then))
+
+
+def test_a_cancelled_waiter_never_keeps_the_slot() -> None:
+    admission = Admission(8)
+
+    async def main() -> None:
+        await admission.start_work()
+        waiting = asyncio.create_task(admission.start_work())
+        await asyncio.sleep(0)
+        waiting.cancel()  # cancelled while waiting
+        handed = asyncio.create_task(admission.start_work())
+        await asyncio.sleep(0)
+        admission.end_work(1)
+        await asyncio.sleep(0)  # the slot is handed to `handed` ...
+        handed.cancel()  # ... which is cancelled before it runs: it passes the slot on
+        for task in (waiting, handed):
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await asyncio.sleep(0)
+        free = asyncio.create_task(admission.start_work())
+        await asyncio.sleep(0)
+        assert free.done()  # the slot was free: taken without waiting
+
+    asyncio.run(main())

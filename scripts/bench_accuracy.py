@@ -5,9 +5,10 @@ in the spec's format; ``scorecard regenerate --spec S --data F --out D --no-chal
 the published card on it (the card method comes from a copy of the spec with ``card_method``
 set), and the test rows' AUC is read from ``D/predictions.csv``. The same folds score the
 gradient-boosted challenger (tuned by inner CV on the training rows), LightGBM (if installed,
-tuned the same way), plain optbinning WoE + scikit-learn ``LogisticRegression``, and the
+tuned by a wider search), plain optbinning WoE + scikit-learn ``LogisticRegression``, and the
 true pd where a ``<stem>.truth.csv`` lies beside the data. A benchmark, not a test: it
-prints one table of mean AUC, its spread and the mean fit time per fold.
+prints one table of mean AUC, its spread and the mean fit time per fold, then the paired
+challenger - LightGBM gap.
 
     .venv/bin/python scripts/bench_accuracy.py --spec heloc
     .venv/bin/python scripts/bench_accuracy.py --spec klarna --data data/dataset.csv --folds 3

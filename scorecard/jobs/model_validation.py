@@ -163,7 +163,8 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
         for label, kwargs in variants.items():
             with progress.step(f"tuning the {label.replace('_', ' ')} inside the "
                                "development sample"):
-                ch = GradientBoostedChallenger(random_state=config.seed, **kwargs)
+                ch = GradientBoostedChallenger(random_state=config.seed, n_jobs=config.n_jobs,
+                                               **kwargs)
                 ch.fit(X_dev, y_dev)
             p = ch.predict_pd(X_hold)
             p_models[label] = p

@@ -9,7 +9,11 @@ import pandas as pd
 import pytest
 from sklearn.base import clone
 
-from scorecard.fit.challenger import DEFAULT_PARAM_GRID, GradientBoostedChallenger
+from scorecard.fit.challenger import (
+    DEFAULT_PARAM_GRID,
+    DEFAULT_STAGES,
+    GradientBoostedChallenger,
+)
 from validation.calibration import log_loss
 from validation.discrimination import roc_auc
 from validation.splits import make_splits
@@ -86,24 +90,73 @@ def test_learned_state_and_summary(free_model) -> None:
     assert free_model.categories_ == {"shop": ["books", "games", "travel", "wine"]}
     summary = json.loads(json.dumps(free_model.summary(), allow_nan=False))
     assert summary["monotone"] is False and summary["monotonic_cst"] is None
-    # The default search is bounded: the staged search tries the tree settings at the first
-    # learning rate, then the other rates for the best of them only.
-    sizes = {k: len(v) for k, v in DEFAULT_PARAM_GRID.items()}
-    tree_settings = int(np.prod([n for k, n in sizes.items() if k != "learning_rate"]))
-    assert tree_settings + sizes["learning_rate"] - 1 <= 9
+    assert summary["best_params"] == free_model.best_params_
+    assert summary["n_iter"] == free_model.model_.n_iter_
 
 
-def test_the_staged_search_tries_each_rate_with_the_best_tree_setting(data) -> None:
+def test_every_fit_stops_early_on_its_inner_validation_split(data) -> None:
     X, y, _, _ = data
-    grid = {"learning_rate": [0.2, 0.05], "max_leaf_nodes": [7, 15]}
-    m = GradientBoostedChallenger(param_grid=grid, n_splits=2, max_iter=60).fit(X, y)
-    params = m.cv_results_["params"]
-    assert len(params) == 3 and [p["learning_rate"] for p in params] == [0.2, 0.2, 0.05]
-    first = params[int(np.argmax(m.cv_results_["mean_test_auc"][:2]))]
-    assert params[2] == {**first, "learning_rate": 0.05}
-    full = GradientBoostedChallenger(param_grid=grid, n_splits=2, max_iter=60,
-                                     staged=False).fit(X, y)
-    assert len(full.cv_results_["params"]) == 4
+    # a large step overfits within a few dozen trees: the loss on the held-out tenth must turn
+    m = GradientBoostedChallenger(param_grid={"learning_rate": [0.5], "max_leaf_nodes": [31]},
+                                  n_splits=2, max_iter=1000, n_iter_no_change=5).fit(X, y)
+    booster = m.model_
+    assert booster.n_iter_ < 1000
+    assert all(n < 1000 for n in m.cv_results_["mean_n_iter"])
+    # validation_score_ is minus the log loss on the inner split, one per iteration plus the
+    # start; the best came 5 or more iterations before the stop
+    val = np.asarray(booster.validation_score_)
+    assert val.shape == (booster.n_iter_ + 1,)
+    assert int(np.argmax(val)) <= booster.n_iter_ - 5
+    # the inner split is a tenth of the rows: the rest trained the trees
+    assert len(val) > 1 and booster.train_score_.shape == val.shape
+
+
+def test_the_default_search_is_staged_and_bounded(data) -> None:
+    X, y, _, _ = data
+    # max_iter=3 keeps this fast; the search's shape does not depend on the fits' quality
+    m = GradientBoostedChallenger(n_splits=2, max_iter=3).fit(X.iloc[:1500], y[:1500])
+    res = m.cv_results_
+    sizes = [int(np.prod([len(DEFAULT_PARAM_GRID[n]) for n in st])) for st in DEFAULT_STAGES]
+    # each later stage re-meets the best point so far once and does not refit it
+    assert len(res["params"]) == sum(sizes) - (len(sizes) - 1) == 18
+    assert [res["stage"].count(s) for s in (1, 2, 3)] == [sizes[0], sizes[1] - 1, sizes[2] - 1]
+    for params in res["params"]:
+        assert set(params) == set(DEFAULT_PARAM_GRID)
+        assert all(v in DEFAULT_PARAM_GRID[k] for k, v in params.items())
+    assert len({json.dumps(p, sort_keys=True) for p in res["params"]}) == len(res["params"])
+    # stage 1 searches the tree shape at the start values of the rest
+    for params in res["params"][: sizes[0]]:
+        assert params["learning_rate"] == 0.1 and params["l2_regularization"] == 0.0
+    # a later stage varies only its own parameters around the best point of the stages before
+    mean = np.asarray(res["mean_test_auc"])
+    stage = np.asarray(res["stage"])
+    for s, names in ((2, DEFAULT_STAGES[1]), (3, DEFAULT_STAGES[2])):
+        before = res["params"][int(np.argmax(np.where(stage < s, mean, -np.inf)))]
+        for i in np.flatnonzero(stage == s):
+            params = res["params"][i]
+            assert {k: v for k, v in params.items() if k not in names} == {
+                k: v for k, v in before.items() if k not in names}
+    assert m.best_params_ == res["params"][int(np.argmax(mean))]
+    assert m.summary()["stages"] == [list(st) for st in DEFAULT_STAGES]
+
+
+def test_the_full_grid_and_stages_of_a_custom_grid(data) -> None:
+    X, y, _, _ = data
+    grid = {"learning_rate": [0.2, 0.05], "max_leaf_nodes": [7, 15], "max_features": [1.0, 0.5]}
+    staged = GradientBoostedChallenger(param_grid=grid, n_splits=2, max_iter=40).fit(X, y)
+    # l2_regularization is not in the grid and is skipped; learning_rate's stage comes last
+    assert staged.summary()["stages"] == [["max_leaf_nodes"], ["max_features"],
+                                          ["learning_rate"]]
+    assert len(staged.cv_results_["params"]) == 2 + 1 + 1
+    assert [p["learning_rate"] for p in staged.cv_results_["params"]] == [0.2, 0.2, 0.2, 0.05]
+    full = GradientBoostedChallenger(param_grid=grid, stages=None, n_splits=2,
+                                     max_iter=40).fit(X, y)
+    assert len(full.cv_results_["params"]) == 8 and set(full.cv_results_["stage"]) == {1}
+    # a grid parameter no stage names is searched in a last stage of its own
+    tail = GradientBoostedChallenger(param_grid=grid, stages=[["max_leaf_nodes"]],
+                                     n_splits=2, max_iter=40).fit(X, y)
+    assert tail.summary()["stages"] == [["max_leaf_nodes"], ["learning_rate", "max_features"]]
+    assert len(tail.cv_results_["params"]) == 2 + 3
 
 
 def test_monotone_variant_respects_constraints(free_model, data) -> None:
@@ -124,11 +177,21 @@ def test_deterministic_for_a_random_state(free_model, data) -> None:
     again = GradientBoostedChallenger(**FAST).fit(X, y)
     assert again.cv_results_ == free_model.cv_results_
     assert np.array_equal(again.predict_pd(X_te), free_model.predict_pd(X_te))
+    # feature subsampling draws from random_state too: a refit on the same rows is identical
+    sub = {"param_grid": {"max_leaf_nodes": [7], "max_features": [0.5]}, "max_iter": 40}
+    first = GradientBoostedChallenger(**sub).fit(X, y)
+    assert np.array_equal(first.refit_with_best(X, y).predict_pd(X_te), first.predict_pd(X_te))
+    other = GradientBoostedChallenger(**sub, random_state=1).fit(X, y)
+    assert not np.array_equal(other.predict_pd(X_te), first.predict_pd(X_te))
     # nor does the OpenMP thread count (a tiny fit: 2 threads are slow on a shared box)
     tiny = {"param_grid": {"max_leaf_nodes": [7]}, "n_splits": 2, "max_iter": 10}
     one = GradientBoostedChallenger(**tiny, n_threads=1).fit(X.iloc[:1500], y[:1500])
     two = GradientBoostedChallenger(**tiny, n_threads=2).fit(X.iloc[:1500], y[:1500])
     assert np.array_equal(one.predict_pd(X_te), two.predict_pd(X_te))
+    # nor the number of processes the tuning fits run in
+    procs = GradientBoostedChallenger(**FAST, n_jobs=2).fit(X, y)
+    assert procs.cv_results_ == free_model.cv_results_
+    assert np.array_equal(procs.predict_pd(X_te), free_model.predict_pd(X_te))
 
 
 def test_refit_with_best_reuses_the_tuned_parameters(free_model, data) -> None:
@@ -156,7 +219,19 @@ def test_input_handling(free_model, data) -> None:
     assert np.isfinite(free_model.predict_pd(odd)).all()
     with pytest.raises(ValueError, match="missing columns"):
         free_model.predict_pd(X_te.drop(columns="f1"))
-    clone(free_model)  # scikit-learn parameters round-trip
+
+
+def test_clone_gives_the_same_unfitted_configuration(free_model, data) -> None:
+    X, y, X_te, _ = data
+    est = GradientBoostedChallenger(monotone=True, monotonic_cst={"f1": 1}, stages=None,
+                                    n_splits=2, max_iter=50, random_state=3)
+    twin = clone(est)
+    assert twin.get_params() == est.get_params()
+    assert twin.get_params()["stages"] is None and twin.monotonic_cst == {"f1": 1}
+    copy = clone(free_model)  # a fitted one clones to its parameters only
+    assert copy.get_params() == free_model.get_params()
+    assert not hasattr(copy, "model_") and not hasattr(copy, "best_params_")
+    assert np.array_equal(copy.fit(X, y).predict_pd(X_te), free_model.predict_pd(X_te))
 
 
 def test_invalid_configurations_raise(data) -> None:

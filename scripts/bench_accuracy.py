@@ -13,6 +13,11 @@ challenger - LightGBM gap.
     .venv/bin/python scripts/bench_accuracy.py --spec heloc
     .venv/bin/python scripts/bench_accuracy.py --spec klarna --data data/dataset.csv --folds 3
     .venv/bin/python scripts/bench_accuracy.py --spec my_spec.json --data my.csv
+
+``--holdout 0.3`` replaces the k folds by one stratified holdout of that share of the
+labelled rows, passed to ``regenerate`` as ``NA``-target rows beside the rest: the cards'
+holdout AUC against the oracle's on the same rows (the issue-13 setting on 300,000
+generated rows: ``scorecard generate-data --rows 300000 --unlabelled 0``).
 """
 
 from __future__ import annotations
@@ -130,6 +135,41 @@ def lightgbm_fold(X_tr: pd.DataFrame, y_tr: np.ndarray, X_te: pd.DataFrame,
     return fit(best, X_tr, y_tr).predict_proba(X_te)[:, 1]
 
 
+def holdout_cards(spec: DatasetSpec, spec_arg: str, lab: pd.DataFrame, y: np.ndarray,
+                  truth: np.ndarray | None, share: float, seed: int, skip: set[str]) -> None:
+    """Print the card methods' and the oracle's AUC on one stratified holdout of ``share``
+    of the labelled rows, the holdout passed to ``regenerate`` as ``NA``-target rows."""
+    from sklearn.model_selection import train_test_split
+
+    target = spec.contract.target
+    tr, te = train_test_split(np.arange(len(y)), test_size=share, stratify=y,
+                              random_state=seed)
+    tr, te = np.sort(tr), np.sort(te)
+    frame = pd.concat([lab.iloc[tr], lab.iloc[te].assign(**{target: np.nan})],
+                      ignore_index=True)
+    ids = (frame[spec.contract.id_column].to_numpy()[len(tr):] if spec.contract.id_column
+           else np.arange(len(tr), len(frame)).astype(str))
+    rows: list[tuple[str, float, float]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for method in ("joint", "woe"):
+            if f"card_{method}" in skip:
+                continue
+            path = spec_file(spec, spec_arg, method, Path(tmp))
+            p, s = card_fold(path, frame, spec.contract, ids, Path(tmp))
+            rows.append((f"card ({method})", roc_auc(y[te], p), s))
+            print(f"card ({method}): {rows[-1][1]:.4f} in {s:.0f} s", file=sys.stderr,
+                  flush=True)
+    oracle = roc_auc(y[te], truth[te]) if truth is not None else None
+    print(f"\n{spec.name}: {len(lab)} labelled rows, {y.mean():.2%} bad; holdout "
+          f"{len(te)} rows ({share:.0%}, seed {seed}) passed as NA rows")
+    print(f"{'model':32s} {'AUC':>7s} {'gap to oracle':>14s} {'regenerate s':>13s}")
+    for name, auc, sec in rows:
+        gap = f"{oracle - auc:14.4f}" if oracle is not None else f"{'-':>14s}"
+        print(f"{name:32s} {auc:7.4f} {gap} {sec:13.0f}")
+    if oracle is not None:
+        print(f"{'oracle (true pd)':32s} {oracle:7.4f}")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--spec", default="heloc")
@@ -137,6 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--rows", type=int, default=None, help="subsample labelled rows first")
+    ap.add_argument("--holdout", type=float, default=None,
+                    help="one stratified holdout of this share instead of k folds (cards "
+                    "and oracle only)")
     ap.add_argument("--skip", default="", help="comma list of models to skip "
                     "(card_joint, card_woe, challenger, lightgbm, optbinning_lr)")
     args = ap.parse_args(argv)
@@ -158,6 +201,9 @@ def main(argv: list[str] | None = None) -> int:
         t = pd.read_csv(truth_path, dtype={spec.contract.id_column: str})
         truth = t.set_index(spec.contract.id_column)["true_pd"].reindex(
             lab[spec.contract.id_column].to_numpy()).to_numpy()
+    if args.holdout:
+        holdout_cards(spec, args.spec, lab, y, truth, args.holdout, args.seed, skip)
+        return 0
     X_ch = _challenger_frame(spec, lab)
     aucs: dict[str, list[float]] = {}
     times: dict[str, list[float]] = {}

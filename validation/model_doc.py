@@ -81,7 +81,7 @@ def _method_sentence(cfg: Mapping[str, Any]) -> str:
         return ("Points per bin fitted jointly: an L2-penalised logistic regression on bin "
                 "indicators, trends as sign constraints; up to "
                 f"{cfg.get('joint_max_n_bins', '?')} bins of >= "
-                f"{pct(cfg.get('joint_min_bin_share'), 0)} of rows and "
+                f"{pct(cfg.get('joint_min_bin_share'), 1)} of rows and "
                 f"{cfg.get('joint_min_bin_n_event', '?')} defaults, own special and missing "
                 "bins.")
     return ("A logistic regression on weight-of-evidence (WoE) bins: "

@@ -97,7 +97,10 @@ class WoEBinner:
         overrides: the risk team's per-feature overrides.
         min_bin_share: minimum share of rows in a regular bin (0.05 = 5 %).
         max_n_bins: maximum number of regular bins per feature.
-        max_n_prebins: pre-binning resolution (quantile pre-bins).
+        max_n_prebins: pre-binning resolution (at most this many CART pre-bins).
+        min_prebin_size: smallest pre-bin as a share of rows (``None``: ``min(0.05,
+            min_bin_share)``). optbinning's own 0.05 would cap the pre-bins at 20 of 5 %
+            whatever ``max_n_prebins`` says, so a finer bin floor could never be used.
         min_bin_n_event: minimum defaults in a regular bin (``None``: no floor); lets a
             finer binning (more, smaller bins) stay supported by the events.
         cat_cutoff: categories rarer than this share are pooled into one ``others`` group.
@@ -110,7 +113,8 @@ class WoEBinner:
     def __init__(self, spec: DatasetSpec, overrides: dict[str, FeatureOverride] | None = None,
                  min_bin_share: float = MIN_BIN_SHARE, max_n_bins: int = MAX_N_BINS,
                  max_n_prebins: int = 20,
-                 cat_cutoff: float = 0.01, min_bin_n_event: int | None = None) -> None:
+                 cat_cutoff: float = 0.01, min_bin_n_event: int | None = None,
+                 min_prebin_size: float | None = None) -> None:
         self.spec = spec
         self.overrides = overrides or {}
         self.min_bin_share = min_bin_share
@@ -118,6 +122,7 @@ class WoEBinner:
         self.max_n_prebins = max_n_prebins
         self.cat_cutoff = cat_cutoff
         self.min_bin_n_event = min_bin_n_event
+        self.min_prebin_size = min_prebin_size
 
     def _fit_params(self, name: str) -> tuple[dict[str, object], str | None, bool]:
         ov = self.overrides.get(name, FeatureOverride())
@@ -154,6 +159,8 @@ class WoEBinner:
             variable_names=names,
             categorical_variables=categorical,
             max_n_prebins=self.max_n_prebins,
+            min_prebin_size=(self.min_prebin_size if self.min_prebin_size is not None
+                             else min(0.05, self.min_bin_share)),
             min_bin_size=self.min_bin_share,
             max_n_bins=self.max_n_bins,
             binning_fit_params=fit_params,

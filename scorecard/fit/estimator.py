@@ -6,8 +6,8 @@ Two card methods, the same artifact (integer points per bin):
   logit on the WoE columns; at most 8 bins of >= 5 % of rows.
 * ``"joint"``: the same selection, then every bin's logit contribution estimated jointly by a
   penalised, sign-constrained logistic regression on step / bin indicators
-  (:mod:`scorecard.fit.joint`), on finer bins (up to 15, >= 2 % of rows and >= 30 defaults
-  each). The artifact's ``coefficient`` is then 1.0 (points are the contributions
+  (:mod:`scorecard.fit.joint`), on finer bins (up to 15, >= 0.5 % of rows and >= 30
+  defaults each). The artifact's ``coefficient`` is then 1.0 (points are the contributions
   themselves, scaled); the bins' ``woe`` stays the univariate WoE of the binning table.
 
 :class:`Scorecard` is a scikit-learn estimator (``BaseEstimator``, ``ClassifierMixin``):
@@ -44,7 +44,12 @@ PD_FORMULA = "pd = 1 / (1 + exp((score - offset) / factor)); score = sum of poin
 BINNING_DEFAULTS: dict[str, dict[str, Any]] = {
     "woe": {"min_bin_share": MIN_BIN_SHARE, "max_n_bins": MAX_N_BINS, "min_bin_n_event": None,
             "max_n_prebins": 20},
-    "joint": {"min_bin_share": 0.02, "max_n_bins": 15, "min_bin_n_event": 30,
+    # A row share of 0.5 % and a floor of 30 defaults per bin: the events, not a row share,
+    # decide how fine a bin may be (a rare, risky value such as debt in collection gets its
+    # own bin on a large sample). 300k generated rows: holdout AUC 0.9011 -> 0.9029 with the
+    # looser joint selection (regenerate.JOINT_SELECTION) and the variance-weighted
+    # penalty; HELOC neutral (10k rows, 52 % bad).
+    "joint": {"min_bin_share": 0.005, "max_n_bins": 15, "min_bin_n_event": 30,
               "max_n_prebins": 50},
 }
 
@@ -57,7 +62,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         overrides: the risk team's binning overrides (``None``: none).
         selection: selection thresholds (``None``: :class:`SelectionConfig` defaults).
         scaling: points scaling (``None``: :class:`Scaling` defaults).
-        min_bin_share, max_n_bins, min_bin_n_event, max_n_prebins: binning constraints
+        min_bin_share, max_n_bins, min_bin_n_event, max_n_prebins, min_prebin_size: binning
+            constraints
             (see :class:`WoEBinner`; :data:`BINNING_DEFAULTS` per method).
         method: ``"woe"`` or ``"joint"`` (see the module docstring).
         penalty_grid: the joint method's L2 penalties tried by inner CV.
@@ -77,7 +83,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                  method: str = "woe", min_bin_n_event: int | None = None,
                  max_n_prebins: int = 20,
                  penalty_grid: tuple[float, ...] = DEFAULT_PENALTY_GRID,
-                 random_state: int = 0) -> None:
+                 random_state: int = 0, min_prebin_size: float | None = None) -> None:
         self.spec = spec
         self.overrides = overrides
         self.selection = selection
@@ -89,6 +95,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.max_n_prebins = max_n_prebins
         self.penalty_grid = penalty_grid
         self.random_state = random_state
+        self.min_prebin_size = min_prebin_size
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, progress: Any = None) -> Scorecard:
         """Fit on ``X`` (rows x contract columns, typed as read) and 0/1 ``y``."""
@@ -100,7 +107,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.selection_ = self.selection if self.selection is not None else SelectionConfig()
         self.binner_ = WoEBinner(self.spec, self.overrides or {}, self.min_bin_share,
                                  self.max_n_bins, max_n_prebins=self.max_n_prebins,
-                                 min_bin_n_event=self.min_bin_n_event).fit(X, y)
+                                 min_bin_n_event=self.min_bin_n_event,
+                                 min_prebin_size=self.min_prebin_size).fit(X, y)
         say(f"binned {len(self.binner_.features_)} candidate features")
         woe = self.binner_.transform(X)
         iv = {n: b.iv for n, b in self.binner_.bins_.items()}

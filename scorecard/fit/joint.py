@@ -17,14 +17,16 @@ the L2 penalty shrinks a rare special bin towards the typical applicant, not tow
 extreme bin. Empty bins (no fitting rows) and unseen categories get the characteristic's
 row-weighted mean contribution: neutral, as WoE 0 is in the classic card.
 
-The objective is the log likelihood minus ``penalty / 2 * ||beta||^2`` (intercept free),
-solved by ``scipy.optimize.minimize(method="L-BFGS-B")`` with the sign bounds and the
-analytic gradient; deterministic for the same data. The penalty is chosen from a fixed grid
-by stratified inner cross-validation (out-of-fold log loss) on the rows given to ``fit``
-only. Standard errors come from the inverse Hessian of the penalised log likelihood at the
-solution, ``(X' W X + penalty I)^-1`` (a Laplace approximation that ignores the sign bounds:
-a step at its bound of 0 is reported with ``at_bound = True``); a bin's contribution is a
-linear map of the coefficients, so its standard error follows exactly from the same matrix.
+The objective is the log likelihood minus ``penalty / 2 * sum_j w_j beta_j^2`` (intercept
+free; ``w_j`` the variance of parameter ``j``'s design column, mean 1: see
+:func:`penalty_weights`), solved by ``scipy.optimize.minimize(method="L-BFGS-B")`` with the
+sign bounds and the analytic gradient; deterministic for the same data. The penalty is
+chosen from a fixed grid by stratified inner cross-validation (out-of-fold log loss) on the
+rows given to ``fit`` only. Standard errors come from the inverse Hessian of the penalised
+log likelihood at the solution, ``(X' W X + penalty diag(w))^-1`` (a Laplace approximation
+that ignores the sign bounds: a step at its bound of 0 is reported with ``at_bound =
+True``); a bin's contribution is a linear map of the coefficients, so its standard error
+follows exactly from the same matrix.
 """
 
 from __future__ import annotations
@@ -46,6 +48,22 @@ from scorecard.fit.binning import FeatureBins
 # Penalties tried by inner CV, largest first: ties go to the smoother model.
 DEFAULT_PENALTY_GRID: tuple[float, ...] = (300.0, 100.0, 30.0, 10.0, 3.0, 1.0, 0.3)
 INNER_FOLDS = 3
+
+
+def penalty_weights(X: sparse.csr_matrix) -> np.ndarray:
+    """Per-parameter L2 weights, shape (n_params,): each design column's variance over the
+    rows, scaled to mean 1 (a column without variance gets a tiny weight, not 0).
+
+    A penalty ``w_j beta_j^2`` with ``w_j = var(x_j)`` penalises ``beta_j sd(x_j)``, the
+    effect of the parameter in standard deviations of its column: the usual "standardise,
+    then penalise" of ridge / glmnet. Without it a step that splits off a small tail bin (a
+    column of low variance) is shrunk far harder than a step in the middle of the
+    distribution for the same evidence per row. Measured (issue 13): HELOC 5-fold CV AUC
+    +0.0006, 300k generated rows holdout AUC +0.0006."""
+    mean = np.asarray(X.mean(axis=0)).ravel()
+    sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+    var = np.maximum(sq - mean ** 2, 1e-12)
+    return var / var.mean() if len(var) else var
 
 
 def trend_sign(fb: FeatureBins) -> int:
@@ -155,7 +173,7 @@ def code_feature(fb: FeatureBins) -> FeatureCoding:
 
 
 def _objective(params: np.ndarray, X: sparse.csr_matrix, XT: sparse.csr_matrix,
-               y: np.ndarray, penalty: float) -> tuple[float, np.ndarray]:
+               y: np.ndarray, penalty: np.ndarray) -> tuple[float, np.ndarray]:
     """Penalised negative log likelihood per row and its gradient (intercept unpenalised);
     ``XT`` is ``X.T`` stored row-wise, for a fast gradient."""
     n = len(y)
@@ -166,14 +184,16 @@ def _objective(params: np.ndarray, X: sparse.csr_matrix, XT: sparse.csr_matrix,
     grad = np.empty_like(params)
     grad[0] = r.sum()
     grad[1:] = XT @ r + penalty * beta
-    loss += 0.5 * penalty * float(beta @ beta)
+    loss += 0.5 * float(beta @ (penalty * beta))
     return loss / n, grad / n
 
 
-def solve(X: sparse.csr_matrix, y: np.ndarray, penalty: float,
+def solve(X: sparse.csr_matrix, y: np.ndarray, penalty: float | np.ndarray,
           bounds: Sequence[tuple[float | None, float | None]],
           start: np.ndarray | None = None) -> np.ndarray:
-    """``[intercept, beta...]`` maximising the penalised log likelihood under the bounds."""
+    """``[intercept, beta...]`` maximising the penalised log likelihood under the bounds;
+    ``penalty``: one L2 weight, or one per parameter (shape (n_params,))."""
+    penalty = np.broadcast_to(np.asarray(penalty, dtype=float), (X.shape[1],))
     if start is None:
         rate = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
         start = np.zeros(X.shape[1] + 1)
@@ -234,6 +254,7 @@ class JointBinLogit:
         self.codings_ = {name: code_feature(fb) for name, fb in binned.items()}
         bounds = [b for c in self.codings_.values() for b in c.bounds]
         X = self.design(bins)
+        weights = penalty_weights(X)
         grid = [float(p) for p in self.penalty_grid]
         cv = StratifiedKFold(n_splits=self.n_splits, shuffle=True,
                              random_state=self.random_state)
@@ -243,21 +264,22 @@ class JointBinLogit:
         for j, (tr, te) in enumerate(splits):
             start = None
             for i, pen in enumerate(grid):  # largest penalty first: warm starts
-                start = solve(X[tr], y[tr], pen, bounds, start)
+                start = solve(X[tr], y[tr], pen * weights, bounds, start)
+                # Log loss, not AUC: AUC chose worse penalties on HELOC (-0.0001).
                 losses[i, j] = _log_loss(y[te], start[0] + X[te] @ start[1:])
         mean = losses.mean(axis=1)
         best = int(np.argmin(mean))  # first minimum: ties go to the larger penalty
         self.cv_results_ = {"penalty": grid,
                             "mean_log_loss": mean.tolist() if splits else [None]}
         self.penalty_ = grid[best]
-        params = solve(X, y, self.penalty_, bounds)
+        params = solve(X, y, self.penalty_ * weights, bounds)
         self.intercept_ = float(params[0])
         self.coef_ = params[1:]
         p = expit(params[0] + X @ params[1:])
         w = p * (1 - p)
         Xi = sparse.hstack([sparse.csr_matrix(np.ones((len(y), 1))), X], format="csr")
         H = (Xi.T @ Xi.multiply(w[:, None])).toarray()
-        H[1:, 1:] += self.penalty_ * np.eye(X.shape[1])
+        H[1:, 1:] += np.diag(self.penalty_ * weights)
         self.covariance_ = np.linalg.inv(H)
         self.contributions_ = {}
         self._slices: dict[str, slice] = {}

@@ -12,12 +12,14 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import sparse
 from scipy.special import expit
 
 from scorecard.card.artifact import dumps
 from scorecard.data.contract import Column, Contract
+from scorecard.fit.binning import WoEBinner
 from scorecard.fit.estimator import BINNING_DEFAULTS, Scorecard
-from scorecard.fit.joint import trend_sign
+from scorecard.fit.joint import penalty_weights, solve, trend_sign
 from scorecard.fit.spec import DatasetSpec
 from scorecard.jobs.regenerate import JOINT_SELECTION
 from validation.calibration import log_loss
@@ -169,3 +171,35 @@ def test_integer_points_reproduce_the_joint_logit_within_the_rounding_bound(
     woe = {f["name"]: [b["woe"] for b in f["bins"]] for f in artifact["features"]}
     for name, values in woe.items():  # the binning table's univariate WoE, unchanged
         assert values == pytest.approx(joint.binner_.bins_[name].table["woe"].tolist())
+
+
+def test_the_penalty_weighs_each_parameter_by_its_columns_variance() -> None:
+    rng = np.random.default_rng(0)
+    n = 20_000
+    tail = (rng.random(n) < 0.02).astype(float)  # a step into a 2 % tail bin
+    mid = (rng.random(n) < 0.5).astype(float)  # a step in the middle of the distribution
+    X = sparse.csr_matrix(np.column_stack([tail, mid]))
+    w = penalty_weights(X)
+    var = np.array([tail.var(), mid.var()])
+    np.testing.assert_allclose(w, var / var.mean())
+    # The same true effect (+1 in log-odds) on both: one shared weight shrinks the tail step
+    # far harder than the middle one; weighted by variance, much less so.
+    y = (rng.random(n) < expit(-2.0 + tail + mid)).astype(float)
+    free = [(None, None)] * 2
+    uniform = solve(X, y, 2000.0, free)[1:]
+    weighted = solve(X, y, 2000.0 * w, free)[1:]
+    assert uniform[0] / uniform[1] < 0.5 * weighted[0] / weighted[1]
+
+
+def test_a_rare_risky_value_gets_its_own_bin_when_the_defaults_support_it() -> None:
+    X, _, _ = toy_frame(20_000, seed=3)
+    rng = np.random.default_rng(3)
+    rare = rng.random(len(X)) < 0.03  # 3 % of rows, six times the default rate
+    X = X.assign(util_b=np.where(rare, 80.0, 10.0))
+    y = (rng.random(len(X)) < np.where(rare, 0.3, 0.05)).astype(int)
+    fine = WoEBinner(SPEC, min_bin_share=0.01, min_bin_n_event=30).fit(X, y)
+    assert fine.bins_["util_b"].n_regular == 2  # the pre-bins follow the 1 % floor
+    # optbinning's own 5 % pre-bin floor would leave the rare value no bin of its own
+    coarse = WoEBinner(SPEC, min_bin_share=0.01, min_bin_n_event=30,
+                       min_prebin_size=0.05).fit(X, y)
+    assert coarse.bins_["util_b"].n_regular == 1

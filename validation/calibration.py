@@ -178,7 +178,7 @@ def hosmer_lemeshow(
     """
     y, p = _check(y, p)
     b = quantile_bins(p, n_groups)
-    frame = pd.DataFrame({"b": b, "y": y, "p": p, "v": p * (1.0 - p)})
+    frame = pd.DataFrame({"b": b, "y": y, "p": p})
     g = frame.groupby("b", sort=True).agg(o=("y", "sum"), e=("p", "sum"), n=("y", "size"))
     # Denominator E (1 - E / n) = n pbar (1 - pbar): the binomial variance at the group mean.
     var = g["e"] * (1.0 - g["e"] / g["n"])

@@ -18,14 +18,18 @@ TOP_REASONS = 4
 
 def reason_rank(lost: Any, position: Any, k: int) -> Any:
     """Sort key of a characteristic as a reason, smaller first: larger loss first, then card
-    ``position`` (0..k-1). Exact for integer losses; for losses in steps of 0.01 (the
-    rounded references of :mod:`scorecard.card.reasons`) the loss is scaled to integer
-    hundredths first. Works on Python numbers and numpy arrays alike."""
-    return -_hundredths(lost) * (k + 1) + position
+    ``position`` (0..k-1). Only its order has a meaning: exact for integer losses; losses
+    in steps of 0.01 (the rounded references of :mod:`scorecard.card.reasons`) are scaled to
+    integer hundredths first. Works on Python numbers and numpy arrays alike."""
+    key = _integral(lost) * -(k + 1)  # a new array (or number), so += changes no input
+    key += position
+    return key
 
 
-def _hundredths(lost: Any) -> Any:
+def _integral(lost: Any) -> Any:
     if isinstance(lost, np.ndarray):
+        if lost.dtype.kind in "iu":  # integer points: already exact, no float round trip
+            return lost
         return np.rint(np.asarray(lost, dtype=float) * 100).astype(np.int64)
     return round(lost * 100)
 

@@ -61,8 +61,13 @@ def top_reasons(engine: ScoringEngine, result: ScoredRows, top: int = TOP_REASON
     ref = engine.max_points_ if reference is None else np.asarray(reference, dtype=float)
     lost = ref[None, :] - result.points
     k = lost.shape[1]
-    order = np.argsort(reason_rank(lost, np.arange(k)[None, :], k), axis=1,
-                       kind="stable")[:, :top]
+    rank = reason_rank(lost, np.arange(k)[None, :], k)  # distinct within a row
+    if top < k:  # the top ranks by a partial sort, then only those sorted
+        rank_top = np.argpartition(rank, top - 1, axis=1)[:, :top]
+        order = np.take_along_axis(
+            rank_top, np.argsort(np.take_along_axis(rank, rank_top, axis=1), axis=1), axis=1)
+    else:
+        order = np.argsort(rank, axis=1)[:, :top]
     chosen_loss = np.take_along_axis(lost, order, axis=1)
     return np.where(is_reason(chosen_loss), order, -1)
 

@@ -90,6 +90,21 @@ port_number = _ranged_int(1, 65535, "a port number (1-65535)")
 seed_int = _ranged_int(0, 2**32 - 1, "a seed between 0 and 2**32 - 1")
 
 
+SPEC_FILE_LIMIT = 16 << 20  # a spec or overrides file is a few KiB of text
+
+
+def check_spec_file(value: str) -> None:
+    """A ``--spec`` named by path must be a readable regular file of sensible size (a
+    built-in spec's name is not a path)."""
+    from pathlib import Path
+
+    from scorecard.data.safety import input_file
+    from scorecard.fit.spec import BUILTIN_SPECS
+
+    if value not in BUILTIN_SPECS and Path(value).exists():
+        input_file(value, "--spec", SPEC_FILE_LIMIT)
+
+
 def non_empty(text: str) -> str:
     """A path or name argument: the empty string is a mistake, not the current folder."""
     if not text.strip():

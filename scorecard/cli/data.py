@@ -14,6 +14,7 @@ from scorecard.cli import (
     EXIT_FAILURE,
     EXIT_OK,
     UsageError,
+    check_spec_file,
     non_negative_int,
     positive_int,
     seed_int,
@@ -91,22 +92,19 @@ def _generate_periods(args: argparse.Namespace) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     from scorecard.data import safety
-    from scorecard.data.chunks import streams
 
     safety.input_file(args.file, "", kind="data")
-    stream = streams(args.file) and not args.require_labelled
+    stream = not args.require_labelled  # training's two-class check needs the whole file
     safety.data_file(args.file, "", in_memory=not stream)
-    from scorecard.cli.model import _spec_arg
-
-    _spec_arg(args.spec)
+    check_spec_file(args.spec)
     from scorecard.fit.spec import load_spec
 
     contract = load_spec(args.spec).contract
     if stream:  # bounded memory: every chunk checked, every problem reported at the end
-        from scorecard.data.chunks import iter_dataset
+        from scorecard.data.chunks import read_chunks
 
         n = n_lab = 0
-        for chunk in iter_dataset(args.file, contract):
+        for chunk in read_chunks(args.file, contract):
             n += len(chunk)
             n_lab += int(chunk[contract.target].notna().sum())
         n_pred = n - n_lab

@@ -11,7 +11,15 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from scorecard.cli import EXIT_OK, UsageError, non_empty, non_negative_int, seed_int
+from scorecard.cli import (
+    EXIT_OK,
+    SPEC_FILE_LIMIT,
+    UsageError,
+    check_spec_file,
+    non_empty,
+    non_negative_int,
+    seed_int,
+)
 from scorecard.data.paths import DEFAULT_ARTIFACT, DEFAULT_DATA, DEFAULT_REPORTS
 
 # What `regenerate` writes into --out (binning/<feature>.csv besides): checked up front so
@@ -19,24 +27,12 @@ from scorecard.data.paths import DEFAULT_ARTIFACT, DEFAULT_DATA, DEFAULT_REPORTS
 OUTPUT_FILES = ("scorecard.json", "binning_tables.xlsx", "coefficients.csv",
                 "selection_log.csv", "predictions.csv", "metrics.json", "MODEL.md",
                 "validation.html")
-SPEC_FILE_LIMIT = 16 << 20  # a spec or overrides file is a few KiB of text
-
-
-def _spec_arg(value: str) -> None:
-    """A spec named by path must be a readable regular file of sensible size."""
-    from scorecard.data.safety import input_file
-    from scorecard.fit.spec import BUILTIN_SPECS
-
-    if value not in BUILTIN_SPECS and Path(value).exists():
-        input_file(value, "--spec", SPEC_FILE_LIMIT)
-
-
 def _regenerate(args: argparse.Namespace) -> int:
     from scorecard.data import safety
     from scorecard.fit.spec import load_spec
     from scorecard.jobs.progress import Progress
 
-    _spec_arg(args.spec)
+    check_spec_file(args.spec)
     spec = load_spec(args.spec)
     data = Path(args.data) if args.data else DEFAULT_DATA
     overrides = Path(args.overrides) if args.overrides else None
@@ -129,12 +125,9 @@ def _run(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from scorecard.card.artifact import load_artifact
     from scorecard.data import safety
-    from scorecard.data.chunks import streams
-
     safety.artifact_file(args.artifact)
     safety.input_file(args.input, "--input", kind="data")
-    stream = streams(args.input)
-    safety.data_file(args.input, in_memory=not stream)
+    safety.data_file(args.input, in_memory=False)  # streamed: bounded by the chunk size
     safety.output_file(args.output, "--output",
                        [("--input", args.input), ("--artifact", args.artifact)])
     artifact = load_artifact(args.artifact)
@@ -143,7 +136,7 @@ def _predict(args: argparse.Namespace) -> int:
         raise UsageError(f"--top {args.top}: the card has only {n_features} "
                          "characteristics to give reasons from")
     if args.spec is not None:
-        _spec_arg(args.spec)
+        check_spec_file(args.spec)
     from scorecard.card.artifact import master_scale
     from scorecard.card.decisions import PolicyError, make_policy
 
@@ -155,7 +148,8 @@ def _predict(args: argparse.Namespace) -> int:
         raise UsageError(f"--cutoff: {exc}") from None
 
     from scorecard.card.engine import ScoringEngine
-    from scorecard.data.files import Dataset, read_dataset
+    from scorecard.data.chunks import read_chunks
+    from scorecard.data.files import Dataset
     from scorecard.fit.spec import load_spec
     from scorecard.jobs.batch import contract_for
     from scorecard.jobs.outputs import write_csv_frames
@@ -169,16 +163,10 @@ def _predict(args: argparse.Namespace) -> int:
             raise UsageError(f"--spec {args.spec}: its contract lacks the card's "
                              f"characteristic(s) {', '.join(lacking[:5])}")
     engine = ScoringEngine(artifact)
-    if stream:  # bounded memory: chunk by chunk into a temporary file, published at the end
-        from scorecard.data.chunks import iter_dataset
-
-        frames = (predictions_frame(engine, Dataset(chunk, contract), chunk,
-                                    with_details=True, top=args.top)
-                  for chunk in iter_dataset(args.input, contract))
-    else:
-        dataset = read_dataset(args.input, contract)
-        frames = iter([predictions_frame(engine, dataset, dataset.frame, with_details=True,
-                                         top=args.top)])
+    # Bounded memory: chunk by chunk into a temporary file, published at the end.
+    frames = (predictions_frame(engine, Dataset(chunk, contract), chunk,
+                                with_details=True, top=args.top)
+              for chunk in read_chunks(args.input, contract))
     if policy is not None:  # accept / refer / decline after the reasons
         frames = (frame.assign(decision=policy.decide_many(frame["score"].to_numpy()))
                   for frame in frames)

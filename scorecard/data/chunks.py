@@ -15,7 +15,11 @@ value of any id that repeats.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
+import threading
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,25 +31,131 @@ import pyarrow.csv as pacsv
 from scorecard.data.arrow import FastPathUnavailableError, typed_chunks
 from scorecard.data.contract import Contract
 from scorecard.data.errors import ContractError
-from scorecard.data.files import _header
+from scorecard.data.files import _header, read_dataset
+from scorecard.data.safety import input_limit
 
-DEFAULT_CHUNK_BYTES = 64 << 20  # of CSV text per block: ~250k Klarna rows, ~0.2 GB typed
+# Of CSV text per block: ~70k Klarna rows, ~30 MB typed. pyarrow's streaming reader parses
+# 4-16 MiB blocks faster than larger ones (and than a whole-file read on two busy cores).
+DEFAULT_CHUNK_BYTES = 16 << 20
 ENV_STREAM_ABOVE = "SCORECARD_STREAM_ABOVE_BYTES"
-DEFAULT_STREAM_ABOVE = 512 << 20  # files larger than this are read in chunks
+DEFAULT_STREAM_ABOVE = 512 << 20  # files larger than this are never read whole
+
+
+class StreamUnavailableError(ContractError):
+    """The stream cannot judge the file exactly (a byte-order mark, a header that is not
+    the contract's format, a block that does not parse as the contract's types): a file
+    small enough to read whole gets the precise path's report instead (:func:`read_chunks`)."""
 
 
 def streams(path: str | Path) -> bool:
-    """Whether ``predict``/``validate`` read the file at ``path`` in chunks: above
-    ``$SCORECARD_STREAM_ABOVE_BYTES`` (default 512 MiB). Smaller files are read whole, so
-    their report can fall back to the cell-by-cell precise path."""
+    """Whether the file at ``path`` is too large to ever be read whole: above
+    ``$SCORECARD_STREAM_ABOVE_BYTES`` (default 512 MiB). Smaller files that the stream cannot
+    judge exactly fall back to the whole-file, cell-by-cell precise path."""
     raw = os.environ.get(ENV_STREAM_ABOVE, "")
     limit = int(raw) if raw.strip().isdigit() else DEFAULT_STREAM_ABOVE
     return Path(path).stat().st_size > limit
 
 
+def _as_categories(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    names = [c.name for c in contract.columns if c.kind == "category"]
+    return frame.astype(dict.fromkeys(names, "category")) if names else frame
+
+
+def _as_objects(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
+    """Categorical columns back to ``object`` strings with ``None``, as pandera's schema and
+    the precise path have them."""
+    for c in contract.columns:
+        if c.kind == "category" and isinstance(frame[c.name].dtype, pd.CategoricalDtype):
+            values = frame[c.name].astype(object)
+            frame = frame.assign(**{c.name: values.where(values.notna(), None)})
+    return frame
+
+
+def read_chunks(path: str | Path, contract: Contract, chunk_bytes: int = DEFAULT_CHUNK_BYTES
+                ) -> Iterator[pd.DataFrame]:
+    """Typed, valid blocks of the file at ``path``, whatever its size: what ``validate`` and
+    ``predict`` read. Category columns are pandas categoricals (the engine maps their few
+    labels, not every cell).
+
+    Streams with :func:`iter_dataset`, so memory is bounded by ``chunk_bytes``. A file the
+    stream cannot judge exactly (:class:`StreamUnavailableError`) and small enough to read
+    whole (not :func:`streams`, within :func:`~scorecard.data.safety.input_limit`) is
+    judged by :func:`~scorecard.data.files.read_dataset` instead, so its report is exactly
+    the precise path's; rows already yielded (valid, and the same on both paths) are not
+    yielded again.
+
+    Raises:
+        ContractError: every problem of the file (see :func:`iter_dataset`).
+    """
+    yielded = 0
+    try:
+        for chunk in prefetched(iter_dataset(path, contract, chunk_bytes, categorical=True)):
+            yielded += len(chunk)
+            yield chunk
+        return
+    except StreamUnavailableError:
+        if streams(path) or Path(path).stat().st_size > input_limit():
+            raise
+    rest = read_dataset(path, contract).frame.iloc[yielded:]
+    if len(rest):
+        yield _as_categories(rest, contract)
+
+
+def prefetched(blocks: Iterator[pd.DataFrame], depth: int = 2) -> Iterator[pd.DataFrame]:
+    """``blocks`` produced in a background thread, at most ``depth`` ahead of the consumer:
+    pyarrow parses without the GIL, so the next blocks are read and checked while the
+    consumer scores and writes this one (two cores both busy). The producer's exception
+    is raised in the consumer at the point it happened; a consumer that stops early stops
+    the producer."""
+    out: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for block in blocks:
+                while not stop.is_set():
+                    try:
+                        out.put(("block", block), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            out.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            out.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = out.get()
+            if kind == "end":
+                return
+            if kind == "error" and isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                out.get(timeout=0.1)
+        worker.join()
+        close = getattr(blocks, "close", None)
+        if close is not None:  # the generator's file, closed in this thread once it is idle
+            close()
+
+
+def id_hashes(ids: np.ndarray) -> np.ndarray:
+    """64-bit hashes of ``ids`` (object strings), shape (n,) uint64: 8 bytes a row, the
+    same for the same text in any block."""
+    return pd.util.hash_array(ids, categorize=False)  # mostly distinct: no factorising
+
+
 def _duplicates(path: Path, contract: Contract, header: list[str], hashes: np.ndarray,
                 chunk_bytes: int) -> list[dict[str, object]]:
-    """The ``unique`` failure of the id column across the whole file (or none)."""
+    """The ``unique`` failure of the id column across the whole file (or none). Rows whose
+    hash repeats are candidates; their texts decide, so a hash collision reports nothing."""
     from scorecard.data.schema import _failure, _show
 
     values, counts = np.unique(hashes, return_counts=True)
@@ -53,8 +163,7 @@ def _duplicates(path: Path, contract: Contract, header: list[str], hashes: np.nd
     if not len(repeated):
         return []
     name = contract.id_column
-    rows: list[int] = []
-    example: object = None
+    candidates: list[tuple[int, object]] = []
     reader = pacsv.open_csv(
         path, read_options=pacsv.ReadOptions(block_size=chunk_bytes),
         parse_options=pacsv.ParseOptions(delimiter=contract.separator),
@@ -65,21 +174,27 @@ def _duplicates(path: Path, contract: Contract, header: list[str], hashes: np.nd
     offset = 0
     for batch in reader:
         ids = batch.column(0).to_numpy(zero_copy_only=False).astype(object)
-        hit = np.flatnonzero(np.isin(pd.util.hash_array(ids), repeated))
-        rows.extend((offset + hit).tolist())
-        if example is None and len(hit):
-            example = ids[hit[0]]
+        hit = np.flatnonzero(np.isin(id_hashes(ids), repeated))
+        candidates.extend(zip((offset + hit).tolist(), ids[hit].tolist(), strict=True))
         offset += batch.num_rows
+    seen = Counter(v for _, v in candidates)
+    rows = [r for r, v in candidates if seen[v] > 1]
+    if not rows:
+        return []
+    example = next(v for _, v in candidates if seen[v] > 1)
     return [_failure("unique", str(name), f"duplicated value (e.g. {_show(example)})", rows)]
 
 
 def iter_dataset(path: str | Path, contract: Contract,
-                 chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[pd.DataFrame]:
-    """Typed, valid blocks of the file at ``path`` (see the module docstring).
+                 chunk_bytes: int = DEFAULT_CHUNK_BYTES, categorical: bool = False
+                 ) -> Iterator[pd.DataFrame]:
+    """Typed, valid blocks of the file at ``path`` (see the module docstring); with
+    ``categorical`` the category columns are pandas categoricals.
 
     Raises:
         ContractError: after the last block, every problem of the file with global rows;
-            at once for a header problem or a block that does not parse as typed.
+            at once for a header problem or a block that does not parse as typed
+            (:class:`StreamUnavailableError`).
     """
     from scorecard.data.schema import (
         _schema_failures,
@@ -93,12 +208,13 @@ def iter_dataset(path: str | Path, contract: Contract,
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
     if head.startswith(b"\xef\xbb\xbf"):
-        raise ContractError("encoding: files with a byte-order mark are read whole; remove "
-                            "the BOM to stream this file")
+        raise StreamUnavailableError("encoding: files with a byte-order mark are read whole; "
+                                     "remove the BOM to stream this file")
     header = _header(head, contract)
     if header is None:
-        raise ContractError("header: the first line is not a header in the contract's format "
-                            f"(separator {contract.separator!r}, UTF-8)")
+        raise StreamUnavailableError(
+            "header: the first line is not a header in the contract's format "
+            f"(separator {contract.separator!r}, UTF-8)")
     structure = _structure(pd.DataFrame(columns=header), contract, header)
     if structure:
         raise contract_error(structure, contract)
@@ -107,22 +223,24 @@ def iter_dataset(path: str | Path, contract: Contract,
     rows = 0
     with path.open("rb") as fh:
         try:
-            for chunk in typed_chunks(fh, contract, header, chunk_bytes):
+            for chunk in typed_chunks(fh, contract, header, chunk_bytes, categorical):
                 rows += len(chunk)
                 if contract.id_column:
                     ids = chunk[contract.id_column].to_numpy(dtype=object)
-                    hashes.append(pd.util.hash_array(ids))
+                    hashes.append(id_hashes(ids))
                 suspects = np.flatnonzero(suspect_rows(chunk, contract))
-                found = ([f for f in _schema_failures(chunk.iloc[suspects], contract)
+                found = ([f for f in _schema_failures(_as_objects(chunk.iloc[suspects],
+                                                                  contract), contract)
                           if f["rule"] != "unique"] if len(suspects) else [])
                 if found:
                     parts.append(found)
                 elif not parts:
                     yield chunk
         except FastPathUnavailableError as exc:
-            raise ContractError(f"parse: {exc}: the block does not parse as the contract's "
-                                "types; validate the file in pieces small enough to read "
-                                "whole for a cell-by-cell report") from exc
+            raise StreamUnavailableError(
+                f"parse: {exc}: the block does not parse as the contract's types; validate "
+                "the file in pieces small enough to read whole for a cell-by-cell "
+                "report") from exc
     if rows == 0:
         raise ContractError(f"empty_file: the file has a header but no data rows "
                             f"(contract '{contract.name}')")

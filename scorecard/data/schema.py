@@ -14,21 +14,38 @@ import warnings
 import numpy as np
 import pandas as pd
 
+
 # pandera imports pyspark.pandas (at import and again when validating) when pyspark is
 # installed, as it is for `scorecard score`; pyspark then warns about the pandas version on
 # every command that reads a file, noise in front of every contract error. Only that
 # message is silenced.
-warnings.filterwarnings("ignore", message="PySpark does not yet fully support",
-                        category=FutureWarning)
-import pandera.pandas as pa  # noqa: E402  (after the filter on purpose)
+def _quiet_pyspark() -> None:
+    warnings.filterwarnings("ignore", message="PySpark does not yet fully support",
+                            category=FutureWarning)
+
+
+_quiet_pyspark()
+from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from scorecard.data.contract import Column, Contract  # noqa: E402
 from scorecard.data.errors import ContractError  # noqa: E402
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandera.pandas as pa
 
 MAX_ROWS_SHOWN = 5
 MAX_EXAMPLE_CHARS = 60  # a 5 MB cell must not become a 5 MB error message
 # Checks whose pandera failure case carries the error text instead of the check name.
 _RULE_OF_ERROR = {"must be a finite number": "finite", "must be a whole number": "integer"}
+
+
+def _pandera() -> Any:
+    """pandera, imported on first use (after the warning filter above): a clean file is
+    judged by :func:`suspect_rows` alone, and importing pandera costs half a second."""
+    _quiet_pyspark()  # again: a caller (pytest) may have reset the filters since
+    import pandera.pandas
+
+    return pandera.pandas
 
 
 def _show(value: object) -> str:
@@ -41,6 +58,7 @@ def _show(value: object) -> str:
 
 
 def _checks(col: Column) -> list[pa.Check]:
+    pa = _pandera()
     checks: list[pa.Check] = []
     if col.kind in ("numeric", "integer", "code", "target"):
         checks.append(pa.Check(lambda s: np.isfinite(s), element_wise=False, name="finite",
@@ -76,6 +94,7 @@ def _dtype(col: Column) -> object:
 
 def build_schema(contract: Contract) -> pa.DataFrameSchema:
     """The pandera schema of ``contract`` over a typed frame (see :class:`Dataset`)."""
+    pa = _pandera()
     columns = {
         col.name: pa.Column(
             _dtype(col),
@@ -204,7 +223,7 @@ def _schema_failures(frame: pd.DataFrame, contract: Contract,
     schema = build_schema(contract)
     try:
         schema.validate(frame, lazy=True)
-    except pa.errors.SchemaErrors as exc:
+    except _pandera().errors.SchemaErrors as exc:
         cases = exc.failure_cases
         out = []
         for (column, check), grp in cases.groupby(["column", "check"], sort=False,

@@ -16,13 +16,15 @@ def predictions_frame(engine: ScoringEngine, dataset: Dataset, frame: pd.DataFra
     with details also ``score`` and ``reason_1..top`` codes."""
     result = engine.score(frame)
     id_name = dataset.contract.id_column or "id"
+    # Text columns stay object: pandas would convert them to its string type and back.
     out = pd.DataFrame({"uuid" if id_name == "uuid" else id_name:
-                        dataset.ids(frame).to_numpy(), "pd": result.pd})
+                        pd.Series(dataset.ids(frame).to_numpy(), dtype=object),
+                        "pd": result.pd})
     if with_details:
         out["score"] = result.score
         codes = np.array([f["reason_code"] for f in engine.artifact["features"]] + [""],
                          dtype=object)
         picks = top_reasons(engine, result, top)
         for r in range(top):
-            out[f"reason_{r + 1}"] = codes[picks[:, r]]
+            out[f"reason_{r + 1}"] = pd.Series(codes[picks[:, r]], dtype=object)
     return out

@@ -143,3 +143,16 @@ def test_the_two_reason_paths_pick_the_same_reasons(engine: ScoringEngine) -> No
             # The rule itself, spelled out: larger loss first, card order on ties, > 0 only.
             assert expected == [j for j in sorted(range(k), key=lambda j: (-lost[j], j))[:top]
                                 if lost[j] > 0]
+
+
+def test_a_categorical_column_scores_as_its_labels_do(engine: ScoringEngine) -> None:
+    for _, rule in _categorical(engine):
+        known = [k for k in rule.lookup if k is not None]
+        labels = [*known, "never seen", "", *known[:2], None, "never seen"]
+        as_text = np.empty(len(labels), dtype=object)
+        as_text[:] = labels
+        as_category = pd.Series(labels, dtype="category")
+        assert as_category.isna().sum() == 1
+        bins, points = rule.assign(as_category)
+        assert bins.tolist() == rule.assign(as_text)[0].tolist()
+        assert points.tolist() == [rule.assign_one(v)[1] for v in labels]

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from scorecard.data.chunks import iter_dataset
+from scorecard.data.chunks import (
+    StreamUnavailableError,
+    _duplicates,
+    id_hashes,
+    iter_dataset,
+    prefetched,
+    read_chunks,
+)
 from scorecard.data.contract import KLARNA
 from scorecard.data.errors import ContractError
 from scorecard.data.files import read_dataset, write_dataset
@@ -74,3 +83,76 @@ def test_a_header_without_rows_is_an_empty_file(clean: Path, tmp_path: Path) -> 
     path.write_text(clean.read_text().splitlines()[0] + "\n")
     with pytest.raises(ContractError, match="empty_file"):
         list(iter_dataset(path, KLARNA))
+
+
+def test_read_chunks_gives_the_precise_report_for_a_small_file_the_stream_cannot_parse(
+        clean: Path, tmp_path: Path) -> None:
+    bad = _edit(clean, tmp_path / "text.csv", {(2_000, "age"): "forty"})
+    with pytest.raises(ContractError) as chunked:
+        list(read_chunks(bad, KLARNA, chunk_bytes=SMALL))
+    with pytest.raises(ContractError) as whole:
+        read_dataset(bad, KLARNA)
+    assert chunked.value.report == whole.value.report
+    assert "forty" in chunked.value.report and "2000" in chunked.value.report
+
+
+def test_read_chunks_keeps_the_stream_message_for_a_file_too_large_to_read_whole(
+        clean: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    bad = _edit(clean, tmp_path / "text.csv", {(2_000, "age"): "forty"})
+    monkeypatch.setenv("SCORECARD_STREAM_ABOVE_BYTES", "1000")
+    with pytest.raises(StreamUnavailableError, match=r"parse: after data row \d+: .*'forty'"):
+        list(read_chunks(bad, KLARNA, chunk_bytes=SMALL))
+
+
+def test_read_chunks_has_the_whole_file_values_with_categorical_labels(clean: Path) -> None:
+    chunks = list(read_chunks(clean, KLARNA, chunk_bytes=SMALL))
+    categories = [c.name for c in KLARNA.columns if c.kind == "category"]
+    assert categories and all(isinstance(chunks[0][c].dtype, pd.CategoricalDtype)
+                              for c in categories)
+    whole = read_dataset(clean, KLARNA).frame
+    joined = pd.concat(chunks).astype(dict.fromkeys(categories, object))
+    for c in categories:
+        joined[c] = joined[c].where(joined[c].notna(), None)
+    pd.testing.assert_frame_equal(joined, whole, check_exact=True)
+
+
+def test_a_byte_order_mark_is_read_whole_by_read_chunks(clean: Path, tmp_path: Path) -> None:
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + clean.read_bytes())
+    assert sum(len(c) for c in read_chunks(bom, KLARNA, chunk_bytes=SMALL)) == 3_000
+
+
+def test_a_hash_collision_alone_is_not_a_duplicate(clean: Path) -> None:
+    ids = read_dataset(clean, KLARNA).frame["uuid"].to_numpy(dtype=object)
+    forged = id_hashes(ids)
+    forged[7] = forged[3]  # two different ids whose hashes agree
+    assert _duplicates(clean, KLARNA, list(KLARNA.names), forged, SMALL) == []
+
+
+def test_read_ahead_hands_over_every_block_in_order_and_the_error_where_it_happened() -> None:
+    def blocks() -> Iterator[pd.DataFrame]:
+        for k in range(5):
+            yield pd.DataFrame({"k": [k]})
+        raise ContractError("broken after five blocks")
+
+    seen: list[int] = []
+    with pytest.raises(ContractError, match="broken after five blocks"):
+        for block in prefetched(blocks(), depth=1):
+            seen.append(int(block["k"].iloc[0]))
+    assert seen == [0, 1, 2, 3, 4]
+
+
+def test_a_consumer_that_stops_early_stops_the_read_ahead() -> None:
+    closed: list[bool] = []
+
+    def endless() -> Iterator[pd.DataFrame]:
+        try:
+            while True:
+                yield pd.DataFrame({"k": [0]})
+        finally:
+            closed.append(True)
+
+    for _ in zip(range(3), prefetched(endless(), depth=2), strict=False):
+        pass
+    assert closed == [True]
+    assert not [t for t in threading.enumerate() if t.name == "read-ahead"]

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-import pandas as pd
+import io
 
-from scorecard.jobs.outputs import neutralise_formulas
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scorecard.jobs.outputs import _plain_csv, _write_frame_csv, neutralise_formulas
 
 
 def test_an_object_column_without_text_passes_through() -> None:
@@ -19,3 +23,32 @@ def test_an_object_column_without_text_passes_through() -> None:
 def test_mixed_text_and_numbers_in_one_column_change_only_the_formula_text() -> None:
     frame = pd.DataFrame({"x": pd.Series(["-1", -1, "@x", 3.5], dtype=object)})
     assert neutralise_formulas(frame)["x"].tolist() == ["'-1", -1, "'@x", 3.5]
+
+
+_TEXT = st.text(alphabet=st.sampled_from([*"ab-=',\"\n\r 1.", "é"]), max_size=6)
+_FLOAT = st.floats(allow_nan=True, allow_infinity=True, width=64)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_the_fast_csv_writer_writes_exactly_what_pandas_writes(data: st.DataObject) -> None:
+    n = data.draw(st.integers(0, 6))
+    frame = pd.DataFrame({
+        "id": data.draw(st.lists(_TEXT, min_size=n, max_size=n)),
+        "pd": data.draw(st.lists(_FLOAT, min_size=n, max_size=n)),
+        "score": data.draw(st.lists(st.integers(-10**12, 10**12), min_size=n, max_size=n)),
+        "code": data.draw(st.lists(st.one_of(st.none(), _TEXT), min_size=n, max_size=n)),
+    })
+    frame["pd"] = frame["pd"].astype(float)
+    frame["score"] = frame["score"].astype("int64")
+    frame["code"] = frame["code"].astype(object)
+    for header in (True, False):
+        fast = io.StringIO()
+        _write_frame_csv(fast, frame, header)
+        slow = neutralise_formulas(frame).to_csv(index=False, header=header, lineterminator="\n")
+        assert fast.getvalue() == slow
+
+
+def test_a_plain_scoring_table_takes_the_fast_writer() -> None:
+    frame = pd.DataFrame({"uuid": ["a", "b"], "pd": [0.25, 1e-05], "score": [600, 598]})
+    assert _plain_csv(frame, header=True) == "uuid,pd,score\na,0.25,600\nb,1e-05,598\n"

@@ -12,19 +12,16 @@ from __future__ import annotations
 import html
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from scorecard.jobs.reports import write_reports
-from tests.helpers import build_synthetic
+from tests.helpers import CHROMIUM, build_synthetic, needs_chromium
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "reports" / "MODEL.md"
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM = next((p for p in map(shutil.which, BROWSERS) if p), None)
 # Print rules of an ordinary Markdown stylesheet: body text 11 pt, headings a step larger.
 PRINT_CSS = ("@page { size: A4; margin: 2cm } body { font: 11pt serif; margin: 0 } "
              "h1 { font-size: 16pt; margin: 0 0 6pt } h2 { font-size: 13pt; margin: 8pt 0 3pt } "
@@ -33,9 +30,6 @@ PRINT_CSS = ("@page { size: A4; margin: 2cm } body { font: 11pt serif; margin: 0
              "padding: 0 4px }")
 # A page object of the PDF; "/Type /Pages" (the page tree) must not count.
 PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
-
-needs_chromium = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-
 
 def _inline(text: str) -> str:
     out = html.escape(text, quote=False)

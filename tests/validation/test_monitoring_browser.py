@@ -9,28 +9,18 @@ written by ``scorecard monitor`` for generated periods (one drifted, with outcom
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from scorecard.cli import main
+from tests.helpers import DRAWABLE, PAGE_ERROR, chromium, needs_chromium, page_requests
 
 REPO = Path(__file__).resolve().parents[2]
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM = next((p for p in map(shutil.which, BROWSERS) if p), None)
 WIDTH, HEIGHT = 1400, 3000
-DRAWABLE = {"path", "line", "rect", "polyline", "polygon", "circle", "ellipse", "text", "use"}
-PAGE_ERROR = re.compile(r"CONSOLE|Failed to load resource|net::ERR_|Refused to|Uncaught",
-                        re.I)
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason="chromium is not installed (apt-get install chromium)")
+pytestmark = needs_chromium
 
 
 class _Dom(HTMLParser):
@@ -68,18 +58,6 @@ class _Dom(HTMLParser):
             self._text.append(data)
 
 
-def _chromium(page: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", "--disable-extensions", "--hide-scrollbars",
-           "--force-device-scale-factor=1", "--host-resolver-rules=MAP * ~NOTFOUND",
-           f"--user-data-dir={tmp / 'profile'}", "--enable-logging=stderr", "--v=0",
-           f"--window-size={WIDTH},{HEIGHT}", *args, page.resolve().as_uri()]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "HOME": str(tmp)}, check=False)
-
-
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
     tmp = tmp_path_factory.mktemp("monitoring_browser")
@@ -91,21 +69,17 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
                  "--input", *files, "--outcomes", "--out", str(tmp / "out")]) == 5
     page = tmp / "out" / "monitoring.html"
     netlog = tmp / "netlog.json"
-    dom = _chromium(page, tmp, "--dump-dom", f"--log-net-log={netlog}")
+    dom = chromium(page, tmp, (WIDTH, HEIGHT), "--dump-dom", f"--log-net-log={netlog}")
     assert dom.returncode == 0, dom.stderr[-2000:]
     png = tmp / "shot.png"
-    shot = _chromium(page, tmp, f"--screenshot={png}")
+    shot = chromium(page, tmp, (WIDTH, HEIGHT), f"--screenshot={png}")
     assert shot.returncode == 0, shot.stderr[-2000:]
     return {"page": page, "dom": dom.stdout, "log": dom.stderr + shot.stderr, "png": png,
             "netlog": netlog}
 
 
 def test_page_makes_no_network_request_and_logs_no_error(rendered: dict) -> None:
-    events = json.loads(rendered["netlog"].read_text(encoding="utf-8"))["events"]
-    urls = {str((e.get("params") or {}).get("url", "")) for e in events
-            if str((e.get("params") or {}).get("network_isolation_key", "")).startswith(
-                "file://")}
-    assert not {u for u in urls if re.match(r"(?:https?|wss?|ftp)://", u)}
+    assert not page_requests(rendered["netlog"])
     problems = [line for line in rendered["log"].splitlines() if PAGE_ERROR.search(line)]
     assert not problems, "\n".join(problems[:20])
 

@@ -14,31 +14,27 @@ Debian ``chromium`` package in ``.ci/run``).
 
 from __future__ import annotations
 
-import json
-import os
-import re
-import shutil
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 
 from scorecard.jobs.reports import write_reports
-from tests.helpers import SECTIONS, build_synthetic
+from tests.helpers import (
+    DRAWABLE,
+    PAGE_ERROR,
+    SECTIONS,
+    build_synthetic,
+    chromium,
+    needs_chromium,
+    page_requests,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "reports" / "validation.html"
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM = next((p for p in map(shutil.which, BROWSERS) if p), None)
 WIDTH, HEIGHT = 1400, 4000
-DRAWABLE = {"path", "line", "rect", "polyline", "polygon", "circle", "ellipse", "text", "use"}
-# Lines Chromium logs for page problems (console messages, failed or blocked loads).
-PAGE_ERROR = re.compile(r"CONSOLE|Failed to load resource|net::ERR_|Refused to|Uncaught",
-                        re.I)
 
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason="chromium is not installed (apt-get install chromium)")
+pytestmark = needs_chromium
 
 
 class _Dom(HTMLParser):
@@ -90,19 +86,6 @@ class _Dom(HTMLParser):
             self._text.append(data)
 
 
-def _chromium(page: Path, tmp: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", "--disable-extensions", "--hide-scrollbars",
-           "--force-device-scale-factor=1", "--host-resolver-rules=MAP * ~NOTFOUND",
-           f"--user-data-dir={tmp / 'profile'}", "--enable-logging=stderr", "--v=0",
-           f"--window-size={WIDTH},{HEIGHT}", *args, page.resolve().as_uri()]
-    env = {**os.environ, "HOME": str(tmp)}  # a profile and caches that vanish with tmp
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env,
-                          check=False)
-
-
 @pytest.fixture(scope="module", params=["committed", "synthetic"])
 def rendered(request: pytest.FixtureRequest,
              tmp_path_factory: pytest.TempPathFactory) -> dict:
@@ -116,34 +99,18 @@ def rendered(request: pytest.FixtureRequest,
         write_reports(tmp / "report", *build_synthetic(full=True))
         page = tmp / "report" / "validation.html"
     netlog = tmp / "netlog.json"
-    dom = _chromium(page, tmp, "--dump-dom", f"--log-net-log={netlog}")
+    dom = chromium(page, tmp, (WIDTH, HEIGHT), "--dump-dom", f"--log-net-log={netlog}")
     assert dom.returncode == 0, dom.stderr[-2000:]
     png = tmp / "screenshot.png"
-    shot = _chromium(page, tmp, f"--screenshot={png}")
+    shot = chromium(page, tmp, (WIDTH, HEIGHT), f"--screenshot={png}")
     assert shot.returncode == 0, shot.stderr[-2000:]
     return {"page": page, "dom": dom.stdout, "log": dom.stderr + shot.stderr, "png": png,
             "netlog": netlog}
 
 
-def _page_requests(netlog: Path) -> set[str]:
-    """Network URLs requested on behalf of the ``file://`` page.
-
-    The browser's own service traffic (update checks, account probes) carries another
-    network isolation key and is left out: it is Chromium's, not the report's.
-    """
-    events = json.loads(netlog.read_text(encoding="utf-8"))["events"]
-    urls = set()
-    for e in events:
-        p = e.get("params") or {}
-        url, nik = str(p.get("url", "")), str(p.get("network_isolation_key", ""))
-        if nik.startswith("file://") and re.match(r"(?:https?|wss?|ftp)://", url):
-            urls.add(url)
-    return urls
-
-
 def test_page_makes_no_network_request(rendered: dict) -> None:
     assert rendered["netlog"].exists()
-    assert not _page_requests(rendered["netlog"])
+    assert not page_requests(rendered["netlog"])
 
 
 def test_no_console_or_network_errors(rendered: dict) -> None:

@@ -75,13 +75,16 @@ EQUIVALENT: list[Equivalent] = [
     Equivalent("scorecard/card/engine.py", "if self.features_ else 0", "0 -> 1",
                "the no-characteristic branch: a verified artifact has at least one "
                "characteristic (load_artifact refuses an empty list)", nth=1),
-    Equivalent("scorecard/card/ranking.py", "* (k + 1) + position", "1 -> 2",
+    Equivalent("scorecard/card/ranking.py", "* -(k + 1)", "1 -> 2",
                "positions run 0 .. k-1, so any multiplier above k-1 keeps the key "
                "lexicographic in (loss, position): k + 2 orders exactly as k + 1"),
     Equivalent("scorecard/card/ranking.py", "* 100", "100 -> 101",
                "losses come in steps of 0.01; 101 * loss rounds distinct hundredths to distinct "
                "integers in the same order and equal losses to equal ones (a tie at .5 needs "
                "a loss n + 0.5, which is an exact float)"),
+    Equivalent("scorecard/card/reasons.py", "if top < k:", "Lt -> LtE",
+               "with top == k the partial sort selects every rank and then sorts them: the "
+               "order of the full sort, as ranks are distinct within a row"),
     Equivalent("scorecard/card/reasons.py", "min(hi_s - total_lo, len(total) - 1)",
                "Sub -> Add", "the clamp of the window's top at len(total) - 1: a numpy slice "
                "stops at the end of total anyway, so len(total) + 1 sums the same scores",

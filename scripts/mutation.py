@@ -7,9 +7,13 @@ swapped); a deterministic sample of them (``--per-module``, all with ``--all``) 
 one at a time to a scratch copy of the repository (``git worktree``, so the working tree is
 never touched) and the module's fast tests run against it. A mutant the tests fail on is
 *killed*; one they pass is a *survivor*, printed with its line so it can be killed by a new
-test or explained. Prints the mutation score per module and overall.
+test or explained. The tests first run once on the unmutated copy: if they fail there, no
+score is given (every mutant would look killed). Mutants reviewed as equivalent (they cannot
+change observable behaviour) are listed in :data:`EQUIVALENT` with the reason; they are
+printed, not run, and left out of the score. Prints the mutation score per module and overall.
 
     python scripts/mutation.py [--per-module 40] [--all] [--jobs 2] [--module NAME ...]
+                               [--index N ...]
 """
 
 from __future__ import annotations
@@ -253,24 +257,44 @@ def _run(trees: queue.Queue[Path], mutant: Mutant, timeout: float) -> tuple[Muta
         trees.put(tree)
 
 
+def _pytest(tree: Path, module: str, timeout: float) -> subprocess.CompletedProcess[str]:
+    """The module's fast tests, run in ``tree`` (raises TimeoutExpired)."""
+    tests = [t for t in MODULES[module] if (tree / t).exists()]
+    return subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
+                           "-p", "no:randomly", "-m", "not slow and not shared", "--no-header",
+                           *tests],
+                          cwd=tree, capture_output=True, text=True, timeout=timeout,
+                          env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin",
+                               "HOME": str(tree)})
+
+
 def _run_in(tree: Path, mutant: Mutant, timeout: float) -> tuple[Mutant, str]:
     target = tree / mutant.module
     original = target.read_text(encoding="utf-8")
     try:
         target.write_text(_mutate(original, mutant.index), encoding="utf-8")
-        tests = [t for t in MODULES[mutant.module] if (tree / t).exists()]
-        run = subprocess.run([sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider",
-                              "-p", "no:randomly", "-m", "not slow and not shared",
-                              "--no-header", *tests],
-                             cwd=tree, capture_output=True, text=True, timeout=timeout,
-                             env={"PYTHONPATH": str(tree), "PATH": "/usr/bin:/bin",
-                                  "HOME": str(tree)})
+        run = _pytest(tree, mutant.module, timeout)
         verdict = "survived" if run.returncode == 0 else "killed"
     except subprocess.TimeoutExpired:
         verdict = "killed"  # a mutant that hangs the tests is caught too
     finally:
         target.write_text(original, encoding="utf-8")
     return mutant, verdict
+
+
+def _baseline_failures(tree: Path, modules: list[str], timeout: float) -> list[str]:
+    """The modules whose tests fail on the unmutated tree: every mutant would count as
+    killed, so the score would mean nothing."""
+    failing, seen = [], set()
+    for module in modules:
+        tests = tuple(MODULES[module])
+        if tests in seen:
+            continue
+        seen.add(tests)
+        run = _pytest(tree, module, timeout)
+        if run.returncode != 0:
+            failing.append(f"{module}: {' '.join(tests)}\n{run.stdout[-2000:]}")
+    return failing
 
 
 def main() -> int:
@@ -314,6 +338,10 @@ def main() -> int:
     start = time.perf_counter()
     results: list[tuple[Mutant, str]] = []
     try:
+        failing = _baseline_failures(trees[0], modules, args.timeout)
+        if failing:
+            print("the tests fail without any mutant, so no score:\n" + "\n".join(failing))
+            return 2
         with ThreadPoolExecutor(args.jobs) as pool:
             futures = [pool.submit(_run, free, m, args.timeout) for m in run]
             for future in futures:

@@ -63,7 +63,8 @@ def test_cutoff_references_equal_the_brute_force_definition(name: str, window: i
     scores = [sum(c) for c in itertools.product(*[[b["points"] for b in f["bins"]]
                                                   for f in card["features"]])]
     lo, hi = min(scores), max(scores)
-    for cutoff in (lo - 300, lo - 7.5, lo, (lo + hi) / 2, (lo + hi) / 2 + 0.5, hi - 3, hi,
+    # every integer cut-off of the range and around it, and fractional and far ones
+    for cutoff in (*range(lo - 3, hi + 4), lo - 300, lo - 7.5, (lo + hi) / 2 + 0.5,
                    hi + 0.25, hi + 250):
         got = cutoff_points(card, cutoff, window)
         want = _oracle(card, cutoff, window)
@@ -104,3 +105,9 @@ def test_points_below_an_unrounded_reference_are_rounded_to_hundredths() -> None
     assert entry["text"] == ("Customer segment: C scores 9.56 points below the average "
                              "applicant (19.56 points).")
     assert np.isclose(entry["reference"], 19.5555)
+
+
+def test_a_negative_window_counts_as_zero() -> None:
+    card = CARDS["three"]
+    for cutoff in (30, 33, 37.5):
+        assert cutoff_points(card, cutoff, -4) == cutoff_points(card, cutoff, 0)

@@ -171,7 +171,9 @@ def test_the_default_is_ten_bins_and_a_single_bin_is_allowed() -> None:
 def test_calibration_in_the_large_is_the_continuity_corrected_normal_tail() -> None:
     # 100 rows at pd 0.1: mean 10 defaults, sd 3; 15 defaults -> P(Z >= (14.5 - 10) / 3).
     y = np.r_[np.ones(15, dtype=int), np.zeros(85, dtype=int)]
-    got = calibration_summary(y, np.full(100, 0.1)).binomial_p_value
+    summary = calibration_summary(y, np.full(100, 0.1))
+    assert (summary.n, summary.defaults, summary.default_rate) == (100, 15, 0.15)
+    got = summary.binomial_p_value
     assert got == pytest.approx(stats.norm.sf(1.5), rel=1e-12)
     assert got == pytest.approx(0.0668072, abs=1e-7)
 
@@ -204,3 +206,14 @@ def test_a_grade_pd_exactly_on_an_interval_bound_is_inside_it() -> None:
     for bound in (lo, hi):
         row = grade_test(y, np.full(40, 0.05), grades, grade_pd={"A": bound}).iloc[0]
         assert not row["outside_interval"] and not row["underestimated"], bound
+
+
+def test_hosmer_lemeshow_skips_a_group_of_certain_pds() -> None:
+    # 50 rows at pd exactly 0 (no defaults: no variance, no information) and 50 at 0.2 with
+    # 13 defaults: one informative group, (13 - 10)^2 / (10 * 0.8) = 1.125 on 1 dof.
+    y = np.r_[np.zeros(50, dtype=int), np.ones(13, dtype=int), np.zeros(37, dtype=int)]
+    p = np.r_[np.zeros(50), np.full(50, 0.2)]
+    res = hosmer_lemeshow(y, p, n_groups=2, dof_reduction=0)
+    assert res.n_groups == 1 and res.dof == 1
+    assert res.statistic == pytest.approx(1.125, rel=1e-12)
+    assert res.p_value == pytest.approx(stats.chi2.sf(1.125, 1), rel=1e-12)

@@ -217,3 +217,10 @@ def test_hosmer_lemeshow_skips_a_group_of_certain_pds() -> None:
     assert res.n_groups == 1 and res.dof == 1
     assert res.statistic == pytest.approx(1.125, rel=1e-12)
     assert res.p_value == pytest.approx(stats.chi2.sf(1.125, 1), rel=1e-12)
+
+
+def test_outcomes_and_pds_must_be_one_dimensional_of_the_same_shape() -> None:
+    for y, p in (([0, 1, 1], [0.1, 0.2]),  # shapes differ
+                 ([[0, 1], [1, 0]], [[0.1, 0.2], [0.3, 0.4]])):  # same shape, but 2-D
+        with pytest.raises(ValueError, match="1-D of the same shape"):
+            brier(np.array(y), np.array(p))

@@ -178,13 +178,12 @@ def hosmer_lemeshow(
     """
     y, p = _check(y, p)
     b = quantile_bins(p, n_groups)
-    frame = pd.DataFrame({"b": b, "y": y, "p": p, "v": p * (1.0 - p)})
+    frame = pd.DataFrame({"b": b, "y": y, "p": p})
     g = frame.groupby("b", sort=True).agg(o=("y", "sum"), e=("p", "sum"), n=("y", "size"))
     # Denominator E (1 - E / n) = n pbar (1 - pbar): the binomial variance at the group mean.
-    var = g["e"] * (1.0 - g["e"] / g["n"])
-    g = g[var > 0]
-    var = var[var > 0]
-    stat = float(np.sum((g["o"] - g["e"]) ** 2 / var))
+    g = g.assign(var=g["e"] * (1.0 - g["e"] / g["n"]))
+    g = g[g["var"] > 0]
+    stat = float(np.sum((g["o"] - g["e"]) ** 2 / g["var"]))
     k = len(g)
     dof = max(k - dof_reduction, 1)
     return HosmerLemeshowResult(

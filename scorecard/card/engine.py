@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from scorecard.card.ranking import row_reasons
+from scorecard.card.ranking import TOP_REASONS, row_reasons
 from scorecard.card.scaling import Scaling
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -263,7 +263,7 @@ class RowScorer:
             points.append(p)
         return bins, points, sum(points)
 
-    def reasons(self, points: list[int], top: int = 4) -> list[int]:
+    def reasons(self, points: list[int], top: int = TOP_REASONS) -> list[int]:
         """Indices of the reason characteristics (:func:`scorecard.card.ranking.row_reasons`)."""
         return self._row_reasons([m - p for m, p in zip(self.max_points, points, strict=True)],
                                  top)

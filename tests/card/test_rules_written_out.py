@@ -88,3 +88,106 @@ def test_reason_text_names_the_bin_and_the_best_band() -> None:
     entry = reason_entry(ScoringEngine(seal(card)), 0, 1, 20, 150.0)
     assert entry["text"] == ("Balance: [100, 500) scores 10 points below the best band "
                              "((-inf, 100)).")
+
+
+def test_the_ladder_needs_a_first_pd_strictly_inside_zero_one_and_a_ratio_above_one() -> None:
+    for first, ratio in ((0.0, 2.0), (1.0, 2.0), (0.01, 1.0)):
+        with pytest.raises(ValueError, match="need 0 < first < 1 and ratio > 1"):
+            geometric_pd_boundaries(3, first=first, ratio=ratio)
+    assert geometric_pd_boundaries(3, first=0.01, ratio=1.5) == pytest.approx((0.01, 0.015))
+
+
+def test_a_ladder_whose_last_boundary_reaches_pd_one_is_refused() -> None:
+    # 0.25, 0.5, 1.0: exactly 1 is refused; 0.2, 0.4, 0.8 is the largest that fits.
+    with pytest.raises(ValueError, match="reaches pd 1 >= 1"):
+        geometric_pd_boundaries(4, first=0.25, ratio=2.0)
+    with pytest.raises(ValueError, match=r"reaches pd 1\.6 >= 1"):
+        geometric_pd_boundaries(6, first=0.1, ratio=2.0)  # 0.1, 0.2, 0.4, 0.8, 1.6
+    assert geometric_pd_boundaries(4, first=0.2, ratio=2.0) == pytest.approx((0.2, 0.4, 0.8))
+
+
+def test_the_default_ladder_has_eight_grades_and_keeps_a_given_scaling() -> None:
+    assert geometric_pd_boundaries() == pytest.approx(
+        (0.0025, 0.005, 0.01, 0.02, 0.04, 0.08, 0.16), rel=1e-15)
+    scale = MasterScale.from_pd_ladder(scaling=Scaling(pdo=40.0))
+    assert scale.n_grades == 8 and scale.scaling == Scaling(pdo=40.0)
+    assert MasterScale.from_pd_ladder(3).grades == ("A", "B", "C")
+
+
+@pytest.mark.parametrize(("bounds", "nominal"), [
+    # one boundary: both ends use the fallback ratio 2 -> (0.1 / 2, min(0.2, 0.55)).
+    ((0.1,), (0.05, 0.2)),
+    # ratio 3 at both ends: (0.01 / 3, sqrt(0.01 * 0.09) = 0.03, 0.09 * 3).
+    ((0.01, 0.09), (0.01 / 3, 0.03, 0.27)),
+    # first ratio sqrt(2), last ratio sqrt(0.08 / 0.02) = 2.
+    ((0.01, 0.02, 0.08), (0.01 / math.sqrt(2), math.sqrt(0.0002), 0.04, 0.16)),
+])
+def test_nominal_pd_uses_the_adjacent_boundary_ratio_at_each_open_end(
+        bounds: tuple[float, ...], nominal: tuple[float, ...]) -> None:
+    grades = tuple("ABCD"[:len(bounds) + 1])
+    assert MasterScale(grades, bounds).nominal_pd() == pytest.approx(nominal, rel=1e-12)
+
+
+def test_the_master_scale_table_is_written_out() -> None:
+    s = Scaling()
+    scale = MasterScale(("A", "B", "C"), (0.01, 0.09))
+    cut_a, cut_b = float(s.score(0.01)), float(s.score(0.09))
+    assert scale.table() == [
+        {"grade": "A", "pd_low": 0.0, "pd_high": 0.01, "pd_nominal": pytest.approx(0.01 / 3),
+         "score_low": cut_a, "score_high": None},
+        {"grade": "B", "pd_low": 0.01, "pd_high": 0.09, "pd_nominal": pytest.approx(0.03),
+         "score_low": cut_b, "score_high": cut_a},
+        {"grade": "C", "pd_low": 0.09, "pd_high": 1.0, "pd_nominal": pytest.approx(0.27),
+         "score_low": None, "score_high": cut_b},
+    ]
+
+
+def _two_code_card() -> dict:
+    """EXACT_CARD with balance codes -2 (bin 3, 12 points) and -1 (bin 5, 3 points)."""
+    from scorecard.card.artifact import seal
+
+    card = json.loads(json.dumps(EXACT_CARD))
+    bins = card["features"][0]["bins"]
+    bins.append({"index": 5, "type": "special", "label": "code -1", "points": 3,
+                 "codes": [-1.0]})
+    bins[3]["codes"], bins[3]["label"] = [-2.0], "code -2"
+    return seal(card)
+
+
+def test_every_special_code_is_found_by_both_paths_including_the_largest() -> None:
+    from scorecard.card.engine import RowScorer
+
+    engine = ScoringEngine(_two_code_card())
+    values = [-2.0, -1.0, -1.5, 0.0, 99.0, 100.0]
+    result = engine.score({"balance": values, "segment": ["A"] * 6, "has_paid": [True] * 6})
+    assert result.bins[:, 0].tolist() == [3, 5, 0, 0, 0, 1]
+    assert result.points[:, 0].tolist() == [12, 3, 30, 30, 30, 20]
+    row = RowScorer(engine)
+    assert [row.score({"balance": v, "segment": "A", "has_paid": True})[0][0]
+            for v in values] == [3, 5, 0, 0, 0, 1]
+
+
+def test_a_one_characteristic_card_scores_its_rows() -> None:
+    from scorecard.card.artifact import seal
+
+    card = json.loads(json.dumps(EXACT_CARD))
+    card["features"] = card["features"][1:2]  # segment only
+    engine = ScoringEngine(seal(card))
+    result = engine.score({"segment": ["A", "C", None, "Z"]})
+    assert result.points.tolist() == [[25], [10], [15], [4]]
+    assert result.score.tolist() == [25, 10, 15, 4]
+
+
+def test_the_row_scorer_tables_cover_every_score_the_card_can_give() -> None:
+    from scorecard.card.artifact import seal
+    from scorecard.card.engine import RowScorer
+
+    engine = ScoringEngine(seal(dict(EXACT_CARD)))
+    scale = MasterScale(("A", "B"), (0.05,))
+    row = RowScorer(engine, scale)
+    # lowest 5 + 4 + 2 = 11, highest 30 + 25 + 18 = 73
+    assert (row.lo, len(row.pd_table)) == (11, 63)
+    assert row.pd_table == engine.scaling_.pd(np.arange(11, 74)).tolist()
+    cut = scale.score_cuts[0]
+    assert row.grade_table == ["A" if s >= cut else "B" for s in range(11, 74)]
+    assert RowScorer(engine).grade_table is None

@@ -52,3 +52,51 @@ def test_an_unreadable_overrides_file_is_named(tmp_path: Path) -> None:
     bad.write_text("[features.age\n")
     with pytest.raises(installed.OverridesError, match=r"bad\.toml: not valid TOML"):
         installed.load_overrides(bad)
+
+
+def test_no_overrides_file_means_no_overrides() -> None:
+    assert installed.load_overrides(None) == {}
+
+
+def test_an_overrides_file_is_written_as_the_exact_text_and_reads_back(tmp_path: Path) -> None:
+    ov = installed.FeatureOverride
+    overrides = {
+        "segment": ov(groups=(("A", "B"), ("C",)), reason="merge small segments",
+                      who="risk", when="2026-01-05"),
+        "age": ov(splits=(25.0, 40), trend="ascending", note="policy"),
+        "time_hours": ov(exclude="not a credit characteristic"),
+    }
+    text = installed.dumps_overrides(overrides, header="Risk team overrides\n# kept\n\n")
+    assert text == (
+        "# Risk team overrides\n"
+        "# kept\n"
+        "\n"
+        '[features."age"]\n'
+        "splits = [25.0, 40.0]\n"
+        'trend = "ascending"\n'
+        'note = "policy"\n'
+        "\n"
+        '[features."segment"]\n'
+        'groups = [["A", "B"], ["C"]]\n'
+        'reason = "merge small segments"\n'
+        'who = "risk"\n'
+        'when = "2026-01-05"\n'
+        "\n"
+        '[features."time_hours"]\n'
+        'exclude = "not a credit characteristic"\n'
+    )
+    path = tmp_path / "ov.toml"
+    installed.write_overrides(path, overrides, header="Risk team overrides\n# kept")
+    assert installed.load_overrides(path) == {**overrides, "age": ov(
+        splits=(25.0, 40.0), trend="ascending", note="policy")}
+    assert installed.header_of(path) == "# Risk team overrides\n# kept"
+    assert installed.dumps_overrides({}) == "\n"
+
+
+def test_the_header_of_an_overrides_file_is_its_leading_comment_block(tmp_path: Path) -> None:
+    path = tmp_path / "ov.toml"
+    path.write_text("# one\n\n# two\n[features.age]\n# not header\nsplits = [1.0]\n")
+    assert installed.header_of(path) == "# one\n\n# two"
+    path.write_text("[features.age]\nsplits = [1.0]\n")
+    assert installed.header_of(path) == ""
+    assert installed.load_overrides(path) == {"age": installed.FeatureOverride(splits=(1.0,))}

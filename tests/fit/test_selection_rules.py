@@ -143,3 +143,88 @@ def test_the_correlation_rule_checks_every_kept_characteristic_not_just_the_firs
                                 SelectionConfig())
     assert "b_twin" not in kept
     assert "with b (higher IV)" in _decision(log, "b_twin")[2]
+
+
+def test_a_correlation_exactly_at_the_limit_is_allowed(base) -> None:
+    woe, y = base
+    rng = np.random.default_rng(1)
+    woe = woe.assign(a_twin=woe["a"] + 0.3 * rng.normal(size=N))
+    r = abs(float(np.corrcoef(woe["a_twin"], woe["a"])[0, 1]))  # as the rule computes it
+    iv = {"a": 0.5, "b": 0.3, "c": 0.2, "a_twin": 0.45}
+    loose = {"max_vif": 100.0, "backward": False}  # only the correlation rule acts
+    kept, _ = select_features(woe, y, iv, SelectionConfig(max_corr=r, **loose))
+    assert "a_twin" in kept
+    kept, _ = select_features(woe, y, iv, SelectionConfig(max_corr=np.nextafter(r, 0), **loose))
+    assert "a_twin" not in kept
+
+
+def test_the_vif_rule_judges_a_pair_of_characteristics(base) -> None:
+    # r about 0.96 -> VIF about 12.5 for both; the correlation limit is lifted so only the
+    # VIF rule can act, and it drops the one of the two with the larger VIF.
+    woe, y = base
+    rng = np.random.default_rng(1)
+    pair = pd.DataFrame({"a": woe["a"], "a_twin": woe["a"] + 0.3 * rng.normal(size=N)})
+    kept, log = select_features(pair, y, {"a": 0.5, "a_twin": 0.45},
+                                SelectionConfig(max_corr=0.99, backward=False))
+    assert len(kept) == 1
+    assert (log["step"] == "vif").sum() == 1
+
+
+def test_a_vif_exactly_at_the_limit_is_allowed(base) -> None:
+    from validation.stability import vif_table
+
+    woe, y = base
+    rng = np.random.default_rng(2)
+    combo = (woe["a"] + woe["b"] + woe["c"]) / np.sqrt(3) + 0.05 * rng.normal(size=N)
+    woe = woe.assign(combo=combo)
+    top = float(vif_table(woe[["combo", "a", "b", "c"]])["vif"].max())
+    iv = {"a": 0.5, "b": 0.3, "c": 0.2, "combo": 0.6}
+    kept, _ = select_features(woe, y, iv, SelectionConfig(max_vif=top, backward=False))
+    assert kept == ["combo", "a", "b", "c"]
+
+
+def test_a_single_characteristic_is_never_dropped_on_its_vif(base) -> None:
+    # The VIF of a lone column is 1: meaningless, so even a limit below 1 keeps it.
+    woe, y = base
+    kept, log = select_features(woe[["a"]], y, {"a": 0.5},
+                                SelectionConfig(max_vif=0.5, backward=False))
+    assert kept == ["a"] and _decision(log, "a")[:2] == ("in", "final")
+
+
+def test_without_backward_elimination_an_insignificant_characteristic_stays(base) -> None:
+    woe, y = base
+    noise = np.random.default_rng(15).normal(size=N)  # p = 0.60 in the WoE logit
+    kept, log = select_features(woe.assign(noise=noise), y,
+                                {"a": 0.5, "b": 0.3, "c": 0.2, "noise": 0.05},
+                                SelectionConfig(backward=False))
+    assert kept == ["a", "b", "c", "noise"]
+    decision, step, reason = _decision(log, "noise")
+    assert (decision, step) == ("in", "final") and "no WoE-logit elimination" in reason
+
+
+def test_nothing_above_the_iv_floor_selects_nothing(base) -> None:
+    woe, y = base
+    kept, log = select_features(woe, y, {"a": 0.01, "b": 0.01, "c": 0.01}, SelectionConfig())
+    assert kept == [] and (log["step"] == "iv").all()
+
+
+def test_a_p_value_exactly_at_the_limit_is_allowed(base) -> None:
+    from scorecard.fit.logit import fit_logit
+
+    woe, y = base
+    frame = woe.assign(noise=np.random.default_rng(15).normal(size=N))
+    p = float(fit_logit(frame[["a", "b", "c", "noise"]], y).pvalues["noise"])
+    iv = {"a": 0.5, "b": 0.3, "c": 0.2, "noise": 0.05}
+    kept, _ = select_features(frame, y, iv, SelectionConfig(max_pvalue=p))
+    assert kept == ["a", "b", "c", "noise"]
+
+
+def test_a_coefficient_of_exactly_zero_fails_the_sign_rule() -> None:
+    # w = +-1 with the same default rate at either value: the logit's coefficient is 0.0
+    # exactly (every Newton step for w is 0), and 0 is not negative.
+    w = np.tile([1.0, -1.0], 500)
+    y = np.repeat([1, 0], [200, 800])
+    kept, log = select_features(pd.DataFrame({"w": w}), y, {"w": 0.1}, SelectionConfig())
+    assert kept == []
+    decision, step, reason = _decision(log, "w")
+    assert (decision, step) == ("out", "sign") and "+0.0000" in reason

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -157,3 +158,69 @@ def test_calibration_summary_is_json_clean_and_deterministic() -> None:
     assert a["binomial_p_value"] > 0.01
     y_bad, p_bad = _calibrated(5000, 6, scale=1.5)
     assert calibration_summary(y_bad, p_bad).binomial_p_value < 1e-4
+
+
+def test_the_default_is_ten_bins_and_a_single_bin_is_allowed() -> None:
+    p = np.arange(100) / 100
+    assert quantile_bins(p).tolist() == (np.arange(100) // 10).tolist()
+    assert quantile_bins(p, 1).tolist() == [0] * 100
+    with pytest.raises(ValueError, match="n_bins must be >= 1"):
+        quantile_bins(p, 0)
+
+
+def test_calibration_in_the_large_is_the_continuity_corrected_normal_tail() -> None:
+    # 100 rows at pd 0.1: mean 10 defaults, sd 3; 15 defaults -> P(Z >= (14.5 - 10) / 3).
+    y = np.r_[np.ones(15, dtype=int), np.zeros(85, dtype=int)]
+    summary = calibration_summary(y, np.full(100, 0.1))
+    assert (summary.n, summary.defaults, summary.default_rate) == (100, 15, 0.15)
+    got = summary.binomial_p_value
+    assert got == pytest.approx(stats.norm.sf(1.5), rel=1e-12)
+    assert got == pytest.approx(0.0668072, abs=1e-7)
+
+
+def test_calibration_in_the_large_of_certain_pds_is_zero_or_one() -> None:
+    # every pd exactly 0 or 1: no variance; at or below the expected count is p = 1.
+    assert calibration_summary(np.ones(5, dtype=int), np.ones(5)).binomial_p_value == 1.0
+    assert calibration_summary(np.zeros(5, dtype=int), np.zeros(5)).binomial_p_value == 1.0
+    y = np.array([1, 0, 0])
+    assert calibration_summary(y, np.zeros(3)).binomial_p_value == 0.0
+
+
+def test_a_grade_backtest_row_is_the_written_out_binomial_and_jeffreys_figures() -> None:
+    # 40 rows, 3 defaults, predicted 5 %: P(X >= 3) = 1 - sum_{k<3} C(40, k) .05^k .95^(40-k).
+    y = np.r_[np.ones(3, dtype=int), np.zeros(37, dtype=int)]
+    row = grade_test(y, np.full(40, 0.05), np.full(40, "A")).iloc[0]
+    tail = 1 - sum(math.comb(40, k) * 0.05**k * 0.95 ** (40 - k) for k in range(3))
+    assert row["observed"] == 3 / 40
+    assert row["predicted"] == pytest.approx(0.05, rel=1e-15)
+    assert row["binomial_p_value"] == pytest.approx(tail, rel=1e-10)
+    assert row["binomial_p_value"] == pytest.approx(0.3233, abs=1e-4)
+    assert row["jeffreys_p_value"] == pytest.approx(stats.beta.cdf(0.05, 3.5, 37.5), rel=1e-12)
+    assert (row["ci_low"], row["ci_high"]) == jeffreys_interval(3, 40)
+
+
+def test_a_grade_pd_exactly_on_an_interval_bound_is_inside_it() -> None:
+    y = np.r_[np.ones(3, dtype=int), np.zeros(37, dtype=int)]
+    grades = np.full(40, "A")
+    lo, hi = jeffreys_interval(3, 40)
+    for bound in (lo, hi):
+        row = grade_test(y, np.full(40, 0.05), grades, grade_pd={"A": bound}).iloc[0]
+        assert not row["outside_interval"] and not row["underestimated"], bound
+
+
+def test_hosmer_lemeshow_skips_a_group_of_certain_pds() -> None:
+    # 50 rows at pd exactly 0 (no defaults: no variance, no information) and 50 at 0.2 with
+    # 13 defaults: one informative group, (13 - 10)^2 / (10 * 0.8) = 1.125 on 1 dof.
+    y = np.r_[np.zeros(50, dtype=int), np.ones(13, dtype=int), np.zeros(37, dtype=int)]
+    p = np.r_[np.zeros(50), np.full(50, 0.2)]
+    res = hosmer_lemeshow(y, p, n_groups=2, dof_reduction=0)
+    assert res.n_groups == 1 and res.dof == 1
+    assert res.statistic == pytest.approx(1.125, rel=1e-12)
+    assert res.p_value == pytest.approx(stats.chi2.sf(1.125, 1), rel=1e-12)
+
+
+def test_outcomes_and_pds_must_be_one_dimensional_of_the_same_shape() -> None:
+    for y, p in (([0, 1, 1], [0.1, 0.2]),  # shapes differ
+                 ([[0, 1], [1, 0]], [[0.1, 0.2], [0.3, 0.4]])):  # same shape, but 2-D
+        with pytest.raises(ValueError, match="1-D of the same shape"):
+            brier(np.array(y), np.array(p))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import numpy as np
 import pytest
@@ -221,3 +222,96 @@ def test_invalid_inputs_raise() -> None:
         ks_statistic(np.array([0, 1]), np.array([0.1, np.nan]))
     with pytest.raises(ValueError, match="shape"):
         delong_auc(np.array([0, 1]), np.array([0.1, 0.2, 0.3]))
+
+
+# ------------------------------------------------------------ exact small cases (mutants)
+
+
+def _alternating(n_each: int) -> tuple[np.ndarray, np.ndarray]:
+    """``n_each`` bads and goods alternating from the riskiest row down, distinct scores:
+    every row moves fpr + tpr by exactly ``1 / n_each``, so the curve is evenly spaced."""
+    y = np.tile([1, 0], n_each)
+    s = np.arange(2 * n_each, 0, -1, dtype=float)
+    return y, s
+
+
+def test_a_long_evenly_spaced_curve_is_drawn_with_exactly_200_points() -> None:
+    # 2001 points at progress k / 1000; target i of 200 evenly spaced on [0, 2] picks the
+    # first k with k / 1000 >= 2 i / 199, i.e. k = ceil(2000 i / 199): 200 distinct points.
+    y, s = _alternating(1000)
+    curve = roc_curve(y, s)
+    want = [math.ceil(2000 * i / 199) for i in range(200)]
+    assert MAX_CURVE_POINTS == 200 and len(curve.fpr) == 200
+    np.testing.assert_allclose(np.add(curve.fpr, curve.tpr), np.array(want) / 1000,
+                               rtol=0, atol=1e-12)
+    assert want[1] == 11 and want[-2] == 1990  # no point is added next to either end
+
+
+def test_a_curve_exactly_at_the_point_budget_is_kept_whole() -> None:
+    y, s = _data(3000, 14, ties=True)
+    full = roc_curve(y, s)
+    budget = len(full.fpr)
+    same = roc_curve(y, s, max_points=budget)
+    assert same.fpr == full.fpr and same.tpr == full.tpr
+    assert len(roc_curve(y, s, max_points=budget - 1).fpr) < budget
+
+
+@pytest.mark.parametrize("last", [0, 1])
+def test_the_curves_end_at_one_whether_the_safest_row_is_good_or_bad(last: int) -> None:
+    # rows riskiest first; the safest row's class is ``last``.
+    y = np.array([1, 0, 1, 0, 0, 1, 1 - last, last])
+    s = np.arange(8, 0, -1, dtype=float)
+    roc, cap, ksc = roc_curve(y, s), cap_curve(y, s), ks_curve(y, s)
+    cb = np.r_[0, np.cumsum(y)] / 4
+    cg = np.r_[0, np.cumsum(1 - y)] / 4
+    np.testing.assert_allclose(roc.tpr, cb)
+    np.testing.assert_allclose(roc.fpr, cg)
+    np.testing.assert_allclose(cap.population_share, np.arange(9) / 8)
+    np.testing.assert_allclose(cap.bads_captured, cb)
+    assert cap.bad_rate == 0.5
+    np.testing.assert_allclose(ksc.cum_bad, cb)
+    np.testing.assert_allclose(ksc.cum_good, cg)
+    np.testing.assert_allclose(ksc.population_share, np.arange(9) / 8)
+    # AR = (A_model - 1/2) / (A_perfect - 1/2) with A_perfect = 1 - 0.5 / 2
+    a_model = float(np.sum((cb[1:] + cb[:-1]) / 2 / 8))
+    assert cap.accuracy_ratio == pytest.approx((a_model - 0.5) / 0.25, abs=1e-12)
+    assert cap.accuracy_ratio == pytest.approx(gini(y, s), abs=1e-12)
+
+
+def test_two_bads_or_two_goods_still_get_their_placement_variance() -> None:
+    y = np.array([1, 0, 0, 0, 1, 0, 0])
+    s = np.array([0.9, 0.1, 0.5, 0.3, 0.4, 0.6, 0.2])
+    auc, cov = _brute_delong(y, [s])
+    res = delong_auc(y, s)
+    assert res.auc == pytest.approx(auc[0], abs=1e-12)
+    assert res.variance == pytest.approx(cov[0, 0], rel=1e-12) and res.variance > 0
+    res = delong_auc(1 - y, -s)  # two goods
+    assert res.variance == pytest.approx(cov[0, 0], rel=1e-12)
+
+
+def test_the_paired_test_reports_the_correlation_and_the_difference_interval() -> None:
+    y, s = _data(250, 6, ties=True)
+    rng = np.random.default_rng(106)
+    s2 = s + rng.normal(scale=1.0, size=s.size)
+    auc, cov = _brute_delong(y, [s, s2])
+    res = delong_test(y, s, s2, level=0.9)
+    assert res.correlation == pytest.approx(cov[0, 1] / np.sqrt(cov[0, 0] * cov[1, 1]),
+                                            rel=1e-9)
+    z = stats.norm.ppf(0.95)
+    assert res.ci_low == pytest.approx(res.difference - z * res.se, abs=1e-12)
+    assert res.ci_high == pytest.approx(res.difference + z * res.se, abs=1e-12)
+    assert res.level == 0.9 and res.n == 250
+    assert (res.auc_a, res.auc_b) == (pytest.approx(auc[0]), pytest.approx(auc[1]))
+
+
+@pytest.mark.parametrize("last", [0, 1])
+def test_the_ks_point_is_written_out_whether_the_safest_row_is_good_or_bad(last: int) -> None:
+    # Riskiest first: 1 1 0 1 0 0 | then 1 - last, last. Four bads, four goods.
+    y = np.array([1, 1, 0, 1, 0, 0, 1 - last, last])
+    s = np.arange(8, 0, -1, dtype=float)
+    res = ks_statistic(y, s)
+    # the gap is 0.5 after 2 rows (2 of 4 bads, no good) and again after 4 (3 and 1): the
+    # first maximum is reported, at the 2nd row's score 7, a quarter of the rows.
+    assert (res.ks, res.threshold, res.bad_rate, res.good_rate) == (0.5, 7.0, 0.5, 0.0)
+    assert res.population_share == 0.25
+    assert ks_curve(y, s).ks == res

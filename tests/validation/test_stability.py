@@ -144,3 +144,36 @@ def test_vif_collinear_and_constant_columns() -> None:
     assert np.isnan(table["vif"][3])
     with pytest.raises(ValueError, match="finite"):
         vif_table(np.array([[1.0, np.nan], [2.0, 3.0]]))
+
+
+def test_a_single_score_on_each_side_is_a_valid_psi_and_an_empty_side_is_refused() -> None:
+    assert psi(np.array([600.0]), np.array([600.0])).psi == 0.0
+    for ref, tgt in ((np.array([]), np.array([600.0])), (np.array([600.0]), np.array([]))):
+        with pytest.raises(ValueError, match="non-empty"):
+            psi(ref, tgt)
+    with pytest.raises(ValueError, match="non-empty"):
+        csi(np.array([]), np.array([1]))
+    assert csi(np.array([1]), np.array([1])).psi == 0.0
+
+
+@pytest.mark.parametrize("y", [[1, 1, 1], [0, 0, 0]])
+def test_information_value_needs_both_goods_and_bads(y: list[int]) -> None:
+    with pytest.raises(ValueError, match="both goods and bads"):
+        information_value(np.array(y), np.array([0, 1, 1]))
+
+
+def test_information_value_needs_one_dimensional_arrays_of_the_same_shape() -> None:
+    for y, bins in (([0, 1, 1], [0, 1]),  # shapes differ
+                    ([[0, 1], [1, 0]], [[0, 1], [1, 1]])):  # same shape, but 2-D
+        with pytest.raises(ValueError, match="1-D of the same shape"):
+            information_value(np.array(y), np.array(bins))
+
+
+def test_the_vif_of_two_columns_is_one_over_one_minus_r_squared() -> None:
+    # x = (1, 2, 3, 4), z = (1, 3, 2, 4): r = 0.8, so VIF = 1 / (1 - 0.64) = 2.777...
+    A = np.array([[1.0, 1.0], [2.0, 3.0], [3.0, 2.0], [4.0, 4.0]])
+    t = vif_table(A, names=["x", "z"])
+    np.testing.assert_allclose(t["r_squared"], [0.64, 0.64], rtol=1e-12)
+    np.testing.assert_allclose(t["vif"], [1 / 0.36, 1 / 0.36], rtol=1e-12)
+    assert not t["high"].any()
+    assert vif_table(A[:, :1])["vif"].tolist() == [1.0]  # a lone column

@@ -14,8 +14,11 @@ outside the contract's spellings), so the precise path's report stays the only o
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -25,6 +28,7 @@ import pyarrow.csv as pacsv
 from scorecard.data.contract import Column, Contract
 
 NUMERIC_KINDS = ("numeric", "integer", "code")
+T = TypeVar("T")
 _TRUE, _FALSE = pa.array(["True", "true"]), pa.array(["False", "false"])
 
 
@@ -106,6 +110,52 @@ def _frame(table: pa.Table, contract: Contract, offset: int = 0,
     return frame[contract.names] if text else frame
 
 
+def prefetched(blocks: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """``blocks`` produced in a background thread, at most ``depth`` ahead of the consumer.
+    pyarrow parses and converts without the GIL, so a pipeline of these keeps both cores
+    busy: the next block is parsed while the one before is checked and the one before that
+    scored and written. The producer's exception
+    is raised in the consumer at the point it happened; a consumer that stops early stops
+    the producer."""
+    out: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def produce() -> None:
+        try:
+            for block in blocks:
+                while not stop.is_set():
+                    try:
+                        out.put(("block", block), timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
+                if stop.is_set():
+                    return
+            out.put(("end", None))
+        except BaseException as exc:  # handed to the consumer, raised there
+            out.put(("error", exc))
+
+    worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, item = out.get()
+            if kind == "end":
+                return
+            if kind == "error" and isinstance(item, BaseException):
+                raise item
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        while worker.is_alive():  # unblock a producer waiting on a full queue
+            with contextlib.suppress(queue.Empty):
+                out.get(timeout=0.1)
+        worker.join()
+        close = getattr(blocks, "close", None)
+        if close is not None:  # the generator's file, closed in this thread once it is idle
+            close()
+
+
 def typed_frame(source: IO[bytes], contract: Contract, header: list[str]
                 ) -> pd.DataFrame | None:
     """The whole file as a typed frame, or ``None`` to use the precise path."""
@@ -134,7 +184,7 @@ def typed_chunks(source: IO[bytes], contract: Contract, header: list[str],
     try:
         reader = pacsv.open_csv(source, read_options=read, parse_options=parse,
                                 convert_options=convert)
-        for batch in reader:
+        for batch in prefetched(iter(reader)):
             frame = _frame(pa.Table.from_batches([batch]), contract, offset, categorical)
             if frame is None:
                 raise FastPathUnavailableError(f"data rows {offset + 1}..{offset + batch.num_rows}")

@@ -15,10 +15,7 @@ value of any id that repeats.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import queue
-import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +25,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from scorecard.data.arrow import FastPathUnavailableError, typed_chunks
+from scorecard.data.arrow import FastPathUnavailableError, prefetched, typed_chunks
 from scorecard.data.contract import Contract
 from scorecard.data.errors import ContractError
 from scorecard.data.files import _header, read_dataset
@@ -99,51 +96,6 @@ def read_chunks(path: str | Path, contract: Contract, chunk_bytes: int = DEFAULT
     rest = read_dataset(path, contract).frame.iloc[yielded:]
     if len(rest):
         yield _as_categories(rest, contract)
-
-
-def prefetched(blocks: Iterator[pd.DataFrame], depth: int = 2) -> Iterator[pd.DataFrame]:
-    """``blocks`` produced in a background thread, at most ``depth`` ahead of the consumer:
-    pyarrow parses without the GIL, so the next blocks are read and checked while the
-    consumer scores and writes this one (two cores both busy). The producer's exception
-    is raised in the consumer at the point it happened; a consumer that stops early stops
-    the producer."""
-    out: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=depth)
-    stop = threading.Event()
-
-    def produce() -> None:
-        try:
-            for block in blocks:
-                while not stop.is_set():
-                    try:
-                        out.put(("block", block), timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
-                if stop.is_set():
-                    return
-            out.put(("end", None))
-        except BaseException as exc:  # handed to the consumer, raised there
-            out.put(("error", exc))
-
-    worker = threading.Thread(target=produce, name="read-ahead", daemon=True)
-    worker.start()
-    try:
-        while True:
-            kind, item = out.get()
-            if kind == "end":
-                return
-            if kind == "error" and isinstance(item, BaseException):
-                raise item
-            yield item  # type: ignore[misc]
-    finally:
-        stop.set()
-        while worker.is_alive():  # unblock a producer waiting on a full queue
-            with contextlib.suppress(queue.Empty):
-                out.get(timeout=0.1)
-        worker.join()
-        close = getattr(blocks, "close", None)
-        if close is not None:  # the generator's file, closed in this thread once it is idle
-            close()
 
 
 def id_hashes(ids: np.ndarray) -> np.ndarray:

@@ -9,12 +9,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from scorecard.data.arrow import prefetched
 from scorecard.data.chunks import (
     StreamUnavailableError,
     _duplicates,
     id_hashes,
     iter_dataset,
-    prefetched,
     read_chunks,
 )
 from scorecard.data.contract import KLARNA

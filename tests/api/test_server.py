@@ -153,6 +153,7 @@ def test_a_32_mib_batch_of_empty_objects_is_refused_without_building_them(
 
 def test_invented_methods_do_not_grow_the_metrics(server: Server) -> None:
     with httpx.Client(base_url=server.url, timeout=10) as client:
+        before = len(client.get("/metrics").text)  # the card's own series: its size
         # Invented tokens (h11 passes them on, httptools answers 400 itself) and real
         # methods outside the list (both pass them on).
         for i in range(2000):
@@ -168,7 +169,8 @@ def test_invented_methods_do_not_grow_the_metrics(server: Server) -> None:
     assert routes <= {"/v1/score", "/v1/score/batch", "/v1/scorecard", "/v1/ping", "/metrics",
                       "/health", "/ready", "/schema/openapi.json", "unmatched"}, routes
     assert statuses <= {"1xx", "2xx", "3xx", "4xx", "5xx"}, statuses
-    assert len(text) < 64 * 1024, len(text)
+    # A few new series (method "other", route "unmatched", 4xx), not one per request.
+    assert len(text) - before < 16 * 1024, (before, len(text))
 
 
 def _wait_for(predicate, what: str, seconds: float = 20.0):  # type: ignore[no-untyped-def]

@@ -215,11 +215,12 @@ class ScoringService:
                 issues.append(Issue("cutoff", "type", "must be a string: 600, pd:0.05 or "
                                     "grade:E"))
             elif not any(i.field in ("refer_band",) for i in issues):
-                try:
-                    policy = make_policy(cutoff, band, self.artifact, self.scale)
+                try:  # a blank cutoff is no cutoff: the service's own policy, if any
+                    policy = make_policy(cutoff, band, self.artifact, self.scale) or policy
                 except PolicyError as exc:
                     issues.append(Issue("cutoff", "policy", str(exc)))
-        elif policy is None:
+        judged = cutoff is None or not any(i.field == "refer_band" for i in issues)
+        if policy is None and judged and not any(i.field == "cutoff" for i in issues):
             issues.append(Issue("cutoff", "required", "the service has no decision policy "
                                 "(SCORECARD_CUTOFF): send a cutoff"))
         if issues:

@@ -117,6 +117,10 @@ def test_without_a_policy_decisions_are_null_and_explain_needs_a_cutoff(
     r = plain.post("/v1/explain", json={"applicant": row})
     assert r.status_code == 422
     assert r.json()["errors"][0]["field"] == "cutoff"
+    for blank in ("", "  "):  # no cut-off at all: the same answer, never a 500
+        r = plain.post("/v1/explain", json={"applicant": row, "cutoff": blank})
+        assert r.status_code == 422, r.text
+        assert [e["field"] for e in r.json()["errors"]] == ["cutoff"]
     r = plain.post("/v1/explain", json={"applicant": row, "cutoff": "pd:0.01"})
     assert r.status_code == 200
     want = make_policy("pd:0.01", 0, artifact, master_scale(artifact))
@@ -166,3 +170,12 @@ def test_policy_settings_are_checked_at_start_up(artifact_path: Path) -> None:
     s = Settings.from_env(env)
     assert (s.cutoff, s.refer_band, s.reason_method) == ("pd:0.05", 10, "average")
     assert Settings.from_env({}).cutoff is None
+
+
+def test_a_blank_cutoff_uses_the_service_policy(client: TestClient,
+                                                artifact: dict[str, Any]) -> None:
+    row = _below(artifact, 579)[0]
+    default = client.post("/v1/explain", json={"applicant": row})
+    blank = client.post("/v1/explain", json={"applicant": row, "cutoff": " "})
+    assert default.status_code == blank.status_code == 200, blank.text
+    assert blank.json()["cutoff_score"] == default.json()["cutoff_score"]

@@ -15,7 +15,10 @@ import math
 import os
 import re
 import shutil
+import socket
 import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -483,6 +486,19 @@ def chromium(page: Path, tmp: Path, size: tuple[int, int], *args: str
                           env={**os.environ, "HOME": str(tmp)}, check=False)
 
 
+def render(page: Path, tmp: Path, size: tuple[int, int]) -> dict[str, Any]:
+    """The page rendered twice by :func:`chromium`: its DOM with a NetLog, and a
+    screenshot. Returns ``page``, ``dom`` (text), ``log`` (Chromium's stderr of both runs),
+    ``png`` and ``netlog`` (paths)."""
+    netlog, png = tmp / "netlog.json", tmp / "screenshot.png"
+    dom = chromium(page, tmp, size, "--dump-dom", f"--log-net-log={netlog}")
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    shot = chromium(page, tmp, size, f"--screenshot={png}")
+    assert shot.returncode == 0, shot.stderr[-2000:]
+    return {"page": page, "dom": dom.stdout, "log": dom.stderr + shot.stderr, "png": png,
+            "netlog": netlog}
+
+
 def page_requests(netlog: Path) -> set[str]:
     """Network URLs requested on behalf of a ``file://`` page, from Chromium's NetLog. The
     browser's own service traffic (update checks, account probes) carries another network
@@ -495,3 +511,39 @@ def page_requests(netlog: Path) -> set[str]:
         if nik.startswith("file://") and re.match(r"(?:https?|wss?|ftp)://", url):
             urls.add(url)
     return urls
+
+
+# --- the real server: uvicorn in a subprocess ---
+
+def free_port() -> int:
+    """A TCP port free on the loopback interface right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_uvicorn(port: int, protocol: str, environment: dict[str, str], log: Path
+                  ) -> subprocess.Popen:
+    """``uvicorn --factory api.app:create_app`` on 127.0.0.1:``port`` with the HTTP
+    ``protocol`` class, its output in ``log``; returns once ``/health`` answers 200.
+
+    Raises:
+        RuntimeError: the server exited or did not answer within 60 s (with its log).
+    """
+    import httpx
+
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host",
+         "127.0.0.1", "--port", str(port), "--http", protocol, "--no-access-log"],
+        cwd=REPO, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"the server did not start:\n{log.read_text()}")
+        time.sleep(0.2)

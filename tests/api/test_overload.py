@@ -19,7 +19,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,7 +29,7 @@ import pytest
 
 from api.overload import BATCH_UNIT_BYTES, INITIAL_UNIT_MS, Admission
 from api.settings import Settings, SettingsError
-from tests.helpers import REPO, generated_rows
+from tests.helpers import free_port, generated_rows, start_uvicorn
 
 
 @dataclass
@@ -51,37 +50,17 @@ class Server:
             time.sleep(0.02)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 HTTPTOOLS = "api.server:TimedHttpToolsProtocol"  # refuses at the headers
 H11 = "api.server:TimedH11Protocol"  # leaves the refusal to the middleware
 
 
 def _start(log: Path, protocol: str = HTTPTOOLS, **env: str) -> tuple[subprocess.Popen, Server]:
-    port = _free_port()
+    port = free_port()
     environment = {**os.environ, **env}
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
     environment.pop("SCORECARD_API_KEY", None)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host",
-         "127.0.0.1", "--port", str(port), "--http", protocol, "--no-access-log"],
-        cwd=REPO, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    server = Server(f"http://127.0.0.1:{port}", port)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(server.url + "/health", timeout=2).status_code == 200:
-                return process, server
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the server did not start:\n{log.read_text()}")
-        time.sleep(0.2)
+    process = start_uvicorn(port, protocol, environment, log)
+    return process, Server(f"http://127.0.0.1:{port}", port)
 
 
 @pytest.fixture(scope="module", params=[HTTPTOOLS, H11], ids=["httptools", "h11"])

@@ -13,7 +13,6 @@ import os
 import re
 import socket
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import REPO
+from tests.helpers import free_port, start_uvicorn
 
 HEADER_TIMEOUT_S = 1.0
 BODY_TIMEOUT_S = 2.0
@@ -54,39 +53,18 @@ def _json_or_none(line: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 PROTOCOLS = ("api.server:TimedHttpToolsProtocol", "api.server:TimedH11Protocol")
 
 
 def start_server(log: Path, protocol: str = PROTOCOLS[0],
                  **env: str) -> tuple[subprocess.Popen, Server]:
-    port = _free_port()
+    port = free_port()
     environment = {**os.environ, "SCORECARD_HEADER_TIMEOUT_S": str(HEADER_TIMEOUT_S),
                    "SCORECARD_BODY_TIMEOUT_S": str(BODY_TIMEOUT_S),
                    "SCORECARD_MAX_BODY_BYTES": str(MAX_BODY), **env}
     environment.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    out = log.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host",
-         "127.0.0.1", "--port", str(port), "--http", protocol,
-         "--no-access-log"], cwd=REPO, env=environment, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(f"http://127.0.0.1:{port}", port, process.pid, log)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(server.url + "/health", timeout=2).status_code == 200:
-                return process, server
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the server did not start:\n{log.read_text()}")
-        time.sleep(0.2)
+    process = start_uvicorn(port, protocol, environment, log)
+    return process, Server(f"http://127.0.0.1:{port}", port, process.pid, log)
 
 
 @pytest.fixture(scope="module", params=PROTOCOLS, ids=["httptools", "h11"])

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scorecard.cli import main
-from tests.helpers import DRAWABLE, PAGE_ERROR, chromium, needs_chromium, page_requests
+from tests.helpers import DRAWABLE, PAGE_ERROR, needs_chromium, page_requests, render
 
 REPO = Path(__file__).resolve().parents[2]
 WIDTH, HEIGHT = 1400, 3000
@@ -68,14 +68,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory) -> dict:
     assert main(["monitor", "--artifact", str(REPO / "reports" / "scorecard.json"),
                  "--input", *files, "--outcomes", "--out", str(tmp / "out")]) == 5
     page = tmp / "out" / "monitoring.html"
-    netlog = tmp / "netlog.json"
-    dom = chromium(page, tmp, (WIDTH, HEIGHT), "--dump-dom", f"--log-net-log={netlog}")
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    png = tmp / "shot.png"
-    shot = chromium(page, tmp, (WIDTH, HEIGHT), f"--screenshot={png}")
-    assert shot.returncode == 0, shot.stderr[-2000:]
-    return {"page": page, "dom": dom.stdout, "log": dom.stderr + shot.stderr, "png": png,
-            "netlog": netlog}
+    return render(page, tmp, (WIDTH, HEIGHT))
 
 
 def test_page_makes_no_network_request_and_logs_no_error(rendered: dict) -> None:

@@ -25,9 +25,9 @@ from tests.helpers import (
     PAGE_ERROR,
     SECTIONS,
     build_synthetic,
-    chromium,
     needs_chromium,
     page_requests,
+    render,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -98,14 +98,7 @@ def rendered(request: pytest.FixtureRequest,
     else:
         write_reports(tmp / "report", *build_synthetic(full=True))
         page = tmp / "report" / "validation.html"
-    netlog = tmp / "netlog.json"
-    dom = chromium(page, tmp, (WIDTH, HEIGHT), "--dump-dom", f"--log-net-log={netlog}")
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    png = tmp / "screenshot.png"
-    shot = chromium(page, tmp, (WIDTH, HEIGHT), f"--screenshot={png}")
-    assert shot.returncode == 0, shot.stderr[-2000:]
-    return {"page": page, "dom": dom.stdout, "log": dom.stderr + shot.stderr, "png": png,
-            "netlog": netlog}
+    return render(page, tmp, (WIDTH, HEIGHT))
 
 
 def test_page_makes_no_network_request(rendered: dict) -> None:

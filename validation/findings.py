@@ -19,6 +19,8 @@ def feature_direction(feature: Mapping[str, Any]) -> str:
     """How the characteristic moves the score, read from the points of its regular bins."""
     if feature.get("kind") == "categorical":
         return "by category"
+    if feature.get("kind") == "interaction":  # a grid of cells has no single value axis
+        return "by cell (two-dimensional)"
     # Interval bins only: special-code and missing bins have no place on the value axis.
     regular = [b for b in feature["bins"] if b.get("type") == "regular"]
     ranged = [b for b in regular if str(b.get("label", "")).startswith(("(", "["))]

@@ -503,8 +503,21 @@ def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
     }
 
 
+def _grid(f: Mapping[str, Any], src: Sources) -> Table:
+    """An interaction's points grid: one row per bin of its first parent, one column per bin
+    of its second (the artifact's ``grid``, shape (n_x, n_y))."""
+    px, py = f["parents"]
+    rows = [{"x": b["label"], **{f"c{j}": f["grid"][i][j] for j in range(len(py["bins"]))}}
+            for i, b in enumerate(px["bins"])]
+    cols = [Col(f"{px['name']} \\ {py['name']}", key("x"), num=False),
+            *(Col(str(b["label"]), key(f"c{j}"), str) for j, b in enumerate(py["bins"]))]
+    return table(rows, cols, f"{f['name']}: points per cell, rows the bins of {px['name']}, "
+                 f"columns the bins of {py['name']}. Source: {src.development}.")
+
+
 def _characteristic(f: Mapping[str, Any], overridden: bool, src: Sources) -> dict[str, Any]:
     total = sum(int(b.get("count") or 0) for b in f["bins"]) or 1
+    interaction = f.get("kind") == "interaction"
     # An empty bin (a special code never seen in development) has no default rate.
     bins = [{**b, "share": (b.get("count") or 0) / total, "code": f.get("reason_code"),
              "rate": b.get("event_rate") if b.get("count") else None} for b in f["bins"]]
@@ -515,8 +528,11 @@ def _characteristic(f: Mapping[str, Any], overridden: bool, src: Sources) -> dic
         "description": f.get("description") or "",
         "coefficient": fmt(f.get("coefficient")),
         "unseen": f.get("unseen_points"),
-        "figure": (plots.feature_plot(f),
-                   f"{f['name']}: WoE and points per bin. Source: {src.development}."),
+        # An interaction's cells are a grid (below), not a row of bins to draw.
+        "figure": None if interaction else (
+            plots.feature_plot(f),
+            f"{f['name']}: WoE and points per bin. Source: {src.development}."),
+        "grid": _grid(f, src) if interaction else None,
         "bins": table(bins, [
             Col("#", key("index"), str), Col("Bin", key("label"), num=False, wrap=True),
             Col("Type", key("type"), num=False), Col("Rows", key("count"), count),

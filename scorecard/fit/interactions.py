@@ -59,8 +59,9 @@ MAX_PREBINS = 5  # per axis: at most 25 prebin cells, OptimalBinning2D stays che
 class PairBins:
     """One interaction's bins: ``parents`` (the artifact's parent rules, no points),
     ``group`` (n_cells,) the 2D bin of each cell, ``n_groups``, ``table`` one row per cell
-    (row-major: ``type`` "cell", ``row``, ``col``, ``label``, ``count``, ``event``,
-    ``event_rate``, ``woe`` over the fitting rows) and the 2D ``iv``."""
+    (row-major: ``type`` "cell", ``row``, ``col``, ``label``, ``x_bin`` and ``y_bin`` (the
+    parents' bin labels), ``count``, ``event``, ``event_rate``, ``woe`` over the fitting
+    rows, ``group``) and the 2D ``iv``."""
 
     name: str
     x: str
@@ -178,8 +179,9 @@ def bin_pair(fx: FeatureBins, fy: FeatureBins, X: pd.DataFrame, y: np.ndarray
     pair.table = pd.DataFrame({
         "feature": pair.name, "bin": np.arange(n_x * n_y), "type": "cell",
         "row": np.repeat(np.arange(n_x), n_y), "col": np.tile(np.arange(n_y), n_x),
-        "label": labels, "count": count, "event": event, "event_rate": rate, "woe": woe,
-        "group": group})
+        "label": labels, "x_bin": [b["label"] for b in px["bins"] for _ in py["bins"]],
+        "y_bin": [b["label"] for _ in px["bins"] for b in py["bins"]],
+        "count": count, "event": event, "event_rate": rate, "woe": woe, "group": group})
     share_good, share_bad = good / max(good.sum(), 1), bad / max(bad.sum(), 1)
     pair.iv = float(np.sum((share_good - share_bad) * woe))
     return pair

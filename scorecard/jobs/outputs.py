@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -228,6 +228,8 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path,
         columns = [str(c) for c in frame.columns]
         if len(frame) and {"count_share", "event_rate", "label"} <= set(columns):
             _chart(ws, len(frame), columns, name)
+        if {"row", "col", "x_bin", "y_bin", "points"} <= set(columns):
+            _points_grid(ws, frame)
         if splits is not None and name in splits:
             ws.append([])
             ws.append([FEATURE_LABEL, name])
@@ -240,6 +242,20 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path,
     buf = io.BytesIO()
     wb.save(buf)
     atomic_write_bytes(path, _normalise_zip(buf.getvalue()))
+
+
+def _points_grid(ws: Any, frame: pd.DataFrame) -> None:
+    """Below an interaction's cell table, its points as a grid: one row per bin of the first
+    parent (``x_bin``), one column per bin of the second (``y_bin``)."""
+    rows = frame.drop_duplicates("row").sort_values("row")
+    cols = frame.drop_duplicates("col").sort_values("col")
+    points = {(int(r), int(c)): p for r, c, p in zip(frame["row"], frame["col"],
+                                                      frame["points"], strict=True)}
+    ws.append([])
+    ws.append(["points grid (rows: first parent's bins, columns: second parent's bins)"])
+    ws.append(["", *cols["y_bin"].tolist()])
+    for r, label in zip(rows["row"], rows["x_bin"], strict=True):
+        ws.append([label, *(_cell(points.get((int(r), int(c)))) for c in cols["col"])])
 
 
 def _cell(value: object) -> object:

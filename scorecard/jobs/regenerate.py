@@ -175,6 +175,7 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
         out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(out / "scorecard.json", dumps(artifact))
         tables = {name: card.binner_.bins_[name].table for name in card.binner_.features_}
+        tables |= {p.name: p.table for p in card.interactions_}  # cells, points per cell
         (out / "binning").mkdir(exist_ok=True)
         for old in (out / "binning").glob("*.csv"):
             if old.stem not in tables:
@@ -183,7 +184,7 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
             write_csv(_with_points(table, card, name), out / "binning" / f"{name}.csv")
         write_workbook({n: _with_points(t, card, n) for n, t in tables.items()},
                        out / "binning_tables.xlsx", card.selection_log_, feature_overrides,
-                       {n: card.binner_.bins_[n].splits for n in tables
+                       {n: card.binner_.bins_[n].splits for n in card.binner_.features_
                         if card.binner_.bins_[n].kind == "numeric"})
         write_csv(card.coefficients_, out / "coefficients.csv")
         write_csv(card.selection_log_, out / "selection_log.csv")

@@ -20,7 +20,7 @@ from scorecard.jobs.regenerate import JOINT_SELECTION
 CONTRACT = Contract(
     name="pairs",
     columns=(
-        Column("uid", "id"),
+        Column("uid", "id", csv_format="text"),
         Column("bad", "target", allowed=(0, 1)),
         Column("a", "numeric", nullable=True, min=-9, max=100),
         Column("b", "numeric", min=0, max=100),

@@ -100,3 +100,19 @@ def test_no_pair_pays_on_an_additive_truth_and_the_log_says_why() -> None:
     assert all(f["kind"] != "interaction" for f in card.to_artifact({}, {})["features"])
     none = Scorecard(_spec("none"), **JOINT).fit(X, y)
     assert (none.selection_log_["step"] != "interaction").all()
+
+
+def test_the_spec_setting_reads_back_and_refuses_a_typo(tmp_path) -> None:
+    import json
+
+    from scorecard.fit.spec import KLARNA_SPEC, SpecError, load_spec
+
+    assert "interactions" not in KLARNA_SPEC.to_dict()  # default: cards keep their hash
+    raw = {**KLARNA_SPEC.to_dict(), "interactions": "auto"}
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(raw))
+    spec = load_spec(str(path))
+    assert spec.interactions == "auto" and spec.to_dict()["interactions"] == "auto"
+    path.write_text(json.dumps({**raw, "interactions": "yes"}))
+    with pytest.raises(SpecError, match="interactions must be one of"):
+        load_spec(str(path))

@@ -30,6 +30,11 @@ The reference is the *reason method* (:data:`REASON_METHODS`, the service's
     When no score within the window has positive probability (a cut-off beyond the card's
     range) the window widens by 5 points at a time until one has.
 
+An interaction (two-dimensional) characteristic is one more characteristic here: its bin is
+its cell, its loss its best cell's points minus the cell's, its code its own
+``reason_code``; the reason's ``value`` is ``None`` (two columns make it, and the cell's
+label names both parents' bins).
+
 ``average`` and ``cutoff`` references are rounded to 0.01 points (so the losses and the
 texts are stable); both need the bins' ``count`` (:class:`ReasonError` otherwise).
 """

@@ -172,6 +172,23 @@ class CardBin(msgspec.Struct, omit_defaults=True):
     codes: list[float] | None = None
 
 
+class CardParentBin(msgspec.Struct, omit_defaults=True):
+    index: int
+    type: str
+    label: str
+    categories: list[str] | None = None
+    codes: list[float] | None = None
+
+
+class CardParent(msgspec.Struct, omit_defaults=True):
+    """One of an interaction's two parent columns and its bin rule (no points)."""
+
+    name: str
+    kind: str
+    bins: list[CardParentBin]
+    splits: list[float] | None = None
+
+
 class CardFeature(msgspec.Struct, omit_defaults=True):
     name: str
     kind: str
@@ -186,6 +203,8 @@ class CardFeature(msgspec.Struct, omit_defaults=True):
     iv: float | None = None
     splits: list[float] | None = None
     best_bin: int | None = None
+    parents: list[CardParent] | None = None  # an interaction's rows (x) and columns (y)
+    grid: list[list[int]] | None = None  # an interaction's points, shape (n_x, n_y)
 
 
 class ScalingView(msgspec.Struct, omit_defaults=True):

@@ -157,7 +157,7 @@ class ScoringService:
         if n == 0:
             return BatchResult(self.model_id, self.content_hash, 0, [])
         engine = self.engine
-        columns = {name: [item.get(name) for item in payload] for name in engine.features_}
+        columns = {name: [item.get(name) for item in payload] for name in engine.columns_}
         result = engine.score(columns)
         picks = top_reasons(engine, result, TOP_REASONS,
                             None if self.reason_method == "max" else self.reference).tolist()

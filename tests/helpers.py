@@ -90,11 +90,14 @@ def _sample_column(col: Column, contract: Contract, n: int,
     return values.astype(float)
 
 
-def demo_card(contract: Contract, frame: pd.DataFrame, seed: int = 0) -> dict[str, Any]:
+def demo_card(contract: Contract, frame: pd.DataFrame, seed: int = 0,
+              interactions: bool = False) -> dict[str, Any]:
     """A sealed card over every feature of ``contract`` — not a model: bins at values that
     occur in ``frame`` (so rows sit exactly on boundaries), special codes on the most
     common value of every third numeric feature, some categories left out (unseen) and
-    random integer points. It exercises every path of a scoring runner."""
+    random integer points. It exercises every path of a scoring runner.
+
+    ``interactions``: also three interaction characteristics (:func:`add_interactions`)."""
     from scorecard.card.artifact import SCHEMA_VERSION, seal
     from scorecard.card.scaling import Scaling
 
@@ -155,7 +158,56 @@ def demo_card(contract: Contract, frame: pd.DataFrame, seed: int = 0) -> dict[st
         "master_scale": {},
         "metadata": {"note": "demo card for testing scoring runners; not a model"},
     }
+    if interactions:
+        add_interactions(artifact, rng)
     return seal(artifact)
+
+
+def interaction_feature(x: dict[str, Any], y: dict[str, Any], code: str,
+                        rng: np.random.Generator) -> dict[str, Any]:
+    """An interaction of two characteristics' bin rules, random integer points per cell."""
+    def parent(f: dict[str, Any]) -> dict[str, Any]:
+        keep = ("index", "type", "label", "codes", "categories")
+        p = {"name": f["name"], "kind": f["kind"],
+             "bins": [{k: b[k] for k in keep if k in b} for b in f["bins"]]}
+        if f["kind"] == "numeric":
+            p["splits"] = list(f["splits"])
+        return p
+
+    n_x, n_y = len(x["bins"]), len(y["bins"])
+    grid = [[int(v) for v in row] for row in rng.integers(-30, 41, (n_x, n_y))]
+    bins = [{"index": i * n_y + j, "type": "cell", "row": i, "col": j,
+             "label": f"{x['bins'][i]['label']} & {y['bins'][j]['label']}",
+             "points": grid[i][j]} for i in range(n_x) for j in range(n_y)]
+    best = int(np.argmax([b["points"] for b in bins]))
+    return {"name": f"{x['name']}_x_{y['name']}", "kind": "interaction",
+            "description": f"{x['name']} by {y['name']}", "reason_code": code,
+            "coefficient": None, "trend": None, "parents": [parent(x), parent(y)],
+            "grid": grid, "unseen_points": int(rng.integers(-5, 6)),
+            "max_points": bins[best]["points"], "best_bin": best, "bins": bins}
+
+
+def add_interactions(artifact: dict[str, Any], rng: np.random.Generator) -> None:
+    """Append three interactions to an unsealed demo card: numeric x numeric (special codes
+    in the first), numeric x boolean, categorical x categorical (unseen categories on both
+    sides); the last one's second parent is then dropped as a characteristic of its own, so
+    a parent that is only a parent is covered too."""
+    feats = artifact["features"]
+    numeric = [f for f in feats if f["kind"] == "numeric"]
+    special = [f for f in numeric if any(b["type"] == "special" for b in f["bins"])]
+    boolean = [f for f in feats if f["kind"] == "categorical"
+               and {c for b in f["bins"] for c in b.get("categories", [])} <= {"True", "False"}]
+    cats = [f for f in feats if f["kind"] == "categorical" and f not in boolean]
+    x0 = special[0] if special else numeric[0]
+    pairs = [(x0, next(f for f in numeric if f is not x0))]
+    if boolean:
+        pairs.append((numeric[-1], boolean[0]))
+    if len(cats) >= 2:
+        pairs.append((cats[0], cats[1]))
+    new = [interaction_feature(x, y, f"DX{k + 1}", rng) for k, (x, y) in enumerate(pairs)]
+    if len(cats) >= 2:
+        feats.remove(cats[1])
+    feats.extend(new)
 
 
 def card_splits(artifact: dict[str, Any]) -> dict[str, list[float]]:

@@ -35,6 +35,27 @@ per-band and per-bin counters)::
       "auc": float | null           # development-sample AUC (in-sample)
     }
 
+An *interaction* (two-dimensional) characteristic, ``"kind": "interaction"``, bins the
+pair of its two parent columns and gives points per cell of a grid::
+
+    {"name": "<x>_x_<y>", "kind": "interaction", "description", "reason_code",
+     "parents": [{"name": x, "kind": "numeric", "splits": [...],          # row variable
+                  "bins": [{index, type, label, codes?}]},                 #  n_x bins
+                 {"name": y, "kind": "categorical",                        # column variable
+                  "bins": [{index, type, label, categories?}]}],           #  n_y bins
+     "grid": [[points of x bin i and y bin j for j < n_y] for i < n_x],    # integers
+     "unseen_points", "max_points", "best_bin", "coefficient": null, "trend": null,
+     "bins": [{index: i * n_y + j, type: "cell", row: i, col: j, label, count, event,
+               event_rate, woe, points (= grid[i][j]), se?}]}              # row-major cells
+
+Each parent is a bin rule exactly as a numeric or categorical characteristic's (splits,
+special codes, one missing bin; or category groups, one missing bin) without points of its
+own; a parent may also be a characteristic of the card. ``bins`` is the binning table of
+the cells, so reasons, monitoring and counts treat an interaction as one more
+characteristic whose bin is the flattened cell; ``unseen_points`` are given when either
+parent meets a category it never saw. Both parents must be columns of the
+``input_contract``; the interaction's own name is no column.
+
 The per-characteristic bin counts of the same rows are the bins' ``count`` (the binning
 table of the development sample; unseen categories count 0 there), so they are not repeated:
 every feature's ``count`` must then sum to ``reference.rows``.
@@ -60,6 +81,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from scorecard.card.engine import feature_inputs
 from scorecard.card.grades import MasterScale
 from scorecard.data.contract import Column
 
@@ -247,7 +269,8 @@ def _contract_problem(artifact: dict[str, Any]) -> str | None:
     names = [c.name for c in columns]
     if len(set(names)) != len(names):
         return "input_contract: column names must be unique"
-    lacking = [f["name"] for f in artifact["features"] if f["name"] not in names]
+    needed = [c for f in artifact["features"] for c in feature_inputs(f)]
+    lacking = list(dict.fromkeys(c for c in needed if c not in names))
     if lacking:
         return f"input_contract: lacks the card's feature(s) {lacking}"
     id_column = artifact["id_column"]
@@ -302,6 +325,9 @@ _VIEW_FEATURE: dict[str, tuple[Callable[[object], bool], bool, str]] = {
     "iv": (_opt(_is_float), False, "a number or null"),
     "splits": (_opt(_list_of(_is_float)), False, "a list of numbers or null"),
     "best_bin": (_opt(_is_int), False, "an integer or null"),
+    "parents": (_opt(_list_of(lambda v: isinstance(v, dict))), False,
+                "a list of objects or null"),
+    "grid": (_opt(_list_of(_list_of(_is_int))), False, "a list of lists of integers or null"),
 }
 _VIEW_SCALING: dict[str, tuple[Callable[[object], bool], bool, str]] = {
     "factor": (_opt(_is_float), False, "a number or null"),
@@ -356,8 +382,9 @@ def _content_problem(artifact: dict[str, Any]) -> str | None:
     for i, f in enumerate(artifact["features"]):
         where = f"features[{i}] ({f['name']})"
         bins = f["bins"]
-        if f["kind"] not in ("numeric", "categorical"):
-            return f"{where}: kind {f['kind']!r} is neither 'numeric' nor 'categorical'"
+        if f["kind"] not in ("numeric", "categorical", "interaction"):
+            return (f"{where}: kind {f['kind']!r} is neither 'numeric', 'categorical' nor "
+                    "'interaction'")
         if [b["index"] for b in bins] != list(range(len(bins))):
             return f"{where}: bin indices must run 0..{len(bins) - 1} in order"
         if not all(_is_int(v) for v in [*(b["points"] for b in bins), f["unseen_points"],
@@ -367,26 +394,83 @@ def _content_problem(artifact: dict[str, Any]) -> str | None:
             return f"{where}: max_points is not the largest points of its bins"
         if not _is_int(f.get("best_bin")) or bins[f["best_bin"]]["points"] != f["max_points"]:
             return f"{where}: best_bin must be the index of a bin with max_points"
-        if sum(b["type"] == "missing" for b in bins) != 1:
-            return f"{where}: needs exactly one bin of type 'missing'"
-        if f["kind"] == "numeric":
-            splits = f.get("splits")
-            if (not isinstance(splits, list) or not all(_is_number(x) for x in splits)
-                    or any(a >= b for a, b in itertools.pairwise(splits))):
-                return f"{where}: splits must be a strictly increasing list of finite numbers"
-            if len(bins) <= len(splits) or any(b["type"] != "regular"
-                                               for b in bins[:len(splits) + 1]):
-                return (f"{where}: the first {len(splits) + 1} bins must be the regular bins "
-                        "of its splits")
-            for j, b in enumerate(bins):
-                if b["type"] == "special" and not (isinstance(b.get("codes"), list) and all(
-                        _is_number(c) for c in b["codes"])):
-                    return f"{where}: bins[{j}] (special) needs a list of numeric codes"
-        else:
-            for j, b in enumerate(bins):
-                if b["type"] == "regular" and not (isinstance(b.get("categories"), list) and all(
-                        isinstance(c, str) for c in b["categories"])):
-                    return f"{where}: bins[{j}] needs a list of category strings"
+        problem = (_interaction_problem(f, where) if f["kind"] == "interaction"
+                   else _rule_problem(f, where))
+        if problem:
+            return problem
+    return None
+
+
+def _rule_problem(f: dict[str, Any], where: str) -> str | None:
+    """What is wrong with the bin rule of a numeric or categorical characteristic (or of an
+    interaction's parent): its missing bin, splits, special codes or categories."""
+    bins = f["bins"]
+    if sum(b.get("type") == "missing" for b in bins) != 1:
+        return f"{where}: needs exactly one bin of type 'missing'"
+    if f["kind"] == "numeric":
+        splits = f.get("splits")
+        if (not isinstance(splits, list) or not all(_is_number(x) for x in splits)
+                or any(a >= b for a, b in itertools.pairwise(splits))):
+            return f"{where}: splits must be a strictly increasing list of finite numbers"
+        if len(bins) <= len(splits) or any(b.get("type") != "regular"
+                                           for b in bins[:len(splits) + 1]):
+            return (f"{where}: the first {len(splits) + 1} bins must be the regular bins "
+                    "of its splits")
+        for j, b in enumerate(bins):
+            if b["type"] == "special" and not (isinstance(b.get("codes"), list) and all(
+                    _is_number(c) for c in b["codes"])):
+                return f"{where}: bins[{j}] (special) needs a list of numeric codes"
+    else:
+        for j, b in enumerate(bins):
+            if b["type"] == "regular" and not (isinstance(b.get("categories"), list) and all(
+                    isinstance(c, str) for c in b["categories"])):
+                return f"{where}: bins[{j}] needs a list of category strings"
+    return None
+
+
+def _interaction_problem(f: dict[str, Any], where: str) -> str | None:
+    """What is wrong with an interaction (module docstring): its two parents' rules, the
+    grid's shape and integer points, and the cells that must mirror the grid."""
+    parents = f.get("parents")
+    if (not isinstance(parents, list) or len(parents) != 2
+            or not all(isinstance(p, dict) for p in parents)):
+        return f"{where}.parents: must be a list of two objects"
+    shape = []
+    for k, p in enumerate(parents):
+        at = f"{where}.parents[{k}]"
+        if not isinstance(p.get("name"), str) or p.get("kind") not in ("numeric",
+                                                                       "categorical"):
+            return f"{at}: needs a name and a kind 'numeric' or 'categorical'"
+        pbins = p.get("bins")
+        if (not isinstance(pbins, list) or not pbins
+                or not all(isinstance(b, dict) and isinstance(b.get("label"), str)
+                           and isinstance(b.get("type"), str) for b in pbins)):
+            return f"{at}.bins: must be a non-empty list of objects with a type and a label"
+        if [b.get("index") for b in pbins] != list(range(len(pbins))):
+            return f"{at}.bins: indices must run 0..{len(pbins) - 1} in order"
+        problem = _rule_problem(p, f"{at} ({p['name']})")
+        if problem:
+            return problem
+        shape.append(len(pbins))
+    if parents[0]["name"] == parents[1]["name"]:
+        return f"{where}.parents: the two parents must be different columns"
+    n_x, n_y = shape
+    grid = f.get("grid")
+    if (not isinstance(grid, list) or len(grid) != n_x
+            or not all(isinstance(row, list) and len(row) == n_y for row in grid)):
+        return (f"{where}.grid: must be {n_x} rows (the bins of {parents[0]['name']}) of "
+                f"{n_y} points (the bins of {parents[1]['name']})")
+    if not all(_is_int(v) for row in grid for v in row):
+        return f"{where}.grid: points must be integers"
+    bins = f["bins"]
+    if len(bins) != n_x * n_y:
+        return f"{where}.bins: must be the {n_x * n_y} cells of the grid, row by row"
+    for c, b in enumerate(bins):
+        r, k = divmod(c, n_y)
+        if b["type"] != "cell" or b.get("row") != r or b.get("col") != k:
+            return f"{where}.bins[{c}]: must be the cell of type 'cell' with row {r}, col {k}"
+        if b["points"] != grid[r][k]:
+            return f"{where}.bins[{c}]: points {b['points']} differ from grid[{r}][{k}]"
     return None
 
 

@@ -131,10 +131,11 @@ def _grade_cutoff(text: str, grade: str, scale: MasterScale | None, lowest: int)
 
 
 def lowest_score(artifact: dict[str, Any]) -> int:
-    """The lowest total score the card can give."""
-    return sum(min([int(b["points"]) for b in f["bins"]] + (
-        [int(f["unseen_points"])] if f["kind"] != "numeric" else []))
-        for f in artifact["features"])
+    """The lowest total score the card can give (the engine's bin rules' lowest points:
+    unseen points count where a category can be unseen)."""
+    from scorecard.card.engine import bin_rule
+
+    return sum(bin_rule(f).points_range[0] for f in artifact["features"])
 
 
 def make_policy(cutoff: str | None, refer_band: int, artifact: dict[str, Any],

@@ -11,6 +11,13 @@ and offers the vectorised ``assign(values)`` for batches (:class:`ScoringEngine`
 scalar ``assign_one(value)`` for one API applicant (:class:`RowScorer`, where numpy's call
 overhead would dominate), both reading the same tables and the same :func:`is_missing` /
 :func:`category_key`, so a rule changes in one place.
+
+An *interaction* characteristic (``kind`` ``"interaction"``, :class:`InteractionRule`) reads
+two input columns, its *parents*: each parent's own numeric or categorical rule finds its
+bin ``i`` (of ``n_x``) and ``j`` (of ``n_y``), and the characteristic's bin is the cell
+``i * n_y + j`` of its points grid (row-major). An unseen category in either parent gives the
+bin ``UNSEEN`` and the characteristic's ``unseen_points``. A parent may also be a
+characteristic of its own; the engine reads each input column once per characteristic.
 """
 
 from __future__ import annotations
@@ -195,20 +202,74 @@ class CategoricalRule:
         return idx, self._points[idx]
 
 
-BinRule = NumericRule | CategoricalRule
+def _parent_rule(p: Mapping[str, Any]) -> NumericRule | CategoricalRule:
+    """The bin rule of an interaction's parent: only its bin indices are used (its bins
+    carry no points of their own; the grid does)."""
+    f = {**p, "bins": [{**b, "points": 0} for b in p["bins"]], "unseen_points": 0}
+    return NumericRule(f) if p["kind"] == "numeric" else CategoricalRule(f)
+
+
+class InteractionRule:
+    """Bin rule of a two-dimensional characteristic (module docstring): the cell of its two
+    parents' bins in a points grid of shape (n_x, n_y)."""
+
+    __slots__ = ("_points", "inputs", "n_cols", "points_range", "rules", "unseen")
+
+    def __init__(self, f: Mapping[str, Any]) -> None:
+        px, py = f["parents"]
+        self.inputs = (str(px["name"]), str(py["name"]))
+        self.rules = (_parent_rule(px), _parent_rule(py))
+        grid = [[int(p) for p in row] for row in f["grid"]]
+        self.n_cols = len(grid[0])
+        self.unseen = (UNSEEN, int(f["unseen_points"]))
+        flat = [p for row in grid for p in row]
+        # The unseen points stored last so that UNSEEN (-1) indexes them, as CategoricalRule.
+        self._points = np.asarray([*flat, self.unseen[1]], dtype=np.int64)
+        categorical = any(p["kind"] != "numeric" for p in (px, py))
+        self.points_range = _points_range(flat + ([self.unseen[1]] if categorical else []))
+
+    def assign_one(self, vx: Any, vy: Any) -> tuple[int, int]:
+        """``(bin, points)`` of one pair of parent values."""
+        i = self.rules[0].assign_one(vx)[0]
+        j = self.rules[1].assign_one(vy)[0]
+        if i == UNSEEN or j == UNSEEN:
+            return self.unseen
+        cell = i * self.n_cols + j
+        return cell, int(self._points[cell])
+
+    def assign(self, xs: Any, ys: Any) -> tuple[np.ndarray, np.ndarray]:
+        """``(bins, points)`` of two 1-D array-likes of parent values, all shape (n,)."""
+        i = self.rules[0].assign(xs)[0]
+        j = self.rules[1].assign(ys)[0]
+        cell = np.where((i == UNSEEN) | (j == UNSEEN), UNSEEN, i * self.n_cols + j)
+        return cell, self._points[cell]
+
+
+BinRule = NumericRule | CategoricalRule | InteractionRule
 
 
 def bin_rule(f: Mapping[str, Any]) -> BinRule:
     """The bin rule of one characteristic of the artifact."""
+    if f["kind"] == "interaction":
+        return InteractionRule(f)
     return NumericRule(f) if f["kind"] == "numeric" else CategoricalRule(f)
+
+
+def feature_inputs(f: Mapping[str, Any]) -> tuple[str, ...]:
+    """The input columns one characteristic reads: its own name, or its two parents'."""
+    if f["kind"] == "interaction":
+        return tuple(str(p["name"]) for p in f["parents"])
+    return (str(f["name"]),)
 
 
 class ScoringEngine:
     """Scores rows with a verified artifact (see :func:`scorecard.card.artifact.load_artifact`).
 
     ``features_`` lists the characteristics in card order; ``rules_`` their bin rules;
-    ``scaling_`` the published scaling; ``max_points_`` (k,) the best attainable points of
-    each characteristic.
+    ``inputs_`` the input columns each reads (:func:`feature_inputs`); ``columns_`` every
+    input column the card reads, once each, in card order (what a caller must supply: an
+    interaction's name is no column); ``scaling_`` the published scaling; ``max_points_``
+    (k,) the best attainable points of each characteristic.
     """
 
     def __init__(self, artifact: dict[str, Any]) -> None:
@@ -216,20 +277,23 @@ class ScoringEngine:
         self.scaling_ = Scaling.from_dict(artifact["scaling"])
         self.features_ = [f["name"] for f in artifact["features"]]
         self.rules_ = [bin_rule(f) for f in artifact["features"]]
+        self.inputs_ = [feature_inputs(f) for f in artifact["features"]]
+        self.columns_ = list(dict.fromkeys(c for cols in self.inputs_ for c in cols))
         self.max_points_ = np.array([f["max_points"] for f in artifact["features"]],
                                     dtype=np.int64)
 
     def score(self, data: Mapping[str, Any]) -> ScoredRows:
-        """Score rows given column-wise: ``data[feature]`` is a 1-D array-like of length n
-        (a pandas DataFrame works). Missing values are ``NaN``/``None``/``pd.NA``."""
-        n = len(data[self.features_[0]]) if self.features_ else 0
+        """Score rows given column-wise: ``data[column]`` is a 1-D array-like of length n
+        for every column of ``columns_`` (a pandas DataFrame works). Missing values are
+        ``NaN``/``None``/``pd.NA``."""
+        n = len(data[self.columns_[0]]) if self.columns_ else 0
         k = len(self.features_)
         # Filled a characteristic (a contiguous row) at a time and handed out as the (n, k)
         # transpose: writing (n, k) column by column strides through memory, ~3x slower.
         bins = np.empty((k, n), dtype=np.int64)
         points = np.empty((k, n), dtype=np.int64)
-        for j, (name, rule) in enumerate(zip(self.features_, self.rules_, strict=True)):
-            bins[j], points[j] = rule.assign(data[name])
+        for j, (cols, rule) in enumerate(zip(self.inputs_, self.rules_, strict=True)):
+            bins[j], points[j] = rule.assign(*(data[c] for c in cols))
         score = points.sum(axis=0)
         return ScoredRows(bins=bins.T, points=points.T, score=score,
                           pd=self.scaling_.pd(score))
@@ -247,6 +311,7 @@ class RowScorer:
 
         self.names = list(engine.features_)
         self.rules = list(engine.rules_)
+        self.inputs = list(engine.inputs_)
         self.max_points = [int(p) for p in engine.max_points_]
         self._row_reasons = row_reasons
         # Every total score the card can give, for the pd and grade tables.
@@ -263,8 +328,9 @@ class RowScorer:
         bins: list[int] = []
         points: list[int] = []
         get = obj.get
-        for name, rule in zip(self.names, self.rules, strict=True):
-            b, p = rule.assign_one(get(name))
+        for cols, rule in zip(self.inputs, self.rules, strict=True):
+            b, p = (rule.assign_one(get(cols[0])) if len(cols) == 1
+                    else rule.assign_one(get(cols[0]), get(cols[1])))
             bins.append(b)
             points.append(p)
         return bins, points, sum(points)

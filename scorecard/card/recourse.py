@@ -36,8 +36,13 @@ applicant may, however, start in one. A target bin needs a representative value 
 input contract accepts and the card's own bin rule puts in that bin: for a numeric bin
 ``[a, b)`` the value ``a`` (rounded up for whole-number columns), for the open-ended first
 bin the contract's minimum, else ``b - 1``; for a category bin its first category the
-contract allows; a bin without such a value is no target. The card has no two-dimensional
-(interaction) characteristics today; each characteristic is binned on its own column.
+contract allows; a bin without such a value is no target.
+
+An interaction (two-dimensional) characteristic is never actionable: it offers no targets,
+even when its parents are declared actionable, since its cell moves with two columns at
+once. A change of an actionable parent that is also a characteristic of its own can still
+move the interaction's cell; the arithmetic does not count that, the engine re-score below
+does (an alternative the interaction pulls below the cut-off is dropped).
 
 :class:`Explainer` checks every alternative rather than trusting the arithmetic: the
 applicant is rebuilt with the representative values and re-scored by
@@ -137,14 +142,18 @@ class Recourse:
         self.engine = engine
         by_name = {c.name: c for c in columns}
         names = engine.features_
-        self.actionable_ = [j for j, n in enumerate(names) if n in set(actionable)]
+        kinds = [f["kind"] for f in engine.artifact["features"]]
+        self.actionable_ = [j for j, n in enumerate(names)
+                            if n in set(actionable) and kinds[j] != "interaction"]
         self.n_regular_: list[int] = []
         self.targets_: list[list[tuple[int, int, Any]]] = []
         for j, f in enumerate(engine.artifact["features"]):
             col = by_name.get(f["name"])
             rule = engine.rules_[j]
             targets = []
-            if f["kind"] == "numeric":
+            if f["kind"] == "interaction":  # never actionable: no targets (module docstring)
+                self.n_regular_.append(0)
+            elif f["kind"] == "numeric":
                 edges = [-math.inf, *(float(s) for s in f["splits"]), math.inf]
                 self.n_regular_.append(len(edges) - 1)
                 for i in range(len(edges) - 1):
@@ -310,7 +319,7 @@ class Explainer:
         """The explanation of one contract-valid applicant against ``policy``."""
         engine = self.engine
         names = engine.features_
-        scored = engine.score({n: [applicant.get(n)] for n in names})
+        scored = engine.score({n: [applicant.get(n)] for n in engine.columns_})
         bins = scored.bins[0].tolist()
         points = scored.points[0].tolist()
         score = int(scored.score[0])
@@ -325,7 +334,7 @@ class Explainer:
                 for o in alt.changes:
                     row[names[o.j]] = o.value
                 rebuilt.append(row)
-            again = engine.score({n: [r.get(n) for r in rebuilt] for n in names})
+            again = engine.score({n: [r.get(n) for r in rebuilt] for n in engine.columns_})
             for i, alt in enumerate(found.alternatives):
                 new_score = int(again.score[i])
                 if new_score < policy.cutoff_score:

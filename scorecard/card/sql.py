@@ -10,7 +10,11 @@ and Spark SQL (both are tested). Per characteristic it writes one ``CASE``:
   ``searchsorted(side="right")``;
 * categorical: the input is cast to text; ``NULL`` → the missing bin, ``IN (...)`` per group,
   ``ELSE`` the unseen points. Booleans are the categories ``'True'``/``'False'``; casting a
-  ``BOOLEAN`` gives ``'true'``/``'false'`` in both engines, so both spellings are listed.
+  ``BOOLEAN`` gives ``'true'``/``'false'`` in both engines, so both spellings are listed;
+* interaction: the same two rules, written for each parent but giving its bin index (an
+  unseen category: ``-1000000``), are combined into the cell ``i * n_y + j``; a ``CASE`` on
+  the cell gives its grid points, ``ELSE`` (a negative cell: an unseen category in either
+  parent) the unseen points — the engine's flattened cell, exactly.
 
 Exactness: every float (splits, special codes, offset, factor) is written as Python's
 shortest round-trip ``repr`` in scientific form (``3.5E0``, ``1E-05``), which DuckDB and
@@ -28,7 +32,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from scorecard.card.scaling import Scaling
@@ -92,10 +96,34 @@ def _comment(text: object) -> str:
     return re.sub(r"[\r\n\\]+", " ", str(text)).strip()
 
 
+_UNSEEN_INDEX = -1_000_000  # a parent's unseen category: every cell sum with it is < 0
+
+
+def _points(b: dict[str, Any]) -> int:
+    return int(b["points"])
+
+
+def _index(b: dict[str, Any]) -> int:
+    return int(b["index"])
+
+
+def _rules(artifact: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every one-column bin rule of the card: characteristics and interactions' parents."""
+    out = []
+    for f in artifact["features"]:
+        out += f["parents"] if f["kind"] == "interaction" else [f]
+    return out
+
+
+def _column_kinds(artifact: dict[str, Any]) -> dict[str, str]:
+    """Each input column the card reads, in card order, with the kind it is read as."""
+    return {f["name"]: f["kind"] for f in _rules(artifact)}
+
+
 def _boolean_features(artifact: dict[str, Any]) -> set[str]:
     kinds = {c["name"]: c.get("kind") for c in artifact.get("input_contract", [])}
     out = set()
-    for f in artifact["features"]:
+    for f in _rules(artifact):
         cats = {c for b in f["bins"] if b["type"] == "regular" for c in b.get("categories", [])}
         if f["kind"] != "numeric" and (kinds.get(f["name"]) == "boolean"
                                        or (cats and cats <= set(_BOOLEAN_SPELLINGS))):
@@ -103,7 +131,8 @@ def _boolean_features(artifact: dict[str, Any]) -> set[str]:
     return out
 
 
-def _numeric_case(f: dict[str, Any], col: str) -> list[str]:
+def _numeric_case(f: dict[str, Any], col: str,
+                  value: Callable[[dict[str, Any]], int] = _points) -> list[str]:
     bins = f["bins"]
     splits = [float(s) for s in f["splits"]]
     regular = bins[: len(splits) + 1]
@@ -121,20 +150,22 @@ def _numeric_case(f: dict[str, Any], col: str) -> list[str]:
         codes = [c for c, w in winner.items() if w is b]
         if codes:
             lits = ", ".join(double_literal(c) for c in codes)
-            lines.append(f"WHEN {col} IN ({lits}) THEN {int(b['points'])}"
+            lines.append(f"WHEN {col} IN ({lits}) THEN {value(b)}"
                          f"  -- special: {_comment(b['label'])}")
     missing = next(b for b in bins if b["type"] == "missing")
-    lines.append(f"WHEN {col} IS NULL OR isnan({col}) THEN {int(missing['points'])}"
+    lines.append(f"WHEN {col} IS NULL OR isnan({col}) THEN {value(missing)}"
                  "  -- missing")
     for split, b in zip(splits, regular, strict=False):
-        lines.append(f"WHEN {col} < {double_literal(split)} THEN {int(b['points'])}"
+        lines.append(f"WHEN {col} < {double_literal(split)} THEN {value(b)}"
                      f"  -- {_comment(b['label'])}")
     last = regular[-1]
-    lines.append(f"ELSE {int(last['points'])}  -- {_comment(last['label'])}")
+    lines.append(f"ELSE {value(last)}  -- {_comment(last['label'])}")
     return lines
 
 
-def _categorical_case(f: dict[str, Any], col: str, boolean: bool) -> list[str]:
+def _categorical_case(f: dict[str, Any], col: str, boolean: bool,
+                      value: Callable[[dict[str, Any]], int] = _points,
+                      unseen: int | None = None) -> list[str]:
     bins = f["bins"]
     # Mirror the engine's lookup: a category listed in two groups belongs to the later one.
     owner: dict[str, int] = {}
@@ -143,7 +174,7 @@ def _categorical_case(f: dict[str, Any], col: str, boolean: bool) -> list[str]:
             for cat in b["categories"]:
                 owner[str(cat)] = pos
     missing = next(b for b in bins if b["type"] == "missing")
-    lines = [f"WHEN {col} IS NULL THEN {int(missing['points'])}  -- missing"]
+    lines = [f"WHEN {col} IS NULL THEN {value(missing)}  -- missing"]
     for pos, b in enumerate(bins):
         if b["type"] != "regular":
             continue
@@ -152,8 +183,32 @@ def _categorical_case(f: dict[str, Any], col: str, boolean: bool) -> list[str]:
         for c in cats:
             spellings.extend(_BOOLEAN_SPELLINGS.get(c, (c,)) if boolean else (c,))
         if spellings:
-            lines += _in_list(col, [string_literal(s) for s in spellings], int(b["points"]))
-    lines.append(f"ELSE {int(f['unseen_points'])}  -- unseen category")
+            lines += _in_list(col, [string_literal(s) for s in spellings], value(b))
+    lines.append(f"ELSE {int(f['unseen_points']) if unseen is None else unseen}"
+                 "  -- unseen category")
+    return lines
+
+
+def _parent_case(p: dict[str, Any], booleans: set[str]) -> list[str]:
+    """``CASE ... END`` giving the bin index of an interaction's parent."""
+    col = identifier(p["name"])
+    body = (_numeric_case(p, col, _index) if p["kind"] == "numeric"
+            else _categorical_case(p, col, col in booleans, _index, _UNSEEN_INDEX))
+    return ["CASE", *_indent(body, 1), "END"]
+
+
+def _interaction_case(f: dict[str, Any], booleans: set[str]) -> list[str]:
+    """The body of an interaction's ``CASE``: on its cell ``i * n_y + j``, the grid's
+    points; a negative cell (an unseen category) gets the unseen points."""
+    px, py = f["parents"]
+    n_y = len(py["bins"])
+    cell = ["(", *_indent(_parent_case(px, booleans), 1), f") * {n_y} + (",
+            *_indent(_parent_case(py, booleans), 1), ")"]
+    lines = [*cell]
+    for b in f["bins"]:
+        lines.append(f"  WHEN {int(b['index'])} THEN {int(b['points'])}"
+                     f"  -- {_comment(b['label'])}")
+    lines.append(f"  ELSE {int(f['unseen_points'])}  -- unseen category")
     return lines
 
 
@@ -198,11 +253,17 @@ def card_sql(artifact: dict[str, Any], table: str = "applicants") -> str:
     names = [identifier(f["name"]) for f in features]
     pts = [identifier(f"pts_{n}") for n in names]
     booleans = _boolean_features(artifact)
+    columns = {identifier(c): k for c, k in _column_kinds(artifact).items()}
 
-    typed = [f"CAST({n} AS DOUBLE) AS {n}" if f["kind"] == "numeric"
-             else f"CAST({n} AS STRING) AS {n}" for n, f in zip(names, features, strict=True)]
+    typed = [f"CAST({n} AS DOUBLE) AS {n}" if k == "numeric"
+             else f"CAST({n} AS STRING) AS {n}" for n, k in columns.items()]
     cases: list[str] = []
     for n, p, f in zip(names, pts, features, strict=True):
+        if f["kind"] == "interaction":
+            px, py = (q["name"] for q in f["parents"])
+            cases.append(f"-- {n} ({f['reason_code']}, interaction of {px} (rows) and {py})")
+            cases += ["CASE", *_indent(_interaction_case(f, booleans), 1), f"END AS {p},"]
+            continue
         body = (_numeric_case(f, n) if f["kind"] == "numeric"
                 else _categorical_case(f, n, n in booleans))
         kind = f["kind"] + (", boolean" if n in booleans else "")
@@ -223,6 +284,9 @@ def card_sql(artifact: dict[str, Any], table: str = "applicants") -> str:
         "--   then bin i holds split[i-1] <= x < split[i] (splits are exact double literals).",
         "-- categorical: NULL -> missing bin, IN (...) per group, anything else -> unseen",
         "--   points; booleans match 'True'/'False' as text or as a BOOLEAN column.",
+        *([] if not any(f["kind"] == "interaction" for f in features) else [
+            "-- interaction: each parent's rule gives its bin index i, j; the cell",
+            "--   i * n_y + j gives the grid's points (an unseen category: unseen points)."]),
         "-- Returns " + (f"{id_col}, " if id_col else "")
         + "pts_<characteristic> (integer points), score (their sum), pd;",
         "--   no ORDER BY: match results to inputs by "
@@ -254,6 +318,7 @@ def card_sql(artifact: dict[str, Any], table: str = "applicants") -> str:
 
 
 def input_columns(artifact: dict[str, Any]) -> list[str]:
-    """The columns :func:`card_sql` reads: the id (if any), then the characteristics."""
+    """The columns :func:`card_sql` reads: the id (if any), then the characteristics' input
+    columns (an interaction's parents), once each."""
     id_col = artifact.get("id_column")
-    return ([id_col] if id_col else []) + [f["name"] for f in artifact["features"]]
+    return ([id_col] if id_col else []) + list(_column_kinds(artifact))

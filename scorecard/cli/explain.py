@@ -97,7 +97,7 @@ def _explain(args: argparse.Namespace) -> int:
     names = engine.features_
     results = []
     if applicants:
-        scored = engine.score({n: [a.get(n) for a in applicants] for n in names})
+        scored = engine.score({n: [a.get(n) for a in applicants] for n in engine.columns_})
         picks = top_reasons(engine, scored, 4, reference).tolist()
         id_column = artifact["id_column"]
         for i, applicant in enumerate(applicants):

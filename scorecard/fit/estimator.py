@@ -32,11 +32,12 @@ from scorecard.card.engine import ScoringEngine
 from scorecard.card.grades import MasterScale
 from scorecard.card.scaling import Scaling, feature_points
 from scorecard.fit.binning import MAX_N_BINS, MIN_BIN_SHARE, WoEBinner
+from scorecard.fit.interactions import PairBins, search_interactions
 from scorecard.fit.joint import DEFAULT_PENALTY_GRID, JointBinLogit, bin_indices
 from scorecard.fit.logit import coefficient_table, fit_logit
 from scorecard.fit.overrides import FeatureOverride
 from scorecard.fit.selection import SelectionConfig, select_features
-from scorecard.fit.spec import CARD_METHODS, DatasetSpec
+from scorecard.fit.spec import CARD_METHODS, INTERACTION_MODES, DatasetSpec
 from validation.discrimination import plain
 
 PD_FORMULA = "pd = 1 / (1 + exp((score - offset) / factor)); score = sum of points"
@@ -68,13 +69,18 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         method: ``"woe"`` or ``"joint"`` (see the module docstring).
         penalty_grid: the joint method's L2 penalties tried by inner CV.
         random_state: seeds the joint method's inner CV.
+        interactions: ``"auto"`` or ``"none"``: whether the joint method searches
+            two-dimensional interaction characteristics (:mod:`scorecard.fit.interactions`);
+            ``None``: the spec's ``interactions``.
 
     Learned state: ``scaling_``, ``selection_`` (the resolved parameters), ``binner_``,
     ``features_`` (card characteristics, by IV), ``selection_log_``, ``logit_``
     (statsmodels result), ``coefficients_`` (table), ``points_`` (feature -> int points per
     bin), ``raw_points_`` (unrounded), ``classes_`` (``[0, 1]``: 1 = default). The joint
     method adds ``joint_`` (:class:`~scorecard.fit.joint.JointBinLogit`); its
-    ``coefficients_`` has one row per bin indicator plus the intercept.
+    ``coefficients_`` has one row per bin indicator plus the intercept, and
+    ``interactions_`` (the chosen :class:`~scorecard.fit.interactions.PairBins`, published
+    after the characteristics; every pair considered is in ``selection_log_``).
     """
 
     def __init__(self, spec: DatasetSpec, overrides: dict[str, FeatureOverride] | None = None,
@@ -83,7 +89,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                  method: str = "woe", min_bin_n_event: int | None = None,
                  max_n_prebins: int = 20,
                  penalty_grid: tuple[float, ...] = DEFAULT_PENALTY_GRID,
-                 random_state: int = 0, min_prebin_size: float | None = None) -> None:
+                 random_state: int = 0, min_prebin_size: float | None = None,
+                 interactions: str | None = None) -> None:
         self.spec = spec
         self.overrides = overrides
         self.selection = selection
@@ -96,6 +103,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.penalty_grid = penalty_grid
         self.random_state = random_state
         self.min_prebin_size = min_prebin_size
+        self.interactions = interactions
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, progress: Any = None) -> Scorecard:
         """Fit on ``X`` (rows x contract columns, typed as read) and 0/1 ``y``."""
@@ -121,6 +129,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.raw_points_: dict[str, np.ndarray] = {}
         self.points_: dict[str, np.ndarray] = {}
         self.classes_ = np.array([0, 1])
+        self.interactions_: list[PairBins] = []
         if self.method == "joint":
             return self._fit_joint(X, y, say)
         self.coefficients_ = coefficient_table(self.logit_)
@@ -139,6 +148,24 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.joint_ = JointBinLogit(self.penalty_grid, random_state=self.random_state).fit(
             binned, bins, y)
         say(f"joint fit: penalty {self.joint_.penalty_:g} chosen by inner CV")
+        mode = self.interactions if self.interactions is not None else self.spec.interactions
+        if mode not in INTERACTION_MODES:
+            raise ValueError(f"interactions must be one of {INTERACTION_MODES}, not {mode!r}")
+        if mode == "auto":
+            pairs, log = search_interactions(binned, bins, X, y, self.joint_.penalty_,
+                                             self.random_state, say)
+            self.selection_log_ = pd.concat([self.selection_log_, log], ignore_index=True)
+            if pairs:
+                self.interactions_ = pairs
+                say(f"interactions: {', '.join(p.name for p in pairs)}")
+                # Refit with the pairs at the penalty chosen without them (no second CV).
+                cv_results = self.joint_.cv_results_
+                binned = {**binned, **{p.name: p.feature_bins() for p in pairs}}
+                bins = {**bins, **{p.name: p.cells(X) for p in pairs}}
+                self.joint_ = JointBinLogit((self.joint_.penalty_,),
+                                            random_state=self.random_state).fit(
+                    binned, bins, y, codings={p.name: p.coding() for p in pairs})
+                self.joint_.cv_results_ = cv_results
         self.coefficients_ = self.joint_.coefficient_table(binned)
         n = len(self.features_)
         self.constant_points_ = self._constant_points()
@@ -148,6 +175,10 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                                                     self.scaling_)
             self.points_[name] = self.constant_points_[name] + np.rint(
                 -self.scaling_.factor * c).astype(np.int64)
+        for pair in self.interactions_:  # no share of the constant: a correction on top
+            c = self.joint_.contributions_[pair.name]
+            self.raw_points_[pair.name] = -self.scaling_.factor * c
+            self.points_[pair.name] = np.rint(-self.scaling_.factor * c).astype(np.int64)
         return self
 
     def _constant_points(self) -> dict[str, int]:
@@ -166,10 +197,12 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         return {name: q + (1 if j < r else 0) for j, name in enumerate(self.features_)}
 
     def _bins(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
-        return {n: bin_indices(self.binner_.bins_[n], X[n]) for n in self.features_}
+        return {**{n: bin_indices(self.binner_.bins_[n], X[n]) for n in self.features_},
+                **{p.name: p.cells(X) for p in self.interactions_}}
 
     def _counts(self) -> dict[str, np.ndarray]:
-        return {n: self.binner_.bins_[n].table["count"].to_numpy() for n in self.features_}
+        return {**{n: self.binner_.bins_[n].table["count"].to_numpy() for n in self.features_},
+                **{p.name: p.table["count"].to_numpy() for p in self.interactions_}}
 
     def _intercept(self) -> float:
         if self.method == "joint":
@@ -202,10 +235,16 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     def pipeline_points(self, X: pd.DataFrame) -> np.ndarray:
         """Integer points per row and characteristic, shape (n, k), found through
         optbinning's own transform (WoE -> bin) rather than the engine: the reference the
-        engine is tested against."""
+        engine is tested against. Interactions follow, their cells found by their parents'
+        rules (shape (n, k + number of interactions))."""
         check_is_fitted(self, "logit_")
         woe = self.binner_.transform(X, self.features_)
-        out = np.empty(woe.shape, dtype=np.int64)
+        out = np.empty((len(woe), len(self.features_) + len(self.interactions_)),
+                       dtype=np.int64)
+        for j, pair in enumerate(self.interactions_, start=len(self.features_)):
+            cells = pair.cells(X)
+            table = np.append(self.points_[pair.name], self._unseen_points(pair.name))
+            out[:, j] = table[np.where(cells < 0, len(table) - 1, cells)]
         for j, name in enumerate(self.features_):
             # Points are linear in WoE, so the bin with the nearest WoE has the same points
             # (bins sharing a WoE share their points; WoE 0 also covers unseen categories).
@@ -216,6 +255,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         return out
 
     def _unseen_points(self, name: str) -> int:
+        if name in {p.name for p in self.interactions_}:  # numeric parents: never unseen
+            return 0
         if self.method == "joint":  # the characteristic's mean contribution: neutral
             c = self.joint_.neutral(name, self._counts()[name])
             return self.constant_points_[name] + int(np.rint(-self.scaling_.factor * c))
@@ -273,6 +314,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 "best_bin": int(np.argmax(pts)),
                 "bins": bins,
             })
+        features += [self._interaction_feature(p) for p in self.interactions_]
         artifact = {
             "schema_version": SCHEMA_VERSION,
             "spec": self.spec.to_dict(),
@@ -289,6 +331,36 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             artifact = {**artifact, "reference": self._reference(artifact, reference,
                                                                  reference_y)}
         return seal(artifact)
+
+    def _interaction_feature(self, pair: PairBins) -> dict[str, Any]:
+        """One interaction as the artifact holds it (:mod:`scorecard.card.artifact`)."""
+        pts = self.points_[pair.name]
+        n_y = len(pair.parents[1]["bins"])
+        bins = [{"index": int(r["bin"]), "type": "cell", "row": int(r["row"]),
+                 "col": int(r["col"]), "label": r["label"], "count": int(r["count"]),
+                 "event": int(r["event"]), "event_rate": plain(r["event_rate"]),
+                 "woe": float(r["woe"]), "points": int(pts[int(r["bin"])])}
+                for _, r in pair.table.iterrows()]
+        cx = self.spec.contract.column(pair.x)
+        cy = self.spec.contract.column(pair.y)
+        code_x, code_y = self.spec.reason_code(pair.x), self.spec.reason_code(pair.y)
+        return {
+            "name": pair.name,
+            "kind": "interaction",
+            "description": f"{cx.description or pair.x} by {cy.description or pair.y}",
+            "reason_code": f"{code_x}x{code_y[len(self.spec.reason_prefix):]}",
+            "coefficient": None,
+            "trend": None,
+            "overridden": False,
+            "iv": pair.iv,
+            "parents": pair.parents,
+            "grid": [[int(p) for p in pts[i * n_y:(i + 1) * n_y]]
+                     for i in range(len(pts) // n_y)],
+            "unseen_points": self._unseen_points(pair.name),
+            "max_points": int(pts.max()),
+            "best_bin": int(np.argmax(pts)),
+            "bins": bins,
+        }
 
     @staticmethod
     def _reference(artifact: dict[str, Any], rows: pd.DataFrame,

@@ -172,6 +172,19 @@ def code_feature(fb: FeatureBins) -> FeatureCoding:
     return coding
 
 
+def design_matrix(codings: Mapping[str, FeatureCoding],
+                  bins: Mapping[str, np.ndarray]) -> sparse.csr_matrix:
+    """Rows x parameters, shape (n, sum of the codings' parameters), from each row's bin per
+    feature (``bins[name]``, shape (n,); ``UNSEEN`` rows: the baseline, all zeros)."""
+    blocks = []
+    for name, coding in codings.items():
+        idx = np.asarray(bins[name])
+        A = np.vstack([coding.A, np.zeros((1, coding.A.shape[1]))])
+        blocks.append(sparse.csr_matrix(A)[np.where(idx == UNSEEN, len(coding.A), idx)])
+    return sparse.hstack(blocks, format="csr") if blocks else sparse.csr_matrix(
+        (len(next(iter(bins.values()))), 0))
+
+
 def _objective(params: np.ndarray, X: sparse.csr_matrix, XT: sparse.csr_matrix,
                y: np.ndarray, penalty: np.ndarray) -> tuple[float, np.ndarray]:
     """Penalised negative log likelihood per row and its gradient (intercept unpenalised);
@@ -236,22 +249,21 @@ class JointBinLogit:
 
     def design(self, bins: Mapping[str, np.ndarray]) -> sparse.csr_matrix:
         """Rows x parameters from each row's bin per feature (``UNSEEN`` rows: baseline)."""
-        blocks = []
-        for name, coding in self.codings_.items():
-            idx = np.asarray(bins[name])
-            A = np.vstack([coding.A, np.zeros((1, coding.A.shape[1]))])
-            blocks.append(sparse.csr_matrix(A)[np.where(idx == UNSEEN, len(coding.A), idx)])
-        return sparse.hstack(blocks, format="csr") if blocks else sparse.csr_matrix(
-            (len(next(iter(bins.values()))), 0))
+        return design_matrix(self.codings_, bins)
 
     def fit(self, binned: Mapping[str, FeatureBins], bins: Mapping[str, np.ndarray],
-            y: np.ndarray) -> JointBinLogit:
+            y: np.ndarray, codings: Mapping[str, FeatureCoding] | None = None
+            ) -> JointBinLogit:
         """Fit on each row's bin (``bins[feature]``, shape (n,)) of the features in
-        ``binned`` (in that order) and 0/1 ``y``."""
+        ``binned`` (in that order) and 0/1 ``y``. ``codings``: a ready coding for some of
+        them (an interaction's cells, :mod:`scorecard.fit.interactions`), used instead of
+        :func:`code_feature`."""
         from sklearn.model_selection import StratifiedKFold
 
         y = np.asarray(y, dtype=float)
-        self.codings_ = {name: code_feature(fb) for name, fb in binned.items()}
+        given = codings or {}
+        self.codings_ = {name: given[name] if name in given else code_feature(fb)
+                         for name, fb in binned.items()}
         bounds = [b for c in self.codings_.values() for b in c.bounds]
         X = self.design(bins)
         weights = penalty_weights(X)

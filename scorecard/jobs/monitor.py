@@ -181,11 +181,12 @@ def population_figures(artifact: dict[str, Any], c: PeriodCounts) -> dict[str, A
         counts = [*c.bins[name], c.unseen.get(name, 0)]  # unseen: a bin the reference lacks
         ref_counts = [*(b["count"] for b in f["bins"]), 0]
         r = stats.psi_counts(ref_counts, counts)
-        miss = next(b["index"] for b in f["bins"] if b["type"] == "missing")
+        # An interaction's cells have no missing bin of their own: its missing share is 0.
+        miss = [b["index"] for b in f["bins"] if b["type"] == "missing"]
         chars.append({
             "name": name, "csi": r["psi"], "light": r["light"],
-            "missing_share": c.bins[name][miss] / c.n,
-            "ref_missing_share": f["bins"][miss]["count"] / ref["rows"],
+            "missing_share": sum(c.bins[name][m] for m in miss) / c.n,
+            "ref_missing_share": sum(f["bins"][m]["count"] for m in miss) / ref["rows"],
             "unseen_share": c.unseen.get(name, 0) / c.n,
             "bins": [{"bin": b["index"], "label": b["label"], "count": c.bins[name][i],
                       "ref_share": r["ref_share"][i], "share": r["share"][i]}

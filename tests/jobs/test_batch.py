@@ -55,8 +55,10 @@ AWKWARD_FLOATS = (0.1, 1 / 3, 0.30000000000000004, 59.5, -2.5, 1e-05, 6.02e23, 1
 
 @pytest.fixture(scope="module")
 def demo() -> dict[str, Any]:
-    """A card over every Klarna feature, bins at values the sample rows take."""
-    return demo_card(KLARNA, sample_frame(KLARNA, 5_000, seed=11), seed=5)
+    """A card over every Klarna feature, bins at values the sample rows take, and three
+    interaction characteristics (numeric x numeric, numeric x boolean, categorical x
+    categorical with a parent that is no characteristic of its own)."""
+    return demo_card(KLARNA, sample_frame(KLARNA, 5_000, seed=11), seed=5, interactions=True)
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +202,11 @@ def _edge_frame(card: dict[str, Any], n: int = 64, seed: int = 3) -> pd.DataFram
     code, NaN, each category, an unseen category and a missing one."""
     rng = np.random.default_rng(seed)
     data: dict[str, Any] = {"uuid": [f"e{i}" for i in range(n)]}
+    rules = {}  # every column's rule: the characteristics' and the interactions' parents'
     for f in card["features"]:
+        for r in (f["parents"] if f["kind"] == "interaction" else [f]):
+            rules.setdefault(r["name"], r)
+    for f in rules.values():
         if f["kind"] == "numeric":
             pool = [math.nan]
             for s in f["splits"]:
@@ -317,6 +323,9 @@ def test_duckdb_edges_nan_unseen_and_boolean_forms(demo: dict[str, Any]) -> None
     engine = ScoringEngine(demo)
     want = engine.score(_engine_view(edges))
     assert (want.bins == -1).any(), "the edge rows should hit unseen categories"
+    kinds = np.array([f["kind"] for f in demo["features"]])
+    cells = want.bins[:, kinds == "interaction"]
+    assert (cells == -1).any() and len(np.unique(cells)) > 20, "edges should hit many cells"
     got = _duckdb_card(demo, "edges", edges=edges)
     np.testing.assert_array_equal(_points(demo, got), want.points)
     known = edges[edges["has_paid"] != "never seen"]

@@ -44,3 +44,26 @@ def row_reasons(lost: list[int], top: int = TOP_REASONS) -> list[int]:
     k = len(lost)
     order = sorted(range(k), key=lambda j: reason_rank(lost[j], j, k))[:top]
     return [j for j in order if is_reason(lost[j])]
+
+
+def top_ranked(lost: np.ndarray, top: int = TOP_REASONS) -> np.ndarray:
+    """Card positions of the reasons of many applicants, shape (n, min(top, k)), -1 where
+    fewer apply: :func:`row_reasons` for every column of ``lost`` (k, n), the loss per
+    characteristic (rows) and applicant (columns).
+
+    A characteristic at a time (k passes over n-vectors, not n small sorts), each
+    applicant's ``top`` smallest :func:`reason_rank` keys are kept in sorted slots by a
+    min/max exchange; a key's position is its remainder modulo ``k + 1``."""
+    k, n = lost.shape
+    width = min(top, k)
+    slots = np.full((width, n), np.iinfo(np.int64).max, dtype=np.int64)
+    low = np.empty(n, dtype=np.int64)
+    for j in range(k):
+        key = np.asarray(reason_rank(lost[j], j, k), dtype=np.int64)
+        for slot in slots:  # insert key: the smaller stays, the larger moves down a slot
+            np.minimum(slot, key, out=low)
+            np.maximum(slot, key, out=key)
+            slot[...] = low
+    position = slots % (k + 1)
+    chosen = np.take_along_axis(lost, position, axis=0)
+    return np.ascontiguousarray(np.where(is_reason(chosen), position, -1).T)

@@ -48,7 +48,7 @@ from typing import Any
 import numpy as np
 
 from scorecard.card.engine import UNSEEN, ScoredRows, ScoringEngine
-from scorecard.card.ranking import TOP_REASONS, is_reason, reason_rank, row_reasons
+from scorecard.card.ranking import TOP_REASONS, row_reasons, top_ranked
 
 REASON_METHODS = ("max", "cutoff", "average")
 CUTOFF_WINDOW = 5
@@ -64,17 +64,8 @@ def top_reasons(engine: ScoringEngine, result: ScoredRows, top: int = TOP_REASON
     ``reference``: points per characteristic (:func:`reference_points`; default the best
     attainable points, method ``max``)."""
     ref = engine.max_points_ if reference is None else np.asarray(reference, dtype=float)
-    lost = ref[None, :] - result.points
-    k = lost.shape[1]
-    rank = reason_rank(lost, np.arange(k)[None, :], k)  # distinct within a row
-    if top < k:  # the top ranks by a partial sort, then only those sorted
-        rank_top = np.argpartition(rank, top - 1, axis=1)[:, :top]
-        order = np.take_along_axis(
-            rank_top, np.argsort(np.take_along_axis(rank, rank_top, axis=1), axis=1), axis=1)
-    else:
-        order = np.argsort(rank, axis=1)[:, :top]
-    chosen_loss = np.take_along_axis(lost, order, axis=1)
-    return np.where(is_reason(chosen_loss), order, -1)
+    # (k, n): the engine fills points a characteristic at a time, so this is contiguous
+    return top_ranked(ref[:, None] - result.points.T, top)
 
 
 def reason_details(engine: ScoringEngine, result: ScoredRows, row: int,

@@ -30,6 +30,7 @@ from scorecard.data.contract import Contract
 from scorecard.data.errors import ContractError
 from scorecard.data.files import _header, read_dataset
 from scorecard.data.safety import input_limit
+from scorecard.data.schema import id_hashes
 
 # Of CSV text per block: ~70k Klarna rows, ~30 MB typed. pyarrow's streaming reader parses
 # 4-16 MiB blocks faster than larger ones (and than a whole-file read on two busy cores).
@@ -96,12 +97,6 @@ def read_chunks(path: str | Path, contract: Contract, chunk_bytes: int = DEFAULT
     rest = read_dataset(path, contract).frame.iloc[yielded:]
     if len(rest):
         yield _as_categories(rest, contract)
-
-
-def id_hashes(ids: np.ndarray) -> np.ndarray:
-    """64-bit hashes of ``ids`` (object strings), shape (n,) uint64: 8 bytes a row, the
-    same for the same text in any block."""
-    return pd.util.hash_array(ids, categorize=False)  # mostly distinct: no factorising
 
 
 def _duplicates(path: Path, contract: Contract, header: list[str], hashes: np.ndarray,
@@ -177,10 +172,11 @@ def iter_dataset(path: str | Path, contract: Contract,
         try:
             for chunk in typed_chunks(fh, contract, header, chunk_bytes, categorical):
                 rows += len(chunk)
+                block_hashes = None
                 if contract.id_column:
-                    ids = chunk[contract.id_column].to_numpy(dtype=object)
-                    hashes.append(id_hashes(ids))
-                suspects = np.flatnonzero(suspect_rows(chunk, contract))
+                    block_hashes = id_hashes(chunk[contract.id_column].to_numpy(dtype=object))
+                    hashes.append(block_hashes)
+                suspects = np.flatnonzero(suspect_rows(chunk, contract, block_hashes))
                 found = ([f for f in _schema_failures(_as_objects(chunk.iloc[suspects],
                                                                   contract), contract)
                           if f["rule"] != "unique"] if len(suspects) else [])

@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scorecard.card.engine import (
     UNSEEN,
@@ -87,6 +89,33 @@ def test_scalar_and_vectorised_agree_on_odd_numeric_values(engine: ScoringEngine
                   *(int(e) for e in edges if float(e).is_integer()),
                   True, False, np.True_, np.False_, float("inf"), float("-inf"), -0.0, 1e300]
         _agree(rule, values)
+
+
+def _hand_rule(splits: list[float], codes: list[list[float]]) -> NumericRule:
+    regular = [{"index": i, "type": "regular", "points": 10 * i} for i in range(len(splits) + 1)]
+    special = [{"index": len(regular) + j, "type": "special", "points": -7 - j, "codes": c}
+               for j, c in enumerate(codes)]
+    missing = {"index": len(regular) + len(special), "type": "missing", "points": 3}
+    return NumericRule({"splits": splits, "bins": [*regular, *special, missing]})
+
+
+@settings(max_examples=200, deadline=None)
+@given(splits=st.lists(st.floats(-1e6, 1e6), max_size=40, unique=True).map(sorted),
+       codes=st.lists(st.lists(st.floats(-1e6, 1e6) | st.sampled_from([0.0, -0.0, np.inf]),
+                               min_size=1, max_size=3), max_size=3),
+       extra=st.lists(st.floats(allow_nan=True, allow_infinity=True), max_size=20))
+def test_a_float_column_gets_the_scalar_rule_next_to_every_split_and_code(
+        splits: list[float], codes: list[list[float]], extra: list[float]) -> None:
+    # The vectorised path looks values up in one merged edge array (counted when short,
+    # bisected when long): every value at, just below and just above each split and code
+    # must land where bisect and the code table put it.
+    rule = _hand_rule(splits, codes)
+    edges = [*splits, *(c for group in codes for c in group)]
+    values = np.array([*edges, *np.nextafter(edges, np.inf), *np.nextafter(edges, -np.inf),
+                       *extra, np.nan, np.inf, -np.inf, 0.0, -0.0], dtype=float)
+    bins, points = rule.assign(values)
+    assert list(zip(bins.tolist(), points.tolist(), strict=True)) == \
+        [rule.assign_one(v) for v in values.tolist()]
 
 
 def test_missing_numeric_values_get_the_missing_bin(engine: ScoringEngine) -> None:

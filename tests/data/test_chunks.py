@@ -13,13 +13,13 @@ from scorecard.data.arrow import prefetched
 from scorecard.data.chunks import (
     StreamUnavailableError,
     _duplicates,
-    id_hashes,
     iter_dataset,
     read_chunks,
 )
 from scorecard.data.contract import KLARNA
 from scorecard.data.errors import ContractError
 from scorecard.data.files import read_dataset, write_dataset
+from scorecard.data.schema import id_hashes
 from tests.helpers import sample_frame
 
 SMALL = 64 << 10  # 64 KiB blocks: a 3,000-row file spans a dozen of them

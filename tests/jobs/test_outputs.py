@@ -25,7 +25,7 @@ def test_mixed_text_and_numbers_in_one_column_change_only_the_formula_text() -> 
     assert neutralise_formulas(frame)["x"].tolist() == ["'-1", -1, "'@x", 3.5]
 
 
-_TEXT = st.text(alphabet=st.sampled_from([*"ab-=',\"\n\r 1.", "é"]), max_size=6)
+_TEXT = st.text(alphabet=st.sampled_from([*"ab-=+@\t',\"\n\r 1.", "é"]), max_size=6)
 _FLOAT = st.floats(allow_nan=True, allow_infinity=True, width=64)
 
 
@@ -52,3 +52,4 @@ def test_the_fast_csv_writer_writes_exactly_what_pandas_writes(data: st.DataObje
 def test_a_plain_scoring_table_takes_the_fast_writer() -> None:
     frame = pd.DataFrame({"uuid": ["a", "b"], "pd": [0.25, 1e-05], "score": [600, 598]})
     assert _plain_csv(frame, header=True) == "uuid,pd,score\na,0.25,600\nb,1e-05,598\n"
+

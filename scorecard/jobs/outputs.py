@@ -109,6 +109,8 @@ def _plain_cells(col: pd.Series, alone: bool) -> object | None:
                              pa.large_string())
         except (pa.ArrowException, UnicodeError):  # a cell that is not text (a number)
             return None
+        if isinstance(cells, pa.ChunkedArray):  # pandas' arrow-backed str: one buffer
+            cells = cells.combine_chunks()
         return cells if _plain_text(cells, alone) else None
     return None
 

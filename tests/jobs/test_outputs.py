@@ -8,7 +8,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scorecard.jobs.outputs import _plain_csv, _write_frame_csv, neutralise_formulas
+from scorecard.jobs.outputs import _plain_csv, _write_frame_csv, neutralise_formulas, write_csv
 
 
 def test_an_object_column_without_text_passes_through() -> None:
@@ -53,3 +53,11 @@ def test_a_plain_scoring_table_takes_the_fast_writer() -> None:
     frame = pd.DataFrame({"uuid": ["a", "b"], "pd": [0.25, 1e-05], "score": [600, 598]})
     assert _plain_csv(frame, header=True) == "uuid,pd,score\na,0.25,600\nb,1e-05,598\n"
 
+
+
+def test_an_arrow_backed_text_column_is_written_as_pandas_writes_it(tmp_path) -> None:
+    # pandas' "str" dtype hands pyarrow a chunked array (a concatenated selection log has one).
+    frame = pd.concat([pd.DataFrame({"feature": ["a", "b_x_c"], "iv": [0.5, 0.25]}),
+                       pd.DataFrame({"feature": ["d"], "iv": [0.125]})], ignore_index=True)
+    write_csv(frame, tmp_path / "t.csv")
+    assert (tmp_path / "t.csv").read_text() == frame.to_csv(index=False, lineterminator="\n")

@@ -2,13 +2,15 @@
 
 For every fold the training rows and the test rows (target set to missing) go into one file
 in the spec's format; ``scorecard regenerate --spec S --data F --out D --no-challenger`` fits
-the published card on it (the card method comes from a copy of the spec with ``card_method``
-set), and the test rows' AUC is read from ``D/predictions.csv``. The same folds score the
-gradient-boosted challenger (tuned by inner CV on the training rows), LightGBM (if installed,
-tuned by a wider search), plain optbinning WoE + scikit-learn ``LogisticRegression``, and the
-true pd where a ``<stem>.truth.csv`` lies beside the data. A benchmark, not a test: it
-prints one table of mean AUC, its spread and the mean fit time per fold, then the paired
-challenger - LightGBM gap.
+the published card on it (the card method and the final fit come from a copy of the spec with
+``card_method`` and ``final_fit`` set: ``--final-fit all_labelled,development`` runs each card
+both ways, refitted on every labelled training row after validation or published as the
+validated development fit), and the test rows' AUC is read from ``D/predictions.csv``. The
+same folds score the gradient-boosted challenger (tuned by inner CV on the training rows),
+LightGBM (if installed, tuned by a wider search), plain optbinning WoE + scikit-learn
+``LogisticRegression``, and the true pd where a ``<stem>.truth.csv`` lies beside the data. A
+benchmark, not a test: it prints one table of mean AUC, its spread and the mean fit time per
+fold, then the paired challenger - LightGBM gap.
 
     .venv/bin/python scripts/bench_accuracy.py --spec heloc
     .venv/bin/python scripts/bench_accuracy.py --spec klarna --data data/dataset.csv --folds 3
@@ -37,7 +39,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from scorecard.data.files import read_dataset, write_dataset
 from scorecard.data.paths import DEFAULT_DATA, SHARED_DATA
-from scorecard.fit.spec import DatasetSpec, load_spec
+from scorecard.fit.spec import FINAL_FITS, DatasetSpec, load_spec
 from scorecard.jobs.model_validation import _challenger_frame
 from validation.discrimination import roc_auc
 
@@ -55,12 +57,15 @@ LGBM_SPACE = {"learning_rate": [0.02, 0.05, 0.1], "num_leaves": [4, 8, 16, 32, 6
 LGBM_POINTS = 30
 
 
-def spec_file(spec: DatasetSpec, spec_arg: str, method: str, folder: Path) -> Path:
-    """A JSON copy of the spec with ``card_method`` set (the CLI takes a spec file)."""
+def spec_file(spec: DatasetSpec, spec_arg: str, method: str, final_fit: str,
+              folder: Path) -> Path:
+    """A JSON copy of the spec with ``card_method`` and ``final_fit`` set (the CLI takes a
+    spec file)."""
     raw = spec.to_dict() if spec_arg in ("klarna", "heloc") else json.loads(
         Path(spec_arg).read_text())
     raw["card_method"] = method
-    path = folder / f"spec_{method}.json"
+    raw["final_fit"] = final_fit
+    path = folder / f"spec_{method}_{final_fit}.json"
     path.write_text(json.dumps(raw))
     return path
 
@@ -135,8 +140,17 @@ def lightgbm_fold(X_tr: pd.DataFrame, y_tr: np.ndarray, X_te: pd.DataFrame,
     return fit(best, X_tr, y_tr).predict_proba(X_te)[:, 1]
 
 
+def card_variants(skip: set[str], final_fits: list[str]) -> list[tuple[str, str, str]]:
+    """``(label, card_method, final_fit)`` of every card to run; the final fit is named only
+    when more than one is."""
+    return [(f"card ({method}{', ' + ff if len(final_fits) > 1 else ''})", method, ff)
+            for method in ("joint", "woe") if f"card_{method}" not in skip
+            for ff in final_fits]
+
+
 def holdout_cards(spec: DatasetSpec, spec_arg: str, lab: pd.DataFrame, y: np.ndarray,
-                  truth: np.ndarray | None, share: float, seed: int, skip: set[str]) -> None:
+                  truth: np.ndarray | None, share: float, seed: int, skip: set[str],
+                  final_fits: list[str]) -> None:
     """Print the card methods' and the oracle's AUC on one stratified holdout of ``share``
     of the labelled rows, the holdout passed to ``regenerate`` as ``NA``-target rows."""
     from sklearn.model_selection import train_test_split
@@ -151,14 +165,11 @@ def holdout_cards(spec: DatasetSpec, spec_arg: str, lab: pd.DataFrame, y: np.nda
            else np.arange(len(tr), len(frame)).astype(str))
     rows: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for method in ("joint", "woe"):
-            if f"card_{method}" in skip:
-                continue
-            path = spec_file(spec, spec_arg, method, Path(tmp))
+        for label, method, ff in card_variants(skip, final_fits):
+            path = spec_file(spec, spec_arg, method, ff, Path(tmp))
             p, s = card_fold(path, frame, spec.contract, ids, Path(tmp))
-            rows.append((f"card ({method})", roc_auc(y[te], p), s))
-            print(f"card ({method}): {rows[-1][1]:.4f} in {s:.0f} s", file=sys.stderr,
-                  flush=True)
+            rows.append((label, roc_auc(y[te], p), s))
+            print(f"{label}: {rows[-1][1]:.4f} in {s:.0f} s", file=sys.stderr, flush=True)
     oracle = roc_auc(y[te], truth[te]) if truth is not None else None
     print(f"\n{spec.name}: {len(lab)} labelled rows, {y.mean():.2%} bad; holdout "
           f"{len(te)} rows ({share:.0%}, seed {seed}) passed as NA rows")
@@ -182,7 +193,16 @@ def main(argv: list[str] | None = None) -> int:
                     "and oracle only)")
     ap.add_argument("--skip", default="", help="comma list of models to skip "
                     "(card_joint, card_woe, challenger, lightgbm, optbinning_lr)")
+    ap.add_argument("--final-fit", default=",".join(FINAL_FITS),
+                    help="comma list of the cards' final fits to run (all_labelled: refit on "
+                    "every labelled training row after validation; development: the "
+                    "validated fit)")
     args = ap.parse_args(argv)
+    final_fits = list(filter(None, args.final_fit.split(",")))
+    if not final_fits or set(final_fits) - set(FINAL_FITS):
+        print(f"--final-fit: a comma list of {FINAL_FITS}, not {args.final_fit!r}",
+              file=sys.stderr)
+        return 2
     spec = load_spec(args.spec)
     data = args.data or DEFAULT_DATA_OF.get(spec.name)
     if data is None or not Path(data).exists():
@@ -202,7 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         truth = t.set_index(spec.contract.id_column)["true_pd"].reindex(
             lab[spec.contract.id_column].to_numpy()).to_numpy()
     if args.holdout:
-        holdout_cards(spec, args.spec, lab, y, truth, args.holdout, args.seed, skip)
+        holdout_cards(spec, args.spec, lab, y, truth, args.holdout, args.seed, skip,
+                      final_fits)
         return 0
     X_ch = _challenger_frame(spec, lab)
     aucs: dict[str, list[float]] = {}
@@ -215,17 +236,17 @@ def main(argv: list[str] | None = None) -> int:
     lgbm_missing = False
     folds = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        specs = {m: spec_file(spec, args.spec, m, Path(tmp)) for m in ("joint", "woe")}
+        variants = card_variants(skip, final_fits)
+        specs = {label: spec_file(spec, args.spec, m, ff, Path(tmp))
+                 for label, m, ff in variants}
         for k, (tr, te) in enumerate(folds.split(np.zeros(len(y)), y)):
-            for method in ("joint", "woe"):
-                if f"card_{method}" in skip:
-                    continue
+            for label, _method, _ff in variants:
                 frame = pd.concat([lab.iloc[tr], lab.iloc[te].assign(**{target: np.nan})],
                                   ignore_index=True)
                 ids = (frame[spec.contract.id_column].to_numpy()[len(tr):]
                        if spec.contract.id_column else np.arange(len(tr), len(frame)).astype(str))
-                p, s = card_fold(specs[method], frame, spec.contract, ids, Path(tmp))
-                record(f"card ({method})", roc_auc(y[te], p), s)
+                p, s = card_fold(specs[label], frame, spec.contract, ids, Path(tmp))
+                record(label, roc_auc(y[te], p), s)
             if "challenger" not in skip:
                 from scorecard.fit.challenger import GradientBoostedChallenger
 

@@ -65,6 +65,7 @@ def build_metrics(artifact: Mapping[str, Any], validation: Mapping[str, Any]) ->
         outside = [str(g) for g in grades.loc[grades["outside_interval"], "grade"]]
         under = [str(g) for g in grades.loc[grades["underestimated"], "grade"]]
     rounding = validation.get("rounding", {})
+    ff = validation.get("final_fit")
     return {
         "schema_version": METRICS_SCHEMA_VERSION,
         "model_id": artifact.get("model_id"),
@@ -110,6 +111,17 @@ def build_metrics(artifact: Mapping[str, Any], validation: Mapping[str, Any]) ->
             "grades_underestimated": under,
         },
         "stability": stability,
+        # Which rows the published card was fitted on; for a refit on all labelled rows, how
+        # it compares with the validated card on the holdout (its AUC there is in-sample).
+        "final_fit": None if not ff else {
+            "setting": ff["final_fit"],
+            "fitted_rows": ff["fitted_rows"],
+            "features_added": list(ff["features_added"]),
+            "features_dropped": list(ff["features_dropped"]),
+            **{k: rounded(ff[k]) for k in ("score_correlation", "grade_agreement",
+                                           "mean_abs_score_difference", "auc_validated")},
+            "auc_published_in_sample": rounded(ff["auc_published"]) if ff["refit"] else None,
+        },
     }
 
 

@@ -39,7 +39,28 @@ def _selection_summary(selection_log: pd.DataFrame | None, kept: int) -> str:
     """``12 of 41 candidates``; the reason for each drop is in ``validation.html``."""
     if selection_log is None or selection_log.empty:
         return f"{kept} characteristics"
-    return f"{kept} of {len(selection_log)} candidates"
+    # The refit's own row (step "final_fit") is a decision, not a candidate.
+    candidates = (selection_log["step"] != "final_fit").sum() if "step" in selection_log \
+        else len(selection_log)
+    return f"{kept} of {candidates} candidates"
+
+
+def _final_fit_line(data: Mapping[str, Any], metrics: Mapping[str, Any]) -> list[str]:
+    """Which rows the published card was fitted on, and for a refit how close it stays to
+    the validated card on the holdout rows (``metrics.json``'s ``final_fit``)."""
+    ff = metrics.get("final_fit")
+    if not ff:
+        return []
+    if ff.get("auc_published_in_sample") is None:
+        return [f"Published card: the validated fit on the {count(ff['fitted_rows'])} "
+                "development rows, as every figure below describes it (spec `final_fit`).", ""]
+    return [f"**Published card refitted on all {count(ff['fitted_rows'])} labelled rows** "
+            "(development + holdout, same binning, selection and penalty choice; spec "
+            f"`final_fit`) after validation; the figures below validate its development fit "
+            f"({count(data.get('development_rows'))} rows). On the holdout rows the two scores "
+            f"correlate r = {fmt(ff['score_correlation'])}, same grade for "
+            f"{pct(ff['grade_agreement'], 1)}; AUC {fmt(ff['auc_validated'])} validated, "
+            f"{fmt(ff['auc_published_in_sample'])} published (in-sample).", ""]
 
 
 def _feature_rows(features: Sequence[Mapping[str, Any]]) -> list[str]:
@@ -124,6 +145,7 @@ def render_model_md(artifact: Mapping[str, Any], validation: Mapping[str, Any],
         "",
         *_feature_rows(features),
         "",
+        *_final_fit_line(data, metrics),
         "## How it was validated",
         "",
         f"- **Design**: {design_sentence(metrics)}.",

@@ -127,14 +127,22 @@ class Sources:
     cv: str
     to_predict: str
     has_to_predict: bool
+    published: str  # the rows the published card's bins and points come from
 
     @classmethod
     def from_inputs(cls, artifact: Mapping[str, Any],
                     validation: Mapping[str, Any]) -> Sources:
         d = validation.get("design", {})
         h = holdout_split(validation)
-        n_pred = int(artifact.get("metadata", {}).get("training_data", {}).get("to_predict")
+        data = artifact.get("metadata", {}).get("training_data", {})
+        n_pred = int(data.get("to_predict")
                      or len(validation.get("score_distribution", {}).get("to_predict", [])))
+        development = (f"development sample (n={count(h.get('n_train'))}, "
+                       f"{count(h.get('defaults_train'))} defaults)")
+        ff = validation.get("final_fit") or {}
+        published = (f"whole labelled sample (development + holdout, "
+                     f"n={count(ff.get('fitted_rows'))}; refitted after validation)"
+                     if ff.get("refit") else development)
         return cls(
             holdout=f"holdout (n={count(h.get('n_test'))}, "
                     f"{count(h.get('defaults_test'))} defaults)",
@@ -144,6 +152,7 @@ class Sources:
                f"rows (n={count(h.get('n_train'))})",
             to_predict=f"rows to predict (n={count(n_pred)}, unlabelled)",
             has_to_predict=n_pred > 0,
+            published=published,
         )
 
 
@@ -178,7 +187,18 @@ def _header_items(artifact: Mapping[str, Any],
                          f"n={count(d['n_development'])} · {d['cv_folds']}x{d['cv_repeats']} "
                          f"CV · seed {d['seed']}"),
         ("Split fingerprint", d.get("split_fingerprint")),
+        ("Published card", _fitted_on(data)),
     ]
+
+
+def _fitted_on(data: Mapping[str, Any]) -> str:
+    """Which rows the published card was fitted on, from the artifact's ``training_data``."""
+    if data.get("fitted_on", "development rows") == "development rows":
+        return (f"fitted on the development rows (n={count(data.get('development_rows'))}): "
+                "the validated card itself")
+    return (f"fitted on {data['fitted_on']}, n={count(data.get('fitted_rows'))}, after "
+            "validation; the figures validate the development fit "
+            f"(n={count(data.get('development_rows'))})")
 
 
 def _summary(artifact: Mapping[str, Any], validation: Mapping[str, Any],
@@ -442,8 +462,64 @@ def _iv_vif(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
     }
 
 
+def _final_fit(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
+    """Which rows the published card was fitted on and, for a refit on all labelled rows, how
+    it compares with the validated development fit on the holdout rows."""
+    ff = validation.get("final_fit")
+    if not ff:
+        return {"lead": None, "facts": None, "table": None}
+    if not ff["refit"]:
+        return {"lead": f"The published card is the validated fit on the {src.development} "
+                        "(spec final_fit = development): every holdout figure in this report "
+                        "validates it as published.", "facts": None, "table": None}
+    lead = (f"The published card (this section's bins, points and coefficients, "
+            "scorecard.json, predictions.csv) was refitted on all "
+            f"{count(ff['fitted_rows'])} labelled rows (development + holdout) by the procedure "
+            "validated above: the same binning, selection and penalty choice (spec final_fit = "
+            "all_labelled). The other sections' figures validate the development fit "
+            f"(n={count(ff['development_rows'])}), which no holdout row reached; the refit has "
+            f"no holdout of its own. The two cards on the {count(ff['holdout_rows'])} holdout "
+            "rows:")
+    added, dropped = ff["features_added"], ff["features_dropped"]
+    n_pub = sum(1 for r in records(ff["characteristics"]) if r["in_published"])
+    n_val = sum(1 for r in records(ff["characteristics"]) if r["in_validated"])
+    items = [("Characteristics",
+              f"{n_pub} published, {n_val} validated"
+              + (f"; added {', '.join(added)}" if added else "")
+              + (f"; dropped {', '.join(dropped)}" if dropped else "")
+              + ("" if added or dropped else "; the same set"))]
+    if ff.get("penalty_published") is not None:
+        items.append(("L2 penalty (inner CV)", f"{ff['penalty_published']:g} published, "
+                                               f"{ff['penalty_validated']:g} validated"))
+    items += [
+        ("Scores (holdout rows)",
+         f"Pearson r = {fmt(ff['score_correlation'])}; mean |Δ score| "
+         f"{f2(ff['mean_abs_score_difference'])} points (max {ff['max_abs_score_difference']}); "
+         f"same grade for {pct(ff['grade_agreement'], 1)} of rows"),
+        ("AUC (holdout rows)",
+         f"validated {fmt(ff['auc_validated'])} (out of sample); published "
+         f"{fmt(ff['auc_published'])} (in-sample: the refit saw these rows)"),
+    ]
+    chars = table(records(ff["characteristics"]), [
+        Col("Characteristic", key("feature"), num=False),
+        Col("Bins validated", key("bins_validated"), count),
+        Col("Bins published", key("bins_published"), count),
+        Col("Points validated", lambda r: (r["points_min_validated"], r["points_max_validated"]),
+            _pair(count, " – ", "", "")),
+        Col("Points published", lambda r: (r["points_min_published"], r["points_max_published"]),
+            _pair(count, " – ", "", "")),
+        Col("Mean |Δ points|", key("mean_abs_points_change"), f2,
+            title="per holdout row, each card's points centred on their holdout mean"),
+    ], "Per characteristic: bins and points range in each card, and the mean absolute change "
+       "of a holdout row's points (each card's points centred on their holdout mean, so the "
+       f"share of the constant does not count). Source: {src.holdout}.",
+        flag=lambda r: not (r["in_validated"] and r["in_published"]))
+    return {"lead": lead, "facts": items, "table": chars}
+
+
 def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
-          coefficients: pd.DataFrame | None, src: Sources) -> dict[str, Any]:
+          coefficients: pd.DataFrame | None, src: Sources,
+          validation: Mapping[str, Any] | None = None) -> dict[str, Any]:
     sc = artifact["scaling"]
     features = artifact["features"]
     joint = artifact.get("metadata", {}).get("config", {}).get("card_method") == "joint"
@@ -467,7 +543,8 @@ def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
                    f"{sc['pdo']:g} points to double the odds: factor {sc['factor']:.4f}, "
                    f"offset {sc['offset']:.4f}, intercept {artifact.get('intercept', 0.0):.6f}",
         "pd_formula": artifact.get("pd_formula", ""),
-        "source": src.development,
+        "source": src.published,
+        "final_fit": _final_fit(validation or {}, src),
         "features": table(rows, [
             Col("Characteristic", key("name"), num=False),
             Col("Reason code", key("code"), num=False),
@@ -477,7 +554,7 @@ def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
             Col("Points", key("pts"), _pair(str, " – ", "", "")),
             Col("Unseen value", key("unseen"), str, title="points for a category never seen"),
             Col("Overridden", key("ovr"), yes_no, num=False),
-        ], f"Characteristics in the card. Source: {src.development}.",
+        ], f"Characteristics in the card. Source: {src.published}.",
             flag=lambda r: bool(r["ovr"])),
         "coefficients": table(records(coefficients), [
             Col("Term", key("term"), num=False), Col("Coefficient", key("coef"), fmt),
@@ -488,7 +565,7 @@ def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
             "characteristics; negative = less risk), penalised and sign-constrained; SE from "
             "the inverse Hessian of the penalised likelihood. " if joint else
             "Coefficients of pd's log-odds on WoE (negative = more WoE, less risk). ")
-           + f"Source: {src.development}.") if _frame(coefficients) else None,
+           + f"Source: {src.published}.") if _frame(coefficients) else None,
         "coefficients_title": ("Joint logistic regression on bin indicators" if joint
                                else "Logistic regression on WoE"),
         "selection": table(records(selection_log), [
@@ -497,7 +574,7 @@ def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
             Col("Reason", key("reason"), num=False, wrap=True),
             Col("Overridden", is_overridden, yes_no, num=False),
         ], "Every candidate's decision; rows with binning overridden by the risk team are "
-           f"tinted. Source: {src.development}.", flag=is_overridden)
+           f"tinted. Source: {src.published}.", flag=is_overridden)
         if _frame(selection_log) else None,
         "characteristics": [_characteristic(f, f["name"] in overridden, src) for f in features],
     }
@@ -512,7 +589,7 @@ def _grid(f: Mapping[str, Any], src: Sources) -> Table:
     cols = [Col(f"{px['name']} \\ {py['name']}", key("x"), num=False),
             *(Col(str(b["label"]), key(f"c{j}"), str) for j, b in enumerate(py["bins"]))]
     return table(rows, cols, f"{f['name']}: points per cell, rows the bins of {px['name']}, "
-                 f"columns the bins of {py['name']}. Source: {src.development}.")
+                 f"columns the bins of {py['name']}. Source: {src.published}.")
 
 
 def _characteristic(f: Mapping[str, Any], overridden: bool, src: Sources) -> dict[str, Any]:
@@ -531,7 +608,7 @@ def _characteristic(f: Mapping[str, Any], overridden: bool, src: Sources) -> dic
         # An interaction's cells are a grid (below), not a row of bins to draw.
         "figure": None if interaction else (
             plots.feature_plot(f),
-            f"{f['name']}: WoE and points per bin. Source: {src.development}."),
+            f"{f['name']}: WoE and points per bin. Source: {src.published}."),
         "grid": _grid(f, src) if interaction else None,
         "bins": table(bins, [
             Col("#", key("index"), str), Col("Bin", key("label"), num=False, wrap=True),
@@ -539,7 +616,7 @@ def _characteristic(f: Mapping[str, Any], overridden: bool, src: Sources) -> dic
             Col("Share", key("share"), pct), Col("Defaults", key("event"), count),
             Col("Default rate", key("rate"), pct), Col("WoE", key("woe"), fmt),
             Col("Points", key("points"), str), Col("Reason code", key("code"), num=False),
-        ], f"{f['name']} bins. Source: {src.development}."),
+        ], f"{f['name']} bins. Source: {src.published}."),
     }
 
 
@@ -586,7 +663,7 @@ def render_html(artifact: Mapping[str, Any], validation: Mapping[str, Any],
         "distributions": _distributions(artifact, validation, src),
         "stability": _stability(validation, src),
         "iv-vif": _iv_vif(validation, src),
-        "card": _card(artifact, selection_log, coefficients, src),
+        "card": _card(artifact, selection_log, coefficients, src, validation),
         "oracle": _oracle(validation, src),
         "reproducibility": _reproducibility(artifact),
     }

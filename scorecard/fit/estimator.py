@@ -267,12 +267,13 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 
     def to_artifact(self, metadata: dict[str, Any], master_scale: dict[str, Any],
                     reference: pd.DataFrame | None = None,
-                    reference_y: np.ndarray | None = None) -> dict:
+                    reference_y: np.ndarray | None = None,
+                    reference_sample: str = "development") -> dict:
         """The sealed JSON card (see :mod:`scorecard.card.artifact`).
 
-        ``reference``: the development rows (those the card was fitted on); when given, the
-        card carries their score-band and grade counts (and AUC with ``reference_y``) under
-        ``reference``, for monitoring.
+        ``reference``: the rows the card was fitted on (named ``reference_sample``); when
+        given, the card carries their score-band and grade counts (and AUC with
+        ``reference_y``) under ``reference``, for monitoring.
         """
         check_is_fitted(self, "logit_")
         contract = self.spec.contract
@@ -329,7 +330,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         }
         if reference is not None:
             artifact = {**artifact, "reference": self._reference(artifact, reference,
-                                                                 reference_y)}
+                                                                 reference_y, reference_sample)}
         return seal(artifact)
 
     def _interaction_feature(self, pair: PairBins) -> dict[str, Any]:
@@ -363,8 +364,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         }
 
     @staticmethod
-    def _reference(artifact: dict[str, Any], rows: pd.DataFrame,
-                   y: np.ndarray | None) -> dict[str, Any]:
+    def _reference(artifact: dict[str, Any], rows: pd.DataFrame, y: np.ndarray | None,
+                   sample: str = "development") -> dict[str, Any]:
         """Score-band and grade counts of ``rows`` under the finished (unsealed) card."""
         from validation.discrimination import roc_auc
         from validation.stability import reference_edges
@@ -385,7 +386,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 scale.grade_index(scored.score), minlength=scale.n_grades)]}
         auc = (float(roc_auc(np.asarray(y), scored.score, higher_is_riskier=False))
                if y is not None else None)
-        return {"sample": "development", "rows": len(rows),
+        return {"sample": sample, "rows": len(rows),
                 "score_bands": {"edges": edges, "counts": [int(c) for c in bands]},
                 "grades": grades, "auc": auc}
 

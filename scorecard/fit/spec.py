@@ -26,6 +26,12 @@ DEFAULT_CARD_METHOD = "joint"
 # (scorecard.fit.interactions): "auto" adds the pairs that pay in inner CV, "none" never.
 INTERACTION_MODES = ("auto", "none")
 DEFAULT_INTERACTIONS = "none"
+# Which labelled rows the published card is fitted on (scorecard.jobs.regenerate). The holdout
+# always validates the card fitted on the development rows; "all_labelled" then refits the
+# published card on development + holdout rows by the same procedure (binning, selection,
+# penalty choice), "development" publishes the validated fit itself.
+FINAL_FITS = ("all_labelled", "development")
+DEFAULT_FINAL_FIT = "all_labelled"
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,10 @@ class DatasetSpec:
         exclude: features left out by design, with the reason (logged in the selection log).
         reason_prefix: prefix of the stable reason codes (``K01`` ... by contract order).
         card_method: ``"joint"`` or ``"woe"``: how the published card's points are fitted.
+        final_fit: ``"all_labelled"`` or ``"development"``: the rows the published card is
+            fitted on. The holdout figures validate the development fit either way;
+            ``"all_labelled"`` refits the published card on every labelled row with the
+            same procedure once that validation is done.
         actionable: features an applicant can change by their own conduct (paying, lowering
             a balance, fewer inquiries), the only ones a counterfactual explanation
             (:mod:`scorecard.card.recourse`) may propose to change; never age, time or
@@ -61,6 +71,7 @@ class DatasetSpec:
     exclude: dict[str, str] = field(default_factory=dict)
     reason_prefix: str = "R"
     card_method: str = DEFAULT_CARD_METHOD
+    final_fit: str = DEFAULT_FINAL_FIT
     actionable: tuple[str, ...] = ()
     interactions: str = DEFAULT_INTERACTIONS  # "auto" | "none" (INTERACTION_MODES)
 
@@ -71,6 +82,9 @@ class DatasetSpec:
         if self.card_method not in CARD_METHODS:
             raise ValueError(f"spec {self.name!r}: card_method must be one of {CARD_METHODS}, "
                              f"not {self.card_method!r}")
+        if self.final_fit not in FINAL_FITS:
+            raise ValueError(f"spec {self.name!r}: final_fit must be one of {FINAL_FITS}, "
+                             f"not {self.final_fit!r}")
         unknown = [a for a in self.actionable if a not in self.contract.names]
         if unknown:
             raise ValueError(f"actionable: {unknown} are not columns of the contract "
@@ -107,6 +121,7 @@ class DatasetSpec:
             "exclude": self.exclude,
             "reason_prefix": self.reason_prefix,
             "card_method": self.card_method,
+            "final_fit": self.final_fit,
             "actionable": list(self.actionable),
             # Recorded only when searched, so cards sealed before the setting keep their hash.
             **({"interactions": self.interactions}
@@ -256,6 +271,7 @@ def _spec_from_file(path: Path) -> DatasetSpec:
         exclude=raw.get("exclude", {}),
         reason_prefix=raw.get("reason_prefix", "R"),
         card_method=raw.get("card_method", DEFAULT_CARD_METHOD),
+        final_fit=raw.get("final_fit", DEFAULT_FINAL_FIT),
         actionable=tuple(raw.get("actionable", ())),
         interactions=raw.get("interactions", DEFAULT_INTERACTIONS),
     )

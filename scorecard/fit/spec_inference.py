@@ -55,6 +55,7 @@ import numpy as np
 import pandas as pd
 
 from scorecard.data.errors import ContractError
+from scorecard.fit.spec import DEFAULT_FINAL_FIT
 
 SEPARATORS = (",", ";", "\t", "|")
 NA_TOKENS = ("NA", "", "NaN", "null", "NULL", "N/A", "?")
@@ -358,5 +359,7 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         "monotonic": monotonic,
         "exclude": exclude,
         "reason_prefix": "R",
+        # Written out, so a reviewer of the spec file sees where the published card is fitted.
+        "final_fit": DEFAULT_FINAL_FIT,
     }
     return out

@@ -229,6 +229,77 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
     return out
 
 
+def compare_final_fit(validated: Scorecard, validated_engine: ScoringEngine,
+                      published: Scorecard, master_scale: dict[str, Any],
+                      labelled: pd.DataFrame, y: np.ndarray, design: SplitDesign,
+                      final_fit: str) -> dict[str, Any]:
+    """How the published card compares with the validated (development-fit) one, on the
+    holdout rows.
+
+    With ``final_fit == "all_labelled"`` the published card was refitted on every labelled
+    row, the holdout included, so its holdout AUC (``auc_published``) is in-sample; the
+    validated card's (``auc_validated``) is the honest figure. ``score_correlation`` is
+    Pearson's r of the two integer scores, ``grade_agreement`` the share of holdout rows in
+    the same master-scale grade, ``mean_abs_score_difference`` in points.
+    ``characteristics``: one row per characteristic of either card, with its bins and
+    points range in each and ``mean_abs_points_change``, the mean over holdout rows of
+    |points change| after centring each card's points on their holdout mean (so the share of
+    the constant each characteristic carries does not count). With ``"development"`` the
+    published card is the validated one and every difference is zero.
+    """
+    hold = labelled.iloc[design.holdout]
+    y_hold = y[design.holdout]
+    pub_engine = (validated_engine if published is validated
+                  else ScoringEngine(published.to_artifact({}, master_scale)))
+    res_v, res_p = validated_engine.score(hold), pub_engine.score(hold)
+    scale = MasterScale.from_dict(master_scale)
+    same_grade = assign_grades(res_v.score, scale) == assign_grades(res_p.score, scale)
+    diff = np.abs(res_p.score - res_v.score)
+    corr = (1.0 if np.array_equal(res_v.score, res_p.score)
+            else float(np.corrcoef(res_v.score, res_p.score)[0, 1]))
+    rows = []
+    names = [*validated.features_, *[n for n in published.features_
+                                     if n not in validated.features_]]
+    for name in names:
+        row: dict[str, Any] = {"feature": name}
+        for label, c, res, eng in (("validated", validated, res_v, validated_engine),
+                                   ("published", published, res_p, pub_engine)):
+            pts = c.points_.get(name)
+            row[f"in_{label}"] = pts is not None
+            row[f"bins_{label}"] = len(pts) if pts is not None else None
+            row[f"points_min_{label}"] = int(pts.min()) if pts is not None else None
+            row[f"points_max_{label}"] = int(pts.max()) if pts is not None else None
+            row[f"_points_{label}"] = (res.points[:, eng.features_.index(name)].astype(float)
+                                       if pts is not None else None)
+        a, b = row.pop("_points_validated"), row.pop("_points_published")
+        row["mean_abs_points_change"] = (float(np.mean(np.abs((b - b.mean())
+                                                              - (a - a.mean()))))
+                                         if a is not None and b is not None else None)
+        rows.append(row)
+
+    def penalty(c: Scorecard) -> float | None:
+        return float(c.joint_.penalty_) if c.method == "joint" else None
+
+    return {
+        "final_fit": final_fit,
+        "refit": published is not validated,
+        "fitted_rows": len(labelled) if published is not validated else len(design.development),
+        "development_rows": len(design.development),
+        "holdout_rows": len(design.holdout),
+        "features_added": [n for n in published.features_ if n not in validated.features_],
+        "features_dropped": [n for n in validated.features_ if n not in published.features_],
+        "penalty_validated": penalty(validated),
+        "penalty_published": penalty(published),
+        "auc_validated": float(discrimination.roc_auc(y_hold, res_v.pd)),
+        "auc_published": float(discrimination.roc_auc(y_hold, res_p.pd)),
+        "score_correlation": corr,
+        "grade_agreement": float(np.mean(same_grade)),
+        "mean_abs_score_difference": float(np.mean(diff)),
+        "max_abs_score_difference": int(diff.max()) if diff.size else 0,
+        "characteristics": pd.DataFrame(rows),
+    }
+
+
 def _headline(v: dict[str, Any]) -> dict[str, Any]:
     h: dict[str, Any] = {}
     for name, m in v["models"].items():

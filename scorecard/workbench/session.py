@@ -443,8 +443,11 @@ class Session:
                 build.out.mkdir(parents=True, exist_ok=True)
                 ov_file = build.out / "overrides.toml"
                 write_overrides(ov_file, build.overrides)
+                # The validated development fit: its tables are the previews the session
+                # showed (all on the development rows), not a refit on every labelled row.
                 regenerate(self.spec, self.data, build.out, ov_file,
-                           RegenerateConfig(challenger=False, n_jobs=1), build.progress)
+                           RegenerateConfig(challenger=False, n_jobs=1,
+                                            final_fit="development"), build.progress)
                 build.status = "done"
             except Exception as exc:  # shown on the page; the session goes on
                 build.status, build.error = "failed", f"{type(exc).__name__}: {exc}"

@@ -43,7 +43,9 @@ def test_target_rate_is_hit_and_scores_are_identical(card: dict, recent: object,
     new, summary = recalibrate(card, recent, target_rate=rate)
     old_rows, new_rows = ScoringEngine(card).score(recent), ScoringEngine(new).score(recent)
     assert np.array_equal(old_rows.score, new_rows.score)
-    assert stats.spearmanr(old_rows.score, new_rows.score).statistic == 1.0
+    # 1 up to rounding (1 - 2e-16 for some cards); one swapped pair of 4000 costs ~1e-10.
+    assert stats.spearmanr(old_rows.score, new_rows.score).statistic == pytest.approx(
+        1.0, abs=1e-12)
     assert abs(new_rows.pd.mean() - rate) < 1e-6
     assert summary["mean_pd"]["after"] == pytest.approx(rate, abs=1e-9)
     assert [f["bins"] for f in new["features"]] == [f["bins"] for f in card["features"]]

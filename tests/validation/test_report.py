@@ -31,8 +31,8 @@ REPO = Path(__file__).resolve().parents[2]
 REPORTS = REPO / "reports"
 FILES = ("validation.html", "MODEL.md", "metrics.json")
 
-TOP_KEYS = {"calibration", "content_hash", "data", "delong", "design", "model_id", "models",
-            "oracle_distance", "rounding", "schema_version", "stability"}
+TOP_KEYS = {"calibration", "content_hash", "data", "delong", "design", "final_fit", "model_id",
+            "models", "oracle_distance", "rounding", "schema_version", "stability"}
 HOLDOUT_KEYS = {"auc", "auc_ci_low", "auc_ci_high", "gini", "gini_ci_low", "gini_ci_high",
                 "ks", "brier", "log_loss", "ece", "mean_pd", "default_rate", "n", "defaults"}
 CV_KEYS = {f"{k}_{s}" for k in ("auc", "gini", "ks", "brier", "log_loss", "ece")

@@ -1,0 +1,131 @@
+"""The published card's final fit: validated on the holdout as a development fit, then refit
+on every labelled row (``all_labelled``) or published as validated (``development``)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scorecard.data.contract import KLARNA
+from scorecard.data.files import read_dataset, write_dataset
+from scorecard.data.synthetic.generator import generate
+from scorecard.fit.estimator import Scorecard
+from scorecard.fit.overrides import builtin_overrides, load_overrides
+from scorecard.fit.spec import KLARNA_SPEC
+from scorecard.jobs.regenerate import RegenerateConfig, regenerate
+from validation.splits import make_splits
+
+CONFIG = RegenerateConfig(cv_folds=2, cv_repeats=1, challenger=False, compare_methods=False,
+                          n_jobs=1)
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """``data`` and one regenerate output folder per final fit, from the spec's setting."""
+    tmp = tmp_path_factory.mktemp("final_fit")
+    frame, _ = generate(12_000, 500, seed=13)
+    data = tmp / "data.csv"
+    write_dataset(frame, data, KLARNA)
+    out = {"data": data}
+    for final_fit in ("all_labelled", "development"):
+        out[final_fit] = tmp / final_fit
+        regenerate(replace(KLARNA_SPEC, final_fit=final_fit), data, out[final_fit],
+                   config=CONFIG)
+    return out
+
+
+def _card(folder: Path) -> dict:
+    return json.loads((folder / "scorecard.json").read_text())
+
+
+def _binning_totals(folder: Path) -> set[int]:
+    return {int(pd.read_csv(p)["count"].sum()) for p in (folder / "binning").glob("*.csv")}
+
+
+def _design(data: Path) -> tuple[pd.DataFrame, np.ndarray, object]:
+    labelled = read_dataset(data, KLARNA).labelled
+    y = labelled["default"].to_numpy(dtype=int)
+    return labelled, y, make_splits(y, holdout_fraction=CONFIG.holdout_share,
+                                    n_splits=CONFIG.cv_folds, n_repeats=CONFIG.cv_repeats,
+                                    seed=CONFIG.seed)
+
+
+def test_with_all_labelled_the_published_card_is_fitted_on_every_labelled_row(
+        runs: dict[str, Path]) -> None:
+    labelled, _, design = _design(runs["data"])
+    card = _card(runs["all_labelled"])
+    data = card["metadata"]["training_data"]
+    assert data["fitted_rows"] == data["labelled"] == len(labelled)
+    assert data["fitted_on"] == "all labelled rows (development + holdout)"
+    assert card["metadata"]["config"]["final_fit"] == "all_labelled"
+    assert card["spec"]["final_fit"] == "all_labelled"
+    # Every binning table (in the card or not) counts all labelled rows, as do the card's bins.
+    assert _binning_totals(runs["all_labelled"]) == {len(labelled)}
+    assert {sum(b["count"] for b in f["bins"]) for f in card["features"]} == {len(labelled)}
+    assert card["reference"]["sample"] == "all labelled"
+    assert card["reference"]["rows"] == len(labelled)
+    # ... and it is not the development fit: other counts, other points.
+    dev_card = _card(runs["development"])
+    assert card["features"] != dev_card["features"]
+    assert len(design.development) < len(labelled)
+
+
+def test_both_final_fits_validate_the_same_development_fit(runs: dict[str, Path]) -> None:
+    a = json.loads((runs["all_labelled"] / "metrics.json").read_text())
+    d = json.loads((runs["development"] / "metrics.json").read_text())
+    assert a["models"] == d["models"]
+    assert a["rounding"] == d["rounding"] and a["calibration"] == d["calibration"]
+    # Its holdout AUC is the honest one; the refit's on the same rows is in-sample.
+    assert a["final_fit"]["auc_validated"] == a["models"]["scorecard"]["holdout"]["auc"]
+    assert a["final_fit"]["auc_published_in_sample"] is not None
+    assert d["final_fit"]["auc_published_in_sample"] is None
+    assert d["final_fit"]["score_correlation"] == 1.0 == d["final_fit"]["grade_agreement"]
+    assert a["final_fit"]["score_correlation"] < 1.0
+
+
+def test_development_publishes_the_card_fitted_on_the_development_rows(
+        runs: dict[str, Path]) -> None:
+    labelled, y, design = _design(runs["data"])
+    dev = design.development
+    fitted = Scorecard(KLARNA_SPEC, load_overrides(builtin_overrides("klarna")),
+                       scaling=CONFIG.scaling, **CONFIG.card_params("joint")).fit(
+        labelled.iloc[dev], y[dev])
+    card = _card(runs["development"])
+    assert [f["name"] for f in card["features"]] == fitted.features_
+    for f in card["features"]:
+        assert [b["points"] for b in f["bins"]] == fitted.points_[f["name"]].tolist()
+    assert card["intercept"] == fitted.joint_.intercept_
+    assert card["metadata"]["training_data"]["fitted_rows"] == len(dev)
+    assert card["reference"]["sample"] == "development"
+    assert _binning_totals(runs["development"]) == {len(dev)}
+    log = pd.read_csv(runs["development"] / "selection_log.csv")
+    assert "final_fit" not in set(log["step"])
+
+
+def test_the_report_says_which_rows_the_published_card_was_fitted_on(
+        runs: dict[str, Path]) -> None:
+    labelled, _, design = _design(runs["data"])
+    n, n_dev = f"{len(labelled):,}", f"{len(design.development):,}"
+    doc = (runs["all_labelled"] / "MODEL.md").read_text()
+    assert f"Published card refitted on all {n} labelled rows" in doc
+    assert "published (in-sample)" in doc
+    page = (runs["all_labelled"] / "validation.html").read_text()
+    assert "The rows the published card was fitted on" in page
+    assert f"was refitted on all {n} labelled rows (development + holdout)" in page
+    assert "in-sample: the refit saw these rows" in page
+    assert "Mean |Δ points|" in page
+    log = pd.read_csv(runs["all_labelled"] / "selection_log.csv")
+    refit = log[log["step"] == "final_fit"]
+    assert refit["decision"].tolist() == ["refit"]
+    assert f"refit on all {len(labelled)} labelled rows" in refit["reason"].iloc[0]
+    assert f"{len(log) - 1} candidates" in doc  # the refit's row is not a candidate
+
+    doc = (runs["development"] / "MODEL.md").read_text()
+    assert f"Published card: the validated fit on the {n_dev} development rows" in doc
+    page = (runs["development"] / "validation.html").read_text()
+    assert "spec final_fit = development" in page

@@ -12,6 +12,7 @@ WoE follows optbinning's sign: ``ln(share of goods / share of bads)`` — a *hig
 
 from __future__ import annotations
 
+import logging
 import warnings
 from dataclasses import dataclass, field
 
@@ -21,6 +22,13 @@ import pandas as pd
 from scorecard.card.engine import category_key
 from scorecard.fit.overrides import FeatureOverride
 from scorecard.fit.spec import DatasetSpec
+
+# optbinning imports cvxpy, which probes every solver it knows at import and logs a warning
+# for one whose binary does not load (HiGHS in some wheels); optbinning never asks for it.
+# A filter, not a level: cvxpy sets its logger's level when it is imported.
+logging.getLogger("__cvxpy__").addFilter(
+    lambda record: not record.getMessage().startswith("Encountered unexpected exception "
+                                                      "importing solver"))
 
 # The binning constraints' defaults, shared by the estimator and the regenerate job's config.
 MIN_BIN_SHARE = 0.05

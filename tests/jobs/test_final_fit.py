@@ -113,7 +113,7 @@ def test_the_report_says_which_rows_the_published_card_was_fitted_on(
     n, n_dev = f"{len(labelled):,}", f"{len(design.development):,}"
     doc = (runs["all_labelled"] / "MODEL.md").read_text()
     assert f"Published card refitted on all {n} labelled rows" in doc
-    assert "published (in-sample)" in doc
+    assert f"validate its fit on the {n_dev} development rows" in doc
     page = (runs["all_labelled"] / "validation.html").read_text()
     assert "The rows the published card was fitted on" in page
     assert f"was refitted on all {n} labelled rows (development + holdout)" in page

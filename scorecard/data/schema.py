@@ -314,10 +314,10 @@ def suspect_rows(frame: pd.DataFrame, contract: Contract,
                 wrong |= ~s.isin(list(col.allowed)).to_numpy() & ~missing
             if col.kind == "id":
                 values = s.to_numpy(dtype=object)
-                if hashes is None or col.name != contract.id_column:
-                    hashes = id_hashes(values)
+                own = (hashes if hashes is not None and col.name == contract.id_column
+                       else id_hashes(values))
                 # Duplicated 8-byte hashes, ~4x faster than duplicated strings.
-                repeated = pd.Series(hashes, copy=False).duplicated(keep=False).to_numpy()
+                repeated = pd.Series(own, copy=False).duplicated(keep=False).to_numpy()
                 wrong |= (values == "") | repeated
             if col.kind == "boolean":
                 wrong |= ~s.isin([True, False]).to_numpy() & ~missing

@@ -41,6 +41,7 @@ from scorecard.fit.joint import (
     _log_loss,
     code_feature,
     design_matrix,
+    indicator,
     penalty_weights,
     solve,
 )
@@ -93,19 +94,12 @@ class PairBins:
         baseline = int(np.argmax(per_group))
         coding = FeatureCoding(self.name, 0, baseline, np.zeros((len(counts), 0)))
         coding.neutral = [int(c) for c in np.flatnonzero(counts == 0)]
-        cols = []
         for g in range(self.n_groups):
             members = np.flatnonzero((self.group == g) & (counts > 0))
-            if g == baseline or not len(members):
-                continue
-            col = np.zeros(len(counts))
-            col[members] = 1.0
-            cols.append(col)
-            coding.terms.append(f"{self.name}: 2D bin {g} ({len(members)} cells)")
-            coding.kinds.append("cell group")
-            coding.target_bin.append(int(members[0]))
-            coding.bounds.append((None, None))
-        coding.A = np.column_stack(cols) if cols else np.zeros((len(counts), 0))
+            if g != baseline and len(members):
+                coding.add(indicator(len(counts), members),
+                           f"{self.name}: 2D bin {g} ({len(members)} cells)", "cell group",
+                           int(members[0]))
         return coding
 
 

@@ -119,6 +119,23 @@ class FeatureCoding:
     bounds: list[tuple[float | None, float | None]] = field(default_factory=list)
     neutral: list[int] = field(default_factory=list)
 
+    def add(self, column: np.ndarray, term: str, kind: str, target_bin: int,
+            bound: tuple[float | None, float | None] = (None, None)) -> None:
+        """Append one parameter: its column of ``A`` (n_bins,), name, kind, the bin it
+        switches on and its sign bound."""
+        self.A = np.column_stack([self.A, column])
+        self.terms.append(term)
+        self.kinds.append(kind)
+        self.target_bin.append(target_bin)
+        self.bounds.append(bound)
+
+
+def indicator(n_bins: int, rows: Any) -> np.ndarray:
+    """A column of ``A`` (n_bins,) that is 1 at ``rows`` (an index or indices), else 0."""
+    col = np.zeros(n_bins)
+    col[rows] = 1.0
+    return col
+
 
 def code_feature(fb: FeatureBins) -> FeatureCoding:
     """The step / indicator coding of one characteristic's bins (see the module docstring)."""
@@ -129,7 +146,6 @@ def code_feature(fb: FeatureBins) -> FeatureCoding:
     n_reg = len(regular)
     sign = trend_sign(fb)
     baseline = int(regular[np.argmax(counts[regular])]) if n_reg else 0
-    cols: list[np.ndarray] = []
     coding = FeatureCoding(fb.name, sign, baseline, np.zeros((len(t), 0)))
     labels = t["label"].astype(str).tolist()
     if fb.kind == "numeric":
@@ -141,34 +157,19 @@ def code_feature(fb: FeatureBins) -> FeatureCoding:
                     col[b] = 1.0
                 elif b < k <= baseline:
                     col[b] = -1.0
-            cols.append(col)
-            coding.terms.append(f"{fb.name}: step into bin {k} ({labels[k]})")
-            coding.kinds.append("step")
-            coding.target_bin.append(k if k > baseline else k - 1)
-            coding.bounds.append(bound)
+            coding.add(col, f"{fb.name}: step into bin {k} ({labels[k]})", "step",
+                       k if k > baseline else k - 1, bound)
     else:
         for b in range(n_reg):
-            if b == baseline:
-                continue
-            col = np.zeros(len(t))
-            col[b] = 1.0
-            cols.append(col)
-            coding.terms.append(f"{fb.name}: category group {b} ({labels[b]})")
-            coding.kinds.append("category")
-            coding.target_bin.append(b)
-            coding.bounds.append((None, None))
+            if b != baseline:
+                coding.add(indicator(len(t), b),
+                           f"{fb.name}: category group {b} ({labels[b]})", "category", b)
     for b in np.flatnonzero(types != "regular"):
         if counts[b] == 0:
             coding.neutral.append(int(b))
             continue
-        col = np.zeros(len(t))
-        col[b] = 1.0
-        cols.append(col)
-        coding.terms.append(f"{fb.name}: {types[b]} bin {b} ({labels[b]})")
-        coding.kinds.append(str(types[b]))
-        coding.target_bin.append(int(b))
-        coding.bounds.append((None, None))
-    coding.A = np.column_stack(cols) if cols else np.zeros((len(t), 0))
+        coding.add(indicator(len(t), b), f"{fb.name}: {types[b]} bin {b} ({labels[b]})",
+                   str(types[b]), int(b))
     return coding
 
 

@@ -64,6 +64,14 @@ _QUOTED_BYTES = tuple(c.encode() for c in _NEEDS_QUOTES)
 _FORMULA_BYTES = np.frombuffer("".join(FORMULA_PREFIXES).encode(), dtype=np.uint8)
 
 
+def _offsets(cells: object) -> np.ndarray:
+    """Where each cell of an arrow ``large_string`` array starts in its text buffer, and
+    where the last ends: shape (len + 1,) int64."""
+    at = cells.offset  # type: ignore[attr-defined]
+    return np.frombuffer(cells.buffers()[1], dtype=np.int64)[  # type: ignore[attr-defined]
+        at:at + len(cells) + 1]  # type: ignore[arg-type]
+
+
 def _plain_text(cells: object, alone: bool) -> bool:
     """Whether the text cells (an arrow ``large_string`` array) are written as they are:
     none missing, none needing quotes or neutralising (:func:`neutralise_formulas`), and
@@ -71,9 +79,8 @@ def _plain_text(cells: object, alone: bool) -> bool:
     Checked on the array's one text buffer and its offsets, not cell by cell."""
     if cells.null_count:  # type: ignore[attr-defined]
         return False
-    offsets_buffer, data_buffer = cells.buffers()[1:]  # type: ignore[attr-defined]
-    at = cells.offset  # type: ignore[attr-defined]
-    offsets = np.frombuffer(offsets_buffer, dtype=np.int64)[at:at + len(cells) + 1]
+    data_buffer = cells.buffers()[2]  # type: ignore[attr-defined]
+    offsets = _offsets(cells)
     empty = offsets[1:] == offsets[:-1]
     if alone and empty.any():
         return False
@@ -136,9 +143,8 @@ def _plain_csv(frame: pd.DataFrame, header: bool) -> str | None:
     comma, newline, nothing = (pa.scalar(t, pa.large_string()) for t in (",", "\n", ""))
     lines = pc.binary_join_element_wise(*columns, comma)
     lines = pc.binary_join_element_wise(lines, nothing, newline)  # each line ends in "\n"
-    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int64)
-    first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
-    body = str(memoryview(lines.buffers()[2])[first:last], "utf-8")
+    offsets = _offsets(lines)
+    body = str(memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]], "utf-8")
     return ",".join(names) + "\n" + body if header else body
 
 

@@ -83,7 +83,7 @@ from typing import Any
 
 from scorecard.card.engine import feature_inputs
 from scorecard.card.grades import MasterScale
-from scorecard.data.contract import Column
+from scorecard.data.contract import CONTRACTS, Column, Contract
 
 SCHEMA_VERSION = 1
 REQUIRED = ("schema_version", "spec", "id_column", "input_contract", "scaling", "intercept",
@@ -187,6 +187,25 @@ def input_contract(artifact: dict[str, Any]) -> list[Column]:
         return [Column.from_dict(c, f"input_contract[{i}]") for i, c in enumerate(raw)]
     except ValueError as exc:
         raise ArtifactError(str(exc)) from exc
+
+
+def file_contract(artifact: dict[str, Any]) -> Contract:
+    """The file contract of the card: its own ``input_contract`` columns in the file format
+    (separator, NA, target labels) of the built-in contract its spec names, or of the spec
+    file's contract stored in the card. Raises ValueError for a contract neither built in
+    nor stored."""
+    name = artifact["spec"].get("contract")
+    if isinstance(name, dict):  # a spec file's own contract: its format is in the card
+        fmt = dict(name)
+    elif name in CONTRACTS:
+        fmt = CONTRACTS[name].to_dict()
+    else:
+        raise ValueError(f"the card's contract {name!r} is not built in; pass --spec")
+    target = next((c["name"] for c in artifact["input_contract"] if c.get("kind") == "target"),
+                  fmt["target"])
+    return Contract.from_dict({**fmt, "columns": artifact["input_contract"],
+                               "id_column": artifact["id_column"], "target": target},
+                              where="input_contract")
 
 
 def band_index(edges: list[float], score: float) -> int:

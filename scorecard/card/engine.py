@@ -184,6 +184,12 @@ class CategoricalRule:
             codes = np.asarray(cat.codes)
             idx = np.where(codes < 0, self.missing[0], at[codes])
             return idx, self._points[idx]
+        labels = getattr(values, "dictionary", None)
+        if labels is not None:  # an arrow dictionary array: likewise, its labels only
+            at = self.assign(np.asarray(labels.to_pylist(), dtype=object))[0]
+            codes = np.asarray(values.indices.fill_null(-1))
+            idx = np.where(codes < 0, self.missing[0], at[codes])
+            return idx, self._points[idx]
         arr = np.asarray(values)
         if arr.dtype == bool:  # a whole boolean column: its two keys looked up once
             get = self._index_of.get
@@ -284,8 +290,9 @@ class ScoringEngine:
 
     def score(self, data: Mapping[str, Any]) -> ScoredRows:
         """Score rows given column-wise: ``data[column]`` is a 1-D array-like of length n
-        for every column of ``columns_`` (a pandas DataFrame works). Missing values are
-        ``NaN``/``None``/``pd.NA``."""
+        for every column of ``columns_`` (a pandas DataFrame, or a
+        :class:`scorecard.data.block.Block`, whose categories are arrow dictionary arrays,
+        works). Missing values are ``NaN``/``None``/``pd.NA``/arrow nulls."""
         n = len(data[self.columns_[0]]) if self.columns_ else 0
         k = len(self.features_)
         # Filled a characteristic (a contiguous row) at a time and handed out as the (n, k)

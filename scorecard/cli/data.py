@@ -104,9 +104,9 @@ def _validate(args: argparse.Namespace) -> int:
         from scorecard.data.chunks import read_chunks
 
         n = n_lab = 0
-        for chunk in read_chunks(args.file, contract):
-            n += len(chunk)
-            n_lab += int(chunk[contract.target].notna().sum())
+        for block in read_chunks(args.file, contract):
+            n += len(block)
+            n_lab += block.labelled(contract)
         n_pred = n - n_lab
     else:
         from scorecard.data.files import read_dataset

@@ -147,30 +147,32 @@ def _predict(args: argparse.Namespace) -> int:
     except PolicyError as exc:
         raise UsageError(f"--cutoff: {exc}") from None
 
+    from scorecard.card.artifact import file_contract
     from scorecard.card.engine import ScoringEngine
     from scorecard.data.chunks import read_chunks
-    from scorecard.data.files import Dataset
-    from scorecard.fit.spec import load_spec
-    from scorecard.jobs.batch import contract_for
     from scorecard.jobs.outputs import write_csv_frames
-    from scorecard.jobs.predict import predictions_frame
+    from scorecard.jobs.predict import predictions_table
 
-    contract = contract_for(artifact)  # the card's own contract: no spec file needed
-    if args.spec is not None:
-        contract = load_spec(args.spec).contract
-        lacking = [f["name"] for f in artifact["features"] if f["name"] not in contract.names]
-        if lacking:
-            raise UsageError(f"--spec {args.spec}: its contract lacks the card's "
-                             f"characteristic(s) {', '.join(lacking[:5])}")
     engine = ScoringEngine(artifact)
+    if args.spec is not None:
+        from scorecard.fit.spec import load_spec
+
+        contract = load_spec(args.spec).contract
+        lacking = [c for c in engine.columns_ if c not in contract.names]
+        if lacking:
+            raise UsageError(f"--spec {args.spec}: its contract lacks the column(s) the "
+                             f"card reads: {', '.join(lacking[:5])}")
+    else:
+        contract = file_contract(artifact)  # the card's own contract: no spec file needed
     # Bounded memory: chunk by chunk into a temporary file, published at the end.
-    frames = (predictions_frame(engine, Dataset(chunk, contract), chunk,
-                                with_details=True, top=args.top)
-              for chunk in read_chunks(args.input, contract))
+    tables = (predictions_table(engine, block, contract, top=args.top)
+              for block in read_chunks(args.input, contract))
     if policy is not None:  # accept / refer / decline after the reasons
-        frames = (frame.assign(decision=policy.decide_many(frame["score"].to_numpy()))
-                  for frame in frames)
-    rows = write_csv_frames(frames, args.output)
+        import pyarrow as pa
+
+        tables = (table.append_column("decision", pa.array(policy.decide_many(
+            table.column("score").to_numpy()), pa.string())) for table in tables)
+    rows = write_csv_frames(tables, args.output)
     print(f"scored {rows} rows with {artifact['model_id']} into {args.output}",
           file=sys.stderr)
     return EXIT_OK

@@ -1,10 +1,10 @@
 """Typed one-pass parsing of a contract's file with pyarrow's CSV reader.
 
 The contract names every column's type, so the file is parsed straight into float64 and
-string columns (multi-threaded, no per-cell Python) and turned into the frame
-:func:`scorecard.data.files.read_dataset` returns: numeric kinds float64 with NaN for
-missing, ids and categories ``object`` strings with ``None``, booleans ``bool`` (``object``
-with ``None`` when nullable), the target 0.0/1.0 with NaN.
+string columns (multi-threaded, no per-cell Python) and held as a
+:class:`~scorecard.data.block.Block` (numpy and arrow columns, no pandas), whose
+:meth:`~scorecard.data.block.Block.to_frame` is the frame
+:func:`scorecard.data.files.read_dataset` returns.
 
 These functions never decide that a file is invalid: they return ``None`` (or raise
 :class:`FastPathUnavailableError` when streaming) for anything the precise path must judge (a
@@ -20,14 +20,14 @@ import threading
 from collections.abc import Iterator
 from typing import IO, Any, TypeVar
 
-import pandas as pd
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from scorecard.data.block import NUMERIC_KINDS, Block
 from scorecard.data.contract import Column, Contract
 
-NUMERIC_KINDS = ("numeric", "integer", "code")
 T = TypeVar("T")
 _TRUE, _FALSE = pa.array(["True", "true"]), pa.array(["False", "false"])
 
@@ -60,54 +60,49 @@ def _options(contract: Contract, header: list[str], block_size: int | None
     return read, parse, convert
 
 
-def _column(col: Column, values: pa.ChunkedArray,
-            labels: dict[str, int]) -> pa.ChunkedArray | pa.Array | None:
-    """One column in the arrow type that converts to the frame's, or ``None`` when the
+def _column(col: Column, values: pa.Array, labels: dict[str, int]) -> Any:
+    """One column as a block holds it (:mod:`scorecard.data.block`), or ``None`` when the
     precise path must judge it."""
     if pa.types.is_floating(values.type):
-        finite = pc.sum(pc.is_finite(values)).as_py() or 0
-        if finite + values.null_count != len(values):
+        x = values.to_numpy(zero_copy_only=False)  # missing (null) as NaN
+        if np.count_nonzero(np.isfinite(x)) + values.null_count != len(x):
             # "nan", "inf" or a number too long for a double: the precise path words these
             return None
-        return values
+        return x
     if col.kind == "boolean":
         true, false = pc.is_in(values, value_set=_TRUE), pc.is_in(values, value_set=_FALSE)
         if pc.sum(pc.invert(pc.or_(true, false))).as_py() or (
                 values.null_count and not col.nullable):
             return None
-        return pc.if_else(pc.is_null(values), pa.scalar(None, pa.bool_()), true)
+        if col.nullable:  # True/False/None, never NaN, as the precise path builds them
+            return np.array(pc.if_else(pc.is_null(values), pa.scalar(None, pa.bool_()),
+                                       true).to_pylist(), dtype=object)
+        return true.to_numpy(zero_copy_only=False)
     if _text_target(col):
         index = pc.index_in(values, value_set=pa.array(list(labels)))
         if index.null_count != values.null_count:
             return None  # a label outside the contract's
         mapped = pa.array([float(v) for v in labels.values()])
-        return pc.take(mapped, index)
+        return pc.take(mapped, index).to_numpy(zero_copy_only=False)
+    if col.kind == "category":  # a few distinct labels in many rows: each held once
+        return pc.dictionary_encode(values)
     return values
 
 
-def _frame(table: pa.Table, contract: Contract, offset: int = 0,
-           categorical: bool = False) -> pd.DataFrame | None:
-    arrays: dict[str, Any] = {}
+def typed_block(table: pa.Table | pa.RecordBatch, contract: Contract, start: int = 0
+                ) -> Block | None:
+    """The rows of ``table`` (parsed with :func:`_options`) as a :class:`Block` whose first
+    row is global data row ``start``, or ``None`` when the precise path must judge them."""
+    columns: dict[str, Any] = {}
     for col in contract.columns:
-        typed = _column(col, table.column(col.name), contract.target_labels)
+        values = table.column(col.name)
+        if isinstance(values, pa.ChunkedArray):
+            values = values.combine_chunks()
+        typed = _column(col, values, contract.target_labels)
         if typed is None:
             return None
-        if categorical and col.kind == "category":
-            # A few distinct labels in many rows: codes and categories, no str per cell.
-            typed = pc.dictionary_encode(typed)
-        arrays[col.name] = typed
-    text = [n for n, a in arrays.items() if pa.types.is_string(a.type)]
-    rest = [n for n in contract.names if n not in text]
-    frame = pa.table([arrays[n] for n in rest], names=rest).to_pandas(use_threads=True)
-    frame.index = pd.RangeIndex(offset, offset + len(frame))
-    for name in text:  # object columns holding str/None, as the precise path builds them
-        frame[name] = pd.Series(arrays[name].to_numpy(zero_copy_only=False), dtype=object,
-                                index=frame.index)
-    for col in contract.columns:
-        if col.kind == "boolean" and col.nullable:  # True/False/None, never NaN
-            frame[col.name] = frame[col.name].astype(object).where(frame[col.name].notna(),
-                                                                   None)
-    return frame[contract.names] if text else frame
+        columns[col.name] = typed
+    return Block(columns, start, table.num_rows)
 
 
 def prefetched(blocks: Iterator[T], depth: int = 2) -> Iterator[T]:
@@ -156,25 +151,21 @@ def prefetched(blocks: Iterator[T], depth: int = 2) -> Iterator[T]:
             close()
 
 
-def typed_frame(source: IO[bytes], contract: Contract, header: list[str]
-                ) -> pd.DataFrame | None:
-    """The whole file as a typed frame, or ``None`` to use the precise path."""
+def typed_file(source: IO[bytes], contract: Contract, header: list[str]) -> Block | None:
+    """The whole file as one block, or ``None`` to use the precise path."""
     read, parse, convert = _options(contract, header, None)
     try:
         table = pacsv.read_csv(source, read_options=read, parse_options=parse,
                                convert_options=convert)
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError):
         return None
-    return _frame(table, contract)
+    return typed_block(table, contract)
 
 
 def typed_chunks(source: IO[bytes], contract: Contract, header: list[str],
-                 block_size: int = 1 << 26, categorical: bool = False
-                 ) -> Iterator[pd.DataFrame]:
-    """The file as typed frames of about ``block_size`` bytes each, indexed by their global
-    0-based data row, so memory is bounded by the block size, not the file. With
-    ``categorical`` the category columns are pandas categoricals (same values, missing as
-    NaN), not ``object`` strings: a tenth of the memory and of the conversion time.
+                 block_size: int = 1 << 26) -> Iterator[Block]:
+    """The file as typed blocks of about ``block_size`` bytes each, so memory is bounded by
+    the block size, not the file.
 
     Raises:
         FastPathUnavailableError: a block the fast path cannot judge (names its first row).
@@ -185,10 +176,10 @@ def typed_chunks(source: IO[bytes], contract: Contract, header: list[str],
         reader = pacsv.open_csv(source, read_options=read, parse_options=parse,
                                 convert_options=convert)
         for batch in prefetched(iter(reader)):
-            frame = _frame(pa.Table.from_batches([batch]), contract, offset, categorical)
-            if frame is None:
+            block = typed_block(batch, contract, offset)
+            if block is None:
                 raise FastPathUnavailableError(f"data rows {offset + 1}..{offset + batch.num_rows}")
             offset += batch.num_rows
-            yield frame
+            yield block
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise FastPathUnavailableError(f"after data row {offset}: {exc}") from exc

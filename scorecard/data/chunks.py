@@ -2,8 +2,9 @@
 
 :func:`iter_dataset` parses a file block by block with the fast typed path
 (:mod:`scorecard.data.arrow`), checks each block with the contract
-(:func:`~scorecard.data.schema.suspect_rows`, pandera on the flagged rows) and yields the
-valid blocks, indexed by their global 0-based data row. It collects every problem of every
+(:func:`~scorecard.data.block.suspect_rows`, pandera on the flagged rows) and yields the
+valid blocks (:class:`~scorecard.data.block.Block`), each knowing its global 0-based first data
+row. A clean file is read without pandas. It collects every problem of every
 block and raises one :class:`~scorecard.data.errors.ContractError` after the last block, with
 global row numbers, so a consumer that writes as it goes (``predict``) must write to a
 temporary file and publish it only when the iteration ends without an error.
@@ -21,16 +22,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from scorecard.data.arrow import FastPathUnavailableError, prefetched, typed_chunks
+from scorecard.data.block import Block, id_hashes, suspect_rows
 from scorecard.data.contract import Contract
 from scorecard.data.errors import ContractError
-from scorecard.data.files import _header, read_dataset
+from scorecard.data.files import _header
 from scorecard.data.safety import input_limit
-from scorecard.data.schema import id_hashes
 
 # Of CSV text per block: ~70k Klarna rows, ~30 MB typed. pyarrow's streaming reader parses
 # 4-16 MiB blocks faster than larger ones (and than a whole-file read on two busy cores).
@@ -54,26 +54,10 @@ def streams(path: str | Path) -> bool:
     return Path(path).stat().st_size > limit
 
 
-def _as_categories(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
-    names = [c.name for c in contract.columns if c.kind == "category"]
-    return frame.astype(dict.fromkeys(names, "category")) if names else frame
-
-
-def _as_objects(frame: pd.DataFrame, contract: Contract) -> pd.DataFrame:
-    """Categorical columns back to ``object`` strings with ``None``, as pandera's schema and
-    the precise path have them."""
-    for c in contract.columns:
-        if c.kind == "category" and isinstance(frame[c.name].dtype, pd.CategoricalDtype):
-            values = frame[c.name].astype(object)
-            frame = frame.assign(**{c.name: values.where(values.notna(), None)})
-    return frame
-
-
 def read_chunks(path: str | Path, contract: Contract, chunk_bytes: int = DEFAULT_CHUNK_BYTES
-                ) -> Iterator[pd.DataFrame]:
+                ) -> Iterator[Block]:
     """Typed, valid blocks of the file at ``path``, whatever its size: what ``validate`` and
-    ``predict`` read. Category columns are pandas categoricals (the engine maps their few
-    labels, not every cell).
+    ``predict`` read.
 
     Streams with :func:`iter_dataset`, so memory is bounded by ``chunk_bytes``. A file the
     stream cannot judge exactly (:class:`StreamUnavailableError`) and small enough to read
@@ -87,16 +71,18 @@ def read_chunks(path: str | Path, contract: Contract, chunk_bytes: int = DEFAULT
     """
     yielded = 0
     try:
-        for chunk in prefetched(iter_dataset(path, contract, chunk_bytes, categorical=True)):
+        for chunk in prefetched(iter_dataset(path, contract, chunk_bytes)):
             yielded += len(chunk)
             yield chunk
         return
     except StreamUnavailableError:
         if streams(path) or Path(path).stat().st_size > input_limit():
             raise
+    from scorecard.data.files import read_dataset
+
     rest = read_dataset(path, contract).frame.iloc[yielded:]
     if len(rest):
-        yield _as_categories(rest, contract)
+        yield Block.from_frame(rest, contract, start=yielded)
 
 
 def _duplicates(path: Path, contract: Contract, header: list[str], hashes: np.ndarray,
@@ -120,9 +106,10 @@ def _duplicates(path: Path, contract: Contract, header: list[str], hashes: np.nd
                                              strings_can_be_null=True))
     offset = 0
     for batch in reader:
-        ids = batch.column(0).to_numpy(zero_copy_only=False).astype(object)
+        ids = batch.column(0)
         hit = np.flatnonzero(np.isin(id_hashes(ids), repeated))
-        candidates.extend(zip((offset + hit).tolist(), ids[hit].tolist(), strict=True))
+        candidates.extend(zip((offset + hit).tolist(), ids.take(pa.array(hit)).to_pylist(),
+                              strict=True))
         offset += batch.num_rows
     seen = Counter(v for _, v in candidates)
     rows = [r for r, v in candidates if seen[v] > 1]
@@ -132,25 +119,25 @@ def _duplicates(path: Path, contract: Contract, header: list[str], hashes: np.nd
     return [_failure("unique", str(name), f"duplicated value (e.g. {_show(example)})", rows)]
 
 
+def _block_failures(block: Block, suspects: np.ndarray, contract: Contract
+                    ) -> list[dict[str, object]]:
+    """The schema's failures among the ``suspects`` rows of ``block`` (pandera on those rows
+    alone), the id's uniqueness left to the whole-file check."""
+    from scorecard.data.schema import _schema_failures
+
+    found = _schema_failures(block.to_frame(suspects), contract)
+    return [f for f in found if f["rule"] != "unique"]
+
+
 def iter_dataset(path: str | Path, contract: Contract,
-                 chunk_bytes: int = DEFAULT_CHUNK_BYTES, categorical: bool = False
-                 ) -> Iterator[pd.DataFrame]:
-    """Typed, valid blocks of the file at ``path`` (see the module docstring); with
-    ``categorical`` the category columns are pandas categoricals.
+                 chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[Block]:
+    """Typed, valid blocks of the file at ``path`` (see the module docstring).
 
     Raises:
         ContractError: after the last block, every problem of the file with global rows;
             at once for a header problem or a block that does not parse as typed
             (:class:`StreamUnavailableError`).
     """
-    from scorecard.data.schema import (
-        _schema_failures,
-        _structure,
-        contract_error,
-        merge_failures,
-        suspect_rows,
-    )
-
     path = Path(path)
     with path.open("rb") as fh:
         head = fh.read(1 << 16)
@@ -162,24 +149,23 @@ def iter_dataset(path: str | Path, contract: Contract,
         raise StreamUnavailableError(
             "header: the first line is not a header in the contract's format "
             f"(separator {contract.separator!r}, UTF-8)")
-    structure = _structure(pd.DataFrame(columns=header), contract, header)
-    if structure:
-        raise contract_error(structure, contract)
+    if sorted(header) != sorted(contract.names):  # missing, extra or repeated columns
+        from scorecard.data.schema import _structure, contract_error
+
+        raise contract_error(_structure(None, contract, header), contract)
     parts: list[list[dict[str, object]]] = []
     hashes: list[np.ndarray] = []
     rows = 0
     with path.open("rb") as fh:
         try:
-            for chunk in typed_chunks(fh, contract, header, chunk_bytes, categorical):
+            for chunk in typed_chunks(fh, contract, header, chunk_bytes):
                 rows += len(chunk)
                 block_hashes = None
                 if contract.id_column:
-                    block_hashes = id_hashes(chunk[contract.id_column].to_numpy(dtype=object))
+                    block_hashes = id_hashes(chunk[contract.id_column])
                     hashes.append(block_hashes)
                 suspects = np.flatnonzero(suspect_rows(chunk, contract, block_hashes))
-                found = ([f for f in _schema_failures(_as_objects(chunk.iloc[suspects],
-                                                                  contract), contract)
-                          if f["rule"] != "unique"] if len(suspects) else [])
+                found = _block_failures(chunk, suspects, contract) if len(suspects) else []
                 if found:
                     parts.append(found)
                 elif not parts:
@@ -194,6 +180,10 @@ def iter_dataset(path: str | Path, contract: Contract,
                             f"(contract '{contract.name}')")
     if hashes:
         parts.append(_duplicates(path, contract, header, np.concatenate(hashes), chunk_bytes))
+    if not parts or not any(parts):
+        return
+    from scorecard.data.schema import contract_error, merge_failures
+
     failures = merge_failures([p for p in parts if p])
     order = {name: k for k, name in enumerate(contract.names)}
     failures.sort(key=lambda f: order.get(str(f["column"]), -1))  # as a whole-file report

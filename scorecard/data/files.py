@@ -179,16 +179,18 @@ def _header(raw: bytes, contract: Contract) -> list[str] | None:
 
 def _read_fast(raw: bytes, contract: Contract) -> pd.DataFrame | None:
     """The typed frame by the fast path, or ``None`` to use the precise one."""
-    from scorecard.data.arrow import typed_frame
-    from scorecard.data.schema import check_typed
+    from scorecard.data.arrow import typed_file
+    from scorecard.data.block import suspect_rows
+    from scorecard.data.schema import check_suspects
 
     header = _header(raw, contract)
     if header is None or sorted(header) != sorted(contract.names):
         return None  # missing, extra or repeated columns: the precise path names them
-    frame = typed_frame(io.BytesIO(raw), contract, header)
-    if frame is None or frame.empty:
+    block = typed_file(io.BytesIO(raw), contract, header)
+    if block is None or not len(block):
         return None
-    check_typed(frame, contract)
+    frame = block.to_frame()
+    check_suspects(frame, np.flatnonzero(suspect_rows(block, contract)), contract)
     return frame
 
 

@@ -152,10 +152,10 @@ def _report(failures: list[dict[str, object]], contract: Contract) -> str:
     return "\n".join(lines)
 
 
-def _structure(frame: pd.DataFrame, contract: Contract,
+def _structure(frame: pd.DataFrame | None, contract: Contract,
                header: list[str] | None) -> list[dict[str, object]]:
     failures = []
-    names = header if header is not None else [str(c) for c in frame.columns]
+    names = header if header is not None else [str(c) for c in frame.columns]  # type: ignore[union-attr]
     seen: set[str] = set()
     for name in names:
         if name in seen:
@@ -273,68 +273,14 @@ def validate_frame(raw: pd.DataFrame, contract: Contract,
     return frame
 
 
-def id_hashes(ids: np.ndarray) -> np.ndarray:
-    """64-bit hashes of ``ids`` (object strings), shape (n,) uint64: 8 bytes a row, the
-    same for the same text in any block or frame."""
-    return pd.util.hash_array(ids, categorize=False)  # mostly distinct: no factorising
-
-
-def suspect_rows(frame: pd.DataFrame, contract: Contract,
-                 hashes: np.ndarray | None = None) -> np.ndarray:
-    """Rows that may break a rule of :func:`build_schema`, by vectorised numpy checks.
-
-    Shape ``(len(frame),)`` bool. A superset of the rows pandera rejects (every element-wise
-    check of :func:`_checks` and nullability; for a unique column every row whose value's
-    hash occurs twice: a hash collision only adds a suspect), so validating only these rows
-    with the schema finds exactly the failures a validation of the whole frame finds. A
-    property test proves the two agree. ``hashes``: the id column's :func:`id_hashes`, if
-    the caller has them already.
-    """
-    bad = np.zeros(len(frame), dtype=bool)
-    for col in contract.columns:
-        s = frame[col.name]
-        if col.kind in ("numeric", "integer", "code", "target") and not (
-                col.kind == "target" and col.allowed and isinstance(col.allowed[0], str)):
-            x = s.to_numpy(dtype=float, na_value=np.nan)
-            missing = np.isnan(x)
-            with np.errstate(invalid="ignore"):
-                wrong = ~np.isfinite(x) & ~missing
-                if col.kind in ("integer", "code", "target"):
-                    wrong |= (x != np.floor(x)) & ~missing
-                if col.allowed is not None:
-                    wrong |= ~np.isin(x, [float(a) for a in col.allowed]) & ~missing
-                if col.min is not None:
-                    wrong |= x < col.min
-                if col.max is not None:
-                    wrong |= (x >= col.max) if col.max_exclusive else (x > col.max)
-        else:
-            missing = s.isna().to_numpy()
-            wrong = np.zeros(len(frame), dtype=bool)
-            if col.kind == "category" and col.allowed is not None:
-                wrong |= ~s.isin(list(col.allowed)).to_numpy() & ~missing
-            if col.kind == "id":
-                values = s.to_numpy(dtype=object)
-                own = (hashes if hashes is not None and col.name == contract.id_column
-                       else id_hashes(values))
-                # Duplicated 8-byte hashes, ~4x faster than duplicated strings.
-                repeated = pd.Series(own, copy=False).duplicated(keep=False).to_numpy()
-                wrong |= (values == "") | repeated
-            if col.kind == "boolean":
-                wrong |= ~s.isin([True, False]).to_numpy() & ~missing
-        if not col.nullable:
-            wrong |= missing
-        bad |= wrong
-    return bad
-
-
-def check_typed(frame: pd.DataFrame, contract: Contract) -> None:
-    """Validate a typed frame (as :func:`validate_frame` returns it) against the schema: the
-    vectorised :func:`suspect_rows` first, pandera only on the rows it flags.
+def check_suspects(frame: pd.DataFrame, suspects: np.ndarray, contract: Contract) -> None:
+    """Validate the rows at positions ``suspects`` of a typed frame (as :func:`validate_frame`
+    returns it) with the schema: the rows :func:`scorecard.data.block.suspect_rows` flags, a
+    superset of those the schema rejects, so pandera runs only on these.
 
     Raises:
         ContractError: exactly the report :func:`validate_frame` gives for the same frame.
     """
-    suspects = np.flatnonzero(suspect_rows(frame, contract))
     if not len(suspects):
         return
     failures = _schema_failures(frame.iloc[suspects], contract)

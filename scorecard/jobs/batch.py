@@ -44,9 +44,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 
+from scorecard.card.artifact import file_contract
 from scorecard.card.sql import card_sql, identifier, input_columns, string_literal
 from scorecard.data.atomic import atomic_write, temp_prefix
-from scorecard.data.contract import CONTRACTS, Contract
+from scorecard.data.contract import Contract
 from scorecard.data.errors import ContractError
 from scorecard.jobs.outputs import FORMULA_PREFIXES
 
@@ -114,24 +115,12 @@ def output_format(path: str | Path) -> FileFormat:
 
 def contract_for(artifact: dict[str, Any], spec: str | None = None) -> Contract:
     """The file contract of the card: ``spec``'s when given, else the card's own
-    ``input_contract`` columns in the file format (separator, NA, target labels) of the
-    built-in contract its spec names."""
+    (:func:`scorecard.card.artifact.file_contract`)."""
     if spec is not None:
         from scorecard.fit.spec import load_spec
 
         return load_spec(spec).contract
-    name = artifact["spec"].get("contract")
-    if isinstance(name, dict):  # a spec file's own contract: its format is in the card
-        fmt = dict(name)
-    elif name in CONTRACTS:
-        fmt = CONTRACTS[name].to_dict()
-    else:
-        raise ValueError(f"the card's contract {name!r} is not built in; pass --spec")
-    target = next((c["name"] for c in artifact["input_contract"] if c.get("kind") == "target"),
-                  fmt["target"])
-    return Contract.from_dict({**fmt, "columns": artifact["input_contract"],
-                               "id_column": artifact["id_column"], "target": target},
-                              where="input_contract")
+    return file_contract(artifact)
 
 
 def output_columns(artifact: dict[str, Any]) -> list[str]:

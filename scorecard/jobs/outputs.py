@@ -19,12 +19,15 @@ from collections.abc import Iterable
 from datetime import datetime
 from itertools import chain
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from scorecard.data.atomic import atomic_write, atomic_write_bytes
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+    import pyarrow as pa
 
 FIXED_TIME = datetime(2000, 1, 1)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
@@ -38,6 +41,8 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with every text cell that starts with one of :data:`FORMULA_PREFIXES`
     prefixed by ``'``; the same object when no cell does. Only text cells of text
     columns (object or string dtype) change: numbers, even negative, are left alone."""
+    import pandas as pd
+
     out: pd.DataFrame | None = None
     for j, name in enumerate(frame.columns):
         col = frame.iloc[:, j]
@@ -94,22 +99,39 @@ def _plain_text(cells: object, alone: bool) -> bool:
     return not np.isin(data[offsets[:-1][~empty]], _FORMULA_BYTES).any()
 
 
-def _plain_cells(col: pd.Series, alone: bool) -> object | None:
+def _arrow_cells(values: pa.Array, alone: bool) -> pa.Array | None:
     """One column's cells as an arrow ``large_string`` array spelled as pandas writes them,
-    or ``None`` if pandas must write the column (``alone``: the frame's only column)."""
+    or ``None`` if pandas must write the column (``alone``: the table's only column)."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    if col.dtype == np.float64:  # not float32: its repr would be the float64 widening
-        values = col.to_numpy()
-        if np.isnan(values).any():
+    kind = values.type
+    if pa.types.is_float64(kind):  # not float32: its repr would be the float64 widening
+        numbers = values.to_numpy(zero_copy_only=False)
+        if values.null_count or np.isnan(numbers).any():
             return None
         # Python's shortest repr, as pandas writes floats; a score's pd takes few values,
         # so each distinct value is spelled once.
-        distinct, at = np.unique(values, return_inverse=True)
+        distinct, at = np.unique(numbers, return_inverse=True)
         return pa.array(list(map(repr, distinct.tolist())), pa.large_string()).take(at)
-    if col.dtype.kind in "iu":
-        return pc.cast(pa.array(col.to_numpy()), pa.large_string())
+    if pa.types.is_integer(kind):
+        return None if values.null_count else pc.cast(values, pa.large_string())
+    if pa.types.is_dictionary(kind):  # each distinct text judged and spelled once
+        labels = _arrow_cells(values.dictionary, alone)
+        return None if labels is None or values.null_count else labels.take(values.indices)
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        cells = pc.cast(values, pa.large_string())
+        return cells if _plain_text(cells, alone) else None
+    return None
+
+
+def _series_cells(col: pd.Series, alone: bool) -> pa.Array | None:
+    """:func:`_arrow_cells` of a pandas column (float64, integer or text dtypes only)."""
+    import pandas as pd
+    import pyarrow as pa
+
+    if col.dtype == np.float64 or col.dtype.kind in "iu":
+        return _arrow_cells(pa.array(col.to_numpy()), alone)
     if col.dtype == object or isinstance(col.dtype, pd.StringDtype):
         try:  # arrow-backed text converts without a copy
             cells = pa.array(col.array if col.dtype != object else col.to_numpy(),
@@ -118,25 +140,28 @@ def _plain_cells(col: pd.Series, alone: bool) -> object | None:
             return None
         if isinstance(cells, pa.ChunkedArray):  # pandas' arrow-backed str: one buffer
             cells = cells.combine_chunks()
-        return cells if _plain_text(cells, alone) else None
+        return _arrow_cells(cells, alone)
     return None
 
 
-def _plain_csv(frame: pd.DataFrame, header: bool) -> str | None:
+def _plain_csv(frame: pd.DataFrame | pa.Table, header: bool) -> str | None:
     """``frame.to_csv(index=False, header=header, lineterminator="\\n")``, byte for byte,
-    ~6x faster, for the tables scoring writes: float columns without NaN (Python's
-    shortest repr, as pandas writes them), integer columns, and text columns of ``str``
-    that need no quoting and no neutralising (:func:`neutralise_formulas`). ``None`` for
-    anything else: pandas writes it. pyarrow joins the cells into lines, in C."""
+    ~6x faster, for the tables scoring writes (a pandas frame or an arrow table): float
+    columns without NaN (Python's shortest repr, as pandas writes them), integer columns, and
+    text columns (arrow dictionaries too) that need no quoting and no neutralising
+    (:func:`neutralise_formulas`). ``None`` for anything else: pandas writes it. pyarrow joins
+    the cells into lines, in C."""
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    names = [str(c) for c in frame.columns]
+    arrow = isinstance(frame, pa.Table)
+    names = [str(c) for c in (frame.column_names if arrow else frame.columns)]
     if any(c in name for name in names for c in _NEEDS_QUOTES) or not names or not len(frame):
         return None
     columns = []
-    for j in range(frame.shape[1]):
-        cells = _plain_cells(frame.iloc[:, j], alone=len(names) == 1)
+    for j in range(len(names)):
+        cells = (_arrow_cells(frame.column(j).combine_chunks(), len(names) == 1) if arrow
+                 else _series_cells(frame.iloc[:, j], len(names) == 1))
         if cells is None:
             return None
         columns.append(cells)
@@ -148,11 +173,24 @@ def _plain_csv(frame: pd.DataFrame, header: bool) -> str | None:
     return ",".join(names) + "\n" + body if header else body
 
 
-def _write_frame_csv(fh: IO[str], frame: pd.DataFrame, header: bool) -> None:
+def _as_frame(table: pd.DataFrame | pa.Table) -> pd.DataFrame:
+    """A pandas frame of the table's cells, dictionaries as their text."""
+    import pyarrow as pa
+
+    if not isinstance(table, pa.Table):
+        return table
+    for j, kind in enumerate(table.schema.types):
+        if pa.types.is_dictionary(kind):
+            table = table.set_column(j, table.field(j).name,
+                                     table.column(j).cast(kind.value_type))
+    return table.to_pandas()
+
+
+def _write_frame_csv(fh: IO[str], frame: pd.DataFrame | pa.Table, header: bool) -> None:
     text = _plain_csv(frame, header)
     if text is None:
-        neutralise_formulas(frame).to_csv(fh, index=False, header=header,
-                                          lineterminator="\n")
+        neutralise_formulas(_as_frame(frame)).to_csv(fh, index=False, header=header,
+                                                     lineterminator="\n")
     else:
         fh.write(text)
 
@@ -165,9 +203,10 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> None:
         _write_frame_csv(fh, frame, header=True)
 
 
-def write_csv_frames(frames: Iterable[pd.DataFrame], path: str | Path) -> int:
-    """Write frames one after another as one CSV (as :func:`write_csv` writes a frame),
-    atomically: a failure in any frame leaves no output. Returns the rows written."""
+def write_csv_frames(frames: Iterable[pd.DataFrame | pa.Table], path: str | Path) -> int:
+    """Write frames (pandas frames or arrow tables) one after another as one CSV (as
+    :func:`write_csv` writes a frame), atomically: a failure in any frame leaves no output.
+    Returns the rows written."""
     frames = iter(frames)
     first = next(frames, None)  # a lazy input is judged before the output folder is touched
     rows = 0
@@ -266,6 +305,8 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path,
                 "override_reason": (getattr(ov, "reason", "") or getattr(ov, "note", "")
                                     or getattr(ov, "exclude", "") or "") if ov else "",
             })
+        import pandas as pd
+
         _write_frame(wb.create_sheet(_sheet_title("overview", used)), pd.DataFrame(rows))
     for name, frame in sheets.items():
         ws = wb.create_sheet(_sheet_title(name, used))
@@ -305,7 +346,8 @@ def _points_grid(ws: Any, frame: pd.DataFrame) -> None:
 
 def _cell(value: object) -> object:
     """Excel-safe cell value: missing -> empty, numpy scalars -> Python."""
-    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+    if value is None or type(value).__name__ == "NAType" or (
+            isinstance(value, float) and value != value):
         return None
     return value.item() if hasattr(value, "item") else value
 

@@ -7,9 +7,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from scorecard.data.arrow import prefetched
+from scorecard.data.block import Block, id_hashes
 from scorecard.data.chunks import (
     StreamUnavailableError,
     _duplicates,
@@ -19,7 +21,6 @@ from scorecard.data.chunks import (
 from scorecard.data.contract import KLARNA
 from scorecard.data.errors import ContractError
 from scorecard.data.files import read_dataset, write_dataset
-from scorecard.data.schema import id_hashes
 from tests.helpers import sample_frame
 
 SMALL = 64 << 10  # 64 KiB blocks: a 3,000-row file spans a dozen of them
@@ -45,8 +46,10 @@ def _edit(path: Path, out: Path, edits: dict[tuple[int, str], str]) -> Path:
 def test_chunks_of_a_clean_file_concatenate_to_the_whole_file_read(clean: Path) -> None:
     chunks = list(iter_dataset(clean, KLARNA, chunk_bytes=SMALL))
     assert len(chunks) > 5
-    assert chunks[1].index[0] == len(chunks[0])  # global row index
-    pd.testing.assert_frame_equal(pd.concat(chunks), read_dataset(clean, KLARNA).frame,
+    assert chunks[1].start == len(chunks[0])  # global rows
+    frames = [c.to_frame() for c in chunks]
+    assert frames[1].index[0] == len(chunks[0])
+    pd.testing.assert_frame_equal(pd.concat(frames), read_dataset(clean, KLARNA).frame,
                                   check_exact=True)
 
 
@@ -104,16 +107,23 @@ def test_read_chunks_keeps_the_stream_message_for_a_file_too_large_to_read_whole
         list(read_chunks(bad, KLARNA, chunk_bytes=SMALL))
 
 
-def test_read_chunks_has_the_whole_file_values_with_categorical_labels(clean: Path) -> None:
+def test_read_chunks_holds_categories_as_arrow_dictionaries_of_the_whole_file_values(
+        clean: Path) -> None:
     chunks = list(read_chunks(clean, KLARNA, chunk_bytes=SMALL))
     categories = [c.name for c in KLARNA.columns if c.kind == "category"]
-    assert categories and all(isinstance(chunks[0][c].dtype, pd.CategoricalDtype)
-                              for c in categories)
+    assert categories and all(pa.types.is_dictionary(chunks[0][c].type) for c in categories)
     whole = read_dataset(clean, KLARNA).frame
-    joined = pd.concat(chunks).astype(dict.fromkeys(categories, object))
-    for c in categories:
-        joined[c] = joined[c].where(joined[c].notna(), None)
-    pd.testing.assert_frame_equal(joined, whole, check_exact=True)
+    pd.testing.assert_frame_equal(pd.concat(c.to_frame() for c in chunks), whole,
+                                  check_exact=True)
+
+
+def test_a_frame_made_a_block_and_back_is_the_same_frame(clean: Path) -> None:
+    whole = read_dataset(clean, KLARNA).frame
+    rest = whole.iloc[1_000:]
+    block = Block.from_frame(rest, KLARNA, start=1_000)
+    pd.testing.assert_frame_equal(block.to_frame(), rest, check_exact=True)
+    some = block.to_frame([0, 5, 17])
+    pd.testing.assert_frame_equal(some, rest.iloc[[0, 5, 17]], check_exact=True)
 
 
 def test_a_byte_order_mark_is_read_whole_by_read_chunks(clean: Path, tmp_path: Path) -> None:
@@ -123,7 +133,7 @@ def test_a_byte_order_mark_is_read_whole_by_read_chunks(clean: Path, tmp_path: P
 
 
 def test_a_hash_collision_alone_is_not_a_duplicate(clean: Path) -> None:
-    ids = read_dataset(clean, KLARNA).frame["uuid"].to_numpy(dtype=object)
+    ids = pa.array(read_dataset(clean, KLARNA).frame["uuid"].to_numpy(dtype=object), pa.string())
     forged = id_hashes(ids)
     forged[7] = forged[3]  # two different ids whose hashes agree
     assert _duplicates(clean, KLARNA, list(KLARNA.names), forged, SMALL) == []

@@ -56,14 +56,19 @@ def top_ranked(lost: np.ndarray, top: int = TOP_REASONS) -> np.ndarray:
     min/max exchange; a key's position is its remainder modulo ``k + 1``."""
     k, n = lost.shape
     width = min(top, k)
-    slots = np.full((width, n), np.iinfo(np.int64).max, dtype=np.int64)
-    low = np.empty(n, dtype=np.int64)
+    exact = _integral(lost)
+    # Keys in int32 when they fit (points and hundredths do): half the memory traffic.
+    bound = (max(int(exact.max(initial=0)), -int(exact.min(initial=0))) + 1) * (k + 1)
+    kind = np.int32 if bound < np.iinfo(np.int32).max else np.int64
+    exact = exact.astype(kind, copy=False)
+    slots = [np.full(n, np.iinfo(kind).max, dtype=kind) for _ in range(width)]
+    low = np.empty(n, dtype=kind)
     for j in range(k):
-        key = np.asarray(reason_rank(lost[j], j, k), dtype=np.int64)
-        for slot in slots:  # insert key: the smaller stays, the larger moves down a slot
-            np.minimum(slot, key, out=low)
-            np.maximum(slot, key, out=key)
-            slot[...] = low
-    position = slots % (k + 1)
+        key = reason_rank(exact[j], j, k)
+        for s in range(width):  # insert key: the smaller stays, the larger moves down a slot
+            np.minimum(slots[s], key, out=low)
+            np.maximum(slots[s], key, out=key)
+            slots[s], low = low, slots[s]
+    position = np.stack(slots) % (k + 1) if width else np.zeros((0, n), dtype=kind)
     chosen = np.take_along_axis(lost, position, axis=0)
     return np.ascontiguousarray(np.where(is_reason(chosen), position, -1).T)

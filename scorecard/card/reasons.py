@@ -63,7 +63,8 @@ def top_reasons(engine: ScoringEngine, result: ScoredRows, top: int = TOP_REASON
     """Card positions of the reasons of each row, shape (n, top); -1 where fewer apply.
     ``reference``: points per characteristic (:func:`reference_points`; default the best
     attainable points, method ``max``)."""
-    ref = engine.max_points_ if reference is None else np.asarray(reference, dtype=float)
+    ref = (engine.max_points_.astype(result.points.dtype) if reference is None
+           else np.asarray(reference, dtype=float))
     # (k, n): the engine fills points a characteristic at a time, so this is contiguous
     return top_ranked(ref[:, None] - result.points.T, top)
 

@@ -29,7 +29,7 @@ from scorecard.data.block import NUMERIC_KINDS, Block
 from scorecard.data.contract import Column, Contract
 
 T = TypeVar("T")
-_TRUE, _FALSE = pa.array(["True", "true"]), pa.array(["False", "false"])
+_TRUE, _FALSE = ("True", "true"), ("False", "false")  # the spellings of a boolean cell
 
 
 class FastPathUnavailableError(ValueError):
@@ -70,7 +70,10 @@ def _column(col: Column, values: pa.Array, labels: dict[str, int]) -> Any:
             return None
         return x
     if col.kind == "boolean":
-        true, false = pc.is_in(values, value_set=_TRUE), pc.is_in(values, value_set=_FALSE)
+        # Arrays built here, not at import: pyarrow's first array imports pandas, which then
+        # overlaps the parse of the next block instead of delaying the first.
+        true = pc.is_in(values, value_set=pa.array(_TRUE))
+        false = pc.is_in(values, value_set=pa.array(_FALSE))
         if pc.sum(pc.invert(pc.or_(true, false))).as_py() or (
                 values.null_count and not col.nullable):
             return None

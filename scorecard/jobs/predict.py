@@ -29,7 +29,7 @@ def _predictions(engine: ScoringEngine, data: Any, id_name: str, ids: Any,
     """The output columns, ``ids`` first, reasons as card positions (the card's
     characteristic count where a row has fewer reasons), and the codes those index: the
     card's reason codes then ``""``."""
-    result = engine.score(data)
+    result = engine.score(data, with_bins=False)
     columns = {"uuid" if id_name == "uuid" else id_name: ids, "pd": result.pd}
     codes = [f["reason_code"] for f in engine.artifact["features"]] + [""]
     if with_details:

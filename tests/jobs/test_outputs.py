@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pandas as pd
+import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -42,16 +43,25 @@ def test_the_fast_csv_writer_writes_exactly_what_pandas_writes(data: st.DataObje
     frame["pd"] = frame["pd"].astype(float)
     frame["score"] = frame["score"].astype("int64")
     frame["code"] = frame["code"].astype(object)
+    # The same cells as an arrow table, as predict builds it: text, a dictionary of codes.
+    table = pa.table({"id": pa.array(frame["id"].tolist(), pa.string()),
+                      "pd": frame["pd"].to_numpy(), "score": frame["score"].to_numpy(),
+                      "code": pa.array([None if pd.isna(v) else v for v in frame["code"]],
+                                       pa.string()).dictionary_encode()})
     for header in (True, False):
-        fast = io.StringIO()
-        _write_frame_csv(fast, frame, header)
         slow = neutralise_formulas(frame).to_csv(index=False, header=header, lineterminator="\n")
-        assert fast.getvalue() == slow
+        for cells in (frame, table):
+            fast = io.BytesIO()
+            _write_frame_csv(fast, cells, header)
+            assert fast.getvalue().decode("utf-8") == slow
 
 
 def test_a_plain_scoring_table_takes_the_fast_writer() -> None:
     frame = pd.DataFrame({"uuid": ["a", "b"], "pd": [0.25, 1e-05], "score": [600, 598]})
-    assert _plain_csv(frame, header=True) == "uuid,pd,score\na,0.25,600\nb,1e-05,598\n"
+    assert _plain_csv(frame, header=True) == b"uuid,pd,score\na,0.25,600\nb,1e-05,598\n"
+    table = pa.table({"uuid": ["a", "b"], "pd": [0.25, 1e-05], "score": [600, 598],
+                      "reason_1": pa.array(["K01", ""]).dictionary_encode()})
+    assert _plain_csv(table, header=False) == b"a,0.25,600,K01\nb,1e-05,598,\n"
 
 
 

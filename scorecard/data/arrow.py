@@ -14,10 +14,14 @@ outside the contract's spellings), so the precise path's report stays the only o
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import dataclasses
+import os
 import queue
 import threading
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import IO, Any, TypeVar
 
 import numpy as np
@@ -165,24 +169,64 @@ def typed_file(source: IO[bytes], contract: Contract, header: list[str]) -> Bloc
     return typed_block(table, contract)
 
 
+def _pieces(source: IO[bytes], size: int) -> Iterator[memoryview]:
+    """The data lines of ``source`` after its header line, in pieces of about ``size`` bytes
+    that end at a line end (``\\n`` or ``\\r``; a line longer than ``size`` whole). The
+    options parse no value across lines (``newlines_in_values=False``), so every piece
+    parses on its own exactly as it would within the file."""
+    source.readline()  # the header: the caller has parsed it
+    rest = b""
+    while data := source.read(size):
+        if rest:
+            data = rest + data
+        cut = max(data.rfind(b"\n"), data.rfind(b"\r")) + 1
+        if cut:
+            yield memoryview(data)[:cut]
+        rest = data[cut:]
+    if rest:
+        yield memoryview(rest)
+
+
 def typed_chunks(source: IO[bytes], contract: Contract, header: list[str],
-                 block_size: int = 1 << 26) -> Iterator[Block]:
-    """The file as typed blocks of about ``block_size`` bytes each, so memory is bounded by
-    the block size, not the file.
+                 block_size: int = 1 << 26, workers: int | None = None) -> Iterator[Block]:
+    """The file as typed blocks of about ``block_size`` bytes each, in file order, so memory
+    is bounded by the block size (times the ``workers`` parsing ahead), not the file.
+
+    The pieces (:func:`_pieces`) are parsed by ``workers`` threads at once (default: one a
+    core, at least two; pyarrow parses without the GIL): one streaming reader parses a
+    block at a time, and would alone take longer than everything done with its blocks.
 
     Raises:
         FastPathUnavailableError: a block the fast path cannot judge (names its first row).
     """
-    read, parse, convert = _options(contract, header, block_size)
+    _, parse, convert = _options(contract, header, block_size)
+    workers = workers or max(2, os.cpu_count() or 1)
+    read = pacsv.ReadOptions(use_threads=False, column_names=header, block_size=1 << 30)
+
+    def parsed(piece: memoryview) -> tuple[int, Block | None]:
+        table = pacsv.read_csv(pa.py_buffer(piece), read_options=read, parse_options=parse,
+                               convert_options=convert)
+        return table.num_rows, typed_block(table, contract)  # its start set in order below
+
     offset = 0
-    try:
-        reader = pacsv.open_csv(source, read_options=read, parse_options=parse,
-                                convert_options=convert)
-        for batch in prefetched(iter(reader)):
-            block = typed_block(batch, contract, offset)
-            if block is None:
-                raise FastPathUnavailableError(f"data rows {offset + 1}..{offset + batch.num_rows}")
-            offset += batch.num_rows
-            yield block
-    except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
-        raise FastPathUnavailableError(f"after data row {offset}: {exc}") from exc
+    pending: collections.deque[Future[tuple[int, Block | None]]] = collections.deque()
+    with ThreadPoolExecutor(workers, thread_name_prefix="parse") as pool:
+        try:
+            pieces = _pieces(source, block_size)
+            while True:
+                while len(pending) <= workers and (piece := next(pieces, None)) is not None:
+                    pending.append(pool.submit(parsed, piece))
+                if not pending:
+                    return
+                try:
+                    rows, block = pending.popleft().result()
+                except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
+                    raise FastPathUnavailableError(f"after data row {offset}: {exc}") from exc
+                if block is None:
+                    raise FastPathUnavailableError(f"data rows {offset + 1}..{offset + rows}")
+                if rows:
+                    yield dataclasses.replace(block, start=offset)
+                offset += rows
+        finally:
+            for future in pending:  # a consumer that stops early or an error: parse no more
+                future.cancel()

@@ -14,14 +14,16 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from scorecard.data.atomic import atomic_write
 from scorecard.data.contract import KLARNA, Contract
 from scorecard.data.errors import ContractError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class Dataset:
     def ids(self, frame: pd.DataFrame | None = None) -> pd.Series:
         """The id column of ``frame`` (default: all rows); the 0-based row number if the
         contract has no id column."""
+        import pandas as pd
+
         frame = self.frame if frame is None else frame
         if self.contract.id_column is None:
             return pd.Series(frame.index.astype(str), index=frame.index, name="id")
@@ -197,6 +201,8 @@ def _read_fast(raw: bytes, contract: Contract) -> pd.DataFrame | None:
 def _read_precise(raw: bytes, contract: Contract) -> pd.DataFrame:
     """Every cell read as text, converted and checked, every problem named (see
     :func:`~scorecard.data.schema.validate_frame`)."""
+    import pandas as pd
+
     # Imported here: schema pulls in pandera, which the serving path never needs.
     from scorecard.data.schema import validate_frame
 
@@ -233,6 +239,8 @@ def _read_precise(raw: bytes, contract: Contract) -> pd.DataFrame:
 
 
 def _format_column(values: pd.Series, fmt: str, na: str) -> pd.Series:
+    import pandas as pd
+
     missing = values.isna()
     if fmt == "text":
         out = values.astype(object).where(~missing, na)
@@ -250,6 +258,8 @@ def _format_column(values: pd.Series, fmt: str, na: str) -> pd.Series:
 def write_dataset(frame: pd.DataFrame, path: str | Path, contract: Contract = KLARNA) -> None:
     """Write ``frame`` (typed as :func:`read_dataset` returns it) in ``contract``'s exact
     file format, atomically. Columns are written in contract order."""
+    import pandas as pd
+
     out = pd.DataFrame(index=frame.index)
     for col in contract.columns:
         fmt = col.csv_format

@@ -117,7 +117,9 @@ def test_success_replaces_and_file_modes_are_usual(target: Path, tmp_path: Path)
     assert _temps(tmp_path) == []
 
 
-# A child writing a large predictions file with the project's writer; killed midway.
+# A child writing a large predictions file with the project's writer; killed midway. A
+# missing reason code sends it through pandas, which writes in chunks for seconds (the fast
+# writer would finish 1.5M rows within the 0.3 s delay).
 _WRITER = textwrap.dedent("""
     import sys
     import numpy as np
@@ -128,7 +130,7 @@ _WRITER = textwrap.dedent("""
     frame = pd.DataFrame({
         "uuid": [f"{i:08x}-0000-4000-8000-000000000000" for i in range(n)],
         "pd": rng.random(n), "score": rng.integers(300, 800, n),
-        "reason_1": "AGE", "reason_2": "NUM_UNPAID_BILLS", "reason_3": "", "reason_4": "",
+        "reason_1": "AGE", "reason_2": "NUM_UNPAID_BILLS", "reason_3": None, "reason_4": "",
     })
     print("ready", flush=True)
     write_csv(frame, sys.argv[1])

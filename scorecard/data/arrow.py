@@ -187,6 +187,24 @@ def _pieces(source: IO[bytes], size: int) -> Iterator[memoryview]:
         yield memoryview(rest)
 
 
+def _piece_options(header: list[str]) -> pacsv.ReadOptions:
+    """How one piece is read: the file's header names, one thread, one block."""
+    return pacsv.ReadOptions(use_threads=False, column_names=header, block_size=1 << 30)
+
+
+def id_texts(source: IO[bytes], contract: Contract, header: list[str], block_size: int
+             ) -> Iterator[pa.Array]:
+    """The id column of each piece of the file, as :func:`typed_chunks` parses it, in file
+    order (one column: a light second pass)."""
+    _, parse, convert = _options(contract, header, block_size)
+    convert.include_columns = [contract.id_column]
+    read = _piece_options(header)
+    for piece in _pieces(source, block_size):
+        table = pacsv.read_csv(pa.py_buffer(piece), read_options=read, parse_options=parse,
+                               convert_options=convert)
+        yield table.column(0).combine_chunks()
+
+
 def typed_chunks(source: IO[bytes], contract: Contract, header: list[str],
                  block_size: int = 1 << 26, workers: int | None = None) -> Iterator[Block]:
     """The file as typed blocks of about ``block_size`` bytes each, in file order, so memory
@@ -201,7 +219,7 @@ def typed_chunks(source: IO[bytes], contract: Contract, header: list[str],
     """
     _, parse, convert = _options(contract, header, block_size)
     workers = workers or max(2, os.cpu_count() or 1)
-    read = pacsv.ReadOptions(use_threads=False, column_names=header, block_size=1 << 30)
+    read = _piece_options(header)
 
     def parsed(piece: memoryview) -> tuple[int, Block | None]:
         table = pacsv.read_csv(pa.py_buffer(piece), read_options=read, parse_options=parse,

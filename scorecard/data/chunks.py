@@ -23,9 +23,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pacsv
 
-from scorecard.data.arrow import FastPathUnavailableError, prefetched, typed_chunks
+from scorecard.data.arrow import FastPathUnavailableError, id_texts, prefetched, typed_chunks
 from scorecard.data.block import Block, id_hashes, suspect_rows
 from scorecard.data.contract import Contract
 from scorecard.data.errors import ContractError
@@ -97,20 +96,13 @@ def _duplicates(path: Path, contract: Contract, header: list[str], hashes: np.nd
         return []
     name = contract.id_column
     candidates: list[tuple[int, object]] = []
-    reader = pacsv.open_csv(
-        path, read_options=pacsv.ReadOptions(block_size=chunk_bytes),
-        parse_options=pacsv.ParseOptions(delimiter=contract.separator),
-        convert_options=pacsv.ConvertOptions(include_columns=[name],
-                                             column_types={name: pa.string()},
-                                             null_values=[contract.na_value],
-                                             strings_can_be_null=True))
     offset = 0
-    for batch in reader:
-        ids = batch.column(0)
-        hit = np.flatnonzero(np.isin(id_hashes(ids), repeated))
-        candidates.extend(zip((offset + hit).tolist(), ids.take(pa.array(hit)).to_pylist(),
-                              strict=True))
-        offset += batch.num_rows
+    with path.open("rb") as fh:
+        for ids in id_texts(fh, contract, header, chunk_bytes):
+            hit = np.flatnonzero(np.isin(id_hashes(ids), repeated))
+            candidates.extend(zip((offset + hit).tolist(),
+                                  ids.take(pa.array(hit)).to_pylist(), strict=True))
+            offset += len(ids)
     seen = Counter(v for _, v in candidates)
     rows = [r for r, v in candidates if seen[v] > 1]
     if not rows:

@@ -12,6 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from scorecard.data import files
+from scorecard.data.chunks import read_chunks
 from scorecard.data.contract import HELOC, KLARNA, Contract
 from scorecard.data.errors import ContractError
 from scorecard.data.files import write_dataset
@@ -115,3 +116,28 @@ def test_real_rows_read_the_same_by_both_paths(klarna_real_path: Path) -> None:
     assert fast is not None
     pd.testing.assert_frame_equal(fast, files._read_precise(raw, KLARNA), check_exact=True)
     assert np.isfinite(fast["age"]).all()
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=faulty_files(), piece=st.sampled_from([600, 2_000, 1 << 20]))
+def test_the_stream_in_pieces_gives_the_precise_frame_or_the_precise_report(
+        case: tuple[bytes, Contract], piece: int) -> None:
+    # Pieces of a few rows each: the faults and the duplicated id fall in different blocks,
+    # parsed by different threads, and the report must still be the whole-file one.
+    raw, contract = case
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "faulty.csv"
+        path.write_bytes(raw)
+        try:
+            precise: object = files._read_precise(raw, contract)
+        except ContractError as exc:
+            precise = exc.report
+        try:
+            blocks = list(read_chunks(path, contract, chunk_bytes=piece))
+            streamed: object = pd.concat(b.to_frame() for b in blocks)
+        except ContractError as exc:
+            streamed = exc.report
+    if isinstance(precise, str) or isinstance(streamed, str):
+        assert streamed == precise
+    else:
+        pd.testing.assert_frame_equal(streamed, precise, check_exact=True)  # type: ignore[arg-type]

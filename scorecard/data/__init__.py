@@ -5,6 +5,9 @@
 * :mod:`.records` — the contract check of one decoded JSON record (standard library only).
 * :mod:`.schema` — the pandera schema built from the contract, and lazy frame validation.
 * :mod:`.files` — reading and writing data files in a contract's format.
+* :mod:`.arrow`, :mod:`.block`, :mod:`.chunks` — the typed one-pass reader: pyarrow parses,
+  typed blocks of numpy and arrow columns are checked by vectorised rules, files stream in
+  pieces with bounded memory.
 * :mod:`.errors`, :mod:`.atomic`, :mod:`.paths` — the data error, atomic writes, default paths.
 * :mod:`.synthetic` — the generated Klarna data with its known true pd.
 

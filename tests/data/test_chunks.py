@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
@@ -166,3 +167,22 @@ def test_a_consumer_that_stops_early_stops_the_read_ahead() -> None:
         pass
     assert closed == [True]
     assert not [t for t in threading.enumerate() if t.name == "read-ahead"]
+
+
+def test_a_streamed_block_scores_as_its_frame_on_every_kind_of_rule(clean: Path) -> None:
+    # demo_card: numeric, special-code, categorical (with unseen labels), boolean and
+    # interaction rules; the block holds categories as arrow dictionaries, the frame as text.
+    from scorecard.card.engine import ScoringEngine
+    from tests.helpers import demo_card
+
+    whole = read_dataset(clean, KLARNA).frame
+    engine = ScoringEngine(demo_card(KLARNA, whole, seed=3, interactions=True))
+    blocks = list(read_chunks(clean, KLARNA, chunk_bytes=SMALL))
+    streamed = [engine.score(b) for b in blocks]
+    direct = engine.score(whole)
+    for name in ("bins", "points", "score", "pd"):
+        got = np.concatenate([getattr(r, name) for r in streamed])
+        np.testing.assert_array_equal(got, getattr(direct, name), err_msg=name)
+    fast = engine.score(blocks[0], with_bins=False)
+    assert fast.bins is None
+    np.testing.assert_array_equal(fast.points, streamed[0].points)

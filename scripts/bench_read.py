@@ -11,7 +11,10 @@ each in its own process (peak RSS is that process's), with ratios to the pyarrow
 the typed frame's size. The 100k file is generated; larger ones repeat its rows with fresh
 uuids (so the 10M file is made on the fly in seconds, never committed).
 
-    python scripts/bench_read.py [--sizes 100000 1000000 10000000] [--workdir DIR]
+    python scripts/bench_read.py [--sizes 100000 1000000 10000000] [--workdir DIR] [--repeat N]
+
+With ``--repeat N`` every step runs N times and the run of median time is shown (one run
+on a shared two-core machine varies by about 10 %).
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -92,11 +96,18 @@ def _timed(cmd: list[str]) -> dict[str, float]:
     return json.loads(run.stdout)
 
 
+def _parsed(path: Path, how: str) -> dict[str, float]:
+    run = subprocess.run([PY, "-c", _PARSE, str(path), how], capture_output=True, text=True,
+                         check=True)
+    return json.loads(run.stdout.splitlines()[-1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000,
                                                                  10_000_000])
     parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--repeat", type=int, default=1, help="runs per step (median shown)")
     args = parser.parse_args()
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="bench_read_"))
     workdir.mkdir(parents=True, exist_ok=True)
@@ -104,17 +115,20 @@ def main() -> int:
     print(f"files in {workdir}")
     print(f"{'rows':>10} {'step':<14} {'seconds':>8} {'rows/s':>10} {'peak RSS':>9} "
           f"{'x parse':>8} {'RSS/frame':>9}")
+    def median(run: Callable[..., dict[str, float]], *how: object) -> dict[str, float]:
+        runs = sorted((run(*how) for _ in range(max(1, args.repeat))),
+                      key=lambda r: r["seconds"])
+        return runs[len(runs) // 2]
+
     for n, path in files.items():
-        parse = {how: json.loads(subprocess.run([PY, "-c", _PARSE, str(path), how],
-                                                capture_output=True, text=True,
-                                                check=True).stdout.splitlines()[-1])
-                 for how in ("pandas", "pyarrow")}
+        parse = {how: median(_parsed, path, how) for how in ("pandas", "pyarrow")}
         base = parse["pyarrow"]["seconds"]
         frame_bytes = parse["pandas"]["bytes"]
         steps = {"parse pandas": parse["pandas"], "parse pyarrow": parse["pyarrow"],
-                 "validate": _timed([PY, "-m", "scorecard", "validate", str(path)]),
-                 "predict": _timed([PY, "-m", "scorecard", "predict", "--input", str(path),
-                                    "--output", str(workdir / "scored.csv")])}
+                 "validate": median(_timed, [PY, "-m", "scorecard", "validate", str(path)]),
+                 "predict": median(_timed, [PY, "-m", "scorecard", "predict", "--input",
+                                            str(path), "--output",
+                                            str(workdir / "scored.csv")])}
         for name, r in steps.items():
             if r.get("rc", 0) != 0:
                 print(f"{n:>10} {name:<14} failed: {r['stderr']}")

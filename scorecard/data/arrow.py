@@ -211,14 +211,15 @@ def typed_chunks(source: IO[bytes], contract: Contract, header: list[str],
     is bounded by the block size (times the ``workers`` parsing ahead), not the file.
 
     The pieces (:func:`_pieces`) are parsed by ``workers`` threads at once (default: one a
-    core, at least two; pyarrow parses without the GIL): one streaming reader parses a
-    block at a time, and would alone take longer than everything done with its blocks.
+    core, two to four; pyarrow parses without the GIL): one streaming reader parses a block
+    at a time, and would alone take longer than everything done with its blocks. More than
+    four would only hold more pieces in memory: the single consumer is then the limit.
 
     Raises:
         FastPathUnavailableError: a block the fast path cannot judge (names its first row).
     """
     _, parse, convert = _options(contract, header, block_size)
-    workers = workers or max(2, os.cpu_count() or 1)
+    workers = workers or min(4, max(2, os.cpu_count() or 1))
     read = _piece_options(header)
 
     def parsed(piece: memoryview) -> tuple[int, Block | None]:

@@ -177,10 +177,9 @@ def iter_dataset(path: str | Path, contract: Contract,
         parts.append(_duplicates(path, contract, header, joined, chunk_bytes))
     if not parts or not any(parts):
         return
-    from scorecard.data.schema import contract_error, merge_failures
+    from scorecard.data.schema import contract_error, merge_failures, report_order
 
     failures = merge_failures([p for p in parts if p])
-    order = {name: k for k, name in enumerate(contract.names)}
-    failures.sort(key=lambda f: order.get(str(f["column"]), -1))  # as a whole-file report
+    failures.sort(key=report_order(contract))  # as a whole-file report lists them
     if failures:
         raise contract_error(failures, contract)

@@ -25,6 +25,7 @@ def _quiet_pyspark() -> None:
 
 
 _quiet_pyspark()
+from collections.abc import Callable  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from scorecard.data.contract import Column, Contract  # noqa: E402
@@ -135,6 +136,19 @@ def merge_failures(parts: list[list[dict[str, object]]]) -> list[dict[str, objec
             idx = [*merged[key]["index"], *f["index"]]  # type: ignore[misc]
             merged[key].update(index=idx, n_rows=len(idx), rows=_rows(idx) if idx else "")
     return list(merged.values())
+
+
+def report_order(contract: Contract) -> Callable[[dict[str, object]], tuple[int, int]]:
+    """Sort key of a failure: its place in the report of one validation of the whole frame,
+    which pandera orders by column (contract order), then missing values, uniqueness and
+    the column's checks in :func:`_checks` order. Blocks validated one by one and merged
+    (:func:`merge_failures`) are put back in this order."""
+    ranks: dict[tuple[str, str], tuple[int, int]] = {}
+    for k, col in enumerate(contract.columns):
+        for r, rule in enumerate(["not_nullable", "unique", *(c.name for c in _checks(col))]):
+            ranks.setdefault((col.name, rule), (k, r))
+    last = (len(contract.columns), 0)
+    return lambda f: ranks.get((str(f["column"]), str(f["rule"])), last)
 
 
 def contract_error(failures: list[dict[str, object]], contract: Contract) -> ContractError:

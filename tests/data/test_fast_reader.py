@@ -68,7 +68,9 @@ def faulty_files(draw: st.DrawFn) -> tuple[bytes, Contract]:
     if contract.id_column and draw(st.booleans()):
         k = header.index(contract.id_column)
         rows[1][k] = rows[0][k]  # a duplicated id
-    text = "\n".join(contract.separator.join(r) for r in [header, *rows]) + "\n"
+    end = draw(st.sampled_from(["\n", "\r\n"]))  # a piece may end between \r and \n
+    last = draw(st.sampled_from([end, "", end * 3]))  # no final line end, or blank lines
+    text = end.join(contract.separator.join(r) for r in [header, *rows]) + last
     return text.encode("utf-8"), contract
 
 

@@ -196,15 +196,12 @@ class CategoricalRule:
 
     def bins(self, values: Any) -> np.ndarray:
         """The bin index of each of a 1-D array-like of values, shape (n,)."""
-        cat = getattr(values, "cat", None)
-        if cat is not None:  # a pandas categorical column: look up its categories only
+        # A pandas categorical column (.cat), or anything with its codes and categories (a
+        # pandas Categorical, a streamed block's Categories): its few labels looked up once.
+        cat = getattr(values, "cat", values)
+        if hasattr(cat, "codes") and hasattr(cat, "categories"):
             at = self.bins(np.asarray(cat.categories, dtype=object))
             codes = np.asarray(cat.codes)
-            return np.where(codes < 0, self.missing[0], at[codes])
-        labels = getattr(values, "dictionary", None)
-        if labels is not None:  # an arrow dictionary array: likewise, its labels only
-            at = self.bins(np.asarray(labels.to_pylist(), dtype=object))
-            codes = np.asarray(values.indices.fill_null(-1))
             return np.where(codes < 0, self.missing[0], at[codes])
         arr = np.asarray(values)
         get = self._index_of.get
@@ -315,8 +312,8 @@ class ScoringEngine:
     def score(self, data: Mapping[str, Any], with_bins: bool = True) -> ScoredRows:
         """Score rows given column-wise: ``data[column]`` is a 1-D array-like of length n
         for every column of ``columns_`` (a pandas DataFrame, or a
-        :class:`scorecard.data.block.Block`, whose categories are arrow dictionary arrays,
-        works). Missing values are ``NaN``/``None``/``pd.NA``/arrow nulls. Without
+        :class:`scorecard.data.block.Block`, works; a category column may be coded, with
+        ``codes`` and ``categories``). Missing values are ``NaN``/``None``/``pd.NA``. Without
         ``with_bins`` the result's ``bins`` is ``None`` (points, score and pd only)."""
         n = len(data[self.columns_[0]]) if self.columns_ else 0
         k = len(self.features_)

@@ -168,10 +168,10 @@ def _predict(args: argparse.Namespace) -> int:
     tables = (predictions_table(engine, block, contract, top=args.top)
               for block in read_chunks(args.input, contract))
     if policy is not None:  # accept / refer / decline after the reasons
-        import pyarrow as pa
+        from scorecard.data.arrays import texts, to_numpy
 
-        tables = (table.append_column("decision", pa.array(policy.decide_many(
-            table.column("score").to_numpy()), pa.string())) for table in tables)
+        tables = (table.append_column("decision", texts(policy.decide_many(
+            to_numpy(table.column("score").combine_chunks())).tolist())) for table in tables)
     rows = write_csv_frames(tables, args.output)
     print(f"scored {rows} rows with {artifact['model_id']} into {args.output}",
           file=sys.stderr)

@@ -2,7 +2,8 @@
 
 The contract names every column's type, so the file is parsed straight into float64 and
 string columns (multi-threaded, no per-cell Python) and held as a
-:class:`~scorecard.data.block.Block` (numpy and arrow columns, no pandas), whose
+:class:`~scorecard.data.block.Block` (numpy and arrow columns, no pandas: the conversions
+are :mod:`scorecard.data.arrays`'), whose
 :meth:`~scorecard.data.block.Block.to_frame` is the frame
 :func:`scorecard.data.files.read_dataset` returns.
 
@@ -29,7 +30,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from scorecard.data.block import NUMERIC_KINDS, Block
+from scorecard.data.arrays import from_numpy, missing, texts, to_numpy
+from scorecard.data.block import NUMERIC_KINDS, Block, Categories
 from scorecard.data.contract import Column, Contract
 
 T = TypeVar("T")
@@ -68,31 +70,30 @@ def _column(col: Column, values: pa.Array, labels: dict[str, int]) -> Any:
     """One column as a block holds it (:mod:`scorecard.data.block`), or ``None`` when the
     precise path must judge it."""
     if pa.types.is_floating(values.type):
-        x = values.to_numpy(zero_copy_only=False)  # missing (null) as NaN
+        x = to_numpy(values)  # missing (null) as NaN
         if np.count_nonzero(np.isfinite(x)) + values.null_count != len(x):
             # "nan", "inf" or a number too long for a double: the precise path words these
             return None
         return x
     if col.kind == "boolean":
-        # Arrays built here, not at import: pyarrow's first array imports pandas, which then
-        # overlaps the parse of the next block instead of delaying the first.
-        true = pc.is_in(values, value_set=pa.array(_TRUE))
-        false = pc.is_in(values, value_set=pa.array(_FALSE))
+        true = pc.is_in(values, value_set=texts(_TRUE))
+        false = pc.is_in(values, value_set=texts(_FALSE))
         if pc.sum(pc.invert(pc.or_(true, false))).as_py() or (
                 values.null_count and not col.nullable):
             return None
         if col.nullable:  # True/False/None, never NaN, as the precise path builds them
-            return np.array(pc.if_else(pc.is_null(values), pa.scalar(None, pa.bool_()),
-                                       true).to_pylist(), dtype=object)
-        return true.to_numpy(zero_copy_only=False)
+            out = np.array(to_numpy(true).tolist(), dtype=object)
+            out[missing(values)] = None
+            return out
+        return to_numpy(true)
     if _text_target(col):
-        index = pc.index_in(values, value_set=pa.array(list(labels)))
+        index = pc.index_in(values, value_set=texts(list(labels)))
         if index.null_count != values.null_count:
             return None  # a label outside the contract's
-        mapped = pa.array([float(v) for v in labels.values()])
-        return pc.take(mapped, index).to_numpy(zero_copy_only=False)
+        mapped = from_numpy(np.array([float(v) for v in labels.values()]))
+        return to_numpy(pc.take(mapped, index))
     if col.kind == "category":  # a few distinct labels in many rows: each held once
-        return pc.dictionary_encode(values)
+        return Categories.of(values)
     return values
 
 

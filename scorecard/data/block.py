@@ -9,8 +9,8 @@ judge. The columns of a block, by contract kind:
 * ``numeric``, ``integer``, ``code``, and the ``target`` (mapped to 0.0/1.0): numpy
   float64, NaN for missing;
 * ``boolean``: numpy ``bool``, or ``object`` ``True``/``False``/``None`` when nullable;
-* ``category``: a pyarrow ``DictionaryArray`` of strings, null for missing (a few labels
-  in many rows: the card looks up each label once);
+* ``category``: :class:`Categories`, each row's code into the distinct labels, -1 for
+  missing (a few labels in many rows: the card looks up each label once);
 * ``id``: a pyarrow string array, null for missing.
 
 :meth:`Block.to_frame` gives the frame :func:`scorecard.data.files.read_dataset` returns
@@ -18,7 +18,8 @@ for the same rows, so pandera judges suspect rows exactly as on the precise path
 
 :func:`suspect_rows` finds, by vectorised checks, a superset of the rows the pandera schema
 of :mod:`scorecard.data.schema` rejects; a property test proves the two agree on random
-files with injected faults. Imports numpy and pyarrow only.
+files with injected faults. Imports numpy and pyarrow only, and converts between them with
+:mod:`scorecard.data.arrays` (pyarrow's own conversions import pandas).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from scorecard.data.arrays import from_numpy, missing, to_numpy
 from scorecard.data.contract import Contract
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -46,6 +48,30 @@ def is_float_kind(contract: Contract, name: str) -> bool:
     """Whether column ``name`` is held as float64 in a block: the numeric kinds and the
     target (a text target is mapped to 0.0/1.0 when read)."""
     return contract.column(name).kind in (*NUMERIC_KINDS, "target")
+
+
+@dataclass(frozen=True)
+class Categories:
+    """A category column of a block: each row's code into ``categories``, the distinct
+    labels (str), -1 for missing; ``codes`` (n,) int32. pandas' ``Categorical`` has the same
+    two attributes, and the card's engine maps the labels once, then the codes."""
+
+    codes: np.ndarray
+    categories: list[str]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    @classmethod
+    def of(cls, text: pa.Array) -> Categories:
+        """The categories of an arrow string array (nulls missing)."""
+        encoded = pc.dictionary_encode(text)
+        codes = to_numpy(encoded.indices, fill=-1).astype(np.int32, copy=False)
+        return cls(codes, encoded.dictionary.to_pylist())
+
+    def labels(self) -> np.ndarray:
+        """Each row's label, ``None`` where missing: shape (n,) object."""
+        return np.asarray([*self.categories, None], dtype=object)[self.codes]
 
 
 @dataclass(frozen=True)
@@ -71,7 +97,7 @@ class Block:
         """The id column as arrow text; the global 0-based row number if the contract has
         no id column (as :meth:`scorecard.data.files.Dataset.ids`)."""
         if contract.id_column is None:
-            rows = pa.array(np.arange(self.start, self.start + self.rows, dtype=np.int64))
+            rows = from_numpy(np.arange(self.start, self.start + self.rows, dtype=np.int64))
             return pc.cast(rows, pa.string())
         return self.columns[contract.id_column]
 
@@ -90,11 +116,13 @@ class Block:
                  else pd.Index(at + self.start))
         data: dict[str, Any] = {}
         for name, values in self.columns.items():
-            if isinstance(values, pa.Array):
-                picked = values if rows is None else values.take(pa.array(at))
-                if pa.types.is_dictionary(picked.type):
-                    picked = picked.dictionary_decode()
-                # dtype object, not the str dtype pandas would infer from text
+            # text as dtype object, not the str dtype pandas would infer
+            if isinstance(values, Categories):
+                labels = values.labels()
+                data[name] = pd.Series(labels if rows is None else labels[at], index=index,
+                                       dtype=object, copy=False)
+            elif isinstance(values, pa.Array):
+                picked = values if rows is None else values.take(from_numpy(at))
                 data[name] = pd.Series(picked.to_numpy(zero_copy_only=False), index=index,
                                        dtype=object, copy=False)
             else:
@@ -112,8 +140,7 @@ class Block:
                 columns[col.name] = s.to_numpy(dtype=float, na_value=np.nan)
             elif col.kind in ("id", "category"):
                 text = pa.array(s.to_numpy(dtype=object), pa.string(), from_pandas=True)
-                columns[col.name] = (text.dictionary_encode() if col.kind == "category"
-                                     else text)
+                columns[col.name] = Categories.of(text) if col.kind == "category" else text
             else:
                 columns[col.name] = s.to_numpy()
         return cls(columns, start, len(frame))
@@ -142,7 +169,7 @@ def id_hashes(ids: pa.Array) -> np.ndarray:
     data, offsets = _text_bytes(ids)
     lengths = np.diff(offsets)
     if ids.null_count:  # arrow may keep bytes behind a null: a null is ""
-        lengths = np.where(ids.is_null().to_numpy(zero_copy_only=False), 0, lengths)
+        lengths = np.where(missing(ids), 0, lengths)
     out = np.empty(n, dtype=np.uint64)
     with np.errstate(over="ignore"):
         for length in np.unique(lengths).tolist():
@@ -174,12 +201,6 @@ def _repeated(hashes: np.ndarray) -> np.ndarray:
     return out
 
 
-def _arrow_missing(values: pa.Array) -> np.ndarray:
-    if not values.null_count:
-        return np.zeros(len(values), dtype=bool)
-    return values.is_null().to_numpy(zero_copy_only=False)
-
-
 def suspect_rows(block: Block, contract: Contract,
                  hashes: np.ndarray | None = None) -> np.ndarray:
     """Rows of ``block`` that may break a rule of the contract's pandera schema, by
@@ -195,13 +216,13 @@ def suspect_rows(block: Block, contract: Contract,
         values = block[col.name]
         if is_float_kind(contract, col.name):
             x = values
-            missing = np.isnan(x)
+            absent = np.isnan(x)
             with np.errstate(invalid="ignore"):
-                wrong = ~np.isfinite(x) & ~missing
+                wrong = ~np.isfinite(x) & ~absent
                 if col.kind in ("integer", "code", "target"):
-                    wrong |= (x != np.floor(x)) & ~missing
+                    wrong |= (x != np.floor(x)) & ~absent
                 if col.allowed is not None and not isinstance(col.allowed[0], str):
-                    wrong |= ~np.isin(x, [float(a) for a in col.allowed]) & ~missing
+                    wrong |= ~np.isin(x, [float(a) for a in col.allowed]) & ~absent
                 if col.min is not None:
                     wrong |= x < col.min
                 if col.max is not None:
@@ -209,30 +230,25 @@ def suspect_rows(block: Block, contract: Contract,
         elif col.kind == "boolean":
             arr = np.asarray(values)
             if arr.dtype == bool:
-                missing = wrong = np.zeros(len(arr), dtype=bool)
+                absent = wrong = np.zeros(len(arr), dtype=bool)
             else:
-                missing = np.fromiter((v is None for v in arr), dtype=bool, count=len(arr))
+                absent = np.fromiter((v is None for v in arr), dtype=bool, count=len(arr))
                 wrong = np.fromiter((v is not None and v is not True and v is not False
                                      for v in arr), dtype=bool, count=len(arr))
-        else:
-            missing = _arrow_missing(values)
+        elif col.kind == "category":
+            absent = values.codes < 0
             wrong = np.zeros(len(values), dtype=bool)
-            if col.kind == "category" and col.allowed is not None:
-                labels = values.dictionary if pa.types.is_dictionary(values.type) else None
-                if labels is not None:  # each label judged once, then its rows
-                    ok = pc.is_in(labels, value_set=pa.array(list(col.allowed), pa.string()))
-                    ok = ok.to_numpy(zero_copy_only=False)
-                    index = values.indices.fill_null(0).to_numpy(zero_copy_only=False)
-                    wrong |= ~ok[index] & ~missing if len(ok) else np.zeros_like(wrong)
-                else:
-                    ok = pc.is_in(values, value_set=pa.array(list(col.allowed), pa.string()))
-                    wrong |= ~ok.to_numpy(zero_copy_only=False) & ~missing
-            if col.kind == "id":
-                own = (hashes if hashes is not None and col.name == contract.id_column
-                       else id_hashes(values))
-                empty = pc.equal(pc.binary_length(values), 0).fill_null(False)
-                wrong |= empty.to_numpy(zero_copy_only=False) | _repeated(own)
+            if col.allowed is not None:  # each label judged once, then its rows
+                allowed = set(col.allowed)
+                ok = np.array([c in allowed for c in values.categories] + [True])
+                wrong = ~ok[values.codes]
+        else:  # the id: arrow text
+            absent = missing(values)
+            own = (hashes if hashes is not None and col.name == contract.id_column
+                   else id_hashes(values))
+            empty = (np.diff(_text_bytes(values)[1]) == 0) & ~absent
+            wrong = empty | _repeated(own)
         if not col.nullable:
-            wrong = wrong | missing
+            wrong = wrong | absent
         bad |= wrong
     return bad

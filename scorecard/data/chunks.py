@@ -22,8 +22,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-import pyarrow as pa
 
+from scorecard.data.arrays import from_numpy
 from scorecard.data.arrow import FastPathUnavailableError, id_texts, prefetched, typed_chunks
 from scorecard.data.block import Block, id_hashes, suspect_rows
 from scorecard.data.contract import Contract
@@ -89,8 +89,6 @@ def _duplicates(path: Path, contract: Contract, header: list[str], hashes: np.nd
     """The ``unique`` failure of the id column across the whole file (or none), given every
     row's :func:`~scorecard.data.block.id_hashes` (sorted here, in place). Rows whose hash
     repeats are candidates; their texts decide, so a hash collision reports nothing."""
-    from scorecard.data.schema import _failure, _show
-
     hashes.sort()  # in place: 8 bytes a row, no sorted copy and no counts beside it
     repeated = np.unique(hashes[1:][hashes[1:] == hashes[:-1]])
     if not len(repeated):
@@ -102,12 +100,14 @@ def _duplicates(path: Path, contract: Contract, header: list[str], hashes: np.nd
         for ids in id_texts(fh, contract, header, chunk_bytes):
             hit = np.flatnonzero(np.isin(id_hashes(ids), repeated))
             candidates.extend(zip((offset + hit).tolist(),
-                                  ids.take(pa.array(hit)).to_pylist(), strict=True))
+                                  ids.take(from_numpy(hit)).to_pylist(), strict=True))
             offset += len(ids)
     seen = Counter(v for _, v in candidates)
     rows = [r for r, v in candidates if seen[v] > 1]
     if not rows:
         return []
+    from scorecard.data.schema import _failure, _show
+
     example = next(v for _, v in candidates if seen[v] > 1)
     return [_failure("unique", str(name), f"duplicated value (e.g. {_show(example)})", rows)]
 

@@ -106,15 +106,17 @@ def _arrow_cells(values: pa.Array, alone: bool, end: str = "") -> pa.Array | Non
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from scorecard.data.arrays import from_numpy, text, texts, to_numpy
+
     kind = values.type
     if pa.types.is_float64(kind):  # not float32: its repr would be the float64 widening
-        numbers = values.to_numpy(zero_copy_only=False)
+        numbers = to_numpy(values)
         if values.null_count or np.isnan(numbers).any():
             return None
         # Python's shortest repr, as pandas writes floats; a score's pd takes few values,
         # so each distinct value is spelled once.
         distinct, at = np.unique(numbers, return_inverse=True)
-        return pa.array([repr(v) + end for v in distinct.tolist()], pa.large_string()).take(at)
+        return texts([repr(v) + end for v in distinct.tolist()]).take(from_numpy(at))
     if pa.types.is_dictionary(kind):  # each distinct text judged and spelled once
         labels = _arrow_cells(values.dictionary, alone, end)
         return None if labels is None or values.null_count else labels.take(values.indices)
@@ -129,8 +131,7 @@ def _arrow_cells(values: pa.Array, alone: bool, end: str = "") -> pa.Array | Non
     else:
         return None
     if end:
-        cells = pc.binary_join_element_wise(cells, pa.scalar("", pa.large_string()),
-                                            pa.scalar(end, pa.large_string()))
+        cells = pc.binary_join_element_wise(cells, text(""), text(end))
     return cells
 
 
@@ -164,6 +165,8 @@ def _plain_csv(frame: pd.DataFrame | pa.Table, header: bool) -> bytes | memoryvi
     import pyarrow as pa
     import pyarrow.compute as pc
 
+    from scorecard.data.arrays import text
+
     arrow = isinstance(frame, pa.Table)
     names = [str(c) for c in (frame.column_names if arrow else frame.columns)]
     if any(c in name for name in names for c in _NEEDS_QUOTES) or not names or not len(frame):
@@ -176,7 +179,7 @@ def _plain_csv(frame: pd.DataFrame | pa.Table, header: bool) -> bytes | memoryvi
         if cells is None:
             return None
         columns.append(cells)
-    lines = pc.binary_join_element_wise(*columns, pa.scalar(",", pa.large_string()))
+    lines = pc.binary_join_element_wise(*columns, text(","))
     offsets = _offsets(lines)
     body = memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]]
     return (",".join(names) + "\n").encode("utf-8") + body if header else body

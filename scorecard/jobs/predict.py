@@ -65,11 +65,14 @@ def predictions_table(engine: ScoringEngine, block: Block, contract: Contract,
     read, ``pd`` float64, ``score`` int64, each reason a dictionary of the card's codes."""
     import pyarrow as pa
 
+    from scorecard.data.arrays import from_numpy, texts
+
     columns, codes = _predictions(engine, block, contract.id_column or "id",
                                   block.ids(contract), True, top)
-    dictionary = pa.array(codes, pa.string())
+    columns["pd"], columns["score"] = from_numpy(columns["pd"]), from_numpy(columns["score"])
+    dictionary = texts(codes)
     for r in range(top):
         name = f"reason_{r + 1}"
         columns[name] = pa.DictionaryArray.from_arrays(
-            pa.array(columns[name].astype(np.int32)), dictionary)
-    return pa.table(columns)
+            from_numpy(columns[name].astype(np.int32)), dictionary)
+    return pa.Table.from_arrays(list(columns.values()), names=list(columns))

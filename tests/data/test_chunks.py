@@ -12,7 +12,7 @@ import pyarrow as pa
 import pytest
 
 from scorecard.data.arrow import prefetched
-from scorecard.data.block import Block, id_hashes
+from scorecard.data.block import Block, Categories, id_hashes
 from scorecard.data.chunks import (
     StreamUnavailableError,
     _duplicates,
@@ -108,11 +108,12 @@ def test_read_chunks_keeps_the_stream_message_for_a_file_too_large_to_read_whole
         list(read_chunks(bad, KLARNA, chunk_bytes=SMALL))
 
 
-def test_read_chunks_holds_categories_as_arrow_dictionaries_of_the_whole_file_values(
-        clean: Path) -> None:
+def test_read_chunks_holds_categories_as_codes_of_the_whole_file_values(clean: Path) -> None:
     chunks = list(read_chunks(clean, KLARNA, chunk_bytes=SMALL))
     categories = [c.name for c in KLARNA.columns if c.kind == "category"]
-    assert categories and all(pa.types.is_dictionary(chunks[0][c].type) for c in categories)
+    assert categories and all(isinstance(chunks[0][c], Categories) for c in categories)
+    first = chunks[0][categories[0]]
+    assert len(first.categories) < len(first) and first.codes.dtype == np.int32
     whole = read_dataset(clean, KLARNA).frame
     pd.testing.assert_frame_equal(pd.concat(c.to_frame() for c in chunks), whole,
                                   check_exact=True)

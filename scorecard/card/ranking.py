@@ -57,9 +57,10 @@ def top_ranked(lost: np.ndarray, top: int = TOP_REASONS) -> np.ndarray:
     k, n = lost.shape
     width = min(top, k)
     exact = _integral(lost)
-    # Keys in int32 when they fit (points and hundredths do): half the memory traffic.
+    # Keys in the smallest integer type they fit (a card's points fit int16): less memory
+    # to stream through in each of the k * top passes.
     bound = (max(int(exact.max(initial=0)), -int(exact.min(initial=0))) + 1) * (k + 1)
-    kind = np.int32 if bound < np.iinfo(np.int32).max else np.int64
+    kind = next(t for t in (np.int16, np.int32, np.int64) if bound < np.iinfo(t).max)
     exact = exact.astype(kind, copy=False)
     slots = [np.full(n, np.iinfo(kind).max, dtype=kind) for _ in range(width)]
     low = np.empty(n, dtype=kind)
@@ -67,7 +68,8 @@ def top_ranked(lost: np.ndarray, top: int = TOP_REASONS) -> np.ndarray:
         key = reason_rank(exact[j], j, k)
         for s in range(width):  # insert key: the smaller stays, the larger moves down a slot
             np.minimum(slots[s], key, out=low)
-            np.maximum(slots[s], key, out=key)
+            if s < width - 1:  # what falls off the last slot is not kept
+                np.maximum(slots[s], key, out=key)
             slots[s], low = low, slots[s]
     position = np.stack(slots) % (k + 1) if width else np.zeros((0, n), dtype=kind)
     chosen = np.take_along_axis(lost, position, axis=0)

@@ -66,6 +66,18 @@ def from_numpy(x: np.ndarray) -> pa.Array:
     return pa.Array.from_buffers(_ARROW[x.dtype], len(x), [None, pa.py_buffer(x)])
 
 
+def text_bytes(values: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The UTF-8 bytes of an arrow ``string`` or ``large_string`` array and where each cell
+    starts in them, and the last ends: ``(data (total,) uint8, offsets (n + 1,))``, offsets
+    int32 or int64 as the array holds them. No copy: views of the array's two buffers."""
+    width = np.int64 if pa.types.is_large_string(values.type) else np.int32
+    _, offsets, data = values.buffers()
+    at = values.offset
+    return ((np.frombuffer(data, dtype=np.uint8) if data is not None
+             else np.zeros(0, dtype=np.uint8)),
+            np.frombuffer(offsets, dtype=width)[at:at + len(values) + 1])
+
+
 def texts(strings: Sequence[str]) -> pa.Array:
     """Python strings as an arrow ``large_string`` array, no nulls."""
     encoded = [s.encode("utf-8") for s in strings]

@@ -52,9 +52,8 @@ def _arrow_type(col: Column) -> pa.DataType:
     return pa.string()
 
 
-def _options(contract: Contract, header: list[str], block_size: int | None
-             ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
-    read = pacsv.ReadOptions(use_threads=True, block_size=block_size or 1 << 24)
+def _options(contract: Contract, header: list[str]
+             ) -> tuple[pacsv.ParseOptions, pacsv.ConvertOptions]:
     parse = pacsv.ParseOptions(delimiter=contract.separator, quote_char='"',
                                double_quote=True, newlines_in_values=False,
                                ignore_empty_lines=True)
@@ -63,7 +62,7 @@ def _options(contract: Contract, header: list[str], block_size: int | None
         column_types={name: _arrow_type(by_name[name]) for name in header},
         null_values=[contract.na_value], strings_can_be_null=True,
         quoted_strings_can_be_null=True, check_utf8=True)
-    return read, parse, convert
+    return parse, convert
 
 
 def _column(col: Column, values: pa.Array, labels: dict[str, int]) -> Any:
@@ -161,7 +160,8 @@ def prefetched(blocks: Iterator[T], depth: int = 2) -> Iterator[T]:
 
 def typed_file(source: IO[bytes], contract: Contract, header: list[str]) -> Block | None:
     """The whole file as one block, or ``None`` to use the precise path."""
-    read, parse, convert = _options(contract, header, None)
+    parse, convert = _options(contract, header)
+    read = pacsv.ReadOptions(use_threads=True, block_size=1 << 24)
     try:
         table = pacsv.read_csv(source, read_options=read, parse_options=parse,
                                convert_options=convert)
@@ -197,7 +197,7 @@ def id_texts(source: IO[bytes], contract: Contract, header: list[str], block_siz
              ) -> Iterator[pa.Array]:
     """The id column of each piece of the file, as :func:`typed_chunks` parses it, in file
     order (one column: a light second pass)."""
-    _, parse, convert = _options(contract, header, block_size)
+    parse, convert = _options(contract, header)
     convert.include_columns = [contract.id_column]
     read = _piece_options(header)
     for piece in _pieces(source, block_size):
@@ -219,7 +219,7 @@ def typed_chunks(source: IO[bytes], contract: Contract, header: list[str],
     Raises:
         FastPathUnavailableError: a block the fast path cannot judge (names its first row).
     """
-    _, parse, convert = _options(contract, header, block_size)
+    parse, convert = _options(contract, header)
     workers = workers or min(4, max(2, os.cpu_count() or 1))
     read = _piece_options(header)
 

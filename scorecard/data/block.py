@@ -32,7 +32,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from scorecard.data.arrays import from_numpy, missing, to_numpy
+from scorecard.data.arrays import from_numpy, missing, text_bytes, to_numpy
 from scorecard.data.contract import Contract
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -69,9 +69,11 @@ class Categories:
         codes = to_numpy(encoded.indices, fill=-1).astype(np.int32, copy=False)
         return cls(codes, encoded.dictionary.to_pylist())
 
-    def labels(self) -> np.ndarray:
-        """Each row's label, ``None`` where missing: shape (n,) object."""
-        return np.asarray([*self.categories, None], dtype=object)[self.codes]
+    def labels(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Each row's label (of the positions ``rows`` only, if given), ``None`` where
+        missing: shape (n,) object."""
+        codes = self.codes if rows is None else self.codes[rows]
+        return np.asarray([*self.categories, None], dtype=object)[codes]
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,6 @@ class Block:
 
     def __getitem__(self, name: str) -> Any:
         return self.columns[name]
-
-    def __contains__(self, name: object) -> bool:
-        return name in self.columns
 
     def ids(self, contract: Contract) -> pa.Array:
         """The id column as arrow text; the global 0-based row number if the contract has
@@ -118,9 +117,8 @@ class Block:
         for name, values in self.columns.items():
             # text as dtype object, not the str dtype pandas would infer
             if isinstance(values, Categories):
-                labels = values.labels()
-                data[name] = pd.Series(labels if rows is None else labels[at], index=index,
-                                       dtype=object, copy=False)
+                data[name] = pd.Series(values.labels(None if rows is None else at),
+                                       index=index, dtype=object, copy=False)
             elif isinstance(values, pa.Array):
                 picked = values if rows is None else values.take(from_numpy(at))
                 data[name] = pd.Series(picked.to_numpy(zero_copy_only=False), index=index,
@@ -146,18 +144,6 @@ class Block:
         return cls(columns, start, len(frame))
 
 
-def _text_bytes(text: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """The UTF-8 bytes of an arrow string array and where each cell starts and ends in
-    them: ``(data (total,) uint8, offsets (n + 1,) int64)``."""
-    text = pc.cast(text, pa.large_string())
-    offsets = np.frombuffer(text.buffers()[1], dtype=np.int64)[
-        text.offset:text.offset + len(text) + 1]
-    buffer = text.buffers()[2]
-    data = (np.frombuffer(buffer, dtype=np.uint8) if buffer is not None
-            else np.zeros(0, dtype=np.uint8))
-    return data, offsets
-
-
 def id_hashes(ids: pa.Array) -> np.ndarray:
     """64-bit hashes of the texts of an arrow string array, shape (n,) uint64: 8 bytes a
     row, the same for the same text in any block (missing hashes as ``""``).
@@ -166,7 +152,7 @@ def id_hashes(ids: pa.Array) -> np.ndarray:
     length; rows are grouped by length so every group is one (rows, words) matrix, a few
     vectorised passes for ids of one or a few lengths (uuids)."""
     n = len(ids)
-    data, offsets = _text_bytes(ids)
+    data, offsets = text_bytes(ids)
     lengths = np.diff(offsets)
     if ids.null_count:  # arrow may keep bytes behind a null: a null is ""
         lengths = np.where(missing(ids), 0, lengths)
@@ -246,7 +232,7 @@ def suspect_rows(block: Block, contract: Contract,
             absent = missing(values)
             own = (hashes if hashes is not None and col.name == contract.id_column
                    else id_hashes(values))
-            empty = (np.diff(_text_bytes(values)[1]) == 0) & ~absent
+            empty = (np.diff(text_bytes(values)[1]) == 0) & ~absent
             wrong = empty | _repeated(own)
         if not col.nullable:
             wrong = wrong | absent

@@ -69,29 +69,19 @@ _QUOTED_BYTES = tuple(c.encode() for c in _NEEDS_QUOTES)
 _FORMULA_BYTES = np.frombuffer("".join(FORMULA_PREFIXES).encode(), dtype=np.uint8)
 
 
-def _offsets(cells: object) -> np.ndarray:
-    """Where each cell of an arrow ``large_string`` array starts in its text buffer, and
-    where the last ends: shape (len + 1,) int64."""
-    at = cells.offset  # type: ignore[attr-defined]
-    return np.frombuffer(cells.buffers()[1], dtype=np.int64)[  # type: ignore[attr-defined]
-        at:at + len(cells) + 1]  # type: ignore[arg-type]
-
-
 def _plain_text(cells: object, alone: bool) -> bool:
     """Whether the text cells (an arrow ``large_string`` array) are written as they are:
     none missing, none needing quotes or neutralising (:func:`neutralise_formulas`), and
     none empty when ``alone`` in its row (pandas writes a lone empty string as ``""``).
     Checked on the array's one text buffer and its offsets, not cell by cell."""
+    from scorecard.data.arrays import text_bytes
+
     if cells.null_count:  # type: ignore[attr-defined]
         return False
-    data_buffer = cells.buffers()[2]  # type: ignore[attr-defined]
-    offsets = _offsets(cells)
+    data, offsets = text_bytes(cells)  # type: ignore[arg-type]
     empty = offsets[1:] == offsets[:-1]
     if alone and empty.any():
         return False
-    if data_buffer is None:  # every cell empty
-        return True
-    data = np.frombuffer(data_buffer, dtype=np.uint8)
     text = data[offsets[0]:offsets[-1]].tobytes()
     if any(c in text for c in _QUOTED_BYTES):
         return False
@@ -165,7 +155,7 @@ def _plain_csv(frame: pd.DataFrame | pa.Table, header: bool) -> bytes | memoryvi
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from scorecard.data.arrays import text
+    from scorecard.data.arrays import text, text_bytes
 
     arrow = isinstance(frame, pa.Table)
     names = [str(c) for c in (frame.column_names if arrow else frame.columns)]
@@ -180,8 +170,8 @@ def _plain_csv(frame: pd.DataFrame | pa.Table, header: bool) -> bytes | memoryvi
             return None
         columns.append(cells)
     lines = pc.binary_join_element_wise(*columns, text(","))
-    offsets = _offsets(lines)
-    body = memoryview(lines.buffers()[2])[offsets[0]:offsets[-1]]
+    data, offsets = text_bytes(lines)
+    body = memoryview(data[offsets[0]:offsets[-1]])
     return (",".join(names) + "\n").encode("utf-8") + body if header else body
 
 

@@ -29,13 +29,14 @@ from api.access_log import (
 )
 from api.schemas import ErrorBody, FieldIssue
 from scorecard.data.records import InvalidRecordsError
+from scorecard.errors import InvalidDataError
 
 
-class MalformedBodyError(ValueError):
+class MalformedBodyError(InvalidDataError):
     """The body is not JSON (or not JSON an applicant batch could be)."""
 
 
-class PayloadTooLargeError(ValueError):
+class PayloadTooLargeError(InvalidDataError):
     """One part of the body exceeds its size budget (413)."""
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import time
 from typing import Any
 
@@ -49,7 +48,7 @@ HTTP_PROTOCOL = "api.server:TimedHttpToolsProtocol"
 @functools.cache
 def _settings() -> Settings:
     """The worker's settings, read once (not on every connection)."""
-    return Settings.from_env(os.environ)
+    return Settings.from_env()
 
 
 class _HeadDeadline:

@@ -49,12 +49,13 @@ import numpy as np
 
 from scorecard.card.engine import UNSEEN, ScoredRows, ScoringEngine
 from scorecard.card.ranking import TOP_REASONS, row_reasons, top_ranked
+from scorecard.errors import UsageError
 
 REASON_METHODS = ("max", "cutoff", "average")
 CUTOFF_WINDOW = 5
 
 
-class ReasonError(ValueError):
+class ReasonError(UsageError):
     """A reason method that cannot be computed for this card (or an unknown method)."""
 
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from scorecard import settings
 from scorecard.cli import EXIT_OK, UsageError, non_empty, non_negative_int, positive_int
 from scorecard.data.paths import DEFAULT_ARTIFACT
 
-ENV_CUTOFF = "SCORECARD_CUTOFF"  # as the service's setting (api.settings)
+ENV_CUTOFF = settings.CUTOFF.name  # as the service's setting
 
 
 def _json_applicants(path: Path, artifact: dict[str, Any]) -> list[dict[str, Any]]:
@@ -78,7 +78,7 @@ def _explain(args: argparse.Namespace) -> int:
                            [("--input", args.input), ("--artifact", args.artifact)])
     artifact = load_artifact(args.artifact)
     scale = master_scale(artifact)
-    cutoff = args.cutoff or os.environ.get(ENV_CUTOFF) or None
+    cutoff = args.cutoff or settings.CUTOFF.read()
     if cutoff is None:
         raise UsageError(f"--cutoff is required (or set {ENV_CUTOFF}): a score (600), a pd "
                          "(pd:0.05) or a grade (grade:E)")

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scorecard.data.contract import Column
+from scorecard.errors import InvalidDataError
 
 MAX_ISSUES = 1000  # a 10k batch of garbage must not produce a 100 MB error body
 _EXACT_INT = 2**53  # ints beyond this lose precision as floats: let check_value decide
@@ -37,7 +38,7 @@ class Issue:
     index: int | None = None
 
 
-class InvalidRecordsError(ValueError):
+class InvalidRecordsError(InvalidDataError):
     """The records break the contract; ``issues`` lists every offending field."""
 
     def __init__(self, issues: list[Issue], truncated: bool = False) -> None:

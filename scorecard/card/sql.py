@@ -112,7 +112,7 @@ def _index(b: dict[str, Any]) -> int:
 
 def _rules(artifact: dict[str, Any]) -> list[dict[str, Any]]:
     """Every one-column bin rule of the card: characteristics and interactions' parents."""
-    out = []
+    out: list[dict[str, Any]] = []
     for f in artifact["features"]:
         out += f["parents"] if f["kind"] == "interaction" else [f]
     return out

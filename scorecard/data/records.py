@@ -102,7 +102,7 @@ def _compile_fast_path(fields: list[tuple[str, Column, bool, bool]],
     body.append("    return missing if obj.keys() <= NAMES else None")
     # Fixed templates only; every contract value reaches the code through env.
     exec(compile("\n".join(body), "<contract fast path>", "exec"), env)  # nosec B102
-    return env["fast"]  # type: ignore[no-any-return]
+    return env["fast"]
 
 
 def check_value(col: Column, value: Any) -> str | None:

@@ -60,7 +60,7 @@ def _show(value: object) -> str:
 
 def _checks(col: Column) -> list[pa.Check]:
     pa = _pandera()
-    checks: list[pa.Check] = []
+    checks = []
     if col.kind in ("numeric", "integer", "code", "target"):
         checks.append(pa.Check(lambda s: np.isfinite(s), element_wise=False, name="finite",
                                error="must be a finite number"))
@@ -143,7 +143,7 @@ def report_order(contract: Contract) -> Callable[[dict[str, object]], tuple[int,
     which pandera orders by column (contract order), then missing values, uniqueness and
     the column's checks in :func:`_checks` order. Blocks validated one by one and merged
     (:func:`merge_failures`) are put back in this order."""
-    ranks: dict[tuple[str, str], tuple[int, int]] = {}
+    ranks: dict[tuple[str, str | None], tuple[int, int]] = {}
     for k, col in enumerate(contract.columns):
         for r, rule in enumerate(["not_nullable", "unique", *(c.name for c in _checks(col))]):
             ranks.setdefault((col.name, rule), (k, r))

@@ -25,7 +25,7 @@ def _quiet_pyspark() -> None:
 
 
 _quiet_pyspark()
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Iterable  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from scorecard.data.contract import Column, Contract  # noqa: E402
@@ -117,8 +117,9 @@ def _rows(index: pd.Index | np.ndarray | list[int]) -> str:
     return f"{shown}{more}"
 
 
-def _failure(rule: str, column: str, detail: str, index: object = ()) -> dict[str, object]:
-    idx = list(index)  # type: ignore[call-overload]
+def _failure(rule: str, column: str, detail: str,
+             index: Iterable[Any] = ()) -> dict[str, object]:
+    idx = list(index)
     return {"rule": rule, "column": column, "detail": detail, "n_rows": len(idx),
             "rows": _rows(idx) if idx else "", "index": idx}
 

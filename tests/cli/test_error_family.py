@@ -20,8 +20,7 @@ from scorecard.errors import (
     ScorecardError,
     UsageError,
 )
-
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
 
 # The exit codes of scorecard.cli's docstring and the README, class by class.
 DOCUMENTED = {

@@ -102,7 +102,7 @@ def _explain(args: argparse.Namespace) -> int:
         id_column = artifact["id_column"]
         for i, applicant in enumerate(applicants):
             out = explainer.explain(applicant, policy, args.k)
-            reasons = [reason_entry(engine, j, int(scored.bins[i, j]),
+            reasons = [reason_entry(engine, j, int(scored.bin_table()[i, j]),
                                     int(scored.points[i, j]), applicant.get(names[j]),
                                     args.reason_method, reference[j])
                        for j in picks[i] if j >= 0]
@@ -123,7 +123,7 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``explain`` to the ``scorecard`` parser."""
     p = sub.add_parser("explain", help="decision, reasons and counterfactuals per applicant",
                        description="For each applicant of --input (a JSON applicant or array "

@@ -70,13 +70,13 @@ RUN groupadd --system --gid 10001 app \
 WORKDIR /app
 
 # Code and artifact stay owned by root and are only readable by the app user: the process
-# cannot modify what it serves. Only what the API imports is copied: api/, the card layer
-# and four stdlib-only modules of the data layer; no training, jobs, CLI or model validation
+# cannot modify what it serves. Only what the API imports is copied: api/, the card layer,
+# four stdlib-only modules of the data layer, the error family and the settings table; no training, jobs, CLI or model validation
 # code (tests/test_layout.py proves the API's import closure stays inside these files;
 # .dockerignore additionally keeps everything else out of the build context).
 COPY --from=builder /opt/venv /opt/venv
 COPY api/ /app/api/
-COPY scorecard/__init__.py /app/scorecard/__init__.py
+COPY scorecard/__init__.py scorecard/errors.py scorecard/settings.py /app/scorecard/
 COPY scorecard/card/ /app/scorecard/card/
 COPY scorecard/data/__init__.py scorecard/data/contract.py scorecard/data/records.py scorecard/data/paths.py /app/scorecard/data/
 COPY reports/scorecard.json /app/reports/scorecard.json

@@ -20,6 +20,7 @@ import re
 import sys
 import time
 import traceback
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,7 +65,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     root.propagate = False
 
 
-def new_request_id(headers: list[tuple[bytes, bytes]] | None = None) -> str:
+def new_request_id(headers: Iterable[tuple[bytes, bytes]] | None = None) -> str:
     """The caller's ``X-Request-ID`` when it is safe to echo, else a fresh random id."""
     for name, value in headers or ():
         if name == REQUEST_ID_HEADER:

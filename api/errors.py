@@ -8,8 +8,6 @@ the access log and metrics, never a 500); anything else -> 500, logged without i
 
 from __future__ import annotations
 
-from typing import Any
-
 from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.status_codes import (
@@ -17,6 +15,7 @@ from litestar.status_codes import (
     HTTP_422_UNPROCESSABLE_ENTITY,
     HTTP_500_INTERNAL_SERVER_ERROR,
 )
+from litestar.types import ExceptionHandlersMap
 
 from api.access_log import (
     CLIENT_CLOSED_REQUEST,
@@ -29,20 +28,21 @@ from api.access_log import (
 )
 from api.responses import ErrorBody, FieldIssue
 from scorecard.data.records import InvalidRecordsError
+from scorecard.errors import InvalidDataError
 
 
-class MalformedBodyError(ValueError):
+class MalformedBodyError(InvalidDataError):
     """The body is not JSON (or not JSON an applicant batch could be)."""
 
 
-class PayloadTooLargeError(ValueError):
+class PayloadTooLargeError(InvalidDataError):
     """One part of the body exceeds its size budget (413)."""
 
 
 def error_response(request: Request, status: int, detail: str,
                    errors: list[FieldIssue] | None = None, truncated: bool = False,
                    headers: dict[str, str] | None = None) -> Response[ErrorBody]:
-    request_id = request.scope.get(SCOPE_REQUEST_ID)  # type: ignore[call-overload]
+    request_id = _request_id(request)
     if request_id is None:
         # Not routed (404/405): the access middleware never saw it, so log it here.
         request_id = new_request_id(request.scope["headers"])
@@ -70,7 +70,13 @@ def on_too_large(request: Request, exc: PayloadTooLargeError) -> Response[ErrorB
 
 
 def _disconnected(request: Request) -> bool:
-    return bool(request.scope.get(SCOPE_DISCONNECTED))  # type: ignore[call-overload]
+    return bool(request.scope.get(SCOPE_DISCONNECTED))
+
+
+def _request_id(request: Request) -> str | None:
+    """The id the access middleware gave the request (``None``: it was not routed)."""
+    request_id = request.scope.get(SCOPE_REQUEST_ID)
+    return request_id if isinstance(request_id, str) else None
 
 
 def on_http(request: Request, exc: HTTPException) -> Response[ErrorBody]:
@@ -82,11 +88,11 @@ def on_http(request: Request, exc: HTTPException) -> Response[ErrorBody]:
 def on_unexpected(request: Request, exc: Exception) -> Response[ErrorBody]:
     if _disconnected(request):
         return error_response(request, CLIENT_CLOSED_REQUEST, "client closed the request")
-    log_exception(exc, request.scope.get(SCOPE_REQUEST_ID), request.scope["path"])  # type: ignore[call-overload]
+    log_exception(exc, _request_id(request), request.scope["path"])
     return error_response(request, HTTP_500_INTERNAL_SERVER_ERROR, "internal error")
 
 
-EXCEPTION_HANDLERS: dict[type[Exception], Any] = {
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
     InvalidRecordsError: on_invalid,
     MalformedBodyError: on_malformed,
     PayloadTooLargeError: on_too_large,

@@ -89,7 +89,7 @@ def _field_schema(col: Column, optional: bool) -> Schema:
     if col.allowed is not None and kind != "id":
         schema.enum = [*col.allowed, None] if nullable else list(col.allowed)
     if nullable:
-        schema.type = [schema.type, OpenAPIType.NULL]  # type: ignore[list-item]
+        schema.type = [schema.type, OpenAPIType.NULL]
     return schema
 
 
@@ -100,7 +100,7 @@ def applicant_schema(columns: Sequence[Column], id_column: str | None, target: s
     Required are the features the contract declares non-nullable (none when
     ``allow_missing``); the id and the target are optional.
     """
-    properties: dict[str, Schema] = {}
+    properties: dict[str, Schema | Reference] = {}
     required: list[str] = []
     for col in columns:
         loose = col.name in (id_column, target) or (allow_missing and col.kind not in
@@ -122,9 +122,11 @@ def applicant_schema(columns: Sequence[Column], id_column: str | None, target: s
 def request_bodies(applicant: Schema | Reference, max_batch: int,
                    example: dict[str, Any]) -> tuple[RequestBody, RequestBody]:
     """OpenAPI request bodies of the single and the batch endpoint."""
-    examples = {"applicant": Example(summary="a synthetic applicant built from the contract",
-                                     value=example)}
-    batch_examples = {"batch": Example(summary="a batch of one", value=[example])}
+    examples: dict[str, Example | Reference] = {
+        "applicant": Example(summary="a synthetic applicant built from the contract",
+                             value=example)}
+    batch_examples: dict[str, Example | Reference] = {
+        "batch": Example(summary="a batch of one", value=[example])}
     single = RequestBody(required=True, description="one applicant", content={
         "application/json": OpenAPIMediaType(schema=applicant, examples=examples)})
     batch = RequestBody(required=True, description=f"up to {max_batch} applicants, scored "

@@ -74,6 +74,7 @@ from litestar.exceptions import HTTPException
 
 from api import prometheus as metrics
 from api.responses import ErrorBody
+from scorecard.errors import UsageError
 
 APPLICANT_BYTES = 1_400  # one applicant as compact JSON (the generator's rows: 1.39 KB mean)
 BATCH_UNIT_BYTES = 100 * APPLICANT_BYTES
@@ -268,7 +269,7 @@ def refused_early(route: str, seconds: float) -> None:
 # ---------------------------------------------------------------------- the middleware
 
 
-class DeadlineHeaderError(ValueError):
+class DeadlineHeaderError(UsageError):
     """``X-Request-Timeout-Ms`` is not a positive, finite number."""
 
 

@@ -19,7 +19,6 @@ an empty writable directory (e.g. on the ``/tmp`` tmpfs), or run one worker per 
 
 from __future__ import annotations
 
-import os
 from collections import Counter as Counter_
 from typing import Any
 
@@ -33,7 +32,9 @@ from prometheus_client import (
     generate_latest,
 )
 
-MULTIPROCESS = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+from scorecard import settings
+
+MULTIPROCESS = bool(settings.PROMETHEUS_MULTIPROC_DIR.read())
 
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 

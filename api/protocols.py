@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import os
 import time
+from collections.abc import Callable
 from typing import Any
 
 import h11
@@ -49,7 +49,7 @@ HTTP_PROTOCOL = "api.protocols:TimedHttpToolsProtocol"
 @functools.cache
 def _settings() -> Settings:
     """The worker's settings, read once (not on every connection)."""
-    return Settings.from_env(os.environ)
+    return Settings.from_env()
 
 
 class _HeadDeadline:
@@ -60,6 +60,8 @@ class _HeadDeadline:
     transport: asyncio.Transport
     logger: Any
     timeout_keep_alive: int
+    timeout_keep_alive_task: asyncio.TimerHandle | None
+    timeout_keep_alive_handler: Callable[[], None]
 
     def _init_deadline(self) -> None:
         self.header_timeout_s = _settings().header_timeout_s
@@ -68,8 +70,8 @@ class _HeadDeadline:
 
     def _arm_idle(self) -> None:
         # A connection that never sends a byte is idle: the keep-alive bound applies.
-        self.timeout_keep_alive_task = self.loop.call_later(  # type: ignore[attr-defined]
-            self.timeout_keep_alive, self.timeout_keep_alive_handler)  # type: ignore[attr-defined]
+        self.timeout_keep_alive_task = self.loop.call_later(
+            self.timeout_keep_alive, self.timeout_keep_alive_handler)
 
     def _head_bytes_arrived(self) -> None:
         if self._in_head and self._header_timer is None:
@@ -123,7 +125,7 @@ except ImportError:  # pragma: no cover - httptools is in the runtime lock
 
 if HttpToolsProtocol is not None:
 
-    class TimedHttpToolsProtocol(_HeadDeadline, HttpToolsProtocol):  # type: ignore[misc,valid-type]
+    class TimedHttpToolsProtocol(_HeadDeadline, HttpToolsProtocol):
         """:class:`HttpToolsProtocol` plus the head deadline and the early refusal (module
         docstring)."""
 

@@ -161,7 +161,7 @@ class ScoringService:
         result = engine.score(columns)
         picks = top_reasons(engine, result, TOP_REASONS,
                             None if self.reason_method == "max" else self.reference).tolist()
-        bins = result.bins.tolist()
+        bins = result.bin_table().tolist()
         totals = result.score.tolist()
         pds = result.pd.tolist()
         grades = (assign_grades(result.score, self.scale).tolist() if self.scale is not None

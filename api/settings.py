@@ -1,83 +1,36 @@
 """Service settings, read from the environment once at start-up.
 
-===============================  ==========================================================
-``SCORECARD_ARTIFACT``           card to serve (default ``<repo>/reports/scorecard.json``)
-``SCORECARD_API_KEY``            when set (non-empty), ``/v1/*`` needs header ``X-API-Key``
-``SCORECARD_MAX_BATCH``          most applicants in one ``/v1/score/batch`` call (10000)
-``SCORECARD_MAX_BODY_BYTES``     largest request body, batch included (32 MiB)
-``SCORECARD_ALLOW_MISSING``      ``1`` (default): any feature may be null/absent and is
-                                 scored in the card's missing bin; ``0``: features the
-                                 contract requires must be present, exactly as in a file
-``SCORECARD_HEADER_TIMEOUT_S``   most seconds from a new connection (or the end of the
-                                 previous response) to the end of the request's headers
-                                 (10); a slow-header client is then disconnected
-``SCORECARD_BODY_TIMEOUT_S``     most seconds from the request's headers to the end of its
-                                 body (30); then 408 and the connection is closed
-``SCORECARD_LATENCY_BUDGET_MS``  the time an admitted scoring request may spend in its
-                                 worker (25 ms): the in-flight limit is this over the
-                                 measured time per unit of work; beyond it 503 at once
-                                 (:mod:`api.overload`); 0 = a fixed limit, the cap below
-``SCORECARD_MAX_IN_FLIGHT``      the most units of scoring work one worker admits at once,
-                                 whatever the measurement (32; 0 = no limit, no shedding)
-``SCORECARD_CUTOFF``             decision policy: a score (``600``), a pd (``pd:0.05``) or a
-                                 grade (``grade:E``) to accept at or better
-                                 (:mod:`scorecard.card.decisions`); unset: no policy, every
-                                 ``decision`` is null
-``SCORECARD_REFER_BAND``         points below the cut-off that are referred, not declined (0)
-``SCORECARD_REASON_METHOD``      what reasons are measured against: ``max`` (default, the
-                                 best bin), ``cutoff`` (the average applicant at the cut-off)
-                                 or ``average`` (the average applicant); see
-                                 :mod:`scorecard.card.reasons`
-===============================  ==========================================================
+Every variable is a row of the project's one settings table (:mod:`scorecard.settings`:
+name, type, default, unit, meaning; ``scorecard settings`` prints it); this module reads the
+service's rows into one frozen :class:`Settings` and checks them together.
 """
 
 from __future__ import annotations
 
-import math
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from scorecard import settings as table
 from scorecard.data.paths import DEFAULT_ARTIFACT
+from scorecard.settings import SettingsError as SettingsError
 
-ENV_ARTIFACT = "SCORECARD_ARTIFACT"
-ENV_API_KEY = "SCORECARD_API_KEY"
-ENV_MAX_BATCH = "SCORECARD_MAX_BATCH"
-ENV_MAX_BODY_BYTES = "SCORECARD_MAX_BODY_BYTES"
-ENV_ALLOW_MISSING = "SCORECARD_ALLOW_MISSING"
-ENV_HEADER_TIMEOUT_S = "SCORECARD_HEADER_TIMEOUT_S"
-ENV_BODY_TIMEOUT_S = "SCORECARD_BODY_TIMEOUT_S"
-ENV_MAX_IN_FLIGHT = "SCORECARD_MAX_IN_FLIGHT"
-ENV_LATENCY_BUDGET_MS = "SCORECARD_LATENCY_BUDGET_MS"
-ENV_CUTOFF = "SCORECARD_CUTOFF"
-ENV_REFER_BAND = "SCORECARD_REFER_BAND"
-ENV_REASON_METHOD = "SCORECARD_REASON_METHOD"
+ENV_ARTIFACT = table.ARTIFACT.name
+ENV_API_KEY = table.API_KEY.name
+ENV_MAX_BATCH = table.MAX_BATCH.name
+ENV_MAX_BODY_BYTES = table.MAX_BODY_BYTES.name
+ENV_ALLOW_MISSING = table.ALLOW_MISSING.name
+ENV_HEADER_TIMEOUT_S = table.HEADER_TIMEOUT_S.name
+ENV_BODY_TIMEOUT_S = table.BODY_TIMEOUT_S.name
+ENV_MAX_IN_FLIGHT = table.MAX_IN_FLIGHT.name
+ENV_LATENCY_BUDGET_MS = table.LATENCY_BUDGET_MS.name
+ENV_CUTOFF = table.CUTOFF.name
+ENV_REFER_BAND = table.REFER_BAND.name
+ENV_REASON_METHOD = table.REASON_METHOD.name
 REASON_METHODS = ("max", "cutoff", "average")  # as scorecard.card.reasons.REASON_METHODS
 
 # One applicant is ~1.4 KB of JSON; 64 KiB leaves room for pretty-printing and long ids.
 SINGLE_BODY_BYTES = 64 * 1024
-# A 10,000-row batch is ~14 MB of compact JSON.
-DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024
-DEFAULT_MAX_BATCH = 10_000
-# Generous for a real client (headers are one packet; 32 MiB at 10 Mbit/s is ~27 s), short
-# enough that a slowloris client cannot hold connections for long.
-DEFAULT_HEADER_TIMEOUT_S = 10.0
-DEFAULT_BODY_TIMEOUT_S = 30.0
-# The in-flight limit of a worker (api.overload): by Little's law, an admitted request waits
-# for the unit running when it arrives, the units admitted before it and its own, so
-# limit = budget / measured time per unit - 1. A unit costs ~3.4 ms (a batch of 100
-# applicants: 298 batches/s on one core in scripts/load_test.py --overload) to ~0.4 ms (a
-# single score), so 25 ms admits 6 batches of 100 or (the cap) 32 single scores. 25 ms is
-# half of the 50 ms an accepted request may take end to end at 10x the capacity; the other
-# half is for the network, the client and the measurement's lag. The cap bounds the limit
-# when units are very cheap (single scores) and is the fixed limit when the budget is 0.
-DEFAULT_LATENCY_BUDGET_MS = 25.0
-DEFAULT_MAX_IN_FLIGHT = 32
-
-
-class SettingsError(ValueError):
-    """An environment variable holds an unusable value."""
 
 
 @dataclass(frozen=True)
@@ -111,17 +64,17 @@ class Settings:
     """
 
     artifact: Path = DEFAULT_ARTIFACT
-    api_key: str | None = None
-    max_batch: int = DEFAULT_MAX_BATCH
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    allow_missing: bool = True
-    header_timeout_s: float = DEFAULT_HEADER_TIMEOUT_S
-    body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
-    max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
-    latency_budget_ms: float = DEFAULT_LATENCY_BUDGET_MS
-    cutoff: str | None = None
-    refer_band: int = 0
-    reason_method: str = "max"
+    api_key: str | None = table.API_KEY.default
+    max_batch: int = table.MAX_BATCH.default
+    max_body_bytes: int = table.MAX_BODY_BYTES.default
+    allow_missing: bool = table.ALLOW_MISSING.default
+    header_timeout_s: float = table.HEADER_TIMEOUT_S.default
+    body_timeout_s: float = table.BODY_TIMEOUT_S.default
+    max_in_flight: int = table.MAX_IN_FLIGHT.default
+    latency_budget_ms: float = table.LATENCY_BUDGET_MS.default
+    cutoff: str | None = table.CUTOFF.default
+    refer_band: int = table.REFER_BAND.default
+    reason_method: str = table.REASON_METHOD.default
 
     def __post_init__(self) -> None:
         if self.cutoff is not None and not self.cutoff.strip():
@@ -156,53 +109,17 @@ class Settings:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """Settings from ``env`` (default ``os.environ``); unset variables keep defaults."""
-        env = os.environ if env is None else env
         return cls(
-            artifact=Path(env.get(ENV_ARTIFACT) or DEFAULT_ARTIFACT),
-            api_key=env.get(ENV_API_KEY) or None,
-            max_batch=_int(env, ENV_MAX_BATCH, DEFAULT_MAX_BATCH),
-            max_body_bytes=_int(env, ENV_MAX_BODY_BYTES, DEFAULT_MAX_BODY_BYTES),
-            allow_missing=_bool(env, ENV_ALLOW_MISSING, default=True),
-            header_timeout_s=_float(env, ENV_HEADER_TIMEOUT_S, DEFAULT_HEADER_TIMEOUT_S),
-            body_timeout_s=_float(env, ENV_BODY_TIMEOUT_S, DEFAULT_BODY_TIMEOUT_S),
-            max_in_flight=_int(env, ENV_MAX_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT),
-            latency_budget_ms=_float(env, ENV_LATENCY_BUDGET_MS, DEFAULT_LATENCY_BUDGET_MS,
-                                     "milliseconds"),
-            cutoff=env.get(ENV_CUTOFF) or None,
-            refer_band=_int(env, ENV_REFER_BAND, 0),
-            reason_method=(env.get(ENV_REASON_METHOD) or "max").strip().lower(),
+            artifact=Path(table.ARTIFACT.read(env) or DEFAULT_ARTIFACT),
+            api_key=table.API_KEY.read(env),
+            max_batch=table.MAX_BATCH.read(env),
+            max_body_bytes=table.MAX_BODY_BYTES.read(env),
+            allow_missing=table.ALLOW_MISSING.read(env),
+            header_timeout_s=table.HEADER_TIMEOUT_S.read(env),
+            body_timeout_s=table.BODY_TIMEOUT_S.read(env),
+            max_in_flight=table.MAX_IN_FLIGHT.read(env),
+            latency_budget_ms=table.LATENCY_BUDGET_MS.read(env),
+            cutoff=table.CUTOFF.read(env),
+            refer_band=table.REFER_BAND.read(env),
+            reason_method=table.REASON_METHOD.read(env).lower(),
         )
-
-
-def _int(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return int(raw.replace("_", ""))
-    except ValueError:
-        raise SettingsError(f"{name}: {raw!r} is not an integer") from None
-
-
-def _float(env: Mapping[str, str], name: str, default: float, unit: str = "seconds") -> float:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        raise SettingsError(f"{name}: {raw!r} is not a number of {unit}") from None
-    if not math.isfinite(value):
-        raise SettingsError(f"{name}: {raw!r} is not a finite number of {unit}")
-    return value
-
-
-def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
-    raw = env.get(name, "").strip().lower()
-    if not raw:
-        return default
-    if raw in ("0", "false", "no", "off"):
-        return False
-    if raw in ("1", "true", "yes", "on"):
-        return True
-    raise SettingsError(f"{name}: {raw!r} is not a boolean (use 1/0, true/false)")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install (with the test tools), lint, and run the test suite.
+# Install (with the test tools), lint, type-check, and run the test suite.
 #   bash scripts/test.sh           everything (what CI runs)
 #   bash scripts/test.sh --fast    the inner loop: tests not marked `slow` (a few minutes)
 # Any other argument goes to pytest (e.g. `bash scripts/test.sh --fast tests/card`).
@@ -12,4 +12,5 @@ for arg in "$@"; do
 done
 bash scripts/bootstrap.sh dev
 .venv/bin/ruff check .
+.venv/bin/mypy
 exec .venv/bin/python -m pytest -n 2 --dist loadfile "${marks[@]}" "${args[@]}"

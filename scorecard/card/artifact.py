@@ -84,6 +84,7 @@ from typing import Any
 from scorecard.card.engine import feature_inputs
 from scorecard.card.grades import MasterScale
 from scorecard.data.contract import CONTRACTS, Column, Contract
+from scorecard.errors import InvalidArtifactError
 
 SCHEMA_VERSION = 1
 REQUIRED = ("schema_version", "spec", "id_column", "input_contract", "scaling", "intercept",
@@ -100,7 +101,7 @@ def _is_number(v: object) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
 
 
-class ArtifactError(ValueError):
+class ArtifactError(InvalidArtifactError):
     """The artifact is unreadable, incomplete, of an unknown version or tampered with."""
 
 

@@ -35,12 +35,13 @@ import numpy as np
 
 from scorecard.card.grades import MasterScale
 from scorecard.card.scaling import Scaling
+from scorecard.errors import UsageError
 
 DECISIONS = ("accept", "refer", "decline")
 CUTOFF_FORMS = "a score (600), a pd (pd:0.05) or a grade (grade:E)"
 
 
-class PolicyError(ValueError):
+class PolicyError(UsageError):
     """A cut-off or refer band that cannot be a policy for this card."""
 
 

@@ -54,6 +54,12 @@ class ScoredRows:
     score: np.ndarray
     pd: np.ndarray
 
+    def bin_table(self) -> np.ndarray:
+        """``bins``, of rows scored with them (the default of :meth:`ScoringEngine.score`)."""
+        if self.bins is None:
+            raise ValueError("these rows were scored without bins (with_bins=False)")
+        return self.bins
+
 
 _FLOATS = (float, np.floating)
 _BOOLS = (bool, np.bool_)
@@ -149,7 +155,7 @@ class NumericRule:
         if len(self._edges) <= _COUNTED_EDGES:
             # The count of edges <= x is searchsorted's answer; for a few edges, a pass per
             # edge over bytes beats a binary search per value. NaN compares false.
-            interval = np.zeros(len(x), dtype=np.uint8)
+            interval: np.ndarray = np.zeros(len(x), dtype=np.uint8)
             for edge in self._edges[:-1]:
                 interval += x >= edge
             np.putmask(interval, np.isnan(x), len(self._edges))
@@ -364,8 +370,8 @@ class RowScorer:
         points: list[int] = []
         get = obj.get
         for cols, rule in zip(self.inputs, self.rules, strict=True):
-            b, p = (rule.assign_one(get(cols[0])) if len(cols) == 1
-                    else rule.assign_one(get(cols[0]), get(cols[1])))
+            b, p = (rule.assign_one(get(cols[0]), get(cols[1]))
+                    if isinstance(rule, InteractionRule) else rule.assign_one(get(cols[0])))
             bins.append(b)
             points.append(p)
         return bins, points, sum(points)

@@ -9,6 +9,7 @@ Imports numpy only.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -39,7 +40,7 @@ def is_reason(lost: Any) -> Any:
     return lost > 0
 
 
-def row_reasons(lost: list[int], top: int = TOP_REASONS) -> list[int]:
+def row_reasons(lost: Sequence[float], top: int = TOP_REASONS) -> list[int]:
     """Card positions of the reasons of one applicant, given its loss per characteristic."""
     k = len(lost)
     order = sorted(range(k), key=lambda j: reason_rank(lost[j], j, k))[:top]

@@ -49,12 +49,13 @@ import numpy as np
 
 from scorecard.card.engine import UNSEEN, ScoredRows, ScoringEngine
 from scorecard.card.ranking import TOP_REASONS, row_reasons, top_ranked
+from scorecard.errors import UsageError
 
 REASON_METHODS = ("max", "cutoff", "average")
 CUTOFF_WINDOW = 5
 
 
-class ReasonError(ValueError):
+class ReasonError(UsageError):
     """A reason method that cannot be computed for this card (or an unknown method)."""
 
 
@@ -74,7 +75,7 @@ def reason_details(engine: ScoringEngine, result: ScoredRows, row: int,
     """Reason codes of one scored row, each as a plain dict (code, characteristic, value,
     bin, points, attainable, points_lost, text)."""
     lost = [int(m) - int(p) for m, p in zip(engine.max_points_, result.points[row], strict=True)]
-    return [reason_entry(engine, j, int(result.bins[row, j]), int(result.points[row, j]),
+    return [reason_entry(engine, j, int(result.bin_table()[row, j]), int(result.points[row, j]),
                          values.get(engine.features_[j]))
             for j in row_reasons(lost, top)]
 
@@ -133,10 +134,10 @@ def number(x: float) -> str:
 def _counts(f: dict[str, Any]) -> tuple[list[int], list[float]]:
     """``(points, count)`` of the bins of a characteristic; ReasonError without counts."""
     counts = [b.get("count") for b in f["bins"]]
-    if any(c is None for c in counts) or sum(counts) <= 0:  # type: ignore[operator]
+    if any(c is None for c in counts) or sum(counts) <= 0:
         raise ReasonError(f"{f['name']}: the card has no bin counts, so its average points "
                           "are unknown (use the reason method 'max')")
-    return [int(b["points"]) for b in f["bins"]], [float(c) for c in counts]  # type: ignore[arg-type]
+    return [int(b["points"]) for b in f["bins"]], [float(c) for c in counts]
 
 
 def _distribution(f: dict[str, Any]) -> tuple[int, np.ndarray]:

@@ -59,7 +59,7 @@ from itertools import accumulate
 from typing import Any
 
 from scorecard.card.decisions import Policy
-from scorecard.card.engine import ScoringEngine
+from scorecard.card.engine import InteractionRule, ScoringEngine
 from scorecard.card.grades import MasterScale, assign_grades
 from scorecard.card.reasons import bin_label
 from scorecard.data.contract import Column
@@ -151,7 +151,7 @@ class Recourse:
             col = by_name.get(f["name"])
             rule = engine.rules_[j]
             targets = []
-            if f["kind"] == "interaction":  # never actionable: no targets (module docstring)
+            if isinstance(rule, InteractionRule):  # never actionable: no targets (docstring)
                 self.n_regular_.append(0)
             elif f["kind"] == "numeric":
                 edges = [-math.inf, *(float(s) for s in f["splits"]), math.inf]
@@ -320,7 +320,7 @@ class Explainer:
         engine = self.engine
         names = engine.features_
         scored = engine.score({n: [applicant.get(n)] for n in engine.columns_})
-        bins = scored.bins[0].tolist()
+        bins = scored.bin_table()[0].tolist()
         points = scored.points[0].tolist()
         score = int(scored.score[0])
         needed = policy.cutoff_score - score

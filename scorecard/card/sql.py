@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from scorecard.card.scaling import Scaling
+from scorecard.errors import InvalidArtifactError
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 # Words reserved in ANSI SQL, DuckDB or Spark's ANSI mode that could plausibly name a column.
@@ -53,8 +54,10 @@ _RESERVED = frozenset({
 _BOOLEAN_SPELLINGS = {"True": ("True", "true"), "False": ("False", "false")}
 
 
-class SqlExportError(ValueError):
+class SqlExportError(InvalidArtifactError):
     """The card cannot be written as portable SQL (e.g. a column name needs quoting)."""
+
+    prefix = "cannot write the card as portable SQL: "
 
 
 def double_literal(x: float) -> str:
@@ -109,7 +112,7 @@ def _index(b: dict[str, Any]) -> int:
 
 def _rules(artifact: dict[str, Any]) -> list[dict[str, Any]]:
     """Every one-column bin rule of the card: characteristics and interactions' parents."""
-    out = []
+    out: list[dict[str, Any]] = []
     for f in artifact["features"]:
         out += f["parents"] if f["kind"] == "interaction" else [f]
     return out

@@ -7,7 +7,7 @@ Each submodule registers its subcommands; ``main`` dispatches:
 * :mod:`.model` — ``run``, ``regenerate``, ``predict``; :mod:`.batch` — ``export-sql``,
   ``score``; :mod:`.serve` — ``serve``;
 * :mod:`.monitor` — ``monitor``, ``recalibrate``, ``diff``; :mod:`.explain` — ``explain``;
-  :mod:`.review` — ``review``.
+  :mod:`.review` — ``review``; :mod:`.settings` — ``settings``.
 
  ``register()`` functions and
 this module import nothing heavy: a command imports what it uses inside its function, so
@@ -18,15 +18,20 @@ exit code; ``scorecard --debug COMMAND ...`` adds the full traceback:
 
 * 0 success;
 * 1 unexpected failure (a bug or the machine: out of memory, disk full...);
-* 2 usage: a bad argument (argparse, :class:`UsageError`), an unknown spec
-  (:class:`scorecard.fit.spec.SpecError`), a bad overrides file (``OverridesError``), a path
-  that cannot be written or read as asked (:class:`scorecard.data.safety.UnsafePathError`,
-  or an ``OSError`` naming the user's path);
-* 3 invalid input data (:class:`scorecard.data.errors.ContractError`; its report is capped
-  at :data:`MAX_REPORT_LINES` lines of at most :data:`MAX_LINE_CHARS` characters), or a data
-  file that does not exist, is not a regular file or is above the size limit;
-* 4 invalid or tampered model artifact (``ArtifactError``, a card that cannot be written
-  as SQL: ``SqlExportError``), or an artifact path that cannot be read as a file.
+* 2 usage (:class:`scorecard.errors.UsageError`): a bad argument (argparse, or what argparse
+  cannot check), an unknown spec (``SpecError``), a bad overrides file (``OverridesError``),
+  a bad setting (``SettingsError``), cut-off or reason method, a path that cannot be written
+  or read as asked (``UnsafePathError``, or an ``OSError`` naming the user's path);
+* 3 invalid input data (:class:`scorecard.errors.InvalidDataError`: ``ContractError``, whose
+  report is capped at :data:`MAX_REPORT_LINES` lines of at most :data:`MAX_LINE_CHARS`
+  characters, too few rows of a class to fit), or a data file that does not exist, is not a
+  regular file or is above the size limit;
+* 4 invalid or tampered model artifact (:class:`scorecard.errors.InvalidArtifactError`:
+  ``ArtifactError``, a card that cannot be written as SQL: ``SqlExportError``), or an
+  artifact path that cannot be read as a file.
+
+Each error class carries its exit code (:mod:`scorecard.errors`); :func:`describe_error` finds
+it by type.
 """
 
 from __future__ import annotations
@@ -36,11 +41,13 @@ import errno
 import sys
 from collections.abc import Callable, Sequence
 
+# The exit codes and the usage error, re-exported: the commands import them from here.
+from scorecard.errors import EXIT_BAD_ARTIFACT as EXIT_BAD_ARTIFACT
+from scorecard.errors import EXIT_BAD_DATA as EXIT_BAD_DATA
+from scorecard.errors import EXIT_FAILURE, EXIT_USAGE, ScorecardError
+from scorecard.errors import UsageError as UsageError
+
 EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_USAGE = 2
-EXIT_BAD_DATA = 3
-EXIT_BAD_ARTIFACT = 4
 EXIT_INTERRUPTED = 130
 
 MAX_REPORT_LINES = 50  # as the API caps its issue list: a 100k-column header is one page
@@ -49,31 +56,11 @@ MAX_LINE_CHARS = 2000  # a line lists e.g. a category set; 50 such lines are ~10
 # Command modules, each exposing ``register(subparsers)``; imported by name so a missing
 # optional module only drops its commands.
 _COMMAND_MODULES = ("data", "spec", "model", "serve", "batch", "monitor", "explain",
-                    "review")
+                    "review", "settings")
 
-# The project's error types by (module, class): matched only when the module is loaded (an
-# exception of a class cannot exist before its module is imported), so ``main`` imports
-# nothing to classify an error. Value: exit code and the words before the message.
-_KNOWN_ERRORS: dict[tuple[str, str], tuple[int, str]] = {
-    ("scorecard.data.errors", "ContractError"): (EXIT_BAD_DATA, "invalid input data: "),
-    ("scorecard.card.artifact", "ArtifactError"): (EXIT_BAD_ARTIFACT, "invalid model artifact: "),
-    ("scorecard.card.sql", "SqlExportError"): (EXIT_BAD_ARTIFACT,
-                                               "cannot write the card as portable SQL: "),
-    ("scorecard.data.safety", "UnsafePathError"): (EXIT_USAGE, ""),
-    ("scorecard.fit.spec", "SpecError"): (EXIT_USAGE, ""),
-    ("scorecard.fit.overrides", "OverridesError"): (EXIT_USAGE, ""),
-    ("scorecard.cli", "UsageError"): (EXIT_USAGE, ""),
-}
-# An unusable data file is invalid input data, an unusable artifact an invalid artifact
-# (as their contents would be); any other path is a usage error.
-_PATH_EXITS = {"data": EXIT_BAD_DATA, "artifact": EXIT_BAD_ARTIFACT}
 # errno values meaning "this path cannot be used as given": the user's mistake, not a bug.
 _PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR,
                 errno.ENAMETOOLONG, errno.EROFS, errno.ELOOP, errno.EEXIST, errno.EINVAL}
-
-
-class UsageError(ValueError):
-    """Arguments that argparse cannot check alone (e.g. ``--unlabelled`` above ``--rows``)."""
 
 
 # ------------------------------------------------------------------ argument types
@@ -149,14 +136,6 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _known(exc: BaseException) -> tuple[int, str] | None:
-    for cls in type(exc).__mro__:
-        hit = _KNOWN_ERRORS.get((cls.__module__, cls.__name__))
-        if hit is not None:
-            return hit
-    return None
-
-
 def capped(report: str, max_lines: int = MAX_REPORT_LINES,
            max_chars: int = MAX_LINE_CHARS) -> str:
     """``report`` cut to ``max_lines`` lines of at most about ``max_chars`` characters each
@@ -174,13 +153,11 @@ def capped(report: str, max_lines: int = MAX_REPORT_LINES,
 
 
 def describe_error(exc: BaseException) -> tuple[int, str]:
-    """The exit code and the ``error: ...`` text ``main`` prints for ``exc``."""
-    known = _known(exc)
-    if known is not None:
-        code, prefix = known
-        code = _PATH_EXITS.get(getattr(exc, "kind", None), code)  # UnsafePathError
+    """The exit code and the ``error: ...`` text ``main`` prints for ``exc``: a
+    :class:`~scorecard.errors.ScorecardError` carries its code."""
+    if isinstance(exc, ScorecardError):
         text = getattr(exc, "report", None) or str(exc)
-        return code, f"error: {prefix}{capped(text)}"
+        return exc.exit_code, f"error: {exc.prefix}{capped(text)}"
     if isinstance(exc, OSError):
         where = exc.filename if exc.filename is not None else ""
         if exc.filename2 is not None:

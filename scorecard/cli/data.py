@@ -164,7 +164,7 @@ def _realism(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the data subcommands to the ``scorecard`` parser."""
     fmt = argparse.ArgumentDefaultsHelpFormatter
 

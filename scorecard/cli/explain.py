@@ -11,15 +11,15 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from scorecard import settings
 from scorecard.cli import EXIT_OK, UsageError, non_empty, non_negative_int, positive_int
 from scorecard.data.paths import DEFAULT_ARTIFACT
 
-ENV_CUTOFF = "SCORECARD_CUTOFF"  # as the service's setting (api.settings)
+ENV_CUTOFF = settings.CUTOFF.name  # as the service's setting
 
 
 def _json_applicants(path: Path, artifact: dict[str, Any]) -> list[dict[str, Any]]:
@@ -78,7 +78,7 @@ def _explain(args: argparse.Namespace) -> int:
                            [("--input", args.input), ("--artifact", args.artifact)])
     artifact = load_artifact(args.artifact)
     scale = master_scale(artifact)
-    cutoff = args.cutoff or os.environ.get(ENV_CUTOFF) or None
+    cutoff = args.cutoff or settings.CUTOFF.read()
     if cutoff is None:
         raise UsageError(f"--cutoff is required (or set {ENV_CUTOFF}): a score (600), a pd "
                          "(pd:0.05) or a grade (grade:E)")
@@ -102,7 +102,7 @@ def _explain(args: argparse.Namespace) -> int:
         id_column = artifact["id_column"]
         for i, applicant in enumerate(applicants):
             out = explainer.explain(applicant, policy, args.k)
-            reasons = [reason_entry(engine, j, int(scored.bins[i, j]),
+            reasons = [reason_entry(engine, j, int(scored.bin_table()[i, j]),
                                     int(scored.points[i, j]), applicant.get(names[j]),
                                     args.reason_method, reference[j])
                        for j in picks[i] if j >= 0]
@@ -123,7 +123,7 @@ def _explain(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``explain`` to the ``scorecard`` parser."""
     p = sub.add_parser("explain", help="decision, reasons and counterfactuals per applicant",
                        description="For each applicant of --input (a JSON applicant or array "

@@ -178,7 +178,7 @@ def _predict(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add the model subcommands to the ``scorecard`` parser."""
     p = sub.add_parser("run", help="main job: generate the default data, regenerate the card, "
                        "report and predictions into reports/",

@@ -147,7 +147,7 @@ def _diff(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``monitor``, ``recalibrate`` and ``diff`` to the ``scorecard`` parser."""
     p = sub.add_parser(
         "monitor", help="compare periods of applicants (or the live metrics) with the card's "

@@ -18,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from scorecard import settings
 from scorecard.cli import EXIT_OK, non_empty, port_number, positive_int
 from scorecard.data.paths import DEFAULT_ARTIFACT
 
@@ -28,19 +29,20 @@ def _serve(args: argparse.Namespace) -> int:
     from scorecard.card.artifact import ArtifactError, load_artifact
     from scorecard.data.safety import artifact_file
 
-    role = "--artifact" if args.artifact else "SCORECARD_ARTIFACT" \
-        if os.environ.get("SCORECARD_ARTIFACT") else "the default artifact"
-    path = Path(args.artifact or os.environ.get("SCORECARD_ARTIFACT") or DEFAULT_ARTIFACT)
+    from_env = settings.ARTIFACT.read()
+    role = "--artifact" if args.artifact else settings.ARTIFACT.name if from_env \
+        else "the default artifact"
+    path = Path(args.artifact or from_env or DEFAULT_ARTIFACT)
     try:
         artifact = load_artifact(artifact_file(path, role))  # errors: exit 4 (cli.main)
     except ArtifactError as exc:
         raise ArtifactError(f"refusing to serve: {exc}") from exc
-    os.environ["SCORECARD_ARTIFACT"] = str(path.resolve())
+    os.environ[settings.ARTIFACT.name] = str(path.resolve())  # what the workers read
     metrics_dir = None
-    if args.workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if args.workers > 1 and not settings.PROMETHEUS_MULTIPROC_DIR.read():
         # Workers are separate processes: aggregate their metrics (see api.prometheus).
         metrics_dir = tempfile.mkdtemp(prefix="scorecard-metrics-")
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+        os.environ[settings.PROMETHEUS_MULTIPROC_DIR.name] = metrics_dir
     print(f"serving {artifact['model_id']} on http://{args.host}:{args.port} "
           f"({args.workers} worker(s))", file=sys.stderr)
 
@@ -65,7 +67,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "serve", help="serve the card over HTTP (Litestar on uvicorn)",
         description="Run the scoring API: POST /v1/score, POST /v1/score/batch, "
         "GET /v1/scorecard, /health, /ready, /metrics, docs at /schema/swagger. Settings "
-        "come from SCORECARD_* environment variables (see api/settings.py).")
+        "come from SCORECARD_* environment variables (`scorecard settings` lists them).")
     p.add_argument("--artifact", type=non_empty,
                    help="card to serve (default: $SCORECARD_ARTIFACT, else "
                    "reports/scorecard.json)")

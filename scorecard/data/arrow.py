@@ -43,7 +43,7 @@ class FastPathUnavailableError(ValueError):
 
 
 def _text_target(col: Column) -> bool:
-    return col.kind == "target" and bool(col.allowed) and isinstance(col.allowed[0], str)
+    return bool(col.kind == "target" and col.allowed and isinstance(col.allowed[0], str))
 
 
 def _arrow_type(col: Column) -> pa.DataType:

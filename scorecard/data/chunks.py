@@ -16,13 +16,13 @@ value of any id that repeats.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
+from scorecard import settings
 from scorecard.data.arrays import from_numpy
 from scorecard.data.arrow import FastPathUnavailableError, id_texts, prefetched, typed_chunks
 from scorecard.data.block import Block, id_hashes, suspect_rows
@@ -34,8 +34,6 @@ from scorecard.data.safety import input_limit
 # Of CSV text per block, parsed a few at a time: large enough to keep per-block overheads
 # small, small enough to bound memory; chosen with scripts/bench_read.py.
 DEFAULT_CHUNK_BYTES = 8 << 20
-ENV_STREAM_ABOVE = "SCORECARD_STREAM_ABOVE_BYTES"
-DEFAULT_STREAM_ABOVE = 512 << 20  # files larger than this are never read whole
 
 
 class StreamUnavailableError(ContractError):
@@ -48,8 +46,7 @@ def streams(path: str | Path) -> bool:
     """Whether the file at ``path`` is too large to ever be read whole: above
     ``$SCORECARD_STREAM_ABOVE_BYTES`` (default 512 MiB). Smaller files that the stream cannot
     judge exactly fall back to the whole-file, cell-by-cell precise path."""
-    raw = os.environ.get(ENV_STREAM_ABOVE, "")
-    limit = int(raw) if raw.strip().isdigit() else DEFAULT_STREAM_ABOVE
+    limit: int = settings.STREAM_ABOVE_BYTES.read()
     return Path(path).stat().st_size > limit
 
 

@@ -281,12 +281,14 @@ MERCHANT_GROUPS = tuple(sorted(set(MERCHANT_CATEGORIES.values())))
 NAME_IN_EMAIL = ("F", "F+L", "F1+L", "Initials", "L", "L1+F", "Nick", "no_match")
 
 
-def _amount(name: str, description: str, fmt: str = "int", nullable: bool = False) -> Column:
-    return Column(name, "numeric", nullable, min=0, csv_format=fmt, description=description)  # type: ignore[arg-type]
+def _amount(name: str, description: str, fmt: CsvFormat = "int",
+            nullable: bool = False) -> Column:
+    return Column(name, "numeric", nullable, min=0, csv_format=fmt, description=description)
 
 
-def _count(name: str, description: str, fmt: str = "int", nullable: bool = False) -> Column:
-    return Column(name, "integer", nullable, min=0, csv_format=fmt, description=description)  # type: ignore[arg-type]
+def _count(name: str, description: str, fmt: CsvFormat = "int",
+           nullable: bool = False) -> Column:
+    return Column(name, "integer", nullable, min=0, csv_format=fmt, description=description)
 
 
 def _days(name: str, description: str) -> Column:

@@ -1,14 +1,17 @@
-"""The data layer's error: a file or frame that breaks the data contract."""
+"""The data layer's errors: a file or frame that breaks the data contract, or valid data too
+small to fit on."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from scorecard.errors import InvalidDataError
+
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 
-class ContractError(ValueError):
+class ContractError(InvalidDataError):
     """A file or frame breaks the data contract.
 
     ``report`` is the human-readable report (rule, column, first offending rows) and
@@ -23,3 +26,7 @@ class ContractError(ValueError):
 
             failures = pd.DataFrame()
         self.failures = failures
+
+
+class TooFewRowsError(InvalidDataError):
+    """Valid data with too few rows of a class to split into the validation design."""

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from scorecard.data.contract import Column
+from scorecard.errors import InvalidDataError
 
 MAX_ISSUES = 1000  # a 10k batch of garbage must not produce a 100 MB error body
 _EXACT_INT = 2**53  # ints beyond this lose precision as floats: let check_value decide
@@ -37,7 +38,7 @@ class Issue:
     index: int | None = None
 
 
-class InvalidRecordsError(ValueError):
+class InvalidRecordsError(InvalidDataError):
     """The records break the contract; ``issues`` lists every offending field."""
 
     def __init__(self, issues: list[Issue], truncated: bool = False) -> None:
@@ -101,7 +102,7 @@ def _compile_fast_path(fields: list[tuple[str, Column, bool, bool]],
     body.append("    return missing if obj.keys() <= NAMES else None")
     # Fixed templates only; every contract value reaches the code through env.
     exec(compile("\n".join(body), "<contract fast path>", "exec"), env)  # nosec B102
-    return env["fast"]  # type: ignore[no-any-return]
+    return env["fast"]
 
 
 def check_value(col: Column, value: Any) -> str | None:

@@ -25,29 +25,29 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
-ENV_MAX_INPUT_BYTES = "SCORECARD_MAX_INPUT_BYTES"
-ENV_MAX_ARTIFACT_BYTES = "SCORECARD_MAX_ARTIFACT_BYTES"
-GIB = 1 << 30
-MIB = 1 << 20
-# Reading a CSV in memory holds its bytes, its text and a frame of strings (~10x the file):
-# above 2 GiB use `scorecard score --engine duckdb`, which streams.
-DEFAULT_MAX_INPUT_BYTES = 2 * GIB
-# A real card is a few hundred KiB; the API caps request bodies at 32 MiB.
-DEFAULT_MAX_ARTIFACT_BYTES = 64 * MIB
+from scorecard import settings
+from scorecard.errors import EXIT_BAD_ARTIFACT, EXIT_BAD_DATA, EXIT_USAGE, UsageError
+from scorecard.settings import GIB, MIB
+
+ENV_MAX_INPUT_BYTES = settings.MAX_INPUT_BYTES.name
+ENV_MAX_ARTIFACT_BYTES = settings.MAX_ARTIFACT_BYTES.name
 _NAME_MAX = 255  # bytes per path component on every common Linux/macOS file system
 _PATH_MAX = 4096
+
+# An unusable data file is invalid input data, an unusable artifact an invalid artifact (as
+# their contents would be); any other path is a usage error.
+_KIND_EXITS = {"data": EXIT_BAD_DATA, "artifact": EXIT_BAD_ARTIFACT}
 
 # A path one names on the command line, paired with the flag that named it ("--input").
 Protected = tuple[str, "str | Path"]
 
 
-class UnsafePathError(ValueError):
+class UnsafePathError(UsageError):
     """A user's path cannot be used as asked; the message names the flag and the path.
 
     ``kind`` says what the path was for: ``"data"`` (an input data file), ``"artifact"``
@@ -57,29 +57,21 @@ class UnsafePathError(ValueError):
 
     def __init__(self, role: str, path: str | Path, problem: str, kind: str = "path") -> None:
         self.role, self.path, self.problem, self.kind = role, Path(path), problem, kind
+        self.exit_code = _KIND_EXITS.get(kind, EXIT_USAGE)
         where = f"{role} {path}" if role else str(path)
         super().__init__(f"{where}: {problem}")
 
 
-def _size(text: str, name: str) -> int:
-    """``"123"``, ``"512MiB"``, ``"8GiB"``, ``"2G"`` -> bytes."""
-    m = re.fullmatch(r"\s*(\d+)\s*([KMGT]?)(i?B)?\s*", text, flags=re.IGNORECASE)
-    if not m:
-        raise UnsafePathError("", name, f"{text!r} is not a size (e.g. 8GiB, 512MiB or bytes)")
-    power = " KMGT".index(m.group(2).upper() or " ")
-    return int(m.group(1)) << (10 * power)
-
-
 def input_limit() -> int:
     """Largest file a command reads into memory: ``$SCORECARD_MAX_INPUT_BYTES`` or 2 GiB."""
-    raw = os.environ.get(ENV_MAX_INPUT_BYTES)
-    return _size(raw, ENV_MAX_INPUT_BYTES) if raw else DEFAULT_MAX_INPUT_BYTES
+    limit: int = settings.MAX_INPUT_BYTES.read()
+    return limit
 
 
 def artifact_limit() -> int:
     """Largest card artifact a command reads: ``$SCORECARD_MAX_ARTIFACT_BYTES`` or 64 MiB."""
-    raw = os.environ.get(ENV_MAX_ARTIFACT_BYTES)
-    return _size(raw, ENV_MAX_ARTIFACT_BYTES) if raw else DEFAULT_MAX_ARTIFACT_BYTES
+    limit: int = settings.MAX_ARTIFACT_BYTES.read()
+    return limit
 
 
 def _human(n: int) -> str:

@@ -25,7 +25,7 @@ def _quiet_pyspark() -> None:
 
 
 _quiet_pyspark()
-from collections.abc import Callable  # noqa: E402
+from collections.abc import Callable, Iterable  # noqa: E402
 from typing import TYPE_CHECKING, Any  # noqa: E402
 
 from scorecard.data.contract import Column, Contract  # noqa: E402
@@ -60,7 +60,7 @@ def _show(value: object) -> str:
 
 def _checks(col: Column) -> list[pa.Check]:
     pa = _pandera()
-    checks: list[pa.Check] = []
+    checks = []
     if col.kind in ("numeric", "integer", "code", "target"):
         checks.append(pa.Check(lambda s: np.isfinite(s), element_wise=False, name="finite",
                                error="must be a finite number"))
@@ -117,8 +117,9 @@ def _rows(index: pd.Index | np.ndarray | list[int]) -> str:
     return f"{shown}{more}"
 
 
-def _failure(rule: str, column: str, detail: str, index: object = ()) -> dict[str, object]:
-    idx = list(index)  # type: ignore[call-overload]
+def _failure(rule: str, column: str, detail: str,
+             index: Iterable[Any] = ()) -> dict[str, object]:
+    idx = list(index)
     return {"rule": rule, "column": column, "detail": detail, "n_rows": len(idx),
             "rows": _rows(idx) if idx else "", "index": idx}
 
@@ -143,7 +144,7 @@ def report_order(contract: Contract) -> Callable[[dict[str, object]], tuple[int,
     which pandera orders by column (contract order), then missing values, uniqueness and
     the column's checks in :func:`_checks` order. Blocks validated one by one and merged
     (:func:`merge_failures`) are put back in this order."""
-    ranks: dict[tuple[str, str], tuple[int, int]] = {}
+    ranks: dict[tuple[str, str | None], tuple[int, int]] = {}
     for k, col in enumerate(contract.columns):
         for r, rule in enumerate(["not_nullable", "unique", *(c.name for c in _checks(col))]):
             ranks.setdefault((col.name, rule), (k, r))

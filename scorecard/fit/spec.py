@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scorecard.data.contract import CONTRACTS, HELOC_SPECIAL_CODES, Column, Contract
+from scorecard.errors import UsageError
 
 DETECT = "auto_asc_desc"
 # How the published card's points are fitted (scorecard.fit.estimator): "joint" estimates every
@@ -222,7 +223,7 @@ if set(HELOC_SPECIAL_CODES) != {-9, -8, -7}:  # not an assert: `python -O` strip
 BUILTIN_SPECS: dict[str, DatasetSpec] = {"klarna": KLARNA_SPEC, "heloc": HELOC_SPEC}
 
 
-class SpecError(ValueError):
+class SpecError(UsageError):
     """An unknown spec name, or a spec file that cannot be read as a spec."""
 
 

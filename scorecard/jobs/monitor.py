@@ -21,7 +21,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import os
 import re
 import urllib.request
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scorecard import settings
 from scorecard.card.artifact import ArtifactError, master_scale
 from scorecard.card.engine import UNSEEN, ScoringEngine
 from scorecard.data.atomic import atomic_write_text
@@ -99,7 +99,7 @@ def read_metrics(source: str) -> str:
     ``X-API-Key: $SCORECARD_API_KEY`` when that is set)."""
     if re.match(r"^https?://", source):
         # a /metrics behind the service's key: the same variable the service reads
-        key = os.environ.get("SCORECARD_API_KEY")
+        key = settings.API_KEY.read()
         request = urllib.request.Request(source, headers={"X-API-Key": key} if key else {})
         try:
             # the scheme was checked above: only http(s), never file:// or ftp://

@@ -79,7 +79,7 @@ def _plain_text(cells: object, alone: bool) -> bool:
 
     if cells.null_count:  # type: ignore[attr-defined]
         return False
-    data, offsets = text_bytes(cells)  # type: ignore[arg-type]
+    data, offsets = text_bytes(cells)
     empty = offsets[1:] == offsets[:-1]
     if alone and empty.any():
         return False

@@ -34,11 +34,11 @@ from scorecard.card.engine import ScoringEngine
 from scorecard.card.grades import MasterScale
 from scorecard.card.scaling import Scaling
 from scorecard.data.atomic import atomic_write_text
-from scorecard.data.errors import ContractError
+from scorecard.data.errors import TooFewRowsError
 from scorecard.data.files import read_dataset
 from scorecard.fit.binning import MAX_N_BINS, MIN_BIN_SHARE
 from scorecard.fit.estimator import BINNING_DEFAULTS, Scorecard
-from scorecard.fit.overrides import OverridesError, builtin_overrides, load_overrides
+from scorecard.fit.overrides import builtin_overrides, load_overrides
 from scorecard.fit.selection import SelectionConfig
 from scorecard.fit.spec import FINAL_FITS, DatasetSpec
 from scorecard.jobs.outputs import write_csv, write_reports, write_workbook
@@ -125,12 +125,9 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
     """Fit, validate and write the card and its reports into ``out``; return the metrics."""
     config = config or RegenerateConfig()
     progress = progress or Progress(enabled=False)
-    try:
-        if overrides is None:
-            overrides = builtin_overrides(spec.name)
-        feature_overrides = load_overrides(overrides)
-    except OverridesError as exc:  # a user's file or a broken install: one line, no traceback
-        raise ContractError(str(exc)) from exc
+    if overrides is None:
+        overrides = builtin_overrides(spec.name)
+    feature_overrides = load_overrides(overrides)  # OverridesError: one line, exit 2
     with progress.step(f"reading {data}"):
         data_fingerprint = fingerprint(data)
         dataset = read_dataset(data, spec.contract, require_labelled=True)
@@ -142,7 +139,7 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
                              seed=config.seed)
     except ValueError as exc:  # too few rows of a class: a data problem, not a crash
         counts = ", ".join(f"{int((y == c).sum())} of class {c}" for c in (0, 1))
-        raise ContractError(
+        raise TooFewRowsError(
             f"class_counts: column '{spec.contract.target}' has {counts}: too few to split "
             f"into a stratified holdout ({config.holdout_share:.0%}) and {config.cv_folds}-fold "
             f"cross-validation ({exc})") from exc

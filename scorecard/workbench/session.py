@@ -11,7 +11,6 @@ each one carries a reason and can be undone and redone. Saving writes the overri
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -22,7 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scorecard import settings
 from scorecard.data.files import read_dataset
+from scorecard.errors import UsageError
 from scorecard.fit.binning import WoEBinner
 from scorecard.fit.overrides import (
     FeatureOverride,
@@ -48,7 +49,7 @@ from scorecard.workbench.edits import (
 from validation.splits import make_splits
 
 
-class WorkbenchError(ValueError):
+class WorkbenchError(UsageError):
     """An edit, save or rebuild the reviewer asked for that cannot be done as asked."""
 
 
@@ -508,4 +509,4 @@ def grade_migration(before: Path, after: Path, rows: pd.DataFrame) -> pd.DataFra
 
 
 def default_reviewer() -> str:
-    return os.environ.get("SCORECARD_REVIEWER") or os.environ.get("USER") or ""
+    return settings.REVIEWER.read() or settings.USER.read() or ""

@@ -315,6 +315,9 @@ def _mistakes(f: Files) -> dict[str, list[Mistake]]:
             Mistake("unknown spec", (*card, "--input", good, "--output", "o.csv", "--spec",
                                      "nosuchspec"), 2, "nosuchspec"),
         ],
+        "settings": [
+            Mistake("unknown option", ("--json",), 2, "--json"),
+        ],
     }
 
 

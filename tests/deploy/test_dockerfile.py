@@ -47,6 +47,8 @@ RUNTIME_DIRECT = {"numpy", "litestar", "uvicorn", "msgspec", "prometheus-client"
 ALLOWED_RUNTIME_COPIES = {
     "api/",
     "scorecard/__init__.py",
+    "scorecard/errors.py",
+    "scorecard/settings.py",
     "scorecard/card/",
     "scorecard/data/__init__.py",
     "scorecard/data/contract.py",

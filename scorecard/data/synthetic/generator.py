@@ -353,8 +353,8 @@ NODES: tuple[Node, ...] = (
     # counts are conditional on it (all zero for a new applicant).
     Node("_new", "discrete", lambda c: (c["status_last_archived_0_24m"] == 0).astype(float),
          _flag("_new"), key=lambda c: np.searchsorted(_AGE_EDGES, c["age"], side="right")),
-    *(Node(name, kind, _col(name), _set(name), key=lambda c: c["_new"])
-      for name, kind in (("num_arch_ok_0_12m", "mixed"), ("num_arch_ok_12_24m", "mixed"))),
+    *(Node(name, "mixed", _col(name), _set(name), key=lambda c: c["_new"])
+      for name in ("num_arch_ok_0_12m", "num_arch_ok_12_24m")),
     # Whether any invoice was archived in 12 months (status_max_archived_0_12_months > 0)
     # must come out exactly: reminders conditional on no paid invoice, debt collection on
     # neither.

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from scorecard.data.atomic import atomic_write_text
+from scorecard.errors import UsageError
 
 BUILTIN_DIR = Path(__file__).resolve().parent
 # Built-in specs whose card is defined together with an overrides file in BUILTIN_DIR.
@@ -24,7 +25,7 @@ BUILTIN: dict[str, str] = {"klarna": "klarna.toml", "heloc": "heloc.toml"}
 KEYS = ("exclude", "splits", "groups", "trend", "reason", "who", "when", "note")
 
 
-class OverridesError(ValueError):
+class OverridesError(UsageError):
     """An overrides file is missing, unreadable or holds an unknown key."""
 
 

@@ -28,7 +28,7 @@ from api import prometheus as metrics
 from api.auth import require_api_key
 from api.bodies import decode, decode_batch
 from api.overload import BATCH_UNIT_BYTES
-from api.schemas import (
+from api.responses import (
     BatchResult,
     Card,
     ErrorBody,

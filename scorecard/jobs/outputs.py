@@ -1,4 +1,5 @@
-"""Deterministic writers for the files a risk team reviews: CSV tables and the Excel workbook.
+"""Deterministic writers for the files a risk team reviews: CSV tables, the Excel workbook
+and the validation report's files.
 
 Every writer is atomic (see :func:`scorecard.data.atomic.atomic_write`) and byte-reproducible:
 floats use Python's shortest round-trip repr, and the workbook's zip entries and document
@@ -23,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from scorecard.data.atomic import atomic_write, atomic_write_bytes
+from scorecard.data.atomic import atomic_write, atomic_write_bytes, atomic_write_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -376,3 +377,16 @@ def _normalise_zip(data: bytes) -> bytes:
             entry.external_attr = 0o644 << 16
             dst.writestr(entry, content)
     return out.getvalue()
+
+
+def write_reports(out: Path, artifact: dict, validation: dict, selection_log: pd.DataFrame,
+                  coefficients: pd.DataFrame) -> None:
+    """Write ``metrics.json``, ``MODEL.md`` and ``validation.html`` (rendered by
+    :mod:`validation.report`) into ``out``."""
+    # The renderer loads Jinja2 and the plotting stack: only the report writer needs it.
+    from validation.report import render_reports
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in render_reports(artifact, validation, selection_log, coefficients).items():
+        atomic_write_text(out / name, text)

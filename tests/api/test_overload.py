@@ -1,4 +1,4 @@
-"""Load shedding and client deadlines (``api.overload``, ``api.server``) on the real server:
+"""Load shedding and client deadlines (``api.overload``, ``api.protocols``) on the real server:
 uvicorn in a subprocess on 127.0.0.1, no mocks, no timing asserts; and the admission's
 arithmetic (limit from the latency budget, the one-at-a-time work slot) with a clock given
 as a parameter.
@@ -50,8 +50,8 @@ class Server:
             time.sleep(0.02)
 
 
-HTTPTOOLS = "api.server:TimedHttpToolsProtocol"  # refuses at the headers
-H11 = "api.server:TimedH11Protocol"  # leaves the refusal to the middleware
+HTTPTOOLS = "api.protocols:TimedHttpToolsProtocol"  # refuses at the headers
+H11 = "api.protocols:TimedH11Protocol"  # leaves the refusal to the middleware
 
 
 def _start(log: Path, protocol: str = HTTPTOOLS, **env: str) -> tuple[subprocess.Popen, Server]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from scorecard.jobs.reports import write_reports
+from scorecard.jobs.outputs import write_reports
 from tests.helpers import CHROMIUM, build_synthetic, needs_chromium
 
 REPO = Path(__file__).resolve().parents[2]

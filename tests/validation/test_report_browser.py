@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from scorecard.jobs.reports import write_reports
+from scorecard.jobs.outputs import write_reports
 from tests.helpers import (
     DRAWABLE,
     PAGE_ERROR,

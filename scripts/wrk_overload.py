@@ -85,7 +85,7 @@ def start(code: Path, artifact: Path, port: int, workers: int, log: Path
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", HOST,
            "--port", str(port), "--no-server-header", "--timeout-keep-alive", "65",
            "--no-access-log", "--log-level", "warning", "--http",
-           "api.server:TimedHttpToolsProtocol", "--workers", str(workers)]
+           "api.protocols:TimedHttpToolsProtocol", "--workers", str(workers)]
     proc = subprocess.Popen(cmd, cwd=code, env=env, stdout=subprocess.DEVNULL,
                             stderr=log.open("wb"))
     deadline = time.monotonic() + 90

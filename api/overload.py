@@ -67,6 +67,7 @@ import math
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -84,12 +85,25 @@ DEADLINE_HEADER = b"x-request-timeout-ms"
 SCORING_ROUTES: dict[str, bool] = {"/v1/score": False, "/v1/explain": False,
                                    "/v1/score/batch": True}
 SCOPE_ADMITTED = "scorecard.admitted_units"  # units the HTTP protocol acquired (api.protocols)
+SCOPE_ARRIVED = "scorecard.arrived"  # when the HTTP protocol had the request's headers
 # The measured time per unit (module docstring).
 INITIAL_UNIT_MS = 3.5
 WINDOW_S = 0.1
 WINDOW_MIN_UNITS = 4
 SMOOTHING = 0.25  # weight of a new window's measurement
 SHED_LOG_INTERVAL_S = 1.0
+# The waiting room (module docstring): its size as a share of the limit, and the longest an
+# entry may wait in it before it is refused (its answer would come too late to be useful).
+ROOM_SHARE = 4
+ROOM_WAIT_S = 0.02
+# Paced refusals: each completed request earns ``refusal_ratio`` refusals answered at once,
+# banked up to PACE_BURST; the queue is swept every PACE_TICK_S; a refusal waits at most
+# RETRY_AFTER_S; beyond REFUSALS_QUEUED_MAX queued refusals (an open-loop flood of new
+# connections) the excess is refused at once.
+PACE_BURST = 8.0
+PACE_TICK_S = 0.005
+REFUSALS_QUEUED_MAX = 8192
+RATES_WINDOW_S = 1.0
 
 OVERLOADED_DETAIL = ("overloaded: the worker's in-flight limit is reached; retry after "
                      f"{RETRY_AFTER_S} s (nothing was scored)")
@@ -98,25 +112,54 @@ OVERLOADED_BODY = _encode(ErrorBody(503, OVERLOADED_DETAIL))
 ACCESS = logging.getLogger("scorecard.access")
 
 
+@dataclass(eq=False, slots=True)
+class Ticket:
+    """A scoring request offered to :meth:`Admission.offer` by the HTTP protocol: ``start``
+    runs it once admitted, ``refuse`` answers it 503 (when its turn among the refusals
+    comes: :meth:`Admission.pace`), ``alive`` says whether its client is still there."""
+
+    units: int
+    key: float  # when its connection was last admitted: the longer ago, the sooner its turn
+    seq: int  # arrival order, among equal keys
+    arrived: float
+    start: Callable[[], None]
+    refuse: Callable[[], None]
+    alive: Callable[[], bool]
+
+
 class Admission:
-    """The in-flight units, the latency-budget limit and the one-at-a-time work slot of
-    one worker (module docstring). ``clock`` returns seconds (a parameter so the limit's
-    arithmetic can be tested without waiting)."""
+    """The in-flight units, the latency-budget limit, the waiting room, the paced refusals
+    and the one-at-a-time work slot of one worker (module docstring). ``clock`` returns
+    seconds (a parameter so the limit's arithmetic can be tested without waiting).
+    ``refusal_ratio``: refusals answered at once per completed request (0: every refusal at
+    once, no pacing)."""
 
     def __init__(self, max_units: int, budget_ms: float = 0.0,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter,
+                 refusal_ratio: float = 0.0,
+                 cpu_clock: Callable[[], float] = time.process_time) -> None:
         self.max_units = max_units  # the cap (0: no limit at all)
         self.budget_ms = budget_ms  # 0: the limit is max_units
         self.clock = clock
         self.in_flight = 0
         self.unit_ms = INITIAL_UNIT_MS
         self.limit = self._derive_limit()
+        self.room: list[Ticket] = []
+        self.room_units = 0
+        self._room_timer: asyncio.TimerHandle | None = None
+        self.refusal_ratio = refusal_ratio
+        self._tokens = PACE_BURST
+        self.refusals: deque[tuple[float, Callable[[], None]]] = deque()
+        self._pace_timer: asyncio.TimerHandle | None = None
+        self.counts: Counter[str] = Counter()  # offered, admitted, completed, refused
+        self._rates_from = clock()
+        self._rates_counts: Counter[str] = Counter()
+        self._rates_timer: asyncio.TimerHandle | None = None
         self._slot_taken = False
         self._waiters: deque[asyncio.Future[None]] = deque()
-        self._pending = 0  # requests with their body in and their response not started
-        self._busy_from = 0.0
-        self._busy_s = 0.0
+        self.cpu_clock = cpu_clock
         self._window_from = clock()
+        self._window_cpu = cpu_clock()  # the worker's CPU time when the window opened
         self._window_units = 0
         metrics.in_flight_limit(self.limit, self.unit_ms)
 
@@ -132,6 +175,120 @@ class Admission:
     def release(self, units: int) -> None:
         self.in_flight -= units
         metrics.in_flight(self.in_flight)
+        if self.room:
+            self._serve_room()
+
+    @property
+    def room_limit(self) -> int:
+        """Units the waiting room holds at most: a share of the limit, at least one."""
+        return max(1, self.limit // ROOM_SHARE)
+
+    # ---------------------------------------------------------------- the waiting room
+
+    def offer(self, ticket: Ticket) -> None:
+        """Admit ``ticket`` now, let it wait in the room, or refuse it (or, in its place,
+        the waiting ticket whose connection was admitted most recently)."""
+        self.count("offered")
+        if not self.room and self.acquire(ticket.units):
+            self._started(ticket)
+            return
+        self.room.append(ticket)
+        self.room_units += ticket.units
+        while self.room_units > self.room_limit and self.room:
+            worst = max(self.room, key=_turn)
+            self._leave_room(worst)
+            self.pace(worst.refuse)
+        metrics.waiting(self.room_units, len(self.refusals))
+        if self.room and self._room_timer is None:
+            self._room_timer = _call_later(ROOM_WAIT_S, self._room_timeout)
+
+    def _started(self, ticket: Ticket) -> None:
+        self.count("admitted")
+        ticket.start()
+
+    def _leave_room(self, ticket: Ticket) -> None:
+        self.room.remove(ticket)
+        self.room_units -= ticket.units
+
+    def _room_timeout(self) -> None:
+        self._room_timer = None
+        self._serve_room()
+        if self.room:
+            self._room_timer = _call_later(ROOM_WAIT_S, self._room_timeout)
+
+    def _serve_room(self) -> None:
+        """Drop the tickets whose client left, refuse those that waited too long, then
+        admit the others while they fit, the least recently admitted connection first."""
+        now = self.clock()
+        for ticket in list(self.room):
+            if not ticket.alive():
+                self._leave_room(ticket)
+            elif now - ticket.arrived > ROOM_WAIT_S:
+                self._leave_room(ticket)
+                self.pace(ticket.refuse)
+        while self.room:
+            best = min(self.room, key=_turn)
+            if not self.acquire(best.units):
+                break
+            self._leave_room(best)
+            self._started(best)
+        metrics.waiting(self.room_units, len(self.refusals))
+
+    # ---------------------------------------------------------------- paced refusals
+
+    def pace(self, refuse: Callable[[], None]) -> None:
+        """Run ``refuse`` now if the refusal rate allows it, else when its turn comes (in
+        order, within RETRY_AFTER_S at most)."""
+        now = self.clock()
+        if not self.refusal_ratio or (not self.refusals and self._take()) or len(
+                self.refusals) >= REFUSALS_QUEUED_MAX:
+            self.count("refused")
+            refuse()
+            return
+        self.refusals.append((now, refuse))
+        metrics.waiting(self.room_units, len(self.refusals))
+        if self._pace_timer is None:
+            self._pace_timer = _call_later(PACE_TICK_S, self._pace_tick)
+
+    def _take(self) -> bool:
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
+
+    def _pace_tick(self) -> None:
+        self._pace_timer = None
+        now = self.clock()
+        while self.refusals and (self._take()
+                                 or now - self.refusals[0][0] >= RETRY_AFTER_S):
+            self.count("refused")
+            self.refusals.popleft()[1]()
+        metrics.waiting(self.room_units, len(self.refusals))
+        if self.refusals:
+            self._pace_timer = _call_later(PACE_TICK_S, self._pace_tick)
+
+    # ---------------------------------------------------------------- rates
+
+    def count(self, what: str, n: int = 1) -> None:
+        """Count an offered, admitted, completed or refused scoring request."""
+        if self._rates_timer is None:  # the first event after a quiet spell opens a window
+            self._rates_from = self.clock()
+            self._rates_timer = _call_later(RATES_WINDOW_S, self._publish_rates)
+        self.counts[what] += n
+        self._rates_counts[what] += n
+        metrics.admission_event(what, n)
+        if what == "completed":  # goodput earns the refusals' share of the CPU
+            self._tokens = min(PACE_BURST, self._tokens + n * self.refusal_ratio)
+
+    def _publish_rates(self) -> None:
+        now = self.clock()
+        seconds = max(now - self._rates_from, 1e-9)
+        metrics.admission_rates({k: self._rates_counts[k] / seconds for k in ADMISSION_EVENTS})
+        busy = any(self._rates_counts.values())
+        self._rates_counts.clear()
+        self._rates_from = now
+        # One more window after the last event, so the rates fall back to zero.
+        self._rates_timer = _call_later(RATES_WINDOW_S, self._publish_rates) if busy else None
 
     def cost(self, batch: bool, body_bytes: int | None) -> int:
         """Units charged: 1, or a batch's :func:`real_units` capped at the limit."""
@@ -145,7 +302,6 @@ class Admission:
     async def start_work(self) -> None:
         """Wait for this worker's slot (FIFO); the caller then runs its work and calls
         :meth:`end_work`, exactly once, however it ends."""
-        self._busy_begin()
         if self._slot_taken or self._waiters:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
@@ -154,13 +310,12 @@ class Admission:
             except asyncio.CancelledError:
                 if waiter.done() and not waiter.cancelled():  # handed the slot: pass it on
                     self._hand_over()
-                self._busy_end(0)
                 raise
         self._slot_taken = True
 
     def end_work(self, units: int) -> None:
         """The work holding the slot is done (``units``: real units of work it did)."""
-        self._busy_end(units)
+        self._measure(units)
         try:
             # The slot passes on in the next loop turn: the loop polls its sockets first.
             asyncio.get_running_loop().call_soon(self._hand_over)
@@ -177,23 +332,16 @@ class Admission:
 
     # ---------------------------------------------------------------- measuring
 
-    def _busy_begin(self) -> None:
-        if self._pending == 0:
-            self._busy_from = self.clock()
-        self._pending += 1
-
-    def _busy_end(self, units: int) -> None:
-        now = self.clock()
-        self._pending -= 1
-        if self._pending == 0:
-            self._busy_s += now - self._busy_from
+    def _measure(self, units: int) -> None:
+        """Count ``units`` done; at a window's end, the worker's CPU time per unit."""
         self._window_units += units
+        now = self.clock()
         # Measured with or without a budget: the metric helps to choose a fixed limit too.
         if self._window_units >= WINDOW_MIN_UNITS and now - self._window_from >= WINDOW_S:
-            busy = self._busy_s + (now - self._busy_from if self._pending else 0.0)
-            self.unit_ms += SMOOTHING * (1000 * busy / self._window_units - self.unit_ms)
-            self._busy_s, self._busy_from = 0.0, now
-            self._window_from, self._window_units = now, 0
+            cpu = self.cpu_clock()
+            own_ms = 1000 * (cpu - self._window_cpu) / self._window_units
+            self.unit_ms += SMOOTHING * (own_ms - self.unit_ms)
+            self._window_from, self._window_cpu, self._window_units = now, cpu, 0
             self.limit = self._derive_limit()
             metrics.in_flight_limit(self.limit, self.unit_ms)
 
@@ -201,6 +349,20 @@ class Admission:
         if not self.max_units or not self.budget_ms:
             return self.max_units
         return min(max(1, int(self.budget_ms / self.unit_ms) - 1), self.max_units)
+
+
+ADMISSION_EVENTS = ("offered", "admitted", "completed", "refused")
+
+
+def _turn(ticket: Ticket) -> tuple[float, int]:
+    return ticket.key, ticket.seq
+
+
+def _call_later(delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle | None:
+    try:
+        return asyncio.get_running_loop().call_later(delay, callback)
+    except RuntimeError:  # no running loop (a direct call in a test): nothing to schedule
+        return None
 
 
 def real_units(batch: bool, body_bytes: int) -> int:
@@ -233,6 +395,7 @@ class Held:
         try:
             await self.app(scope, receive, send)
         finally:
+            self.admission.count("completed")
             self.admission.release(self.units)
 
 
@@ -332,7 +495,8 @@ class OverloadMiddleware:
         if batch is None:
             await self.app(scope, receive, send)
             return
-        arrived = time.perf_counter()
+        # From the headers' arrival, the time in the waiting room included.
+        arrived = scope.get(SCOPE_ARRIVED) or time.perf_counter()
         route = scope["path"]
         headers = scope["headers"]
         try:
@@ -347,12 +511,16 @@ class OverloadMiddleware:
         admission = self.admission
         length = content_length(headers)
         charged = scope.get(SCOPE_ADMITTED)
-        if charged is None:  # not admitted by the HTTP protocol: admit here
+        own = charged is None
+        if own:  # not admitted by the HTTP protocol: admit here (no room, no pacing)
             charged = held = admission.cost(batch, length)
+            admission.count("offered")
             if not admission.acquire(held):
+                admission.count("refused")
                 metrics.shed(route)
                 await _send_error(send, _overloaded())
                 return
+            admission.count("admitted")
         else:
             held = 0  # released by the protocol's Held wrapper
         deadline = None if deadline_ms is None else arrived + deadline_ms / 1000
@@ -401,6 +569,8 @@ class OverloadMiddleware:
             await self.app(scope, receive_checked, send_ended)
         finally:
             end_work()
+            if own:
+                admission.count("completed")
             if held:
                 admission.release(held)
 

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import os
 import time
 from typing import Any
@@ -131,6 +132,9 @@ if HttpToolsProtocol is not None:
             super().__init__(*args, **kwargs)
             self._init_deadline()
             self._draining: Any = None  # the refused request whose body is being discarded
+            # When this connection's last request was admitted (or it connected): under
+            # overload, the connection served longest ago goes first (api.overload).
+            self._admitted_at = time.perf_counter()
             self._drained = 0
             self._drain_timer: asyncio.TimerHandle | None = None
 
@@ -152,23 +156,36 @@ if HttpToolsProtocol is not None:
 
         def _start_asgi_task(self, cycle: Any, app: Any) -> None:
             # uvicorn calls this once per request, when it is to run (after its headers, or
-            # after the previous pipelined response): admit it here or refuse it.
+            # after the previous pipelined response): offer it to the admission.
             admission = overload.installed()
             scope = cycle.scope
             if admission is not None and scope["method"] == "POST":
                 batch = overload.SCORING_ROUTES.get(scope["path"])
                 if batch is not None:
+                    now = admission.clock()
+                    scope[overload.SCOPE_ARRIVED] = now
                     units = admission.cost(batch, overload.content_length(scope["headers"]))
-                    if not admission.acquire(units):
-                        self._refuse(cycle, scope["path"])
-                        return
-                    scope[overload.SCOPE_ADMITTED] = units
-                    app = overload.Held(app, admission, units)
+                    admission.offer(overload.Ticket(
+                        units, self._admitted_at, next(_arrivals), now,
+                        functools.partial(self._admitted, cycle, app, admission, units),
+                        functools.partial(self._refuse, cycle, scope["path"], now),
+                        functools.partial(self._alive, cycle)))
+                    return
             super()._start_asgi_task(cycle, app)
 
-        def _refuse(self, cycle: Any, route: str) -> None:
+        def _admitted(self, cycle: Any, app: Any, admission: overload.Admission,
+                      units: int) -> None:
+            self._admitted_at = admission.clock()
+            cycle.scope[overload.SCOPE_ADMITTED] = units
+            super()._start_asgi_task(cycle, overload.Held(app, admission, units))
+
+        def _alive(self, cycle: Any) -> bool:
+            return not (self.transport.is_closing() or cycle.disconnected)
+
+        def _refuse(self, cycle: Any, route: str, arrived: float) -> None:
             """Answer 503 without running the app; discard the body (module docstring)."""
-            start = time.perf_counter()
+            if not self._alive(cycle):
+                return
             headers = cycle.scope["headers"]
             length = overload.content_length(headers)
             # Closed at once: a client waiting for 100 Continue sends no body, and a body
@@ -187,12 +204,15 @@ if HttpToolsProtocol is not None:
             cycle.response_started = cycle.response_complete = True  # uvicorn drops the body
             cycle.keep_alive = keep
             cycle.waiting_for_100_continue = False
-            overload.refused_early(route, time.perf_counter() - start)
+            overload.refused_early(route, time.perf_counter() - arrived)
             if close_now:
                 self.transport.close()
             elif cycle is self.cycle and cycle.more_body:  # its body is still to come
                 self._draining, self._drained = cycle, 0
-            else:  # a pipelined request, read whole already
+                # Reading may have paused under a large buffered body while it waited.
+                self.flow.resume_reading()
+                self.cycle.body = b""
+            else:  # read whole already
                 self._refused_done(cycle)
 
         def _refused_done(self, cycle: Any) -> None:
@@ -242,6 +262,7 @@ if HttpToolsProtocol is not None:
             super().connection_lost(exc)
 
 
+_arrivals = itertools.count()
 _REFUSAL_HEADERS = (f"content-type: application/json\r\ncontent-length: "
                     f"{len(overload.OVERLOADED_BODY)}\r\nretry-after: {overload.RETRY_AFTER_S}"
                     "\r\nx-request-id: ").encode()

@@ -19,6 +19,11 @@
                                  (:mod:`api.overload`); 0 = a fixed limit, the cap below
 ``SCORECARD_MAX_IN_FLIGHT``      the most units of scoring work one worker admits at once,
                                  whatever the measurement (32; 0 = no limit, no shedding)
+``SCORECARD_REFUSAL_RATIO``      refusals a worker answers at once per scoring request it
+                                 completes (0.5); under a flood the other refused requests
+                                 wait their turn (at most the 1 s of ``Retry-After``), so
+                                 refusing costs a bounded share of the CPU
+                                 (:mod:`api.overload`); 0 = every refusal at once
 ``SCORECARD_CUTOFF``             decision policy: a score (``600``), a pd (``pd:0.05``) or a
                                  grade (``grade:E``) to accept at or better
                                  (:mod:`scorecard.card.decisions`); unset: no policy, every
@@ -50,6 +55,7 @@ ENV_HEADER_TIMEOUT_S = "SCORECARD_HEADER_TIMEOUT_S"
 ENV_BODY_TIMEOUT_S = "SCORECARD_BODY_TIMEOUT_S"
 ENV_MAX_IN_FLIGHT = "SCORECARD_MAX_IN_FLIGHT"
 ENV_LATENCY_BUDGET_MS = "SCORECARD_LATENCY_BUDGET_MS"
+ENV_REFUSAL_RATIO = "SCORECARD_REFUSAL_RATIO"
 ENV_CUTOFF = "SCORECARD_CUTOFF"
 ENV_REFER_BAND = "SCORECARD_REFER_BAND"
 ENV_REASON_METHOD = "SCORECARD_REASON_METHOD"
@@ -74,6 +80,10 @@ DEFAULT_BODY_TIMEOUT_S = 30.0
 # when units are very cheap (single scores) and is the fixed limit when the budget is 0.
 DEFAULT_LATENCY_BUDGET_MS = 25.0
 DEFAULT_MAX_IN_FLIGHT = 32
+# A refusal costs the worker a small fraction of a single score (parse, write, count), so
+# half a refusal per completed request keeps refusing to a few per cent of the worker's time
+# on any machine; a refused client of a large flood then waits up to the Retry-After second.
+DEFAULT_REFUSAL_RATIO = 0.5
 
 
 class SettingsError(ValueError):
@@ -104,6 +114,9 @@ class Settings:
         max_in_flight: the cap of the in-flight limit, in units per worker (0: no limit,
             nothing is shed); beyond the limit requests are shed with 503
             (:mod:`api.overload`).
+        refusal_ratio: refusals answered at once per completed scoring request; the
+            others wait their turn, at most ``Retry-After`` (:mod:`api.overload`); 0: every
+            refusal at once.
         cutoff: the decision policy's cut-off as written (``None``: no policy); resolved
             against the card at start-up.
         refer_band: points below the cut-off that are referred.
@@ -119,6 +132,7 @@ class Settings:
     body_timeout_s: float = DEFAULT_BODY_TIMEOUT_S
     max_in_flight: int = DEFAULT_MAX_IN_FLIGHT
     latency_budget_ms: float = DEFAULT_LATENCY_BUDGET_MS
+    refusal_ratio: float = DEFAULT_REFUSAL_RATIO
     cutoff: str | None = None
     refer_band: int = 0
     reason_method: str = "max"
@@ -145,6 +159,9 @@ class Settings:
         if not self.latency_budget_ms >= 0:
             raise SettingsError(f"{ENV_LATENCY_BUDGET_MS}: must be >= 0 ms (0: a fixed "
                                 f"limit), got {self.latency_budget_ms}")
+        if not (self.refusal_ratio >= 0 and math.isfinite(self.refusal_ratio)):
+            raise SettingsError(f"{ENV_REFUSAL_RATIO}: must be >= 0 refusals per completed "
+                                f"request (0: every refusal at once), got {self.refusal_ratio}")
         if self.max_batch < 1:
             raise SettingsError(f"{ENV_MAX_BATCH}: must be >= 1, got {self.max_batch}")
         if self.max_body_bytes < 1024:
@@ -168,6 +185,8 @@ class Settings:
             max_in_flight=_int(env, ENV_MAX_IN_FLIGHT, DEFAULT_MAX_IN_FLIGHT),
             latency_budget_ms=_float(env, ENV_LATENCY_BUDGET_MS, DEFAULT_LATENCY_BUDGET_MS,
                                      "milliseconds"),
+            refusal_ratio=_float(env, ENV_REFUSAL_RATIO, DEFAULT_REFUSAL_RATIO,
+                                 "refusals per completed request"),
             cutoff=env.get(ENV_CUTOFF) or None,
             refer_band=_int(env, ENV_REFER_BAND, 0),
             reason_method=(env.get(ENV_REASON_METHOD) or "max").strip().lower(),

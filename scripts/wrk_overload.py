@@ -134,7 +134,7 @@ def quantile(values: list[float], q: float) -> float:
 
 def run_wrk(port: int, connections: int, seconds: float, script: Path,
             body: Path) -> dict[str, Any]:
-    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s",
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "-s",
            str(script), f"http://{HOST}:{port}/v1/score"]
     out = subprocess.run(cmd, env={**os.environ, "WRK_BODY": str(body)}, capture_output=True,
                          text=True, timeout=seconds + 60, check=False).stdout

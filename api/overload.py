@@ -92,10 +92,10 @@ WINDOW_S = 0.1
 WINDOW_MIN_UNITS = 4
 SMOOTHING = 0.25  # weight of a new window's measurement
 SHED_LOG_INTERVAL_S = 1.0
-# The waiting room (module docstring): its size as a share of the limit, and the longest an
-# entry may wait in it before it is refused (its answer would come too late to be useful).
+# The waiting room (module docstring): its size as a share of the limit, and the longest a
+# request waits in it without a latency budget (with one: the budget).
 ROOM_SHARE = 4
-ROOM_WAIT_S = 0.02
+ROOM_WAIT_S = 0.1
 # Paced refusals: each completed request earns ``refusal_ratio`` refusals answered at once,
 # banked up to PACE_BURST; the queue is swept every PACE_TICK_S; a refusal waits at most
 # RETRY_AFTER_S; beyond REFUSALS_QUEUED_MAX queued refusals (an open-loop flood of new
@@ -179,6 +179,11 @@ class Admission:
             self._serve_room()
 
     @property
+    def room_wait_s(self) -> float:
+        """The longest a request waits in the room: the latency budget, or ROOM_WAIT_S."""
+        return self.budget_ms / 1000 if self.budget_ms else ROOM_WAIT_S
+
+    @property
     def room_limit(self) -> int:
         """Units the waiting room holds at most: a share of the limit, at least one."""
         return max(1, self.limit // ROOM_SHARE)
@@ -200,7 +205,7 @@ class Admission:
             self.pace(worst.refuse)
         metrics.waiting(self.room_units, len(self.refusals))
         if self.room and self._room_timer is None:
-            self._room_timer = _call_later(ROOM_WAIT_S, self._room_timeout)
+            self._room_timer = _call_later(self.room_wait_s, self._room_timeout)
 
     def _started(self, ticket: Ticket) -> None:
         self.count("admitted")
@@ -214,16 +219,17 @@ class Admission:
         self._room_timer = None
         self._serve_room()
         if self.room:
-            self._room_timer = _call_later(ROOM_WAIT_S, self._room_timeout)
+            self._room_timer = _call_later(self.room_wait_s, self._room_timeout)
 
     def _serve_room(self) -> None:
-        """Drop the tickets whose client left, refuse those that waited too long, then
-        admit the others while they fit, the least recently admitted connection first."""
+        """Drop the tickets whose client left, refuse those that waited longer than the
+        latency budget (their answer would come too late), then admit the others while they
+        fit, the least recently admitted connection first."""
         now = self.clock()
         for ticket in list(self.room):
             if not ticket.alive():
                 self._leave_room(ticket)
-            elif now - ticket.arrived > ROOM_WAIT_S:
+            elif now - ticket.arrived > self.room_wait_s:
                 self._leave_room(ticket)
                 self.pace(ticket.refuse)
         while self.room:

@@ -145,6 +145,9 @@ if HttpToolsProtocol is not None:
         def data_received(self, data: bytes) -> None:
             self._head_bytes_arrived()
             super().data_received(data)
+            self._arm_drain_timer()
+
+        def _arm_drain_timer(self) -> None:
             if self._draining is not None and self._drain_timer is None:
                 # A refused body that did not arrive whole with its headers: bounded in time.
                 self._drain_timer = self.loop.call_later(_settings().body_timeout_s,
@@ -209,9 +212,10 @@ if HttpToolsProtocol is not None:
                 self.transport.close()
             elif cycle is self.cycle and cycle.more_body:  # its body is still to come
                 self._draining, self._drained = cycle, 0
+                cycle.body = b""
                 # Reading may have paused under a large buffered body while it waited.
                 self.flow.resume_reading()
-                self.cycle.body = b""
+                self._arm_drain_timer()
             else:  # read whole already
                 self._refused_done(cycle)
 

@@ -147,10 +147,11 @@ def _series_cells(col: pd.Series, alone: bool, end: str) -> pa.Array | None:
 
 def _plain_csv(frame: pd.DataFrame | pa.Table, header: bool) -> bytes | memoryview | None:
     """``frame.to_csv(index=False, header=header, lineterminator="\\n")`` in UTF-8, byte for
-    byte, ~6x faster, for the tables scoring writes (a pandas frame or an arrow table):
-    float columns without NaN (Python's shortest repr, as pandas writes them), integer
-    columns, and text columns (arrow dictionaries too) that need no quoting and no
-    neutralising (:func:`neutralise_formulas`). ``None`` for anything else: pandas writes it.
+    byte and without pandas' per-cell formatting, for the tables scoring writes (a pandas
+    frame or an arrow table): float columns without NaN (Python's shortest repr, as pandas
+    writes them), integer columns, and text columns (arrow dictionaries too) that need no
+    quoting and no neutralising (:func:`neutralise_formulas`). ``None`` for anything else:
+    pandas writes it.
     pyarrow joins the cells into lines, in C; the last column's cells carry the line end
     (a dictionary's labels, once each)."""
     import pyarrow as pa

@@ -29,7 +29,8 @@ import pytest
 
 from api.overload import BATCH_UNIT_BYTES, INITIAL_UNIT_MS, Admission
 from api.settings import Settings, SettingsError
-from tests.helpers import free_port, generated_rows, start_uvicorn
+from tests.support.builders import generated_rows
+from tests.support.servers import free_port, start_uvicorn
 
 
 @dataclass

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import free_port, start_uvicorn
+from tests.support.servers import free_port, start_uvicorn
 
 HEADER_TIMEOUT_S = 1.0
 BODY_TIMEOUT_S = 2.0

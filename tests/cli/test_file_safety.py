@@ -24,7 +24,7 @@ from scorecard.cli import EXIT_BAD_ARTIFACT, EXIT_BAD_DATA, EXIT_OK, EXIT_USAGE,
 from scorecard.data.atomic import atomic_write_text
 from scorecard.data.safety import UnsafePathError, output_file
 from scorecard.jobs.outputs import neutralise_formulas, write_csv
-from tests.helpers import REPO
+from tests.support.paths import REPO
 
 CORPUS = REPO / "tests" / "data" / "corpus"
 FORMULAS = ["=1+2", "@SUM(A1)", "-2+3", "+1", "\tx"]

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.support.paths import REPO
 
 CORPUS = REPO / "tests" / "data" / "corpus"
 Outcomes = dict[tuple[str, str], tuple["Mistake", "subprocess.CompletedProcess[str]"]]

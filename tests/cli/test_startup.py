@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.support.paths import REPO
 
 # The training and data stack: seconds of imports, none needed to print help or to serve.
 HEAVY = ("pandas", "sklearn", "optbinning", "statsmodels", "pandera", "scipy", "joblib",
@@ -70,7 +70,7 @@ def test_serve_loads_no_training_stack(tmp_path: Path) -> None:
 def clean_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from scorecard.data.contract import KLARNA
     from scorecard.data.files import write_dataset
-    from tests.helpers import sample_frame
+    from tests.support.builders import sample_frame
 
     path = tmp_path_factory.mktemp("startup") / "clean.csv"
     write_dataset(sample_frame(KLARNA, 2_000, seed=5), path, KLARNA)

@@ -1,28 +1,37 @@
-"""Load shedding and client deadlines for the scoring routes.
+"""Load shedding, fair admission and client deadlines for the scoring routes.
+
+**The problem a flood poses.** A closed-loop client (a retrying client, a load balancer)
+sends its next request as soon as it has an answer, 503 or not. With ``N`` such
+connections and a worker scoring ``C`` requests per second, Little's law says
+``N = X_ok x R_ok + X_503 x R_503``: if the accepted answers are to stay fast (``R_ok``
+a few ms) and the refusals are answered at once, the refusal rate ``X_503`` grows with
+``N`` until refusing takes the whole worker and goodput collapses. So refusals here are
+*paced*: the worker answers a bounded number of them, and the others wait their turn (at
+most the ``Retry-After`` second); a flood of any size then costs a bounded share of the CPU.
 
 **Bounded in-flight work, sized by a latency budget.** Each worker admits at most ``limit``
-units of scoring work at a time; a request beyond it gets an immediate ``503`` with
-``Retry-After: 1`` and the JSON error body, counted in ``scorecard_shed_total{route}``.
-Queueing helps nobody: the client (or its load balancer) can retry another worker at once,
-and the accepted requests stay fast. The limit follows from Little's law. Admitted work runs
-one request at a time (below), so an admitted request waits for the work running when it
-arrived (at most one unit: the loop reads its sockets between two), then for the units
-admitted before it, then its own: at most ``(limit + 1) x unit_ms``. Hence::
+units of scoring work at a time; beyond it a request waits in the room (below) or is
+refused with ``503``, ``Retry-After: 1`` and the JSON error body, counted in
+``scorecard_shed_total{route}``. Queueing long helps nobody: the client (or its load
+balancer) can retry another worker, and the accepted requests stay fast. The limit follows
+from Little's law. Admitted work runs one request at a time (below), so an admitted request
+waits for the work running when it arrived, then for the units admitted before it, then its
+own: at most ``(limit + 1) x unit_ms``. Hence::
 
     limit = clamp(floor(SCORECARD_LATENCY_BUDGET_MS / unit_ms) - 1, 1, SCORECARD_MAX_IN_FLIGHT)
 
-where ``unit_ms`` is *measured*: the worker's busy wall time per unit of work completed, over
+where ``unit_ms`` is *measured*: the worker's CPU time per unit of work completed, over
 windows of at least :data:`WINDOW_S` s and :data:`WINDOW_MIN_UNITS` units, smoothed
-(:data:`SMOOTHING`). Busy means some admitted request has its body in and its response not
-yet started, so under saturation ``unit_ms`` is ``1 / throughput``: it includes everything
-the worker does meanwhile (routing, encoding, refusing the excess), and the limit shrinks
-when the machine gets slower or the refusals get heavier. Before the first measurement
-``unit_ms`` is :data:`INITIAL_UNIT_MS` (a 100-applicant batch on one core of the load-test
-machine: ~300 batches/s). With the defaults (25 ms, cap 32) that is 6 batches of 100, or 32
-single scores (~0.4 ms each). A unit slower than half the budget still gets a limit of 1
-(its latency is then its own). ``SCORECARD_LATENCY_BUDGET_MS=0`` turns measuring off: the
-limit is then exactly ``SCORECARD_MAX_IN_FLIGHT``; ``SCORECARD_MAX_IN_FLIGHT=0`` turns
-shedding off (no limit at all).
+(:data:`SMOOTHING`). CPU time, not wall time: the work's own cost (parsing, routing,
+scoring, encoding), which neither idle gaps nor the other processes of a shared machine
+inflate; refusing is in it too, but paced refusals keep that share small, so a flood cannot
+talk the limit down (wall time per unit did: the busier the refusing, the lower the limit,
+down to 1, and goodput collapsed with it). Before the first measurement ``unit_ms`` is
+:data:`INITIAL_UNIT_MS` (a 100-applicant batch on one core). With the defaults (25 ms, cap
+32) that is 6 batches of 100, or 32 single scores. A unit slower than half the budget still
+gets a limit of 1 (its latency is then its own). ``SCORECARD_LATENCY_BUDGET_MS=0`` turns
+measuring off: the limit is then exactly ``SCORECARD_MAX_IN_FLIGHT``;
+``SCORECARD_MAX_IN_FLIGHT=0`` turns shedding off (no limit at all).
 
 * Cost: ``POST /v1/score`` (and ``/v1/explain``) 1 unit; ``POST /v1/score/batch``
   ``ceil(bytes / 140,000)`` units, i.e. about ``ceil(n / 100)`` for ``n`` applicants of
@@ -32,26 +41,52 @@ shedding off (no limit at all).
 * Held from the moment the request is admitted to the end of its response, in a plain
   integer: one event loop per worker, so increments and decrements never race. Idle
   keep-alive connections hold nothing (unlike uvicorn's ``--limit-concurrency``).
-* **Refused cheaply.** With the service's HTTP protocol (:mod:`api.protocols`) the decision is
-  taken as soon as the request's headers are parsed, before any task, routing or body
-  buffering: a refused request is answered from pre-encoded bytes and its body (if any) is
-  read and discarded on the keep-alive connection, so refusing costs tens of microseconds
-  and shedding cannot saturate the worker by itself. Early refusals are counted in the
-  metrics one by one and logged as one ``shed`` summary line per second (a log line each
-  would cost the CPU that is short). Without that protocol (another server, the test
-  client) this middleware refuses, logged like any request.
+* **The waiting room, fair between connections** (with the service's HTTP protocol,
+  :mod:`api.protocols`). A request that finds the limit reached waits in a small room
+  (a quarter of the limit, at least one unit) instead of being refused at once; whenever
+  units are released the room's requests are admitted, *the connection admitted longest
+  ago first*; when the room overflows, the request whose connection was admitted most
+  recently is refused. A greedy connection (back to back, or many at once) therefore
+  cannot starve a polite one: the polite one waits at most for the work ahead of it and
+  then goes first. A request waits in the room at most the latency budget
+  (:data:`ROOM_WAIT_S` without a budget), else it is refused: its answer would come too
+  late. HTTP/1.1 answers a connection's requests in order, so a connection has at most
+  one request admitted or waiting; fairness is per connection (a client that opens many
+  connections gets a share per connection).
+* **Paced refusals.** Each completed request earns ``SCORECARD_REFUSAL_RATIO`` (0.5)
+  refusals answered at once, banked up to :data:`PACE_BURST`; the other refused requests
+  wait their turn in arrival order (their connection idle: a closed-loop client sends
+  nothing until it has its answer), and none waits longer than ``Retry-After``
+  (:data:`RETRY_AFTER_S`). Refusing thus costs at most about half a refusal per score, a
+  few per cent of the worker, whatever the flood; only the one-second bound can make it
+  more (``N`` connections beyond the room are answered at least every second). Beyond
+  :data:`REFUSALS_QUEUED_MAX` queued refusals (an open-loop flood of new connections) the
+  excess is refused at once. ``SCORECARD_REFUSAL_RATIO=0``: every refusal at once.
+* **Refused cheaply.** The decision is taken when the request's headers are parsed,
+  before any task, routing or body buffering: a refused request is answered from
+  pre-encoded bytes and its body (if any) is read and discarded on the keep-alive
+  connection. Refusals are counted in the metrics one by one and logged as one ``shed``
+  summary line per second (a log line each would cost the CPU that is short). Without
+  that protocol (another server, the test client) this middleware refuses at once, logged
+  like any request: no room, no pacing.
 * **Run one at a time.** Admitted work (from a complete body to the response's start) runs
   one request at a time in arrival order, and the next one starts in the next event-loop
-  turn, so the loop reads its sockets (and refuses the excess) between two pieces of work
+  turn, so the loop reads its sockets (and answers probes) between two pieces of work
   instead of after all of them; threads (a large batch) never share the CPU with each
   other. An admitted request thus waits for the work admitted before it, which is what the
   limit bounds.
+* **Goodput on show.** ``scorecard_scoring_requests_total{stage}`` counts scoring requests
+  offered (arrived), admitted, completed (admitted and answered) and refused (503,
+  overloaded); ``scorecard_scoring_requests_per_second{stage}`` is each rate over the
+  last second (``completed`` is the goodput); ``scorecard_waiting_units`` and
+  ``scorecard_refusals_waiting`` show the room and the paced refusals. Offered = admitted
+  + refused + waiting (+ requests whose client left while waiting).
 * Never shed: everything but the scoring routes (``/health``, ``/ready``, ``/metrics``,
   docs, ``/v1/scorecard``, ``/v1/ping``).
 
 **Client deadline.** A request may carry ``X-Request-Timeout-Ms`` (a positive number of
-milliseconds): if its work cannot start within that time of the app receiving it (the body
-not yet received, the work admitted before it not done, or the deadline below
+milliseconds): if its work cannot start within that time of its headers' arrival (waiting in
+the room, the body not yet received, the work admitted before it not done, or the deadline below
 :data:`MIN_SERVICE_MS`), the server does not start the work and answers ``503`` (detail
 ``deadline exceeded ...``, ``Retry-After: 1``; counted in
 ``scorecard_deadline_expired_total{route}``). 503, not 504: no gateway timed out, this server

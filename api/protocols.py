@@ -1,5 +1,5 @@
 """uvicorn's HTTP protocols with a deadline on a request's head (slowloris defence), and
-the early refusal of scoring requests beyond the worker's in-flight limit.
+the admission of scoring requests at their headers (fair waiting, early and paced refusal).
 
 uvicorn bounds the idle time between requests (``--timeout-keep-alive``) and the size of
 an incomplete request head (h11: ``h11_max_incomplete_event_size``, 16 KiB), but not the
@@ -10,10 +10,13 @@ These protocols close a connection whose request head is not complete
 connection that sends nothing by the keep-alive timeout. The body's deadline is the ASGI
 middleware's (:class:`api.access_log.AccessMiddleware`, ``SCORECARD_BODY_TIMEOUT_S``).
 
-**Early refusal** (:class:`TimedHttpToolsProtocol`). A ``POST`` to a scoring route is
-admitted against the worker's :class:`~api.overload.Admission` as soon as its headers are
-parsed. Admitted, its units are held until its ASGI task ends (the app's middleware then
-admits nothing twice). Refused, it never becomes a task: the protocol writes the same 503
+**Admission at the headers** (:class:`TimedHttpToolsProtocol`). A ``POST`` to a scoring
+route is offered to the worker's :class:`~api.overload.Admission` as soon as its headers
+are parsed (with its connection's last admission time, which orders the waiting room).
+Admitted (at once or from the room), it becomes an ASGI task and its units are held until
+the task ends (the app's middleware then admits nothing twice); while it waits its body
+is buffered as uvicorn buffers any body (reading pauses above 64 KiB). Refused (when its
+turn among the paced refusals comes), it never becomes a task: the protocol writes the same 503
 the middleware would (``Retry-After``, ``X-Request-ID``, the JSON error body) from
 pre-encoded bytes, then reads and discards the body as it arrives, keeping the connection
 (closing with unread data would make the kernel reset it, and the client could lose the

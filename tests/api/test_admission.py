@@ -24,7 +24,8 @@ import httpx
 import pytest
 
 from api.overload import PACE_BURST, RETRY_AFTER_S, Admission, Ticket
-from tests.helpers import free_port, generated_rows, start_uvicorn
+from tests.support.builders import generated_rows
+from tests.support.servers import free_port, start_uvicorn
 
 HTTPTOOLS = "api.protocols:TimedHttpToolsProtocol"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,20 +15,18 @@ import msgspec
 import pytest
 from litestar.testing import TestClient
 
-from api.app import create_app
-from api.settings import Settings
 from scorecard.card.artifact import dumps
 from scorecard.data.contract import Contract
 from scorecard.data.files import read_dataset
 from scorecard.data.synthetic.example import write_example
 from scorecard.fit.spec import load_spec
 from scorecard.fit.spec_inference import infer_spec
-from tests.helpers import demo_card
+from tests.support.builders import demo_card
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> tuple[Contract, list[dict[str, Any]],
-                                                              TestClient]:
+def served(tmp_path_factory: pytest.TempPathFactory, api_client: Any
+           ) -> Iterator[tuple[Contract, list[dict[str, Any]], TestClient]]:
     folder = tmp_path_factory.mktemp("numeric-ids")
     data = folder / "credit.csv"
     write_example(data, rows=600, unlabelled=60)
@@ -43,7 +42,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> tuple[Contract, list[dic
     rows = json.loads(frame.drop(columns=[contract.target]).head(20).to_json(orient="records"))
     for row in rows:
         row[contract.id_column] = int(row[contract.id_column])
-    with TestClient(create_app(Settings(artifact=folder / "card.json"))) as client:
+    with api_client(artifact=folder / "card.json") as client:
         yield contract, rows, client
 
 

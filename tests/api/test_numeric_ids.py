@@ -6,8 +6,8 @@ answer carries the id as the client sent it. The file side is the real reader
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 

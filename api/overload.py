@@ -238,7 +238,7 @@ class Admission:
             worst = max(self.room, key=_turn)
             self._leave_room(worst)
             self.pace(worst.refuse)
-        metrics.waiting(self.room_units, len(self.refusals))
+        self._serve_room()  # units may be free for it (a larger ticket waits ahead)
         if self.room and self._room_timer is None:
             self._room_timer = _call_later(self.room_wait_s, self._room_timeout)
 

@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from api.overload import PACE_BURST, RETRY_AFTER_S, Admission, Ticket
+from api.settings import Settings, SettingsError
 from tests.support.builders import generated_rows
 from tests.support.servers import free_port, start_uvicorn
 
@@ -263,3 +264,14 @@ def test_probes_answer_during_a_flood_and_the_counters_add_up(
     assert delta("admitted") == delta("completed") == seen["200"]
     assert delta("refused") == seen["503"]
     assert delta("offered") == delta("admitted") + delta("refused")
+
+
+@pytest.mark.parametrize(("raw", "message"), [("-1", "must be >= 0"),
+                                              ("half", "is not a number"),
+                                              ("inf", "is not a finite number")])
+def test_an_unusable_refusal_ratio_is_refused_naming_the_variable(raw: str,
+                                                                  message: str) -> None:
+    with pytest.raises(SettingsError, match=f"SCORECARD_REFUSAL_RATIO.*{message}"):
+        Settings.from_env({"SCORECARD_REFUSAL_RATIO": raw})
+    assert Settings.from_env({}).refusal_ratio == 0.5
+    assert Settings.from_env({"SCORECARD_REFUSAL_RATIO": "0"}).refusal_ratio == 0

@@ -76,7 +76,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     # One admission per worker: the app's middleware and the HTTP protocol (api.protocols),
     # which refuses the excess at its headers, share it.
-    admission = Admission(settings.max_in_flight, settings.latency_budget_ms)
+    admission = Admission(settings.max_in_flight, settings.latency_budget_ms,
+                          refusal_ratio=settings.refusal_ratio)
     install(admission)
     app = Litestar(
         route_handlers=[guarded, ProbeController, docs.serve_asset],

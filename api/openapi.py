@@ -68,10 +68,12 @@ def _field_schema(col: Column, optional: bool) -> Schema:
     nullable = col.nullable or optional
     kind = col.kind
     schema = Schema(description=col.description or None)
-    if kind in ("id", "category"):
+    if kind == "id":
+        # Text (a file's id cell) or a number (a whole-number id sent as one), echoed as sent.
+        schema.type = [OpenAPIType.STRING, OpenAPIType.NUMBER]  # type: ignore[assignment]
+        schema.min_length = 1
+    elif kind == "category":
         schema.type = OpenAPIType.STRING
-        if kind == "id":
-            schema.min_length = 1
     elif kind == "boolean":
         schema.type = OpenAPIType.BOOLEAN
     else:
@@ -89,7 +91,8 @@ def _field_schema(col: Column, optional: bool) -> Schema:
     if col.allowed is not None and kind != "id":
         schema.enum = [*col.allowed, None] if nullable else list(col.allowed)
     if nullable:
-        schema.type = [schema.type, OpenAPIType.NULL]
+        types = schema.type if isinstance(schema.type, list) else [schema.type]
+        schema.type = [*types, OpenAPIType.NULL]  # type: ignore[assignment]
     return schema
 
 

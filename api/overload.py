@@ -1,28 +1,37 @@
-"""Load shedding and client deadlines for the scoring routes.
+"""Load shedding, fair admission and client deadlines for the scoring routes.
+
+**The problem a flood poses.** A closed-loop client (a retrying client, a load balancer)
+sends its next request as soon as it has an answer, 503 or not. With ``N`` such
+connections and a worker scoring ``C`` requests per second, Little's law says
+``N = X_ok x R_ok + X_503 x R_503``: if the accepted answers are to stay fast (``R_ok``
+a few ms) and the refusals are answered at once, the refusal rate ``X_503`` grows with
+``N`` until refusing takes the whole worker and goodput collapses. So refusals here are
+*paced*: the worker answers a bounded number of them, and the others wait their turn (at
+most the ``Retry-After`` second); a flood of any size then costs a bounded share of the CPU.
 
 **Bounded in-flight work, sized by a latency budget.** Each worker admits at most ``limit``
-units of scoring work at a time; a request beyond it gets an immediate ``503`` with
-``Retry-After: 1`` and the JSON error body, counted in ``scorecard_shed_total{route}``.
-Queueing helps nobody: the client (or its load balancer) can retry another worker at once,
-and the accepted requests stay fast. The limit follows from Little's law. Admitted work runs
-one request at a time (below), so an admitted request waits for the work running when it
-arrived (at most one unit: the loop reads its sockets between two), then for the units
-admitted before it, then its own: at most ``(limit + 1) x unit_ms``. Hence::
+units of scoring work at a time; beyond it a request waits in the room (below) or is
+refused with ``503``, ``Retry-After: 1`` and the JSON error body, counted in
+``scorecard_shed_total{route}``. Queueing long helps nobody: the client (or its load
+balancer) can retry another worker, and the accepted requests stay fast. The limit follows
+from Little's law. Admitted work runs one request at a time (below), so an admitted request
+waits for the work running when it arrived, then for the units admitted before it, then its
+own: at most ``(limit + 1) x unit_ms``. Hence::
 
     limit = clamp(floor(SCORECARD_LATENCY_BUDGET_MS / unit_ms) - 1, 1, SCORECARD_MAX_IN_FLIGHT)
 
-where ``unit_ms`` is *measured*: the worker's busy wall time per unit of work completed, over
+where ``unit_ms`` is *measured*: the worker's CPU time per unit of work completed, over
 windows of at least :data:`WINDOW_S` s and :data:`WINDOW_MIN_UNITS` units, smoothed
-(:data:`SMOOTHING`). Busy means some admitted request has its body in and its response not
-yet started, so under saturation ``unit_ms`` is ``1 / throughput``: it includes everything
-the worker does meanwhile (routing, encoding, refusing the excess), and the limit shrinks
-when the machine gets slower or the refusals get heavier. Before the first measurement
-``unit_ms`` is :data:`INITIAL_UNIT_MS` (a 100-applicant batch on one core of the load-test
-machine: ~300 batches/s). With the defaults (25 ms, cap 32) that is 6 batches of 100, or 32
-single scores (~0.4 ms each). A unit slower than half the budget still gets a limit of 1
-(its latency is then its own). ``SCORECARD_LATENCY_BUDGET_MS=0`` turns measuring off: the
-limit is then exactly ``SCORECARD_MAX_IN_FLIGHT``; ``SCORECARD_MAX_IN_FLIGHT=0`` turns
-shedding off (no limit at all).
+(:data:`SMOOTHING`). CPU time, not wall time: the work's own cost (parsing, routing,
+scoring, encoding), which neither idle gaps nor the other processes of a shared machine
+inflate; refusing is in it too, but paced refusals keep that share small, so a flood cannot
+talk the limit down (wall time per unit did: the busier the refusing, the lower the limit,
+down to 1, and goodput collapsed with it). Before the first measurement ``unit_ms`` is
+:data:`INITIAL_UNIT_MS` (a 100-applicant batch on one core). With the defaults (25 ms, cap
+32) that is 6 batches of 100, or 32 single scores. A unit slower than half the budget still
+gets a limit of 1 (its latency is then its own). ``SCORECARD_LATENCY_BUDGET_MS=0`` turns
+measuring off: the limit is then exactly ``SCORECARD_MAX_IN_FLIGHT``;
+``SCORECARD_MAX_IN_FLIGHT=0`` turns shedding off (no limit at all).
 
 * Cost: ``POST /v1/score`` (and ``/v1/explain``) 1 unit; ``POST /v1/score/batch``
   ``ceil(bytes / 140,000)`` units, i.e. about ``ceil(n / 100)`` for ``n`` applicants of
@@ -32,26 +41,52 @@ shedding off (no limit at all).
 * Held from the moment the request is admitted to the end of its response, in a plain
   integer: one event loop per worker, so increments and decrements never race. Idle
   keep-alive connections hold nothing (unlike uvicorn's ``--limit-concurrency``).
-* **Refused cheaply.** With the service's HTTP protocol (:mod:`api.protocols`) the decision is
-  taken as soon as the request's headers are parsed, before any task, routing or body
-  buffering: a refused request is answered from pre-encoded bytes and its body (if any) is
-  read and discarded on the keep-alive connection, so refusing costs tens of microseconds
-  and shedding cannot saturate the worker by itself. Early refusals are counted in the
-  metrics one by one and logged as one ``shed`` summary line per second (a log line each
-  would cost the CPU that is short). Without that protocol (another server, the test
-  client) this middleware refuses, logged like any request.
+* **The waiting room, fair between connections** (with the service's HTTP protocol,
+  :mod:`api.protocols`). A request that finds the limit reached waits in a small room
+  (a quarter of the limit, at least one unit) instead of being refused at once; whenever
+  units are released the room's requests are admitted, *the connection admitted longest
+  ago first*; when the room overflows, the request whose connection was admitted most
+  recently is refused. A greedy connection (back to back, or many at once) therefore
+  cannot starve a polite one: the polite one waits at most for the work ahead of it and
+  then goes first. A request waits in the room at most the latency budget
+  (:data:`ROOM_WAIT_S` without a budget), else it is refused: its answer would come too
+  late. HTTP/1.1 answers a connection's requests in order, so a connection has at most
+  one request admitted or waiting; fairness is per connection (a client that opens many
+  connections gets a share per connection).
+* **Paced refusals.** Each completed request earns ``SCORECARD_REFUSAL_RATIO`` (0.5)
+  refusals answered at once, banked up to :data:`PACE_BURST`; the other refused requests
+  wait their turn in arrival order (their connection idle: a closed-loop client sends
+  nothing until it has its answer), and none waits longer than ``Retry-After``
+  (:data:`RETRY_AFTER_S`). Refusing thus costs at most about half a refusal per score, a
+  few per cent of the worker, whatever the flood; only the one-second bound can make it
+  more (``N`` connections beyond the room are answered at least every second). Beyond
+  :data:`REFUSALS_QUEUED_MAX` queued refusals (an open-loop flood of new connections) the
+  excess is refused at once. ``SCORECARD_REFUSAL_RATIO=0``: every refusal at once.
+* **Refused cheaply.** The decision is taken when the request's headers are parsed,
+  before any task, routing or body buffering: a refused request is answered from
+  pre-encoded bytes and its body (if any) is read and discarded on the keep-alive
+  connection. Refusals are counted in the metrics one by one and logged as one ``shed``
+  summary line per second (a log line each would cost the CPU that is short). Without
+  that protocol (another server, the test client) this middleware refuses at once, logged
+  like any request: no room, no pacing.
 * **Run one at a time.** Admitted work (from a complete body to the response's start) runs
   one request at a time in arrival order, and the next one starts in the next event-loop
-  turn, so the loop reads its sockets (and refuses the excess) between two pieces of work
+  turn, so the loop reads its sockets (and answers probes) between two pieces of work
   instead of after all of them; threads (a large batch) never share the CPU with each
   other. An admitted request thus waits for the work admitted before it, which is what the
   limit bounds.
+* **Goodput on show.** ``scorecard_scoring_requests_total{stage}`` counts scoring requests
+  offered (arrived), admitted, completed (admitted and answered) and refused (503,
+  overloaded); ``scorecard_scoring_requests_per_second{stage}`` is each rate over the
+  last second (``completed`` is the goodput); ``scorecard_waiting_units`` and
+  ``scorecard_refusals_waiting`` show the room and the paced refusals. Offered = admitted
+  + refused + waiting (+ requests whose client left while waiting).
 * Never shed: everything but the scoring routes (``/health``, ``/ready``, ``/metrics``,
   docs, ``/v1/scorecard``, ``/v1/ping``).
 
 **Client deadline.** A request may carry ``X-Request-Timeout-Ms`` (a positive number of
-milliseconds): if its work cannot start within that time of the app receiving it (the body
-not yet received, the work admitted before it not done, or the deadline below
+milliseconds): if its work cannot start within that time of its headers' arrival (waiting in
+the room, the body not yet received, the work admitted before it not done, or the deadline below
 :data:`MIN_SERVICE_MS`), the server does not start the work and answers ``503`` (detail
 ``deadline exceeded ...``, ``Retry-After: 1``; counted in
 ``scorecard_deadline_expired_total{route}``). 503, not 504: no gateway timed out, this server
@@ -67,6 +102,7 @@ import math
 import time
 from collections import Counter, deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import msgspec
@@ -85,12 +121,25 @@ DEADLINE_HEADER = b"x-request-timeout-ms"
 SCORING_ROUTES: dict[str, bool] = {"/v1/score": False, "/v1/explain": False,
                                    "/v1/score/batch": True}
 SCOPE_ADMITTED = "scorecard.admitted_units"  # units the HTTP protocol acquired (api.protocols)
+SCOPE_ARRIVED = "scorecard.arrived"  # when the HTTP protocol had the request's headers
 # The measured time per unit (module docstring).
 INITIAL_UNIT_MS = 3.5
 WINDOW_S = 0.1
 WINDOW_MIN_UNITS = 4
 SMOOTHING = 0.25  # weight of a new window's measurement
 SHED_LOG_INTERVAL_S = 1.0
+# The waiting room (module docstring): its size as a share of the limit, and the longest a
+# request waits in it without a latency budget (with one: the budget).
+ROOM_SHARE = 4
+ROOM_WAIT_S = 0.1
+# Paced refusals: each completed request earns ``refusal_ratio`` refusals answered at once,
+# banked up to PACE_BURST; the queue is swept every PACE_TICK_S; a refusal waits at most
+# RETRY_AFTER_S; beyond REFUSALS_QUEUED_MAX queued refusals (an open-loop flood of new
+# connections) the excess is refused at once.
+PACE_BURST = 8.0
+PACE_TICK_S = 0.005
+REFUSALS_QUEUED_MAX = 8192
+RATES_WINDOW_S = 1.0
 
 OVERLOADED_DETAIL = ("overloaded: the worker's in-flight limit is reached; retry after "
                      f"{RETRY_AFTER_S} s (nothing was scored)")
@@ -99,25 +148,54 @@ OVERLOADED_BODY = _encode(ErrorBody(503, OVERLOADED_DETAIL))
 ACCESS = logging.getLogger("scorecard.access")
 
 
+@dataclass(eq=False, slots=True)
+class Ticket:
+    """A scoring request offered to :meth:`Admission.offer` by the HTTP protocol: ``start``
+    runs it once admitted, ``refuse`` answers it 503 (when its turn among the refusals
+    comes: :meth:`Admission.pace`), ``alive`` says whether its client is still there."""
+
+    units: int
+    key: float  # when its connection was last admitted: the longer ago, the sooner its turn
+    seq: int  # arrival order, among equal keys
+    arrived: float
+    start: Callable[[], None]
+    refuse: Callable[[], None]
+    alive: Callable[[], bool]
+
+
 class Admission:
-    """The in-flight units, the latency-budget limit and the one-at-a-time work slot of
-    one worker (module docstring). ``clock`` returns seconds (a parameter so the limit's
-    arithmetic can be tested without waiting)."""
+    """The in-flight units, the latency-budget limit, the waiting room, the paced refusals
+    and the one-at-a-time work slot of one worker (module docstring). ``clock`` returns
+    seconds (a parameter so the limit's arithmetic can be tested without waiting).
+    ``refusal_ratio``: refusals answered at once per completed request (0: every refusal at
+    once, no pacing)."""
 
     def __init__(self, max_units: int, budget_ms: float = 0.0,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter,
+                 refusal_ratio: float = 0.0,
+                 cpu_clock: Callable[[], float] = time.process_time) -> None:
         self.max_units = max_units  # the cap (0: no limit at all)
         self.budget_ms = budget_ms  # 0: the limit is max_units
         self.clock = clock
         self.in_flight = 0
         self.unit_ms = INITIAL_UNIT_MS
         self.limit = self._derive_limit()
+        self.room: list[Ticket] = []
+        self.room_units = 0
+        self._room_timer: asyncio.TimerHandle | None = None
+        self.refusal_ratio = refusal_ratio
+        self._tokens = PACE_BURST
+        self.refusals: deque[tuple[float, Callable[[], None]]] = deque()
+        self._pace_timer: asyncio.TimerHandle | None = None
+        self.counts: Counter[str] = Counter()  # offered, admitted, completed, refused
+        self._rates_from = clock()
+        self._rates_counts: Counter[str] = Counter()
+        self._rates_timer: asyncio.TimerHandle | None = None
         self._slot_taken = False
         self._waiters: deque[asyncio.Future[None]] = deque()
-        self._pending = 0  # requests with their body in and their response not started
-        self._busy_from = 0.0
-        self._busy_s = 0.0
+        self.cpu_clock = cpu_clock
         self._window_from = clock()
+        self._window_cpu = cpu_clock()  # the worker's CPU time when the window opened
         self._window_units = 0
         metrics.in_flight_limit(self.limit, self.unit_ms)
 
@@ -133,6 +211,126 @@ class Admission:
     def release(self, units: int) -> None:
         self.in_flight -= units
         metrics.in_flight(self.in_flight)
+        if self.room:
+            self._serve_room()
+
+    @property
+    def room_wait_s(self) -> float:
+        """The longest a request waits in the room: the latency budget, or ROOM_WAIT_S."""
+        return self.budget_ms / 1000 if self.budget_ms else ROOM_WAIT_S
+
+    @property
+    def room_limit(self) -> int:
+        """Units the waiting room holds at most: a share of the limit, at least one."""
+        return max(1, self.limit // ROOM_SHARE)
+
+    # ---------------------------------------------------------------- the waiting room
+
+    def offer(self, ticket: Ticket) -> None:
+        """Admit ``ticket`` now, let it wait in the room, or refuse it (or, in its place,
+        the waiting ticket whose connection was admitted most recently)."""
+        self.count("offered")
+        if not self.room and self.acquire(ticket.units):
+            self._started(ticket)
+            return
+        self.room.append(ticket)
+        self.room_units += ticket.units
+        while self.room_units > self.room_limit and self.room:
+            worst = max(self.room, key=_turn)
+            self._leave_room(worst)
+            self.pace(worst.refuse)
+        self._serve_room()  # units may be free for it (a larger ticket waits ahead)
+        if self.room and self._room_timer is None:
+            self._room_timer = _call_later(self.room_wait_s, self._room_timeout)
+
+    def _started(self, ticket: Ticket) -> None:
+        self.count("admitted")
+        ticket.start()
+
+    def _leave_room(self, ticket: Ticket) -> None:
+        self.room.remove(ticket)
+        self.room_units -= ticket.units
+
+    def _room_timeout(self) -> None:
+        self._room_timer = None
+        self._serve_room()
+        if self.room:
+            self._room_timer = _call_later(self.room_wait_s, self._room_timeout)
+
+    def _serve_room(self) -> None:
+        """Drop the tickets whose client left, refuse those that waited longer than the
+        latency budget (their answer would come too late), then admit the others while they
+        fit, the least recently admitted connection first."""
+        now = self.clock()
+        for ticket in list(self.room):
+            if not ticket.alive():
+                self._leave_room(ticket)
+            elif now - ticket.arrived > self.room_wait_s:
+                self._leave_room(ticket)
+                self.pace(ticket.refuse)
+        while self.room:
+            best = min(self.room, key=_turn)
+            if not self.acquire(best.units):
+                break
+            self._leave_room(best)
+            self._started(best)
+        metrics.waiting(self.room_units, len(self.refusals))
+
+    # ---------------------------------------------------------------- paced refusals
+
+    def pace(self, refuse: Callable[[], None]) -> None:
+        """Run ``refuse`` now if the refusal rate allows it, else when its turn comes (in
+        order, within RETRY_AFTER_S at most)."""
+        now = self.clock()
+        if not self.refusal_ratio or (not self.refusals and self._take()) or len(
+                self.refusals) >= REFUSALS_QUEUED_MAX:
+            self.count("refused")
+            refuse()
+            return
+        self.refusals.append((now, refuse))
+        metrics.waiting(self.room_units, len(self.refusals))
+        if self._pace_timer is None:
+            self._pace_timer = _call_later(PACE_TICK_S, self._pace_tick)
+
+    def _take(self) -> bool:
+        if self._tokens >= 1:
+            self._tokens -= 1
+            return True
+        return False
+
+    def _pace_tick(self) -> None:
+        self._pace_timer = None
+        now = self.clock()
+        while self.refusals and (self._take()
+                                 or now - self.refusals[0][0] >= RETRY_AFTER_S):
+            self.count("refused")
+            self.refusals.popleft()[1]()
+        metrics.waiting(self.room_units, len(self.refusals))
+        if self.refusals:
+            self._pace_timer = _call_later(PACE_TICK_S, self._pace_tick)
+
+    # ---------------------------------------------------------------- rates
+
+    def count(self, what: str, n: int = 1) -> None:
+        """Count an offered, admitted, completed or refused scoring request."""
+        if self._rates_timer is None:  # the first event after a quiet spell opens a window
+            self._rates_from = self.clock()
+            self._rates_timer = _call_later(RATES_WINDOW_S, self._publish_rates)
+        self.counts[what] += n
+        self._rates_counts[what] += n
+        metrics.admission_event(what, n)
+        if what == "completed":  # goodput earns the refusals' share of the CPU
+            self._tokens = min(PACE_BURST, self._tokens + n * self.refusal_ratio)
+
+    def _publish_rates(self) -> None:
+        now = self.clock()
+        seconds = max(now - self._rates_from, 1e-9)
+        metrics.admission_rates({k: self._rates_counts[k] / seconds for k in ADMISSION_EVENTS})
+        busy = any(self._rates_counts.values())
+        self._rates_counts.clear()
+        self._rates_from = now
+        # One more window after the last event, so the rates fall back to zero.
+        self._rates_timer = _call_later(RATES_WINDOW_S, self._publish_rates) if busy else None
 
     def cost(self, batch: bool, body_bytes: int | None) -> int:
         """Units charged: 1, or a batch's :func:`real_units` capped at the limit."""
@@ -146,7 +344,6 @@ class Admission:
     async def start_work(self) -> None:
         """Wait for this worker's slot (FIFO); the caller then runs its work and calls
         :meth:`end_work`, exactly once, however it ends."""
-        self._busy_begin()
         if self._slot_taken or self._waiters:
             waiter = asyncio.get_running_loop().create_future()
             self._waiters.append(waiter)
@@ -155,13 +352,12 @@ class Admission:
             except asyncio.CancelledError:
                 if waiter.done() and not waiter.cancelled():  # handed the slot: pass it on
                     self._hand_over()
-                self._busy_end(0)
                 raise
         self._slot_taken = True
 
     def end_work(self, units: int) -> None:
         """The work holding the slot is done (``units``: real units of work it did)."""
-        self._busy_end(units)
+        self._measure(units)
         try:
             # The slot passes on in the next loop turn: the loop polls its sockets first.
             asyncio.get_running_loop().call_soon(self._hand_over)
@@ -178,23 +374,16 @@ class Admission:
 
     # ---------------------------------------------------------------- measuring
 
-    def _busy_begin(self) -> None:
-        if self._pending == 0:
-            self._busy_from = self.clock()
-        self._pending += 1
-
-    def _busy_end(self, units: int) -> None:
-        now = self.clock()
-        self._pending -= 1
-        if self._pending == 0:
-            self._busy_s += now - self._busy_from
+    def _measure(self, units: int) -> None:
+        """Count ``units`` done; at a window's end, the worker's CPU time per unit."""
         self._window_units += units
+        now = self.clock()
         # Measured with or without a budget: the metric helps to choose a fixed limit too.
         if self._window_units >= WINDOW_MIN_UNITS and now - self._window_from >= WINDOW_S:
-            busy = self._busy_s + (now - self._busy_from if self._pending else 0.0)
-            self.unit_ms += SMOOTHING * (1000 * busy / self._window_units - self.unit_ms)
-            self._busy_s, self._busy_from = 0.0, now
-            self._window_from, self._window_units = now, 0
+            cpu = self.cpu_clock()
+            own_ms = 1000 * (cpu - self._window_cpu) / self._window_units
+            self.unit_ms += SMOOTHING * (own_ms - self.unit_ms)
+            self._window_from, self._window_cpu, self._window_units = now, cpu, 0
             self.limit = self._derive_limit()
             metrics.in_flight_limit(self.limit, self.unit_ms)
 
@@ -202,6 +391,20 @@ class Admission:
         if not self.max_units or not self.budget_ms:
             return self.max_units
         return min(max(1, int(self.budget_ms / self.unit_ms) - 1), self.max_units)
+
+
+ADMISSION_EVENTS = ("offered", "admitted", "completed", "refused")
+
+
+def _turn(ticket: Ticket) -> tuple[float, int]:
+    return ticket.key, ticket.seq
+
+
+def _call_later(delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle | None:
+    try:
+        return asyncio.get_running_loop().call_later(delay, callback)
+    except RuntimeError:  # no running loop (a direct call in a test): nothing to schedule
+        return None
 
 
 def real_units(batch: bool, body_bytes: int) -> int:
@@ -234,6 +437,7 @@ class Held:
         try:
             await self.app(scope, receive, send)
         finally:
+            self.admission.count("completed")
             self.admission.release(self.units)
 
 
@@ -333,7 +537,8 @@ class OverloadMiddleware:
         if batch is None:
             await self.app(scope, receive, send)
             return
-        arrived = time.perf_counter()
+        # From the headers' arrival, the time in the waiting room included.
+        arrived = scope.get(SCOPE_ARRIVED) or time.perf_counter()
         route = scope["path"]
         headers = scope["headers"]
         try:
@@ -348,12 +553,16 @@ class OverloadMiddleware:
         admission = self.admission
         length = content_length(headers)
         charged = scope.get(SCOPE_ADMITTED)
-        if charged is None:  # not admitted by the HTTP protocol: admit here
+        own = charged is None
+        if own:  # not admitted by the HTTP protocol: admit here (no room, no pacing)
             charged = held = admission.cost(batch, length)
+            admission.count("offered")
             if not admission.acquire(held):
+                admission.count("refused")
                 metrics.shed(route)
                 await _send_error(send, _overloaded())
                 return
+            admission.count("admitted")
         else:
             held = 0  # released by the protocol's Held wrapper
         deadline = None if deadline_ms is None else arrived + deadline_ms / 1000
@@ -402,6 +611,8 @@ class OverloadMiddleware:
             await self.app(scope, receive_checked, send_ended)
         finally:
             end_work()
+            if own:
+                admission.count("completed")
             if held:
                 admission.release(held)
 

@@ -59,6 +59,18 @@ SHED = Counter("scorecard_shed", "Scoring requests refused with 503 because the 
 DEADLINE_EXPIRED = Counter("scorecard_deadline_expired", "Scoring requests refused with 503 "
                            "because their X-Request-Timeout-Ms passed before the work "
                            "started.", ["route"])
+ADMISSION = Counter("scorecard_scoring_requests", "Scoring requests by admission stage: "
+                    "offered (arrived), admitted (ran), completed (admitted and answered), "
+                    "refused (503, overloaded).", ["stage"])
+ADMISSION_RATES = Gauge("scorecard_scoring_requests_per_second", "Scoring requests per "
+                        "second by admission stage over the last second (summed over "
+                        "workers): completed is the goodput.", ["stage"],
+                        multiprocess_mode="livesum")
+WAITING = Gauge("scorecard_waiting_units", "Units of scoring work waiting for admission in "
+                "the waiting room (summed over workers).", multiprocess_mode="livesum")
+REFUSALS_WAITING = Gauge("scorecard_refusals_waiting", "Refused requests whose 503 waits for "
+                         "its turn (paced refusals; summed over workers).",
+                         multiprocess_mode="livesum")
 IN_FLIGHT = Gauge("scorecard_in_flight_units", "Units of scoring work in flight (summed "
                   "over workers).", multiprocess_mode="livesum")
 IN_FLIGHT_LIMIT = Gauge("scorecard_in_flight_limit_units", "Units of scoring work admitted "
@@ -201,3 +213,23 @@ def in_flight(units: int) -> None:
 def in_flight_limit(units: int, unit_ms: float) -> None:
     IN_FLIGHT_LIMIT.set(units)
     UNIT_SECONDS.set(unit_ms / 1000)
+
+
+_admission: dict[str, Counter] = {}
+
+
+def admission_event(stage: str, n: int = 1) -> None:
+    child = _admission.get(stage)
+    if child is None:
+        child = _admission[stage] = ADMISSION.labels(stage)
+    child.inc(n)
+
+
+def admission_rates(rates: dict[str, float]) -> None:
+    for stage, rate in rates.items():
+        ADMISSION_RATES.labels(stage).set(round(rate, 3))
+
+
+def waiting(units: int, refusals: int) -> None:
+    WAITING.set(units)
+    REFUSALS_WAITING.set(refusals)

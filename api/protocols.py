@@ -1,5 +1,5 @@
 """uvicorn's HTTP protocols with a deadline on a request's head (slowloris defence), and
-the early refusal of scoring requests beyond the worker's in-flight limit.
+the admission of scoring requests at their headers (fair waiting, early and paced refusal).
 
 uvicorn bounds the idle time between requests (``--timeout-keep-alive``) and the size of
 an incomplete request head (h11: ``h11_max_incomplete_event_size``, 16 KiB), but not the
@@ -10,10 +10,13 @@ These protocols close a connection whose request head is not complete
 connection that sends nothing by the keep-alive timeout. The body's deadline is the ASGI
 middleware's (:class:`api.access_log.AccessMiddleware`, ``SCORECARD_BODY_TIMEOUT_S``).
 
-**Early refusal** (:class:`TimedHttpToolsProtocol`). A ``POST`` to a scoring route is
-admitted against the worker's :class:`~api.overload.Admission` as soon as its headers are
-parsed. Admitted, its units are held until its ASGI task ends (the app's middleware then
-admits nothing twice). Refused, it never becomes a task: the protocol writes the same 503
+**Admission at the headers** (:class:`TimedHttpToolsProtocol`). A ``POST`` to a scoring
+route is offered to the worker's :class:`~api.overload.Admission` as soon as its headers
+are parsed (with its connection's last admission time, which orders the waiting room).
+Admitted (at once or from the room), it becomes an ASGI task and its units are held until
+the task ends (the app's middleware then admits nothing twice); while it waits its body
+is buffered as uvicorn buffers any body (reading pauses above 64 KiB). Refused (when its
+turn among the paced refusals comes), it never becomes a task: the protocol writes the same 503
 the middleware would (``Retry-After``, ``X-Request-ID``, the JSON error body) from
 pre-encoded bytes, then reads and discards the body as it arrives, keeping the connection
 (closing with unread data would make the kernel reset it, and the client could lose the
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -133,6 +137,9 @@ if HttpToolsProtocol is not None:
             super().__init__(*args, **kwargs)
             self._init_deadline()
             self._draining: Any = None  # the refused request whose body is being discarded
+            # When this connection's last request was admitted (or it connected): under
+            # overload, the connection served longest ago goes first (api.overload).
+            self._admitted_at = time.perf_counter()
             self._drained = 0
             self._drain_timer: asyncio.TimerHandle | None = None
 
@@ -143,6 +150,9 @@ if HttpToolsProtocol is not None:
         def data_received(self, data: bytes) -> None:
             self._head_bytes_arrived()
             super().data_received(data)
+            self._arm_drain_timer()
+
+        def _arm_drain_timer(self) -> None:
             if self._draining is not None and self._drain_timer is None:
                 # A refused body that did not arrive whole with its headers: bounded in time.
                 self._drain_timer = self.loop.call_later(_settings().body_timeout_s,
@@ -154,23 +164,36 @@ if HttpToolsProtocol is not None:
 
         def _start_asgi_task(self, cycle: Any, app: Any) -> None:
             # uvicorn calls this once per request, when it is to run (after its headers, or
-            # after the previous pipelined response): admit it here or refuse it.
+            # after the previous pipelined response): offer it to the admission.
             admission = overload.installed()
             scope = cycle.scope
             if admission is not None and scope["method"] == "POST":
                 batch = overload.SCORING_ROUTES.get(scope["path"])
                 if batch is not None:
+                    now = admission.clock()
+                    scope[overload.SCOPE_ARRIVED] = now
                     units = admission.cost(batch, overload.content_length(scope["headers"]))
-                    if not admission.acquire(units):
-                        self._refuse(cycle, scope["path"])
-                        return
-                    scope[overload.SCOPE_ADMITTED] = units
-                    app = overload.Held(app, admission, units)
+                    admission.offer(overload.Ticket(
+                        units, self._admitted_at, next(_arrivals), now,
+                        functools.partial(self._admitted, cycle, app, admission, units),
+                        functools.partial(self._refuse, cycle, scope["path"], now),
+                        functools.partial(self._alive, cycle)))
+                    return
             super()._start_asgi_task(cycle, app)
 
-        def _refuse(self, cycle: Any, route: str) -> None:
+        def _admitted(self, cycle: Any, app: Any, admission: overload.Admission,
+                      units: int) -> None:
+            self._admitted_at = admission.clock()
+            cycle.scope[overload.SCOPE_ADMITTED] = units
+            super()._start_asgi_task(cycle, overload.Held(app, admission, units))
+
+        def _alive(self, cycle: Any) -> bool:
+            return not (self.transport.is_closing() or cycle.disconnected)
+
+        def _refuse(self, cycle: Any, route: str, arrived: float) -> None:
             """Answer 503 without running the app; discard the body (module docstring)."""
-            start = time.perf_counter()
+            if not self._alive(cycle):
+                return
             headers = cycle.scope["headers"]
             length = overload.content_length(headers)
             # Closed at once: a client waiting for 100 Continue sends no body, and a body
@@ -189,12 +212,16 @@ if HttpToolsProtocol is not None:
             cycle.response_started = cycle.response_complete = True  # uvicorn drops the body
             cycle.keep_alive = keep
             cycle.waiting_for_100_continue = False
-            overload.refused_early(route, time.perf_counter() - start)
+            overload.refused_early(route, time.perf_counter() - arrived)
             if close_now:
                 self.transport.close()
             elif cycle is self.cycle and cycle.more_body:  # its body is still to come
                 self._draining, self._drained = cycle, 0
-            else:  # a pipelined request, read whole already
+                cycle.body = b""
+                # Reading may have paused under a large buffered body while it waited.
+                self.flow.resume_reading()
+                self._arm_drain_timer()
+            else:  # read whole already
                 self._refused_done(cycle)
 
         def _refused_done(self, cycle: Any) -> None:
@@ -244,6 +271,7 @@ if HttpToolsProtocol is not None:
             super().connection_lost(exc)
 
 
+_arrivals = itertools.count()
 _REFUSAL_HEADERS = (f"content-type: application/json\r\ncontent-length: "
                     f"{len(overload.OVERLOADED_BODY)}\r\nretry-after: {overload.RETRY_AFTER_S}"
                     "\r\nx-request-id: ").encode()

@@ -41,7 +41,7 @@ class ScoreResult(msgspec.Struct, gc=False):
     """The score of one applicant; ``decision`` (accept/refer/decline) is null without a
     decision policy."""
 
-    uuid: str | None
+    uuid: str | int | float | None  # the id as the client sent it
     pd: float
     score: int
     grade: str | None
@@ -83,7 +83,7 @@ class Counterfactual(msgspec.Struct, gc=False):
 class ExplainResult(msgspec.Struct):
     """Decision, adverse-action reasons and counterfactuals of one applicant."""
 
-    uuid: str | None
+    uuid: str | int | float | None  # the id as the client sent it
     score: int
     pd: float
     grade: str | None

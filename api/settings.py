@@ -7,6 +7,7 @@ service's rows into one frozen :class:`Settings` and checks them together.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,7 @@ ENV_HEADER_TIMEOUT_S = table.HEADER_TIMEOUT_S.name
 ENV_BODY_TIMEOUT_S = table.BODY_TIMEOUT_S.name
 ENV_MAX_IN_FLIGHT = table.MAX_IN_FLIGHT.name
 ENV_LATENCY_BUDGET_MS = table.LATENCY_BUDGET_MS.name
+ENV_REFUSAL_RATIO = table.REFUSAL_RATIO.name
 ENV_CUTOFF = table.CUTOFF.name
 ENV_REFER_BAND = table.REFER_BAND.name
 ENV_REASON_METHOD = table.REASON_METHOD.name
@@ -57,6 +59,9 @@ class Settings:
         max_in_flight: the cap of the in-flight limit, in units per worker (0: no limit,
             nothing is shed); beyond the limit requests are shed with 503
             (:mod:`api.overload`).
+        refusal_ratio: refusals answered at once per completed scoring request; the
+            others wait their turn, at most ``Retry-After`` (:mod:`api.overload`); 0: every
+            refusal at once.
         cutoff: the decision policy's cut-off as written (``None``: no policy); resolved
             against the card at start-up.
         refer_band: points below the cut-off that are referred.
@@ -72,6 +77,7 @@ class Settings:
     body_timeout_s: float = table.BODY_TIMEOUT_S.default
     max_in_flight: int = table.MAX_IN_FLIGHT.default
     latency_budget_ms: float = table.LATENCY_BUDGET_MS.default
+    refusal_ratio: float = table.REFUSAL_RATIO.default
     cutoff: str | None = table.CUTOFF.default
     refer_band: int = table.REFER_BAND.default
     reason_method: str = table.REASON_METHOD.default
@@ -98,6 +104,9 @@ class Settings:
         if not self.latency_budget_ms >= 0:
             raise SettingsError(f"{ENV_LATENCY_BUDGET_MS}: must be >= 0 ms (0: a fixed "
                                 f"limit), got {self.latency_budget_ms}")
+        if not (self.refusal_ratio >= 0 and math.isfinite(self.refusal_ratio)):
+            raise SettingsError(f"{ENV_REFUSAL_RATIO}: must be >= 0 refusals per completed "
+                                f"request (0: every refusal at once), got {self.refusal_ratio}")
         if self.max_batch < 1:
             raise SettingsError(f"{ENV_MAX_BATCH}: must be >= 1, got {self.max_batch}")
         if self.max_body_bytes < 1024:
@@ -119,6 +128,7 @@ class Settings:
             body_timeout_s=table.BODY_TIMEOUT_S.read(env),
             max_in_flight=table.MAX_IN_FLIGHT.read(env),
             latency_budget_ms=table.LATENCY_BUDGET_MS.read(env),
+            refusal_ratio=table.REFUSAL_RATIO.read(env),
             cutoff=table.CUTOFF.read(env),
             refer_band=table.REFER_BAND.read(env),
             reason_method=table.REASON_METHOD.read(env).lower(),

@@ -156,6 +156,14 @@ MAX_IN_FLIGHT = Setting(
     "SCORECARD_MAX_IN_FLIGHT", "integer", 32, "units",
     "most units of scoring work one worker admits at once, whatever the measurement; 0: no "
     "limit, nothing is shed")
+# A refusal costs the worker a small fraction of a single score (parse, write, count), so
+# half a refusal per completed request keeps refusing to a small share of the worker's time
+# on any machine; a refused client of a large flood then waits up to the Retry-After second.
+REFUSAL_RATIO = Setting(
+    "SCORECARD_REFUSAL_RATIO", "number", 0.5, "refusals per completed request",
+    "refusals a worker answers at once per scoring request it completes; under a flood the "
+    "other refused requests wait their turn (at most the 1 s of `Retry-After`), so refusing "
+    "costs a bounded share of the CPU; 0: every refusal at once")
 CUTOFF = Setting(
     "SCORECARD_CUTOFF", "text", None, "",
     "decision policy of the service and `scorecard explain`: a score (`600`), a pd "
@@ -197,9 +205,9 @@ USER = Setting(
 
 SETTINGS: tuple[Setting, ...] = (
     ARTIFACT, API_KEY, MAX_BATCH, MAX_BODY_BYTES, ALLOW_MISSING, HEADER_TIMEOUT_S,
-    BODY_TIMEOUT_S, LATENCY_BUDGET_MS, MAX_IN_FLIGHT, CUTOFF, REFER_BAND, REASON_METHOD,
-    PROMETHEUS_MULTIPROC_DIR, MAX_INPUT_BYTES, MAX_ARTIFACT_BYTES, STREAM_ABOVE_BYTES, REVIEWER,
-    USER)
+    BODY_TIMEOUT_S, LATENCY_BUDGET_MS, MAX_IN_FLIGHT, REFUSAL_RATIO, CUTOFF, REFER_BAND,
+    REASON_METHOD, PROMETHEUS_MULTIPROC_DIR, MAX_INPUT_BYTES, MAX_ARTIFACT_BYTES,
+    STREAM_ABOVE_BYTES, REVIEWER, USER)
 
 
 def markdown_table() -> str:

@@ -35,7 +35,13 @@ above (``overload_run``): for one and for two uvicorn workers (``--overload-work
 capacity ``C`` is calibrated as above (a client refused with 503 pauses 5 ms before its next
 request, as one trying elsewhere would), then open-loop requests at 1x, 3x and 10x ``C``
 (``--phase-seconds`` each); with two workers a last phase at 1x kills one worker with
-SIGKILL mid-run (the supervisor replaces it). Per phase: accepted (2xx) p50/p99 (from the
+SIGKILL mid-run (the supervisor replaces it); then (``--closed-loop``, the default)
+closed-loop floods at 16, 64, 256 and 1,024 kept-alive connections, each client sending its
+next request as soon as it has an answer, 503 or not (retrying clients, load balancers),
+with goodput (200 answers/s) as a fraction of the 16-connection figure of the same run, the
+accepted p99 on the wire and ``/health`` probed on new connections meanwhile (a benchmark:
+the ratios are printed, not asserted; ``scripts/wrk_overload.py`` measures the same with
+``wrk``, whose client costs far less CPU). Per open-loop phase: accepted (2xx) p50/p99 (from the
 scheduled start), share refused with 503, other 5xx, connection errors
 (refused, reset or timed out: counted, never hidden), offered vs achieved rate and the RSS
 of the server's processes. Every 2xx is a scored applicant (its body is checked for a
@@ -280,8 +286,8 @@ class DisconnectedError(ConnectionError):
 
 class Load:
     def __init__(self, port: int, bodies: list[bytes], max_connections: int,
-                 timeout: float, path: str = "/v1/score") -> None:
-        self.pool = Pool(HOST, port, max_connections)
+                 timeout: float, path: str = "/v1/score", keep: int = 64) -> None:
+        self.pool = Pool(HOST, port, max_connections, keep)
         self.path = path
         self.timeout = timeout
         self.bodies = bodies
@@ -673,6 +679,9 @@ async def overload_server(args: argparse.Namespace, workers: int) -> dict[str, A
             out["phases"][name].update(gauges)
             log_line(f"  {name}: {out['phases'][name]}")
             await asyncio.sleep(1.0)  # let the backlog of the phase clear
+        if args.closed_loop:
+            path = "/v1/score/batch" if rows > 1 else "/v1/score"
+            out["closed_loop"] = await closed_loop_phases(port, load.bodies, path, args)
         if workers > 1:
             out["phases"]["kill"], out["kill"] = await kill_phase(load, proc, capacity,
                                                                   args.phase_seconds,
@@ -702,6 +711,74 @@ async def overload_server(args: argparse.Namespace, workers: int) -> dict[str, A
     for name, phase in out["phases"].items():
         own = [durations[s.rid] for s in load.samples if s.phase == name and s.rid in durations]
         phase["server_p99_ms"] = round(quantile(own, 0.99), 2)
+    return out
+
+
+FLOOD_CONNECTIONS = (16, 64, 256, 1024)
+PROBE_EVERY_S = 0.05
+
+
+async def probe_health(port: int, stop: asyncio.Event) -> list[float]:
+    """``GET /health`` on a new connection every PROBE_EVERY_S until ``stop``: the ms of
+    each (a failure counts as ``inf``), as a load balancer's health check sees them."""
+    times: list[float] = []
+    while not stop.is_set():
+        t0 = time.monotonic()
+        try:
+            async with asyncio.timeout(10):
+                reader, writer = await asyncio.open_connection(HOST, port)
+                writer.write(b"GET /health HTTP/1.1\r\nhost: p\r\nconnection: close\r\n\r\n")
+                ok = (await reader.read()).startswith(b"HTTP/1.1 200")
+                writer.close()
+        except (OSError, TimeoutError):
+            ok = False
+        times.append(1000 * (time.monotonic() - t0) if ok else math.inf)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), PROBE_EVERY_S)
+    return times
+
+
+async def closed_loop_phases(port: int, bodies: list[bytes], path: str,
+                             args: argparse.Namespace) -> dict[str, dict[str, Any]]:
+    """Closed-loop floods, as retrying clients and load balancers make them: 16, 64, 256
+    and 1,024 connections, each sending its next request as soon as it has an answer (no
+    pause after a 503), for ``--phase-seconds``. Goodput (200 answers per second) is
+    reported as a fraction of the 16-connection figure of the same run; ``/health`` is
+    probed meanwhile."""
+    out: dict[str, dict[str, Any]] = {}
+    for clients in FLOOD_CONNECTIONS:
+        # Every connection kept alive, as wrk's are.
+        flood = Load(port, bodies, clients, args.timeout, path, keep=clients)
+        stop = asyncio.Event()
+        prober = asyncio.create_task(probe_health(port, stop))
+        load_1min = os.getloadavg()[0]
+        name = f"closed-{clients}"
+        t0 = time.monotonic()
+        await flood.closed_loop(name, clients, args.phase_seconds, backoff_s=0.0)
+        wall = time.monotonic() - t0
+        stop.set()
+        health = await prober
+        await flood.close()
+        samples = flood.samples
+        outcomes = Counter(s.outcome for s in samples)
+        ok = [1000 * (s.done - s.written) for s in samples if s.outcome == "200"]
+        out[name] = {
+            "connections": clients,
+            "ok_rps": round(outcomes.get("200", 0) / wall, 1),
+            "refused_rps": round(outcomes.get("503", 0) / wall, 1),
+            "other_5xx": sum(v for k, v in outcomes.items()
+                             if k.isdigit() and int(k) >= 500 and k != "503"),
+            "connection_errors": sum(outcomes.get(k, 0) for k in CONNECTION_ERRORS),
+            "accepted_p99_ms": round(quantile(ok, 0.99), 2),
+            "health_p99_ms": round(quantile(health, 0.99), 2),
+            "health_max_ms": round(max(health, default=math.nan), 2),
+            "load_1min": round(load_1min, 2),
+        }
+        log_line(f"  {name}: {out[name]}")
+        await asyncio.sleep(1.5)  # the phase's refusals and connections clear
+    base = out["closed-16"]["ok_rps"]
+    for phase in out.values():
+        phase["goodput_vs_16"] = round(phase["ok_rps"] / base, 3) if base else math.nan
     return out
 
 
@@ -760,6 +837,10 @@ async def overload_run(args: argparse.Namespace) -> dict[str, Any]:
         "no_connection_errors_outside_the_kill": all(
             p["connection_errors"] == 0 for r in runs
             for name, p in r["phases"].items() if name != "kill"),
+        # The closed-loop floods: refusals are deliberate 503s, nothing else fails.
+        "closed_loop_no_5xx_but_503_and_no_connection_errors": all(
+            p["other_5xx"] == 0 and p["connection_errors"] == 0 for r in runs
+            for p in r.get("closed_loop", {}).values()),
     }
     if one is not None:
         # From the scheduled start: this client's own lag counts too (max_start_lag_ms).
@@ -788,6 +869,17 @@ def print_overload(report: dict[str, Any]) -> None:
             print(f"{workers}w {name:<7}" + "".join(f"{p.get(c, '')!s:>19}" for c in cols))
         print(f"{workers}w capacity {r['capacity_rps']} req/s; RSS after start "
               f"{r['rss_mb_after_start']} MB, max {r['rss_mb_max']} MB, end {r['rss_mb_end']} MB")
+    closed = [w for w in runs if "closed_loop" in report[f"workers_{w}"]]
+    if closed:
+        cols = ("connections", "ok_rps", "goodput_vs_16", "refused_rps", "other_5xx",
+                "connection_errors", "accepted_p99_ms", "health_p99_ms", "health_max_ms",
+                "load_1min")
+        print("closed loop (goodput = 200 answers/s as a fraction of the 16-connection "
+              "figure of the same run):")
+        print(f"{'workers':<9}" + "".join(f"{c:>18}" for c in cols))
+        for workers in closed:
+            for p in report[f"workers_{workers}"]["closed_loop"].values():
+                print(f"{workers:<9}" + "".join(f"{p.get(c, '')!s:>18}" for c in cols))
     if "workers_2" in report:
         print(f"kill: {report['workers_2']['kill']}")
     print(f"load average (1, 5, 15 min) before and after: {report['load_average']}")
@@ -855,6 +947,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="applicants per overload request: a batch of 100 (1 unit) costs the "
                    "server ~10x a single score, so this client can offer 10x its capacity; "
                    "1 = single scores")
+    p.add_argument("--closed-loop", action=argparse.BooleanOptionalAction, default=True,
+                   help="overload test: also closed-loop floods at 16, 64, 256 and 1,024 "
+                   "connections (goodput as a fraction of the 16-connection figure)")
     p.add_argument("--overload-workers", type=_workers, default=(1, 2),
                    help="overload test: the worker counts to run, e.g. 1 or 1,2")
     args = p.parse_args(argv)

@@ -54,9 +54,10 @@ class Column:
 
     Attributes:
         name: column name as in the file header.
-        kind: ``id`` (unique text), ``target`` (0/1, missing = to predict), ``numeric`` (real),
-            ``integer`` (whole numbers stored as int or float), ``code`` (numeric status code
-            from a fixed set), ``category`` (text from a fixed set), ``boolean`` (True/False).
+        kind: ``id`` (unique text; a JSON request may send a number), ``target`` (0/1,
+            missing = to predict), ``numeric`` (real), ``integer`` (whole numbers stored as
+            int or float), ``code`` (numeric status code from a fixed set), ``category``
+            (text from a fixed set), ``boolean`` (True/False).
         nullable: whether ``NA`` is allowed. Always true for the ``target``: a target is by
             definition missing on the rows to predict (set so by ``__post_init__``).
         min, max: inclusive bounds for numeric kinds; ``max_exclusive`` makes ``max`` open.
@@ -113,9 +114,15 @@ class Column:
         """
         if value is None:
             return None if self.nullable else "not_nullable: value is required"
+        if self.kind == "id" and _is_number(value):
+            # A file's id cell is text whatever it holds (``1`` included); a JSON client may
+            # send a whole-number id as a number. It is only echoed, so any finite number is
+            # the id it spells.
+            return None if value - value == 0 else "finite: must be a finite number"
         if self.kind in ("id", "category"):
             if not isinstance(value, str):
-                return "dtype: must be a string"
+                return ("dtype: must be a string or a number" if self.kind == "id"
+                        else "dtype: must be a string")
             if self.kind == "category" and self.allowed is not None and value not in self.allowed:
                 return f"isin: {value!r} is not an allowed category"
             if self.kind == "id" and not value:

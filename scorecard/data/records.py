@@ -58,7 +58,8 @@ def _accept_expr(col: Column, k: int, env: dict[str, Any]) -> str | None:
         env[f"A{k}"] = frozenset(a for a in col.allowed if isinstance(a, str))
         return f"(type(v) is str and v in A{k})"
     if kind == "id":
-        return '(type(v) is str and v != "")'
+        return ('((type(v) is str and v != "") or type(v) is int or '
+                '(type(v) is float and v - v == 0.0))')
     if kind == "boolean":
         return "type(v) is bool"
     tail = ""
@@ -110,7 +111,7 @@ def check_value(col: Column, value: Any) -> str | None:
     are infinite, as the file reader makes them (``1e400`` -> inf) — ``float()`` would raise
     on them; and a rule that cannot be evaluated (a number against text labels) rejects
     instead of raising."""
-    if type(value) is int:
+    if type(value) is int and col.kind != "id":  # an id of any size is only echoed
         try:
             float(value)
         except OverflowError:

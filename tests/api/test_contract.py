@@ -95,13 +95,17 @@ def probes(col: Column) -> list[Any]:
         return [*wrong_types, *allowed[:6], allowed[0].lower(), allowed[0] + " ", "zzz", 5, 1.5]
     if col.kind == "boolean":
         return [*wrong_types, "True", "true", 1, 0, 1.0]
-    return [*wrong_types, "6f6e6c6a", " ", 5, 1.5]  # id
+    # id: a file's id cell is text whatever it spells, so a number is the id of its digits.
+    return [*wrong_types, "6f6e6c6a", " ", 5, 0, -7, 1.5, 2**60, 10**400, "5"]
 
 
 def typed(col: Column, v: Any) -> pd.Series:
     """The cell as ``scorecard.data.files`` types it: numbers float64 (too large -> inf, as the
     text ``1e400`` parses), booleans bool, anything else object (a dtype failure where a
-    number or boolean is declared)."""
+    number or boolean is declared). An id cell is always text: a number is its JSON text
+    (``1`` in a request is the cell ``1`` of a file)."""
+    if col.kind == "id" and type(v) in (int, float):
+        return pd.Series([msgspec.json.encode(v).decode()], dtype=object)
     if col.kind in NUMERIC and v is None:
         return pd.Series([np.nan], dtype=float)
     if col.kind in NUMERIC and type(v) in (int, float):

@@ -8,10 +8,11 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   rows into the same number of fields (most fields wins); the missing-value token is the most
   frequent of ``NA``, ``""``, ``NaN``, ``null``, ``NULL``, ``N/A``, ``?`` in the sample (``NA``
   when none occurs and the separator is ``;``, else the empty string).
-* **Target.** ``--target`` if given; else the column named like a target (``default``,
-  ``target``, ``bad``, ``label``, ``y``, ``class``, ``*default*``, ``*delinq*``, ``*risk*``,
-  ``*performance*``) with exactly two distinct values; else the last column when it has two
-  values; else refused. The bad class (1) is the
+* **Target.** ``--target`` if given; else the one two-valued column named exactly like a
+  target (``default``, ``target``, ``bad``, ``label``, ``y``, ``class``, ``outcome``,
+  ``flag``); else the only two-valued column; else refused (exit 2) with the candidates
+  named: a guess among several two-valued columns can make a feature the target and keep
+  the real target as a feature. The bad class (1) is the
   value that reads as bad (``1``, ``bad``, ``yes``, ``y``, ``true``, ``default``, ``b``, or
   ``2`` against ``1``), else the minority value.
 * **Id.** ``--id`` if given; else a column named like an id (``id``, ``uuid``, ``*_id``, an
@@ -65,8 +66,8 @@ MAX_SPECIAL_CODES = 5
 MIN_MAGNITUDES = 3  # distinct non-negative values a column needs for negatives to be codes
 CLEAR_TREND = 0.10
 SNIFF_ROWS = 200
-_TARGET_NAMES = re.compile(r"^(default|target|bad|label|y|class|outcome|flag)$|default|delinq|"
-                           r"risk|performance|dlq", re.IGNORECASE)
+_EXACT_TARGET_NAMES = re.compile(r"default|target|bad|label|y|class|outcome|flag",
+                                 re.IGNORECASE)
 _ID_NAMES = re.compile(r"^(id|uuid|key|index|unnamed: ?0|)$|_id$|^id_", re.IGNORECASE)
 _BAD_WORDS = {"1", "bad", "yes", "y", "true", "default", "defaulted", "b", "1.0",
               "charged off", "delinquent"}
@@ -75,6 +76,11 @@ _GOOD_WORDS = {"0", "good", "no", "n", "false", "g", "0.0", "fully paid", "curre
 
 class SpecInferenceError(ContractError):
     """The file cannot be turned into a spec (no binary target, no usable column, ...)."""
+
+
+class TargetChoiceError(SpecInferenceError):
+    """The target cannot be chosen without ``--target`` (none or several candidates), or
+    the named one is absent: a usage error (exit 2), not bad data."""
 
 
 @dataclass
@@ -136,26 +142,33 @@ def _bad_label(labels: list[str], counts: Counter) -> tuple[str, str]:
     return minority, f"{minority!r} is the minority class ({counts[minority]} rows)"
 
 
-def _pick_target(frame: pd.DataFrame, na: str, target: str | None) -> str:
+def _pick_target(frame: pd.DataFrame, na: str, target: str | None) -> tuple[str, str]:
+    """``(target, why)``: the named column, the one two-valued column named exactly like a
+    target, or the only two-valued column; several candidates and no clear name are
+    refused with the candidates named (a guess would make a feature the target)."""
     if target is not None:
         if target not in frame.columns:
-            raise SpecInferenceError(f"target: no column {target!r} in the file (columns: "
-                                     f"{', '.join(map(str, frame.columns[:20]))})")
-        return target
-    binary = [c for c in frame.columns
+            raise TargetChoiceError(f"target: no column {target!r} in the file (columns: "
+                                    f"{', '.join(map(str, frame.columns[:20]))})")
+        return target, "named with --target"
+    binary = [str(c) for c in frame.columns
               if frame[c][frame[c] != na].nunique() == 2]
-    named = [c for c in binary if _TARGET_NAMES.search(str(c))]
-    if named:
-        return named[0]
-    if binary and binary[-1] == frame.columns[-1]:
-        return str(binary[-1])  # by convention the last column; the review asks to confirm
-    looks = [c for c in frame.columns if _TARGET_NAMES.fullmatch(str(c))]
+    exact = [c for c in binary if _EXACT_TARGET_NAMES.fullmatch(c)]
+    if len(exact) == 1:
+        return exact[0], "the only two-valued column named exactly like a target"
+    if len(binary) == 1:
+        return binary[0], "the only two-valued column"
+    if len(binary) > 1:
+        shown = ", ".join(binary[:20]) + (" ..." if len(binary) > 20 else "")
+        raise TargetChoiceError(
+            f"target: {len(binary)} two-valued columns could be the target ({shown}); "
+            "name it with --target COLUMN")
+    looks = [str(c) for c in frame.columns if _EXACT_TARGET_NAMES.fullmatch(str(c))]
     if looks:
-        return str(looks[0])  # named as a target: infer_spec says why it cannot be one
-    shown = ", ".join(map(str, binary[:10])) or "none"
-    raise SpecInferenceError(
-        "target: no binary target column found by name (default, target, bad, label, y, "
-        f"class, ...); two-valued columns: {shown}. Name it with --target COLUMN")
+        return looks[0], "named as a target"  # infer_spec says why it cannot be one
+    raise TargetChoiceError(
+        "target: no binary target column found (no column has exactly two values); "
+        "name it with --target COLUMN")
 
 
 def _pick_id(frame: pd.DataFrame, na: str, id_column: str | None, target: str) -> str | None:
@@ -245,7 +258,7 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
     out = InferredSpec(spec={})
     out.review.append(f"format: separator {sep!r}, missing value {na!r}, {len(frame)} rows, "
                       f"{len(header)} columns")
-    target_name = _pick_target(frame, na, target)
+    target_name, target_why = _pick_target(frame, na, target)
     t = frame[target_name]
     labelled = t != na
     labels = sorted(t[labelled].unique().tolist())
@@ -255,9 +268,9 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
     bad, why = _bad_label(labels, Counter(t[labelled].tolist()))
     good = next(lab for lab in labels if lab != bad)
     y = (t[labelled] == bad).to_numpy(dtype=float)
-    out.review.append(f"target: {target_name!r} ({int(labelled.sum())} labelled rows, "
-                      f"{y.mean():.2%} bad, {int((~labelled).sum())} to predict); bad = "
-                      f"{bad!r} because {why}")
+    out.review.append(f"target: {target_name!r} ({target_why}; {int(labelled.sum())} "
+                      f"labelled rows, {y.mean():.2%} bad, {int((~labelled).sum())} to "
+                      f"predict); bad = {bad!r} because {why}")
     out.confirm.append(f"target {target_name!r}: {bad!r} is the bad outcome (1), {good!r} good")
     ident = _pick_id(frame, na, id_column, target_name)
     out.review.append(f"id: {ident!r}" if ident else "id: none (rows are numbered)")

@@ -21,6 +21,9 @@ from scorecard.fit.spec import HELOC_SPEC, load_spec
 from scorecard.fit.spec_inference import SpecInferenceError, infer_spec
 from scorecard.jobs.regenerate import RegenerateConfig, regenerate
 
+# The example file has two two-valued columns (sex 1/2 and the target): its target is named.
+EXAMPLE_TARGET = "default.next.month"
+
 
 def _write_spec(tmp: Path, data: Path, **kwargs: object) -> Path:
     path = tmp / "inferred.spec.json"
@@ -30,7 +33,7 @@ def _write_spec(tmp: Path, data: Path, **kwargs: object) -> Path:
 
 def test_the_example_file_gets_a_spec_that_finds_its_sentinels(tmp_path: Path) -> None:
     data = write_example(tmp_path / "credit.csv", rows=2_000, unlabelled=200, seed=3)
-    inferred = infer_spec(data)
+    inferred = infer_spec(data, target=EXAMPLE_TARGET)
     spec = inferred.spec
     assert spec["contract"]["target"] == "default.next.month"
     assert spec["contract"]["id_column"] == "id"
@@ -44,14 +47,15 @@ def test_the_example_file_gets_a_spec_that_finds_its_sentinels(tmp_path: Path) -
 
 def test_the_inferred_spec_validates_the_file_it_came_from(tmp_path: Path) -> None:
     data = write_example(tmp_path / "credit.csv", rows=1_000, unlabelled=100, seed=4)
-    spec = load_spec(str(_write_spec(tmp_path, data)))
+    spec = load_spec(str(_write_spec(tmp_path, data, target=EXAMPLE_TARGET)))
     dataset = read_dataset(data, spec.contract)
     assert len(dataset.to_predict) == 100 and len(dataset.labelled) == 900
 
 
 def test_inference_is_deterministic(tmp_path: Path) -> None:
     data = write_example(tmp_path / "credit.csv", rows=800, unlabelled=0, seed=5)
-    assert infer_spec(data).spec == infer_spec(data).spec
+    assert (infer_spec(data, target=EXAMPLE_TARGET).spec
+            == infer_spec(data, target=EXAMPLE_TARGET).spec)
 
 
 def test_a_file_without_a_binary_target_is_refused_with_the_candidates(tmp_path: Path) -> None:
@@ -61,6 +65,29 @@ def test_a_file_without_a_binary_target_is_refused_with_the_candidates(tmp_path:
         infer_spec(path)
     with pytest.raises(SpecInferenceError, match="no column 'nope'"):
         infer_spec(path, target="nope")
+
+
+def test_several_two_valued_columns_are_refused_with_the_candidates_named(
+        tmp_path: Path) -> None:
+    data = write_example(tmp_path / "credit.csv", rows=300, unlabelled=30, seed=8)
+    with pytest.raises(SpecInferenceError, match=r"2 two-valued columns could be the target "
+                                                 r"\(sex, default\.next\.month\)"):
+        infer_spec(data)
+    run = subprocess.run([sys.executable, "-m", "scorecard", "init-spec", str(data),
+                          "--output", str(tmp_path / "s.json")], capture_output=True,
+                         text=True)
+    assert run.returncode == 2, run.stderr
+    assert "sex, default.next.month" in run.stderr and "--target" in run.stderr
+    assert "Traceback" not in run.stderr and not (tmp_path / "s.json").exists()
+    # A column named exactly like a target is not a guess; nor is the only two-valued one.
+    named = tmp_path / "named.csv"
+    named.write_text("flagged,x,default\n" + "".join(
+        f"{i % 2},{i},{int(i % 3 == 0)}\n" for i in range(30)))
+    assert infer_spec(named).spec["contract"]["target"] == "default"
+    only = tmp_path / "only.csv"
+    only.write_text("x,RiskPerformance\n" + "".join(
+        f"{i},{'Bad' if i % 3 else 'Good'}\n" for i in range(30)))
+    assert infer_spec(only).spec["contract"]["target"] == "RiskPerformance"
 
 
 def test_a_named_target_with_three_values_is_refused(tmp_path: Path) -> None:
@@ -80,7 +107,7 @@ def test_text_labels_map_the_bad_word_to_one(tmp_path: Path) -> None:
 
 def test_a_card_from_an_inferred_spec_predicts_without_the_spec(tmp_path: Path) -> None:
     data = write_example(tmp_path / "credit.csv", rows=3_000, unlabelled=300, seed=6)
-    spec_path = _write_spec(tmp_path, data)
+    spec_path = _write_spec(tmp_path, data, target=EXAMPLE_TARGET)
     out = tmp_path / "card"
     regenerate(load_spec(str(spec_path)), data, out,
                config=RegenerateConfig(challenger=False, cv_folds=2, cv_repeats=1))
@@ -98,8 +125,8 @@ def test_a_card_from_an_inferred_spec_predicts_without_the_spec(tmp_path: Path) 
 def test_init_spec_command_writes_the_spec_and_a_review(tmp_path: Path) -> None:
     data = write_example(tmp_path / "credit.csv", rows=500, unlabelled=50, seed=7)
     run = subprocess.run([sys.executable, "-m", "scorecard", "init-spec", str(data),
-                          "--output", str(tmp_path / "s.json")], capture_output=True,
-                         text=True)
+                          "--target", EXAMPLE_TARGET, "--output", str(tmp_path / "s.json")],
+                         capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "confirm before publishing" in run.stderr and "pay_1" in run.stderr
     assert json.loads((tmp_path / "s.json").read_text())["contract"]["target"] == (

@@ -211,3 +211,90 @@ def test_a_spec_inferred_from_generated_klarna_validates_the_real_rows(
     spec = load_spec(str(_write_spec(tmp_path, data)))
     dataset = read_dataset(klarna_real_path, spec.contract)
     assert len(dataset.frame) == 10_000
+
+
+# ------------------------------------------------------------------ actionable, data checks
+
+
+def test_init_spec_proposes_conduct_never_age_or_protected_attributes() -> None:
+    from scorecard.fit.spec_inference import actionable_candidates
+
+    names = ["pay_1", "bill_amt", "utilisation", "NumInqLast6M", "NetFractionRevolvingBurden",
+             "age", "person_age", "sex", "marital_status", "nationality", "limit_bal",
+             "MSinceOldestTradeOpen", "AverageMInFile", "region", "time_hours",
+             "loan_percent_income"]
+    assert actionable_candidates(names) == ["pay_1", "bill_amt", "utilisation",
+                                            "NumInqLast6M", "NetFractionRevolvingBurden"]
+
+
+def test_the_inferred_spec_lists_actionable_features_for_review(tmp_path: Path) -> None:
+    data = write_example(tmp_path / "credit.csv", rows=600, unlabelled=60, seed=9)
+    inferred = infer_spec(data, target=EXAMPLE_TARGET)
+    assert inferred.spec["actionable"] == ["pay_1", "pay_2", "pay_3", "bill_amt",
+                                           "utilisation"]
+    assert any(line.startswith("actionable:") for line in inferred.confirm)
+    assert load_spec(str(_write_spec(tmp_path, data, target=EXAMPLE_TARGET))).actionable == (
+        "pay_1", "pay_2", "pay_3", "bill_amt", "utilisation")
+
+
+def _with(data: Path, out: Path, **cells: tuple[int, object]) -> Path:
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    for column, (row, value) in cells.items():
+        frame.loc[row, column] = str(value)
+    frame.to_csv(out, index=False, lineterminator="\n")
+    return out
+
+
+def test_implausible_magnitudes_are_flagged_by_init_spec_and_counted_by_validate(
+        tmp_path: Path) -> None:
+    data = write_example(tmp_path / "credit.csv", rows=1_500, unlabelled=100, seed=10)
+    bad = _with(data, tmp_path / "bad.csv", monthly_income=(3, 6_000_000), age=(5, 144))
+    inferred = infer_spec(bad, target=EXAMPLE_TARGET)
+    review = "\n".join(inferred.review)
+    assert "monthly_income: IMPLAUSIBLE magnitudes: 1 row(s) above" in review
+    assert "(max 6000000)" in review
+    assert "age: an age in years: bounded to the natural range 18..120" in review
+    assert "IMPLAUSIBLE: 1 row(s) above 120 (max 144)" in review
+    age = next(c for c in inferred.spec["contract"]["columns"] if c["name"] == "age")
+    assert (age["min"], age["max"]) == (18, 120)
+    low, high = inferred.spec["plausible"]["monthly_income"]
+    assert low is None and 10_000 < high < 6_000_000
+    # validate: the age of 144 breaks the contract; the income is counted, not refused
+    clean = infer_spec(data, target=EXAMPLE_TARGET).spec
+    spec_path = tmp_path / "clean.spec.json"
+    spec_path.write_text(json.dumps(clean))
+    income_only = _with(data, tmp_path / "income.csv", monthly_income=(3, 6_000_000))
+    run = subprocess.run([sys.executable, "-m", "scorecard", "validate", str(income_only),
+                          "--spec", str(spec_path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "implausible: column 'monthly_income': 1 row(s) above" in run.stdout
+    run = subprocess.run([sys.executable, "-m", "scorecard", "validate", str(bad),
+                          "--spec", str(spec_path)], capture_output=True, text=True)
+    assert run.returncode == 3 and "column 'age': less_than_or_equal_to(120)" in run.stderr
+
+
+def test_a_duration_longer_than_the_age_is_flagged(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    age = rng.integers(20, 70, 300)
+    frame = pd.DataFrame({"person_age": age, "person_emp_length": rng.integers(0, 10, 300),
+                          "default": rng.integers(0, 2, 300)})
+    frame.loc[7, "person_emp_length"] = 123
+    frame.to_csv(tmp_path / "emp.csv", index=False)
+    review = "\n".join(infer_spec(tmp_path / "emp.csv").review)
+    assert "person_emp_length: IMPLAUSIBLE: 1 row(s) with a duration longer than the age" in (
+        review) and "(data rows 8)" in review
+
+
+def test_a_semicolon_file_with_decimal_commas_is_refused_with_the_reason(
+        tmp_path: Path) -> None:
+    rows = [f"{i};{i % 7},{i % 10}{i % 3};0,{i:03d};{i % 2}" for i in range(80)]
+    path = tmp_path / "comma.csv"
+    path.write_text("id;rate;ratio;default\n" + "\n".join(rows) + "\n")
+    with pytest.raises(SpecInferenceError, match=r"decimal_comma: column\(s\) rate, ratio "
+                                                 r"write numbers with a decimal comma"):
+        infer_spec(path)
+    run = subprocess.run([sys.executable, "-m", "scorecard", "init-spec", str(path),
+                          "--output", str(tmp_path / "s.json")], capture_output=True,
+                         text=True)
+    assert run.returncode == 3 and "decimal comma" in run.stderr
+    assert "Traceback" not in run.stderr

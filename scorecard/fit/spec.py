@@ -60,14 +60,14 @@ class DatasetSpec:
             (:mod:`scorecard.card.recourse`) may propose to change; never age, time or
             where they shop. Recorded in the artifact's ``spec``.
         interactions: ``"auto"`` (the joint card adds the two-dimensional interactions that
-            pay in inner CV, :mod:`scorecard.fit.interactions`) or ``"none"`` (default,
-            measured: HELOC 5-fold CV AUC 0.8006 with and without; on the default data no
-            pair pays and the search doubles each joint fit, which the validation's CV
-            refits repeat, far past the 3-minute budget).
+            pay in inner CV, :mod:`scorecard.fit.interactions`) or ``"none"`` (default:
+            on HELOC and the default data no pair paid in cross-validation, and the search
+            multiplies the joint fit's time, which the validation's CV refits repeat; the
+            figures are in the README's benchmarks).
         plausible: per numeric feature, ``(low, high)`` (either ``None``): the range beyond
             which a value is implausible (far outside the data's own tails, or a natural
             limit such as a duration of more than a lifetime). Values outside are counted
-            by ``validate`` and flagged by ``init-spec``, never refused (a hard limit is the
+            by ``check`` and flagged by ``init-spec``, never refused (a hard limit is the
             contract's ``min``/``max``).
         master_scale: how the grades' pd boundaries are set (:mod:`scorecard.card.grades`):
             ``"development"`` (default: derived from the development rows' pds, so the

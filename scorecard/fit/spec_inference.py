@@ -327,7 +327,7 @@ def _plausibility(col: str, entry: dict[str, Any], x: np.ndarray, out: InferredS
     an age in years gets the natural range as hard ``min``/``max`` (the API refuses an age
     of 200; rows outside it are listed, to fix or to widen the bounds); a duration of a life
     gets a plausible maximum of a lifetime; every column gets a plausible range an order of
-    magnitude past its own tails. Plausible ranges are counted by ``validate``, not
+    magnitude past its own tails. Plausible ranges are counted by ``check``, not
     refused."""
     if _age_years(col, x):
         entry["min"], entry["max"] = AGE_RANGE
@@ -351,7 +351,7 @@ def _plausibility(col: str, entry: dict[str, Any], x: np.ndarray, out: InferredS
         why = (f"beyond {TAIL_FACTOR:g} x the column's 99th percentile"
                + (f" or {LIFETIME_YEARS} years" if unit is not None else ""))
         out.review.append(f"{col}: IMPLAUSIBLE magnitudes: {bad} ({why}); kept, counted by "
-                          "`validate`: check the values and the unit")
+                          "`check`: look at the values and the unit")
         out.confirm.append(f"{col}: {bad} are real values, not errors or another unit")
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO
+from tests.support.servers import free_port
 
 
 def _section() -> str:
@@ -43,12 +43,6 @@ def _explain_body() -> dict:
     block = re.search(r"```json\n(.*?)```", _section(), re.S)
     assert block, "no json block (the /v1/explain body) in the own-data section"
     return json.loads(block.group(1))
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _post(url: str, body: object) -> tuple[int, dict]:
@@ -91,7 +85,7 @@ def test_the_readme_own_data_walk_through_runs_as_written(tmp_path: Path) -> Non
     assert len((tmp_path / "scored.csv").read_text().splitlines()) == 5_001
 
     assert serve is not None
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "scorecard", *serve[1:], "--port",
                              str(port)], cwd=tmp_path, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL)

@@ -61,8 +61,8 @@ def test_predict_and_validate_accept_new_applicants_without_the_target(
         scored[name] = pd.read_csv(out)
     pd.testing.assert_frame_equal(scored["full"], scored["without"])
     assert len(scored["without"]) == 400 and np.isfinite(scored["without"]["pd"]).all()
-    run = _scorecard("validate", str(without))
+    run = _scorecard("check", str(without))
     assert run.returncode == 0, run.stderr
     assert "valid: 400 rows (0 labelled, 400 to predict)" in run.stdout
-    run = _scorecard("validate", str(without), "--require-labelled")
+    run = _scorecard("check", str(without), "--require-labelled")
     assert run.returncode == 3 and "required column is missing" in run.stderr

@@ -264,11 +264,11 @@ def test_implausible_magnitudes_are_flagged_by_init_spec_and_counted_by_validate
     spec_path = tmp_path / "clean.spec.json"
     spec_path.write_text(json.dumps(clean))
     income_only = _with(data, tmp_path / "income.csv", monthly_income=(3, 6_000_000))
-    run = subprocess.run([sys.executable, "-m", "scorecard", "validate", str(income_only),
+    run = subprocess.run([sys.executable, "-m", "scorecard", "check", str(income_only),
                           "--spec", str(spec_path)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "implausible: column 'monthly_income': 1 row(s) above" in run.stdout
-    run = subprocess.run([sys.executable, "-m", "scorecard", "validate", str(bad),
+    run = subprocess.run([sys.executable, "-m", "scorecard", "check", str(bad),
                           "--spec", str(spec_path)], capture_output=True, text=True)
     assert run.returncode == 3 and "column 'age': less_than_or_equal_to(120)" in run.stderr
 

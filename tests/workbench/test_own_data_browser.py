@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -18,15 +17,10 @@ import pytest
 
 from scorecard.data.synthetic.example import write_example
 from scorecard.fit.spec_inference import infer_spec
-from tests.helpers import CHROMIUM, needs_chromium
+from tests.support.browser import CHROMIUM, needs_chromium
+from tests.support.servers import free_port
 
 pytestmark = needs_chromium
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -48,7 +42,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     data = write_example(tmp / "credit.csv", rows=3_000, unlabelled=0, seed=12)
     spec = tmp / "credit.spec.json"
     spec.write_text(json.dumps(infer_spec(data, target="default.next.month").spec))
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "scorecard", "review", "--spec", str(spec),
                              "--data", str(data), "--port", str(port), "--workdir",
                              str(tmp / "work")], stdout=subprocess.PIPE,

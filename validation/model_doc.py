@@ -121,7 +121,11 @@ def render_model_md(artifact: Mapping[str, Any], validation: Mapping[str, Any],
     grades, bounds = scale.get("grades") or [], scale.get("pd_boundaries") or []
     models = ordered_models(metrics["models"])
     challengers = [CHALLENGERS.get(n, model_label(n)) for n in models if n in CHALLENGERS]
-    grade_text = (f" Grades {grades[0]}–{grades[-1]}: fixed master scale, pd "
+    how = {"development": "master scale fitted to the development pds (even points steps "
+                          "between their 1st and 99th percentiles)",
+           "given": "master scale given by the spec"}.get(cfg.get("master_scale", ""),
+                                                          "fixed master scale")
+    grade_text = (f" Grades {grades[0]}–{grades[-1]}: {how}, boundaries pd "
                   f"{pct(bounds[0])} to {pct(bounds[-1])}." if grades and bounds else "")
     joint = cfg.get("card_method") == "joint"
     lines = [

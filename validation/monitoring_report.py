@@ -32,7 +32,7 @@ def _pct(v: Any) -> str:
 def _trend(periods: Sequence[str], series: Mapping[str, Sequence[float | None]], title: str,
            ylabel: str, salt: str, lines: Sequence[tuple[float, str]] = (),
            bands: Mapping[str, tuple[Sequence[float | None], Sequence[float | None]]] | None
-           = None) -> str:
+           = None, zero_based: bool = False) -> str:
     with _style(f"monitoring:{salt}"):
         fig, (ax,) = _figure(6.4, 3.0)
         x = np.arange(len(periods))
@@ -48,22 +48,35 @@ def _trend(periods: Sequence[str], series: Mapping[str, Sequence[float | None]],
             ax.axhline(value, color=colour, linestyle="--", linewidth=1.0)
         ax.set_xticks(x, list(periods), rotation=30 if len(periods) > 6 else 0)
         ax.set(title=title, ylabel=ylabel, xlabel="Period")
+        # Plain tick labels, never an offset ("+1.086e4"): counts read as they are, and a
+        # count axis starts at zero so 10,860 vs 10,861 does not look like 0 vs 1.
+        ax.ticklabel_format(axis="y", useOffset=False, style="plain")
+        if zero_based:
+            ax.set_ylim(bottom=0, top=max(1.0, ax.get_ylim()[1]) * 1.05)
         ax.legend(loc="best", frameon=False)
         return to_svg(fig, title)
+
+
+def _largest_csi(period: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The characteristic with the largest CSI in ``period`` (the first on a tie)."""
+    return max(period["characteristics"], key=lambda c: c["csi"])
 
 
 def render_monitoring(report: Mapping[str, Any]) -> str:
     """The HTML text of the monitoring page."""
     periods = report["periods"]
     names = [p["name"] for p in periods]
+    largest = [_largest_csi(p) for p in periods]
     charts = [(_trend(names, {"score PSI": [p["score"]["psi"] for p in periods],
-                              "max CSI": [max(c["csi"] for c in p["characteristics"])
-                                          for p in periods]},
+                              "largest CSI": [c["csi"] for c in largest]},
                       "Score PSI and largest CSI per period", "index", "psi",
                       [(0.10, AMBER), (0.25, RED)]),
-               "Amber line 0.10, red line 0.25; reference = the card's development sample."),
+               "Amber line 0.10, red line 0.25; reference = the card's development sample. "
+               "Largest CSI: " + ", ".join(f"{n} {c['name']}" for n, c in
+                                           zip(names, largest, strict=True)) + "."),
               (_trend(names, {"volume": [p["volume"] for p in periods]},
-                      "Applicants per period", "applicants", "volume"), "Scored applicants.")]
+                      "Applicants per period", "applicants", "volume", zero_based=True),
+               "Scored applicants (axis from zero).")]
     if any(p["grades"] for p in periods):
         charts.append((_trend(names, {"HHI": [p["grades"]["hhi"] if p["grades"] else None
                                               for p in periods]},
@@ -87,7 +100,7 @@ def render_monitoring(report: Mapping[str, Any]) -> str:
                        "Calibration in the large."))
     summary = table(
         [{"name": p["name"], "volume": p["volume"], "psi": p["score"]["psi"],
-          "max_csi": max(c["csi"] for c in p["characteristics"]),
+          "max_csi": _largest_csi(p)["csi"], "max_csi_name": _largest_csi(p)["name"],
           "hhi": p["grades"]["hhi"] if p["grades"] else None,
           "auc": (p.get("outcomes") or {}).get("auc", {}).get("auc"),
           "dr": (p.get("outcomes") or {}).get("calibration", {}).get("default_rate"),
@@ -96,6 +109,7 @@ def render_monitoring(report: Mapping[str, Any]) -> str:
           "flag": bool(p["breaches"])} for p in periods],
         [Col("Period", key("name"), num=False), Col("Applicants", key("volume"), str),
          Col("Score PSI", key("psi"), _f(4)), Col("Max CSI", key("max_csi"), _f(4)),
+         Col("Max CSI characteristic", key("max_csi_name"), num=False),
          Col("Grade HHI", key("hhi"), _f(4)), Col("AUC", key("auc"), _f(4)),
          Col("Default rate", key("dr"), _pct), Col("Mean pd", key("mpd"), _pct),
          Col("Status", key("status"), num=False)],

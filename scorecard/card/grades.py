@@ -3,11 +3,21 @@
 Scores and pds are related by the card's points scaling (:mod:`scorecard.card.scaling`,
 ``pd = 1 / (1 + exp((score - offset) / factor))``).
 
-Grade boundaries are fixed *pd* boundaries on a geometric ladder, ``b_k = first * ratio^k``
-(default 0.25 %, 0.5 %, 1 %, ..., 16 % for 8 grades). A geometric ladder gives every grade the
-same relative pd width, so grades are equally far apart on the log-odds (= points) scale at low
-pd, and the boundaries do not move when the model is refitted: a grade means the same risk in
-every model version. Each pd boundary is converted to a score cut with the scaling above; grade
+Grade boundaries are *pd* boundaries, set by the spec's ``master_scale``
+(:func:`master_scale_for`):
+
+* ``development`` (the default): fitted to the book. The boundaries are evenly spaced on the
+  log-odds (= points) scale between the 1st and the 99th percentile of the development rows'
+  pds (:data:`FIT_QUANTILES`), rounded to two significant figures, so the grades span the
+  observed risk whatever the default rate: the best and worst grades hold the outer 1 % of
+  applicants, every grade between holds applicants, and the worst grades hold the defaults.
+  A book of 1.5 % defaults gets grades from about 0.1 % to 10 %, one of 22 % grades up to
+  about 90 %. The boundaries move when the card is refitted on other data.
+* ``ladder``: a fixed geometric ladder, ``b_k = first * ratio^k`` (0.25 %, 0.5 %, 1 %, ...,
+  16 % for 8 grades), the same in every model version, fit for a book of low default rates.
+* an explicit list of ascending pd boundaries.
+
+Each pd boundary is converted to a score cut with the scaling above; grade
 ``k`` (0 = ``A``, the best) holds pds in ``(b_{k-1}, b_k]``, i.e. scores in
 ``[cut_k, cut_{k-1})``: a score exactly on a cut gets the better grade.
 
@@ -40,6 +50,27 @@ def geometric_pd_boundaries(
     bounds = tuple(first * ratio**k for k in range(n_grades - 1))
     if bounds[-1] >= 1:
         raise ValueError(f"the ladder reaches pd {bounds[-1]:g} >= 1; lower first or ratio")
+    return bounds
+
+
+FIT_QUANTILES = (0.01, 0.99)  # development pds the fitted boundaries span
+N_GRADES = 8
+
+
+def fitted_pd_boundaries(pds: np.ndarray, n_grades: int = N_GRADES) -> tuple[float, ...]:
+    """The ``n_grades - 1`` ascending pd boundaries fitted to ``pds`` (module docstring):
+    evenly spaced log-odds between the :data:`FIT_QUANTILES` of the pds, two significant
+    figures. Falls back to the fixed ladder when the pds are too concentrated for
+    distinct boundaries."""
+    p = np.asarray(pds, dtype=np.float64)
+    p = p[np.isfinite(p)]
+    if len(p) == 0:
+        return geometric_pd_boundaries(n_grades)
+    lo, hi = (float(np.clip(q, 1e-5, 1 - 1e-5)) for q in np.quantile(p, FIT_QUANTILES))
+    logits = np.linspace(math.log(lo / (1 - lo)), math.log(hi / (1 - hi)), n_grades - 1)
+    bounds = tuple(float(f"{b:.2g}") for b in 1 / (1 + np.exp(-logits)))
+    if len(set(bounds)) != len(bounds) or not all(0 < b < 1 for b in bounds):
+        return geometric_pd_boundaries(n_grades)
     return bounds
 
 
@@ -161,6 +192,18 @@ class MasterScale:
         if stored is not None and not np.allclose(stored, scale.score_cuts, rtol=0, atol=1e-6):
             raise ValueError("score_cuts do not match pd_boundaries under the scaling")
         return scale
+
+
+def master_scale_for(setting: str | tuple[float, ...], development_pd: np.ndarray,
+                     scaling: Scaling) -> MasterScale:
+    """The master scale the spec's ``master_scale`` setting asks for (module docstring):
+    ``"development"`` fitted to ``development_pd``, ``"ladder"`` the fixed ladder, or the
+    given ascending pd boundaries."""
+    if setting == "ladder":
+        return MasterScale.from_pd_ladder(scaling=scaling)
+    bounds = (fitted_pd_boundaries(development_pd) if setting == "development"
+              else tuple(float(b) for b in setting))
+    return MasterScale(tuple(string.ascii_uppercase[:len(bounds) + 1]), bounds, scaling)
 
 
 def assign_grades(score: np.ndarray | float, scale: MasterScale) -> np.ndarray:

@@ -8,7 +8,9 @@ contract (:class:`scorecard.data.errors.ContractError`, mapped by ``main``).
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
+from typing import Any
 
 from scorecard.cli import (
     EXIT_FAILURE,
@@ -99,7 +101,9 @@ def _check(args: argparse.Namespace) -> int:
     check_spec_file(args.spec)
     from scorecard.fit.spec import load_spec
 
-    contract = load_spec(args.spec).contract
+    spec = load_spec(args.spec)
+    contract = spec.contract
+    implausible = Implausible(spec.plausible)
     if stream:  # bounded memory: every chunk checked, every problem reported at the end
         from scorecard.data.chunks import read_chunks
 
@@ -107,14 +111,51 @@ def _check(args: argparse.Namespace) -> int:
         for block in read_chunks(args.file, contract):
             n += len(block)
             n_lab += block.labelled(contract)
+            implausible.add(block)
         n_pred = n - n_lab
     else:
         from scorecard.data.files import read_dataset
 
         dataset = read_dataset(args.file, contract, require_labelled=args.require_labelled)
         n, n_lab, n_pred = len(dataset.frame), len(dataset.labelled), len(dataset.to_predict)
+        implausible.add(dataset.frame)
     print(f"valid: {n} rows ({n_lab} labelled, {n_pred} to predict)")
+    for line in implausible.lines():
+        print(line)
     return EXIT_OK
+
+
+class Implausible:
+    """Rows outside the spec's ``plausible`` ranges, counted column by column over the
+    blocks (or frame) of a file: flagged, not refused (a hard limit is the contract's)."""
+
+    def __init__(self, ranges: dict[str, tuple[float | None, float | None]]) -> None:
+        self.ranges = ranges
+        self.counts = {name: [0, 0, math.inf, -math.inf] for name in ranges}
+
+    def add(self, columns: Any) -> None:
+        import numpy as np
+
+        for name, (low, high) in self.ranges.items():
+            x = np.asarray(columns[name], dtype=float)
+            x = x[~np.isnan(x)]
+            if not len(x):
+                continue
+            c = self.counts[name]
+            c[0] += int((x < low).sum()) if low is not None else 0
+            c[1] += int((x > high).sum()) if high is not None else 0
+            c[2], c[3] = min(c[2], float(x.min())), max(c[3], float(x.max()))
+
+    def lines(self) -> list[str]:
+        out = []
+        for name, (below, above, lo, hi) in self.counts.items():
+            low, high = self.ranges[name]
+            parts = ([f"{above} row(s) above {high:g} (max {hi:g})"] if above else []) + (
+                [f"{below} row(s) below {low:g} (min {lo:g})"] if below else [])
+            if parts:
+                out.append(f"implausible: column '{name}': {'; '.join(parts)} (outside the "
+                           "spec's plausible range: counted, not refused)")
+        return out
 
 
 def _oracle(args: argparse.Namespace) -> int:

@@ -194,12 +194,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "diff", help="what changed between two cards; on data the swap set and grade "
         "migrations",
         description="Characteristics added/removed, bins, points, scaling; with --data the "
-        "applicants accepted by one card and not the other at --cutoff (a score: accept "
-        "score >= it; a grade: accept that grade or better) and the grade migration matrix. "
+        "applicants accepted by one card and not the other at --cutoff (as for serve and "
+        "explain: a score 600 accepts score >= 600, pd:0.05 accepts pd <= 0.05, grade:E "
+        "accepts E or better; a bare E is read as grade:E) and the grade migration matrix. "
         "Text on stdout; --out writes diff.json and migration.csv.")
     p.add_argument("card_a", metavar="CARD_A", type=non_empty)
     p.add_argument("card_b", metavar="CARD_B", type=non_empty)
     p.add_argument("--data", type=non_empty, help="data file to compare decisions on")
-    p.add_argument("--cutoff", type=non_empty, help="cut-off score or grade")
+    p.add_argument("--cutoff", type=non_empty,
+                   help="cut-off: a score (600), a pd (pd:0.05) or a grade (grade:E)")
     p.add_argument("--out", type=non_empty, help="folder for diff.json and migration.csv")
     p.set_defaults(func=_diff)

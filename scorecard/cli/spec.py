@@ -24,9 +24,13 @@ def _init_spec(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else Path(f"{Path(args.data).stem}.spec.json")
     safety.output_file(output, "--output", [("the data file", args.data)])
     from scorecard.data.atomic import atomic_write_text
-    from scorecard.fit.spec_inference import infer_spec
+    from scorecard.fit.spec_inference import TargetChoiceError, infer_spec
 
-    inferred = infer_spec(args.data, target=args.target, id_column=args.id, name=args.name)
+    try:
+        inferred = infer_spec(args.data, target=args.target, id_column=args.id,
+                              name=args.name)
+    except TargetChoiceError as exc:  # the user must name the target: a usage error
+        raise UsageError(str(exc)) from exc
     atomic_write_text(output, json.dumps(inferred.spec, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote the spec {output}; what was inferred and why:", file=sys.stderr)
     for line in inferred.review:
@@ -61,7 +65,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                        "and write a spec file for `regenerate --spec`, with a review list.")
     p.add_argument("data", type=non_empty,
                    help="the data file (CSV, any of , ; TAB | separators)")
-    p.add_argument("--target", help="the binary target column (default: found by name)")
+    p.add_argument("--target", help="the binary target column (default: the one two-valued "
+                   "column named like a target, or the only two-valued column; several "
+                   "candidates are refused)")
     p.add_argument("--id", help="the id column (default: found by name, or none)")
     p.add_argument("--name", help="spec name (default: the file's stem)")
     p.add_argument("--output", type=non_empty,

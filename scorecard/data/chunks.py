@@ -119,6 +119,14 @@ def _block_failures(block: Block, suspects: np.ndarray, contract: Contract
     return [f for f in found if f["rule"] != "unique"]
 
 
+def _to_predict(block: Block, contract: Contract) -> Block:
+    """``block`` of a file without the target column, with it added (all rows to predict)."""
+    missing = np.full(len(block), np.nan)
+    columns = {c.name: missing if c.name == contract.target else block[c.name]
+               for c in contract.columns}
+    return Block(columns, block.start, block.rows)
+
+
 def iter_dataset(path: str | Path, contract: Contract,
                  chunk_bytes: int = DEFAULT_CHUNK_BYTES) -> Iterator[Block]:
     """Typed, valid blocks of the file at ``path`` (see the module docstring).
@@ -139,6 +147,7 @@ def iter_dataset(path: str | Path, contract: Contract,
         raise StreamUnavailableError(
             "header: the first line is not a header in the contract's format "
             f"(separator {contract.separator!r}, UTF-8)")
+    full, contract = contract, contract.for_header(header)  # the target may be left out
     if sorted(header) != sorted(contract.names):  # missing, extra or repeated columns
         from scorecard.data.schema import _structure, contract_error
 
@@ -159,7 +168,7 @@ def iter_dataset(path: str | Path, contract: Contract,
                 if found:
                     parts.append(found)
                 elif not parts:
-                    yield chunk
+                    yield chunk if full is contract else _to_predict(chunk, full)
         except FastPathUnavailableError as exc:
             raise StreamUnavailableError(
                 f"parse: {exc}: the block does not parse as the contract's types; validate "

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Literal, get_args
 
 _LARGEST_FLOAT_INT = int(sys.float_info.max)
@@ -172,6 +172,15 @@ class Contract:
     @property
     def features(self) -> list[Column]:
         return [c for c in self.columns if c.kind not in ("id", "target")]
+
+    def for_header(self, header: list[str]) -> Contract:
+        """The contract a file with ``header`` is read against, the same rule for every
+        command: a file may leave out the target column, the normal shape of a file of new
+        applicants, and then every row is a row to predict (the reader adds the column, all
+        missing). Training still needs the column (``require_labelled``)."""
+        if self.target in header or self.target not in self.names:
+            return self
+        return replace(self, columns=tuple(c for c in self.columns if c.name != self.target))
 
     def column(self, name: str) -> Column:
         for c in self.columns:

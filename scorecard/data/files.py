@@ -134,6 +134,8 @@ def read_dataset(
         source: path or text stream of the file.
         contract: the contract the file must satisfy (default: the Klarna ``dataset.csv``).
         require_labelled: also fail when the file has no labelled rows (for training).
+            Otherwise a file without the target column is read as all rows to predict
+            (:meth:`~scorecard.data.contract.Contract.for_header`).
 
     Raises:
         ContractError: with every violation found (lazy validation), each naming the rule,
@@ -148,9 +150,13 @@ def read_dataset(
         raw = source.read().encode("utf-8")
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
-    frame = _read_fast(raw, contract)
+    header = _header(raw, contract)
+    read_as = contract if require_labelled or header is None else contract.for_header(header)
+    frame = _read_fast(raw, read_as)
     if frame is None:
-        frame = _read_precise(raw, contract)
+        frame = _read_precise(raw, read_as)
+    if read_as is not contract:  # no target column: every row is to predict
+        frame.insert(contract.names.index(contract.target), contract.target, np.nan)
     dataset = Dataset(frame, contract)
     if require_labelled:
         labelled = dataset.labelled

@@ -33,6 +33,9 @@ DEFAULT_INTERACTIONS = "none"
 # penalty choice), "development" publishes the validated fit itself.
 FINAL_FITS = ("all_labelled", "development")
 DEFAULT_FINAL_FIT = "all_labelled"
+# How the master scale's pd boundaries are set (scorecard.card.grades.fitted_master_scale).
+MASTER_SCALES = ("development", "ladder")
+DEFAULT_MASTER_SCALE = "development"
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,15 @@ class DatasetSpec:
             on HELOC and the default data no pair paid in cross-validation, and the search
             multiplies the joint fit's time, which the validation's CV refits repeat; the
             figures are in the README's benchmarks).
+        plausible: per numeric feature, ``(low, high)`` (either ``None``): the range beyond
+            which a value is implausible (far outside the data's own tails, or a natural
+            limit such as a duration of more than a lifetime). Values outside are counted
+            by ``check`` and flagged by ``init-spec``, never refused (a hard limit is the
+            contract's ``min``/``max``).
+        master_scale: how the grades' pd boundaries are set (:mod:`scorecard.card.grades`):
+            ``"development"`` (default: derived from the development rows' pds, so the
+            grades fit the book), ``"ladder"`` (the fixed ladder 0.25 %, 0.5 %, ... 16 %)
+            or the ascending pd boundaries themselves.
     """
 
     name: str
@@ -75,6 +87,8 @@ class DatasetSpec:
     final_fit: str = DEFAULT_FINAL_FIT
     actionable: tuple[str, ...] = ()
     interactions: str = DEFAULT_INTERACTIONS  # "auto" | "none" (INTERACTION_MODES)
+    plausible: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
+    master_scale: str | tuple[float, ...] = DEFAULT_MASTER_SCALE
 
     def __post_init__(self) -> None:
         if self.interactions not in INTERACTION_MODES:
@@ -86,6 +100,18 @@ class DatasetSpec:
         if self.final_fit not in FINAL_FITS:
             raise ValueError(f"spec {self.name!r}: final_fit must be one of {FINAL_FITS}, "
                              f"not {self.final_fit!r}")
+        if isinstance(self.master_scale, str) and self.master_scale not in MASTER_SCALES:
+            raise ValueError(f"spec {self.name!r}: master_scale must be one of "
+                             f"{MASTER_SCALES} or a list of ascending pd boundaries, not "
+                             f"{self.master_scale!r}")
+        if not isinstance(self.master_scale, str):
+            b = [float(x) for x in self.master_scale]
+            if len(b) < 1 or not all(0 < x < 1 for x in b) or b != sorted(set(b)):
+                raise ValueError(f"spec {self.name!r}: master_scale boundaries must be "
+                                 "strictly increasing pds within (0, 1)")
+        lost = [p for p in self.plausible if p not in self.contract.names]
+        if lost:
+            raise ValueError(f"plausible: {lost} are not columns of the contract")
         unknown = [a for a in self.actionable if a not in self.contract.names]
         if unknown:
             raise ValueError(f"actionable: {unknown} are not columns of the contract "
@@ -127,6 +153,11 @@ class DatasetSpec:
             # Recorded only when searched, so cards sealed before the setting keep their hash.
             **({"interactions": self.interactions}
                if self.interactions != DEFAULT_INTERACTIONS else {}),
+            **({"plausible": {k: list(v) for k, v in self.plausible.items()}}
+               if self.plausible else {}),
+            **({"master_scale": (self.master_scale if isinstance(self.master_scale, str)
+                                 else list(self.master_scale))}
+               if self.master_scale != DEFAULT_MASTER_SCALE else {}),
         }
 
 
@@ -275,4 +306,7 @@ def _spec_from_file(path: Path) -> DatasetSpec:
         final_fit=raw.get("final_fit", DEFAULT_FINAL_FIT),
         actionable=tuple(raw.get("actionable", ())),
         interactions=raw.get("interactions", DEFAULT_INTERACTIONS),
+        plausible={str(k): (v[0], v[1]) for k, v in raw.get("plausible", {}).items()},
+        master_scale=(ms if isinstance(ms := raw.get("master_scale", DEFAULT_MASTER_SCALE),
+                                       str) else tuple(float(x) for x in ms)),
     )

@@ -8,10 +8,11 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   rows into the same number of fields (most fields wins); the missing-value token is the most
   frequent of ``NA``, ``""``, ``NaN``, ``null``, ``NULL``, ``N/A``, ``?`` in the sample (``NA``
   when none occurs and the separator is ``;``, else the empty string).
-* **Target.** ``--target`` if given; else the column named like a target (``default``,
-  ``target``, ``bad``, ``label``, ``y``, ``class``, ``*default*``, ``*delinq*``, ``*risk*``,
-  ``*performance*``) with exactly two distinct values; else the last column when it has two
-  values; else refused. The bad class (1) is the
+* **Target.** ``--target`` if given; else the one two-valued column named exactly like a
+  target (``default``, ``target``, ``bad``, ``label``, ``y``, ``class``, ``outcome``,
+  ``flag``); else the only two-valued column; else refused (exit 2) with the candidates
+  named: a guess among several two-valued columns can make a feature the target and keep
+  the real target as a feature. The bad class (1) is the
   value that reads as bad (``1``, ``bad``, ``yes``, ``y``, ``true``, ``default``, ``b``, or
   ``2`` against ``1``), else the minority value.
 * **Id.** ``--id`` if given; else a column named like an id (``id``, ``uuid``, ``*_id``, an
@@ -32,6 +33,11 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   maximum: ``min`` is 0 for non-negative columns (or the smallest special code), there is no
   ``max``. Categories are open (an unseen category is scored in the card's unseen bin) and
   every feature is nullable (the card has a missing bin); the review lists what was seen.
+* **Actionable.** The numeric and boolean features named for conduct an applicant can
+  change (payments, bills and balances, utilisation, inquiries, delinquencies), never one
+  whose name has a word of age, a protected attribute, place, time, a lender's setting or
+  time that only passes: the only characteristics a counterfactual may propose changing,
+  proposed for review.
 * **Trend.** A monotone direction is proposed only where the data show one clearly: the
   Spearman correlation of the values with the target, on the labelled rows outside special
   codes, is at least :data:`CLEAR_TREND` in absolute value and has the same sign on both
@@ -65,8 +71,30 @@ MAX_SPECIAL_CODES = 5
 MIN_MAGNITUDES = 3  # distinct non-negative values a column needs for negatives to be codes
 CLEAR_TREND = 0.10
 SNIFF_ROWS = 200
-_TARGET_NAMES = re.compile(r"^(default|target|bad|label|y|class|outcome|flag)$|default|delinq|"
-                           r"risk|performance|dlq", re.IGNORECASE)
+# Implausible magnitudes: beyond TAIL_FACTOR times the 99th percentile (1st for negative
+# values) of the column's own values, i.e. an order of magnitude past its tail.
+TAIL_FACTOR = 10.0
+AGE_RANGE = (18, 120)  # years: the natural range of an applicant's age (a hard bound)
+LIFETIME_YEARS = 100  # a duration (tenure, employment length) longer than this is implausible
+_DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
+_EXACT_TARGET_NAMES = re.compile(r"default|target|bad|label|y|class|outcome|flag",
+                                 re.IGNORECASE)
+# Conduct an applicant can change: paying, balances and bills, utilisation and burden,
+# inquiries, delinquencies. Matched in the lower-cased name.
+_ACTIONABLE_WORDS = re.compile(r"pay|paid|bill|bal|debt|owed|util|burden|revolv|inq|enquir|"
+                               r"delinq|delq|dpd|late|overdue|arrear|past_?due|unpaid|dunning|"
+                               r"collection|written_?off|_dc_|_rem_|status|_inv_|invoice",
+                               re.IGNORECASE)
+# Never proposed, whatever else the name says: who the applicant is (age and protected
+# attributes), where and when they apply, what the lender sets, and time that only passes.
+# Matched as whole words of the name (``person_age``, ``PersonAge``; not ``average``).
+_NEVER_ACTIONABLE = frozenset((
+    "age", "sex", "gender", "marital", "married", "marriage", "nationality", "national",
+    "citizen", "citizenship", "race", "ethnic", "ethnicity", "religion", "birth", "dob",
+    "disability", "pregnant", "children", "dependents", "time", "hour", "hours", "day",
+    "weekday", "region", "zip", "postcode", "city", "country", "email", "name", "merchant",
+    "limit", "since", "ever", "tenure", "oldest", "years", "yrs", "emp", "employment", "length",
+    "grade", "rate", "intent", "purpose", "home", "ownership", "education"))
 _ID_NAMES = re.compile(r"^(id|uuid|key|index|unnamed: ?0|)$|_id$|^id_", re.IGNORECASE)
 _BAD_WORDS = {"1", "bad", "yes", "y", "true", "default", "defaulted", "b", "1.0",
               "charged off", "delinquent"}
@@ -75,6 +103,11 @@ _GOOD_WORDS = {"0", "good", "no", "n", "false", "g", "0.0", "fully paid", "curre
 
 class SpecInferenceError(ContractError):
     """The file cannot be turned into a spec (no binary target, no usable column, ...)."""
+
+
+class TargetChoiceError(SpecInferenceError):
+    """The target cannot be chosen without ``--target`` (none or several candidates), or
+    the named one is absent: a usage error (exit 2), not bad data."""
 
 
 @dataclass
@@ -136,26 +169,33 @@ def _bad_label(labels: list[str], counts: Counter) -> tuple[str, str]:
     return minority, f"{minority!r} is the minority class ({counts[minority]} rows)"
 
 
-def _pick_target(frame: pd.DataFrame, na: str, target: str | None) -> str:
+def _pick_target(frame: pd.DataFrame, na: str, target: str | None) -> tuple[str, str]:
+    """``(target, why)``: the named column, the one two-valued column named exactly like a
+    target, or the only two-valued column; several candidates and no clear name are
+    refused with the candidates named (a guess would make a feature the target)."""
     if target is not None:
         if target not in frame.columns:
-            raise SpecInferenceError(f"target: no column {target!r} in the file (columns: "
-                                     f"{', '.join(map(str, frame.columns[:20]))})")
-        return target
-    binary = [c for c in frame.columns
+            raise TargetChoiceError(f"target: no column {target!r} in the file (columns: "
+                                    f"{', '.join(map(str, frame.columns[:20]))})")
+        return target, "named with --target"
+    binary = [str(c) for c in frame.columns
               if frame[c][frame[c] != na].nunique() == 2]
-    named = [c for c in binary if _TARGET_NAMES.search(str(c))]
-    if named:
-        return named[0]
-    if binary and binary[-1] == frame.columns[-1]:
-        return str(binary[-1])  # by convention the last column; the review asks to confirm
-    looks = [c for c in frame.columns if _TARGET_NAMES.fullmatch(str(c))]
+    exact = [c for c in binary if _EXACT_TARGET_NAMES.fullmatch(c)]
+    if len(exact) == 1:
+        return exact[0], "the only two-valued column named exactly like a target"
+    if len(binary) == 1:
+        return binary[0], "the only two-valued column"
+    if len(binary) > 1:
+        shown = ", ".join(binary[:20]) + (" ..." if len(binary) > 20 else "")
+        raise TargetChoiceError(
+            f"target: {len(binary)} two-valued columns could be the target ({shown}); "
+            "name it with --target COLUMN")
+    looks = [str(c) for c in frame.columns if _EXACT_TARGET_NAMES.fullmatch(str(c))]
     if looks:
-        return str(looks[0])  # named as a target: infer_spec says why it cannot be one
-    shown = ", ".join(map(str, binary[:10])) or "none"
-    raise SpecInferenceError(
-        "target: no binary target column found by name (default, target, bad, label, y, "
-        f"class, ...); two-valued columns: {shown}. Name it with --target COLUMN")
+        return looks[0], "named as a target"  # infer_spec says why it cannot be one
+    raise TargetChoiceError(
+        "target: no binary target column found (no column has exactly two values); "
+        "name it with --target COLUMN")
 
 
 def _pick_id(frame: pd.DataFrame, na: str, id_column: str | None, target: str) -> str | None:
@@ -207,8 +247,136 @@ def _trend(x: np.ndarray, y: np.ndarray) -> tuple[str | None, float]:
     return None, rho
 
 
+def _words(name: str) -> set[str]:
+    """The lower-case words of a column name: split at non-letters and camelCase humps."""
+    spaced = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1 \2", name)  # MSince -> M Since
+    spaced = re.sub(r"([a-z])([A-Z])", r"\1 \2", spaced)
+    return {w.lower() for w in re.split(r"[^A-Za-z]+", spaced) if w}
+
+
+def actionable_candidates(names: list[str]) -> list[str]:
+    """The features among ``names`` proposed as actionable for counterfactuals: named for
+    conduct an applicant can change (:data:`_ACTIONABLE_WORDS`) and for nothing in
+    :data:`_NEVER_ACTIONABLE`. A proposal for review, in the order given."""
+    return [n for n in names if _ACTIONABLE_WORDS.search(f"_{n}_")
+            and not _words(n) & _NEVER_ACTIONABLE]
+
+
+def _age_years(name: str, x: np.ndarray) -> bool:
+    """Whether the column is an age in years: named ``age`` (as a word) and mostly adult
+    values (median within the natural range)."""
+    return "age" in _words(name) and AGE_RANGE[0] <= float(np.median(x)) <= AGE_RANGE[1]
+
+
+def _duration_years(name: str) -> float | None:
+    """Years per unit when the column is a duration of a life (tenure, employment length,
+    months since the oldest account): 1 for years, 1/12 for months; else ``None``."""
+    w = _words(name)
+    if not w & {"tenure", "length", "years", "yrs", "year", "since", "oldest", "emp"}:
+        return None
+    return 1 / 12 if w & {"month", "months", "mths", "mon", "m"} else 1.0
+
+
+def _tail_range(x: np.ndarray) -> tuple[float | None, float | None]:
+    """``(low, high)`` beyond which a value is an order of magnitude past the column's own
+    tails (``None``: no such side)."""
+    q01, q99 = (float(q) for q in np.quantile(x, [0.01, 0.99]))
+    high = _round_out(TAIL_FACTOR * q99) if q99 > 0 else None
+    low = _round_out(TAIL_FACTOR * q01) if q01 < 0 else None
+    return low, high
+
+
+def _round_out(v: float) -> float:
+    """``v`` rounded away from zero to two significant figures (a readable bound)."""
+    step = 10.0 ** (math.floor(math.log10(abs(v))) - 1)
+    return math.copysign(float(f"{math.ceil(abs(v) / step) * step:.3g}"), v)
+
+
+def _outside(x: np.ndarray, low: float | None, high: float | None) -> str | None:
+    """``"3 rows above 1e+05 (max 6e+06)"`` for the values outside, or ``None``."""
+    parts = []
+    if high is not None and (n := int((x > high).sum())):
+        parts.append(f"{n} row(s) above {_fmt(high)} (max {_fmt(float(x.max()))})")
+    if low is not None and (n := int((x < low).sum())):
+        parts.append(f"{n} row(s) below {_fmt(low)} (min {_fmt(float(x.min()))})")
+    return "; ".join(parts) or None
+
+
+def _decimal_commas(frame: pd.DataFrame, na: str, sep: str) -> list[str]:
+    """Columns whose present values are all numbers written with a decimal comma (some
+    with a comma): only possible when the separator is not a comma."""
+    if sep == ",":
+        return []
+    found = []
+    for col in frame.columns:
+        seen = frame[col][frame[col] != na]
+        if len(seen) and seen.str.contains(",", regex=False).any() and \
+                seen.str.match(r"^\s*-?\d+([.,]\d+)?\s*$").all() and \
+                seen.map(lambda v: bool(_DECIMAL_COMMA.match(v))).any():
+            found.append(str(col))
+    return found
+
+
 def _fmt(v: float) -> str:
     return f"{int(v)}" if float(v).is_integer() else f"{v:g}"
+
+
+def _plausibility(col: str, entry: dict[str, Any], x: np.ndarray, out: InferredSpec,
+                  plausible: dict[str, list[float | None]]) -> None:
+    """Bounds and flags of a numeric column's magnitudes ``x`` (special codes left out):
+    an age in years gets the natural range as hard ``min``/``max`` (the API refuses an age
+    of 200; rows outside it are listed, to fix or to widen the bounds); a duration of a life
+    gets a plausible maximum of a lifetime; every column gets a plausible range an order of
+    magnitude past its own tails. Plausible ranges are counted by ``check``, not
+    refused."""
+    if _age_years(col, x):
+        entry["min"], entry["max"] = AGE_RANGE
+        bad = _outside(x, *AGE_RANGE)
+        out.review.append(f"{col}: an age in years: bounded to the natural range "
+                          f"{AGE_RANGE[0]}..{AGE_RANGE[1]} (contract min/max, refused outside)"
+                          + (f"; IMPLAUSIBLE: {bad}: fix these rows or widen the bounds"
+                             if bad else ""))
+        if bad:
+            out.confirm.append(f"{col}: {bad} outside {AGE_RANGE[0]}..{AGE_RANGE[1]}")
+        return
+    low, high = _tail_range(x)
+    unit = _duration_years(col)
+    if unit is not None:
+        high = min(high if high is not None else math.inf, LIFETIME_YEARS / unit)
+    if low is None and high is None:
+        return
+    plausible[col] = [low, high]
+    bad = _outside(x, low, high)
+    if bad:
+        why = (f"beyond {TAIL_FACTOR:g} x the column's 99th percentile"
+               + (f" or {LIFETIME_YEARS} years" if unit is not None else ""))
+        out.review.append(f"{col}: IMPLAUSIBLE magnitudes: {bad} ({why}); kept, counted by "
+                          "`check`: look at the values and the unit")
+        out.confirm.append(f"{col}: {bad} are real values, not errors or another unit")
+
+
+def _durations_within_ages(frame: pd.DataFrame, na: str, columns: list[dict[str, Any]],
+                           out: InferredSpec) -> None:
+    """Flag rows whose duration of a life (tenure, employment length) exceeds the
+    applicant's age."""
+    ages = [c["name"] for c in columns if c.get("max") == AGE_RANGE[1]
+            and c.get("min") == AGE_RANGE[0]]
+    if len(ages) != 1:
+        return
+    age = pd.to_numeric(frame[ages[0]].where(frame[ages[0]] != na), errors="coerce")
+    for c in columns:
+        unit = _duration_years(c["name"]) if c["kind"] in ("integer", "numeric") else None
+        if unit is None:
+            continue
+        years = pd.to_numeric(frame[c["name"]].where(frame[c["name"]] != na),
+                              errors="coerce") * unit
+        over = np.flatnonzero((years > age).to_numpy())
+        if len(over):
+            rows = ", ".join(str(r + 1) for r in over[:5])
+            out.review.append(f"{c['name']}: IMPLAUSIBLE: {len(over)} row(s) with a duration "
+                              f"longer than the age in {ages[0]!r} (data rows {rows})")
+            out.confirm.append(f"{c['name']}: {len(over)} row(s) longer than the applicant's "
+                               "age")
 
 
 def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | None = None,
@@ -242,10 +410,18 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
     if frame.empty:
         raise SpecInferenceError("empty_file: the file has a header but no data rows")
     na = _na_token(frame, sep)
+    commas = _decimal_commas(frame, na, sep)
+    if commas:
+        example = next(v for v in frame[commas[0]] if "," in v)
+        raise SpecInferenceError(
+            f"decimal_comma: column(s) {', '.join(commas[:10])} write numbers with a decimal "
+            f"comma (e.g. {example!r} in {commas[0]!r}); the readers take a decimal point "
+            "only, and reading them as text would make a number a category: save the file "
+            "with decimal points (the separator may stay ';')")
     out = InferredSpec(spec={})
     out.review.append(f"format: separator {sep!r}, missing value {na!r}, {len(frame)} rows, "
                       f"{len(header)} columns")
-    target_name = _pick_target(frame, na, target)
+    target_name, target_why = _pick_target(frame, na, target)
     t = frame[target_name]
     labelled = t != na
     labels = sorted(t[labelled].unique().tolist())
@@ -255,9 +431,9 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
     bad, why = _bad_label(labels, Counter(t[labelled].tolist()))
     good = next(lab for lab in labels if lab != bad)
     y = (t[labelled] == bad).to_numpy(dtype=float)
-    out.review.append(f"target: {target_name!r} ({int(labelled.sum())} labelled rows, "
-                      f"{y.mean():.2%} bad, {int((~labelled).sum())} to predict); bad = "
-                      f"{bad!r} because {why}")
+    out.review.append(f"target: {target_name!r} ({target_why}; {int(labelled.sum())} "
+                      f"labelled rows, {y.mean():.2%} bad, {int((~labelled).sum())} to "
+                      f"predict); bad = {bad!r} because {why}")
     out.confirm.append(f"target {target_name!r}: {bad!r} is the bad outcome (1), {good!r} good")
     ident = _pick_id(frame, na, id_column, target_name)
     out.review.append(f"id: {ident!r}" if ident else "id: none (rows are numbered)")
@@ -268,6 +444,7 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
     special: dict[str, dict[str, list[float]]] = {}
     monotonic: dict[str, str] = {}
     exclude: dict[str, str] = {}
+    plausible: dict[str, list[float | None]] = {}
     for col in header:
         values = frame[col]
         present = values != na
@@ -327,6 +504,8 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         columns.append(entry)
         kind_note = (f"{entry['kind']}, observed {_fmt(arr.min())} .. {_fmt(arr.max())}, "
                      f"{int((~present).sum())} missing")
+        if magnitudes.size:
+            _plausibility(col, entry, magnitudes, out, plausible)
         if codes:
             special[col] = {f"code {_fmt(c)}": [c] for c in codes}
             kind_note += f"; special codes {', '.join(_fmt(c) for c in codes)}"
@@ -343,11 +522,24 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         else:
             kind_note += f"; trend detected by the binning (Spearman {rho:+.2f})"
         out.review.append(f"{col}: {kind_note}")
+    _durations_within_ages(frame, na, columns, out)
     features = [c for c in columns if c["kind"] not in ("id", "target")
                 and c["name"] not in exclude]
     if not features:
         raise SpecInferenceError("features: no usable feature column (all are the target, "
                                  "the id, constant or free text)")
+    actionable = actionable_candidates([c["name"] for c in features
+                                        if c["kind"] != "category"])
+    if actionable:
+        out.review.append(f"actionable (counterfactuals may propose changing them): "
+                          f"{', '.join(actionable)}")
+        out.confirm.append("actionable: an applicant can change "
+                           f"{', '.join(actionable)} by their own conduct (never age or a "
+                           "protected attribute); edit the spec's `actionable` list")
+    else:
+        out.review.append("actionable: none found by name; list in the spec's `actionable` "
+                          "the characteristics an applicant can change, or every declined "
+                          "applicant's counterfactual is unreachable")
     spec_name = name or re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem).strip("_") or "data"
     out.spec = {
         "name": spec_name,
@@ -358,6 +550,8 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         "special_codes": special,
         "monotonic": monotonic,
         "exclude": exclude,
+        "actionable": actionable,
+        "plausible": plausible,
         "reason_prefix": "R",
         # Written out, so a reviewer of the spec file sees where the published card is fitted.
         "final_fit": DEFAULT_FINAL_FIT,

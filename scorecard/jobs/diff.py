@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from scorecard.card.artifact import master_scale
+from scorecard.card.decisions import PolicyError, make_policy
 from scorecard.card.engine import ScoringEngine
 
 
@@ -49,14 +50,20 @@ def structure_diff(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
 
 
 def _accepts(card: dict[str, Any], score: np.ndarray, cutoff: str) -> np.ndarray:
-    try:
-        return score >= float(cutoff)
-    except ValueError:
-        pass
+    """Who ``card`` accepts at ``cutoff``, in the syntax of ``serve`` and ``explain``
+    (``600``, ``pd:0.05``, ``grade:E``: that grade or better); a bare grade (``E``), the
+    older form, is still read as ``grade:E``."""
+    text = str(cutoff).strip()
     scale = master_scale(card)
-    if scale is None or cutoff not in scale.grades:
-        raise ValueError(f"--cutoff {cutoff!r}: neither a score nor a grade of {card['model_id']}")
-    return scale.grade_index(score) <= scale.grades.index(cutoff)
+    if ":" not in text and scale is not None and text.upper() in scale.grades:
+        text = f"grade:{text}"
+    try:
+        policy = make_policy(text, 0, card, scale)
+    except PolicyError as exc:
+        raise ValueError(f"--cutoff: {exc} (card {card['model_id']})") from None
+    if policy is None:
+        raise ValueError(f"--cutoff {cutoff!r}: empty")
+    return score >= policy.cutoff_score
 
 
 def data_diff(a: dict[str, Any], b: dict[str, Any], frame: Any, cutoff: str | None,

@@ -31,7 +31,7 @@ from sklearn.base import clone
 
 from scorecard.card.artifact import dumps
 from scorecard.card.engine import ScoringEngine
-from scorecard.card.grades import MasterScale
+from scorecard.card.grades import MasterScale, master_scale_for
 from scorecard.card.scaling import Scaling
 from scorecard.data.atomic import atomic_write_text
 from scorecard.data.errors import TooFewRowsError
@@ -157,7 +157,9 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
                        "regression)"):
         card.fit(dev, y[dev_idx], progress)
 
-    scale = MasterScale.from_pd_ladder(scaling=config.scaling)
+    ladder = MasterScale.from_pd_ladder(scaling=config.scaling).to_dict()
+    dev_pd = ScoringEngine(card.to_artifact({}, ladder)).score(dev, with_bins=False).pd
+    scale = master_scale_for(spec.master_scale, dev_pd, config.scaling)
     provisional = ScoringEngine(card.to_artifact({}, scale.to_dict()))
     with progress.step("validating on the holdout and in cross-validation"):
         from scorecard.jobs.model_validation import compare_final_fit, validate_card
@@ -197,6 +199,8 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
             "fitted_rows": len(fit_rows),
         },
         "config": {**config.to_dict(), "card_method": method, "final_fit": final_fit,
+                   "master_scale": (spec.master_scale if isinstance(spec.master_scale, str)
+                                    else "given"),
                    "overrides_file": overrides.name if overrides else None,
                    "overridden_features": sorted(n for n, b in published.binner_.bins_.items()
                                                  if b.overridden)},

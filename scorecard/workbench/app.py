@@ -36,51 +36,96 @@ _CSP = ("default-src 'none'; style-src 'self' 'unsafe-inline'; script-src 'self'
         "img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'")
 
 
+# How a trend setting reads to a reviewer (the spec's values are optbinning's names).
+TREND_LABELS = {
+    "ascending": "ascending (higher value, riskier)",
+    "descending": "descending (higher value, safer)",
+    "peak": "peak (riskiest in the middle)",
+    "valley": "valley (safest in the middle)",
+    "auto_asc_desc": "ascending or descending, detected by the binning",
+    "auto": "detected by the binning (may peak or dip)",
+}
+
+
+def trend_label(value: str | None) -> str:
+    """The reviewer's words for a trend setting (``None``/empty: no trend)."""
+    return TREND_LABELS.get(value or "", value or "none")
+
+
+def _ticks(top: float) -> list[float]:
+    """Round tick values from 0 to at least ``top`` (a fraction), at most six of them."""
+    for step in (0.001, 0.002, 0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5):
+        if top / step <= 5:
+            break
+    n = max(1, math.ceil(top / step - 1e-9))
+    return [round(k * step, 6) for k in range(n + 1)]
+
+
 def chart_svg(table: Any, width: int = 560, height: int = 220) -> str:
     """Share bars and the event-rate line (with its interval) of a binning table; special
-    and missing bins are drawn after a gap, apart from the ordered regular bins."""
+    and missing bins are drawn after a gap, apart from the ordered regular bins. Both
+    value axes carry ticks (share of rows left, default rate right), from zero."""
     rows = table.to_dict("records")
     n = len(rows)
     gap = 18
-    left, right, top, bottom = 44, 44, 12, 40
+    left, right, top, bottom = 48, 52, 22, 40
     plot_w = width - left - right - gap
     slot = plot_w / max(n, 1)
-    max_share = max([r["count_share"] for r in rows] + [1e-9])
-    max_rate = max([r["rate_high"] for r in rows if not math.isnan(r["rate_high"])] + [1e-9])
+    share_ticks = _ticks(max([r["count_share"] for r in rows] + [1e-9]))
+    rate_ticks = _ticks(max([r["rate_high"] for r in rows if not math.isnan(r["rate_high"])]
+                            + [1e-9]))
+    max_share, max_rate = share_ticks[-1], rate_ticks[-1]
     h = height - top - bottom
+    base = top + h
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
              f'width="{width}" height="{height}" role="img" aria-label="share of rows per bin '
              'and default rate">']
-    parts.append(f'<line x1="{left}" y1="{top + h}" x2="{width - right}" y2="{top + h}" '
+    parts.append(f'<line x1="{left}" y1="{base}" x2="{width - right}" y2="{base}" '
                  'stroke="#999"/>')
+    parts.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{base}" stroke="#1f4e79"/>')
+    parts.append(f'<line x1="{width - right}" y1="{top}" x2="{width - right}" y2="{base}" '
+                 'stroke="#c00000"/>')
+    for v in share_ticks:
+        y = base - h * v / max_share
+        parts.append(f'<line class="tick" x1="{left - 4}" y1="{y:.1f}" x2="{left}" '
+                     f'y2="{y:.1f}" stroke="#1f4e79"/><text x="{left - 6}" y="{y + 3:.1f}" '
+                     f'font-size="10" text-anchor="end" fill="#1f4e79">{v:.0%}</text>')
+    for v in rate_ticks:
+        y = base - h * v / max_rate
+        label = f"{v:.0%}" if round(v * 100, 6).is_integer() else f"{v:.1%}"
+        parts.append(f'<line class="tick" x1="{width - right}" y1="{y:.1f}" '
+                     f'x2="{width - right + 4}" y2="{y:.1f}" stroke="#c00000"/>'
+                     f'<text x="{width - right + 6}" y="{y + 3:.1f}" font-size="10" '
+                     f'fill="#c00000">{label}</text>')
     points = []
     for i, r in enumerate(rows):
         x0 = left + i * slot + (gap if r["type"] != "regular" else 0)
         bh = h * r["count_share"] / max_share
         fill = "#9fb8d3" if r["type"] == "regular" else "#c9c9c9"
-        parts.append(f'<rect x="{x0 + 3:.1f}" y="{top + h - bh:.1f}" width="{slot - 6:.1f}" '
+        parts.append(f'<rect x="{x0 + 3:.1f}" y="{base - bh:.1f}" width="{slot - 6:.1f}" '
                      f'height="{bh:.1f}" fill="{fill}"><title>{html.escape(str(r["label"]))}: '
                      f'{r["count_share"]:.1%} of rows</title></rect>')
         cx = x0 + slot / 2
         if r["count"] > 0:
-            y = top + h - h * r["event_rate"] / max_rate
-            ylo = top + h - h * r["rate_low"] / max_rate
-            yhi = top + h - h * r["rate_high"] / max_rate
+            y = base - h * r["event_rate"] / max_rate
+            ylo = base - h * r["rate_low"] / max_rate
+            yhi = base - h * r["rate_high"] / max_rate
             parts.append(f'<line x1="{cx:.1f}" y1="{ylo:.1f}" x2="{cx:.1f}" y2="{yhi:.1f}" '
                          'stroke="#c00000" stroke-width="1"/>')
             parts.append(f'<circle cx="{cx:.1f}" cy="{y:.1f}" r="3" fill="#c00000"/>')
             if r["type"] == "regular":
                 points.append(f"{cx:.1f},{y:.1f}")
-        parts.append(f'<text x="{cx:.1f}" y="{top + h + 14}" font-size="10" '
+        parts.append(f'<line class="tick" x1="{cx:.1f}" y1="{base}" x2="{cx:.1f}" '
+                     f'y2="{base + 4}" stroke="#999"/>')
+        parts.append(f'<text x="{cx:.1f}" y="{base + 14}" font-size="10" '
                      f'text-anchor="middle">{i}</text>')
     if len(points) > 1:
         parts.append(f'<polyline points="{" ".join(points)}" fill="none" stroke="#c00000" '
                      'stroke-width="1.5"/>')
-    parts.append(f'<text x="4" y="{top + 10}" font-size="10" fill="#1f4e79">share '
-                 f'{max_share:.0%}</text>')
-    parts.append(f'<text x="{width - 4}" y="{top + 10}" font-size="10" fill="#c00000" '
-                 f'text-anchor="end">rate {max_rate:.1%}</text>')
-    parts.append(f'<text x="{left}" y="{height - 6}" font-size="10" fill="#5b6475">bars: '
+    parts.append(f'<text x="4" y="{top - 9}" font-size="10" fill="#1f4e79">share of rows</text>')
+    parts.append(f'<text x="{width - 4}" y="{top - 9}" font-size="10" fill="#c00000" '
+                 'text-anchor="end">default rate</text>')
+    parts.append(f'<text x="{left}" y="{height - 6}" font-size="10" fill="#5b6475">bin; bars: '
                  'share of rows; red: default rate with 95 % Wilson interval; grey: special '
                  'and missing</text>')
     parts.append("</svg>")
@@ -95,6 +140,7 @@ def create_app(session: Session) -> Litestar:
     env.filters["pct"] = lambda v, d=1: "" if v is None or v != v else f"{v:.{d}%}"
     env.filters["num"] = lambda v, d=3: "" if v is None or v != v else f"{v:.{d}f}"
     env.filters["q"] = lambda v: quote(str(v), safe="")
+    env.filters["trend"] = trend_label
     token = secrets.token_urlsafe(24)
     state: dict[str, Any] = {"message": ""}
 

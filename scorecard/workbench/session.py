@@ -233,6 +233,8 @@ class Session:
 
     def _record(self, name: str, action: str, detail: str, reason: str, after: Binning,
                 override: FeatureOverride | None) -> Edit:
+        if self.save_problem:  # refused before the first edit, not after the last
+            raise WorkbenchError(self.save_problem)
         reason = reason.strip()
         if not reason:
             raise WorkbenchError(f"{name}: {action} needs a reason (field 'reason')")
@@ -397,10 +399,20 @@ class Session:
         return [f"{name}: {f}" for name in sorted(self.features) if self.edited(name)
                 for f in self.flags(name)]
 
+    @property
+    def save_problem(self) -> str:
+        """Why edits could not be saved (``""``: they can): a session without an overrides
+        file (no ``--overrides`` and no built-in file for the spec) is read-only, and says
+        so before the first edit rather than at the save after the last."""
+        if self.overrides_path is None:
+            return ("read-only session: no overrides file to save edits to; restart with "
+                    "`scorecard review --overrides FILE` (a new file is created)")
+        return ""
+
     def save(self, path: Path | None = None) -> Path:
         path = path or self.overrides_path
         if path is None:
-            raise WorkbenchError("no overrides file to save to (start with --overrides FILE)")
+            raise WorkbenchError(self.save_problem)
         problems = self.blocking()
         if problems:
             raise WorkbenchError("not saved, the fit would not keep these bins as given: "

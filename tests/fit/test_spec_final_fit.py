@@ -49,7 +49,7 @@ def test_final_fit_round_trips_through_a_spec_file_and_defaults_when_absent(
 
 def test_an_inferred_spec_writes_out_the_default_final_fit(tmp_path: Path) -> None:
     data = write_example(tmp_path / "credit.csv", rows=1_000, unlabelled=100, seed=3)
-    spec = infer_spec(data).spec
+    spec = infer_spec(data, target="default.next.month").spec
     assert spec["final_fit"] == DEFAULT_FINAL_FIT
     path = tmp_path / "inferred.json"
     path.write_text(json.dumps(spec))

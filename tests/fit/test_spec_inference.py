@@ -21,6 +21,9 @@ from scorecard.fit.spec import HELOC_SPEC, load_spec
 from scorecard.fit.spec_inference import SpecInferenceError, infer_spec
 from scorecard.jobs.regenerate import RegenerateConfig, regenerate
 
+# The example file has two two-valued columns (sex 1/2 and the target): its target is named.
+EXAMPLE_TARGET = "default.next.month"
+
 
 def _write_spec(tmp: Path, data: Path, **kwargs: object) -> Path:
     path = tmp / "inferred.spec.json"
@@ -30,7 +33,7 @@ def _write_spec(tmp: Path, data: Path, **kwargs: object) -> Path:
 
 def test_the_example_file_gets_a_spec_that_finds_its_sentinels(tmp_path: Path) -> None:
     data = write_example(tmp_path / "credit.csv", rows=2_000, unlabelled=200, seed=3)
-    inferred = infer_spec(data)
+    inferred = infer_spec(data, target=EXAMPLE_TARGET)
     spec = inferred.spec
     assert spec["contract"]["target"] == "default.next.month"
     assert spec["contract"]["id_column"] == "id"
@@ -44,14 +47,15 @@ def test_the_example_file_gets_a_spec_that_finds_its_sentinels(tmp_path: Path) -
 
 def test_the_inferred_spec_validates_the_file_it_came_from(tmp_path: Path) -> None:
     data = write_example(tmp_path / "credit.csv", rows=1_000, unlabelled=100, seed=4)
-    spec = load_spec(str(_write_spec(tmp_path, data)))
+    spec = load_spec(str(_write_spec(tmp_path, data, target=EXAMPLE_TARGET)))
     dataset = read_dataset(data, spec.contract)
     assert len(dataset.to_predict) == 100 and len(dataset.labelled) == 900
 
 
 def test_inference_is_deterministic(tmp_path: Path) -> None:
     data = write_example(tmp_path / "credit.csv", rows=800, unlabelled=0, seed=5)
-    assert infer_spec(data).spec == infer_spec(data).spec
+    assert (infer_spec(data, target=EXAMPLE_TARGET).spec
+            == infer_spec(data, target=EXAMPLE_TARGET).spec)
 
 
 def test_a_file_without_a_binary_target_is_refused_with_the_candidates(tmp_path: Path) -> None:
@@ -61,6 +65,29 @@ def test_a_file_without_a_binary_target_is_refused_with_the_candidates(tmp_path:
         infer_spec(path)
     with pytest.raises(SpecInferenceError, match="no column 'nope'"):
         infer_spec(path, target="nope")
+
+
+def test_several_two_valued_columns_are_refused_with_the_candidates_named(
+        tmp_path: Path) -> None:
+    data = write_example(tmp_path / "credit.csv", rows=300, unlabelled=30, seed=8)
+    with pytest.raises(SpecInferenceError, match=r"2 two-valued columns could be the target "
+                                                 r"\(sex, default\.next\.month\)"):
+        infer_spec(data)
+    run = subprocess.run([sys.executable, "-m", "scorecard", "init-spec", str(data),
+                          "--output", str(tmp_path / "s.json")], capture_output=True,
+                         text=True)
+    assert run.returncode == 2, run.stderr
+    assert "sex, default.next.month" in run.stderr and "--target" in run.stderr
+    assert "Traceback" not in run.stderr and not (tmp_path / "s.json").exists()
+    # A column named exactly like a target is not a guess; nor is the only two-valued one.
+    named = tmp_path / "named.csv"
+    named.write_text("flagged,x,default\n" + "".join(
+        f"{i % 2},{i},{int(i % 3 == 0)}\n" for i in range(30)))
+    assert infer_spec(named).spec["contract"]["target"] == "default"
+    only = tmp_path / "only.csv"
+    only.write_text("x,RiskPerformance\n" + "".join(
+        f"{i},{'Bad' if i % 3 else 'Good'}\n" for i in range(30)))
+    assert infer_spec(only).spec["contract"]["target"] == "RiskPerformance"
 
 
 def test_a_named_target_with_three_values_is_refused(tmp_path: Path) -> None:
@@ -80,7 +107,7 @@ def test_text_labels_map_the_bad_word_to_one(tmp_path: Path) -> None:
 
 def test_a_card_from_an_inferred_spec_predicts_without_the_spec(tmp_path: Path) -> None:
     data = write_example(tmp_path / "credit.csv", rows=3_000, unlabelled=300, seed=6)
-    spec_path = _write_spec(tmp_path, data)
+    spec_path = _write_spec(tmp_path, data, target=EXAMPLE_TARGET)
     out = tmp_path / "card"
     regenerate(load_spec(str(spec_path)), data, out,
                config=RegenerateConfig(challenger=False, cv_folds=2, cv_repeats=1))
@@ -98,8 +125,8 @@ def test_a_card_from_an_inferred_spec_predicts_without_the_spec(tmp_path: Path) 
 def test_init_spec_command_writes_the_spec_and_a_review(tmp_path: Path) -> None:
     data = write_example(tmp_path / "credit.csv", rows=500, unlabelled=50, seed=7)
     run = subprocess.run([sys.executable, "-m", "scorecard", "init-spec", str(data),
-                          "--output", str(tmp_path / "s.json")], capture_output=True,
-                         text=True)
+                          "--target", EXAMPLE_TARGET, "--output", str(tmp_path / "s.json")],
+                         capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert "confirm before publishing" in run.stderr and "pay_1" in run.stderr
     assert json.loads((tmp_path / "s.json").read_text())["contract"]["target"] == (
@@ -184,3 +211,90 @@ def test_a_spec_inferred_from_generated_klarna_validates_the_real_rows(
     spec = load_spec(str(_write_spec(tmp_path, data)))
     dataset = read_dataset(klarna_real_path, spec.contract)
     assert len(dataset.frame) == 10_000
+
+
+# ------------------------------------------------------------------ actionable, data checks
+
+
+def test_init_spec_proposes_conduct_never_age_or_protected_attributes() -> None:
+    from scorecard.fit.spec_inference import actionable_candidates
+
+    names = ["pay_1", "bill_amt", "utilisation", "NumInqLast6M", "NetFractionRevolvingBurden",
+             "age", "person_age", "sex", "marital_status", "nationality", "limit_bal",
+             "MSinceOldestTradeOpen", "AverageMInFile", "region", "time_hours",
+             "loan_percent_income"]
+    assert actionable_candidates(names) == ["pay_1", "bill_amt", "utilisation",
+                                            "NumInqLast6M", "NetFractionRevolvingBurden"]
+
+
+def test_the_inferred_spec_lists_actionable_features_for_review(tmp_path: Path) -> None:
+    data = write_example(tmp_path / "credit.csv", rows=600, unlabelled=60, seed=9)
+    inferred = infer_spec(data, target=EXAMPLE_TARGET)
+    assert inferred.spec["actionable"] == ["pay_1", "pay_2", "pay_3", "bill_amt",
+                                           "utilisation"]
+    assert any(line.startswith("actionable:") for line in inferred.confirm)
+    assert load_spec(str(_write_spec(tmp_path, data, target=EXAMPLE_TARGET))).actionable == (
+        "pay_1", "pay_2", "pay_3", "bill_amt", "utilisation")
+
+
+def _with(data: Path, out: Path, **cells: tuple[int, object]) -> Path:
+    frame = pd.read_csv(data, dtype=str, keep_default_na=False)
+    for column, (row, value) in cells.items():
+        frame.loc[row, column] = str(value)
+    frame.to_csv(out, index=False, lineterminator="\n")
+    return out
+
+
+def test_implausible_magnitudes_are_flagged_by_init_spec_and_counted_by_validate(
+        tmp_path: Path) -> None:
+    data = write_example(tmp_path / "credit.csv", rows=1_500, unlabelled=100, seed=10)
+    bad = _with(data, tmp_path / "bad.csv", monthly_income=(3, 6_000_000), age=(5, 144))
+    inferred = infer_spec(bad, target=EXAMPLE_TARGET)
+    review = "\n".join(inferred.review)
+    assert "monthly_income: IMPLAUSIBLE magnitudes: 1 row(s) above" in review
+    assert "(max 6000000)" in review
+    assert "age: an age in years: bounded to the natural range 18..120" in review
+    assert "IMPLAUSIBLE: 1 row(s) above 120 (max 144)" in review
+    age = next(c for c in inferred.spec["contract"]["columns"] if c["name"] == "age")
+    assert (age["min"], age["max"]) == (18, 120)
+    low, high = inferred.spec["plausible"]["monthly_income"]
+    assert low is None and 10_000 < high < 6_000_000
+    # validate: the age of 144 breaks the contract; the income is counted, not refused
+    clean = infer_spec(data, target=EXAMPLE_TARGET).spec
+    spec_path = tmp_path / "clean.spec.json"
+    spec_path.write_text(json.dumps(clean))
+    income_only = _with(data, tmp_path / "income.csv", monthly_income=(3, 6_000_000))
+    run = subprocess.run([sys.executable, "-m", "scorecard", "check", str(income_only),
+                          "--spec", str(spec_path)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "implausible: column 'monthly_income': 1 row(s) above" in run.stdout
+    run = subprocess.run([sys.executable, "-m", "scorecard", "check", str(bad),
+                          "--spec", str(spec_path)], capture_output=True, text=True)
+    assert run.returncode == 3 and "column 'age': less_than_or_equal_to(120)" in run.stderr
+
+
+def test_a_duration_longer_than_the_age_is_flagged(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    age = rng.integers(20, 70, 300)
+    frame = pd.DataFrame({"person_age": age, "person_emp_length": rng.integers(0, 10, 300),
+                          "default": rng.integers(0, 2, 300)})
+    frame.loc[7, "person_emp_length"] = 123
+    frame.to_csv(tmp_path / "emp.csv", index=False)
+    review = "\n".join(infer_spec(tmp_path / "emp.csv").review)
+    assert "person_emp_length: IMPLAUSIBLE: 1 row(s) with a duration longer than the age" in (
+        review) and "(data rows 8)" in review
+
+
+def test_a_semicolon_file_with_decimal_commas_is_refused_with_the_reason(
+        tmp_path: Path) -> None:
+    rows = [f"{i};{i % 7},{i % 10}{i % 3};0,{i:03d};{i % 2}" for i in range(80)]
+    path = tmp_path / "comma.csv"
+    path.write_text("id;rate;ratio;default\n" + "\n".join(rows) + "\n")
+    with pytest.raises(SpecInferenceError, match=r"decimal_comma: column\(s\) rate, ratio "
+                                                 r"write numbers with a decimal comma"):
+        infer_spec(path)
+    run = subprocess.run([sys.executable, "-m", "scorecard", "init-spec", str(path),
+                          "--output", str(tmp_path / "s.json")], capture_output=True,
+                         text=True)
+    assert run.returncode == 3 and "decimal comma" in run.stderr
+    assert "Traceback" not in run.stderr

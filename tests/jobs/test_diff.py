@@ -75,8 +75,15 @@ def test_edited_card_swap_set_and_migrations_match_a_hand_count(card: dict,
     for i in range(scale.n_grades):
         for j in range(scale.n_grades):
             assert m[i, j] == int(((ga == i) & (gb == j)).sum())
-    c = data_diff(card, b, rows, "C")  # a grade cut-off: C or better is accepted
+    c = data_diff(card, b, rows, "grade:C")  # C or better is accepted, as serve reads it
     assert c["swap"]["accepted_by_both"] == int(((ga <= 2) & (gb <= 2)).sum())
+    assert data_diff(card, b, rows, "C")["swap"] == c["swap"]  # the older bare form
+    p = data_diff(card, b, rows, "pd:0.05")  # a pd cut-off: pd <= 0.05 is accepted
+    pa = ScoringEngine(card).score(rows).pd
+    cut = MasterScale.from_dict(card["master_scale"]).scaling
+    assert p["swap"]["accepted_by_both"] == int(
+        ((sa >= cut.score(np.array([0.05]))[0]) & (sb >= cut.score(np.array([0.05]))[0])).sum())
+    assert (pa <= 0.05).sum() > 0
 
 
 def test_recalibrated_card_keeps_scores_and_moves_grades(card: dict, rows: object) -> None:
@@ -107,4 +114,5 @@ def test_cli_table_and_matrix_files(card: dict, rows: object, tmp_path: Path,
         matrix = [[int(x) for x in r[1:]] for r in list(csv.reader(fh))[1:]]
     assert matrix == saved["data"]["migration"]["matrix"]
     assert main(["diff", str(CARD), str(b), "--data", str(data), "--cutoff", "Z"]) == 2
-    assert "neither a score nor a grade" in capsys.readouterr().err
+    assert "not a score (600), a pd (pd:0.05) or a grade (grade:E)" in capsys.readouterr().err
+    assert main(["diff", str(CARD), str(b), "--data", str(data), "--cutoff", "grade:C"]) == 0

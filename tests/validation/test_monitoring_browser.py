@@ -99,3 +99,18 @@ def test_screenshot_is_rendered(rendered: dict) -> None:
     r, g, b = rgb.getpixel((6, 6))  # the header band in the report's accent colour
     assert abs(r - 0x1F) < 12 and abs(g - 0x4E) < 12 and abs(b - 0x79) < 12, (r, g, b)
     assert ImageStat.Stat(rgb.convert("L")).stddev[0] > 20
+
+
+def test_header_labels_are_light_on_the_dark_band(rendered: dict) -> None:
+    """The header's labels (card, reference, source, status) read as light text on the
+    accent band, not the body's muted grey on dark blue."""
+    from PIL import Image
+
+    with Image.open(rendered["png"]) as im:
+        rgb = im.convert("RGB")
+    accent = (0x1F, 0x4E, 0x79)
+    text = [px for px in (rgb.getpixel((x, y)) for x in range(28, 110) for y in range(55, 140))
+            if sum(abs(a - b) for a, b in zip(px, accent, strict=True)) > 60]
+    assert len(text) > 100  # the labels are drawn there
+    luminance = sum(0.299 * r + 0.587 * g + 0.114 * b for r, g, b in text) / len(text)
+    assert luminance > 150, luminance

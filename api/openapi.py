@@ -70,7 +70,7 @@ def _field_schema(col: Column, optional: bool) -> Schema:
     schema = Schema(description=col.description or None)
     if kind == "id":
         # Text (a file's id cell) or a number (a whole-number id sent as one), echoed as sent.
-        schema.type = [OpenAPIType.STRING, OpenAPIType.NUMBER]  # type: ignore[assignment]
+        schema.type = [OpenAPIType.STRING, OpenAPIType.NUMBER]
         schema.min_length = 1
     elif kind == "category":
         schema.type = OpenAPIType.STRING
@@ -92,7 +92,7 @@ def _field_schema(col: Column, optional: bool) -> Schema:
         schema.enum = [*col.allowed, None] if nullable else list(col.allowed)
     if nullable:
         types = schema.type if isinstance(schema.type, list) else [schema.type]
-        schema.type = [*types, OpenAPIType.NULL]  # type: ignore[assignment]
+        schema.type = [*types, OpenAPIType.NULL]
     return schema
 
 

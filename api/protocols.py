@@ -217,7 +217,7 @@ if HttpToolsProtocol is not None:
                 self.transport.close()
             elif cycle is self.cycle and cycle.more_body:  # its body is still to come
                 self._draining, self._drained = cycle, 0
-                cycle.body = b""
+                cycle.body = bytearray()
                 # Reading may have paused under a large buffered body while it waited.
                 self.flow.resume_reading()
                 self._arm_drain_timer()

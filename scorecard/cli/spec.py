@@ -24,13 +24,9 @@ def _init_spec(args: argparse.Namespace) -> int:
     output = Path(args.output) if args.output else Path(f"{Path(args.data).stem}.spec.json")
     safety.output_file(output, "--output", [("the data file", args.data)])
     from scorecard.data.atomic import atomic_write_text
-    from scorecard.fit.spec_inference import TargetChoiceError, infer_spec
+    from scorecard.fit.spec_inference import infer_spec
 
-    try:
-        inferred = infer_spec(args.data, target=args.target, id_column=args.id,
-                              name=args.name)
-    except TargetChoiceError as exc:  # the user must name the target: a usage error
-        raise UsageError(str(exc)) from exc
+    inferred = infer_spec(args.data, target=args.target, id_column=args.id, name=args.name)
     atomic_write_text(output, json.dumps(inferred.spec, indent=2, ensure_ascii=False) + "\n")
     print(f"wrote the spec {output}; what was inferred and why:", file=sys.stderr)
     for line in inferred.review:

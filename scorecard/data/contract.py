@@ -9,6 +9,7 @@ This module depends only on the standard library: the serving image imports it w
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -114,11 +115,12 @@ class Column:
         """
         if value is None:
             return None if self.nullable else "not_nullable: value is required"
-        if self.kind == "id" and _is_number(value):
+        if self.kind == "id" and isinstance(value, int | float) and not isinstance(value, bool):
             # A file's id cell is text whatever it holds (``1`` included); a JSON client may
             # send a whole-number id as a number. It is only echoed, so any finite number is
             # the id it spells.
-            return None if value - value == 0 else "finite: must be a finite number"
+            return (None if isinstance(value, int) or math.isfinite(value)
+                    else "finite: must be a finite number")
         if self.kind in ("id", "category"):
             if not isinstance(value, str):
                 return ("dtype: must be a string or a number" if self.kind == "id"

@@ -61,6 +61,7 @@ import numpy as np
 import pandas as pd
 
 from scorecard.data.errors import ContractError
+from scorecard.errors import UsageError
 from scorecard.fit.spec import DEFAULT_FINAL_FIT
 
 SEPARATORS = (",", ";", "\t", "|")
@@ -105,7 +106,7 @@ class SpecInferenceError(ContractError):
     """The file cannot be turned into a spec (no binary target, no usable column, ...)."""
 
 
-class TargetChoiceError(SpecInferenceError):
+class TargetChoiceError(UsageError):
     """The target cannot be chosen without ``--target`` (none or several candidates), or
     the named one is absent: a usage error (exit 2), not bad data."""
 

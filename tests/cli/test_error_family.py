@@ -33,6 +33,7 @@ DOCUMENTED = {
     "scorecard.card.reasons.ReasonError": EXIT_USAGE,
     "scorecard.workbench.session.WorkbenchError": EXIT_USAGE,
     "api.overload.DeadlineHeaderError": EXIT_USAGE,
+    "scorecard.fit.spec_inference.TargetChoiceError": EXIT_USAGE,
     "scorecard.errors.InvalidDataError": EXIT_BAD_DATA,
     "scorecard.data.errors.ContractError": EXIT_BAD_DATA,
     "scorecard.data.errors.TooFewRowsError": EXIT_BAD_DATA,

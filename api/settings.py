@@ -28,6 +28,18 @@
                                  best bin), ``cutoff`` (the average applicant at the cut-off)
                                  or ``average`` (the average applicant); see
                                  :mod:`scorecard.card.reasons`
+``SCORECARD_DECISION_LOG``       where every answer is recorded before it leaves:
+                                 ``sqlite:///relative.db``, ``sqlite:////abs.db`` or
+                                 ``postgresql://...`` (:mod:`api.decisions`); unset: no log
+``SCORECARD_DECISION_LOG_DEADLINE_MS``  most milliseconds an answer waits for its record's
+                                 commit (2000); then 503 and ``/ready`` unready
+``SCORECARD_DECISION_LOG_REQUIRED``  ``1`` (default, fail closed): no record, no answer
+                                 (503); ``0``: answer anyway, counted in ``/metrics``
+                                 (``scorecard_decisions_unlogged``)
+``SCORECARD_DECISION_LOG_HASHED``  comma-separated columns (personal data, never features)
+                                 the log keeps only as a salted hash
+``SCORECARD_DECISION_LOG_SALT``  the salt of those hashes (required with them; the same
+                                 for every worker, so hashed ids still join)
 ===============================  ==========================================================
 """
 
@@ -53,6 +65,11 @@ ENV_LATENCY_BUDGET_MS = "SCORECARD_LATENCY_BUDGET_MS"
 ENV_CUTOFF = "SCORECARD_CUTOFF"
 ENV_REFER_BAND = "SCORECARD_REFER_BAND"
 ENV_REASON_METHOD = "SCORECARD_REASON_METHOD"
+ENV_DECISION_LOG = "SCORECARD_DECISION_LOG"
+ENV_DECISION_LOG_DEADLINE_MS = "SCORECARD_DECISION_LOG_DEADLINE_MS"
+ENV_DECISION_LOG_REQUIRED = "SCORECARD_DECISION_LOG_REQUIRED"
+ENV_DECISION_LOG_HASHED = "SCORECARD_DECISION_LOG_HASHED"
+ENV_DECISION_LOG_SALT = "SCORECARD_DECISION_LOG_SALT"
 REASON_METHODS = ("max", "cutoff", "average")  # as scorecard.card.reasons.REASON_METHODS
 
 # One applicant is ~1.4 KB of JSON; 64 KiB leaves room for pretty-printing and long ids.
@@ -74,6 +91,9 @@ DEFAULT_BODY_TIMEOUT_S = 30.0
 # when units are very cheap (single scores) and is the fixed limit when the budget is 0.
 DEFAULT_LATENCY_BUDGET_MS = 25.0
 DEFAULT_MAX_IN_FLIGHT = 32
+# Long enough for a database failover's first retry, short enough that a client (and the
+# load balancer, through /ready) learns of a stuck log within seconds.
+DEFAULT_DECISION_LOG_DEADLINE_MS = 2000.0
 
 
 class SettingsError(ValueError):
@@ -108,6 +128,11 @@ class Settings:
             against the card at start-up.
         refer_band: points below the cut-off that are referred.
         reason_method: ``max``, ``cutoff`` or ``average`` (``cutoff`` needs a cut-off).
+        decision_log: URL of the decision log (``None``: answers are not recorded).
+        decision_log_deadline_ms: most an answer waits for its record's commit.
+        decision_log_required: fail closed (503 without a record) or answer anyway.
+        decision_log_hashed: columns recorded only as a salted hash.
+        decision_log_salt: their salt.
     """
 
     artifact: Path = DEFAULT_ARTIFACT
@@ -122,8 +147,21 @@ class Settings:
     cutoff: str | None = None
     refer_band: int = 0
     reason_method: str = "max"
+    decision_log: str | None = None
+    decision_log_deadline_ms: float = DEFAULT_DECISION_LOG_DEADLINE_MS
+    decision_log_required: bool = True
+    decision_log_hashed: tuple[str, ...] = ()
+    decision_log_salt: str | None = None
 
     def __post_init__(self) -> None:
+        if self.decision_log is not None and not self.decision_log.strip():
+            object.__setattr__(self, "decision_log", None)
+        if not self.decision_log_deadline_ms > 0:
+            raise SettingsError(f"{ENV_DECISION_LOG_DEADLINE_MS}: must be > 0 ms, got "
+                                f"{self.decision_log_deadline_ms}")
+        if self.decision_log_hashed and not self.decision_log_salt:
+            raise SettingsError(f"{ENV_DECISION_LOG_HASHED} needs {ENV_DECISION_LOG_SALT} "
+                                "(a hash without a secret salt is reversible by guessing)")
         if self.cutoff is not None and not self.cutoff.strip():
             object.__setattr__(self, "cutoff", None)
         if self.refer_band < 0:
@@ -171,6 +209,14 @@ class Settings:
             cutoff=env.get(ENV_CUTOFF) or None,
             refer_band=_int(env, ENV_REFER_BAND, 0),
             reason_method=(env.get(ENV_REASON_METHOD) or "max").strip().lower(),
+            decision_log=env.get(ENV_DECISION_LOG) or None,
+            decision_log_deadline_ms=_float(env, ENV_DECISION_LOG_DEADLINE_MS,
+                                            DEFAULT_DECISION_LOG_DEADLINE_MS, "milliseconds"),
+            decision_log_required=_bool(env, ENV_DECISION_LOG_REQUIRED, default=True),
+            decision_log_hashed=tuple(c.strip() for c in
+                                      (env.get(ENV_DECISION_LOG_HASHED) or "").split(",")
+                                      if c.strip()),
+            decision_log_salt=env.get(ENV_DECISION_LOG_SALT) or None,
         )
 
 

@@ -20,7 +20,10 @@ REPO = Path(__file__).resolve().parents[1]
 ROOTS = ("scorecard", "api", "validation")
 HEAVY = ("pandas", "pandera", "optbinning", "statsmodels", "sklearn", "scipy", "matplotlib",
          "duckdb", "pyarrow")
-API_DATA = ("scorecard.data.contract", "scorecard.data.records", "scorecard.data.paths")
+# The stdlib-only data modules the API may import; the decision log's store is one (it
+# imports psycopg only when a postgresql:// URL is opened).
+API_DATA = ("scorecard.data.contract", "scorecard.data.records", "scorecard.data.paths",
+            "scorecard.data.decision_log")
 
 
 @dataclass(frozen=True)

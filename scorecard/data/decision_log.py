@@ -241,8 +241,9 @@ class DecisionStore:
 
     # schema
     def version(self) -> int:
-        self.begin(write=False)
+        self.begin()
         try:
+            self._lock_migrations()  # CREATE IF NOT EXISTS races in PostgreSQL
             self.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
                          "(version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
             row = self.execute("SELECT MAX(version) FROM schema_migrations").fetchone()

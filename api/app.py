@@ -73,13 +73,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
                      security=[{auth.SCHEME_NAME: []}] if settings.api_key else None)
 
     # Ready from the end of start-up until shutdown begins (the load balancer then drains).
-    def start_accepting() -> None:
+    async def start_accepting() -> None:
+        if recorder is not None:
+            await recorder.start()  # the writer task, in this worker's event loop
         service.ready = True
 
-    def stop_accepting() -> None:
+    async def stop_accepting() -> None:
         service.ready = False
         if recorder is not None:
-            recorder.close()  # what is queued is committed first
+            await recorder.close()  # what is queued is committed first
 
     # One admission per worker: the app's middleware and the HTTP protocol (api.server),
     # which refuses the excess at its headers, share it.

@@ -3,7 +3,8 @@
 
 :class:`DecisionRecorder` turns an answer into its record (inputs as validated, canonical
 JSON, personal columns replaced by their salted hash before anything is written), hands it
-to the worker's :class:`~scorecard.data.decision_log.GroupWriter` and waits for the commit:
+to the worker's :class:`~scorecard.data.decision_log.GroupWriter` (a task in the worker's
+event loop) and waits for the commit:
 the handler returns only afterwards. A store that fails, or does not commit within the
 deadline, makes the answer a 503 and ``/ready`` unready (fail closed), or, with
 ``SCORECARD_DECISION_LOG_REQUIRED=0``, an answer without a record, counted in ``/metrics``.
@@ -71,8 +72,11 @@ class DecisionRecorder:
         return not self.required or (self.writer.healthy
                                      and not self.writer.stalled(self.deadline_s))
 
-    def close(self) -> None:
-        self.writer.close()
+    async def start(self) -> None:
+        await self.writer.start()
+
+    async def close(self) -> None:
+        await self.writer.close()
 
     # ------------------------------------------------------------------ records
 
@@ -105,14 +109,8 @@ class DecisionRecorder:
     async def commit(self, rows: list[tuple[Any, ...]]) -> None:
         """Return once ``rows`` are committed; raises the 503 when they cannot be (or
         returns, counting them unlogged, when records are not required)."""
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[BaseException | None] = loop.create_future()
-
-        def done(error: BaseException | None) -> None:
-            loop.call_soon_threadsafe(_settle, future, error)
-
         try:
-            self.writer.submit(rows, done)
+            future = self.writer.submit(rows)
         except DecisionLogError as exc:
             return self._unrecorded(len(rows), "backlog", str(exc))
         try:
@@ -130,8 +128,3 @@ class DecisionRecorder:
         if self.required:
             raise ServiceUnavailableException("the decision log is unavailable: no answer "
                                               "without its record", headers=RETRY_AFTER)
-
-
-def _settle(future: asyncio.Future[BaseException | None], error: BaseException | None) -> None:
-    if not future.done():
-        future.set_result(error)

@@ -46,6 +46,9 @@ shedding off (no limit at all).
   instead of after all of them; threads (a large batch) never share the CPU with each
   other. An admitted request thus waits for the work admitted before it, which is what the
   limit bounds.
+* **Waiting is not work.** A handler that has done its work and only waits for I/O (the
+  decision log's commit) calls :func:`work_done`: the slot passes on, so the next request
+  runs meanwhile and the waiting ones commit together.
 * Never shed: everything but the scoring routes (``/health``, ``/ready``, ``/metrics``,
   docs, ``/v1/scorecard``, ``/v1/ping``).
 
@@ -84,6 +87,7 @@ DEADLINE_HEADER = b"x-request-timeout-ms"
 SCORING_ROUTES: dict[str, bool] = {"/v1/score": False, "/v1/explain": False,
                                    "/v1/score/batch": True}
 SCOPE_ADMITTED = "scorecard.admitted_units"  # units the HTTP protocol acquired (api.server)
+SCOPE_WORK_DONE = "scorecard.work_done"  # the running request's end_work
 # The measured time per unit (module docstring).
 INITIAL_UNIT_MS = 3.5
 WINDOW_S = 0.1
@@ -397,12 +401,21 @@ class OverloadMiddleware:
                 end_work()  # the work is done once its response begins
             await send(message)
 
+        scope[SCOPE_WORK_DONE] = end_work
         try:
             await self.app(scope, receive_checked, send_ended)
         finally:
             end_work()
             if held:
                 admission.release(held)
+
+
+def work_done(scope: Any) -> None:
+    """The request's work is done, what remains is waiting: free the work slot now (once;
+    a no-op outside the middleware)."""
+    end = scope.get(SCOPE_WORK_DONE)
+    if end is not None:
+        end()
 
 
 def _overloaded() -> HTTPException:

@@ -9,9 +9,9 @@ imports it without the training stack.
 * :func:`open_store` — ``sqlite:///relative.db``, ``sqlite:////absolute.db`` (WAL, full
   fsync at each commit) or ``postgresql://user@host:port/db``; one schema, applied by
   versioned :data:`MIGRATIONS` (several workers may start at once).
-* :class:`GroupWriter` — a writer thread per process: records queued while a transaction
-  runs go into the next one, so a commit carries many answers under load and one alone when
-  idle. A record's callback runs only after its transaction committed.
+* :class:`GroupWriter` — a writer task per worker (in its event loop): records queued while
+  a transaction runs go into the next one, so a commit carries many answers under load and
+  one alone when idle. A record's future resolves only after its transaction committed.
 * Tamper evidence: each writer is one chain. A record carries ``seq`` (its place in the
   chain), ``prev_hash`` (the hash of its predecessor) and ``hash`` (SHA-256 of every other
   field and ``prev_hash``); the ``chains`` table anchors each chain's base (the genesis, or
@@ -23,6 +23,8 @@ imports it without the training stack.
 
 from __future__ import annotations
 
+import asyncio
+import collections
 import contextlib
 import hashlib
 import json
@@ -164,6 +166,47 @@ def record_hash(row: Sequence[Any]) -> str:
 # --------------------------------------------------------------------------- the store
 
 
+@dataclass
+class Chain:
+    """A writer's chain as anchored: its last committed ``seq`` and ``hash``."""
+
+    chain_id: str
+    head_seq: int = 0
+    head_hash: str = GENESIS
+
+
+Plan = list[tuple[str, Any, bool]]  # (SQL with ? marks, params, executemany)
+MAX_GROUP = 1000  # records per INSERT: 20 columns each, within SQLite's 32,766 variables
+
+
+def append_plan(chain: Chain, rows: list[tuple[Any, ...]], writer: str) -> tuple[Plan, Chain]:
+    """The statements of one append (records chained after ``chain``, the anchor moved)
+    and the chain's new head."""
+    seq, prev = chain.head_seq, chain.head_hash
+    full = []
+    for row in rows:
+        seq += 1
+        record = (row[0], chain.chain_id, seq, *row[1:], prev, "")
+        prev = record_hash(record)
+        full.append((*record[:-1], prev))
+    # Multi-row INSERTs of up to MAX_GROUP records: few statements to step.
+    marks = "(" + ", ".join("?" * len(FIELDS)) + ")"
+    plan: Plan = []
+    for i in range(0, len(full), MAX_GROUP):
+        part = full[i:i + MAX_GROUP]
+        plan.append((f"INSERT INTO decisions ({', '.join(FIELDS)}) VALUES "
+                     + ", ".join([marks] * len(part)), [v for r in part for v in r], False))
+    if chain.head_seq == 0:
+        plan.append(("INSERT INTO chains VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT (chain_id) "
+                     "DO UPDATE SET head_seq = excluded.head_seq, head_hash = "
+                     "excluded.head_hash",
+                     (chain.chain_id, utc_now(), writer, GENESIS, seq, prev), False))
+    else:
+        plan.append(("UPDATE chains SET head_seq = ?, head_hash = ? WHERE chain_id = ?",
+                     (seq, prev, chain.chain_id), False))
+    return plan, Chain(chain.chain_id, seq, prev)
+
+
 def redact(url: str) -> str:
     """``url`` without its password, for messages."""
     head, sep, tail = url.partition("://")
@@ -174,12 +217,13 @@ def redact(url: str) -> str:
     return url
 
 
-def open_store(url: str, *, migrate: bool = True) -> DecisionStore:
+def open_store(url: str, *, migrate: bool = True, busy_s: float = 30.0) -> DecisionStore:
     """The store at ``url``, its schema migrated to :data:`SCHEMA_VERSION`; raises
-    :class:`DecisionLogError` with one line naming what is wrong."""
+    :class:`DecisionLogError` with one line naming what is wrong. ``busy_s``: how long a
+    SQLite statement waits for another writer's lock."""
     url = url.strip()
     if url.startswith("sqlite://"):
-        store: DecisionStore = SqliteStore(url)
+        store: DecisionStore = SqliteStore(url, busy_s)
     elif url.startswith(("postgresql://", "postgres://")):
         store = PostgresStore(url)
     else:
@@ -190,23 +234,15 @@ def open_store(url: str, *, migrate: bool = True) -> DecisionStore:
     return store
 
 
-@dataclass
-class Chain:
-    """A writer's chain as anchored: its last committed ``seq`` and ``hash``."""
-
-    chain_id: str
-    head_seq: int = 0
-    head_hash: str = GENESIS
-
-
 class DecisionStore:
     """One connection to the log (not shared between threads)."""
 
     url: str
     placeholder = "?"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, busy_s: float = 30.0) -> None:
         self.url = url
+        self.busy_s = busy_s
         self.conn: Any = None
         self.connect()
 
@@ -282,31 +318,16 @@ class DecisionStore:
         """Chain ``rows`` (answer fields) after ``chain``, insert them and move the chain's
         head, in one transaction; returns the new head (``chain`` is left as it was if
         anything fails)."""
-        seq, prev = chain.head_seq, chain.head_hash
-        full = []
-        for row in rows:
-            seq += 1
-            record = (row[0], chain.chain_id, seq, *row[1:], prev, "")
-            prev = record_hash(record)
-            full.append((*record[:-1], prev))
-        marks = ", ".join("?" * len(FIELDS))
+        plan, head = append_plan(chain, rows, writer)
         self.begin()
         try:
-            self.executemany(f"INSERT INTO decisions ({', '.join(FIELDS)}) VALUES ({marks})",
-                             full)
-            if chain.head_seq == 0:
-                self.execute("INSERT INTO chains VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT "
-                             "(chain_id) DO UPDATE SET head_seq = excluded.head_seq, "
-                             "head_hash = excluded.head_hash",
-                             (chain.chain_id, utc_now(), writer, GENESIS, seq, prev))
-            else:
-                self.execute("UPDATE chains SET head_seq = ?, head_hash = ? WHERE chain_id = ?",
-                             (seq, prev, chain.chain_id))
+            for sql, params, many in plan:
+                (self.executemany if many else self.execute)(sql, params)
             self.commit()
         except BaseException:
             self.rollback()
             raise
-        return Chain(chain.chain_id, seq, prev)
+        return head
 
     def head(self, chain_id: str) -> Chain:
         """The chain as the database anchors it (after a commit whose outcome is unknown)."""
@@ -433,7 +454,7 @@ class SqliteStore(DecisionStore):
                                    "not exist")
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
-                                        timeout=30)
+                                        timeout=self.busy_s)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=FULL")
         except sqlite3.Error as exc:
@@ -491,122 +512,194 @@ class PostgresStore(DecisionStore):
 # --------------------------------------------------------------------------- the writer
 
 
-Done = Callable[[BaseException | None], None]
-
-
 class GroupWriter:
-    """A thread that commits queued records in groups, one chain per writer.
+    """The worker's writer: an asyncio task in its event loop, one chain per writer.
 
-    :meth:`submit` queues rows (:data:`ANSWER_FIELDS` order) with a callback; the thread
+    :meth:`submit` queues rows (:data:`ANSWER_FIELDS` order) and returns a future; the task
     takes everything queued (at most ``max_records``), commits it as one transaction and
-    calls each callback with ``None``, or with the exception when the transaction failed
-    (nothing of it is then written). After a failure it reconnects, reloads the chain's head
-    from the database and probes every ``retry_s`` until the store answers again;
-    ``healthy`` tells meanwhile.
+    resolves each future with ``None``, or with the exception when the transaction failed
+    (nothing of it is then written). PostgreSQL is driven by psycopg's async connection in
+    the loop; SQLite's transaction runs on one dedicated thread (its fsync releases the
+    GIL), and never waits for another writer's lock inside SQLite: a locked file is retried
+    after a short sleep. Either way the loop serves requests while a commit is in flight,
+    and what they queue meanwhile is the next group. After a failure
+    the task reconnects, reloads the chain's head from the database and probes every
+    ``retry_s`` until the store answers again; ``healthy`` tells meanwhile.
     """
 
-    def __init__(self, url: str, *, max_records: int = 1000, max_pending: int = 100_000,
-                 linger_s: float = 0.0, retry_s: float = 0.5,
+    def __init__(self, url: str, *, max_records: int = MAX_GROUP, max_pending: int = 100_000,
+                 retry_s: float = 0.5,
                  on_commit: Callable[[int, float], None] | None = None) -> None:
         self.url = url
-        self.store = open_store(url)
+        self.store = open_store(url)  # migrations now (waiting for other workers' locks)
+        self.postgres = isinstance(self.store, PostgresStore)
+        if not self.postgres:  # from now on: never wait inside SQLite (retried outside)
+            self.store.execute("PRAGMA busy_timeout = 0")
         self.chain = Chain(decision_ids(1)[0])
         self.writer = f"pid {os.getpid()} on {os.uname().nodename}"
         self.max_records = max_records
         self.max_pending = max_pending
-        self.linger_s = linger_s
         self.retry_s = retry_s
         self.on_commit = on_commit
         self.healthy = True
         self.last_error: str | None = None
         self.busy_since: float | None = None  # monotonic start of the running commit
-        self._queue: list[tuple[list[tuple[Any, ...]], Done]] = []
+        self._queue: collections.deque[tuple[list[tuple[Any, ...]], asyncio.Future[Any]]] = \
+            collections.deque()
         self._pending = 0
-        self._cond = threading.Condition()
-        self._stop = False
-        self._thread = threading.Thread(target=self._run, name="decision-log", daemon=True)
-        self._thread.start()
+        self._closing = False
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._aconn: Any = None
+        self._sqlite_thread: Any = None
 
-    def submit(self, rows: list[tuple[Any, ...]], done: Done) -> None:
-        """Queue ``rows``; ``done`` runs in the writer thread once they are committed (or
-        failed). Raises :class:`DecisionLogError` at once when too much is pending."""
-        with self._cond:
-            if self._stop:
-                raise DecisionLogError("the decision log is closed")
-            if self._pending + len(rows) > self.max_pending:
-                raise DecisionLogError(f"the decision log is behind ({self._pending:,} "
-                                       "records pending)")
-            self._queue.append((rows, done))
-            self._pending += len(rows)
-            self._cond.notify()
+    async def start(self) -> None:
+        """Start the task in the running loop (PostgreSQL: open the async connection)."""
+        self._wake = asyncio.Event()
+        if self.postgres:
+            self.store.close()
+            self._aconn = await self._connect()
+        else:
+            import sys
+            from concurrent.futures import ThreadPoolExecutor
+
+            # The commit thread wants the GIL back after each step and its fsync; beside a
+            # busy event loop the default 5 ms switch interval makes every such wait a
+            # convoy of up to 5 ms, several per commit.
+            sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
+            self._sqlite_thread = ThreadPoolExecutor(1, thread_name_prefix="decision-log")
+        self._task = asyncio.create_task(self._run(), name="decision-log")
+
+    async def _connect(self) -> Any:
+        import psycopg
+
+        return await psycopg.AsyncConnection.connect(self.url, connect_timeout=5,
+                                                     autocommit=False)
+
+    def submit(self, rows: list[tuple[Any, ...]]) -> asyncio.Future[Any]:
+        """Queue ``rows``; the future resolves to ``None`` once they are committed, or to
+        the exception that stopped them. Raises :class:`DecisionLogError` at once when the
+        writer is closed or too much is pending."""
+        if self._closing or self._wake is None:
+            raise DecisionLogError("the decision log is closed")
+        if self._pending + len(rows) > self.max_pending:
+            raise DecisionLogError(f"the decision log is behind ({self._pending:,} records "
+                                   "pending)")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((rows, future))
+        self._pending += len(rows)
+        self._wake.set()
+        return future
 
     def stalled(self, seconds: float) -> bool:
         """True while a commit has been running for more than ``seconds``."""
         since = self.busy_since
         return since is not None and time.monotonic() - since > seconds
 
-    def close(self, timeout: float = 10.0) -> None:
-        """Commit what is queued, then stop the thread."""
-        with self._cond:
-            self._stop = True
-            self._cond.notify()
-        self._thread.join(timeout)
+    async def close(self, timeout: float = 10.0) -> None:
+        """Commit what is queued, then stop the task and close the connection."""
+        self._closing = True
+        if self._wake is not None:
+            self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, timeout)
+        if self._aconn is not None:
+            with contextlib.suppress(Exception):
+                await self._aconn.close()
+        if self._sqlite_thread is not None:
+            self._sqlite_thread.shutdown(wait=True)
         self.store.close()
 
-    def _take(self) -> list[tuple[list[tuple[Any, ...]], Done]] | None:
-        with self._cond:
-            while not self._queue and not self._stop:
-                self._cond.wait(self.retry_s if not self.healthy else None)
-                if not self.healthy and not self._queue:
-                    return []
+    async def _run(self) -> None:
+        wake = self._wake
+        assert wake is not None
+        while True:
             if not self._queue:
-                return None
-            if self.linger_s and self._pending < self.max_records:
-                self._cond.wait(self.linger_s)
+                if self._closing:
+                    return
+                wake.clear()
+                if self.healthy:
+                    await wake.wait()
+                else:  # idle and failing: probe now and then
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), self.retry_s)
+                    if not self._queue:
+                        await self._recover()
+                continue
             group, n = [], 0
             while self._queue and (not group or n + len(self._queue[0][0]) <= self.max_records):
-                item = self._queue.pop(0)
+                item = self._queue.popleft()
                 group.append(item)
                 n += len(item[0])
             self._pending -= n
-            return group
-
-    def _run(self) -> None:
-        while True:
-            group = self._take()
-            if group is None:
-                return
-            if not group:  # unhealthy and idle: probe
-                self._recover()
-                continue
             rows = [r for g in group for r in g[0]]
             t0 = time.perf_counter()
             self.busy_since = time.monotonic()
             error: BaseException | None = None
             try:
                 if not self.healthy:
-                    self._recover()
+                    await self._recover()
                     if not self.healthy:
                         raise DecisionLogError(self.last_error or "the decision log is down")
-                self.chain = self.store.append(self.chain, rows, self.writer)
+                self.chain = await self._append(rows)
             except Exception as exc:  # every failure is the callers' 503
                 error = exc
                 self.healthy = False
                 self.last_error = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
-            elapsed = time.perf_counter() - t0
-            self.busy_since = None
+            finally:
+                self.busy_since = None
             if error is None and self.on_commit is not None:
-                self.on_commit(len(rows), elapsed)
-            for _, done in group:
-                with contextlib.suppress(Exception):  # a callback never stops the writer
-                    done(error)
+                self.on_commit(len(rows), time.perf_counter() - t0)
+            for _, future in group:
+                if not future.done():
+                    future.set_result(error)
 
-    def _recover(self) -> None:
+    async def _append(self, rows: list[tuple[Any, ...]]) -> Chain:
+        if self._aconn is None:
+            loop = asyncio.get_running_loop()
+            while True:
+                try:
+                    return await loop.run_in_executor(self._sqlite_thread, self.store.append,
+                                                      self.chain, rows, self.writer)
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or self._closing:
+                        raise
+                await asyncio.sleep(0.005)  # another writer holds the file: let it finish
+        plan, head = append_plan(self.chain, rows, self.writer)
+        conn = self._aconn
         try:
-            self.store.close()
-            self.store = open_store(self.url, migrate=False)
-            self.store.ping()
-            self.chain = self.store.head(self.chain.chain_id)
+            # One round trip for the whole transaction: its statements and the commit.
+            async with conn.pipeline(), conn.cursor() as cur:
+                for sql, params, many in plan:
+                    sql = sql.replace("?", "%s")
+                    await (cur.executemany(sql, params) if many else cur.execute(sql, params))
+                await conn.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await conn.rollback()
+            raise
+        return head
+
+    async def _recover(self) -> None:
+        try:
+            if self._aconn is None:
+                self.store.close()
+                self.store = open_store(self.url, migrate=False, busy_s=0.0)
+                self.store.ping()
+                self.chain = self.store.head(self.chain.chain_id)
+            else:
+                with contextlib.suppress(Exception):
+                    await self._aconn.close()
+                self._aconn = await self._connect()
+                async with self._aconn.cursor() as cur:
+                    await cur.execute("SELECT 1 FROM decisions WHERE 1 = 0")
+                    await cur.execute("SELECT head_seq, head_hash FROM chains WHERE "
+                                      "chain_id = %s", (self.chain.chain_id,))
+                    row = await cur.fetchone()
+                await self._aconn.commit()
+                cid = self.chain.chain_id
+                self.chain = Chain(cid) if row is None else Chain(cid, int(row[0]), row[1])
             self.healthy, self.last_error = True, None
         except Exception as exc:
             self.healthy = False

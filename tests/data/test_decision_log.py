@@ -4,6 +4,7 @@ tampered record, and purges that leave the chain verifiable."""
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import threading
@@ -45,21 +46,26 @@ def answer(i: int, received: str | None = None) -> tuple[Any, ...]:
     return tuple(values.values())
 
 
+def run_writer(url: str, groups: list[list[tuple[Any, ...]]], **kwargs: Any
+               ) -> list[BaseException | None]:
+    """``groups`` submitted at once to a GroupWriter in its own event loop; the outcome of
+    each."""
+    async def go() -> list[BaseException | None]:
+        writer = GroupWriter(url, **kwargs)
+        await writer.start()
+        futures = [writer.submit(g) for g in groups]
+        out = [await f for f in futures]
+        await writer.close()
+        return out
+
+    return asyncio.run(go())
+
+
 def write(url: str, n: int, **kwargs: Any) -> list[str]:
-    """``n`` records through a GroupWriter, each submitted alone; waits for every commit."""
-    writer = GroupWriter(url, **kwargs)
-    done = threading.Semaphore(0)
-    errors: list[BaseException] = []
-    ids = []
-    for i in range(n):
-        row = answer(i)
-        ids.append(row[0])
-        writer.submit([row], lambda e: (errors.append(e) if e else None, done.release()))
-    for _ in range(n):
-        assert done.acquire(timeout=30)
-    writer.close()
-    assert not errors
-    return ids
+    """``n`` records through a GroupWriter, each submitted alone; all committed."""
+    groups = [[answer(i)] for i in range(n)]
+    assert run_writer(url, groups, **kwargs) == [None] * n
+    return [g[0][0] for g in groups]
 
 
 def tamper(store: DecisionStore, sql: str, *params: Any) -> None:
@@ -111,21 +117,20 @@ def test_migrations_are_versioned_and_idempotent(log_url: str) -> None:
     assert [r[0] for r in rows] == [1, 2]
 
 
-def test_records_are_committed_when_their_callback_runs_and_chain_intact(log_url: str) -> None:
-    writer = GroupWriter(log_url)
-    seen: list[bool] = []
+def test_records_are_committed_when_their_future_resolves_and_chain_intact(
+        log_url: str) -> None:
     reader = open_store(log_url)
-    done = threading.Event()
     row = answer(1)
 
-    def check(error: BaseException | None) -> None:
-        seen.append(error is None and reader.get(row[0]) is not None)
-        done.set()
+    async def go() -> tuple[BaseException | None, bool]:
+        writer = GroupWriter(log_url)
+        await writer.start()
+        error = await writer.submit([row])
+        seen = reader.get(row[0]) is not None  # another connection sees it already
+        await writer.close()
+        return error, seen
 
-    writer.submit([row], check)
-    assert done.wait(30)
-    writer.close()
-    assert seen == [True]
+    assert asyncio.run(go()) == (None, True)
     checked, found = verify(reader)
     assert checked == 1 and found == []
 
@@ -186,14 +191,9 @@ def test_a_swapped_pair_and_a_forged_record_are_named(log_url: str) -> None:
 
 
 def test_purge_removes_old_records_and_verify_still_holds(log_url: str) -> None:
-    writer = GroupWriter(log_url)
-    done = threading.Semaphore(0)
     old = [answer(i, f"2024-0{1 + i % 3}-15T00:00:00.000000Z") for i in range(6)]
     new = [answer(i, f"2026-0{1 + i % 3}-15T00:00:00.000000Z") for i in range(4)]
-    writer.submit(old, lambda e: done.release())
-    writer.submit(new, lambda e: done.release())
-    assert done.acquire(timeout=30) and done.acquire(timeout=30)
-    writer.close()
+    assert run_writer(log_url, [old, new]) == [None, None]
     store = open_store(log_url)
     removed = store.purge("2025-01-01T00:00:00.000000Z")
     assert sum(removed.values()) == 6 and store.count() == 4
@@ -205,26 +205,24 @@ def test_purge_removes_old_records_and_verify_still_holds(log_url: str) -> None:
     assert findings(log_url)[0].endswith("before it are missing (deleted)")
 
 
-def test_a_failing_store_fails_the_group_then_recovers(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/log.db"
-    writer = GroupWriter(url, retry_s=0.05)
-    store = open_store(url)
-    results: list[BaseException | None] = []
-    done = threading.Semaphore(0)
+def test_a_failing_store_fails_the_group_then_recovers(log_url: str) -> None:
+    store = open_store(log_url)
 
-    def submit() -> BaseException | None:
-        writer.submit([answer(0)], lambda e: (results.append(e), done.release()))
-        assert done.acquire(timeout=30)
-        return results[-1]
+    async def go() -> None:
+        writer = GroupWriter(log_url, retry_s=0.05)
+        await writer.start()
+        assert await writer.submit([answer(0)]) is None
+        tamper(store, "ALTER TABLE decisions RENAME TO hidden")
+        assert await writer.submit([answer(1)]) is not None and not writer.healthy
+        await asyncio.sleep(0.2)
+        assert not writer.healthy  # the probes fail too
+        tamper(store, "ALTER TABLE hidden RENAME TO decisions")
+        for _ in range(200):
+            if writer.healthy:
+                break
+            await asyncio.sleep(0.05)
+        assert writer.healthy and await writer.submit([answer(2)]) is None
+        await writer.close()
 
-    assert submit() is None
-    tamper(store, "ALTER TABLE decisions RENAME TO hidden")
-    assert submit() is not None and not writer.healthy
-    tamper(store, "ALTER TABLE hidden RENAME TO decisions")
-    for _ in range(200):
-        if writer.healthy:
-            break
-        threading.Event().wait(0.05)
-    assert writer.healthy and submit() is None
-    writer.close()
-    assert verify(open_store(url)) == (2, [])
+    asyncio.run(go())
+    assert verify(open_store(log_url)) == (2, [])

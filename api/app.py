@@ -83,7 +83,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if recorder is not None:
             await recorder.close()  # what is queued is committed first
 
-    # One admission per worker: the app's middleware and the HTTP protocol (api.server),
+    # One admission per worker: the app's middleware and the HTTP protocol (api.protocols),
     # which refuses the excess at its headers, share it.
     admission = Admission(settings.max_in_flight, settings.latency_budget_ms)
     install(admission)

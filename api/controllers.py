@@ -30,7 +30,7 @@ from api.auth import require_api_key
 from api.bodies import decode, decode_batch
 from api.decisions import DecisionRecorder
 from api.overload import BATCH_UNIT_BYTES, work_done
-from api.schemas import (
+from api.responses import (
     BatchResult,
     Card,
     ErrorBody,
@@ -45,7 +45,7 @@ from api.settings import SINGLE_BODY_BYTES
 from scorecard.data.decision_log import utc_now
 
 _encode = msgspec.json.Encoder().encode
-INLINE_BATCH_BYTES = 2 * BATCH_UNIT_BYTES  # ~200 applicants, ~7 ms of CPU
+INLINE_BATCH_BYTES = 2 * BATCH_UNIT_BYTES  # about 200 applicants
 
 
 def get(path: str, *, operation_id: str, **kwargs: Any) -> Any:
@@ -114,10 +114,10 @@ class ScoringController(Controller):
         """
         received, started = utc_now(), time.perf_counter()
         body = await request.body()
-        # Decoding and scoring 10k rows takes ~0.1-0.3 s of CPU: off the event loop, so
-        # health probes keep being answered and the excess refused meanwhile. A small batch
-        # (~3.4 ms per 100 rows) runs on the loop: a thread hop would cost more than it
-        # saves, and a thread holding the GIL delays the loop by up to its switch interval.
+        # Decoding and scoring a large batch takes a noticeable share of a second: off the
+        # loop, so health probes keep being answered and the excess refused meanwhile. A small
+        # batch runs on the loop: a thread hop would cost more than it saves, and a thread
+        # holding the GIL delays the loop by up to its switch interval.
         if len(body) <= INLINE_BATCH_BYTES:
             content, rows = _score_batch(service, body, recorder, received, started)
         else:

@@ -22,7 +22,7 @@ import msgspec
 from litestar.exceptions import ServiceUnavailableException
 
 from api import prometheus as metrics
-from api.schemas import ExplainResult, ScoreResult
+from api.responses import ExplainResult, ScoreResult
 from api.settings import ENV_DECISION_LOG_HASHED, Settings, SettingsError
 from scorecard.card.decisions import Policy
 from scorecard.data.decision_log import DecisionLogError, GroupWriter, redact, salted_hash

@@ -53,7 +53,7 @@ def start(artifact: Path, log_url: str | None, out: Path) -> tuple[subprocess.Po
     port = free_port()
     cmd = [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--host", HOST,
            "--port", str(port), "--workers", "1", "--no-access-log", "--log-level", "warning",
-           "--http", "api.server:TimedHttpToolsProtocol"]
+           "--http", "api.protocols:TimedHttpToolsProtocol"]
     proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out.open("wb"),
                             stderr=subprocess.STDOUT)
     url = f"http://{HOST}:{port}"

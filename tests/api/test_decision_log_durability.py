@@ -52,7 +52,7 @@ def test_sigkill_under_load_loses_no_answered_decision(log_url: str, tmp_path: P
     received: list[str] = []
     for run in range(2):
         port = free_port()
-        process = start_uvicorn(port, "api.server:TimedHttpToolsProtocol", env,
+        process = start_uvicorn(port, "api.protocols:TimedHttpToolsProtocol", env,
                                 tmp_path / f"server{run}.log")
         stop = threading.Event()
         clients = [threading.Thread(target=load, args=(f"http://127.0.0.1:{port}", received,

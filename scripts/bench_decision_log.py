@@ -44,8 +44,10 @@ HOST = "127.0.0.1"
 MODES = ("none", "sqlite", "postgresql")
 
 
-def start(artifact: Path, log_url: str | None, out: Path) -> tuple[subprocess.Popen[bytes], str]:
-    env = {**os.environ, "SCORECARD_ARTIFACT": str(artifact), "SCORECARD_MAX_IN_FLIGHT": "0"}
+def start(artifact: Path, log_url: str | None, out: Path,
+          **extra: str) -> tuple[subprocess.Popen[bytes], str]:
+    env = {**os.environ, "SCORECARD_ARTIFACT": str(artifact), "SCORECARD_MAX_IN_FLIGHT": "0",
+           **extra}
     for name in ("SCORECARD_API_KEY", "SCORECARD_DECISION_LOG", "PROMETHEUS_MULTIPROC_DIR"):
         env.pop(name, None)
     if log_url:
@@ -98,22 +100,31 @@ def load(url: str, rows: list[dict[str, Any]], script: Path | None, connections:
     return run_load("httpx", f"{url}/v1/score", body, connections, duration, False, tmp, pid)
 
 
-def replay_bench(url: str, log_url: str, artifact: Path, n: int, tmp: Path) -> dict[str, Any]:
+def replay_bench(artifact: Path, n: int, tmp: Path) -> dict[str, Any]:
+    """Log ``n`` decisions (batches of 10,000 real applicants into a server with a SQLite
+    log and a deadline long enough for a whole batch on a busy machine), verify, replay."""
     from api.replay import replay
     from scorecard.data.decision_log import open_store, verify
 
     rows, _ = batch_rows(10_000)
-    store = open_store(log_url)
-    before = store.count()
+    log_url = f"sqlite:///{tmp}/replay.db"
+    proc, url = start(artifact, log_url, tmp / "replay.log",
+                      SCORECARD_DECISION_LOG_DEADLINE_MS="120000")
     t = time.perf_counter()
-    with httpx.Client(timeout=300) as client:
-        sent = 0
-        while sent < n:
-            part = rows[: min(len(rows), n - sent)]
-            r = client.post(f"{url}/v1/score/batch", json=part)
-            assert r.status_code == 200, r.text[:300]
-            sent += len(part)
+    try:
+        with httpx.Client(timeout=300) as client:
+            sent = 0
+            while sent < n:
+                part = rows[: min(len(rows), n - sent)]
+                r = client.post(f"{url}/v1/score/batch", json=part)
+                assert r.status_code == 200, r.text[:300]
+                sent += len(part)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
     logging_s = time.perf_counter() - t
+    store = open_store(log_url)
+    before = 0
     cards = tmp / "cards"
     cards.mkdir()
     shutil.copy(artifact, cards / "card.json")
@@ -167,9 +178,6 @@ def main(argv: list[str] | None = None) -> int:
                     proc, url = servers[mode]
                     runs[mode].append(load(url, rows, script, args.connections,
                                            args.duration, tmp, proc.pid))
-            replayed = (replay_bench(servers["sqlite"][1], urls["sqlite"],  # type: ignore[arg-type]
-                                     args.artifact.resolve(), args.replay, tmp)
-                        if args.replay else None)
         finally:
             for proc, _ in servers.values():
                 proc.terminate()
@@ -181,8 +189,13 @@ def main(argv: list[str] | None = None) -> int:
 
         intact = {m: verify(open_store(urls[m]))[1] == [] for m in MODES[1:]}  # type: ignore[arg-type]
         counts = {m: open_store(urls[m]).count() for m in MODES[1:]}  # type: ignore[arg-type]
+        rps = {m: statistics.median(x["rps"] for x in v) for m, v in runs.items()}
+        print(f"throughput (median req/s): {rps}; ratios SQLite "
+              f"{rps['sqlite'] / rps['none']:.2f}, PostgreSQL "
+              f"{rps['postgresql'] / rps['none']:.2f}", flush=True)
+        replayed = replay_bench(args.artifact.resolve(), args.replay, tmp) if args.replay \
+            else None
 
-    rps = {m: statistics.median(x["rps"] for x in v) for m, v in runs.items()}
     p99 = {m: statistics.median(x["p99_ms"] for x in v) for m, v in runs.items()}
     p50 = {m: statistics.median(x["p50_ms"] for x in v) for m, v in runs.items()}
     figures = {

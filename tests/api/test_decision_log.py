@@ -184,3 +184,29 @@ def test_answering_without_a_record_is_allowed_only_when_set_and_counted(
     line = next(x for x in metrics.splitlines()
                 if x.startswith('scorecard_decisions_unlogged_total{reason="error"}'))
     assert float(line.split()[-1]) >= 1
+
+
+def test_a_dropped_database_connection_is_a_503_at_most_then_recovered(
+        artifact_path: Path, postgres_url: str) -> None:
+    import psycopg
+
+    with served(artifact_path, decision_log=postgres_url) as client:
+        first = client.post("/v1/score", json=APPLICANT)
+        assert first.status_code == 200
+        database = postgres_url.rsplit("/", 1)[1]
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                          "datname = %s AND pid <> pg_backend_pid()", (database,))
+        statuses, answered = [], [first.json()["decision_id"]]
+        for _ in range(40):
+            r = client.post("/v1/score", json=APPLICANT)
+            statuses.append(r.status_code)
+            if r.status_code == 200:
+                answered.append(r.json()["decision_id"])
+                if statuses[-3:] == [200] * 3:
+                    break
+            threading.Event().wait(0.1)
+        assert set(statuses) <= {200, 503} and statuses[-3:] == [200] * 3
+    store = open_store(postgres_url)
+    assert all(store.get(d) is not None for d in answered)
+    assert verify(store)[1] == []

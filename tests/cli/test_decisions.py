@@ -148,6 +148,12 @@ def test_a_log_that_cannot_be_opened_is_one_line_exit_2(
             assert main(argv) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) in (1, 2) and "Traceback" not in err  # argparse: usage+1
+    # The server refuses to start on one.
+    monkeypatch.setenv("SCORECARD_DECISION_LOG", "postgresql://u:pw@127.0.0.1:1/x")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: decision log 'postgresql://u:***@127.0.0.1:1/x': cannot "
+                          "connect") and "pw" not in err and len(err.splitlines()) == 1
 
 
 @pytest.mark.shared

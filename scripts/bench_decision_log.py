@@ -3,8 +3,9 @@
 
 Starts three ``uvicorn --factory api.app:create_app`` servers (1 worker each, on loopback):
 without a log, with a SQLite log (WAL, full fsync) and with a PostgreSQL log (a temporary
-PostgreSQL 15 on loopback, started as ``tests.postgres`` starts it for the tests). Then, in
-rounds interleaved across the three (so drift hits all alike), a closed loop of
+PostgreSQL 15 on loopback, started as ``tests.support.postgres`` starts it for the
+tests). Then, in rounds interleaved across the three (so drift hits all alike), a closed
+loop of
 ``--connections`` connections posts real applicants (the unlabelled Klarna rows when
 ``../shared`` is present, cycled by a wrk script; else the example applicant) to
 ``POST /v1/score``. Prints throughput, p50/p99 and the ratios log / no log (goals: SQLite
@@ -153,7 +154,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args(argv)
 
-    from tests import postgres
+    from tests.support import postgres
 
     if not postgres.available():
         raise SystemExit(postgres.MISSING)

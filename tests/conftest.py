@@ -38,8 +38,8 @@ def artifact_path() -> Path:
 
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
-    """A real PostgreSQL on loopback for this test session (:mod:`tests.postgres`)."""
-    from tests import postgres
+    """A real PostgreSQL on loopback for this test session (:mod:`tests.support.postgres`)."""
+    from tests.support import postgres
 
     if not postgres.available():
         pytest.skip(postgres.MISSING)
@@ -50,6 +50,6 @@ def postgres_server() -> Iterator[str]:
 @pytest.fixture
 def postgres_url(postgres_server: str) -> str:
     """A new empty database on the session's PostgreSQL."""
-    from tests.postgres import fresh_database
+    from tests.support.postgres import fresh_database
 
     return fresh_database(postgres_server)

@@ -8,19 +8,17 @@ import copy
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from litestar.testing import TestClient
 
 from api.app import create_app
 from api.openapi import example_applicant
 from api.settings import Settings, SettingsError
 from scorecard.data.contract import KLARNA
 from scorecard.data.decision_log import DecisionLogError, open_store, verify
+from tests.api.conftest import ClientFactory
 
 APPLICANT = example_applicant(KLARNA.columns, KLARNA.id_column)
 
@@ -30,12 +28,6 @@ def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/log.db"
     return str(request.getfixturevalue("postgres_url"))
-
-
-@contextmanager
-def served(artifact_path: Path, **settings: Any) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(artifact=artifact_path, **settings))) as client:
-        yield client
 
 
 def applicants(n: int) -> list[dict[str, Any]]:
@@ -48,8 +40,8 @@ def applicants(n: int) -> list[dict[str, Any]]:
     return out
 
 
-def test_every_answer_carries_a_time_ordered_decision_id(artifact_path: Path) -> None:
-    with served(artifact_path, cutoff="600") as client:
+def test_every_answer_carries_a_time_ordered_decision_id(api_client: ClientFactory) -> None:
+    with api_client(cutoff="600") as client:
         one = client.post("/v1/score", json=APPLICANT)
         batch = client.post("/v1/score/batch", json=applicants(5)).json()["results"]
         explain = client.post("/v1/explain", json={"applicant": APPLICANT})
@@ -60,8 +52,8 @@ def test_every_answer_carries_a_time_ordered_decision_id(artifact_path: Path) ->
     assert ids == sorted(ids) and len(set(ids)) == 7
 
 
-def test_each_answer_is_in_the_log_as_answered(artifact_path: Path, log_url: str) -> None:
-    with served(artifact_path, cutoff="600", api_key="s3cret-key", decision_log=log_url,
+def test_each_answer_is_in_the_log_as_answered(api_client: ClientFactory, log_url: str) -> None:
+    with api_client(cutoff="600", api_key="s3cret-key", decision_log=log_url,
                 reason_method="cutoff") as client:
         key = {"X-API-Key": "s3cret-key"}
         one = client.post("/v1/score", json=APPLICANT, headers=key).json()
@@ -90,10 +82,10 @@ def test_each_answer_is_in_the_log_as_answered(artifact_path: Path, log_url: str
     assert verify(store) == (5, [])
 
 
-def test_personal_columns_are_stored_only_as_salted_hashes(artifact_path: Path,
+def test_personal_columns_are_stored_only_as_salted_hashes(api_client: ClientFactory,
                                                            tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/log.db"
-    with served(artifact_path, decision_log=url, decision_log_hashed=("uuid",),
+    with api_client(decision_log=url, decision_log_hashed=("uuid",),
                 decision_log_salt="pepper") as client:
         answer = client.post("/v1/score", json=APPLICANT).json()
     rec = open_store(url).get(answer["decision_id"])
@@ -132,9 +124,9 @@ def _wait(predicate: Any, seconds: float = 10.0) -> bool:
     return predicate()
 
 
-def test_a_failing_store_means_503_and_unready_until_it_recovers(artifact_path: Path,
+def test_a_failing_store_means_503_and_unready_until_it_recovers(api_client: ClientFactory,
                                                                  log_url: str) -> None:
-    with served(artifact_path, decision_log=log_url) as client:
+    with api_client(decision_log=log_url) as client:
         assert client.post("/v1/score", json=APPLICANT).status_code == 200
         _rename(log_url, "decisions", "hidden")
         r = client.post("/v1/score", json=APPLICANT)
@@ -151,10 +143,10 @@ def test_a_failing_store_means_503_and_unready_until_it_recovers(artifact_path: 
     assert verify(open_store(log_url)) == (2, [])
 
 
-def test_a_store_slower_than_the_deadline_means_503_and_unready(artifact_path: Path,
+def test_a_store_slower_than_the_deadline_means_503_and_unready(api_client: ClientFactory,
                                                                 tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/log.db"
-    with served(artifact_path, decision_log=url, decision_log_deadline_ms=200) as client:
+    with api_client(decision_log=url, decision_log_deadline_ms=200) as client:
         blocker = sqlite3.connect(tmp_path / "log.db", isolation_level=None)
         blocker.execute("BEGIN EXCLUSIVE")  # another writer holds the file
         try:
@@ -173,9 +165,9 @@ def test_a_store_slower_than_the_deadline_means_503_and_unready(artifact_path: P
 
 
 def test_answering_without_a_record_is_allowed_only_when_set_and_counted(
-        artifact_path: Path, tmp_path: Path) -> None:
+        api_client: ClientFactory, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path}/log.db"
-    with served(artifact_path, decision_log=url, decision_log_required=False) as client:
+    with api_client(decision_log=url, decision_log_required=False) as client:
         _rename(url, "decisions", "hidden")
         r = client.post("/v1/score", json=APPLICANT)
         assert r.status_code == 200 and r.json()["decision_id"]
@@ -187,10 +179,10 @@ def test_answering_without_a_record_is_allowed_only_when_set_and_counted(
 
 
 def test_a_dropped_database_connection_is_a_503_at_most_then_recovered(
-        artifact_path: Path, postgres_url: str) -> None:
+        api_client: ClientFactory, postgres_url: str) -> None:
     import psycopg
 
-    with served(artifact_path, decision_log=postgres_url) as client:
+    with api_client(decision_log=postgres_url) as client:
         first = client.post("/v1/score", json=APPLICANT)
         assert first.status_code == 200
         database = postgres_url.rsplit("/", 1)[1]

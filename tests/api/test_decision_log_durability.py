@@ -16,7 +16,7 @@ import pytest
 from api.openapi import example_applicant
 from scorecard.data.contract import KLARNA
 from scorecard.data.decision_log import open_store, verify
-from tests.helpers import free_port, start_uvicorn
+from tests.support.servers import free_port, start_uvicorn
 
 APPLICANT = example_applicant(KLARNA.columns, KLARNA.id_column)
 CLIENTS = 8

@@ -1,5 +1,5 @@
 """The decision log's store on a real SQLite file and a real PostgreSQL 15 (started by
-``tests.postgres``): ids, migrations, group commits, the hash chain that names every
+``tests.support.postgres``): ids, migrations, group commits, the hash chain that names every
 tampered record, and purges that leave the chain verifiable."""
 
 from __future__ import annotations

@@ -78,7 +78,7 @@ COPY --from=builder /opt/venv /opt/venv
 COPY api/ /app/api/
 COPY scorecard/__init__.py scorecard/errors.py scorecard/settings.py /app/scorecard/
 COPY scorecard/card/ /app/scorecard/card/
-COPY scorecard/data/__init__.py scorecard/data/contract.py scorecard/data/records.py scorecard/data/paths.py /app/scorecard/data/
+COPY scorecard/data/__init__.py scorecard/data/contract.py scorecard/data/records.py scorecard/data/paths.py scorecard/data/decision_log.py /app/scorecard/data/
 COPY reports/scorecard.json /app/reports/scorecard.json
 
 USER 10001:10001

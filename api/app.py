@@ -27,6 +27,7 @@ from api.controllers import (
     ProbeController,
     ScoringController,
 )
+from api.decisions import DecisionRecorder
 from api.errors import EXCEPTION_HANDLERS
 from api.openapi import document_request_bodies
 from api.overload import Admission, OverloadMiddleware, install
@@ -60,6 +61,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging()
     service = load_service(settings)
     metrics.model_loaded(service.model_id, service.content_hash)
+    recorder = None if settings.decision_log is None else DecisionRecorder(
+        settings, model_id=service.model_id, content_hash=service.content_hash,
+        reason_method=service.reason_method, policy=service.policy,
+        id_column=service.id_column, features=list(service.engine.features_))
 
     # The guarded controllers (their guard reads the key from the app state); the OpenAPI
     # document declares the key only when one is configured.
@@ -68,11 +73,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
                      security=[{auth.SCHEME_NAME: []}] if settings.api_key else None)
 
     # Ready from the end of start-up until shutdown begins (the load balancer then drains).
-    def start_accepting() -> None:
+    async def start_accepting() -> None:
+        if recorder is not None:
+            await recorder.start()  # the writer task, in this worker's event loop
         service.ready = True
 
-    def stop_accepting() -> None:
+    async def stop_accepting() -> None:
         service.ready = False
+        if recorder is not None:
+            await recorder.close()  # what is queued is committed first
 
     # One admission per worker: the app's middleware and the HTTP protocol (api.protocols),
     # which refuses the excess at its headers, share it.
@@ -81,7 +90,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     install(admission)
     app = Litestar(
         route_handlers=[guarded, ProbeController, docs.serve_asset],
-        dependencies={"service": Provide(lambda: service, use_cache=True, sync_to_thread=False)},
+        dependencies={"service": Provide(lambda: service, use_cache=True, sync_to_thread=False),
+                      "recorder": Provide(lambda: recorder, use_cache=True,
+                                          sync_to_thread=False)},
         # Access outermost: requests shed here are logged and counted too.
         middleware=[AccessMiddleware.configured(settings.body_timeout_s),
                     OverloadMiddleware.configured(admission)],

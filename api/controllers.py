@@ -15,6 +15,7 @@ the service can report every offending field at once; their OpenAPI schema is at
 
 from __future__ import annotations
 
+import time
 from typing import Any, cast
 
 import anyio
@@ -27,7 +28,8 @@ from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 from api import prometheus as metrics
 from api.auth import require_api_key
 from api.bodies import decode, decode_batch
-from api.overload import BATCH_UNIT_BYTES
+from api.decisions import DecisionRecorder
+from api.overload import BATCH_UNIT_BYTES, work_done
 from api.responses import (
     BatchResult,
     Card,
@@ -40,6 +42,7 @@ from api.responses import (
 )
 from api.service import ScoringService
 from api.settings import SINGLE_BODY_BYTES
+from scorecard.data.decision_log import utc_now
 
 _encode = msgspec.json.Encoder().encode
 INLINE_BATCH_BYTES = 2 * BATCH_UNIT_BYTES  # about 200 applicants
@@ -74,7 +77,8 @@ class ScoringController(Controller):
 
     @post("/score", operation_id="score", summary="Score one applicant", status_code=200,
           request_max_body_size=SINGLE_BODY_BYTES, responses=_SCORING)
-    async def score(self, request: Request, service: ScoringService) -> ScoreResult:
+    async def score(self, request: Request, service: ScoringService,
+                    recorder: DecisionRecorder | None) -> Response[ScoreResult]:
         """pd, score, grade and the top 4 reason codes of one applicant.
 
         Send one row of the data file as a JSON object in the contract's field names (`NA`
@@ -83,39 +87,52 @@ class ScoringController(Controller):
         as in the file (unless the service runs with `SCORECARD_ALLOW_MISSING=1`). `uuid` is
         optional and echoed. `default` (the target) may be sent (0, 1 or null) but is
         ignored. Unknown fields are rejected. Every offending field is reported at once
-        (422). Body limit 64 KiB.
+        (422). Body limit 64 KiB. `decision_id` (also header `X-Decision-Id`) names the
+        answer; with a decision log it is sent only once its record is committed.
         """
-        result = service.score_one(decode(await request.body()))
+        received, started = utc_now(), time.perf_counter()
+        payload = decode(await request.body())
+        result = service.score_one(payload)
+        if recorder is not None:
+            rows = [recorder.row("score", received, started, payload, result)]
+            work_done(request.scope)  # the next request runs while this one commits
+            await recorder.commit(rows)
         metrics.scored("single", 1)
-        return result
+        return Response(result, headers={"X-Decision-Id": result.decision_id})
 
     @post("/score/batch", operation_id="scoreBatch", summary="Score a batch of applicants",
           status_code=200, responses=_SCORING)
-    async def score_batch(self, request: Request,
-                          service: ScoringService) -> Response[BatchResult]:
+    async def score_batch(self, request: Request, service: ScoringService,
+                          recorder: DecisionRecorder | None) -> Response[BatchResult]:
         """Score a JSON array of applicants (same fields as `/v1/score`) in one vectorised
         pass.
 
         Results come back in input order. At most `SCORECARD_MAX_BATCH` items (default
         10,000), each at most 64 KiB, and `SCORECARD_MAX_BODY_BYTES` bytes (default 32 MiB).
         If any item breaks the contract nothing is scored and the 422 lists every offending
-        item index and field.
+        item index and field. Each result has its own `decision_id`.
         """
+        received, started = utc_now(), time.perf_counter()
         body = await request.body()
         # Decoding and scoring a large batch takes a noticeable share of a second: off the
         # loop, so health probes keep being answered and the excess refused meanwhile. A small
         # batch runs on the loop: a thread hop would cost more than it saves, and a thread
         # holding the GIL delays the loop by up to its switch interval.
         if len(body) <= INLINE_BATCH_BYTES:
-            content = _score_batch(service, body)
+            content, rows = _score_batch(service, body, recorder, received, started)
         else:
-            content = await anyio.to_thread.run_sync(_score_batch, service, body)
+            content, rows = await anyio.to_thread.run_sync(_score_batch, service, body,
+                                                           recorder, received, started)
+        if recorder is not None and rows:
+            work_done(request.scope)
+            await recorder.commit(rows)
         # The content is the BatchResult already encoded; the annotation documents it.
         return cast("Response[BatchResult]", Response(content, media_type=MediaType.JSON))
 
     @post("/explain", operation_id="explain", summary="Decision, reasons and counterfactuals",
           status_code=200, request_max_body_size=SINGLE_BODY_BYTES, responses=_SCORING)
-    async def explain(self, request: Request, service: ScoringService) -> ExplainResult:
+    async def explain(self, request: Request, service: ScoringService,
+                      recorder: DecisionRecorder | None) -> Response[ExplainResult]:
         """What an applicant below the cut-off could change to reach it.
 
         Body: `{"applicant": {...}, "k": 3, "cutoff": "grade:E", "refer_band": 0}`; the
@@ -128,18 +145,30 @@ class ScoringController(Controller):
         by the engine and reaching the cut-off. `status`: `accepted` (nothing to change),
         `found`, `unreachable` (no actionable change reaches the cut-off) or `not_found`
         (the search limit came first; `search_limit_reached` then says the answer is not
-        proven optimal).
+        proven optimal). `decision_id` (also header `X-Decision-Id`) names the answer.
         """
-        result = service.explain(decode(await request.body()))
+        received, started = utc_now(), time.perf_counter()
+        payload = decode(await request.body())
+        result, policy = service.explain_with_policy(payload)
+        if recorder is not None:
+            rows = [recorder.row("explain", received, started, payload["applicant"], result,
+                                 recorder.explain_policy(policy))]
+            work_done(request.scope)
+            await recorder.commit(rows)
         metrics.scored("explain", 1)
-        return result
+        return Response(result, headers={"X-Decision-Id": result.decision_id})
 
 
-def _score_batch(service: ScoringService, body: bytes) -> bytes:
+def _score_batch(service: ScoringService, body: bytes, recorder: DecisionRecorder | None,
+                 received: str, started: float) -> tuple[bytes, list[tuple[Any, ...]]]:
+    """The encoded answer and its records (none without a log)."""
     payload = decode_batch(body, service.max_batch, SINGLE_BODY_BYTES)
     result = service.score_batch(payload)
     metrics.scored("batch", result.count)
-    return _encode(result)
+    rows = ([] if recorder is None else
+            [recorder.row("batch", received, started, item, r)
+             for item, r in zip(payload, result.results, strict=True)])
+    return _encode(result), rows
 
 
 class CardController(Controller):
@@ -188,13 +217,18 @@ class ProbeController(Controller):
     @get("/ready", operation_id="ready", summary="Readiness",
          responses={503: ResponseSpec(Ready, description="not ready (starting or shutting "
                                       "down)")})
-    async def ready(self, service: ScoringService) -> Response[Ready]:
+    async def ready(self, service: ScoringService,
+                    recorder: DecisionRecorder | None) -> Response[Ready]:
         """200 once the artifact is loaded and its content hash verified; 503 otherwise (for
-        instance while shutting down, so the load balancer drains the task)."""
-        if service.ready:
-            return Response(Ready("ready", service.model_id, service.content_hash))
-        return Response(Ready("not_ready", detail="the service is shutting down"),
-                        status_code=HTTP_503_SERVICE_UNAVAILABLE)
+        instance while shutting down, so the load balancer drains the task, or while the
+        decision log fails and records are required)."""
+        if not service.ready:
+            return Response(Ready("not_ready", detail="the service is shutting down"),
+                            status_code=HTTP_503_SERVICE_UNAVAILABLE)
+        if recorder is not None and not recorder.ready:
+            return Response(Ready("not_ready", detail="the decision log is unavailable"),
+                            status_code=HTTP_503_SERVICE_UNAVAILABLE)
+        return Response(Ready("ready", service.model_id, service.content_hash))
 
 
 class MetricsController(Controller):

@@ -81,6 +81,9 @@ measuring off: the limit is then exactly ``SCORECARD_MAX_IN_FLIGHT``;
   last second (``completed`` is the goodput); ``scorecard_waiting_units`` and
   ``scorecard_refusals_waiting`` show the room and the paced refusals. Offered = admitted
   + refused + waiting (+ requests whose client left while waiting).
+* **Waiting is not work.** A handler that has done its work and only waits for I/O (the
+  decision log's commit) calls :func:`work_done`: the slot passes on, so the next request
+  runs meanwhile and the waiting ones commit together.
 * Never shed: everything but the scoring routes (``/health``, ``/ready``, ``/metrics``,
   docs, ``/v1/scorecard``, ``/v1/ping``).
 
@@ -122,6 +125,7 @@ SCORING_ROUTES: dict[str, bool] = {"/v1/score": False, "/v1/explain": False,
                                    "/v1/score/batch": True}
 SCOPE_ADMITTED = "scorecard.admitted_units"  # units the HTTP protocol acquired (api.protocols)
 SCOPE_ARRIVED = "scorecard.arrived"  # when the HTTP protocol had the request's headers
+SCOPE_WORK_DONE = "scorecard.work_done"  # the running request's end_work
 # The measured time per unit (module docstring).
 INITIAL_UNIT_MS = 3.5
 WINDOW_S = 0.1
@@ -607,6 +611,7 @@ class OverloadMiddleware:
                 end_work()  # the work is done once its response begins
             await send(message)
 
+        scope[SCOPE_WORK_DONE] = end_work
         try:
             await self.app(scope, receive_checked, send_ended)
         finally:
@@ -615,6 +620,14 @@ class OverloadMiddleware:
                 admission.count("completed")
             if held:
                 admission.release(held)
+
+
+def work_done(scope: Any) -> None:
+    """The request's work is done, what remains is waiting: free the work slot now (once;
+    a no-op outside the middleware)."""
+    end = scope.get(SCOPE_WORK_DONE)
+    if end is not None:
+        end()
 
 
 def _overloaded() -> HTTPException:

@@ -53,6 +53,16 @@ SCORED = Counter("scorecard_applicants_scored", "Applicants scored, by endpoint.
                  ["endpoint"])
 MODEL = Gauge("scorecard_model_info", "The served card (value 1).", ["model_id", "content_hash"],
               multiprocess_mode="max")
+# The decision log (api.decisions).
+LOGGED = Counter("scorecard_decisions_logged", "Decision records committed to the decision "
+                 "log.")
+COMMIT_SECONDS = Histogram("scorecard_decision_log_commit_seconds", "Time of one group "
+                           "commit of the decision log.",
+                           buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+                                    0.25, 0.5, 1.0, 2.5))
+UNLOGGED = Counter("scorecard_decisions_unlogged", "Answers whose record was NOT committed "
+                   "(503 unless SCORECARD_DECISION_LOG_REQUIRED=0, then answered without "
+                   "a record), by reason: error, deadline, backlog.", ["reason"])
 # Load shedding (api.overload).
 SHED = Counter("scorecard_shed", "Scoring requests refused with 503 because the worker's "
                "in-flight limit was reached.", ["route"])
@@ -196,6 +206,15 @@ def render() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def decisions_logged(n: int, seconds: float) -> None:
+    LOGGED.inc(n)
+    COMMIT_SECONDS.observe(seconds)
+
+
+def decisions_unlogged(reason: str, n: int) -> None:
+    UNLOGGED.labels(reason).inc(n)
 
 
 def shed(route: str) -> None:

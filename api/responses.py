@@ -39,7 +39,8 @@ class Reason(msgspec.Struct, gc=False, omit_defaults=True):
 
 class ScoreResult(msgspec.Struct, gc=False):
     """The score of one applicant; ``decision`` (accept/refer/decline) is null without a
-    decision policy."""
+    decision policy. ``decision_id`` names the answer (time-ordered, unique across workers;
+    the key of its record in the decision log)."""
 
     uuid: str | int | float | None  # the id as the client sent it
     pd: float
@@ -50,6 +51,7 @@ class ScoreResult(msgspec.Struct, gc=False):
     model_id: str
     content_hash: str
     decision: str | None
+    decision_id: str = ""
 
 
 class Change(msgspec.Struct, gc=False):
@@ -101,6 +103,7 @@ class ExplainResult(msgspec.Struct):
     missing: list[str]
     model_id: str
     content_hash: str
+    decision_id: str = ""
 
 
 class PolicyView(msgspec.Struct):

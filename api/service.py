@@ -43,6 +43,7 @@ from scorecard.card.grades import MasterScale, assign_grades
 from scorecard.card.reasons import reason_entry, reference_points, row_reasons, top_reasons
 from scorecard.card.recourse import DEFAULT_K, MAX_K, Explainer
 from scorecard.data.contract import Column
+from scorecard.data.decision_log import decision_ids
 from scorecard.data.records import InvalidRecordsError, Issue, RecordValidator
 
 TOP_REASONS = 4
@@ -147,7 +148,7 @@ class ScoringService:
             self.population.one(total, grade, bins)
         return ScoreResult(uuid, row.pd_table[total - row.lo], total, grade,
                            reasons, missing, self.model_id, self.content_hash,
-                           self._decision(total))
+                           self._decision(total), decision_ids()[0])
 
     def score_batch(self, payload: Any) -> BatchResult:
         """Score a decoded JSON array in one engine pass; results in input order. Raises
@@ -173,19 +174,24 @@ class ScoringService:
         names = engine.features_
         id_column = self.id_column
         reason = self._reason
+        ids = decision_ids(n)
         out = []
         for i in range(n):
             item, row_bins = payload[i], bins[i]
             reasons = [reason(j, row_bins[j], item.get(names[j])) for j in picks[i] if j >= 0]
             out.append(ScoreResult(item.get(id_column) if id_column else None, pds[i],
                                    totals[i], grades[i], reasons, missing[i], self.model_id,
-                                   self.content_hash, decisions[i]))
+                                   self.content_hash, decisions[i], ids[i]))
         return BatchResult(self.model_id, self.content_hash, n, out)
 
     def explain(self, payload: Any) -> ExplainResult:
         """Decision, reasons and checked counterfactuals of ``{"applicant": {...}, "k": 3,
         "cutoff": "...", "refer_band": 0}`` (``cutoff`` defaults to the service policy).
         Raises :class:`~scorecard.data.records.InvalidRecordsError` naming every field."""
+        return self.explain_with_policy(payload)[0]
+
+    def explain_with_policy(self, payload: Any) -> tuple[ExplainResult, Policy]:
+        """:meth:`explain` and the policy that decided (the request's or the service's)."""
         if type(payload) is not dict:
             raise InvalidRecordsError([Issue("$", "type", "the body must be a JSON object "
                                              "with an `applicant` object")])
@@ -236,7 +242,8 @@ class ScoringService:
         out["missing"] = missing
         out["model_id"] = self.model_id
         out["content_hash"] = self.content_hash
-        return msgspec.convert(out, type=ExplainResult, from_attributes=True)
+        out["decision_id"] = decision_ids()[0]
+        return msgspec.convert(out, type=ExplainResult, from_attributes=True), policy
 
 
 _EXPLAIN_FIELDS = ("applicant", "k", "cutoff", "refer_band")

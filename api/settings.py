@@ -29,6 +29,11 @@ ENV_REFUSAL_RATIO = table.REFUSAL_RATIO.name
 ENV_CUTOFF = table.CUTOFF.name
 ENV_REFER_BAND = table.REFER_BAND.name
 ENV_REASON_METHOD = table.REASON_METHOD.name
+ENV_DECISION_LOG = table.DECISION_LOG.name
+ENV_DECISION_LOG_DEADLINE_MS = table.DECISION_LOG_DEADLINE_MS.name
+ENV_DECISION_LOG_REQUIRED = table.DECISION_LOG_REQUIRED.name
+ENV_DECISION_LOG_HASHED = table.DECISION_LOG_HASHED.name
+ENV_DECISION_LOG_SALT = table.DECISION_LOG_SALT.name
 REASON_METHODS = ("max", "cutoff", "average")  # as scorecard.card.reasons.REASON_METHODS
 
 # One applicant is ~1.4 KB of JSON; 64 KiB leaves room for pretty-printing and long ids.
@@ -66,6 +71,11 @@ class Settings:
             against the card at start-up.
         refer_band: points below the cut-off that are referred.
         reason_method: ``max``, ``cutoff`` or ``average`` (``cutoff`` needs a cut-off).
+        decision_log: URL of the decision log (``None``: answers are not recorded).
+        decision_log_deadline_ms: most an answer waits for its record's commit.
+        decision_log_required: fail closed (503 without a record) or answer anyway.
+        decision_log_hashed: columns recorded only as a salted hash.
+        decision_log_salt: their salt.
     """
 
     artifact: Path = DEFAULT_ARTIFACT
@@ -81,8 +91,21 @@ class Settings:
     cutoff: str | None = table.CUTOFF.default
     refer_band: int = table.REFER_BAND.default
     reason_method: str = table.REASON_METHOD.default
+    decision_log: str | None = table.DECISION_LOG.default
+    decision_log_deadline_ms: float = table.DECISION_LOG_DEADLINE_MS.default
+    decision_log_required: bool = table.DECISION_LOG_REQUIRED.default
+    decision_log_hashed: tuple[str, ...] = ()
+    decision_log_salt: str | None = table.DECISION_LOG_SALT.default
 
     def __post_init__(self) -> None:
+        if self.decision_log is not None and not self.decision_log.strip():
+            object.__setattr__(self, "decision_log", None)
+        if not self.decision_log_deadline_ms > 0:
+            raise SettingsError(f"{ENV_DECISION_LOG_DEADLINE_MS}: must be > 0 ms, got "
+                                f"{self.decision_log_deadline_ms}")
+        if self.decision_log_hashed and not self.decision_log_salt:
+            raise SettingsError(f"{ENV_DECISION_LOG_HASHED} needs {ENV_DECISION_LOG_SALT} "
+                                "(a hash without a secret salt is reversible by guessing)")
         if self.cutoff is not None and not self.cutoff.strip():
             object.__setattr__(self, "cutoff", None)
         if self.refer_band < 0:
@@ -132,4 +155,11 @@ class Settings:
             cutoff=table.CUTOFF.read(env),
             refer_band=table.REFER_BAND.read(env),
             reason_method=table.REASON_METHOD.read(env).lower(),
+            decision_log=table.DECISION_LOG.read(env),
+            decision_log_deadline_ms=table.DECISION_LOG_DEADLINE_MS.read(env),
+            decision_log_required=table.DECISION_LOG_REQUIRED.read(env),
+            decision_log_hashed=tuple(c.strip() for c in
+                                      (table.DECISION_LOG_HASHED.read(env) or "").split(",")
+                                      if c.strip()),
+            decision_log_salt=table.DECISION_LOG_SALT.read(env),
         )

@@ -25,6 +25,10 @@ locals {
   ecr_repository_name = var.ecr_repository_name != "" ? var.ecr_repository_name : "${var.name}/api"
   container_port      = 8000 # fixed by the image (Dockerfile EXPOSE / uvicorn --port)
 
+  decision_log_url = var.decision_log_enabled ? format(
+    "postgresql://%s@%s:%d/%s?sslmode=require", module.database[0].username,
+  module.database[0].address, module.database[0].port, module.database[0].database_name) : ""
+
   endpoint_host = var.domain_name != "" ? var.domain_name : module.alb.dns_name
   endpoint_url  = "${module.alb.https_enabled ? "https" : "http"}://${local.endpoint_host}"
 }
@@ -239,4 +243,22 @@ module "ecs_service" {
   max_count               = var.max_count
   cpu_target_percent      = var.cpu_target_percent
   requests_per_target     = var.requests_per_target
+  decision_log_url        = local.decision_log_url
+  decision_log_secret_arn = var.decision_log_enabled ? module.database[0].master_user_secret_arn : ""
+}
+
+# The decision log (every answer on record before it is sent): RDS PostgreSQL, reachable
+# only from the tasks. TLS required (rds.force_ssl); the password comes from the secret RDS
+# manages, injected as PGPASSWORD.
+module "database" {
+  source = "./modules/database"
+  count  = var.decision_log_enabled ? 1 : 0
+
+  name                   = var.name
+  vpc_id                 = module.network.vpc_id
+  private_subnet_ids     = module.network.private_subnet_ids
+  task_security_group_id = module.ecs_service.task_security_group_id
+  kms_key_arn            = local.kms_key_arn
+  instance_class         = var.decision_log_instance_class
+  backup_retention_days  = var.decision_log_backup_retention_days
 }

@@ -77,3 +77,13 @@ output "autoscaling_group_name" {
   description = "Autoscaling group of the container instances."
   value       = module.ecs_cluster.autoscaling_group_name
 }
+
+output "decision_log_address" {
+  description = "Private host name of the decision log's PostgreSQL (empty without one)."
+  value       = var.decision_log_enabled ? module.database[0].address : ""
+}
+
+output "decision_log_secret_arn" {
+  description = "Secrets Manager secret of the decision log's database password (empty without one)."
+  value       = var.decision_log_enabled ? module.database[0].master_user_secret_arn : ""
+}

@@ -372,3 +372,21 @@ variable "api_key_secret_kms_key_arn" {
     error_message = "api_key_secret_kms_key_arn must be empty or a KMS key ARN."
   }
 }
+
+variable "decision_log_enabled" {
+  description = "Record every answer in the decision log, an RDS PostgreSQL created here (SCORECARD_DECISION_LOG)."
+  type        = bool
+  default     = true
+}
+
+variable "decision_log_instance_class" {
+  description = "RDS instance class of the decision log."
+  type        = string
+  default     = "db.t4g.medium"
+}
+
+variable "decision_log_backup_retention_days" {
+  description = "Days of automated backups of the decision log (7-35)."
+  type        = number
+  default     = 35
+}

@@ -176,6 +176,27 @@ REASON_METHOD = Setting(
     "SCORECARD_REASON_METHOD", "text", "max", "",
     "what reasons are measured against: `max` (the best bin), `cutoff` (the average "
     "applicant at the cut-off) or `average` (the average applicant)")
+DECISION_LOG = Setting(
+    "SCORECARD_DECISION_LOG", "text", None, "",
+    "where every answer is recorded before it leaves: `sqlite:///relative.db`, "
+    "`sqlite:////absolute.db` or `postgresql://...`; unset: no log")
+# Long enough for a database failover's first retry, short enough that a client (and the
+# load balancer, through /ready) learns of a stuck log within seconds.
+DECISION_LOG_DEADLINE_MS = Setting(
+    "SCORECARD_DECISION_LOG_DEADLINE_MS", "number", 2000.0, "ms",
+    "most time an answer waits for its record's commit; then 503 and `/ready` unready")
+DECISION_LOG_REQUIRED = Setting(
+    "SCORECARD_DECISION_LOG_REQUIRED", "boolean", True, "",
+    "1 (fail closed): no record, no answer (503); 0: answer anyway, counted in `/metrics` "
+    "(`scorecard_decisions_unlogged_total`)")
+DECISION_LOG_HASHED = Setting(
+    "SCORECARD_DECISION_LOG_HASHED", "text", None, "",
+    "comma-separated columns (personal data, never features) the log keeps only as a salted "
+    "hash")
+DECISION_LOG_SALT = Setting(
+    "SCORECARD_DECISION_LOG_SALT", "text", None, "",
+    "the secret salt of those hashes (required with them; the same for every worker)",
+    secret=True)
 PROMETHEUS_MULTIPROC_DIR = Setting(
     "PROMETHEUS_MULTIPROC_DIR", "path", None, "",
     "empty writable folder where several workers share their metrics (prometheus_client's "
@@ -206,8 +227,9 @@ USER = Setting(
 SETTINGS: tuple[Setting, ...] = (
     ARTIFACT, API_KEY, MAX_BATCH, MAX_BODY_BYTES, ALLOW_MISSING, HEADER_TIMEOUT_S,
     BODY_TIMEOUT_S, LATENCY_BUDGET_MS, MAX_IN_FLIGHT, REFUSAL_RATIO, CUTOFF, REFER_BAND,
-    REASON_METHOD, PROMETHEUS_MULTIPROC_DIR, MAX_INPUT_BYTES, MAX_ARTIFACT_BYTES,
-    STREAM_ABOVE_BYTES, REVIEWER, USER)
+    REASON_METHOD, DECISION_LOG, DECISION_LOG_DEADLINE_MS, DECISION_LOG_REQUIRED,
+    DECISION_LOG_HASHED, DECISION_LOG_SALT, PROMETHEUS_MULTIPROC_DIR, MAX_INPUT_BYTES,
+    MAX_ARTIFACT_BYTES, STREAM_ABOVE_BYTES, REVIEWER, USER)
 
 
 def markdown_table() -> str:

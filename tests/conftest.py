@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -33,3 +34,22 @@ def artifact_path() -> Path:
     path = REPO / "reports" / "scorecard.json"
     assert path.exists(), "reports/scorecard.json is missing: run `scorecard run` first"
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str]:
+    """A real PostgreSQL on loopback for this test session (:mod:`tests.support.postgres`)."""
+    from tests.support import postgres
+
+    if not postgres.available():
+        pytest.skip(postgres.MISSING)
+    with postgres.server() as url:
+        yield url
+
+
+@pytest.fixture
+def postgres_url(postgres_server: str) -> str:
+    """A new empty database on the session's PostgreSQL."""
+    from tests.support.postgres import fresh_database
+
+    return fresh_database(postgres_server)

@@ -23,8 +23,10 @@ HEAVY = ("pandas", "pandera", "optbinning", "statsmodels", "sklearn", "scipy", "
 # Standard-library-only modules under every layer (the error family, the settings table):
 # any module may import them, they import no project module.
 FOUNDATION = ("scorecard.errors", "scorecard.settings")
+# The stdlib-only data modules the API may import; the decision log's store is one (it
+# imports psycopg only when a postgresql:// URL is opened).
 API_DATA = ("scorecard.data.contract", "scorecard.data.records", "scorecard.data.paths",
-            *FOUNDATION)
+            "scorecard.data.decision_log", *FOUNDATION)
 
 
 @dataclass(frozen=True)

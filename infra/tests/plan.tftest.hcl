@@ -54,6 +54,17 @@ mock_provider "aws" {
   mock_resource "aws_autoscaling_group" {
     defaults = { arn = "arn:aws:autoscaling:eu-north-1:123456789012:autoScalingGroup:0123:autoScalingGroupName/mock" }
   }
+  mock_resource "aws_db_instance" {
+    defaults = {
+      address = "scorecard-decisions.abc123.eu-north-1.rds.amazonaws.com"
+      port    = 5432
+      master_user_secret = [{
+        secret_arn    = "arn:aws:secretsmanager:eu-north-1:123456789012:secret:rds!db-0123-AbCdEf"
+        kms_key_id    = "arn:aws:kms:eu-north-1:123456789012:key/00000000-0000-0000-0000-000000000000"
+        secret_status = "active"
+      }]
+    }
+  }
   mock_resource "aws_ecs_cluster" {
     defaults = { arn = "arn:aws:ecs:eu-north-1:123456789012:cluster/scorecard" }
   }

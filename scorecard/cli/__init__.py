@@ -56,7 +56,7 @@ MAX_LINE_CHARS = 2000  # a line lists e.g. a category set; 50 such lines are ~10
 # Command modules, each exposing ``register(subparsers)``; imported by name so a missing
 # optional module only drops its commands.
 _COMMAND_MODULES = ("data", "spec", "model", "serve", "batch", "monitor", "explain",
-                    "review", "settings")
+                    "review", "settings", "decisions")
 
 # errno values meaning "this path cannot be used as given": the user's mistake, not a bug.
 _PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR,

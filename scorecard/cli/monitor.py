@@ -49,11 +49,15 @@ def _rate(text: str) -> float:
 def _monitor(args: argparse.Namespace) -> int:
     from scorecard.data.safety import output_folder
 
-    if bool(args.input) == bool(args.metrics):
-        raise UsageError("give either --input FILE... or --metrics FILE_OR_URL")
+    if bool(args.input) + bool(args.metrics) + bool(args.decision_log) != 1:
+        raise UsageError("give one of --input FILE..., --metrics FILE_OR_URL or "
+                         "--decision-log URL")
+    if args.decision_log and args.period_column:
+        raise UsageError("--decision-log splits by the time each decision was received: "
+                         "--period month|quarter, no --period-column")
     if args.metrics_base and not args.metrics:
         raise UsageError("--metrics-base needs --metrics")
-    if args.period and not args.period_column:
+    if args.period and not args.period_column and not args.decision_log:
         raise UsageError("--period needs --period-column")
     if args.input and args.period_column and len(args.input) != 1:
         raise UsageError("--period-column splits one file; give exactly one --input")
@@ -66,6 +70,15 @@ def _monitor(args: argparse.Namespace) -> int:
     if args.metrics:
         base = job.read_metrics(args.metrics_base) if args.metrics_base else None
         report = job.monitor_metrics(artifact, job.read_metrics(args.metrics), base)
+    elif args.decision_log:
+        from scorecard.data.decision_log import open_store
+        from scorecard.jobs.batch import contract_for
+        from scorecard.jobs.decisions import periods as log_periods
+
+        target = contract_for(artifact).target
+        report = job.monitor_frames(
+            artifact, log_periods(open_store(args.decision_log), artifact,
+                                  args.period or "month", target), args.outcomes, target)
     else:
         if args.period_column:
             frame = _read(artifact, args.input[0], "--input")
@@ -171,6 +184,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "of the service")
     p.add_argument("--metrics-base", type=non_empty, help="an earlier snapshot: monitor the "
                    "applicants scored in between")
+    p.add_argument("--decision-log", type=non_empty, metavar="URL", help="the service's "
+                   "decision log: the card's applicants by --period of receipt (default "
+                   "month); --outcomes uses the outcomes attached by `decisions outcomes`")
     p.add_argument("--out", type=non_empty, required=True, help="output folder")
     p.set_defaults(func=_monitor)
 

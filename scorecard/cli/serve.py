@@ -37,6 +37,11 @@ def _serve(args: argparse.Namespace) -> int:
         artifact = load_artifact(artifact_file(path, role))  # errors: exit 4 (cli.main)
     except ArtifactError as exc:
         raise ArtifactError(f"refusing to serve: {exc}") from exc
+    log_url = (settings.DECISION_LOG.read() or "").strip()
+    if log_url:  # opened (and migrated) once here: a bad URL is one line, exit 2
+        from scorecard.data.decision_log import open_store
+
+        open_store(log_url).close()
     os.environ[settings.ARTIFACT.name] = str(path.resolve())  # what the workers read
     metrics_dir = None
     if args.workers > 1 and not settings.PROMETHEUS_MULTIPROC_DIR.read():

@@ -208,6 +208,17 @@ def _mistakes(f: Files) -> dict[str, list[Mistake]]:
             Mistake("unwritable folder", (*card, "--input", good, "--cutoff", "600",
                                           "--output", out_in_locked), 2, str(f.unwritable)),
         ],
+        "decisions": [
+            Mistake("log folder missing", ("verify", "--log", f"sqlite:///{f.folder}/no/x.db"),
+                    2, "does not exist"),
+            Mistake("not a log URL", ("verify", "--log", "mysql://x/y"), 2, "mysql://x/y"),
+            Mistake("show from a bad URL", ("show", "some-id", "--log", "mysql://x"), 2,
+                    "mysql://x"),
+            Mistake("export to an unknown format", ("export", "--log", "mysql://x", "--output",
+                                                    "out.txt"), 2, "--output"),
+            Mistake("replay without cards", ("replay", "--log", "mysql://x", "--cards",
+                                             str(f.absent)), 2, "--cards"),
+        ],
         "serve": [
             Mistake("artifact not JSON", ("--artifact", str(f.not_json)), 4, str(f.not_json)),
             Mistake("nonexistent artifact", ("--artifact", str(f.absent)), 4, str(f.absent)),

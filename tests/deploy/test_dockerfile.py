@@ -41,7 +41,8 @@ TRAINING_ONLY = {
     "pyarrow",
 }
 RUNTIME_DIRECT = {"numpy", "litestar", "uvicorn", "msgspec", "prometheus-client",
-                  "drf-spectacular-sidecar"}  # the last: the docs assets (api.docs), files only
+                  "drf-spectacular-sidecar",  # the docs assets (api.docs), files only
+                  "psycopg"}  # the decision log on PostgreSQL
 # What the API imports (tests/test_layout.py proves its closure) and the artifact: no
 # training, jobs, CLI or model-validation code in the serving image.
 ALLOWED_RUNTIME_COPIES = {
@@ -54,6 +55,7 @@ ALLOWED_RUNTIME_COPIES = {
     "scorecard/data/contract.py",
     "scorecard/data/records.py",
     "scorecard/data/paths.py",
+    "scorecard/data/decision_log.py",
     "reports/scorecard.json",
 }
 

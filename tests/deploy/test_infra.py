@@ -450,11 +450,18 @@ def test_container_definition_hardening() -> None:
 
 
 def test_api_key_injected_from_secrets_manager() -> None:
-    container = _mod("ecs_service").locals["container_definition"]
-    assert container["secrets"] == [
+    service = _mod("ecs_service").locals
+    container = service["container_definition"]
+    # The key, and the decision log's database password when there is a log.
+    assert container["secrets"] == "${concat(local.secrets, local.decision_log_secrets)}"
+    assert service["secrets"] == [
         {"name": "SCORECARD_API_KEY", "valueFrom": "${var.api_key_secret_arn}"}
     ]
-    env_names = {e["name"] for e in container["environment"]}
+    assert "PGPASSWORD" in service["decision_log_secrets"]
+    assert "decision_log_secret_arn}:password::" in service["decision_log_secrets"]
+    assert container["environment"] == \
+        "${concat(local.environment, local.decision_log_environment)}"
+    env_names = {e["name"] for e in service["environment"]}
     assert "SCORECARD_API_KEY" not in env_names, "the key must never be a plain env var"
     assert {"SCORECARD_ARTIFACT", "WEB_CONCURRENCY"} <= env_names
     assert "aws_secretsmanager_secret" in _root().resources
@@ -735,3 +742,41 @@ def test_terraform_test_with_mocked_provider(
         pytest.skip("mock providers need Terraform >= 1.7")
     output = _run_terraform(terraform, ["test", "-no-color"], workdir, env)
     assert "0 failed" in output, output[-4000:]
+
+
+# ------------------------------------------------------------------------------------------
+# The decision log's database
+# ------------------------------------------------------------------------------------------
+def test_decision_log_database_is_private_encrypted_backed_up_and_protected() -> None:
+    db = _mod("database")
+    instance = db.resource("aws_db_instance", "this")
+    assert instance["engine"] == "postgres" and instance["publicly_accessible"] is False
+    assert instance["storage_encrypted"] is True
+    assert instance["kms_key_id"] == "${var.kms_key_arn}"
+    assert instance["deletion_protection"] is True and instance["skip_final_snapshot"] is False
+    assert instance["backup_retention_period"] == "${var.backup_retention_days}"
+    assert db.variables["backup_retention_days"]["default"] >= 7
+    # The password: generated and kept by RDS in Secrets Manager, never in the state.
+    assert instance["manage_master_user_password"] is True
+    assert "password" not in instance
+    subnets = db.resource("aws_db_subnet_group", "this")
+    assert subnets["subnet_ids"] == "${var.private_subnet_ids}"
+    assert _caller_args("database")["private_subnet_ids"] == \
+        "${module.network.private_subnet_ids}"
+    params = {p["name"]: p["value"] for p in
+              db.resource("aws_db_parameter_group", "this")["parameter"]}
+    assert params["rds.force_ssl"] == "1"
+
+
+def test_decision_log_database_is_reachable_only_from_the_tasks() -> None:
+    db = _mod("database")
+    ingress = db.resources["aws_vpc_security_group_ingress_rule"]
+    assert set(ingress) == {"db_from_tasks"}
+    rule = ingress["db_from_tasks"]
+    assert rule["referenced_security_group_id"] == "${var.task_security_group_id}"
+    assert "cidr_ipv4" not in rule
+    assert _caller_args("database")["task_security_group_id"] == \
+        "${module.ecs_service.task_security_group_id}"
+    egress = db.resources["aws_vpc_security_group_egress_rule"]["tasks_to_db"]
+    assert egress["security_group_id"] == "${var.task_security_group_id}"
+    assert egress["referenced_security_group_id"] == "${aws_security_group.db.id}"

@@ -13,6 +13,24 @@ locals {
   # Liveness probe with the image's own interpreter (no curl in python:slim).
   health_command = "import sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:${var.container_port}/health', timeout=4); sys.exit(0 if r.status == 200 else 1)"
 
+  environment = [
+    { name = "SCORECARD_ARTIFACT", value = var.artifact_path },
+    { name = "WEB_CONCURRENCY", value = tostring(var.web_concurrency) },
+  ]
+  # Resolved by the ECS agent at task start with the execution role; the value never
+  # appears in the task definition, the console or Terraform plans.
+  secrets = [
+    { name = "SCORECARD_API_KEY", valueFrom = var.api_key_secret_arn },
+  ]
+  # The decision log's URL holds no password: libpq reads it from PGPASSWORD, the
+  # "password" key of the secret RDS manages.
+  decision_log_environment = var.decision_log_url == "" ? [] : [
+    { name = "SCORECARD_DECISION_LOG", value = var.decision_log_url },
+  ]
+  decision_log_secrets = var.decision_log_secret_arn == "" ? [] : [
+    { name = "PGPASSWORD", valueFrom = "${var.decision_log_secret_arn}:password::" },
+  ]
+
   container_definition = {
     name      = local.container_name
     image     = var.image
@@ -35,16 +53,8 @@ locals {
       },
     ]
 
-    environment = [
-      { name = "SCORECARD_ARTIFACT", value = var.artifact_path },
-      { name = "WEB_CONCURRENCY", value = tostring(var.web_concurrency) },
-    ]
-
-    # Resolved by the ECS agent at task start with the execution role; the value never
-    # appears in the task definition, the console or Terraform plans.
-    secrets = [
-      { name = "SCORECARD_API_KEY", valueFrom = var.api_key_secret_arn },
-    ]
+    environment = concat(local.environment, local.decision_log_environment)
+    secrets     = concat(local.secrets, local.decision_log_secrets)
 
     linuxParameters = {
       initProcessEnabled = true # reaps uvicorn's worker processes, forwards SIGTERM
@@ -160,13 +170,22 @@ data "aws_iam_policy_document" "execution" {
     resources = [var.api_key_secret_arn]
   }
 
+  dynamic "statement" {
+    for_each = var.decision_log_secret_arn == "" ? [] : [var.decision_log_secret_arn]
+    content {
+      sid       = "ReadDecisionLogSecret"
+      actions   = ["secretsmanager:GetSecretValue"]
+      resources = [statement.value]
+    }
+  }
+
   # The secret is encrypted with a KMS key (the stack's unless one is supplied); decrypting is allowed only through
   # Secrets Manager. (ECR image layers need no caller permission: ECR decrypts them
   # through the grant it holds on the key.)
   statement {
     sid       = "DecryptSecretViaSecretsManager"
     actions   = ["kms:Decrypt"]
-    resources = [var.secret_kms_key_arn]
+    resources = distinct([var.secret_kms_key_arn, var.kms_key_arn])
 
     condition {
       test     = "StringEquals"

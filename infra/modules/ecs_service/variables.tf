@@ -147,3 +147,15 @@ variable "requests_per_target" {
   type        = number
   default     = 1000
 }
+
+variable "decision_log_url" {
+  description = "SCORECARD_DECISION_LOG of the tasks (postgresql://user@host:port/db, no password); empty: no decision log."
+  type        = string
+  default     = ""
+}
+
+variable "decision_log_secret_arn" {
+  description = "Secrets Manager secret (JSON with a password key) of the decision log's database user; empty: none."
+  type        = string
+  default     = ""
+}

@@ -1,0 +1,770 @@
+"""The decision log: one record per answer, in SQLite or PostgreSQL, hash-chained.
+
+Stdlib only (``psycopg`` is imported when a ``postgresql://`` URL is opened), so the API
+imports it without the training stack.
+
+* :func:`decision_ids` — time-ordered ids (UUIDv7 layout: 48 bits of Unix milliseconds, a
+  per-process counter within the millisecond, 62 random bits): unique across workers and
+  hosts without coordination, and sorting as text sorts by time.
+* :func:`open_store` — ``sqlite:///relative.db``, ``sqlite:////absolute.db`` (WAL, full
+  fsync at each commit) or ``postgresql://user@host:port/db``; one schema, applied by
+  versioned :data:`MIGRATIONS` (several workers may start at once).
+* :class:`GroupWriter` — a writer task per worker (in its event loop): records queued while
+  a transaction runs go into the next one, so a commit carries many answers under load and
+  one alone when idle. A record's future resolves only after its transaction committed.
+* Tamper evidence: each writer is one chain. A record carries ``seq`` (its place in the
+  chain), ``prev_hash`` (the hash of its predecessor) and ``hash`` (SHA-256 of every other
+  field and ``prev_hash``); the ``chains`` table anchors each chain's base (the genesis, or
+  the last purged record) and head, updated in the same transaction as the records.
+  :func:`verify` names every record altered, deleted, inserted or reordered.
+* :meth:`DecisionStore.purge` deletes a prefix of every chain and moves its base there (a
+  checkpoint), so :func:`verify` still holds for what remains.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from scorecard.errors import UsageError
+
+# The record's columns, in table and hash order. ``hash`` is over all the others.
+FIELDS = ("decision_id", "chain_id", "seq", "received", "endpoint", "model_id",
+          "content_hash", "applicant_id", "inputs", "pd", "score", "grade", "decision",
+          "policy", "reasons", "reason_method", "api_key_id", "latency_ms", "prev_hash",
+          "hash")
+# What the API fills in; the writer adds chain_id, seq, prev_hash and hash.
+ANSWER_FIELDS = tuple(f for f in FIELDS if f not in ("chain_id", "seq", "prev_hash", "hash"))
+GENESIS = "0" * 64  # the predecessor of a chain's first record
+
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        """CREATE TABLE decisions (
+            decision_id TEXT PRIMARY KEY,
+            chain_id TEXT NOT NULL,
+            seq BIGINT NOT NULL,
+            received TEXT NOT NULL,
+            endpoint TEXT NOT NULL,
+            model_id TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            applicant_id TEXT,
+            inputs TEXT NOT NULL,
+            pd DOUBLE PRECISION NOT NULL,
+            score INTEGER NOT NULL,
+            grade TEXT,
+            decision TEXT,
+            policy TEXT,
+            reasons TEXT NOT NULL,
+            reason_method TEXT NOT NULL,
+            api_key_id TEXT,
+            latency_ms DOUBLE PRECISION NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL,
+            UNIQUE (chain_id, seq))""",
+        "CREATE INDEX decisions_received ON decisions (received)",
+        "CREATE INDEX decisions_applicant ON decisions (applicant_id)",
+        """CREATE TABLE chains (
+            chain_id TEXT PRIMARY KEY,
+            started TEXT NOT NULL,
+            writer TEXT NOT NULL,
+            base_seq BIGINT NOT NULL,
+            base_hash TEXT NOT NULL,
+            head_seq BIGINT NOT NULL,
+            head_hash TEXT NOT NULL)""",
+        """CREATE TABLE purges (
+            purged_at TEXT NOT NULL,
+            before TEXT NOT NULL,
+            chain_id TEXT NOT NULL,
+            base_seq BIGINT NOT NULL,
+            base_hash TEXT NOT NULL,
+            removed BIGINT NOT NULL)""",
+    ),
+    2: (
+        """CREATE TABLE outcomes (
+            decision_id TEXT PRIMARY KEY,
+            observed_default INTEGER NOT NULL,
+            recorded TEXT NOT NULL)""",
+    ),
+}
+SCHEMA_VERSION = max(MIGRATIONS)
+_MIGRATION_LOCK = 7_318_842  # PostgreSQL advisory lock key: one migrator at a time
+
+
+class DecisionLogError(UsageError):
+    """The log cannot be opened or used as asked (a bad URL, a missing driver, a database
+    that refuses the connection); the message names the URL without its password."""
+
+
+# --------------------------------------------------------------------------- ids and time
+
+
+_id_lock = threading.Lock()
+_id_state = [0, 0]  # last millisecond, counter within it
+
+
+def decision_ids(n: int = 1) -> list[str]:
+    """``n`` new decision ids, increasing within the process, time-ordered across
+    processes to the millisecond."""
+    out = []
+    with _id_lock:
+        ms = time.time_ns() // 1_000_000
+        last, counter = _id_state
+        for _ in range(n):
+            if ms > last:
+                last, counter = ms, secrets.randbits(10)  # room to count up within the ms
+            else:
+                counter += 1
+                if counter > 0xFFF:  # 4,096 ids in one millisecond: borrow the next one
+                    last, counter = last + 1, 0
+            rand = int.from_bytes(os.urandom(8)) & 0x3FFF_FFFF_FFFF_FFFF
+            value = (last << 80) | (0x7 << 76) | (counter << 64) | (0x2 << 62) | rand
+            h = f"{value:032x}"
+            out.append(f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}")
+        _id_state[:] = last, counter
+    return out
+
+
+def utc_now() -> str:
+    """The current time as the log writes it: ISO 8601 UTC to the microsecond, ``Z``; text
+    order is time order."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(value: Any) -> str:
+    """Canonical JSON: sorted keys, no spaces, UTF-8 text, no NaN."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def salted_hash(salt: str, value: Any) -> str | None:
+    """What the log keeps of a personal column: HMAC-SHA256 of its canonical JSON under the
+    deployment's salt (``None`` stays ``None``, so missing stays visible)."""
+    if value is None:
+        return None
+    import hmac
+
+    return "hmac:" + hmac.new(salt.encode(), canonical(value).encode(),
+                              hashlib.sha256).hexdigest()
+
+
+def record_hash(row: Sequence[Any]) -> str:
+    """SHA-256 of a record's fields before ``hash`` (``prev_hash`` included)."""
+    return hashlib.sha256(canonical(list(row[:-1])).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- the store
+
+
+@dataclass
+class Chain:
+    """A writer's chain as anchored: its last committed ``seq`` and ``hash``."""
+
+    chain_id: str
+    head_seq: int = 0
+    head_hash: str = GENESIS
+
+
+Plan = list[tuple[str, Any, bool]]  # (SQL with ? marks, params, executemany)
+MAX_GROUP = 1000  # records per INSERT: 20 columns each, within SQLite's 32,766 variables
+
+
+def append_plan(chain: Chain, rows: list[tuple[Any, ...]], writer: str) -> tuple[Plan, Chain]:
+    """The statements of one append (records chained after ``chain``, the anchor moved)
+    and the chain's new head."""
+    seq, prev = chain.head_seq, chain.head_hash
+    full = []
+    for row in rows:
+        seq += 1
+        record = (row[0], chain.chain_id, seq, *row[1:], prev, "")
+        prev = record_hash(record)
+        full.append((*record[:-1], prev))
+    # Multi-row INSERTs of up to MAX_GROUP records: few statements to step.
+    marks = "(" + ", ".join("?" * len(FIELDS)) + ")"
+    plan: Plan = []
+    for i in range(0, len(full), MAX_GROUP):
+        part = full[i:i + MAX_GROUP]
+        plan.append((f"INSERT INTO decisions ({', '.join(FIELDS)}) VALUES "
+                     + ", ".join([marks] * len(part)), [v for r in part for v in r], False))
+    if chain.head_seq == 0:
+        plan.append(("INSERT INTO chains VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT (chain_id) "
+                     "DO UPDATE SET head_seq = excluded.head_seq, head_hash = "
+                     "excluded.head_hash",
+                     (chain.chain_id, utc_now(), writer, GENESIS, seq, prev), False))
+    else:
+        plan.append(("UPDATE chains SET head_seq = ?, head_hash = ? WHERE chain_id = ?",
+                     (seq, prev, chain.chain_id), False))
+    return plan, Chain(chain.chain_id, seq, prev)
+
+
+def redact(url: str) -> str:
+    """``url`` without its password, for messages."""
+    head, sep, tail = url.partition("://")
+    if "@" in tail:
+        auth, _, rest = tail.rpartition("@")
+        user = auth.split(":", 1)[0]
+        return f"{head}{sep}{user}:***@{rest}" if ":" in auth else url
+    return url
+
+
+def open_store(url: str, *, migrate: bool = True, busy_s: float = 30.0) -> DecisionStore:
+    """The store at ``url``, its schema migrated to :data:`SCHEMA_VERSION`; raises
+    :class:`DecisionLogError` with one line naming what is wrong. ``busy_s``: how long a
+    SQLite statement waits for another writer's lock."""
+    url = url.strip()
+    if url.startswith("sqlite://"):
+        store: DecisionStore = SqliteStore(url, busy_s)
+    elif url.startswith(("postgresql://", "postgres://")):
+        store = PostgresStore(url)
+    else:
+        raise DecisionLogError(f"decision log {redact(url)!r}: not a sqlite:///PATH or "
+                               "postgresql://... URL")
+    if migrate:
+        store.migrate()
+    return store
+
+
+class DecisionStore:
+    """One connection to the log (not shared between threads)."""
+
+    url: str
+    placeholder = "?"
+
+    def __init__(self, url: str, busy_s: float = 30.0) -> None:
+        self.url = url
+        self.busy_s = busy_s
+        self.conn: Any = None
+        self.connect()
+
+    # dialect hooks
+    def connect(self) -> None:
+        raise NotImplementedError
+
+    def begin(self, write: bool = True) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        self.conn.commit()
+
+    def rollback(self) -> None:
+        with contextlib.suppress(Exception):  # the connection may be gone already
+            self.conn.rollback()
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.placeholder == "?" else sql.replace("?", self.placeholder)
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        cur = self.conn.cursor()
+        cur.execute(self._sql(sql), params)
+        return cur
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.cursor().executemany(self._sql(sql), rows)
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.close()
+
+    # schema
+    def version(self) -> int:
+        self.begin()
+        try:
+            self._lock_migrations()  # CREATE IF NOT EXISTS races in PostgreSQL
+            self.execute("CREATE TABLE IF NOT EXISTS schema_migrations "
+                         "(version INTEGER PRIMARY KEY, applied TEXT NOT NULL)")
+            row = self.execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        return int(row[0] or 0)
+
+    def migrate(self) -> int:
+        """Apply the migrations above the database's version, each in its transaction;
+        returns the version reached."""
+        self.version()
+        for version in sorted(MIGRATIONS):
+            self.begin()
+            try:
+                self._lock_migrations()
+                row = self.execute("SELECT 1 FROM schema_migrations WHERE version = ?",
+                                   (version,)).fetchone()
+                if row is None:
+                    for ddl in MIGRATIONS[version]:
+                        self.execute(ddl)
+                    self.execute("INSERT INTO schema_migrations VALUES (?, ?)",
+                                 (version, utc_now()))
+                self.commit()
+            except BaseException:
+                self.rollback()
+                raise
+        return SCHEMA_VERSION
+
+    def _lock_migrations(self) -> None:
+        pass
+
+    # writing
+    def append(self, chain: Chain, rows: list[tuple[Any, ...]], writer: str) -> Chain:
+        """Chain ``rows`` (answer fields) after ``chain``, insert them and move the chain's
+        head, in one transaction; returns the new head (``chain`` is left as it was if
+        anything fails)."""
+        plan, head = append_plan(chain, rows, writer)
+        self.begin()
+        try:
+            for sql, params, many in plan:
+                (self.executemany if many else self.execute)(sql, params)
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        return head
+
+    def head(self, chain_id: str) -> Chain:
+        """The chain as the database anchors it (after a commit whose outcome is unknown)."""
+        self.begin(write=False)
+        row = self.execute("SELECT head_seq, head_hash FROM chains WHERE chain_id = ?",
+                           (chain_id,)).fetchone()
+        self.commit()
+        return Chain(chain_id) if row is None else Chain(chain_id, int(row[0]), row[1])
+
+    def ping(self) -> None:
+        """Raises unless the log's table answers (a probe of the store, not just the
+        connection)."""
+        self.execute("SELECT 1 FROM decisions WHERE 1 = 0").fetchall()
+        self.commit()
+
+    # reading
+    def chains(self) -> list[dict[str, Any]]:
+        cur = self.execute("SELECT chain_id, started, writer, base_seq, base_hash, head_seq, "
+                           "head_hash FROM chains ORDER BY started, chain_id")
+        names = [d[0] for d in cur.description]
+        out = [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+        self.commit()
+        return out
+
+    def records(self, where: str = "", params: Sequence[Any] = (), order: str = "decision_id",
+                batch: int = 5_000) -> Iterator[dict[str, Any]]:
+        """Records as dicts (``where`` is SQL over the columns, ``?`` placeholders), in
+        ``order``, read in pages by that order's key so memory stays flat."""
+        keys = [k.strip() for k in order.split(",")]
+        last: tuple[Any, ...] | None = None
+        while True:
+            clauses = [where] if where else []
+            args = list(params)
+            if last is not None:
+                clauses.append(f"({', '.join(keys)}) > ({', '.join('?' * len(keys))})")
+                args += list(last)
+            sql = (f"SELECT {', '.join(FIELDS)} FROM decisions"
+                   + (f" WHERE {' AND '.join(f'({c})' for c in clauses)}" if clauses else "")
+                   + f" ORDER BY {order} LIMIT {batch}")
+            rows = self.execute(sql, args).fetchall()
+            self.commit()
+            for r in rows:
+                yield dict(zip(FIELDS, r, strict=True))
+            if len(rows) < batch:
+                return
+            last = tuple(rows[-1][FIELDS.index(k)] for k in keys)
+
+    def get(self, decision_id: str) -> dict[str, Any] | None:
+        return next(self.records("decision_id = ?", (decision_id,)), None)
+
+    def count(self) -> int:
+        n = int(self.execute("SELECT COUNT(*) FROM decisions").fetchone()[0])
+        self.commit()
+        return n
+
+    # retention
+    def purge(self, before: str) -> dict[str, int]:
+        """Delete, chain by chain, the records up to the first one received at or after
+        ``before`` (ISO date or time, UTC) and anchor the chain's base at the last deleted
+        one; returns records removed per chain."""
+        removed: dict[str, int] = {}
+        for chain in self.chains():
+            self.begin()
+            try:
+                cid = chain["chain_id"]
+                row = self.execute("SELECT MIN(seq) FROM decisions WHERE chain_id = ? AND "
+                                   "received >= ?", (cid, before)).fetchone()
+                cut = int(row[0]) if row[0] is not None else int(chain["head_seq"]) + 1
+                if cut - 1 <= int(chain["base_seq"]):
+                    self.commit()
+                    continue
+                base = self.execute("SELECT hash FROM decisions WHERE chain_id = ? AND "
+                                    "seq = ?", (cid, cut - 1)).fetchone()
+                if base is None:
+                    raise DecisionLogError(f"chain {cid}: record {cut - 1} is missing; run "
+                                           "`scorecard decisions verify` before purging")
+                n = self.execute("DELETE FROM decisions WHERE chain_id = ? AND seq < ?",
+                                 (cid, cut)).rowcount
+                self.execute("UPDATE chains SET base_seq = ?, base_hash = ? WHERE "
+                             "chain_id = ?", (cut - 1, base[0], cid))
+                self.execute("INSERT INTO purges VALUES (?, ?, ?, ?, ?, ?)",
+                             (utc_now(), before, cid, cut - 1, base[0], n))
+                self.commit()
+            except BaseException:
+                self.rollback()
+                raise
+            removed[cid] = n
+        return removed
+
+    # outcomes
+    def record_outcomes(self, pairs: Sequence[tuple[str, int]]) -> int:
+        """Attach observed defaults ``(decision_id, 0|1)``; a later outcome replaces an
+        earlier one. Returns how many were written."""
+        now = utc_now()
+        self.begin()
+        try:
+            self.executemany("INSERT INTO outcomes VALUES (?, ?, ?) ON CONFLICT (decision_id) "
+                             "DO UPDATE SET observed_default = excluded.observed_default, "
+                             "recorded = excluded.recorded",
+                             [(d, int(y), now) for d, y in pairs])
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        return len(pairs)
+
+    def outcomes(self) -> dict[str, int]:
+        rows = self.execute("SELECT decision_id, observed_default FROM outcomes").fetchall()
+        self.commit()
+        return {d: int(y) for d, y in rows}
+
+
+class SqliteStore(DecisionStore):
+    """SQLite in WAL mode; ``synchronous=FULL``: a commit is on disk when it returns."""
+
+    def connect(self) -> None:
+        rest = self.url[len("sqlite://"):]
+        if not rest.startswith("/") or rest == "/":
+            raise DecisionLogError(f"decision log {self.url!r}: write sqlite:///relative.db "
+                                   "or sqlite:////absolute/path.db")
+        path = Path(rest[1:])
+        if not path.parent.is_dir():
+            raise DecisionLogError(f"decision log {self.url!r}: folder {path.parent} does "
+                                   "not exist")
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
+                                        timeout=self.busy_s)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.Error as exc:
+            raise DecisionLogError(f"decision log {self.url!r}: cannot open {path}: "
+                                   f"{exc}") from None
+        self.path = path
+
+    def begin(self, write: bool = True) -> None:
+        if not self.conn.in_transaction:
+            self.conn.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    def commit(self) -> None:
+        if self.conn.in_transaction:
+            self.conn.execute("COMMIT")
+
+    def rollback(self) -> None:
+        try:
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.conn.execute(sql, params)
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        self.conn.executemany(sql, rows)
+
+
+class PostgresStore(DecisionStore):
+    """PostgreSQL through psycopg 3 (the binary wheel); each transaction explicit."""
+
+    placeholder = "%s"
+
+    def connect(self) -> None:
+        try:
+            import psycopg
+        except ImportError:
+            raise DecisionLogError(f"decision log {redact(self.url)!r}: PostgreSQL needs the "
+                                   "psycopg package (pip install 'psycopg[binary]')") from None
+        try:
+            self.conn = psycopg.connect(self.url, connect_timeout=5, autocommit=False)
+        except psycopg.Error as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise DecisionLogError(f"decision log {redact(self.url)!r}: cannot connect: "
+                                   f"{first}") from None
+
+    def begin(self, write: bool = True) -> None:
+        pass  # psycopg opens a transaction at the first statement
+
+    def _lock_migrations(self) -> None:
+        self.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+
+
+# --------------------------------------------------------------------------- the writer
+
+
+class GroupWriter:
+    """The worker's writer: an asyncio task in its event loop, one chain per writer.
+
+    :meth:`submit` queues rows (:data:`ANSWER_FIELDS` order) and returns a future; the task
+    takes everything queued (at most ``max_records``), commits it as one transaction and
+    resolves each future with ``None``, or with the exception when the transaction failed
+    (nothing of it is then written). PostgreSQL is driven by psycopg's async connection in
+    the loop; SQLite's transaction runs on one dedicated thread (its fsync releases the
+    GIL), and never waits for another writer's lock inside SQLite: a locked file is retried
+    after a short sleep. Either way the loop serves requests while a commit is in flight,
+    and what they queue meanwhile is the next group. After a failure
+    the task reconnects, reloads the chain's head from the database and probes every
+    ``retry_s`` until the store answers again; ``healthy`` tells meanwhile.
+    """
+
+    def __init__(self, url: str, *, max_records: int = MAX_GROUP, max_pending: int = 100_000,
+                 retry_s: float = 0.5,
+                 on_commit: Callable[[int, float], None] | None = None) -> None:
+        self.url = url
+        self.store = open_store(url)  # migrations now (waiting for other workers' locks)
+        self.postgres = isinstance(self.store, PostgresStore)
+        if not self.postgres:  # from now on: never wait inside SQLite (retried outside)
+            self.store.execute("PRAGMA busy_timeout = 0")
+        self.chain = Chain(decision_ids(1)[0])
+        self.writer = f"pid {os.getpid()} on {os.uname().nodename}"
+        self.max_records = max_records
+        self.max_pending = max_pending
+        self.retry_s = retry_s
+        self.on_commit = on_commit
+        self.healthy = True
+        self.last_error: str | None = None
+        self.busy_since: float | None = None  # monotonic start of the running commit
+        self._queue: collections.deque[tuple[list[tuple[Any, ...]], asyncio.Future[Any]]] = \
+            collections.deque()
+        self._pending = 0
+        self._closing = False
+        self._wake: asyncio.Event | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._aconn: Any = None
+        self._sqlite_thread: Any = None
+
+    async def start(self) -> None:
+        """Start the task in the running loop (PostgreSQL: open the async connection)."""
+        self._wake = asyncio.Event()
+        if self.postgres:
+            self.store.close()
+            self._aconn = await self._connect()
+        else:
+            import sys
+            from concurrent.futures import ThreadPoolExecutor
+
+            # The commit thread wants the GIL back after each step and its fsync; beside a
+            # busy event loop the default 5 ms switch interval makes every such wait a
+            # convoy of up to 5 ms, several per commit.
+            sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
+            self._sqlite_thread = ThreadPoolExecutor(1, thread_name_prefix="decision-log")
+        self._task = asyncio.create_task(self._run(), name="decision-log")
+
+    async def _connect(self) -> Any:
+        import psycopg
+
+        return await psycopg.AsyncConnection.connect(self.url, connect_timeout=5,
+                                                     autocommit=False)
+
+    def submit(self, rows: list[tuple[Any, ...]]) -> asyncio.Future[Any]:
+        """Queue ``rows``; the future resolves to ``None`` once they are committed, or to
+        the exception that stopped them. Raises :class:`DecisionLogError` at once when the
+        writer is closed or too much is pending."""
+        if self._closing or self._wake is None:
+            raise DecisionLogError("the decision log is closed")
+        if self._pending + len(rows) > self.max_pending:
+            raise DecisionLogError(f"the decision log is behind ({self._pending:,} records "
+                                   "pending)")
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._queue.append((rows, future))
+        self._pending += len(rows)
+        self._wake.set()
+        return future
+
+    def stalled(self, seconds: float) -> bool:
+        """True while a commit has been running for more than ``seconds``."""
+        since = self.busy_since
+        return since is not None and time.monotonic() - since > seconds
+
+    async def close(self, timeout: float = 10.0) -> None:
+        """Commit what is queued, then stop the task and close the connection."""
+        self._closing = True
+        if self._wake is not None:
+            self._wake.set()
+        if self._task is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._task, timeout)
+        if self._aconn is not None:
+            with contextlib.suppress(Exception):
+                await self._aconn.close()
+        if self._sqlite_thread is not None:
+            self._sqlite_thread.shutdown(wait=True)
+        self.store.close()
+
+    async def _run(self) -> None:
+        wake = self._wake
+        assert wake is not None
+        while True:
+            if not self._queue:
+                if self._closing:
+                    return
+                wake.clear()
+                if self.healthy:
+                    await wake.wait()
+                else:  # idle and failing: probe now and then
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(wake.wait(), self.retry_s)
+                    if not self._queue:
+                        await self._recover()
+                continue
+            group: list[tuple[list[tuple[Any, ...]], asyncio.Future[Any]]] = []
+            n = 0
+            while self._queue and (not group or n + len(self._queue[0][0]) <= self.max_records):
+                item = self._queue.popleft()
+                group.append(item)
+                n += len(item[0])
+            self._pending -= n
+            rows = [r for g in group for r in g[0]]
+            t0 = time.perf_counter()
+            self.busy_since = time.monotonic()
+            error: BaseException | None = None
+            try:
+                if not self.healthy:
+                    await self._recover()
+                    if not self.healthy:
+                        raise DecisionLogError(self.last_error or "the decision log is down")
+                self.chain = await self._append(rows)
+            except Exception as exc:  # every failure is the callers' 503
+                error = exc
+                self.healthy = False
+                self.last_error = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
+            finally:
+                self.busy_since = None
+            if error is None and self.on_commit is not None:
+                self.on_commit(len(rows), time.perf_counter() - t0)
+            for _, future in group:
+                if not future.done():
+                    future.set_result(error)
+
+    async def _append(self, rows: list[tuple[Any, ...]]) -> Chain:
+        if self._aconn is None:
+            loop = asyncio.get_running_loop()
+            while True:
+                try:
+                    return await loop.run_in_executor(self._sqlite_thread, self.store.append,
+                                                      self.chain, rows, self.writer)
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or self._closing:
+                        raise
+                await asyncio.sleep(0.005)  # another writer holds the file: let it finish
+        plan, head = append_plan(self.chain, rows, self.writer)
+        conn = self._aconn
+        try:
+            # One round trip for the whole transaction: its statements and the commit.
+            async with conn.pipeline(), conn.cursor() as cur:
+                for sql, params, many in plan:
+                    sql = sql.replace("?", "%s")
+                    await (cur.executemany(sql, params) if many else cur.execute(sql, params))
+                await conn.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await conn.rollback()
+            raise
+        return head
+
+    async def _recover(self) -> None:
+        try:
+            if self._aconn is None:
+                self.store.close()
+                self.store = open_store(self.url, migrate=False, busy_s=0.0)
+                self.store.ping()
+                self.chain = self.store.head(self.chain.chain_id)
+            else:
+                with contextlib.suppress(Exception):
+                    await self._aconn.close()
+                self._aconn = await self._connect()
+                async with self._aconn.cursor() as cur:
+                    await cur.execute("SELECT 1 FROM decisions WHERE 1 = 0")
+                    await cur.execute("SELECT head_seq, head_hash FROM chains WHERE "
+                                      "chain_id = %s", (self.chain.chain_id,))
+                    row = await cur.fetchone()
+                await self._aconn.commit()
+                cid = self.chain.chain_id
+                self.chain = Chain(cid) if row is None else Chain(cid, int(row[0]), row[1])
+            self.healthy, self.last_error = True, None
+        except Exception as exc:
+            self.healthy = False
+            self.last_error = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
+
+
+# --------------------------------------------------------------------------- verification
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One broken link: the record (or chain) and what is wrong with it."""
+
+    where: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.problem}"
+
+
+def verify(store: DecisionStore) -> tuple[int, list[Finding]]:
+    """Walk every chain from its base to its head; returns (records checked, findings).
+    No finding means no record was altered, deleted, inserted or reordered since written
+    (short of rewriting a chain and its anchor from the tampered record on)."""
+    findings: list[Finding] = []
+    checked = 0
+    anchored = {c["chain_id"]: c for c in store.chains()}
+    for cid, chain in anchored.items():
+        expected, prev = int(chain["base_seq"]) + 1, chain["base_hash"]
+        last_id = None
+        for rec in store.records("chain_id = ?", (cid,), order="seq"):
+            checked += 1
+            did, seq = rec["decision_id"], int(rec["seq"])
+            row = [rec[f] for f in FIELDS]
+            if seq <= int(chain["base_seq"]):
+                findings.append(Finding(f"decision {did}", f"seq {seq} of chain {cid} is at "
+                                        "or before the chain's purge checkpoint (inserted)"))
+                continue
+            if seq > expected:
+                gap = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
+                findings.append(Finding(f"decision {did}", f"record(s) {gap} of chain {cid} "
+                                        "before it are missing (deleted)"))
+            if record_hash(row) != rec["hash"]:
+                findings.append(Finding(f"decision {did}", "its content does not match its "
+                                        "hash (altered)"))
+            elif rec["prev_hash"] != prev and seq == expected:
+                findings.append(Finding(f"decision {did}", "it does not follow its "
+                                        "predecessor in the chain (inserted, reordered or a "
+                                        "predecessor altered)"))
+            prev, expected, last_id = rec["hash"], seq + 1, did
+        head_seq = int(chain["head_seq"])
+        if expected - 1 < head_seq:
+            after = f" after decision {last_id}" if last_id else ""
+            findings.append(Finding(f"chain {cid}", f"record(s) {expected}-{head_seq}{after} "
+                                    "are missing (deleted); the anchor's head is "
+                                    f"{head_seq}"))
+        elif expected - 1 > head_seq or prev != chain["head_hash"]:
+            findings.append(Finding(f"chain {cid}", f"its records end at {expected - 1} "
+                                    f"({last_id}), not at the anchored head {head_seq} "
+                                    "(inserted or altered)"))
+    for rec in store.records("chain_id NOT IN (SELECT chain_id FROM chains)"):
+        checked += 1
+        findings.append(Finding(f"decision {rec['decision_id']}", f"chain {rec['chain_id']} "
+                                "is not anchored (inserted)"))
+    return checked, findings

@@ -1,0 +1,105 @@
+"""Batch work on the decision log (:mod:`scorecard.data.decision_log`): export, observed
+outcomes, and the applicants of a card as monitoring periods."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from scorecard.data.atomic import atomic_write
+from scorecard.data.decision_log import FIELDS, DecisionStore
+from scorecard.data.errors import ContractError
+
+OUTCOME_COLUMNS = ("default", "observed_default")
+ID_COLUMNS = ("decision_id", "applicant_id", "uuid")
+
+
+def frame(store: DecisionStore, where: str = "", params: tuple[Any, ...] = ()) -> pd.DataFrame:
+    """The records as a frame (columns :data:`FIELDS` and ``observed_default``), in decision
+    id (time) order."""
+    rows = [[r[f] for f in FIELDS] for r in store.records(where, params)]
+    out = pd.DataFrame(rows, columns=list(FIELDS))
+    outcomes = store.outcomes()
+    out["observed_default"] = pd.array([outcomes.get(d) for d in out["decision_id"]],
+                                       dtype="Int8")
+    return out
+
+
+def export(store: DecisionStore, path: Path, where: str = "",
+           params: tuple[Any, ...] = ()) -> int:
+    """Write the records to ``path`` (``.csv`` or ``.parquet``) atomically; returns the
+    count."""
+    data = frame(store, where, params)
+    if path.suffix.lower() == ".parquet":
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        with atomic_write(path, "wb") as fh:
+            pq.write_table(pa.Table.from_pandas(data, preserve_index=False), fh)
+    else:
+        with atomic_write(path, "w", newline="") as fh:
+            data.to_csv(fh, index=False, lineterminator="\n")
+    return len(data)
+
+
+def attach_outcomes(store: DecisionStore, path: Path) -> tuple[int, int]:
+    """Observed defaults from a CSV with a ``decision_id`` (or ``applicant_id``/``uuid``:
+    every decision of that applicant) column and a ``default`` (or ``observed_default``)
+    column of 0/1; returns (decisions updated, rows that matched none)."""
+    with path.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        key = next((c for c in ID_COLUMNS if c in header), None)
+        target = next((c for c in OUTCOME_COLUMNS if c in header), None)
+        if key is None or target is None:
+            raise ContractError(f"{path}: needs a column {' or '.join(ID_COLUMNS)} and a "
+                                f"column {' or '.join(OUTCOME_COLUMNS)}; found "
+                                f"{', '.join(header) or 'none'}")
+        wanted: list[tuple[str, int]] = []
+        for line, row in enumerate(reader, start=2):
+            value = (row.get(target) or "").strip()
+            if value in ("", "NA"):
+                continue
+            if value not in ("0", "1", "0.0", "1.0"):
+                raise ContractError(f"{path}: line {line}: {target} {value!r} is not 0 or 1")
+            wanted.append(((row.get(key) or "").strip(), int(float(value))))
+    by_applicant: dict[str, list[str]] = {}
+    if key != "decision_id":
+        for r in store.records():
+            if r["applicant_id"] is not None:
+                by_applicant.setdefault(r["applicant_id"], []).append(r["decision_id"])
+    pairs, unmatched = [], 0
+    for ident, y in wanted:
+        if key == "decision_id":
+            ids = [ident] if store.get(ident) is not None else []
+        else:
+            ids = by_applicant.get(ident, [])
+        unmatched += not ids
+        pairs += [(d, y) for d in ids]
+    store.record_outcomes(pairs)
+    return len(pairs), unmatched
+
+
+def periods(store: DecisionStore, artifact: dict[str, Any], period: str,
+            target: str | None) -> list[tuple[str, pd.DataFrame]]:
+    """The applicants the card (by content hash) scored, one frame per calendar ``month``
+    or ``quarter`` of receipt, as ``monitor --input`` reads them (with the observed default
+    as the target column)."""
+    outcomes = store.outcomes()
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for r in store.records("content_hash = ?", (artifact["content_hash"],)):
+        stamp = pd.Timestamp(r["received"][:10])
+        key = (f"{stamp.year}-{stamp.month:02d}" if period == "month"
+               else f"{stamp.year}Q{stamp.quarter}")
+        row = json.loads(r["inputs"])
+        if target is not None:
+            row[target] = outcomes.get(r["decision_id"])
+        groups.setdefault(key, []).append(row)
+    if not groups:
+        raise ContractError(f"the decision log holds no decision of {artifact['model_id']} "
+                            f"({artifact['content_hash']})")
+    return [(k, pd.DataFrame(groups[k])) for k in sorted(groups)]

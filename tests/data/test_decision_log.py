@@ -1,0 +1,228 @@
+"""The decision log's store on a real SQLite file and a real PostgreSQL 15 (started by
+``tests.support.postgres``): ids, migrations, group commits, the hash chain that names every
+tampered record, and purges that leave the chain verifiable."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from scorecard.data.decision_log import (
+    ANSWER_FIELDS,
+    SCHEMA_VERSION,
+    DecisionLogError,
+    DecisionStore,
+    GroupWriter,
+    decision_ids,
+    open_store,
+    utc_now,
+    verify,
+)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/log.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+def answer(i: int, received: str | None = None) -> tuple[Any, ...]:
+    """A record as the API hands it over (ANSWER_FIELDS order)."""
+    values = {"decision_id": decision_ids()[0], "received": received or utc_now(),
+              "endpoint": "score", "model_id": "m", "content_hash": "sha256:00",
+              "applicant_id": f"a{i}", "inputs": f'{{"age":{20 + i}}}', "pd": 0.01 * (i % 97 + 1),
+              "score": 500 + i, "grade": "C", "decision": None, "policy": None,
+              "reasons": '["K1"]', "reason_method": "max", "api_key_id": None,
+              "latency_ms": 0.5}
+    assert tuple(values) == ANSWER_FIELDS
+    return tuple(values.values())
+
+
+def run_writer(url: str, groups: list[list[tuple[Any, ...]]], **kwargs: Any
+               ) -> list[BaseException | None]:
+    """``groups`` submitted at once to a GroupWriter in its own event loop; the outcome of
+    each."""
+    async def go() -> list[BaseException | None]:
+        writer = GroupWriter(url, **kwargs)
+        await writer.start()
+        futures = [writer.submit(g) for g in groups]
+        out = [await f for f in futures]
+        await writer.close()
+        return out
+
+    return asyncio.run(go())
+
+
+def write(url: str, n: int, **kwargs: Any) -> list[str]:
+    """``n`` records through a GroupWriter, each submitted alone; all committed."""
+    groups = [[answer(i)] for i in range(n)]
+    assert run_writer(url, groups, **kwargs) == [None] * n
+    return [g[0][0] for g in groups]
+
+
+def tamper(store: DecisionStore, sql: str, *params: Any) -> None:
+    store.begin()
+    store.execute(sql, params)
+    store.commit()
+
+
+def findings(url: str) -> list[str]:
+    return [str(f) for f in verify(open_store(url))[1]]
+
+
+# --------------------------------------------------------------------------- ids
+
+
+def test_decision_ids_are_uuid7_unique_and_time_ordered_across_processes() -> None:
+    code = "from scorecard.data.decision_log import decision_ids; print(*decision_ids(2000))"
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                           check=True, cwd=Path(__file__).resolve().parents[2]).stdout.split()
+            for _ in range(2)]
+    ids = [*runs[0], *runs[1], *decision_ids(5000)]
+    assert len(set(ids)) == len(ids) == 9000
+    for run in (runs[0], runs[1]):
+        assert run == sorted(run)  # within a process: strictly increasing
+    assert all(uuid.UUID(i).version == 7 and uuid.UUID(i).variant == uuid.RFC_4122
+               for i in ids)
+    # Across processes, ordered by their millisecond: the second run started later.
+    assert runs[0][0][:13] <= runs[1][0][:13]
+
+
+# --------------------------------------------------------------------------- store
+
+
+def test_a_url_that_cannot_be_opened_is_one_line_naming_it(tmp_path: Path) -> None:
+    for url, words in ((f"sqlite:///{tmp_path}/missing/log.db", "does not exist"),
+                       ("mysql://x/y", "not a sqlite"),
+                       ("postgresql://nobody:secret@127.0.0.1:1/db", "cannot connect")):
+        with pytest.raises(DecisionLogError, match=words) as info:
+            open_store(url)
+        assert "\n" not in str(info.value) and "secret" not in str(info.value)
+
+
+def test_migrations_are_versioned_and_idempotent(log_url: str) -> None:
+    store = open_store(log_url)
+    assert store.version() == SCHEMA_VERSION == 2
+    assert open_store(log_url).migrate() == SCHEMA_VERSION  # a second worker starting
+    rows = store.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
+    store.commit()
+    assert [r[0] for r in rows] == [1, 2]
+
+
+def test_records_are_committed_when_their_future_resolves_and_chain_intact(
+        log_url: str) -> None:
+    reader = open_store(log_url)
+    row = answer(1)
+
+    async def go() -> tuple[BaseException | None, bool]:
+        writer = GroupWriter(log_url)
+        await writer.start()
+        error = await writer.submit([row])
+        seen = reader.get(row[0]) is not None  # another connection sees it already
+        await writer.close()
+        return error, seen
+
+    assert asyncio.run(go()) == (None, True)
+    checked, found = verify(reader)
+    assert checked == 1 and found == []
+
+
+def test_two_writers_at_once_keep_two_intact_chains(log_url: str) -> None:
+    threads = [threading.Thread(target=write, args=(log_url, 300)) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    store = open_store(log_url)
+    assert store.count() == 600 and len(store.chains()) == 2
+    assert verify(store) == (600, [])
+
+
+def test_editing_one_pd_by_hand_names_that_decision(log_url: str) -> None:
+    ids = write(log_url, 20)
+    store = open_store(log_url)
+    tamper(store, "UPDATE decisions SET pd = 0.5 WHERE decision_id = ?", ids[7])
+    assert findings(log_url) == [f"decision {ids[7]}: its content does not match its hash "
+                                 "(altered)"]
+
+
+def test_deleted_inserted_and_reordered_records_are_named(log_url: str) -> None:
+    ids = write(log_url, 10)
+    store = open_store(log_url)
+    tamper(store, "DELETE FROM decisions WHERE decision_id = ?", ids[3])
+    assert findings(log_url) == [f"decision {ids[4]}: record(s) 4 of chain "
+                                 f"{store.chains()[0]['chain_id']} before it are missing "
+                                 "(deleted)"]
+    # The last record deleted: only the anchor knows.
+    ids = write(log_url, 5)
+    chain = open_store(log_url).chains()[-1]["chain_id"]
+    tamper(store, "DELETE FROM decisions WHERE decision_id = ?", ids[-1])
+    assert any(f.startswith(f"chain {chain}: record(s) 5-5 after decision {ids[-2]}")
+               for f in findings(log_url))
+
+
+def test_a_swapped_pair_and_a_forged_record_are_named(log_url: str) -> None:
+    ids = write(log_url, 6)
+    store = open_store(log_url)
+    # Reorder: swap the places of records 2 and 3 (their seq): both fail their hash, and
+    # record 4 no longer follows the record now before it.
+    tamper(store, "UPDATE decisions SET seq = -1 WHERE decision_id = ?", ids[1])
+    tamper(store, "UPDATE decisions SET seq = 2 WHERE decision_id = ?", ids[2])
+    tamper(store, "UPDATE decisions SET seq = 3 WHERE decision_id = ?", ids[1])
+    assert findings(log_url) == [
+        f"decision {ids[2]}: its content does not match its hash (altered)",
+        f"decision {ids[1]}: its content does not match its hash (altered)",
+        f"decision {ids[3]}: it does not follow its predecessor in the chain (inserted, "
+        "reordered or a predecessor altered)"]
+    # A forged record in a chain nobody anchored.
+    forged = (decision_ids()[0], "no-such-chain", 1, *answer(0)[1:], "0" * 64, "f" * 64)
+    tamper(store, "INSERT INTO decisions VALUES (" + ", ".join("?" * len(forged)) + ")",
+           *forged)
+    assert f"decision {forged[0]}: chain no-such-chain is not anchored (inserted)" in \
+        findings(log_url)
+
+
+def test_purge_removes_old_records_and_verify_still_holds(log_url: str) -> None:
+    old = [answer(i, f"2024-0{1 + i % 3}-15T00:00:00.000000Z") for i in range(6)]
+    new = [answer(i, f"2026-0{1 + i % 3}-15T00:00:00.000000Z") for i in range(4)]
+    assert run_writer(log_url, [old, new]) == [None, None]
+    store = open_store(log_url)
+    removed = store.purge("2025-01-01T00:00:00.000000Z")
+    assert sum(removed.values()) == 6 and store.count() == 4
+    assert verify(store) == (4, [])
+    assert store.purge("2025-01-01T00:00:00.000000Z") == {}  # nothing more to purge
+    # The checkpoint is anchored: deleting the first remaining record is still named.
+    first = next(store.records(order="seq"))
+    tamper(store, "DELETE FROM decisions WHERE decision_id = ?", first["decision_id"])
+    assert findings(log_url)[0].endswith("before it are missing (deleted)")
+
+
+def test_a_failing_store_fails_the_group_then_recovers(log_url: str) -> None:
+    store = open_store(log_url)
+
+    async def go() -> None:
+        writer = GroupWriter(log_url, retry_s=0.05)
+        await writer.start()
+        assert await writer.submit([answer(0)]) is None
+        tamper(store, "ALTER TABLE decisions RENAME TO hidden")
+        assert await writer.submit([answer(1)]) is not None and not writer.healthy
+        await asyncio.sleep(0.2)
+        assert not writer.healthy  # the probes fail too
+        tamper(store, "ALTER TABLE hidden RENAME TO decisions")
+        for _ in range(200):
+            if writer.healthy:
+                break
+            await asyncio.sleep(0.05)
+        assert writer.healthy and await writer.submit([answer(2)]) is None
+        await writer.close()
+
+    asyncio.run(go())
+    assert verify(open_store(log_url)) == (2, [])

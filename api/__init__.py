@@ -7,7 +7,9 @@ Layers: :mod:`api.app` (the factory) -> :mod:`api.controllers` (thin handlers;
 :mod:`scorecard.card` (artifact, engine, reasons) and :mod:`scorecard.data.records` /
 :mod:`scorecard.data.contract`. Around them: :mod:`api.settings` (the environment, once),
 :mod:`api.auth`, :mod:`api.access_log`, :mod:`api.prometheus`, :mod:`api.overload` (load
-shedding) and :mod:`api.protocols` (uvicorn protocols with head deadlines).
+shedding), :mod:`api.protocols` (uvicorn protocols with head deadlines) and
+:mod:`api.decisions` (every answer recorded before it leaves; :mod:`api.replay` re-scores
+the log).
 ``tests/test_layout.py`` proves the API imports nothing else of the project: the serving
 image has no pandas, pandera, optbinning or statsmodels.
 """

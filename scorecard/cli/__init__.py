@@ -7,7 +7,8 @@ Each submodule registers its subcommands; ``main`` dispatches:
 * :mod:`.model` — ``run``, ``regenerate``, ``predict``; :mod:`.batch` — ``export-sql``,
   ``score``; :mod:`.serve` — ``serve``;
 * :mod:`.monitor` — ``monitor``, ``recalibrate``, ``diff``; :mod:`.explain` — ``explain``;
-  :mod:`.review` — ``review``; :mod:`.settings` — ``settings``.
+  :mod:`.review` — ``review``; :mod:`.settings` — ``settings``;
+  :mod:`.decisions` — ``decisions ...`` (the decision log).
 
  ``register()`` functions and
 this module import nothing heavy: a command imports what it uses inside its function, so

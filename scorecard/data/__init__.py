@@ -9,6 +9,7 @@
   pyarrow parses, typed blocks of numpy and arrow columns are checked by vectorised rules,
   files stream in pieces with bounded memory, numpy and arrow meet through their buffers.
 * :mod:`.safety` — checks on the paths a user hands a command.
+* :mod:`.decision_log` — the decision log's store (SQLite or PostgreSQL), its hash chains.
 * :mod:`.errors`, :mod:`.atomic`, :mod:`.paths` — the data error, atomic writes, default paths.
 * :mod:`.synthetic` — the generated Klarna data with its known true pd.
 

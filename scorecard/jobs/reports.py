@@ -8,10 +8,11 @@ import pandas as pd
 
 from scorecard.data.atomic import atomic_write_text
 from validation.report import render_reports
+from validation.result import ValidationResult
 
 
-def write_reports(out: Path, artifact: dict, validation: dict, selection_log: pd.DataFrame,
-                  coefficients: pd.DataFrame) -> None:
+def write_reports(out: Path, artifact: dict, validation: ValidationResult,
+                  selection_log: pd.DataFrame, coefficients: pd.DataFrame) -> None:
     """Write ``metrics.json``, ``MODEL.md`` and ``validation.html`` into ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

@@ -13,9 +13,14 @@ Two card methods, the same artifact (integer points per bin):
 :class:`Scorecard` is a scikit-learn estimator (``BaseEstimator``, ``ClassifierMixin``):
 parameters are stored verbatim in ``__init__`` (so ``get_params``, ``set_params`` and
 ``sklearn.base.clone`` work), ``fit`` learns state with trailing underscores,
-``predict_proba`` gives ``(n, 2)`` probabilities through the integer card, and
+``predict_proba`` gives ``(n, 2)`` probabilities through the integer card, ``score`` the
+integer scores, ``reasons`` the reason codes, ``table`` the card bin by bin, and
 ``to_artifact`` exports the plain-JSON card that
-:class:`scorecard.card.engine.ScoringEngine` scores from.
+:class:`scorecard.card.engine.ScoringEngine` scores from. ``validate`` fits and validates
+the card as ``scorecard regenerate`` publishes it (:mod:`scorecard.fit.validate`) and
+returns a :class:`~validation.result.ValidationResult`; ``save`` writes the sealed card.
+Every parameter left ``None`` resolves from the spec and
+:data:`scorecard.fit.spec.METHOD_DEFAULTS`, the one table of method defaults.
 """
 
 from __future__ import annotations

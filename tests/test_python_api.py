@@ -22,7 +22,8 @@ import pytest
 from scorecard.data.contract import Column, Contract
 from scorecard.fit.selection import SelectionConfig
 from scorecard.fit.spec import METHOD_DEFAULTS, DatasetSpec
-from tests.helpers import build_synthetic, shared
+from tests.support.builders import build_synthetic
+from tests.support.paths import shared
 from validation.metrics_json import HOLDOUT_KEYS, METRIC_KEYS, build_metrics, dumps_metrics
 from validation.plain import rounded
 from validation.result import ValidationResult
@@ -51,6 +52,7 @@ def regenerated(heloc_sample: Path, tmp_path_factory: pytest.TempPathFactory) ->
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_a_notebook_publishes_the_card_regenerate_publishes(heloc_sample: Path,
                                                               regenerated: Path,
@@ -115,6 +117,7 @@ def _metrics_read_back_as_the_result(metrics: dict, result: ValidationResult) ->
         assert metrics["final_fit"]["auc_validated"] == rounded(ff["auc_validated"])
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_the_written_metrics_json_reads_back_as_the_validation_result(
         heloc_sample: Path, regenerated: Path) -> None:
@@ -263,6 +266,7 @@ def _readme_example() -> str:
     return blocks[0]
 
 
+@pytest.mark.slow
 @pytest.mark.shared
 def test_the_readme_example_runs_and_saves_the_published_card(
         heloc_sample: Path, regenerated: Path, tmp_path: Path) -> None:

@@ -37,10 +37,9 @@ from scorecard.data.files import read_dataset
 from scorecard.fit.estimator import Scorecard
 from scorecard.fit.overrides import OverridesError, builtin_overrides, load_overrides
 from scorecard.fit.spec import DatasetSpec
-from scorecard.jobs.outputs import write_csv, write_workbook
+from scorecard.jobs.outputs import write_csv, write_reports, write_workbook
 from scorecard.jobs.predict import predictions_frame
 from scorecard.jobs.progress import Progress
-from scorecard.jobs.reports import write_reports
 
 
 @dataclass(frozen=True)

@@ -105,7 +105,7 @@ def test_points_follow_declared_and_detected_trends_exactly(joint) -> None:
     # finer bins than the classic card's eight, each with enough defaults
     table = joint.binner_.bins_["util_b"].table
     regular = table[table["type"] == "regular"]
-    assert len(regular) > 8 and (regular["event"] >= JOINT["min_bin_n_event"]).all()
+    assert len(regular) > 8 and (regular["event"] >= joint.binning_["min_bin_n_event"]).all()
 
 
 def test_joint_card_beats_the_woe_card_when_correlated_shapes_need_correcting(

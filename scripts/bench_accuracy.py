@@ -40,7 +40,7 @@ from sklearn.model_selection import StratifiedKFold
 from scorecard.data.files import read_dataset, write_dataset
 from scorecard.data.paths import DEFAULT_DATA, SHARED_DATA
 from scorecard.fit.spec import FINAL_FITS, DatasetSpec, load_spec
-from scorecard.jobs.model_validation import _challenger_frame
+from scorecard.fit.validate import _challenger_frame
 from validation.discrimination import roc_auc
 
 REPO = Path(__file__).resolve().parents[1]

@@ -7,7 +7,9 @@ and ``jobs`` import it) and works on plain arrays, dicts and frames.
   (AUC/Gini with DeLong, KS, ROC/CAP), :mod:`~validation.calibration` (Brier, reliability,
   Hosmer-Lemeshow, per-grade backtests), :mod:`~validation.stability` (PSI, CSI, IV, VIF),
   :mod:`~validation.score_bands` (the cut-off table), :mod:`~validation.drift` (a served
-  card's periods against development);
+  card's periods against development); :mod:`~validation.result` (the typed, frozen
+  :class:`~validation.result.ValidationResult` every output reads, built from the models'
+  predictions by its one constructor);
 * shared helpers: :mod:`~validation.plain` (JSON-plain values), :mod:`~validation.formats`
   (how a figure is printed), :mod:`~validation.findings` (the findings and limitations,
   one sentence each);

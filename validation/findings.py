@@ -1,7 +1,8 @@
 """Findings and limitations of a build, each one sentence derived from the figures.
 
-Shared by the validation page's summary and ``MODEL.md``, so both say the same thing; plain
-data in (artifact, validation dict, ``metrics.json`` dict), plain text out.
+Shared by the validation page's summary and ``MODEL.md``, so both say the same thing; the
+artifact, the :class:`~validation.result.ValidationResult` and the ``metrics.json`` dict in,
+plain text out.
 """
 
 from __future__ import annotations
@@ -10,9 +11,8 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
-import pandas as pd
-
 from validation.formats import count, fmt, pct, pval
+from validation.result import ValidationResult
 
 
 def feature_direction(feature: Mapping[str, Any]) -> str:
@@ -44,21 +44,21 @@ def design_sentence(metrics: Mapping[str, Any]) -> str:
             f"refitted from scratch in every fold (seed {d['seed']})")
 
 
-def _worst_grade(validation: Mapping[str, Any]) -> tuple[str, float] | None:
-    grades = validation.get("grades")
-    if not isinstance(grades, pd.DataFrame) or grades.empty:
+def _worst_grade(validation: ValidationResult) -> tuple[str, float] | None:
+    grades = validation.grades
+    if grades.empty:
         return None
     total = float(grades["n"].sum())
-    scale = validation.get("master_scale") or []
+    scale = validation.master_scale
     worst = scale[-1]["grade"] if scale else grades["grade"].iloc[-1]
     row = grades[grades["grade"] == worst]
     share = float(row["n"].iloc[0]) / total if len(row) else 0.0
     return str(worst), share
 
 
-def _sparse_grades(validation: Mapping[str, Any]) -> list[str]:
-    grades = validation.get("grades")
-    if not isinstance(grades, pd.DataFrame) or grades.empty:
+def _sparse_grades(validation: ValidationResult) -> list[str]:
+    grades = validation.grades
+    if grades.empty:
         return []
     thin = grades[(grades["n"] < 100) | (grades["defaults"] < 5)]
     return [str(g) for g in thin["grade"]]
@@ -68,7 +68,7 @@ SUSPICIOUS_IV = 0.5  # Siddiqi: an IV this high is more often a leak than a pred
 Topic = str  # data, challenger, oracle, calibration, scale, grades, stability, iv
 
 
-def statements(artifact: Mapping[str, Any], validation: Mapping[str, Any],
+def statements(artifact: Mapping[str, Any], validation: ValidationResult,
                metrics: Mapping[str, Any]) -> list[tuple[Topic, str]]:
     """Findings and limitations, each one sentence derived from the figures, with its topic
     (so ``MODEL.md`` can place a sentence beside its figures)."""
@@ -124,12 +124,9 @@ def statements(artifact: Mapping[str, Any], validation: Mapping[str, Any],
                     f"Hosmer-Lemeshow rejects the holdout calibration (p = {pval(hl_p)}); "
                     f"mean pd {pct(card['mean_pd'])} vs default rate {pct(card['default_rate'])}."))
     if outside:
-        grades = validation.get("grades")
-        detail = {}
-        if isinstance(grades, pd.DataFrame):
-            detail = {str(r["grade"]): f"{r['grade']}: observed {pct(r['observed'])} vs "
-                                       f"predicted {pct(r['predicted'])}, n={count(r['n'])}"
-                      for r in grades.to_dict(orient="records")}
+        detail = {str(r["grade"]): f"{r['grade']}: observed {pct(r['observed'])} vs "
+                                   f"predicted {pct(r['predicted'])}, n={count(r['n'])}"
+                  for r in validation.grades.to_dict(orient="records")}
         over = [g for g in outside if g not in under]
         parts = []
         if under:
@@ -186,15 +183,15 @@ def statements(artifact: Mapping[str, Any], validation: Mapping[str, Any],
     return out
 
 
-def suspicious_iv(validation: Mapping[str, Any]) -> list[str]:
+def suspicious_iv(validation: ValidationResult) -> list[str]:
     """The card's characteristics whose IV is above :data:`SUSPICIOUS_IV`, in IV-table order."""
-    iv = validation.get("iv")
-    if not isinstance(iv, pd.DataFrame) or iv.empty:
+    iv = validation.iv
+    if iv.empty:
         return []
     return iv[(iv["iv"] > SUSPICIOUS_IV) & iv["in_card"].astype(bool)]["feature"].tolist()
 
 
-def findings(artifact: Mapping[str, Any], validation: Mapping[str, Any],
+def findings(artifact: Mapping[str, Any], validation: ValidationResult,
              metrics: Mapping[str, Any]) -> list[str]:
     """Findings and limitations, each one sentence derived from the figures (plain text)."""
     return [text for _, text in statements(artifact, validation, metrics)]

@@ -1,7 +1,7 @@
 """``metrics.json``: the machine-readable headline figures of the validation report.
 
-:func:`build_metrics` picks the figures from the artifact and the ``validation`` dict (built by
-``scorecard.jobs.model_validation.validate_card``) and rounds every float to six significant
+:func:`build_metrics` picks the figures from the artifact and the
+:class:`~validation.result.ValidationResult` and rounds every float to six significant
 digits (:func:`validation.plain.rounded`); :func:`dumps_metrics` writes them with sorted keys,
 so the same inputs give the same bytes. The keys are documented one by one in the README.
 """
@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from validation.plain import rounded
+from validation.result import ValidationResult
 
 METRICS_SCHEMA_VERSION = 1
 METRIC_KEYS = ("auc", "gini", "ks", "brier", "log_loss", "ece")
@@ -22,29 +23,22 @@ HOLDOUT_KEYS = (*METRIC_KEYS, "auc_ci_low", "auc_ci_high", "gini_ci_low", "gini_
                 "mean_pd", "default_rate", "n", "defaults")
 
 
-def holdout_split(validation: Mapping[str, Any]) -> dict[str, Any]:
-    for s in validation.get("design", {}).get("splits", []):
-        if s.get("name") == "holdout":
-            return s
-    return {}
-
-
-def build_metrics(artifact: Mapping[str, Any], validation: Mapping[str, Any]) -> dict[str, Any]:
+def build_metrics(artifact: Mapping[str, Any], validation: ValidationResult) -> dict[str, Any]:
     """The machine-readable headline figures (documented key by key in the README)."""
-    design = validation.get("design", {})
-    hold = holdout_split(validation)
+    design = validation.design
+    hold = validation.holdout_split
     data = artifact.get("metadata", {}).get("training_data", {})
     models: dict[str, Any] = {}
-    for name, m in validation["models"].items():
+    for name, m in validation.models.items():
         entry: dict[str, Any] = {"holdout": {k: rounded(m["holdout"].get(k)) for k in HOLDOUT_KEYS}}
         cv = m.get("cv")
         entry["cv"] = ({**{f"{k}_{s}": rounded(cv.get(f"{k}_{s}")) for k in METRIC_KEYS
                            for s in ("mean", "std")}, "n_folds": len(cv.get("folds", []))}
                        if cv else None)
         models[name] = entry
-    delong = validation.get("delong")
-    od = validation.get("oracle_distance")
-    stab = validation.get("stability") or {}
+    delong = validation.delong
+    od = validation.oracle_distance
+    stab = validation.stability
     stability = None
     if "psi" in stab:
         csi = stab.get("csi")
@@ -57,15 +51,15 @@ def build_metrics(artifact: Mapping[str, Any], validation: Mapping[str, Any]) ->
             "max_csi": rounded(top["csi"]) if top is not None else None,
             "max_csi_characteristic": str(top["characteristic"]) if top is not None else None,
         }
-    hl = validation.get("hosmer_lemeshow") or {}
-    grades = validation.get("grades")
+    hl = validation.hosmer_lemeshow
+    grades = validation.grades
     outside: list[str] = []
     under: list[str] = []
     if isinstance(grades, pd.DataFrame) and not grades.empty:
         outside = [str(g) for g in grades.loc[grades["outside_interval"], "grade"]]
         under = [str(g) for g in grades.loc[grades["underestimated"], "grade"]]
-    rounding = validation.get("rounding", {})
-    ff = validation.get("final_fit")
+    rounding = validation.rounding
+    ff = validation.final_fit
     return {
         "schema_version": METRICS_SCHEMA_VERSION,
         "model_id": artifact.get("model_id"),

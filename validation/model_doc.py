@@ -27,6 +27,7 @@ from validation.findings import (
 )
 from validation.formats import count, fmt, pct, pval
 from validation.plots import model_label, ordered_models
+from validation.result import ValidationResult
 
 MAX_LINES = 60
 MAX_FEATURE_ROWS = 7  # more characteristics than that are summed up in one row
@@ -109,7 +110,7 @@ def _method_sentence(cfg: Mapping[str, Any]) -> str:
             "special codes and missing values.")
 
 
-def render_model_md(artifact: Mapping[str, Any], validation: Mapping[str, Any],
+def render_model_md(artifact: Mapping[str, Any], validation: ValidationResult,
                     metrics: Mapping[str, Any], selection_log: pd.DataFrame | None) -> str:
     """The text of ``MODEL.md`` (one printed page, at most :data:`MAX_LINES` lines)."""
     meta = artifact.get("metadata", {})

@@ -1,7 +1,7 @@
 """The validation report: ``validation.html``, ``MODEL.md`` and ``metrics.json`` as text.
 
 :func:`render_reports` receives plain data only (the sealed artifact dict, the
-``validation`` dict built by ``scorecard.jobs.model_validation.validate_card``, the selection
+typed :class:`~validation.result.ValidationResult`, the selection
 log and the coefficient table) and returns each file's text; writing them is the caller's
 (``scorecard.jobs.outputs``), so this package imports nothing else of the project.
 
@@ -51,9 +51,10 @@ from validation.formats import (
     score_bound,
     yes_no,
 )
-from validation.metrics_json import METRIC_KEYS, build_metrics, dumps_metrics, holdout_split
+from validation.metrics_json import METRIC_KEYS, build_metrics, dumps_metrics
 from validation.model_doc import render_model_md
 from validation.plain import records
+from validation.result import ValidationResult
 from validation.tables import Col, Table, key, table
 
 NAV = (("summary", "Summary"), ("discrimination", "Discrimination"),
@@ -68,7 +69,7 @@ NAV = (("summary", "Summary"), ("discrimination", "Discrimination"),
 # ------------------------------------------------------------------------------------------
 
 
-def render_reports(artifact: dict, validation: dict, selection_log: pd.DataFrame,
+def render_reports(artifact: dict, validation: ValidationResult, selection_log: pd.DataFrame,
                    coefficients: pd.DataFrame) -> dict[str, str]:
     """The text of ``metrics.json``, ``MODEL.md`` and ``validation.html``, by file name."""
     metrics = build_metrics(artifact, validation)
@@ -131,15 +132,15 @@ class Sources:
 
     @classmethod
     def from_inputs(cls, artifact: Mapping[str, Any],
-                    validation: Mapping[str, Any]) -> Sources:
-        d = validation.get("design", {})
-        h = holdout_split(validation)
+                    validation: ValidationResult) -> Sources:
+        d = validation.design
+        h = validation.holdout_split
         data = artifact.get("metadata", {}).get("training_data", {})
         n_pred = int(data.get("to_predict")
-                     or len(validation.get("score_distribution", {}).get("to_predict", [])))
+                     or len(validation.score_distribution.get("to_predict", [])))
         development = (f"development sample (n={count(h.get('n_train'))}, "
                        f"{count(h.get('defaults_train'))} defaults)")
-        ff = validation.get("final_fit") or {}
+        ff = validation.final_fit or {}
         published = (f"whole labelled sample (development + holdout, "
                      f"n={count(ff.get('fitted_rows'))}; refitted after validation)"
                      if ff.get("refit") else development)
@@ -201,7 +202,7 @@ def _fitted_on(data: Mapping[str, Any]) -> str:
             f"(n={count(data.get('development_rows'))})")
 
 
-def _summary(artifact: Mapping[str, Any], validation: Mapping[str, Any],
+def _summary(artifact: Mapping[str, Any], validation: ValidationResult,
              metrics: Mapping[str, Any], src: Sources) -> dict[str, Any]:
     rows = [{"model": plots.model_label(name), **metrics["models"][name]["holdout"],
              "cv": metrics["models"][name].get("cv")}
@@ -225,7 +226,7 @@ def _summary(artifact: Mapping[str, Any], validation: Mapping[str, Any],
         Col("CV AUC mean ± sd", key("cv"), cv_auc, title=src.cv),
     ], f"Source: {src.holdout}; last column: {src.cv}.", cls="headline")
     tests = []
-    d = validation.get("delong")
+    d = validation.delong
     if d:
         tests.append(("DeLong test, card vs challenger (holdout)",
                       f"ΔAUC {d['difference']:+.4f} [{d['ci_low']:+.4f}, {d['ci_high']:+.4f}], "
@@ -233,11 +234,11 @@ def _summary(artifact: Mapping[str, Any], validation: Mapping[str, Any],
                       f"{d['correlation']:.3f}"))
     else:
         tests.append(("DeLong test, card vs challenger", "not applicable: no challenger run"))
-    r = validation.get("rounding", {})
+    r = validation.rounding
     tests.append(("Rounding cost (holdout)",
                   f"AUC unrounded {fmt(r.get('auc_unrounded'), 5)} → integer points "
                   f"{fmt(r.get('auc_rounded'), 5)}: cost {fmt(r.get('auc_cost'), 5)}"))
-    hl = validation.get("hosmer_lemeshow") or {}
+    hl = validation.hosmer_lemeshow
     if hl:
         tests.append(("Hosmer-Lemeshow (holdout, card)",
                       f"χ² = {fmt(hl.get('statistic'), 2)} on {hl.get('dof')} dof, "
@@ -251,8 +252,8 @@ def _summary(artifact: Mapping[str, Any], validation: Mapping[str, Any],
             "headline": headline, "tests": tests, **_cv_tables(validation, src)}
 
 
-def _cv_tables(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
-    models = validation["models"]
+def _cv_tables(validation: ValidationResult, src: Sources) -> dict[str, Any]:
+    models = validation.models
     names = [n for n in plots.ordered_models(models) if models[n].get("cv")]
     if not names:
         return {"cv": None}
@@ -283,8 +284,8 @@ def _cv_tables(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
             "params": params}
 
 
-def _discrimination(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
-    curves = validation.get("curves") or {}
+def _discrimination(validation: ValidationResult, src: Sources) -> dict[str, Any]:
+    curves = validation.curves
     if not curves:
         return {"figures": []}
     rows = [{"model": plots.model_label(n), **curves[n]["ks"]["ks"]}
@@ -308,10 +309,10 @@ def _discrimination(validation: Mapping[str, Any], src: Sources) -> dict[str, An
     }
 
 
-def _calibration(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
+def _calibration(validation: ValidationResult, src: Sources) -> dict[str, Any]:
     out: dict[str, Any] = {"source": src.holdout, "reliability": None,
                            "reliability_table": None, "hl": None, "grades": None}
-    rel = validation.get("reliability") or {}
+    rel = validation.reliability
     if rel:
         out["reliability"] = (plots.reliability_plot(rel, "holdout"),
                               "Reliability by pd decile with Jeffreys 95 % intervals (on log "
@@ -331,14 +332,14 @@ def _calibration(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
                 Col("Inside", inside, lambda b: "yes" if b else "NO"),
             ], "Scorecard reliability table (equal-frequency pd bins, ties kept together). "
                f"Source: {src.holdout}.", flag=lambda r: not inside(r))
-    hl = validation.get("hosmer_lemeshow") or {}
+    hl = validation.hosmer_lemeshow
     if hl:
         out["hl"] = {"groups": hl.get("n_groups"), "statistic": fmt(hl.get("statistic"), 2),
                      "dof": hl.get("dof"), "p": pval(hl.get("p_value")),
                      "verdict": ("calibration rejected at 5 %"
                                  if (hl.get("p_value") or 1) < 0.05
                                  else "no evidence of miscalibration at 5 %")}
-    grades = validation.get("grades")
+    grades = validation.grades
     if _frame(grades):
         out["grades_figure"] = (plots.grade_plot(grades, "holdout"),
                                 "Per grade: observed default rate with Jeffreys 95 % interval "
@@ -358,9 +359,9 @@ def _calibration(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
     return out
 
 
-def _master_scale(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
-    scale = validation.get("master_scale") or []
-    bands = validation.get("score_bands")
+def _master_scale(validation: ValidationResult, src: Sources) -> dict[str, Any]:
+    scale = list(validation.master_scale)
+    bands = validation.score_bands
     return {
         "scale": table(scale, [
             Col("Grade", key("grade"), num=False),
@@ -393,9 +394,9 @@ def _master_scale(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]
     }
 
 
-def _distributions(artifact: Mapping[str, Any], validation: Mapping[str, Any],
+def _distributions(artifact: Mapping[str, Any], validation: ValidationResult,
                    src: Sources) -> dict[str, Any]:
-    dist = validation.get("score_distribution") or {}
+    dist = validation.score_distribution
     cuts = (artifact.get("master_scale") or {}).get("score_cuts") or []
     good, bad = dist.get("holdout_good", []), dist.get("holdout_bad", [])
     dev, new = dist.get("development", []), dist.get("to_predict", [])
@@ -413,8 +414,8 @@ def _distributions(artifact: Mapping[str, Any], validation: Mapping[str, Any],
     }
 
 
-def _stability(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
-    stab = validation.get("stability") or {}
+def _stability(validation: ValidationResult, src: Sources) -> dict[str, Any]:
+    stab = validation.stability
     if "psi" not in stab:
         return {"psi": None}
     p = stab["psi"]
@@ -444,8 +445,8 @@ def _stability(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
     }
 
 
-def _iv_vif(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
-    iv, vif = validation.get("iv"), validation.get("vif")
+def _iv_vif(validation: ValidationResult, src: Sources) -> dict[str, Any]:
+    iv, vif = validation.iv, validation.vif
     return {
         "iv": table(records(iv), [
             Col("Feature", key("feature"), num=False), Col("IV", key("iv"), fmt),
@@ -462,10 +463,9 @@ def _iv_vif(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
     }
 
 
-def _final_fit(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
+def _final_fit(ff: Mapping[str, Any] | None, src: Sources) -> dict[str, Any]:
     """Which rows the published card was fitted on and, for a refit on all labelled rows, how
-    it compares with the validated development fit on the holdout rows."""
-    ff = validation.get("final_fit")
+    it compares with the validated development fit on the holdout rows (``ff``)."""
     if not ff:
         return {"lead": None, "facts": None, "table": None}
     if not ff["refit"]:
@@ -519,7 +519,7 @@ def _final_fit(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
 
 def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
           coefficients: pd.DataFrame | None, src: Sources,
-          validation: Mapping[str, Any] | None = None) -> dict[str, Any]:
+          validation: ValidationResult | None = None) -> dict[str, Any]:
     sc = artifact["scaling"]
     features = artifact["features"]
     joint = artifact.get("metadata", {}).get("config", {}).get("card_method") == "joint"
@@ -544,7 +544,7 @@ def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
                    f"offset {sc['offset']:.4f}, intercept {artifact.get('intercept', 0.0):.6f}",
         "pd_formula": artifact.get("pd_formula", ""),
         "source": src.published,
-        "final_fit": _final_fit(validation or {}, src),
+        "final_fit": _final_fit(validation.final_fit if validation else None, src),
         "features": table(rows, [
             Col("Characteristic", key("name"), num=False),
             Col("Reason code", key("code"), num=False),
@@ -620,9 +620,9 @@ def _characteristic(f: Mapping[str, Any], overridden: bool, src: Sources) -> dic
     }
 
 
-def _oracle(validation: Mapping[str, Any], src: Sources) -> dict[str, Any]:
-    od = validation.get("oracle_distance")
-    oracle = validation["models"].get("oracle")
+def _oracle(validation: ValidationResult, src: Sources) -> dict[str, Any]:
+    od = validation.oracle_distance
+    oracle = validation.models.get("oracle")
     if not od or not oracle:
         return {"table": None}
     rows = [{"model": plots.model_label(n), **od[n]} for n in plots.ordered_models(od)]
@@ -650,7 +650,7 @@ def _reproducibility(artifact: Mapping[str, Any]) -> dict[str, Table]:
                            "reproduce this report byte for byte.")}
 
 
-def render_html(artifact: Mapping[str, Any], validation: Mapping[str, Any],
+def render_html(artifact: Mapping[str, Any], validation: ValidationResult,
                 selection_log: pd.DataFrame | None, coefficients: pd.DataFrame | None,
                 metrics: Mapping[str, Any]) -> str:
     """The whole validation page as one string."""

@@ -9,6 +9,7 @@ format, atomically (:mod:`scorecard.data.atomic`).
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import sys
 from collections.abc import Iterator
@@ -35,10 +36,15 @@ class Dataset:
             categories and ids as ``object`` strings, booleans as ``bool``; the target mapped
             to 0.0/1.0 with NaN for rows to predict.
         contract: the contract it was checked against.
+        source: the file's name, when read from a file.
+        fingerprint: ``sha256:`` of the file's bytes, when read from a file (what a card
+            records of the data it was fitted on).
     """
 
     frame: pd.DataFrame
     contract: Contract
+    source: str | None = None
+    fingerprint: str | None = None
 
     @property
     def labelled(self) -> pd.DataFrame:
@@ -146,8 +152,10 @@ def read_dataset(
         if not path.exists():
             raise ContractError(f"file: {path} does not exist")
         raw = path.read_bytes()
+        name, digest = path.name, "sha256:" + hashlib.sha256(raw).hexdigest()
     else:
         raw = source.read().encode("utf-8")
+        name = digest = None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     header = _header(raw, contract)
@@ -157,7 +165,7 @@ def read_dataset(
         frame = _read_precise(raw, read_as)
     if read_as is not contract:  # no target column: every row is to predict
         frame.insert(contract.names.index(contract.target), contract.target, np.nan)
-    dataset = Dataset(frame, contract)
+    dataset = Dataset(frame, contract, name, digest)
     if require_labelled:
         labelled = dataset.labelled
         if labelled.empty:

@@ -8,6 +8,8 @@
 * :mod:`.joint` — points per bin estimated jointly; :mod:`.interactions` — two-dimensional
   characteristics.
 * :mod:`.estimator` — :class:`~.estimator.Scorecard`, the scikit-learn style estimator.
+* :mod:`.validate` — ``Scorecard.validate``: the split design run (holdout, cross-validation,
+  challenger) and the published card's final fit.
 * :mod:`.challenger` — the gradient-boosted challenger.
 
 Imports :mod:`scorecard.data`, :mod:`scorecard.card` and :mod:`validation`, never

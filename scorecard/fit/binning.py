@@ -21,7 +21,7 @@ import pandas as pd
 
 from scorecard.card.engine import category_key
 from scorecard.fit.overrides import FeatureOverride
-from scorecard.fit.spec import DatasetSpec
+from scorecard.fit.spec import METHOD_DEFAULTS, DatasetSpec
 
 # optbinning imports cvxpy, which probes every solver it knows at import and logs a warning
 # for one whose binary does not load (HiGHS in some wheels); optbinning never asks for it.
@@ -30,9 +30,9 @@ logging.getLogger("__cvxpy__").addFilter(
     lambda record: not record.getMessage().startswith("Encountered unexpected exception "
                                                       "importing solver"))
 
-# The binning constraints' defaults, shared by the estimator and the regenerate job's config.
-MIN_BIN_SHARE = 0.05
-MAX_N_BINS = 8
+# The binning constraints' defaults: the classic card's (METHOD_DEFAULTS, the one table).
+MIN_BIN_SHARE = METHOD_DEFAULTS["woe"].min_bin_share
+MAX_N_BINS = METHOD_DEFAULTS["woe"].max_n_bins
 
 
 @dataclass
@@ -120,7 +120,7 @@ class WoEBinner:
 
     def __init__(self, spec: DatasetSpec, overrides: dict[str, FeatureOverride] | None = None,
                  min_bin_share: float = MIN_BIN_SHARE, max_n_bins: int = MAX_N_BINS,
-                 max_n_prebins: int = 20,
+                 max_n_prebins: int = METHOD_DEFAULTS["woe"].max_n_prebins,
                  cat_cutoff: float = 0.01, min_bin_n_event: int | None = None,
                  min_prebin_size: float | None = None) -> None:
         self.spec = spec

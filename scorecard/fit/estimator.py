@@ -13,109 +13,162 @@ Two card methods, the same artifact (integer points per bin):
 :class:`Scorecard` is a scikit-learn estimator (``BaseEstimator``, ``ClassifierMixin``):
 parameters are stored verbatim in ``__init__`` (so ``get_params``, ``set_params`` and
 ``sklearn.base.clone`` work), ``fit`` learns state with trailing underscores,
-``predict_proba`` gives ``(n, 2)`` probabilities through the integer card, and
+``predict_proba`` gives ``(n, 2)`` probabilities through the integer card, ``score`` the
+integer scores, ``reasons`` the reason codes, ``table`` the card bin by bin, and
 ``to_artifact`` exports the plain-JSON card that
-:class:`scorecard.card.engine.ScoringEngine` scores from.
+:class:`scorecard.card.engine.ScoringEngine` scores from. ``validate`` fits and validates
+the card as ``scorecard regenerate`` publishes it (:mod:`scorecard.fit.validate`) and
+returns a :class:`~validation.result.ValidationResult`; ``save`` writes the sealed card.
+Every parameter left ``None`` resolves from the spec and
+:data:`scorecard.fit.spec.METHOD_DEFAULTS`, the one table of method defaults.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from scorecard.card.artifact import SCHEMA_VERSION, seal
+from scorecard.card.artifact import SCHEMA_VERSION, dumps, seal
 from scorecard.card.engine import ScoringEngine
 from scorecard.card.grades import MasterScale
 from scorecard.card.scaling import Scaling, feature_points
-from scorecard.fit.binning import MAX_N_BINS, MIN_BIN_SHARE, WoEBinner
+from scorecard.data.atomic import atomic_write_text
+from scorecard.fit.binning import WoEBinner
 from scorecard.fit.interactions import PairBins, search_interactions
 from scorecard.fit.joint import DEFAULT_PENALTY_GRID, JointBinLogit, bin_indices
 from scorecard.fit.logit import coefficient_table, fit_logit
-from scorecard.fit.overrides import FeatureOverride
+from scorecard.fit.overrides import FeatureOverride, builtin_overrides, load_overrides
 from scorecard.fit.selection import SelectionConfig, select_features
-from scorecard.fit.spec import CARD_METHODS, INTERACTION_MODES, DatasetSpec
+from scorecard.fit.spec import (
+    FINAL_FITS,
+    INTERACTION_MODES,
+    DatasetSpec,
+    load_spec,
+    method_defaults,
+)
 from validation.discrimination import plain
 
+if TYPE_CHECKING:  # pragma: no cover
+    from scorecard.data.files import Dataset
+    from validation.result import ValidationResult
+
 PD_FORMULA = "pd = 1 / (1 + exp((score - offset) / factor)); score = sum of points"
-# Binning constraints per method: the joint fit can support finer bins, so it gets them.
-BINNING_DEFAULTS: dict[str, dict[str, Any]] = {
-    "woe": {"min_bin_share": MIN_BIN_SHARE, "max_n_bins": MAX_N_BINS, "min_bin_n_event": None,
-            "max_n_prebins": 20},
-    # A row share of 0.5 % and a floor of 30 defaults per bin: the events, not a row share,
-    # decide how fine a bin may be (a rare, risky value such as debt in collection gets its
-    # own bin on a large sample). 300k generated rows: holdout AUC 0.9011 -> 0.9029 with the
-    # looser joint selection (regenerate.JOINT_SELECTION) and the variance-weighted
-    # penalty; HELOC neutral (10k rows, 52 % bad).
-    "joint": {"min_bin_share": 0.005, "max_n_bins": 15, "min_bin_n_event": 30,
-              "max_n_prebins": 50},
-}
 
 
 class Scorecard(ClassifierMixin, BaseEstimator):
     """A monotonic WoE logistic scorecard in integer points.
 
-    Parameters (stored as given; defaults are resolved in ``fit``):
-        spec: dataset spec (feature kinds, special codes, directions).
-        overrides: the risk team's binning overrides (``None``: none).
-        selection: selection thresholds (``None``: :class:`SelectionConfig` defaults).
+    ``Scorecard(spec)`` (or :meth:`from_spec`) is the card ``scorecard regenerate`` publishes
+    for that spec: every parameter left ``None`` is resolved in ``fit`` from the spec and the
+    one table of method defaults (:data:`scorecard.fit.spec.METHOD_DEFAULTS`), and
+    :meth:`validate` runs the job's whole procedure (development fit, holdout and CV
+    validation, final fit per the spec's ``final_fit``).
+
+    Parameters (stored as given):
+        spec: dataset spec (feature kinds, special codes, directions, card method).
+        overrides: the risk team's binning overrides: a mapping of
+            :class:`~scorecard.fit.overrides.FeatureOverride`, a TOML file's path, or
+            ``None`` for the spec's built-in overrides file (``{}``: none).
+        method: ``"woe"`` or ``"joint"`` (see the module docstring; ``None``: the spec's
+            ``card_method``).
+        selection: selection thresholds (``None``: the method's, :data:`METHOD_DEFAULTS`).
         scaling: points scaling (``None``: :class:`Scaling` defaults).
-        min_bin_share, max_n_bins, min_bin_n_event, max_n_prebins, min_prebin_size: binning
-            constraints
-            (see :class:`WoEBinner`; :data:`BINNING_DEFAULTS` per method).
-        method: ``"woe"`` or ``"joint"`` (see the module docstring).
+        min_bin_share, max_n_bins, min_bin_n_event, max_n_prebins: binning constraints (see
+            :class:`WoEBinner`; ``None``: the method's). ``min_prebin_size``: ``None`` lets
+            the binner derive it.
         penalty_grid: the joint method's L2 penalties tried by inner CV.
-        random_state: seeds the joint method's inner CV.
+        random_state: seeds the joint method's inner CV (and :meth:`validate`'s splits).
         interactions: ``"auto"`` or ``"none"``: whether the joint method searches
             two-dimensional interaction characteristics (:mod:`scorecard.fit.interactions`);
             ``None``: the spec's ``interactions``.
+        final_fit: ``"all_labelled"`` or ``"development"``: the rows :meth:`validate`
+            fits the published card on (``None``: the spec's ``final_fit``).
 
-    Learned state: ``scaling_``, ``selection_`` (the resolved parameters), ``binner_``,
-    ``features_`` (card characteristics, by IV), ``selection_log_``, ``logit_``
-    (statsmodels result), ``coefficients_`` (table), ``points_`` (feature -> int points per
-    bin), ``raw_points_`` (unrounded), ``classes_`` (``[0, 1]``: 1 = default). The joint
-    method adds ``joint_`` (:class:`~scorecard.fit.joint.JointBinLogit`); its
-    ``coefficients_`` has one row per bin indicator plus the intercept, and
-    ``interactions_`` (the chosen :class:`~scorecard.fit.interactions.PairBins`, published
-    after the characteristics; every pair considered is in ``selection_log_``).
+    Learned state: ``method_``, ``selection_``, ``scaling_``, ``binning_`` (the resolved
+    binning constraints), ``overrides_`` and ``overrides_file_`` (the resolved overrides
+    and their file, if any), ``binner_``, ``features_`` (card characteristics, by IV),
+    ``selection_log_``, ``logit_`` (statsmodels result), ``coefficients_`` (table),
+    ``points_`` (feature -> int points per bin), ``raw_points_`` (unrounded), ``classes_``
+    (``[0, 1]``: 1 = default). The joint method adds ``joint_``
+    (:class:`~scorecard.fit.joint.JointBinLogit`); its ``coefficients_`` has one row per
+    bin indicator plus the intercept, and ``interactions_`` (the chosen
+    :class:`~scorecard.fit.interactions.PairBins`, published after the characteristics;
+    every pair considered is in ``selection_log_``). :meth:`validate` adds
+    ``validation_``, ``master_scale_`` and ``metadata_``.
     """
 
-    def __init__(self, spec: DatasetSpec, overrides: dict[str, FeatureOverride] | None = None,
-                 selection: SelectionConfig | None = None, scaling: Scaling | None = None,
-                 min_bin_share: float = MIN_BIN_SHARE, max_n_bins: int = MAX_N_BINS,
-                 method: str = "woe", min_bin_n_event: int | None = None,
-                 max_n_prebins: int = 20,
+    def __init__(self, spec: DatasetSpec,
+                 overrides: Mapping[str, FeatureOverride] | str | Path | None = None, *,
+                 method: str | None = None, selection: SelectionConfig | None = None,
+                 scaling: Scaling | None = None, min_bin_share: float | None = None,
+                 max_n_bins: int | None = None, min_bin_n_event: int | None = None,
+                 max_n_prebins: int | None = None, min_prebin_size: float | None = None,
                  penalty_grid: tuple[float, ...] = DEFAULT_PENALTY_GRID,
-                 random_state: int = 0, min_prebin_size: float | None = None,
-                 interactions: str | None = None) -> None:
+                 random_state: int = 0, interactions: str | None = None,
+                 final_fit: str | None = None) -> None:
         self.spec = spec
         self.overrides = overrides
+        self.method = method
         self.selection = selection
         self.scaling = scaling
         self.min_bin_share = min_bin_share
         self.max_n_bins = max_n_bins
-        self.method = method
         self.min_bin_n_event = min_bin_n_event
         self.max_n_prebins = max_n_prebins
+        self.min_prebin_size = min_prebin_size
         self.penalty_grid = penalty_grid
         self.random_state = random_state
-        self.min_prebin_size = min_prebin_size
         self.interactions = interactions
+        self.final_fit = final_fit
+
+    @classmethod
+    def from_spec(cls, spec: DatasetSpec | str, **params: Any) -> Scorecard:
+        """The card of ``spec`` (a :class:`DatasetSpec`, a built-in spec's name or a spec
+        file), every parameter not given resolved as ``scorecard regenerate`` resolves it."""
+        return cls(load_spec(spec) if isinstance(spec, str) else spec, **params)
+
+    def _resolve(self) -> None:
+        """Every ``None`` parameter from the spec and :data:`METHOD_DEFAULTS`."""
+        method = self.method if self.method is not None else self.spec.card_method
+        defaults = method_defaults(method)
+        self.method_ = method
+        self.selection_ = (self.selection if self.selection is not None
+                           else SelectionConfig(**defaults.selection))
+        self.scaling_ = self.scaling if self.scaling is not None else Scaling()
+        given = {"min_bin_share": self.min_bin_share, "max_n_bins": self.max_n_bins,
+                 "min_bin_n_event": self.min_bin_n_event,
+                 "max_n_prebins": self.max_n_prebins}
+        self.binning_ = {k: v if v is not None else getattr(defaults, k)
+                         for k, v in given.items()}
+        self.interactions_mode_ = (self.interactions if self.interactions is not None
+                                   else self.spec.interactions)
+        if self.interactions_mode_ not in INTERACTION_MODES:
+            raise ValueError(f"interactions must be one of {INTERACTION_MODES}, not "
+                             f"{self.interactions_mode_!r}")
+        self.final_fit_ = self.final_fit if self.final_fit is not None else self.spec.final_fit
+        if self.final_fit_ not in FINAL_FITS:
+            raise ValueError(f"final_fit must be one of {FINAL_FITS}, not {self.final_fit_!r}")
+        path = (builtin_overrides(self.spec.name) if self.overrides is None
+                else self.overrides if isinstance(self.overrides, str | Path) else None)
+        self.overrides_file_ = Path(path) if path is not None else None
+        self.overrides_ = (load_overrides(path) if path is not None
+                           else dict(self.overrides or {}))
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, progress: Any = None) -> Scorecard:
         """Fit on ``X`` (rows x contract columns, typed as read) and 0/1 ``y``."""
         say = progress.say if progress is not None else (lambda _m: None)
         y = np.asarray(y, dtype=int)
-        if self.method not in CARD_METHODS:
-            raise ValueError(f"method must be one of {CARD_METHODS}, not {self.method!r}")
-        self.scaling_ = self.scaling if self.scaling is not None else Scaling()
-        self.selection_ = self.selection if self.selection is not None else SelectionConfig()
-        self.binner_ = WoEBinner(self.spec, self.overrides or {}, self.min_bin_share,
-                                 self.max_n_bins, max_n_prebins=self.max_n_prebins,
-                                 min_bin_n_event=self.min_bin_n_event,
+        self._resolve()
+        self.binner_ = WoEBinner(self.spec, self.overrides_,
+                                 self.binning_["min_bin_share"], self.binning_["max_n_bins"],
+                                 max_n_prebins=self.binning_["max_n_prebins"],
+                                 min_bin_n_event=self.binning_["min_bin_n_event"],
                                  min_prebin_size=self.min_prebin_size).fit(X, y)
         say(f"binned {len(self.binner_.features_)} candidate features")
         woe = self.binner_.transform(X)
@@ -130,7 +183,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.points_: dict[str, np.ndarray] = {}
         self.classes_ = np.array([0, 1])
         self.interactions_: list[PairBins] = []
-        if self.method == "joint":
+        if self.method_ == "joint":
             return self._fit_joint(X, y, say)
         self.coefficients_ = coefficient_table(self.logit_)
         intercept = float(self.logit_.params["const"])  # type: ignore[attr-defined]
@@ -148,10 +201,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.joint_ = JointBinLogit(self.penalty_grid, random_state=self.random_state).fit(
             binned, bins, y)
         say(f"joint fit: penalty {self.joint_.penalty_:g} chosen by inner CV")
-        mode = self.interactions if self.interactions is not None else self.spec.interactions
-        if mode not in INTERACTION_MODES:
-            raise ValueError(f"interactions must be one of {INTERACTION_MODES}, not {mode!r}")
-        if mode == "auto":
+        if self.interactions_mode_ == "auto":
             pairs, log = search_interactions(binned, bins, X, y, self.joint_.penalty_,
                                              self.random_state, say)
             self.selection_log_ = pd.concat([self.selection_log_, log], ignore_index=True)
@@ -205,7 +255,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 **{p.name: p.table["count"].to_numpy() for p in self.interactions_}}
 
     def _intercept(self) -> float:
-        if self.method == "joint":
+        if self.method_ == "joint":
             return self.joint_.intercept_
         return float(self.logit_.params["const"])  # type: ignore[attr-defined]
 
@@ -219,11 +269,73 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         """0/1 at a pd threshold of 0.5 (for scikit-learn compatibility; policy uses pd)."""
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
 
+    def score(self, X: pd.DataFrame) -> np.ndarray:  # type: ignore[override]
+        """Integer score of each row (higher = safer), shape ``(n,)``, as the engine scores
+        it. A card's score, not scikit-learn's accuracy: give model-selection helpers a
+        ``scoring`` (e.g. ``"roc_auc"``)."""
+        return self.engine().score(X, with_bins=False).score
+
+    def reasons(self, X: pd.DataFrame, top: int = 4) -> pd.DataFrame:
+        """Reason codes of each row: the characteristics with the most points lost against
+        their best bin, best first; columns ``reason_1..top``, ``""`` where fewer apply."""
+        from scorecard.card.reasons import top_reasons
+
+        engine = self.engine()
+        picks = top_reasons(engine, engine.score(X, with_bins=False), top)
+        codes = np.array([f["reason_code"] for f in engine.artifact["features"]] + [""],
+                         dtype=object)
+        picks[picks < 0] = len(codes) - 1
+        return pd.DataFrame({f"reason_{r + 1}": codes[picks[:, r]] for r in range(top)},
+                            index=X.index)
+
+    def table(self) -> pd.DataFrame:
+        """The card, one row per bin in card order: ``characteristic``, ``reason_code``,
+        ``bin``, ``type``, ``label``, ``count``, ``event`` (defaults), ``event_rate``,
+        ``woe``, ``points``."""
+        check_is_fitted(self, "logit_")
+        return pd.DataFrame([
+            {"characteristic": f["name"], "reason_code": f["reason_code"], "bin": b["index"],
+             **{k: b[k] for k in ("type", "label", "count", "event", "event_rate", "woe",
+                                  "points")}}
+            for f in self.to_artifact({}, {})["features"] for b in f["bins"]])
+
+    def validate(self, data: Dataset, *, holdout_share: float = 0.3, cv_folds: int = 5,
+                 cv_repeats: int = 2, challenger: bool = True, compare_methods: bool = True,
+                 n_jobs: int = 2, truth: pd.Series | None = None,
+                 progress: Any = None) -> ValidationResult:
+        """Fit and validate the card as ``scorecard regenerate`` does; return the figures.
+
+        Splits ``data``'s labelled rows (seed ``random_state``) into a development sample
+        and a stratified ``holdout_share`` holdout, fits a copy of this card on the
+        development rows, validates it on the holdout and in ``cv_folds`` x ``cv_repeats``
+        CV (against the other card method and the gradient-boosted challengers when
+        ``compare_methods`` / ``challenger``), then fits this card as published: on every
+        labelled row (``final_fit="all_labelled"``) or as the validated development fit.
+        Afterwards ``validation_`` is the returned result and ``artifact_`` the sealed card
+        (:meth:`save` writes it), byte for byte the ``scorecard.json`` regenerate writes.
+        ``truth``: the true pd by row id (generated data), shown as model ``oracle``.
+
+        Raises:
+            ContractError: too few rows of a class for the split design.
+        """
+        from scorecard.fit.validate import fit_and_validate
+
+        return fit_and_validate(self, data, holdout_share=holdout_share, cv_folds=cv_folds,
+                                cv_repeats=cv_repeats, challenger=challenger,
+                                compare_methods=compare_methods, n_jobs=n_jobs, truth=truth,
+                                progress=progress)
+
+    def save(self, path: str | Path) -> None:
+        """Write the validated card (``artifact_``, see :meth:`validate`) as JSON,
+        atomically."""
+        check_is_fitted(self, "artifact_")
+        atomic_write_text(Path(path), dumps(self.artifact_))
+
     def raw_score(self, X: pd.DataFrame) -> np.ndarray:
         """Unrounded score from the fitted pipeline (optbinning WoE and the logit), shape
         (n,). Used to measure the cost of rounding points."""
         check_is_fitted(self, "logit_")
-        if self.method == "joint":
+        if self.method_ == "joint":
             logit = self.joint_.logit(self._bins(X), self._counts())
             return self.scaling_.offset - self.scaling_.factor * logit
         woe = self.binner_.transform(X, self.features_)
@@ -257,7 +369,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     def _unseen_points(self, name: str) -> int:
         if name in {p.name for p in self.interactions_}:  # numeric parents: never unseen
             return 0
-        if self.method == "joint":  # the characteristic's mean contribution: neutral
+        if self.method_ == "joint":  # the characteristic's mean contribution: neutral
             c = self.joint_.neutral(name, self._counts()[name])
             return self.constant_points_[name] + int(np.rint(-self.scaling_.factor * c))
         intercept = float(self.logit_.params["const"])  # type: ignore[attr-defined]
@@ -305,7 +417,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 "kind": fb.kind,
                 "description": col.description,
                 "reason_code": self.spec.reason_code(name),
-                "coefficient": 1.0 if self.method == "joint" else float(coefs[name]),
+                "coefficient": 1.0 if self.method_ == "joint" else float(coefs[name]),
                 "trend": fb.trend,
                 "overridden": fb.overridden,
                 "iv": fb.iv,

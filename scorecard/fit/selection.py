@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from scorecard.fit.logit import fit_logit
+from scorecard.fit.spec import METHOD_DEFAULTS
 from validation.stability import vif_table
 
 
@@ -32,12 +33,13 @@ class SelectionConfig:
     a characteristic's joint bin contributions.
     """
 
-    min_iv: float = 0.02
-    max_corr: float = 0.8
-    max_vif: float = 5.0
-    max_pvalue: float = 0.05
-    max_features: int = 20
-    backward: bool = True
+    # Defaults: the classic card's (scorecard.fit.spec.METHOD_DEFAULTS, the one table).
+    min_iv: float = float(METHOD_DEFAULTS["woe"].selection["min_iv"])
+    max_corr: float = float(METHOD_DEFAULTS["woe"].selection["max_corr"])
+    max_vif: float = float(METHOD_DEFAULTS["woe"].selection["max_vif"])
+    max_pvalue: float = float(METHOD_DEFAULTS["woe"].selection["max_pvalue"])
+    max_features: int = int(METHOD_DEFAULTS["woe"].selection["max_features"])
+    backward: bool = bool(METHOD_DEFAULTS["woe"].selection["backward"])
 
 
 def select_features(woe: pd.DataFrame, y: np.ndarray, iv: dict[str, float],

@@ -27,7 +27,7 @@ DEFAULT_CARD_METHOD = "joint"
 # (scorecard.fit.interactions): "auto" adds the pairs that pay in inner CV, "none" never.
 INTERACTION_MODES = ("auto", "none")
 DEFAULT_INTERACTIONS = "none"
-# Which labelled rows the published card is fitted on (scorecard.jobs.regenerate). The holdout
+# Which labelled rows the published card is fitted on (Scorecard.validate). The holdout
 # always validates the card fitted on the development rows; "all_labelled" then refits the
 # published card on development + holdout rows by the same procedure (binning, selection,
 # penalty choice), "development" publishes the validated fit itself.
@@ -36,6 +36,56 @@ DEFAULT_FINAL_FIT = "all_labelled"
 # How the master scale's pd boundaries are set (scorecard.card.grades.fitted_master_scale).
 MASTER_SCALES = ("development", "ladder")
 DEFAULT_MASTER_SCALE = "development"
+
+
+@dataclass(frozen=True)
+class MethodDefaults:
+    """What a card method fits with unless a parameter says otherwise.
+
+    ``min_bin_share``, ``max_n_bins``, ``min_bin_n_event`` (``None``: no floor),
+    ``max_n_prebins``: the binning constraints (:class:`scorecard.fit.binning.WoEBinner`);
+    ``selection``: the keyword arguments of :class:`scorecard.fit.selection.SelectionConfig`.
+    """
+
+    min_bin_share: float
+    max_n_bins: int
+    min_bin_n_event: int | None
+    max_n_prebins: int
+    selection: dict[str, float | int | bool]
+
+
+# Every default that depends on the card method, in one table: the estimator resolves its
+# parameters from it, and the regenerate job, the workbench and the method comparison of
+# the validation read nothing else. The method itself, the final fit and the interaction
+# search default to the spec's fields (DEFAULT_CARD_METHOD, ... above).
+METHOD_DEFAULTS: dict[str, MethodDefaults] = {
+    # The classic card: at most 8 bins of >= 5 % of rows; IV floor, tight correlation and
+    # VIF guards, backward elimination of wrong signs and weak p-values, 20 characteristics.
+    "woe": MethodDefaults(min_bin_share=0.05, max_n_bins=8, min_bin_n_event=None,
+                          max_n_prebins=20,
+                          selection={"min_iv": 0.02, "max_corr": 0.8, "max_vif": 5.0,
+                                     "max_pvalue": 0.05, "max_features": 20,
+                                     "backward": True}),
+    # The joint card supports finer bins: a row share of 0.5 % and a floor of 30 defaults
+    # per bin, so the events, not a row share, decide how fine a bin may be (a rare, risky
+    # value such as debt in collection gets its own bin on a large sample). Its selection
+    # is a low IV floor and loose correlation / VIF guards only: its L2 penalty (tuned by
+    # inner CV) handles collinear and weak characteristics, so it needs neither the WoE
+    # logit's backward elimination, which drops characteristics it would use, nor a tight
+    # cap.
+    "joint": MethodDefaults(min_bin_share=0.005, max_n_bins=15, min_bin_n_event=30,
+                            max_n_prebins=50,
+                            selection={"min_iv": 0.005, "max_corr": 0.95, "max_vif": 50.0,
+                                       "max_pvalue": 1.0, "max_features": 50,
+                                       "backward": False}),
+}
+
+
+def method_defaults(method: str) -> MethodDefaults:
+    """The defaults of card ``method`` (``"joint"`` or ``"woe"``)."""
+    if method not in METHOD_DEFAULTS:
+        raise ValueError(f"method must be one of {CARD_METHODS}, not {method!r}")
+    return METHOD_DEFAULTS[method]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """What the commands run: whole jobs over files, built from the layers below.
 
-* :mod:`.regenerate` — from a data file to the card, its tables, report and predictions.
-* :mod:`.model_validation` — the split design run: holdout, cross-validation, challenger.
+* :mod:`.regenerate` — from a data file to the card (fitted and validated by
+  ``Scorecard.validate``), its tables, report and predictions.
 * :mod:`.predict` — predictions of a card for a data set; :mod:`.batch` — DuckDB/Spark/numpy.
 * :mod:`.monitor`, :mod:`.recalibrate`, :mod:`.diff` — after go-live; :mod:`.decisions` —
   export, outcomes and monitoring periods from the decision log.

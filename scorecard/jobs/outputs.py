@@ -30,6 +30,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
     import pyarrow as pa
 
+    from validation.result import ValidationResult
+
 FIXED_TIME = datetime(2000, 1, 1)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -380,8 +382,8 @@ def _normalise_zip(data: bytes) -> bytes:
     return out.getvalue()
 
 
-def write_reports(out: Path, artifact: dict, validation: dict, selection_log: pd.DataFrame,
-                  coefficients: pd.DataFrame) -> None:
+def write_reports(out: Path, artifact: dict, validation: ValidationResult,
+                  selection_log: pd.DataFrame, coefficients: pd.DataFrame) -> None:
     """Write ``metrics.json``, ``MODEL.md`` and ``validation.html`` (rendered by
     :mod:`validation.report`) into ``out``."""
     # The renderer loads Jinja2 and the plotting stack: only the report writer needs it.

@@ -32,7 +32,7 @@ from scorecard.fit.overrides import (
     load_overrides,
     write_overrides,
 )
-from scorecard.fit.spec import DatasetSpec
+from scorecard.fit.spec import DatasetSpec, method_defaults
 from scorecard.jobs.progress import Progress
 from scorecard.workbench.edits import (
     TRENDS,
@@ -95,15 +95,13 @@ class Session:
                  workdir: Path, reviewer: str = "", seed: int = 0,
                  holdout_share: float = 0.3, min_share: float | None = None,
                  max_bins: int | None = None, baseline: bool = True) -> None:
-        from scorecard.jobs.regenerate import RegenerateConfig
-
         # The binning constraints of the card method regenerate fits, so a preview the
         # workbench accepts is one the rebuild honours exactly.
-        params = RegenerateConfig(seed=seed).card_params(spec.card_method)
-        min_share = params["min_bin_share"] if min_share is None else min_share
-        max_bins = params["max_n_bins"] if max_bins is None else max_bins
-        self.min_events: int | None = params["min_bin_n_event"]
-        self.max_prebins: int = params["max_n_prebins"]
+        params = method_defaults(spec.card_method)
+        min_share = params.min_bin_share if min_share is None else min_share
+        max_bins = params.max_n_bins if max_bins is None else max_bins
+        self.min_events: int | None = params.min_bin_n_event
+        self.max_prebins: int = params.max_n_prebins
         self.spec, self.data, self.workdir = spec, data, workdir
         self.overrides_path = overrides_path or builtin_overrides(spec.name)
         self.reviewer = reviewer

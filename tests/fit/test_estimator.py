@@ -28,7 +28,8 @@ def sample():
 @pytest.fixture(scope="module")
 def card(sample) -> Scorecard:
     X, y = sample
-    return Scorecard(KLARNA_SPEC, load_overrides(BUILTIN_DIR / "klarna.toml")).fit(X, y)
+    return Scorecard(KLARNA_SPEC, load_overrides(BUILTIN_DIR / "klarna.toml"),
+                     method="woe").fit(X, y)
 
 
 def test_engine_scores_equal_the_fitting_pipeline_on_every_training_row(card, sample) -> None:
@@ -79,7 +80,7 @@ def test_overrides_are_honoured_and_reported(sample) -> None:
                                                  ("F", "L", "Nick", "Initials", "no_match"))),
         "avg_payment_span_0_12m": FeatureOverride(exclude="test exclusion"),
     }
-    card = Scorecard(KLARNA_SPEC, overrides).fit(X, y)
+    card = Scorecard(KLARNA_SPEC, overrides, method="woe").fit(X, y)
     bins = card.binner_.bins_
     assert bins["num_arch_ok_0_12m"].splits == [1.0, 5.0, 20.0]
     assert bins["name_in_email"].groups == [sorted(["F+L", "F1+L", "L1+F"]),
@@ -114,8 +115,9 @@ def test_parameters_are_stored_verbatim_and_round_trip() -> None:
     got = est.get_params()
     assert {k: got[k] for k in params} == params and all(got[k] is v
                                                          for k, v in params.items())
-    assert got["method"] == "woe"  # the estimator's default; jobs take the spec's method
-    assert Scorecard(KLARNA_SPEC).get_params()["overrides"] is None  # defaults resolve in fit
+    # Defaults resolve in fit, from the spec and the one table of method defaults.
+    assert got["method"] is None and got["min_bin_n_event"] is None
+    assert Scorecard(KLARNA_SPEC).get_params()["overrides"] is None
     est.set_params(max_n_bins=6, scaling=None)
     assert est.max_n_bins == 6 and est.scaling is None
     assert Scorecard(**est.get_params()).get_params() == est.get_params()

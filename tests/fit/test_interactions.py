@@ -12,10 +12,9 @@ from scipy.special import expit
 from scorecard.card.artifact import verify
 from scorecard.card.engine import ScoringEngine
 from scorecard.data.contract import Column, Contract
-from scorecard.fit.estimator import BINNING_DEFAULTS, Scorecard
+from scorecard.fit.estimator import Scorecard
 from scorecard.fit.interactions import MIN_GAIN
 from scorecard.fit.spec import DatasetSpec
-from scorecard.jobs.regenerate import JOINT_SELECTION
 
 CONTRACT = Contract(
     name="pairs",
@@ -28,7 +27,7 @@ CONTRACT = Contract(
     ),
     id_column="uid", target="bad", separator=",", na_value="",
 )
-JOINT = {**BINNING_DEFAULTS["joint"], "method": "joint", "selection": JOINT_SELECTION}
+JOINT = {"method": "joint"}  # the rest from the one table of method defaults
 
 
 def _spec(interactions: str) -> DatasetSpec:

@@ -18,10 +18,9 @@ from scipy.special import expit
 from scorecard.card.artifact import dumps
 from scorecard.data.contract import Column, Contract
 from scorecard.fit.binning import WoEBinner
-from scorecard.fit.estimator import BINNING_DEFAULTS, Scorecard
+from scorecard.fit.estimator import Scorecard
 from scorecard.fit.joint import penalty_weights, solve, trend_sign
 from scorecard.fit.spec import DatasetSpec
-from scorecard.jobs.regenerate import JOINT_SELECTION
 from validation.calibration import log_loss
 from validation.discrimination import roc_auc
 
@@ -40,8 +39,9 @@ CONTRACT = Contract(
 SPEC = DatasetSpec(name="toy", contract=CONTRACT, categorical=("region",),
                    special_codes={"months_c": {"no record (-9)": [-9]}},
                    monotonic={"score_a": "descending", "util_b": "ascending"})
-JOINT = {**BINNING_DEFAULTS["joint"], "method": "joint", "selection": JOINT_SELECTION}
-WOE = {**BINNING_DEFAULTS["woe"], "method": "woe"}
+# Every other parameter resolves from the one table of method defaults.
+JOINT = {"method": "joint"}
+WOE = {"method": "woe"}
 
 
 def toy_frame(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -105,7 +105,7 @@ def test_points_follow_declared_and_detected_trends_exactly(joint) -> None:
     # finer bins than the classic card's eight, each with enough defaults
     table = joint.binner_.bins_["util_b"].table
     regular = table[table["type"] == "regular"]
-    assert len(regular) > 8 and (regular["event"] >= JOINT["min_bin_n_event"]).all()
+    assert len(regular) > 8 and (regular["event"] >= joint.binning_["min_bin_n_event"]).all()
 
 
 def test_joint_card_beats_the_woe_card_when_correlated_shapes_need_correcting(

@@ -76,8 +76,8 @@ def published(request: pytest.FixtureRequest,
 
     frame, _ = generate(n_rows=30_000, n_unlabelled=0, seed=1)
     try:
-        artifact = Scorecard(KLARNA_SPEC).fit(frame, frame["default"].astype(int).values
-                                              ).to_artifact({}, {})
+        artifact = Scorecard(KLARNA_SPEC, method="woe").fit(
+            frame, frame["default"].astype(int).values).to_artifact({}, {})
     except Exception as exc:  # fitting is tested elsewhere; here it only supplies a card
         pytest.skip(f"no fitted Klarna card: reports/scorecard.json is missing and fitting "
                     f"one on generated data failed ({type(exc).__name__}: {exc})")
@@ -114,8 +114,8 @@ def heloc_card(heloc_path: Path) -> dict[str, Any]:
     from scorecard.fit.spec import HELOC_SPEC
 
     labelled = read_dataset(heloc_path, HELOC_SPEC.contract).labelled
-    return Scorecard(HELOC_SPEC).fit(labelled, labelled["RiskPerformance"].astype(int).values
-                                     ).to_artifact({}, {})
+    return Scorecard(HELOC_SPEC, method="woe").fit(
+        labelled, labelled["RiskPerformance"].astype(int).values).to_artifact({}, {})
 
 
 def _spark_unavailable() -> str | None:

@@ -13,12 +13,11 @@ import numpy as np
 import pandas as pd
 
 from scorecard.card.artifact import SCHEMA_VERSION
-from scorecard.card.grades import MasterScale, assign_grades
+from scorecard.card.grades import MasterScale
 from scorecard.card.scaling import Scaling as MSScaling
 from scorecard.data.contract import Column, Contract
 from scorecard.data.synthetic.generator import generate
-from validation import calibration, discrimination, stability
-from validation.score_bands import score_band_table
+from validation.result import ValidationResult
 from validation.splits import make_splits
 
 N_BASE = 2_000
@@ -204,24 +203,6 @@ SECTIONS = ("Summary", "Discrimination", "Calibration", "Master scale and score 
             "The card", "Oracle: distance to the true pd", "Reproducibility")
 
 
-def _model_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, Any]:
-    """The fields ``scorecard.jobs.model_validation.model_metrics`` produces (kept here so this test
-    exercises the report alone)."""
-    auc = discrimination.delong_auc(y, p)
-    return {"n": len(y), "defaults": int(y.sum()), "auc": auc.auc, "auc_ci_low": auc.ci_low,
-            "auc_ci_high": auc.ci_high, "gini": auc.gini, "gini_ci_low": auc.gini_ci_low,
-            "gini_ci_high": auc.gini_ci_high, "ks": discrimination.ks_statistic(y, p).ks,
-            "brier": calibration.brier(y, p), "log_loss": calibration.log_loss(y, p),
-            "ece": calibration.expected_calibration_error(y, p), "mean_pd": float(p.mean()),
-            "default_rate": float(y.mean())}
-
-
-def _cv(folds: list[dict[str, Any]]) -> dict[str, Any]:
-    keys = ("auc", "gini", "ks", "brier", "log_loss", "ece")
-    return {"folds": folds, **{f"{k}_mean": float(np.mean([f[k] for f in folds])) for k in keys},
-            **{f"{k}_std": float(np.std([f[k] for f in folds], ddof=1)) for k in keys}}
-
-
 def _feature(name: str, code: str, x: np.ndarray, y: np.ndarray, coef: float,
              n_features: int, intercept: float, factor: float, offset: float) -> dict:
     edges = np.quantile(x, [0.2, 0.4, 0.6, 0.8])
@@ -250,7 +231,8 @@ def _feature(name: str, code: str, x: np.ndarray, y: np.ndarray, coef: float,
             "best_bin": int(np.argmax(pts)), "bins": bins}
 
 
-def build_synthetic(full: bool, seed: int = 0) -> tuple[dict, dict, pd.DataFrame, pd.DataFrame]:
+def build_synthetic(full: bool, seed: int = 0) -> tuple[dict, ValidationResult, pd.DataFrame,
+                                                      pd.DataFrame]:
     """``(artifact, validation, selection_log, coefficients)`` shaped as the pipeline's."""
     rng = np.random.default_rng(seed)
     n = 3000
@@ -274,70 +256,29 @@ def build_synthetic(full: bool, seed: int = 0) -> tuple[dict, dict, pd.DataFrame
     card_logit = -2.9 - 1.0 * x[:, 0] - 0.5 * x[:, 1]
     score = score_of(card_logit)
     p_card = pd_of(score)
-    y_h = y[hold]
-    p_models = {"scorecard": p_card[hold]}
+    holdout_pd = {"scorecard": p_card[hold]}
     if full:
         noise = rng.normal(scale=0.3, size=n)
-        p_models["challenger"] = 1 / (1 + np.exp(-(card_logit + noise)))[hold]
-        p_models["challenger_monotone"] = 1 / (1 + np.exp(-(card_logit + 0.5 * noise)))[hold]
-        p_models["oracle"] = true_pd[hold]
-    models: dict[str, Any] = {}
-    for name, p in p_models.items():
-        models[name] = {"holdout": _model_metrics(y_h, p)}
-        if name != "oracle":  # fold figures only need the right shape: reuse the card's pd
-            models[name]["cv"] = _cv([{"split": s.name, **_model_metrics(y[s.test],
-                                                                          p_card[s.test])}
-                                      for s in design.folds])
-        if name.startswith("challenger"):
-            models[name]["best_params"] = {"learning_rate": 0.05, "max_leaf_nodes": 15}
-    validation: dict[str, Any] = {"design": design.to_dict(y)}
-    raw_auc = discrimination.roc_auc(y_h, -(offset - factor * card_logit[hold]),
-                                     higher_is_riskier=True)
-    validation["rounding"] = {"auc_unrounded": raw_auc,
-                              "auc_rounded": models["scorecard"]["holdout"]["auc"],
-                              "auc_cost": raw_auc - models["scorecard"]["holdout"]["auc"]}
-    if full:
-        validation["delong"] = discrimination.delong_test(
-            y_h, p_models["scorecard"], p_models["challenger"]).to_dict()
-        validation["oracle_distance"] = {
-            name: {"auc_gap": models["oracle"]["holdout"]["auc"] - models[name]["holdout"]["auc"],
-                   "brier_gap": models[name]["holdout"]["brier"]
-                   - models["oracle"]["holdout"]["brier"],
-                   "mean_abs_pd_error": float(np.mean(np.abs(p - p_models["oracle"])))}
-            for name, p in p_models.items() if name != "oracle"}
-    validation["models"] = models
-    validation["curves"] = {name: {"roc": discrimination.roc_curve(y_h, p).to_dict(),
-                                   "cap": discrimination.cap_curve(y_h, p).to_dict(),
-                                   "ks": discrimination.ks_curve(y_h, p).to_dict()}
-                            for name, p in p_models.items()}
-    validation["reliability"] = {name: calibration.reliability_curve(y_h, p)
-                                 for name, p in p_models.items()}
-    validation["hosmer_lemeshow"] = calibration.hosmer_lemeshow(y_h, p_models["scorecard"]
-                                                                ).to_dict()
+        holdout_pd["challenger"] = 1 / (1 + np.exp(-(card_logit + noise)))[hold]
+        holdout_pd["challenger_monotone"] = 1 / (1 + np.exp(-(card_logit + 0.5 * noise)))[hold]
     scale = MasterScale.from_pd_ladder(scaling=ms_scaling)
-    validation["grades"] = calibration.grade_test(
-        y_h, p_models["scorecard"], assign_grades(score[hold], scale), order=list(scale.grades))
-    validation["master_scale"] = scale.table()
-    validation["score_bands"] = score_band_table(y_h, score[hold], scale)
     new_score = score_of(-2.8 - 1.0 * rng.normal(0.1, 1, 800) - 0.5 * rng.normal(size=800))
-    stab: dict[str, Any] = {}
-    if full:
-        stab["psi"] = stability.psi(score[dev], new_score).to_dict()
-        stab["csi"] = stability.csi_table({"x0": np.digitize(x[dev, 0], [-1, 0, 1]),
-                                           "x1": np.digitize(x[dev, 1], [-1, 0, 1])},
-                                          {"x0": np.digitize(rng.normal(0.1, 1, 800), [-1, 0, 1]),
-                                           "x1": np.digitize(rng.normal(size=800), [-1, 0, 1])})
-    validation["stability"] = stab
-    validation["vif"] = stability.vif_table(pd.DataFrame({"x0": x[dev, 0], "x1": x[dev, 1]}))
-    validation["iv"] = pd.DataFrame([
-        {"feature": "x0", "iv": 0.3, "strength": "strong", "in_card": True},
-        {"feature": "x1", "iv": 0.1, "strength": "medium", "in_card": True},
-        {"feature": "x2", "iv": 0.01, "strength": "unpredictive", "in_card": False}])
-    validation["score_distribution"] = {
-        "holdout_good": score[hold][y_h == 0], "holdout_bad": score[hold][y_h == 1],
-        "development": score[dev],
-        "to_predict": new_score if full else np.array([], dtype=int)}
-    validation["headline"] = {"scorecard_holdout_auc": models["scorecard"]["holdout"]["auc"]}
+    # The same constructor as the fitting job; fold figures only need the right shape, so
+    # every model reuses the card's pd on the fold's test rows.
+    validation = ValidationResult.from_predictions(
+        y, design, holdout_pd, {name: [p_card[s.test] for s in design.folds]
+                                for name in holdout_pd},
+        score[hold], offset - factor * card_logit[hold], scale, score[dev],
+        pd.DataFrame({"x0": x[dev, 0], "x1": x[dev, 1]}), {"x0": 0.3, "x1": 0.1, "x2": 0.01},
+        ["x0", "x1"],
+        best_params={name: {"learning_rate": 0.05, "max_leaf_nodes": 15}
+                     for name in holdout_pd if name.startswith("challenger")},
+        truth=true_pd[hold] if full else None,
+        to_predict_score=new_score if full else None,
+        development_bins={"x0": np.digitize(x[dev, 0], [-1, 0, 1]),
+                          "x1": np.digitize(x[dev, 1], [-1, 0, 1])},
+        to_predict_bins={"x0": np.digitize(rng.normal(0.1, 1, 800), [-1, 0, 1]),
+                         "x1": np.digitize(rng.normal(size=800), [-1, 0, 1])})
 
     intercept = -2.9
     features = [_feature(f"x{j}", f"S0{j + 1}", x[dev, j], y[dev], c, 2, intercept, factor,

@@ -101,13 +101,13 @@ def test_synthetic_report_is_deterministic_and_complete(synthetic: tuple,
     for name in FILES:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
     metrics = _check_outputs(a)
-    full = "challenger" in synthetic[1]["models"]
+    full = "challenger" in synthetic[1].models
     page = (a / "validation.html").read_text(encoding="utf-8")
     if full:
         assert set(metrics["models"]) == {"scorecard", "challenger", "challenger_monotone",
                                           "oracle"}
         assert metrics["delong"]["p_value"] == pytest.approx(
-            synthetic[1]["delong"]["p_value"], rel=1e-5)
+            synthetic[1].delong["p_value"], rel=1e-5)
         assert set(metrics["oracle_distance"]) == {"scorecard", "challenger",
                                                    "challenger_monotone"}
         assert metrics["stability"]["score_psi"] is not None
@@ -124,14 +124,14 @@ def test_synthetic_report_is_deterministic_and_complete(synthetic: tuple,
 def test_metrics_match_validation(synthetic: tuple) -> None:
     artifact, validation, *_ = synthetic
     metrics = build_metrics(artifact, validation)
-    for name, m in validation["models"].items():
+    for name, m in validation.models.items():
         assert metrics["models"][name]["holdout"]["auc"] == pytest.approx(
             m["holdout"]["auc"], rel=1e-5)
     assert metrics["rounding"]["auc_cost"] == pytest.approx(
-        validation["rounding"]["auc_cost"], rel=1e-5, abs=1e-12)
-    assert metrics["design"]["n_holdout"] == len(validation["score_distribution"]
+        validation.rounding["auc_cost"], rel=1e-5, abs=1e-12)
+    assert metrics["design"]["n_holdout"] == len(validation.score_distribution
                                                  ["holdout_good"]) + len(
-        validation["score_distribution"]["holdout_bad"])
+        validation.score_distribution["holdout_bad"])
 
 
 def test_overridden_feature_is_flagged(tmp_path: Path) -> None:
@@ -152,7 +152,7 @@ def test_heloc_report(heloc_inputs: tuple, tmp_path: Path) -> None:
     artifact, validation = heloc_inputs[0], heloc_inputs[1]
     assert metrics["content_hash"] == artifact["content_hash"]
     assert metrics["models"]["scorecard"]["holdout"]["auc"] == pytest.approx(
-        validation["headline"]["scorecard_holdout_auc"], rel=1e-5)
+        validation.headline["scorecard_holdout_auc"], rel=1e-5)
     page = (a / "validation.html").read_text(encoding="utf-8")
     for feature in artifact["features"]:
         assert f'id="feature-{feature["name"]}"' in page

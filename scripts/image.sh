@@ -17,7 +17,7 @@ if ! command -v podman >/dev/null 2>&1 || ! command -v mmdebstrap >/dev/null 2>&
    || ! command -v podman-compose >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   { apt-get update -qq && apt-get install -y -qq --no-install-recommends podman runc netavark \
-      aardvark-dns mmdebstrap podman-compose uidmap fuse-overlayfs; } >/dev/null 2>&1 || true
+      aardvark-dns iptables mmdebstrap podman-compose uidmap fuse-overlayfs; } >/dev/null 2>&1 || true
 fi
 if ! command -v podman >/dev/null 2>&1 || ! command -v mmdebstrap >/dev/null 2>&1; then
   echo "image: SKIPPED, podman/mmdebstrap cannot be installed here (the image tests skip)"
@@ -35,7 +35,8 @@ include=python3,python3-venv,ca-certificates,passwd
 build_only="binutils"
 purge_runtime="binutils binutils-common binutils-x86-64-linux-gnu libbinutils libctf0 \
 libctf-nobfd0 libgprofng0 libjansson4 libsframe1 apt libapt-pkg6.0 gpgv \
-debian-archive-keyring python3-venv python3.11-venv python3-pip-whl python3-setuptools-whl"
+debian-archive-keyring libgnutls30 libp11-kit0 libtasn1-6 libnettle8 libhogweed6 perl-base \
+adduser e2fsprogs python3-venv python3.11-venv python3-pip-whl python3-setuptools-whl"
 recipe="$(printf '%s|' "$suite" "$include" "$build_only" "$purge_runtime" "$mirror")"
 base_tag="localhost/scorecard-base:$suite-$(printf '%s' "$recipe" | sha256sum | cut -c1-12)"
 
@@ -55,7 +56,9 @@ else
     --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
     --customize-hook='rm -rf "$1"/var/cache/apt/* "$1"/var/lib/apt/lists/* "$1"/var/log/*' \
     "$suite" "$rootfs" "deb $mirror $suite main" "deb $mirror $suite-updates main" \
-    "deb $security $suite-security main"
+    "deb $security $suite-security main" >"$rootfs.log" 2>&1 \
+    || { cat "$rootfs.log"; exit 1; }
+  rm -f "$rootfs.log"
   tar -C "$rootfs" -c . | podman import --quiet --change 'CMD ["/bin/bash"]' - "$base_tag-build" \
     >/dev/null
   # The runtime base: the same interpreter, without the build tools, package manager and
@@ -71,9 +74,11 @@ else
   echo "image: base $base_tag-{build,run} made in $(( $(date +%s) - t0 )) s"
 fi
 
-tag="$(.venv/bin/python -m tests.support.image)"
+# The tests find the image by its context tag; the build is cached by context and base.
+tag="$(python3 tests/support/image.py)"
+built="$tag-${base_tag##*:}"
 t1=$(date +%s)
-if podman image exists "$tag"; then
+if podman image exists "$built"; then
   echo "image: $tag cached on this machine"
 else
   # --format docker keeps the HEALTHCHECK; the host's CA bundle lets pip in the build reach
@@ -81,17 +86,28 @@ else
   podman build --quiet --format docker --pull=never --network host \
     --volume /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
     --build-arg BASE="$base_tag-run" --build-arg BUILDER_BASE="$base_tag-build" \
-    --tag "$tag" --file Dockerfile . >/dev/null
+    --tag "$built" --file Dockerfile . >/dev/null
   echo "image: built $tag in $(( $(date +%s) - t1 )) s"
 fi
+podman tag "$built" "$tag"
 podman tag "$tag" localhost/scorecard-api:latest
 size=$(podman image inspect --format '{{.Size}}' "$tag")
-venv=$(podman run --rm --network none --entrypoint du "$tag" -sb /opt/venv | cut -f1)
+venv=$(podman run --rm --no-healthcheck --network none --entrypoint du "$tag" -sb /opt/venv | cut -f1)
 echo "image: size $(( size / 1000000 )) MB, venv $(( venv / 1000000 )) MB"
+
+# The local stack's Prometheus (compose.yaml), from Debian's package on the same base.
+prom_tag="localhost/scorecard-prometheus:$(cat deploy/prometheus/* | sha256sum | cut -c1-12)"
+if ! podman image exists "$prom_tag"; then
+  t2=$(date +%s)
+  podman build --quiet --format docker --pull=never --network host \
+    --build-arg BASE="$base_tag-build" --tag "$prom_tag" deploy/prometheus >/dev/null
+  echo "image: built $prom_tag in $(( $(date +%s) - t2 )) s"
+fi
+podman tag "$prom_tag" localhost/scorecard-prometheus:latest
 
 # Drop this tree's older images (the base stays): a machine keeps one per context.
 podman images --format '{{.Repository}}:{{.Tag}}' \
-  | grep '^localhost/scorecard-api:ctx-' | grep -vx "$tag" \
+  | grep '^localhost/scorecard-api:ctx-' | grep -vxF -e "$tag" -e "$built" \
   | xargs -r podman rmi --force >/dev/null 2>&1 || true
 
 if [ ! -x .venv/bin/hadolint ]; then

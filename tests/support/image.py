@@ -9,8 +9,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from tests.support.paths import REPO
-
+# Standalone (stdlib only, no test imports): scripts/image.sh runs this file before the
+# test environment exists.
+REPO = Path(__file__).resolve().parents[2]
 REPOSITORY = "localhost/scorecard-api"
 
 
@@ -47,5 +48,5 @@ def built_image() -> str | None:
     return tag if done.returncode == 0 else None
 
 
-if __name__ == "__main__":  # scripts/image.sh asks for the tag this way
+if __name__ == "__main__":  # scripts/image.sh: python3 tests/support/image.py
     print(image_tag())

@@ -14,7 +14,7 @@ cd "$(dirname "$0")/.."
 export CONTAINERS_CONF="$PWD/scripts/containers.conf"
 
 if ! command -v podman >/dev/null 2>&1 || ! command -v mmdebstrap >/dev/null 2>&1 \
-   || ! command -v podman-compose >/dev/null 2>&1; then
+   || ! command -v podman-compose >/dev/null 2>&1 || ! command -v iptables >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   { apt-get update -qq && apt-get install -y -qq --no-install-recommends podman runc netavark \
       aardvark-dns iptables mmdebstrap podman-compose uidmap fuse-overlayfs; } >/dev/null 2>&1 || true

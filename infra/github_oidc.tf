@@ -1,7 +1,7 @@
 # The CI/CD pipeline's AWS access (.github/workflows/deploy.yml): GitHub's OIDC provider and
 # one role that only this repository's workflows running in the staging or production
 # environment (or on main) can assume: short-lived credentials, no access keys anywhere.
-# Set the role's ARN as the repository variable AWS_DEPLOY_ROLE_ARN.
+# Set the role's ARN as the repository secret AWS_DEPLOY_ROLE_ARN.
 
 variable "github_repository" {
   description = "owner/name of the GitHub repository whose workflows deploy; empty: no deploy role."
@@ -107,6 +107,6 @@ resource "aws_iam_role_policy_attachment" "github_apply" {
 }
 
 output "github_deploy_role_arn" {
-  description = "Role for the deploy workflow (repository variable AWS_DEPLOY_ROLE_ARN)."
+  description = "Role for the deploy workflow (repository secret AWS_DEPLOY_ROLE_ARN)."
   value       = local.github_deploy ? aws_iam_role.github_deploy[0].arn : ""
 }

@@ -22,6 +22,7 @@ ARG BASE=python:3.11.14-slim-trixie
 ARG BUILDER_BASE=${BASE}
 
 ############################ builder ############################
+# checkov:skip=CKV_DOCKER_7:The base is a build argument whose default is a patch-pinned tag (ARG BASE above).
 FROM ${BUILDER_BASE} AS builder
 
 ENV PIP_NO_CACHE_DIR=1 \

@@ -95,6 +95,30 @@ size=$(podman image inspect --format '{{.Size}}' "$tag")
 venv=$(podman run --rm --no-healthcheck --network none --entrypoint du "$tag" -sb /opt/venv | cut -f1)
 echo "image: size $(( size / 1000000 )) MB, venv $(( venv / 1000000 )) MB"
 
+# Time to ready: from `podman run` to the first 200 of /ready (read-only, as it ships).
+port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+t3=$(date +%s.%N)
+podman run --detach --rm --name "scorecard-ready-$port" --read-only --tmpfs /tmp \
+  --publish "127.0.0.1:$port:8000" "$tag" >/dev/null 2>&1
+if python3 - "$port" <<'PY'
+import sys, time, urllib.request
+deadline = time.monotonic() + 60
+while time.monotonic() < deadline:
+    try:
+        if urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/ready", timeout=1).status == 200:
+            sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+then
+  echo "image: ready in $(python3 -c "import time; print(f'{time.time() - $t3:.1f}')") s after podman run"
+else
+  echo "image: NOT ready within 60 s"; podman logs "scorecard-ready-$port" || true
+  podman rm --force "scorecard-ready-$port" >/dev/null 2>&1 || true; exit 1
+fi
+podman rm --force --time 0 "scorecard-ready-$port" >/dev/null 2>&1 || true
+
 # The local stack's Prometheus (compose.yaml), from Debian's package on the same base.
 prom_tag="localhost/scorecard-prometheus:$(cat deploy/prometheus/* | sha256sum | cut -c1-12)"
 if ! podman image exists "$prom_tag"; then

@@ -11,13 +11,19 @@
 # Build:  docker build -t scorecard-api:$(git rev-parse --short HEAD) .
 # Run:    docker run --rm -p 8000:8000 --read-only --tmpfs /tmp scorecard-api:<tag>
 #
-# Both stages use the same pinned base so that the venv's interpreter symlink
-# (/opt/venv/bin/python -> /usr/local/bin/python3.11) resolves in the runtime stage.
+# The base is a build argument so that the same Dockerfile builds everywhere: by default the
+# patch-pinned official slim image; in CI (no registry) a Debian rootfs made by
+# scripts/image.sh with mmdebstrap and `podman import`. Both stages must run the same
+# interpreter at the same path, since the venv's python is a symlink to it. BUILDER_BASE
+# may add build-only tools to that base (binutils' strip, as scripts/image.sh does).
 # Pin the digest too for fully reproducible builds:
-#   FROM python:3.11.14-slim-trixie@sha256:<digest>   (docker buildx imagetools inspect ...)
+#   --build-arg BASE=python:3.11.14-slim-trixie@sha256:<digest>
+ARG BASE=python:3.11.14-slim-trixie
+ARG BUILDER_BASE=${BASE}
 
 ############################ builder ############################
-FROM python:3.11.14-slim-trixie AS builder
+# checkov:skip=CKV_DOCKER_7:The base is a build argument whose default is a patch-pinned tag (ARG BASE above).
+FROM ${BUILDER_BASE} AS builder
 
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -27,25 +33,25 @@ ENV PIP_NO_CACHE_DIR=1 \
 WORKDIR /build
 COPY requirements/runtime.lock ./runtime.lock
 
-# The venv is created without pip/setuptools (the base image's pip installs into it via
-# --python), so no build tooling, and no old bundled setuptools for the ECR scanner to flag,
-# ends up in the runtime image. Wheels only (--only-binary): the slim image has no compiler
-# and every pinned package ships manylinux wheels for CPython 3.11, so an sdist could only
-# come from a mistaken lock. --require-hashes is used as soon as the lock carries hashes
-# (the provisional lock has exact pins only; see the header of requirements/runtime.lock).
-RUN python -m venv --without-pip /opt/venv \
-    && if grep -q -- '--hash=' runtime.lock; then \
-         set -- --require-hashes; \
-       else \
-         echo 'WARNING: requirements/runtime.lock has no hashes yet; installing exact pins' >&2; \
-         set --; \
-       fi \
-    && pip --python /opt/venv/bin/python install --no-cache-dir --only-binary=:all: "$@" \
-       -r runtime.lock \
-    && pip --python /opt/venv/bin/python check
+# Hash-checked, wheels only (--only-binary: no compiler here, and an sdist could only come
+# from a mistaken lock), and --no-deps: the lock is the complete set, and it deliberately
+# leaves out declared dependencies the API never imports (requirements/runtime.overrides:
+# Django, Faker, Litestar's CLI). Then what serving never needs goes: the packages' test
+# suites, the debug symbols of the extension modules (when the builder has strip; not
+# numpy's, whose libraries auditwheel rewrote with patchelf: strip breaks such files), and
+# pip/setuptools themselves, so no build tooling reaches the runtime image.
+RUN python3 -m venv /opt/venv \
+    && /opt/venv/bin/python -m pip install --no-cache-dir --only-binary=:all: --no-deps \
+       --require-hashes -r runtime.lock \
+    && /opt/venv/bin/python -m pip uninstall --yes --quiet pip setuptools \
+    && find /opt/venv -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {} + \
+    && if command -v strip >/dev/null; then \
+         find /opt/venv -type f -name '*.so*' ! -path '*/numpy*' \
+           -exec strip --strip-unneeded {} +; \
+       fi
 
 ############################ runtime ############################
-FROM python:3.11.14-slim-trixie AS runtime
+FROM ${BASE} AS runtime
 
 LABEL org.opencontainers.image.title="scorecard-api" \
       org.opencontainers.image.description="Monotonic credit scorecard scoring API (Litestar/uvicorn)"

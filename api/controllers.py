@@ -57,16 +57,22 @@ def get(path: str, *, operation_id: str, **kwargs: Any) -> Any:
                  **kwargs)
 
 
-_AUTH = {401: ResponseSpec(ErrorBody, description="missing or invalid X-API-Key (only when "
-                           "the service has a key configured)")}
-_TOO_LARGE = {413: ResponseSpec(ErrorBody, description="the body (or one batch item) exceeds "
-                                "its size limit")}
+def _spec(model: type, description: str) -> ResponseSpec:
+    # No generated examples: Litestar would make them with polyfactory and Faker, which the
+    # serving image leaves out (requirements/runtime.overrides); random values document
+    # nothing anyway.
+    return ResponseSpec(model, description=description, generate_examples=False)
+
+
+_AUTH = {401: _spec(ErrorBody, "missing or invalid X-API-Key (only when "
+                    "the service has a key configured)")}
+_TOO_LARGE = {413: _spec(ErrorBody, "the body (or one batch item) exceeds its size limit")}
 _SCORING = {
-    400: ResponseSpec(ErrorBody, description="the body is not valid JSON"),
+    400: _spec(ErrorBody, "the body is not valid JSON"),
     **_AUTH,
     **_TOO_LARGE,
-    422: ResponseSpec(ErrorBody, description="the request breaks the data contract: `errors` "
-                      "names every offending field, its rule and (batch) the item index"),
+    422: _spec(ErrorBody, "the request breaks the data contract: `errors` "
+               "names every offending field, its rule and (batch) the item index"),
 }
 
 
@@ -215,8 +221,8 @@ class ProbeController(Controller):
         return Health(status="ok")
 
     @get("/ready", operation_id="ready", summary="Readiness",
-         responses={503: ResponseSpec(Ready, description="not ready (starting or shutting "
-                                      "down)")})
+         responses={503: _spec(Ready, "not ready (starting, shutting down, or the decision "
+                               "log unavailable)")})
     async def ready(self, service: ScoringService,
                     recorder: DecisionRecorder | None) -> Response[Ready]:
         """200 once the artifact is loaded and its content hash verified; 503 otherwise (for

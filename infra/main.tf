@@ -73,6 +73,17 @@ resource "aws_kms_key" "this" {
           }
         }
       },
+      {
+        # EventBridge publishes the jobs' alarms to the encrypted SNS topic (infra/jobs.tf).
+        Sid       = "EventBridgeToEncryptedTopic"
+        Effect    = "Allow"
+        Principal = { Service = "events.amazonaws.com" }
+        Action    = ["kms:Decrypt", "kms:GenerateDataKey*"]
+        Resource  = "*"
+        Condition = {
+          StringEquals = { "aws:SourceAccount" = local.account_id }
+        }
+      },
     ]
   })
 }

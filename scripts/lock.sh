@@ -8,9 +8,12 @@ uv="${UV:-uv}"
 constraints="$(mktemp)"
 .venv/bin/python -m pip freeze --exclude-editable | grep -v '^-e' > "$constraints"
 for name in main dev runtime; do
+  # The runtime lock leaves out what requirements/runtime.overrides removes.
+  overrides=()
+  [ -f "requirements/$name.overrides" ] && overrides=(--override "requirements/$name.overrides")
   "$uv" pip compile --quiet --generate-hashes --python-version 3.11 \
     --python-platform x86_64-manylinux_2_28 --constraint "$constraints" \
-    --custom-compile-command "bash scripts/lock.sh" \
+    --custom-compile-command "bash scripts/lock.sh" "${overrides[@]}" \
     "requirements/$name.in" -o "requirements/$name.lock"
 done
 "$uv" pip compile --quiet --generate-hashes --python-version 3.11 \

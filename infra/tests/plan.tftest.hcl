@@ -36,6 +36,12 @@ mock_provider "aws" {
   mock_resource "aws_wafv2_web_acl" {
     defaults = { arn = "arn:aws:wafv2:eu-north-1:123456789012:regional/webacl/scorecard-api/0123" }
   }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:eu-north-1:123456789012:scorecard-jobs-alarms" }
+  }
+  mock_resource "aws_cloudwatch_event_rule" {
+    defaults = { arn = "arn:aws:events:eu-north-1:123456789012:rule/scorecard-jobs" }
+  }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:eu-north-1:123456789012:log-group:mock" }
   }
@@ -69,7 +75,10 @@ mock_provider "aws" {
     defaults = { arn = "arn:aws:ecs:eu-north-1:123456789012:cluster/scorecard" }
   }
   mock_resource "aws_ecs_task_definition" {
-    defaults = { arn = "arn:aws:ecs:eu-north-1:123456789012:task-definition/scorecard-api:1" }
+    defaults = {
+      arn                  = "arn:aws:ecs:eu-north-1:123456789012:task-definition/scorecard-api:1"
+      arn_without_revision = "arn:aws:ecs:eu-north-1:123456789012:task-definition/scorecard-api"
+    }
   }
   mock_resource "aws_s3_bucket" {
     defaults = { arn = "arn:aws:s3:::scorecard-alb-logs-mock" }
@@ -113,6 +122,29 @@ run "http_only_defaults" {
   assert {
     condition     = module.alb.web_acl_arn != null
     error_message = "WAF is on by default."
+  }
+}
+
+run "scheduled_jobs_and_deploy_role" {
+  command = apply
+
+  variables {
+    jobs_image_tag    = "jobs-3f2c1ab"
+    github_repository = "example/scorecard"
+    alarm_emails      = ["risk-ops@example.com"]
+  }
+
+  assert {
+    condition     = length(aws_scheduler_schedule.jobs) == 2 && aws_scheduler_schedule.jobs["monitor"].schedule_expression == "cron(0 6 1 * ? *)"
+    error_message = "A monthly monitoring job and a batch scoring job are scheduled."
+  }
+  assert {
+    condition     = alltrue([for s in aws_scheduler_schedule.jobs : !s.target[0].ecs_parameters[0].network_configuration[0].assign_public_ip])
+    error_message = "Job tasks run in private subnets without public IPs."
+  }
+  assert {
+    condition     = length(aws_iam_role.github_deploy) == 1 && length(aws_cloudwatch_event_rule.jobs_outcome) == 2
+    error_message = "The deploy role and the jobs' alarm rules exist."
   }
 }
 

@@ -12,6 +12,7 @@ file of at most 64 MiB, ``SCORECARD_MAX_ARTIFACT_BYTES``). Nothing of the traini
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import shutil
 import sys
@@ -23,6 +24,22 @@ from scorecard.cli import EXIT_OK, non_empty, port_number, positive_int
 from scorecard.data.paths import DEFAULT_ARTIFACT
 
 FACTORY = "api.app:create_app"
+# uvicorn's httptools protocol with the head deadline and the early refusal; without
+# httptools (an install that skipped uvicorn's [standard] extra), the h11 one with the head
+# deadline, leaving the refusal to the app's middleware (api/protocols.py).
+HTTPTOOLS_PROTOCOL = "api.protocols:TimedHttpToolsProtocol"
+H11_PROTOCOL = "api.protocols:TimedH11Protocol"
+
+
+def http_protocol() -> str:
+    """The HTTP protocol class to serve with: httptools' when installed, else h11's (with a
+    log line saying so: a missing fast path slows the server, it never stops it)."""
+    if importlib.util.find_spec("httptools") is not None:
+        return HTTPTOOLS_PROTOCOL
+    print("httptools is not installed: serving with the pure-Python h11 protocol "
+          "(slower; overload refusals after the body; pip install 'uvicorn[standard]')",
+          file=sys.stderr)
+    return H11_PROTOCOL
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -59,8 +76,7 @@ def _serve(args: argparse.Namespace) -> int:
                     workers=args.workers, log_level=args.log_level, access_log=False,
                     server_header=False, proxy_headers=args.proxy_headers,
                     timeout_keep_alive=args.keep_alive,
-                    # the h11 protocol with a deadline on request heads (api/server.py)
-                    http="api.protocols:TimedHttpToolsProtocol")
+                    http=http_protocol())
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)

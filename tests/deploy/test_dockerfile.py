@@ -40,7 +40,8 @@ TRAINING_ONLY = {
     "duckdb",
     "pyarrow",
 }
-RUNTIME_DIRECT = {"numpy", "litestar", "uvicorn", "msgspec", "prometheus-client",
+RUNTIME_DIRECT = {"numpy", "litestar", "uvicorn", "httptools", "uvloop", "msgspec",
+                  "prometheus-client",
                   "drf-spectacular-sidecar",  # the docs assets (api.docs), files only
                   "psycopg"}  # the decision log on PostgreSQL
 # What the API imports (tests/test_layout.py proves its closure) and the artifact: no
@@ -89,14 +90,19 @@ def _stages() -> list[Stage]:
     assert not pending, "dangling line continuation"
 
     stages: list[Stage] = []
+    defaults: dict[str, str] = {}  # global ARGs (before the first FROM), as built by default
     for line in logical:
         keyword, _, args = line.partition(" ")
         keyword = keyword.upper()
         args = args.strip()
-        if keyword == "FROM":
+        if keyword == "ARG" and not stages:
+            name, _, value = args.partition("=")
+            defaults[name] = re.sub(r"\$\{(\w+)\}", lambda m: defaults[m.group(1)], value)
+        elif keyword == "FROM":
             match = re.fullmatch(r"(?:--platform=\S+\s+)?(\S+)(?:\s+AS\s+(\S+))?", args, re.I)
             assert match, f"cannot parse FROM {args!r}"
-            stages.append(Stage(image=match.group(1), alias=match.group(2)))
+            image = re.sub(r"\$\{(\w+)\}", lambda m: defaults[m.group(1)], match.group(1))
+            stages.append(Stage(image=image, alias=match.group(2)))
         elif keyword != "ARG" or stages:
             assert stages, f"{keyword} before the first FROM"
             stages[-1].instructions.append((keyword, args))
@@ -140,6 +146,7 @@ def test_multi_stage_build() -> None:
 
 
 def test_pinned_slim_python_311_base() -> None:
+    # As built by default (the build arguments' defaults; scripts/image.sh passes its own).
     images = {stage.image for stage in _stages()}
     # Same base in both stages: the venv's interpreter symlink must resolve at run time.
     assert len(images) == 1, images

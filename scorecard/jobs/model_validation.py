@@ -31,17 +31,30 @@ from validation.splits import Split, SplitDesign
 
 # The model name of the card method that is *not* published, in ``models``.
 METHOD_LABELS = {"woe": "scorecard_classic", "joint": "scorecard_joint"}
+# scikit-learn's native categorical splits take at most max_bins (255) categories; a rarer
+# label beyond these is missing to the challenger.
+MAX_CHALLENGER_CATEGORIES = 250
 
 
-def _challenger_frame(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
-    """Features for the gradient-boosted challenger: numerics as floats, categoricals as
-    pandas categories over the contract's full category set (stable codes across folds)."""
+def challenger_frame(spec: DatasetSpec, frame: pd.DataFrame,
+                     development: np.ndarray | None = None) -> pd.DataFrame:
+    """Features for the gradient-boosted challenger, seen as the card sees them: numerics as
+    floats; categoricals as pandas categories over the labels observed in the development
+    rows (``development``: positions in ``frame``; ``None``: every row), spelled by the
+    card's own :func:`~scorecard.card.engine.category_key`. Codes are stable across folds;
+    a label the development rows never showed is missing to the challenger, as it is unseen
+    to the card. Never a default category list: that would blank every open category."""
+    rows = frame if development is None else frame.iloc[development]
     out = {}
     for col in spec.features:
         if col.name in spec.categorical:
-            cats = [str(a) for a in col.allowed] if col.allowed else ["False", "True"]
             values = [category_key(v) for v in frame[col.name]]
-            out[col.name] = pd.Categorical(values, categories=cats)
+            seen = pd.Series([category_key(v) for v in rows[col.name]]).value_counts()
+            # Native categorical splits take at most 255 categories: the most frequent.
+            kept = sorted(seen.sort_index(kind="stable")
+                          .sort_values(ascending=False, kind="stable")
+                          .index[:MAX_CHALLENGER_CATEGORIES])
+            out[col.name] = pd.Categorical(values, categories=kept)
         else:
             out[col.name] = frame[col.name].astype(float)
     return pd.DataFrame(out, index=frame.index)
@@ -156,7 +169,7 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
     if config.challenger:
         from scorecard.fit.challenger import GradientBoostedChallenger
 
-        X_all = _challenger_frame(spec, labelled)
+        X_all = challenger_frame(spec, labelled, design.development)
         X_dev, X_hold = X_all.iloc[design.development], X_all.iloc[design.holdout]
         variants = {"challenger": {}, "challenger_monotone":
                     {"monotone": True, "monotonic_cst": _monotone_constraints(spec)}}

@@ -32,6 +32,17 @@ DEFAULT_INTERACTIONS = "none"
 # penalty choice), "development" publishes the validated fit itself.
 FINAL_FITS = ("all_labelled", "development")
 DEFAULT_FINAL_FIT = "all_labelled"
+# What a missing, special or unseen value, or a bin with too little support, may score
+# (scorecard.fit.support): "cautious" never above the riskiest supported bin of its
+# characteristic unless its own development rows support it; "fitted" keeps the fitted points.
+MISSING_POLICIES = ("cautious", "fitted")
+DEFAULT_MISSING_POLICY = "cautious"
+# The events a bin's points must rest on to count as supported (scorecard.fit.support).
+DEFAULT_MIN_BIN_EVENTS = 30
+# How a category label is matched to the card's groups (scorecard.card.engine.label_key):
+# "normalised" ignores case and surrounding spaces, "exact" compares the text as written.
+CATEGORY_MATCHES = ("normalised", "exact")
+DEFAULT_CATEGORY_MATCH = "normalised"
 
 
 @dataclass(frozen=True)
@@ -74,6 +85,9 @@ class DatasetSpec:
     final_fit: str = DEFAULT_FINAL_FIT
     actionable: tuple[str, ...] = ()
     interactions: str = DEFAULT_INTERACTIONS  # "auto" | "none" (INTERACTION_MODES)
+    missing_policy: str = DEFAULT_MISSING_POLICY
+    min_bin_events: int = DEFAULT_MIN_BIN_EVENTS
+    category_match: str = DEFAULT_CATEGORY_MATCH
 
     def __post_init__(self) -> None:
         if self.interactions not in INTERACTION_MODES:
@@ -85,6 +99,15 @@ class DatasetSpec:
         if self.final_fit not in FINAL_FITS:
             raise ValueError(f"spec {self.name!r}: final_fit must be one of {FINAL_FITS}, "
                              f"not {self.final_fit!r}")
+        if self.missing_policy not in MISSING_POLICIES:
+            raise ValueError(f"spec {self.name!r}: missing_policy must be one of "
+                             f"{MISSING_POLICIES}, not {self.missing_policy!r}")
+        if (type(self.min_bin_events) is not int or self.min_bin_events < 1):
+            raise ValueError(f"spec {self.name!r}: min_bin_events must be a whole number "
+                             f">= 1, not {self.min_bin_events!r}")
+        if self.category_match not in CATEGORY_MATCHES:
+            raise ValueError(f"spec {self.name!r}: category_match must be one of "
+                             f"{CATEGORY_MATCHES}, not {self.category_match!r}")
         unknown = [a for a in self.actionable if a not in self.contract.names]
         if unknown:
             raise ValueError(f"actionable: {unknown} are not columns of the contract "
@@ -126,6 +149,9 @@ class DatasetSpec:
             # Recorded only when searched, so cards sealed before the setting keep their hash.
             **({"interactions": self.interactions}
                if self.interactions != DEFAULT_INTERACTIONS else {}),
+            "missing_policy": self.missing_policy,
+            "min_bin_events": self.min_bin_events,
+            "category_match": self.category_match,
         }
 
 
@@ -274,4 +300,7 @@ def _spec_from_file(path: Path) -> DatasetSpec:
         final_fit=raw.get("final_fit", DEFAULT_FINAL_FIT),
         actionable=tuple(raw.get("actionable", ())),
         interactions=raw.get("interactions", DEFAULT_INTERACTIONS),
+        missing_policy=raw.get("missing_policy", DEFAULT_MISSING_POLICY),
+        min_bin_events=raw.get("min_bin_events", DEFAULT_MIN_BIN_EVENTS),
+        category_match=raw.get("category_match", DEFAULT_CATEGORY_MATCH),
     )

@@ -41,6 +41,7 @@ from scorecard.fit.estimator import BINNING_DEFAULTS, Scorecard
 from scorecard.fit.overrides import OverridesError, builtin_overrides, load_overrides
 from scorecard.fit.selection import SelectionConfig
 from scorecard.fit.spec import FINAL_FITS, DatasetSpec
+from scorecard.fit.support import bin_support
 from scorecard.jobs.outputs import write_csv, write_reports, write_workbook
 from scorecard.jobs.predict import predictions_frame
 from scorecard.jobs.progress import Progress
@@ -262,11 +263,22 @@ def final_fit_decision(ff: dict[str, Any]) -> dict[str, Any]:
 
 
 def _with_points(table: pd.DataFrame, card: Scorecard, name: str) -> pd.DataFrame:
+    """The binning table with the card's points, whether each bin's points rest on enough
+    events (``supported``) and, for a bin the spec's ``missing_policy`` capped, the reason
+    (``support``; :mod:`scorecard.fit.support`)."""
     t = table.copy()
+    sup = getattr(card, "support_", {}).get(name)
     if name in card.points_:
         t["points"] = card.points_[name]
         t["in_card"] = True
     else:
         t["points"] = pd.NA
         t["in_card"] = False
+    if sup is not None:
+        t["supported"] = sup.supported
+        t["support"] = [sup.notes.get(i, "") for i in range(len(t))]
+    else:
+        t["supported"] = bin_support(t["count"].to_numpy(), t["event"].to_numpy(),
+                                     card.spec.min_bin_events)
+        t["support"] = ""
     return t

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from validation.card_checks import card_checks
 from validation.formats import count, fmt, pct, pval
 
 
@@ -101,7 +102,7 @@ def challenger_sentence(models: Mapping[str, Any], delong: Mapping[str, Any]) ->
 
 
 SUSPICIOUS_IV = 0.5  # Siddiqi: an IV this high is more often a leak than a predictor
-Topic = str  # data, challenger, oracle, calibration, scale, grades, stability, iv
+Topic = str  # data, challenger, oracle, calibration, scale, grades, stability, card, iv
 
 
 def statements(artifact: Mapping[str, Any], validation: Mapping[str, Any],
@@ -201,6 +202,7 @@ def statements(artifact: Mapping[str, Any], validation: Mapping[str, Any],
                     f"Score PSI development vs to-predict is {fmt(stab['score_psi'])} "
                     f"({stab['score_psi_status']}){csi}; the holdout is a random split, not "
                     "out-of-time, so drift over time is not tested."))
+    out += [("card", text) for text in card_checks(artifact, validation.get("first_reasons"))]
     if high := suspicious_iv(validation):
         out.append(("iv",
                     f"IV above {SUSPICIOUS_IV:g} ('suspicious' by Siddiqi's reading) for "

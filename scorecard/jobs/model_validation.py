@@ -21,6 +21,7 @@ from sklearn.base import clone
 
 from scorecard.card.engine import ScoringEngine, category_key
 from scorecard.card.grades import MasterScale, assign_grades
+from scorecard.card.reasons import top_reasons
 from scorecard.data.files import Dataset
 from scorecard.fit.estimator import Scorecard
 from scorecard.fit.spec import DatasetSpec
@@ -238,8 +239,19 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
         "holdout_good": res_hold.score[y_hold == 0], "holdout_bad": res_hold.score[y_hold == 1],
         "development": res_dev.score,
         "to_predict": res_new.score if res_new is not None else np.array([], dtype=int)}
+    out["first_reasons"] = first_reason_shares(engine, res_hold)
     out["headline"] = _headline(out)
     return out
+
+
+def first_reason_shares(engine: ScoringEngine, scored: Any) -> dict[str, float]:
+    """Per characteristic, the share of the scored applicants whose first reason it is
+    (reasons by the card's ``max`` rule, :func:`scorecard.card.reasons.top_reasons`)."""
+    first = top_reasons(engine, scored, 1)[:, 0]
+    n = max(len(first), 1)
+    counts = np.bincount(first[first >= 0], minlength=len(engine.features_))
+    return {name: float(c) / n for name, c in zip(engine.features_, counts, strict=True)
+            if c}
 
 
 def compare_final_fit(validated: Scorecard, validated_engine: ScoringEngine,

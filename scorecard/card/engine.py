@@ -18,6 +18,13 @@ bin ``i`` (of ``n_x``) and ``j`` (of ``n_y``), and the characteristic's bin is t
 ``i * n_y + j`` of its points grid (row-major). An unseen category in either parent gives the
 bin ``UNSEEN`` and the characteristic's ``unseen_points``. A parent may also be a
 characteristic of its own; the engine reads each input column once per characteristic.
+
+A value is *missing* (``None``, NaN, pandas' NA: the missing bin prices it) or *omitted*
+(:data:`OMITTED`: the caller did not give the field at all, as an API body that leaves it
+out): every rule scores an omitted value in its characteristic's riskiest bin (``worst``,
+the lowest points, the unseen points included), so leaving a field out never raises a score.
+A categorical rule with ``category_match`` ``"normalised"`` matches a label no group holds as
+written again by :func:`label_key` (case and surrounding spaces ignored).
 """
 
 from __future__ import annotations

@@ -172,8 +172,9 @@ def validate_card(card: Scorecard, engine: ScoringEngine, spec: DatasetSpec, dat
 
         X_all = challenger_frame(spec, labelled, design.development)
         X_dev, X_hold = X_all.iloc[design.development], X_all.iloc[design.holdout]
-        variants = {"challenger": {}, "challenger_monotone":
-                    {"monotone": True, "monotonic_cst": _monotone_constraints(spec)}}
+        variants: dict[str, dict[str, Any]] = {"challenger": {}}
+        if cst := _monotone_constraints(spec):  # no trend declared: no monotone variant
+            variants["challenger_monotone"] = {"monotone": True, "monotonic_cst": cst}
         for label, kwargs in variants.items():
             with progress.step(f"tuning the {label.replace('_', ' ')} inside the "
                                "development sample"):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]  # tests/support/paths.py -> the repository
+REPO = Path(__file__).resolve().parents[2]
 
 
 # A git worktree elsewhere than beside ../shared names it with SCORECARD_SHARED_DATA.

@@ -20,8 +20,8 @@ category, would then raise a risky applicant's score. The spec's ``missing_polic
 
 ``"fitted"`` keeps the fitted points. Every capped bin carries its reason and its fitted
 points in the card (``support``, ``fitted_points``) and the binning table; the unseen
-category's in ``unseen_rule``. Omitting a field altogether is the API's matter: it scores
-the characteristic's lowest points (:mod:`api.service`), never more than any value could.
+category's in ``unseen_rule``. A field left out altogether (the engine's ``OMITTED``, an API
+body without it) scores the characteristic's lowest points, never more than any value could.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ class Support:
     """The rule's outcome for one characteristic.
 
     ``points``: the points per bin after the rule (``fitted``: before it); ``supported``:
-    per bin, whether its points rest on enough events; ``notes``: per capped bin index, the reason;
+    per bin, whether its points rest on enough events; ``notes``: per capped bin, the reason;
     ``floor``: the riskiest supported bin's points; ``unseen_points`` and ``unseen_note``
     (``None`` when the unseen points were already at or below the floor).
     """
@@ -75,8 +75,8 @@ def apply_support(points: np.ndarray, unseen_points: int, types: list[str],
     floor = int(pool.min())
     if policy != CAUTIOUS:
         return Support(points, fitted, supported, floor, int(unseen_points))
-    rate_rows = float(np.sum(count))
-    rate = float(np.sum(event)) / rate_rows if rate_rows else 0.0
+    rows = float(np.sum(count))
+    rate = float(np.sum(event)) / rows if rows else 0.0
     notes: dict[int, str] = {}
     for i, t in enumerate(types):
         capped_kind = t in ("missing", "special") or (t == "regular" and kind == "categorical")

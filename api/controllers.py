@@ -88,9 +88,11 @@ class ScoringController(Controller):
         """pd, score, grade and the top 4 reason codes of one applicant.
 
         Send one row of the data file as a JSON object in the contract's field names (`NA`
-        as null). Fields the contract declares nullable may be null or absent: they are
-        listed in `missing` and scored in the card's missing bin; the others are required,
-        as in the file (unless the service runs with `SCORECARD_ALLOW_MISSING=1`). `uuid` is
+        as null). Fields the contract declares nullable may be null or absent, both listed
+        in `missing`: a null is scored in the card's missing bin, a field left out in its
+        characteristic's riskiest bin (leaving a field out never raises a score); `gaps`
+        names each and the points it cost. The others are required, as in the file (unless
+        the service runs with `SCORECARD_ALLOW_MISSING=1`). `uuid` is
         optional and echoed. `default` (the target) may be sent (0, 1 or null) but is
         ignored. Unknown fields are rejected. Every offending field is reported at once
         (422). Body limit 64 KiB. `decision_id` (also header `X-Decision-Id`) names the

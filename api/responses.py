@@ -37,6 +37,20 @@ class Reason(msgspec.Struct, gc=False, omit_defaults=True):
     points_below_reference: float | None = None
 
 
+class FieldGap(msgspec.Struct, gc=False):
+    """One card input the applicant did not give a usable value for, and what that cost:
+    ``status`` ``omitted`` (the field was left out: scored in the characteristic's riskiest
+    bin), ``missing`` (null: the missing bin) or ``unseen`` (a category the card never saw);
+    ``points`` it scored on ``characteristic`` and ``points_lost`` against that
+    characteristic's best bin."""
+
+    field: str
+    status: str
+    characteristic: str
+    points: int
+    points_lost: int
+
+
 class ScoreResult(msgspec.Struct, gc=False):
     """The score of one applicant; ``decision`` (accept/refer/decline) is null without a
     decision policy. ``decision_id`` names the answer (time-ordered, unique across workers;
@@ -52,6 +66,8 @@ class ScoreResult(msgspec.Struct, gc=False):
     content_hash: str
     decision: str | None
     decision_id: str = ""
+    # Every omitted, null or unseen input and its cost (FieldGap); empty when complete.
+    gaps: list[FieldGap] = msgspec.field(default_factory=list)
 
 
 class Change(msgspec.Struct, gc=False):
@@ -104,6 +120,7 @@ class ExplainResult(msgspec.Struct):
     model_id: str
     content_hash: str
     decision_id: str = ""
+    gaps: list[FieldGap] = msgspec.field(default_factory=list)
 
 
 class PolicyView(msgspec.Struct):
@@ -173,6 +190,11 @@ class CardBin(msgspec.Struct, omit_defaults=True):
     woe: float | None = None
     categories: list[str] | None = None
     codes: list[float] | None = None
+    # Whether the bin's points rest on enough development events; a bin the card's
+    # missing policy capped carries its fitted points and the reason.
+    supported: bool | None = None
+    fitted_points: int | None = None
+    support: str | None = None
 
 
 class CardParentBin(msgspec.Struct, omit_defaults=True):
@@ -208,6 +230,8 @@ class CardFeature(msgspec.Struct, omit_defaults=True):
     best_bin: int | None = None
     parents: list[CardParent] | None = None  # an interaction's rows (x) and columns (y)
     grid: list[list[int]] | None = None  # an interaction's points, shape (n_x, n_y)
+    category_match: str | None = None  # "normalised" (case, spaces ignored) or "exact"
+    unseen_rule: str | None = None  # why an unseen category scores unseen_points
 
 
 class ScalingView(msgspec.Struct, omit_defaults=True):

@@ -24,6 +24,7 @@ from api.responses import (
     CardFeature,
     ContractField,
     ExplainResult,
+    FieldGap,
     MasterScaleView,
     PolicyView,
     Reason,
@@ -38,7 +39,7 @@ from scorecard.card.artifact import (
     verify,
 )
 from scorecard.card.decisions import Policy, PolicyError, make_policy
-from scorecard.card.engine import UNSEEN, RowScorer, ScoringEngine
+from scorecard.card.engine import OMITTED, UNSEEN, RowScorer, ScoringEngine, is_missing
 from scorecard.card.grades import MasterScale, assign_grades
 from scorecard.card.reasons import reason_entry, reference_points, row_reasons, top_reasons
 from scorecard.card.recourse import DEFAULT_K, MAX_K, Explainer
@@ -133,12 +134,34 @@ class ScoringService:
         table = self.row.grade_table
         return None if table is None else table[score - self.row.lo]
 
+    def _with_omitted(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """``payload`` with every card input it leaves out set to
+        :data:`~scorecard.card.engine.OMITTED` (scored in its characteristic's riskiest
+        bin, so leaving a field out never raises a score); ``payload`` itself when it gives
+        every input (null included: that is a missing value, priced by the missing bin)."""
+        absent = [c for c in self.engine.columns_ if c not in payload]
+        return {**payload, **dict.fromkeys(absent, OMITTED)} if absent else payload
+
+    def _gaps(self, row: dict[str, Any], bins: list[int], points: list[int]) -> list[FieldGap]:
+        """Every omitted, null or unseen input of one scored row, with its cost."""
+        out = []
+        for j, cols in enumerate(self.engine.inputs_):
+            for col in cols:
+                v = row.get(col)
+                status = ("omitted" if v is OMITTED else "missing" if is_missing(v)
+                          else "unseen" if bins[j] == UNSEEN else None)
+                if status is not None:
+                    out.append(FieldGap(col, status, self.row.names[j], points[j],
+                                        self.row.max_points[j] - points[j]))
+        return out
+
     def score_one(self, payload: Any) -> ScoreResult:
         """Score one decoded JSON object; raises
         :class:`~scorecard.data.records.InvalidRecordsError`."""
         missing = self.validator.check_one(payload)
         row = self.row
-        bins, points, total = row.score(payload)
+        full = self._with_omitted(payload)
+        bins, points, total = row.score(full)
         names = row.names
         reasons = [self._reason(j, bins[j], payload.get(names[j]))
                    for j in self._row_reasons(points)]
@@ -146,9 +169,10 @@ class ScoringService:
         grade = self._grade(total)
         if self.population is not None:
             self.population.one(total, grade, bins)
+        gaps = self._gaps(full, bins, points) if missing or UNSEEN in bins else []
         return ScoreResult(uuid, row.pd_table[total - row.lo], total, grade,
                            reasons, missing, self.model_id, self.content_hash,
-                           self._decision(total), decision_ids()[0])
+                           self._decision(total), decision_ids()[0], gaps)
 
     def score_batch(self, payload: Any) -> BatchResult:
         """Score a decoded JSON array in one engine pass; results in input order. Raises
@@ -158,7 +182,8 @@ class ScoringService:
         if n == 0:
             return BatchResult(self.model_id, self.content_hash, 0, [])
         engine = self.engine
-        columns = {name: [item.get(name) for item in payload] for name in engine.columns_}
+        columns = {name: [item.get(name, OMITTED) for item in payload]
+                   for name in engine.columns_}
         result = engine.score(columns)
         picks = top_reasons(engine, result, TOP_REASONS,
                             None if self.reason_method == "max" else self.reference).tolist()
@@ -179,9 +204,11 @@ class ScoringService:
         for i in range(n):
             item, row_bins = payload[i], bins[i]
             reasons = [reason(j, row_bins[j], item.get(names[j])) for j in picks[i] if j >= 0]
+            gaps = (self._gaps(self._with_omitted(item), row_bins, result.points[i].tolist())
+                    if missing[i] or UNSEEN in row_bins else [])
             out.append(ScoreResult(item.get(id_column) if id_column else None, pds[i],
                                    totals[i], grades[i], reasons, missing[i], self.model_id,
-                                   self.content_hash, decisions[i], ids[i]))
+                                   self.content_hash, decisions[i], ids[i], gaps))
         return BatchResult(self.model_id, self.content_hash, n, out)
 
     def explain(self, payload: Any) -> ExplainResult:
@@ -233,13 +260,15 @@ class ScoringService:
             raise InvalidRecordsError(issues)
         if policy is None or type(applicant) is not dict:  # narrowed above; never raised
             raise RuntimeError("explain: unchecked body")
-        out = self.explainer.explain(applicant, policy, k)
-        bins, points, _ = self.row.score(applicant)
+        full = self._with_omitted(applicant)
+        out = self.explainer.explain(full, policy, k)
+        bins, points, _ = self.row.score(full)
         names = self.row.names
         out["reasons"] = [self._reason(j, bins[j], applicant.get(names[j]))
                           for j in self._row_reasons(points)]
         out["uuid"] = applicant.get(self.id_column) if self.id_column else None
         out["missing"] = missing
+        out["gaps"] = (self._gaps(full, bins, points) if missing or UNSEEN in bins else [])
         out["model_id"] = self.model_id
         out["content_hash"] = self.content_hash
         out["decision_id"] = decision_ids()[0]

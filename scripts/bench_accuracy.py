@@ -40,7 +40,7 @@ from sklearn.model_selection import StratifiedKFold
 from scorecard.data.files import read_dataset, write_dataset
 from scorecard.data.paths import DEFAULT_DATA, SHARED_DATA
 from scorecard.fit.spec import FINAL_FITS, DatasetSpec, load_spec
-from scorecard.fit.validate import _challenger_frame
+from scorecard.fit.validate import challenger_frame
 from validation.discrimination import roc_auc
 
 REPO = Path(__file__).resolve().parents[1]
@@ -225,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
         holdout_cards(spec, args.spec, lab, y, truth, args.holdout, args.seed, skip,
                       final_fits)
         return 0
-    X_ch = _challenger_frame(spec, lab)
+    X_ch = challenger_frame(spec, lab)
     aucs: dict[str, list[float]] = {}
     times: dict[str, list[float]] = {}
 

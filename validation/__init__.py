@@ -12,7 +12,7 @@ and ``jobs`` import it) and works on plain arrays, dicts and frames.
   predictions by its one constructor);
 * shared helpers: :mod:`~validation.plain` (JSON-plain values), :mod:`~validation.formats`
   (how a figure is printed), :mod:`~validation.findings` (the findings and limitations,
-  one sentence each);
+  one sentence each), :mod:`~validation.card_checks` (oddities of the card itself);
 * outputs: :mod:`~validation.metrics_json` (``metrics.json``), :mod:`~validation.model_doc`
   (the one-page ``MODEL.md``), :mod:`~validation.report` (``validation.html`` from the
   Jinja2 templates in ``validation/templates/``, with :mod:`~validation.tables` for the

@@ -11,6 +11,9 @@ from collections.abc import Mapping
 from itertools import pairwise
 from typing import Any
 
+import numpy as np
+
+from validation.card_checks import card_checks
 from validation.formats import count, fmt, pct, pval
 from validation.result import ValidationResult
 
@@ -64,8 +67,43 @@ def _sparse_grades(validation: ValidationResult) -> list[str]:
     return [str(g) for g in thin["grade"]]
 
 
+# A CV gap of this many standard errors of the fold differences is not "no difference".
+CV_GAP_SE = 2.0
+
+
+def challenger_sentence(models: Mapping[str, Any], delong: Mapping[str, Any]) -> str:
+    """The card against the challenger, from the same figures as the discrimination table:
+    both holdout AUCs, the DeLong test, and both CV means. "No measurable cost" is said only
+    when neither the holdout test nor the CV gap shows one, so the sentence cannot
+    contradict the table beside it."""
+    card, ch = models["scorecard"], models["challenger"]
+    diff, p = delong["auc_difference"], delong["p_value"]
+    figures = (f"holdout AUC {fmt(card['holdout']['auc'])} for the card against "
+               f"{fmt(ch['holdout']['auc'])} for the challenger (ΔAUC {diff:+.4f}, DeLong "
+               f"p = {pval(p)})")
+    cv_gap, cv_se = None, None
+    if card.get("cv") and ch.get("cv"):
+        cv_gap = card["cv"]["auc_mean"] - ch["cv"]["auc_mean"]
+        n = max(int(card["cv"].get("n_folds") or len(card["cv"].get("folds") or [])), 1)
+        cv_se = float(np.hypot(card["cv"]["auc_std"], ch["cv"]["auc_std"])) / np.sqrt(n)
+        figures += (f"; CV AUC {fmt(card['cv']['auc_mean'])} against "
+                    f"{fmt(ch['cv']['auc_mean'])} (Δ {cv_gap:+.4f})")
+    cv_behind = cv_gap is not None and cv_gap < -CV_GAP_SE * max(cv_se or 0.0, 1e-4)
+    if p is not None and p < 0.05 and diff < 0:
+        return (f"The challenger ranks significantly better than the card: {figures}; there "
+                "is signal the additive, monotone card does not capture.")
+    if p is not None and p < 0.05:
+        return f"The card ranks significantly better than the challenger: {figures}."
+    if cv_behind:
+        return (f"The card is behind the challenger: {figures}; the holdout difference is not "
+                "significant, but the CV gap is more than "
+                f"{CV_GAP_SE:g} standard errors, so the card's form costs ranking power.")
+    return (f"No measurable difference between the card and the challenger: {figures}; the "
+            "interpretable, monotone form costs no ranking power these figures can show.")
+
+
 SUSPICIOUS_IV = 0.5  # Siddiqi: an IV this high is more often a leak than a predictor
-Topic = str  # data, challenger, oracle, calibration, scale, grades, stability, iv
+Topic = str  # data, challenger, oracle, calibration, scale, grades, stability, card, iv
 
 
 def statements(artifact: Mapping[str, Any], validation: ValidationResult,
@@ -85,22 +123,8 @@ def statements(artifact: Mapping[str, Any], validation: ValidationResult,
                     "The true pd is unknown for this data, so the distance to the best "
                     "possible model is not measured."))
     d = metrics.get("delong")
-    if d:
-        diff, p = d["auc_difference"], d["p_value"]
-        if p is not None and p < 0.05 and diff < 0:
-            out.append(("challenger",
-                        f"The challenger ranks significantly better than the card on the "
-                        f"holdout (ΔAUC {diff:+.4f}, DeLong p = {pval(p)}): there is signal the "
-                        "additive, monotone card does not capture."))
-        elif p is not None and p < 0.05:
-            out.append(("challenger",
-                        f"The card ranks significantly better than the challenger on the "
-                        f"holdout (ΔAUC {diff:+.4f}, DeLong p = {pval(p)})."))
-        else:
-            out.append(("challenger",
-                        f"No significant AUC difference between the card and the challenger "
-                        f"(ΔAUC {diff:+.4f}, DeLong p = {pval(p)}): the interpretable, monotone "
-                        "form costs no measurable ranking power."))
+    if d and "challenger" in models:
+        out.append(("challenger", challenger_sentence(models, d)))
     else:
         out.append(("challenger",
                     "No challenger was run for this build, so the cost of the card's "
@@ -176,6 +200,7 @@ def statements(artifact: Mapping[str, Any], validation: ValidationResult,
                     f"Score PSI development vs to-predict is {fmt(stab['score_psi'])} "
                     f"({stab['score_psi_status']}){csi}; the holdout is a random split, not "
                     "out-of-time, so drift over time is not tested."))
+    out += [("card", text) for text in card_checks(artifact, validation.first_reasons)]
     if high := suspicious_iv(validation):
         out.append(("iv",
                     f"IV above {SUSPICIOUS_IV:g} ('suspicious' by Siddiqi's reading) for "

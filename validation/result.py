@@ -89,6 +89,8 @@ class ValidationResult:
         oracle_distance: per model, its distance to the true pd (``None`` without one).
         final_fit: the published card against the validated one (``None`` until
             :meth:`with_final_fit`).
+        first_reasons: per characteristic, the share of holdout applicants whose first
+            reason it is (``None`` when not computed).
     """
 
     design: Mapping[str, Any]
@@ -107,6 +109,7 @@ class ValidationResult:
     delong: Mapping[str, Any] | None = None
     oracle_distance: Mapping[str, Mapping[str, float]] | None = None
     final_fit: Mapping[str, Any] | None = None
+    first_reasons: Mapping[str, float] | None = None
 
     @classmethod
     def from_predictions(
@@ -128,6 +131,7 @@ class ValidationResult:
         to_predict_score: np.ndarray | None = None,
         development_bins: Mapping[str, np.ndarray] | pd.DataFrame | None = None,
         to_predict_bins: Mapping[str, np.ndarray] | pd.DataFrame | None = None,
+        first_reasons: Mapping[str, float] | None = None,
     ) -> ValidationResult:
         """Every figure, from what the models predicted on ``design``.
 
@@ -214,6 +218,7 @@ class ValidationResult:
                                else np.array([], dtype=int))},
             delong=delong,
             oracle_distance=oracle_distance,
+            first_reasons=dict(first_reasons) if first_reasons is not None else None,
         )
 
     def with_final_fit(self, final_fit: Mapping[str, Any]) -> ValidationResult:

@@ -1,9 +1,9 @@
 """The scorecard artifact: one JSON file that holds everything needed to score.
 
-Layout (``schema_version`` 1)::
+Layout (``schema_version`` 2; version 1 is read too, below)::
 
     {
-      "schema_version": 1,
+      "schema_version": 2,
       "model_id": "<spec>-scorecard-<first 12 hex of the content hash>",
       "spec": {...},                 # dataset spec (names, special codes, trends)
       "id_column": "uuid" | null,
@@ -12,14 +12,29 @@ Layout (``schema_version`` 1)::
       "pd_formula": "...",
       "intercept": float,
       "features": [ {name, kind, description, reason_code, coefficient, trend, overridden,
-                     splits | groups, unseen_points, max_points,
+                     splits | groups, category_match?, unseen_points, unseen_rule?,
+                     max_points,
                      bins: [{index, type, label, codes?, count, event, event_rate, woe,
-                             points}]} ],
+                             points, supported?, fitted_points?, support?}]} ],
       "master_scale": {...},
       "reference": {...},            # optional: development-sample distributions (below)
       "metadata": {...},
       "content_hash": "sha256:<hex>"
     }
+
+Version 2 adds what omission may score (:mod:`scorecard.fit.support`, the spec's
+``missing_policy`` and ``min_bin_events``, recorded in ``spec``) and how labels match:
+
+* ``category_match`` (categorical features): ``"normalised"``, a label that matches no
+  group as written is matched again ignoring case and surrounding spaces
+  (:func:`scorecard.card.engine.label_key`); ``"exact"`` or absent, as written. No two
+  groups may hold labels equal under the normalisation.
+* ``supported`` (bins): whether the bin's points rest on enough development events;
+  ``fitted_points`` and ``support`` (the reason, a sentence): on a bin the rule capped at
+  its characteristic's riskiest supported bin; ``unseen_rule``: the same for the unseen
+  category's ``unseen_points``.
+
+A version-1 card has none of these keys and scores exactly as it did (labels as written).
 
 ``reference`` (optional, covered by the content hash) holds what monitoring compares a
 later population with, so the card alone suffices (``scorecard monitor``, the API's
@@ -81,12 +96,15 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from scorecard.card.engine import feature_inputs
+from scorecard.card.engine import NORMALISED, feature_inputs, label_key
 from scorecard.card.grades import MasterScale
 from scorecard.data.contract import CONTRACTS, Column, Contract
 from scorecard.errors import InvalidArtifactError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Every layout this build reads: version 1 cards (no category_match, no support fields)
+# score exactly as they did.
+READABLE_VERSIONS = (1, 2)
 REQUIRED = ("schema_version", "spec", "id_column", "input_contract", "scaling", "intercept",
             "features", "master_scale", "metadata", "content_hash")
 REQUIRED_FEATURE = ("name", "kind", "reason_code", "bins", "unseen_points", "max_points")
@@ -134,9 +152,10 @@ def verify(artifact: dict[str, Any]) -> dict[str, Any]:
     if not isinstance(artifact, dict):
         raise ArtifactError("artifact: the top level must be a JSON object")
     version = artifact.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS or type(version) is not int:
         raise ArtifactError(f"schema_version: {version!r} is not supported "
-                            f"(this build reads version {SCHEMA_VERSION})")
+                            f"(this build reads versions "
+                            f"{', '.join(map(str, READABLE_VERSIONS))})")
     missing = [k for k in REQUIRED if k not in artifact]
     if missing:
         raise ArtifactError(f"missing field(s): {', '.join(missing)}")
@@ -331,6 +350,9 @@ _VIEW_BIN: dict[str, tuple[Callable[[object], bool], bool, str]] = {
     "woe": (_opt(_is_float), False, "a number or null"),
     "categories": (_opt(_list_of(_is_str)), False, "a list of strings or null"),
     "codes": (_opt(_list_of(_is_float)), False, "a list of numbers or null"),
+    "supported": (_opt(lambda v: isinstance(v, bool)), False, "true, false or null"),
+    "fitted_points": (_opt(_is_int), False, "an integer or null"),
+    "support": (_opt(_is_str), False, "a string or null"),
 }
 _VIEW_FEATURE: dict[str, tuple[Callable[[object], bool], bool, str]] = {
     "name": (_is_str, True, "a string"),
@@ -348,6 +370,8 @@ _VIEW_FEATURE: dict[str, tuple[Callable[[object], bool], bool, str]] = {
     "parents": (_opt(_list_of(lambda v: isinstance(v, dict))), False,
                 "a list of objects or null"),
     "grid": (_opt(_list_of(_list_of(_is_int))), False, "a list of lists of integers or null"),
+    "category_match": (_opt(_is_str), False, "a string or null"),
+    "unseen_rule": (_opt(_is_str), False, "a string or null"),
 }
 _VIEW_SCALING: dict[str, tuple[Callable[[object], bool], bool, str]] = {
     "factor": (_opt(_is_float), False, "a number or null"),
@@ -445,6 +469,17 @@ def _rule_problem(f: dict[str, Any], where: str) -> str | None:
             if b["type"] == "regular" and not (isinstance(b.get("categories"), list) and all(
                     isinstance(c, str) for c in b["categories"])):
                 return f"{where}: bins[{j}] needs a list of category strings"
+        match = f.get("category_match", "exact")
+        if match not in ("exact", NORMALISED):
+            return f"{where}.category_match: must be 'exact' or '{NORMALISED}'"
+        if match == NORMALISED:
+            owner: dict[str, int] = {}
+            for j, b in enumerate(bins):
+                for c in b.get("categories") or [] if b["type"] == "regular" else []:
+                    if owner.setdefault(label_key(c), j) != j:
+                        return (f"{where}: the labels of bins[{owner[label_key(c)]}] and "
+                                f"bins[{j}] are equal ignoring case and spaces "
+                                f"({c!r}), so normalised matching is ambiguous")
     return None
 
 

@@ -59,7 +59,7 @@ from itertools import accumulate
 from typing import Any
 
 from scorecard.card.decisions import Policy
-from scorecard.card.engine import InteractionRule, ScoringEngine
+from scorecard.card.engine import OMITTED, InteractionRule, ScoringEngine
 from scorecard.card.grades import MasterScale, assign_grades
 from scorecard.card.reasons import bin_label
 from scorecard.data.contract import Column
@@ -345,6 +345,7 @@ class Explainer:
                     to_label = bin_label(f, o.to_bin)
                     from_label = bin_label(f, bins[o.j])
                     value = applicant.get(names[o.j])
+                    value = None if value is OMITTED else value  # not given: no value
                     changes.append({
                         "code": f["reason_code"], "characteristic": f["name"],
                         "from_bin": from_label, "from_value": value,

@@ -8,7 +8,8 @@ and Spark SQL (both are tested). Per characteristic it writes one ``CASE``:
   or ``NaN`` → the missing bin, then ``x < split[0]``, ``x < split[1]``, … ``ELSE`` the last
   bin — i.e. bin ``i`` holds ``split[i-1] <= x < split[i]``, numpy's
   ``searchsorted(side="right")``;
-* categorical: the input is cast to text; ``NULL`` → the missing bin, ``IN (...)`` per group,
+* categorical: the input is cast to text; ``NULL`` → the missing bin, ``IN (...)`` per group
+  (with ``category_match`` ``"normalised"``, then ``LOWER(TRIM(x)) IN (...)`` per group),
   ``ELSE`` the unseen points. Booleans are the categories ``'True'``/``'False'``; casting a
   ``BOOLEAN`` gives ``'true'``/``'false'`` in both engines, so both spellings are listed;
 * interaction: the same two rules, written for each parent but giving its bin index (an
@@ -35,6 +36,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from scorecard.card.engine import NORMALISED, label_key
 from scorecard.card.scaling import Scaling
 from scorecard.errors import InvalidArtifactError
 
@@ -187,6 +189,17 @@ def _categorical_case(f: dict[str, Any], col: str, boolean: bool,
             spellings.extend(_BOOLEAN_SPELLINGS.get(c, (c,)) if boolean else (c,))
         if spellings:
             lines += _in_list(col, [string_literal(s) for s in spellings], value(b))
+    if f.get("category_match") == NORMALISED and not boolean:
+        # As the engine: a label no group holds as written is matched again ignoring case
+        # and surrounding spaces (label_key is LOWER(TRIM(x))).
+        keys: dict[str, int] = {}
+        for c, pos in owner.items():
+            keys[label_key(c)] = pos  # the engine's lookup: a later group wins
+        for pos, b in enumerate(bins):
+            folded = sorted(k for k, p in keys.items() if p == pos)
+            if folded:
+                lines += _in_list(f"LOWER(TRIM({col}))", [string_literal(k) for k in folded],
+                                  value(b))
     lines.append(f"ELSE {int(f['unseen_points']) if unseen is None else unseen}"
                  "  -- unseen category")
     return lines

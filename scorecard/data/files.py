@@ -147,6 +147,8 @@ def read_dataset(
         ContractError: with every violation found (lazy validation), each naming the rule,
             the column and the first offending rows (1-based data row numbers).
     """
+    name: str | None = None
+    digest: str | None = None
     if isinstance(source, str | Path):
         path = Path(source)
         if not path.exists():
@@ -155,7 +157,6 @@ def read_dataset(
         name, digest = path.name, "sha256:" + hashlib.sha256(raw).hexdigest()
     else:
         raw = source.read().encode("utf-8")
-        name = digest = None
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     header = _header(raw, contract)

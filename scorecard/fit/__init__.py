@@ -7,6 +7,8 @@
 * :mod:`.selection` — traceable characteristic selection; :mod:`.logit` — statsmodels logit.
 * :mod:`.joint` — points per bin estimated jointly; :mod:`.interactions` — two-dimensional
   characteristics.
+* :mod:`.support` — what a missing, special or unseen value, or a thin bin, may score
+  (the spec's ``missing_policy``).
 * :mod:`.estimator` — :class:`~.estimator.Scorecard`, the scikit-learn style estimator.
 * :mod:`.validate` — ``Scorecard.validate``: the split design run (holdout, cross-validation,
   challenger) and the published card's final fit.

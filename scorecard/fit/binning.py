@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scorecard.card.engine import category_key
+from scorecard.card.engine import NORMALISED, category_key, label_key
 from scorecard.fit.overrides import FeatureOverride
 from scorecard.fit.spec import METHOD_DEFAULTS, DatasetSpec
 
@@ -174,6 +174,7 @@ class WoEBinner:
             binning_fit_params=fit_params,
             n_jobs=1,
         )
+        self.spellings_ = self._spellings(X[categorical])
         Xb = self.prepare(X[names])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -197,14 +198,36 @@ class WoEBinner:
         self.features_ = names
         return self
 
+    def _spellings(self, X: pd.DataFrame) -> dict[str, dict[str, str]]:
+        """With the spec's ``category_match`` ``"normalised"``: per categorical column, each
+        label's :func:`~scorecard.card.engine.label_key` -> the one spelling the card keeps
+        (the most frequent, then the first in sort order), so labels that differ only in
+        case or surrounding spaces are one category, as the engine will match them."""
+        if self.spec.category_match != NORMALISED:
+            return {}
+        out: dict[str, dict[str, str]] = {}
+        for name in X.columns:
+            counts = pd.Series([category_key(v) for v in X[name]]).value_counts()
+            keep: dict[str, str] = {}
+            for label in sorted(counts.index, key=lambda c: (-counts[c], c)):
+                keep.setdefault(label_key(label), label)
+            out[name] = keep
+        return out
+
     def prepare(self, X: pd.DataFrame) -> pd.DataFrame:
         """Categorical and boolean columns as plain object strings ("True"/"False" for
         booleans, None for missing): the scoring engine's own
-        :func:`~scorecard.card.engine.category_key`, so both see the same categories."""
+        :func:`~scorecard.card.engine.category_key`, so both see the same categories; with
+        ``category_match`` ``"normalised"``, in the spelling the card keeps."""
         out = X.copy()
+        spellings = getattr(self, "spellings_", {})
         for name in out.columns:
             if name in self.spec.categorical:
-                out[name] = np.asarray([category_key(v) for v in out[name]], dtype=object)
+                keys = [category_key(v) for v in out[name]]
+                if name in spellings:
+                    keep = spellings[name]
+                    keys = [k if k is None else keep.get(label_key(k), k) for k in keys]
+                out[name] = np.asarray(keys, dtype=object)
         return out
 
     def transform(self, X: pd.DataFrame, features: list[str] | None = None) -> pd.DataFrame:

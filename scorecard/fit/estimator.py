@@ -52,6 +52,7 @@ from scorecard.fit.spec import (
     load_spec,
     method_defaults,
 )
+from scorecard.fit.support import Support, apply_support
 from validation.discrimination import plain
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -193,11 +194,26 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             raw = feature_points(coef, intercept, woe_bins, len(self.features_), self.scaling_)
             self.raw_points_[name] = raw
             self.points_[name] = np.rint(raw).astype(np.int64)
+        self._apply_support()
         return self
+
+    def _apply_support(self) -> None:
+        """The spec's ``missing_policy`` on every characteristic's fitted points
+        (:mod:`scorecard.fit.support`): ``support_`` holds each outcome, ``points_`` the
+        points after it."""
+        self.support_: dict[str, Support] = {}
+        for name in self.features_:
+            table = self.binner_.bins_[name].table
+            sup = apply_support(self.points_[name], self._fitted_unseen_points(name),
+                                table["type"].tolist(), table["count"].to_numpy(),
+                                table["event"].to_numpy(), self.binner_.bins_[name].kind,
+                                self.spec.min_bin_events, self.spec.missing_policy)
+            self.support_[name] = sup
+            self.points_[name] = sup.points
 
     def _fit_joint(self, X: pd.DataFrame, y: np.ndarray, say: Any) -> Scorecard:
         binned = {n: self.binner_.bins_[n] for n in self.features_}
-        bins = {n: bin_indices(fb, X[n]) for n, fb in binned.items()}
+        bins = {n: bin_indices(fb, X[n], self.spec.category_match) for n, fb in binned.items()}
         self.joint_ = JointBinLogit(self.penalty_grid, random_state=self.random_state).fit(
             binned, bins, y)
         say(f"joint fit: penalty {self.joint_.penalty_:g} chosen by inner CV")
@@ -229,6 +245,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             c = self.joint_.contributions_[pair.name]
             self.raw_points_[pair.name] = -self.scaling_.factor * c
             self.points_[pair.name] = np.rint(-self.scaling_.factor * c).astype(np.int64)
+        self._apply_support()
         return self
 
     def _constant_points(self) -> dict[str, int]:
@@ -247,7 +264,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         return {name: q + (1 if j < r else 0) for j, name in enumerate(self.features_)}
 
     def _bins(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
-        return {**{n: bin_indices(self.binner_.bins_[n], X[n]) for n in self.features_},
+        return {**{n: bin_indices(self.binner_.bins_[n], X[n], self.spec.category_match)
+                    for n in self.features_},
                 **{p.name: p.cells(X) for p in self.interactions_}}
 
     def _counts(self) -> dict[str, np.ndarray]:
@@ -367,6 +385,12 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         return out
 
     def _unseen_points(self, name: str) -> int:
+        """An unseen category's points after the spec's ``missing_policy``."""
+        if name in getattr(self, "support_", {}):
+            return self.support_[name].unseen_points
+        return self._fitted_unseen_points(name)
+
+    def _fitted_unseen_points(self, name: str) -> int:
         if name in {p.name for p in self.interactions_}:  # numeric parents: never unseen
             return 0
         if self.method_ == "joint":  # the characteristic's mean contribution: neutral
@@ -393,6 +417,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         coefs = self.logit_.params  # type: ignore[attr-defined]
         for name in self.features_:
             fb = self.binner_.bins_[name]
+            sup = self.support_[name]
             col = contract.column(name)
             bins = []
             for i, row in fb.table.iterrows():
@@ -410,6 +435,10 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                     b["categories"] = fb.groups[int(i)]
                 if row["type"] == "special":
                     b["codes"] = fb.special[row["label"]]
+                b["supported"] = bool(sup.supported[int(i)])
+                if int(i) in sup.notes:
+                    b["fitted_points"] = int(sup.fitted[int(i)])
+                    b["support"] = sup.notes[int(i)]
                 bins.append(b)
             pts = self.points_[name]
             features.append({
@@ -422,7 +451,10 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 "overridden": fb.overridden,
                 "iv": fb.iv,
                 "splits": fb.splits if fb.kind == "numeric" else None,
+                **({"category_match": self.spec.category_match}
+                   if fb.kind == "categorical" else {}),
                 "unseen_points": self._unseen_points(name),
+                **({"unseen_rule": sup.unseen_note} if sup.unseen_note else {}),
                 "max_points": int(pts.max()),
                 "best_bin": int(np.argmax(pts)),
                 "bins": bins,

@@ -85,7 +85,7 @@ def trend_sign(fb: FeatureBins) -> int:
     return 0
 
 
-def bin_indices(fb: FeatureBins, values: Any) -> np.ndarray:
+def bin_indices(fb: FeatureBins, values: Any, category_match: str | None = None) -> np.ndarray:
     """Each value's bin (row of ``fb.table``; ``UNSEEN`` for an unseen category), through the
     scoring engine's own bin rule, so the fit sees exactly the bins the card scores."""
     bins = []
@@ -96,7 +96,8 @@ def bin_indices(fb: FeatureBins, values: Any) -> np.ndarray:
         if row["type"] == "special":
             b["codes"] = fb.special[row["label"]]
         bins.append(b)
-    rule = bin_rule({"kind": fb.kind, "splits": fb.splits, "bins": bins, "unseen_points": 0})
+    rule = bin_rule({"kind": fb.kind, "splits": fb.splits, "bins": bins, "unseen_points": 0,
+                     "category_match": category_match})
     return rule.assign(values)[0]
 
 

@@ -86,6 +86,17 @@ def method_defaults(method: str) -> MethodDefaults:
     if method not in METHOD_DEFAULTS:
         raise ValueError(f"method must be one of {CARD_METHODS}, not {method!r}")
     return METHOD_DEFAULTS[method]
+# What a missing, special or unseen value, or a bin with too little support, may score
+# (scorecard.fit.support): "cautious" never above the riskiest supported bin of its
+# characteristic unless its own development rows support it; "fitted" keeps the fitted points.
+MISSING_POLICIES = ("cautious", "fitted")
+DEFAULT_MISSING_POLICY = "cautious"
+# The events a bin's points must rest on to count as supported (scorecard.fit.support).
+DEFAULT_MIN_BIN_EVENTS = 30
+# How a category label is matched to the card's groups (scorecard.card.engine.label_key):
+# "normalised" ignores case and surrounding spaces, "exact" compares the text as written.
+CATEGORY_MATCHES = ("normalised", "exact")
+DEFAULT_CATEGORY_MATCH = "normalised"
 
 
 @dataclass(frozen=True)
@@ -139,6 +150,9 @@ class DatasetSpec:
     interactions: str = DEFAULT_INTERACTIONS  # "auto" | "none" (INTERACTION_MODES)
     plausible: dict[str, tuple[float | None, float | None]] = field(default_factory=dict)
     master_scale: str | tuple[float, ...] = DEFAULT_MASTER_SCALE
+    missing_policy: str = DEFAULT_MISSING_POLICY
+    min_bin_events: int = DEFAULT_MIN_BIN_EVENTS
+    category_match: str = DEFAULT_CATEGORY_MATCH
 
     def __post_init__(self) -> None:
         if self.interactions not in INTERACTION_MODES:
@@ -162,6 +176,15 @@ class DatasetSpec:
         lost = [p for p in self.plausible if p not in self.contract.names]
         if lost:
             raise ValueError(f"plausible: {lost} are not columns of the contract")
+        if self.missing_policy not in MISSING_POLICIES:
+            raise ValueError(f"spec {self.name!r}: missing_policy must be one of "
+                             f"{MISSING_POLICIES}, not {self.missing_policy!r}")
+        if (type(self.min_bin_events) is not int or self.min_bin_events < 1):
+            raise ValueError(f"spec {self.name!r}: min_bin_events must be a whole number "
+                             f">= 1, not {self.min_bin_events!r}")
+        if self.category_match not in CATEGORY_MATCHES:
+            raise ValueError(f"spec {self.name!r}: category_match must be one of "
+                             f"{CATEGORY_MATCHES}, not {self.category_match!r}")
         unknown = [a for a in self.actionable if a not in self.contract.names]
         if unknown:
             raise ValueError(f"actionable: {unknown} are not columns of the contract "
@@ -208,6 +231,9 @@ class DatasetSpec:
             **({"master_scale": (self.master_scale if isinstance(self.master_scale, str)
                                  else list(self.master_scale))}
                if self.master_scale != DEFAULT_MASTER_SCALE else {}),
+            "missing_policy": self.missing_policy,
+            "min_bin_events": self.min_bin_events,
+            "category_match": self.category_match,
         }
 
 
@@ -359,4 +385,7 @@ def _spec_from_file(path: Path) -> DatasetSpec:
         plausible={str(k): (v[0], v[1]) for k, v in raw.get("plausible", {}).items()},
         master_scale=(ms if isinstance(ms := raw.get("master_scale", DEFAULT_MASTER_SCALE),
                                        str) else tuple(float(x) for x in ms)),
+        missing_policy=raw.get("missing_policy", DEFAULT_MISSING_POLICY),
+        min_bin_events=raw.get("min_bin_events", DEFAULT_MIN_BIN_EVENTS),
+        category_match=raw.get("category_match", DEFAULT_CATEGORY_MATCH),
     )

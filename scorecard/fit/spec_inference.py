@@ -62,7 +62,12 @@ import pandas as pd
 
 from scorecard.data.errors import ContractError
 from scorecard.errors import UsageError
-from scorecard.fit.spec import DEFAULT_FINAL_FIT
+from scorecard.fit.spec import (
+    DEFAULT_CATEGORY_MATCH,
+    DEFAULT_FINAL_FIT,
+    DEFAULT_MIN_BIN_EVENTS,
+    DEFAULT_MISSING_POLICY,
+)
 
 SEPARATORS = (",", ";", "\t", "|")
 NA_TOKENS = ("NA", "", "NaN", "null", "NULL", "N/A", "?")
@@ -554,7 +559,11 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         "actionable": actionable,
         "plausible": plausible,
         "reason_prefix": "R",
-        # Written out, so a reviewer of the spec file sees where the published card is fitted.
+        # Written out, so a reviewer of the spec file sees where the published card is fitted
+        # and what a missing, unseen or thin value may score (scorecard.fit.support).
         "final_fit": DEFAULT_FINAL_FIT,
+        "missing_policy": DEFAULT_MISSING_POLICY,
+        "min_bin_events": DEFAULT_MIN_BIN_EVENTS,
+        "category_match": DEFAULT_CATEGORY_MATCH,
     }
     return out

@@ -32,6 +32,7 @@ from sklearn.base import clone
 
 from scorecard.card.engine import ScoringEngine, category_key
 from scorecard.card.grades import MasterScale, assign_grades, master_scale_for
+from scorecard.card.reasons import top_reasons
 from scorecard.data.errors import TooFewRowsError
 from scorecard.data.files import Dataset
 from scorecard.fit.spec import METHOD_DEFAULTS, DatasetSpec
@@ -66,15 +67,29 @@ def library_versions() -> dict[str, str]:
     return {name: importlib.metadata.version(name) for name in LIBRARIES}
 
 
-def _challenger_frame(spec: DatasetSpec, frame: pd.DataFrame) -> pd.DataFrame:
-    """Features for the gradient-boosted challenger: numerics as floats, categoricals as
-    pandas categories over the contract's full category set (stable codes across folds)."""
+# scikit-learn's native categorical splits take at most max_bins (255) categories; a rarer
+# label beyond these is missing to the challenger.
+MAX_CHALLENGER_CATEGORIES = 250
+
+
+def challenger_frame(spec: DatasetSpec, frame: pd.DataFrame,
+                     development: np.ndarray | None = None) -> pd.DataFrame:
+    """Features for the gradient-boosted challenger, seen as the card sees them: numerics as
+    floats; categoricals as pandas categories over the labels observed in the development
+    rows (``development``: positions in ``frame``; ``None``: every row), spelled by the
+    card's own :func:`~scorecard.card.engine.category_key`. Codes are stable across folds;
+    a label the development rows never showed is missing to the challenger, as it is unseen
+    to the card. Never a default category list: that would blank every open category."""
+    rows = frame if development is None else frame.iloc[development]
     out = {}
     for col in spec.features:
         if col.name in spec.categorical:
-            cats = [str(a) for a in col.allowed] if col.allowed else ["False", "True"]
             values = [category_key(v) for v in frame[col.name]]
-            out[col.name] = pd.Categorical(values, categories=cats)
+            seen = pd.Series([category_key(v) for v in rows[col.name]]).value_counts()
+            kept = sorted(seen.sort_index(kind="stable")
+                          .sort_values(ascending=False, kind="stable")
+                          .index[:MAX_CHALLENGER_CATEGORIES])
+            out[col.name] = pd.Categorical(values, categories=kept)
         else:
             out[col.name] = frame[col.name].astype(float)
     return pd.DataFrame(out, index=frame.index)
@@ -149,10 +164,11 @@ def validate_card(card: Any, engine: ScoringEngine, dataset: Dataset, design: Sp
     if challenger:
         from scorecard.fit.challenger import GradientBoostedChallenger
 
-        X_all = _challenger_frame(spec, labelled)
+        X_all = challenger_frame(spec, labelled, design.development)
         X_dev, X_hold = X_all.iloc[design.development], X_all.iloc[design.holdout]
-        variants = {"challenger": {}, "challenger_monotone":
-                    {"monotone": True, "monotonic_cst": _monotone_constraints(spec)}}
+        variants: dict[str, dict[str, Any]] = {"challenger": {}}
+        if cst := _monotone_constraints(spec):  # no trend declared: no monotone variant
+            variants["challenger_monotone"] = {"monotone": True, "monotonic_cst": cst}
         for label, kwargs in variants.items():
             with progress.step(f"tuning the {label.replace('_', ' ')} inside the "
                                "development sample"):
@@ -181,7 +197,18 @@ def validate_card(card: Any, engine: ScoringEngine, dataset: Dataset, design: Sp
         development_bins=(pd.DataFrame(res_dev.bins, columns=engine.features_)
                           if res_new is not None else None),
         to_predict_bins=(pd.DataFrame(res_new.bins, columns=engine.features_)
-                         if res_new is not None else None))
+                         if res_new is not None else None),
+        first_reasons=first_reason_shares(engine, res_hold))
+
+
+def first_reason_shares(engine: ScoringEngine, scored: Any) -> dict[str, float]:
+    """Per characteristic, the share of the scored applicants whose first reason it is
+    (reasons by the card's ``max`` rule, :func:`scorecard.card.reasons.top_reasons`)."""
+    first = top_reasons(engine, scored, 1)[:, 0]
+    n = max(len(first), 1)
+    counts = np.bincount(first[first >= 0], minlength=len(engine.features_))
+    return {name: float(c) / n for name, c in zip(engine.features_, counts, strict=True)
+            if c}
 
 
 def compare_final_fit(validated: Any, validated_engine: ScoringEngine,

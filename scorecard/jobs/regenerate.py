@@ -37,6 +37,7 @@ from scorecard.data.files import read_dataset
 from scorecard.fit.estimator import Scorecard
 from scorecard.fit.overrides import OverridesError, builtin_overrides, load_overrides
 from scorecard.fit.spec import DatasetSpec
+from scorecard.fit.support import bin_support
 from scorecard.jobs.outputs import write_csv, write_reports, write_workbook
 from scorecard.jobs.predict import predictions_frame
 from scorecard.jobs.progress import Progress
@@ -140,11 +141,22 @@ def write_outputs(card: Scorecard, dataset: Any, out: Path,
 
 
 def _with_points(table: pd.DataFrame, card: Scorecard, name: str) -> pd.DataFrame:
+    """The binning table with the card's points, whether each bin's points rest on enough
+    events (``supported``) and, for a bin the spec's ``missing_policy`` capped, the reason
+    (``support``; :mod:`scorecard.fit.support`)."""
     t = table.copy()
+    sup = getattr(card, "support_", {}).get(name)
     if name in card.points_:
         t["points"] = card.points_[name]
         t["in_card"] = True
     else:
         t["points"] = pd.NA
         t["in_card"] = False
+    if sup is not None:
+        t["supported"] = sup.supported
+        t["support"] = [sup.notes.get(i, "") for i in range(len(t))]
+    else:
+        t["supported"] = bin_support(t["count"].to_numpy(), t["event"].to_numpy(),
+                                     card.spec.min_bin_events)
+        t["support"] = ""
     return t

@@ -31,7 +31,7 @@ from api.openapi import example_applicant
 from api.service import ScoringService
 from api.settings import Settings, SettingsError
 from scorecard.card.artifact import ArtifactError, dumps, load_artifact
-from scorecard.card.engine import ScoringEngine
+from scorecard.card.engine import OMITTED, ScoringEngine
 from scorecard.card.grades import assign_grades
 from scorecard.card.reasons import top_reasons
 from scorecard.data.contract import KLARNA
@@ -139,12 +139,21 @@ def test_nullable_fields_may_be_null_or_absent(client: TestClient, artifact: dic
     in_card = [n for n in nullable if n in service.engine.features_]
     absent = {k: v for k, v in applicant.items() if k not in nullable}
     nulled = {**applicant, **dict.fromkeys(nullable)}
-    for body in (absent, nulled):
+    answers = {}
+    for name, body in (("absent", absent), ("nulled", nulled)):
         r = client.post("/v1/score", json=body)
         assert r.status_code == 200, r.text
         assert r.json()["missing"] == nullable
-        assert r.json()["score"] == engine_view(artifact, [body])["score"][0]
-    # Card features left out land in their missing bin.
+        answers[name] = r.json()
+    # Null card features land in their missing bin; left out, in their riskiest bin
+    # (OMITTED), so leaving them out never scores above sending them null.
+    assert answers["nulled"]["score"] == engine_view(artifact, [nulled])["score"][0]
+    omitted = {**absent, **dict.fromkeys(nullable, OMITTED)}
+    assert answers["absent"]["score"] == engine_view(artifact, [omitted])["score"][0]
+    assert answers["absent"]["score"] <= answers["nulled"]["score"]
+    assert {g["field"] for g in answers["absent"]["gaps"]} == set(in_card)
+    assert {g["status"] for g in answers["absent"]["gaps"]} == {"omitted"}
+    assert {g["status"] for g in answers["nulled"]["gaps"]} == {"missing"}
     bins = engine_view(artifact, [nulled])["bins"][0]
     for name in in_card:
         j = service.engine.features_.index(name)
@@ -198,7 +207,9 @@ def test_required_fields_and_allow_missing(artifact_path: Path, service: Scoring
         r = lax.post("/v1/score", json=partial)
         assert r.status_code == 200, r.text
         assert set(required) <= set(r.json()["missing"])
-        assert r.json()["score"] == engine_view(artifact, [partial])["score"][0]
+        # Left out: each scored in its characteristic's riskiest bin.
+        omitted = {**partial, **dict.fromkeys(required, OMITTED)}
+        assert r.json()["score"] == engine_view(artifact, [omitted])["score"][0]
 
 
 @pytest.mark.parametrize(("content", "status"), [

@@ -74,8 +74,8 @@ def _faults(artifact: dict[str, Any]) -> dict[str, tuple[str, str]]:
     edit("missing_scaling", "missing field(s): scaling", lambda a: a.pop("scaling"))
     edit("missing_bin_points", r"features[1].bins[0]",
          lambda a: a["features"][1]["bins"][0].pop("points"))
-    edit("schema_version_2", "schema_version: 2 is not supported",
-         lambda a: a.__setitem__("schema_version", 2))
+    edit("schema_version_3", "schema_version: 3 is not supported",
+         lambda a: a.__setitem__("schema_version", 3))
     edit("resealed_without_splits", "splits must be a strictly increasing list",
          lambda a: _numeric(a).pop("splits"), reseal=True)
     edit("resealed_unsorted_splits", "splits must be a strictly increasing list",
@@ -99,7 +99,7 @@ def faulty(artifact: dict[str, Any],
 
 
 FAULTS = ["edited_points", "edited_hash", "missing_scaling", "missing_bin_points",
-          "schema_version_2", "resealed_without_splits", "resealed_unsorted_splits",
+          "schema_version_3", "resealed_without_splits", "resealed_unsorted_splits",
           "resealed_text_points", "truncated_json"]
 
 
@@ -134,7 +134,7 @@ def test_servers_refuse_to_start(faulty: dict[str, tuple[Path, str]],
     no_contract = tmp_path / "no_contract.json"  # passes verify, unservable by the API
     no_contract.write_text(dumps(seal({**copy.deepcopy(artifact), "input_contract": []})))
     runs: list[tuple[str, list[str], dict[str, str], str, int | None]] = []
-    for fault in ("edited_points", "schema_version_2", "resealed_without_splits"):
+    for fault in ("edited_points", "schema_version_3", "resealed_without_splits"):
         path, message = faulty[fault]
         runs.append((fault, [str(BIN / "scorecard"), "serve", "--artifact", str(path)], {},
                      message, EXIT_BAD_ARTIFACT))

@@ -62,3 +62,27 @@ def test_resealed_round_trip(artifact, tmp_path) -> None:
     path.write_text(dumps(artifact))
     assert load_artifact(path) == artifact
     assert json.loads(path.read_text())["content_hash"] == artifact["content_hash"]
+
+
+def test_cards_of_both_readable_versions_load_and_a_newer_one_is_refused(artifact) -> None:
+    from scorecard.card.artifact import READABLE_VERSIONS, SCHEMA_VERSION
+
+    assert READABLE_VERSIONS == (1, 2) and SCHEMA_VERSION == 2
+    for version in READABLE_VERSIONS:
+        assert verify(seal({**artifact, "schema_version": version}))["schema_version"] == version
+    with pytest.raises(ArtifactError, match=r"reads versions 1, 2"):
+        verify(seal({**artifact, "schema_version": 3}))
+    with pytest.raises(ArtifactError, match="schema_version"):
+        verify(seal({**artifact, "schema_version": True}))
+
+
+def test_a_normalised_card_whose_groups_collide_ignoring_case_is_refused(artifact) -> None:
+    card = json.loads(json.dumps(artifact))
+    f = next(f for f in card["features"] if f["kind"] == "categorical"
+             and sum(b["type"] == "regular" for b in f["bins"]) >= 2)
+    f["category_match"] = "normalised"
+    regular = [b for b in f["bins"] if b["type"] == "regular"]
+    regular[1]["categories"] = [*regular[1]["categories"],
+                                f"  {regular[0]['categories'][0].upper()} "]
+    with pytest.raises(ArtifactError, match="equal ignoring case and spaces"):
+        verify(seal({k: v for k, v in card.items() if k not in ("content_hash", "model_id")}))

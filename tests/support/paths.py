@@ -3,6 +3,7 @@ the real data skips cleanly when it is absent."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,8 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 
-SHARED = REPO.parent / "shared" / "data"
+# A git worktree elsewhere than beside ../shared names it with SCORECARD_SHARED_DATA.
+SHARED = Path(os.environ.get("SCORECARD_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 
 def shared(relative: str) -> Path:

@@ -39,8 +39,8 @@ MAX_LINE_CHARS = 2000  # a line lists e.g. a category set; 50 such lines are ~10
 
 # Command modules, each exposing ``register(subparsers)``; imported by name so a missing
 # optional module only drops its commands.
-_COMMAND_MODULES = ("data", "spec", "model", "serve", "batch", "monitor", "explain",
-                    "review")
+_COMMAND_MODULES = ("data", "spec", "model", "serve", "batch", "monitor", "fairness",
+                    "explain", "review")
 
 # The project's error types by (module, class): matched only when the module is loaded (an
 # exception of a class cannot exist before its module is imported), so ``main`` imports
@@ -54,6 +54,7 @@ _KNOWN_ERRORS: dict[tuple[str, str], tuple[int, str]] = {
     ("scorecard.fit.spec", "SpecError"): (EXIT_USAGE, ""),
     ("scorecard.fit.overrides", "OverridesError"): (EXIT_USAGE, ""),
     ("scorecard.cli", "UsageError"): (EXIT_USAGE, ""),
+    ("scorecard.jobs.fairness", "FairnessError"): (EXIT_USAGE, ""),
 }
 # An unusable data file is invalid input data, an unusable artifact an invalid artifact
 # (as their contents would be); any other path is a usage error.

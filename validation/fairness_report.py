@@ -147,8 +147,9 @@ def _reasons_table(column: Mapping[str, Any]) -> Any:
 
 
 def _refit_table(refit: Mapping[str, Any], column: str, group: str) -> Any:
-    rows = [{"variant": ("the card refitted with every characteristic" if v["drop"] is None
-                         else f"without {v['drop']}"),
+    rows = [{"variant": ("the published card" if v.get("variant") == "published"
+                         else "refitted with every characteristic" if v["drop"] is None
+                         else f"refitted without {v['drop']}"),
              "auc": v["auc"], "ci": f"[{v['auc_ci_low']:.4f}, {v['auc_ci_high']:.4f}]",
              "cost": v["auc_cost"], "rate": v["approval_rate"], "air": v["air"]}
             for v in refit["variants"]]

@@ -24,6 +24,7 @@ flagged, like ``monitor``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import re
@@ -38,7 +39,6 @@ from scorecard.card.decisions import make_policy
 from scorecard.card.engine import ScoringEngine
 from scorecard.card.reasons import top_reasons
 from scorecard.data.atomic import atomic_write_text
-from scorecard.data.errors import ContractError
 from validation import fairness as stats
 from validation.plain import plain
 
@@ -56,8 +56,8 @@ class FairnessError(ValueError):
 def age_bands(values: pd.Series) -> np.ndarray:
     """Age in whole years cut into bands ``18-24`` ... ``65+`` (below 18: ``<18``)."""
     x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    labels = ["<18"] + [f"{lo}-{hi - 1}" for lo, hi in zip(AGE_BANDS, AGE_BANDS[1:],
-                                                               strict=False)] + [f"{AGE_BANDS[-1]}+"]
+    labels = (["<18"] + [f"{lo}-{hi - 1}" for lo, hi in itertools.pairwise(AGE_BANDS)]
+              + [f"{AGE_BANDS[-1]}+"])
     idx = np.searchsorted(np.asarray(AGE_BANDS, dtype=float), x, side="right")
     out = np.array(labels, dtype=object)[np.clip(idx, 0, len(labels) - 1)]
     out[~np.isfinite(x)] = None
@@ -177,7 +177,7 @@ def default_cutoff(artifact: dict[str, Any]) -> int:
     edges = artifact.get("reference", {}).get("score_bands", {}).get("edges")
     if not edges:
         raise FairnessError("--cutoff: the card carries no development score bands; give one")
-    return int(math.ceil(float(edges[0])))
+    return math.ceil(float(edges[0]))
 
 
 def spec_of(artifact: dict[str, Any]) -> Any:
@@ -326,7 +326,7 @@ def fairness_report(artifact: dict[str, Any], frame: pd.DataFrame, ids: pd.Serie
     return plain({
         "schema_version": 1, "model_id": artifact["model_id"],
         "content_hash": artifact["content_hash"], "input": input_name,
-        "rows": int(len(frame)), "labelled": int(np.isfinite(y).sum()) if y is not None else 0,
+        "rows": len(frame), "labelled": int(np.isfinite(y).sum()) if y is not None else 0,
         "cutoff": {"given": cutoff, "score": policy.cutoff_score, "pd": policy.cutoff_pd,
                    "approval_rate": float(approved.mean())},
         "thresholds": {"air": stats.AIR_THRESHOLD, "alpha": stats.ALPHA, "min_rows": min_rows},

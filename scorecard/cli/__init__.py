@@ -54,7 +54,7 @@ _KNOWN_ERRORS: dict[tuple[str, str], tuple[int, str]] = {
     ("scorecard.fit.spec", "SpecError"): (EXIT_USAGE, ""),
     ("scorecard.fit.overrides", "OverridesError"): (EXIT_USAGE, ""),
     ("scorecard.cli", "UsageError"): (EXIT_USAGE, ""),
-    ("scorecard.jobs.fairness", "FairnessError"): (EXIT_USAGE, ""),
+    ("scorecard.jobs.groups", "FairnessError"): (EXIT_USAGE, ""),
 }
 # An unusable data file is invalid input data, an unusable artifact an invalid artifact
 # (as their contents would be); any other path is a usage error.

@@ -56,6 +56,13 @@ class DatasetSpec:
             a balance, fewer inquiries), the only ones a counterfactual explanation
             (:mod:`scorecard.card.recourse`) may propose to change; never age, time or
             where they shop. Recorded in the artifact's ``spec``.
+        protected: protected attributes (:mod:`scorecard.fit.protected`): columns of the
+            contract that are never characteristics (the selection log says why) and are the
+            default groups of ``scorecard fairness``; when named, the validation report and
+            MODEL.md carry a fairness section. Recorded in the artifact's ``spec`` when set.
+        protected_use: columns that look like protected attributes but are confirmed as
+            characteristics, each with its reason (recorded in the selection log instead of
+            a warning). Recorded when set.
         interactions: ``"auto"`` (the joint card adds the two-dimensional interactions that
             pay in inner CV, :mod:`scorecard.fit.interactions`) or ``"none"`` (default,
             measured: HELOC 5-fold CV AUC 0.8006 with and without; on the default data no
@@ -74,6 +81,8 @@ class DatasetSpec:
     final_fit: str = DEFAULT_FINAL_FIT
     actionable: tuple[str, ...] = ()
     interactions: str = DEFAULT_INTERACTIONS  # "auto" | "none" (INTERACTION_MODES)
+    protected: tuple[str, ...] = ()
+    protected_use: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.interactions not in INTERACTION_MODES:
@@ -89,11 +98,32 @@ class DatasetSpec:
         if unknown:
             raise ValueError(f"actionable: {unknown} are not columns of the contract "
                              f"{self.contract.name!r}")
+        unknown = [a for a in self.protected if a not in self.contract.names]
+        if unknown:
+            raise ValueError(f"protected: {unknown} are not columns of the contract "
+                             f"{self.contract.name!r}")
+        both = sorted(set(self.protected) & set(self.protected_use))
+        if both:
+            raise ValueError(f"protected_use: {both} are also named protected; a column is "
+                             "either kept out or confirmed, not both")
+        acting = sorted(set(self.protected) & set(self.actionable))
+        if acting:
+            raise ValueError(f"actionable: {acting} are protected attributes")
+
+    @property
+    def excluded(self) -> dict[str, str]:
+        """Features left out before binning, with the reason: ``exclude`` and the protected
+        attributes (their reason wins: a protected column is never a characteristic)."""
+        from scorecard.fit.protected import PROTECTED_REASON
+
+        return {**self.exclude, **{p: PROTECTED_REASON for p in self.protected}}
 
     @property
     def features(self) -> list[Column]:
-        """Candidate feature columns, in contract order (excluded ones left out)."""
-        return [c for c in self.contract.features if c.name not in self.exclude]
+        """Candidate feature columns, in contract order (excluded and protected ones left
+        out)."""
+        out = self.excluded
+        return [c for c in self.contract.features if c.name not in out]
 
     def trend(self, feature: str) -> str | None:
         if feature in self.categorical:
@@ -126,6 +156,9 @@ class DatasetSpec:
             # Recorded only when searched, so cards sealed before the setting keep their hash.
             **({"interactions": self.interactions}
                if self.interactions != DEFAULT_INTERACTIONS else {}),
+            # Likewise recorded only when set.
+            **({"protected": list(self.protected)} if self.protected else {}),
+            **({"protected_use": dict(self.protected_use)} if self.protected_use else {}),
         }
 
 
@@ -274,4 +307,6 @@ def _spec_from_file(path: Path) -> DatasetSpec:
         final_fit=raw.get("final_fit", DEFAULT_FINAL_FIT),
         actionable=tuple(raw.get("actionable", ())),
         interactions=raw.get("interactions", DEFAULT_INTERACTIONS),
+        protected=tuple(raw.get("protected", ())),
+        protected_use=dict(raw.get("protected_use", {})),
     )

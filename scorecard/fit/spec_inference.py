@@ -36,6 +36,11 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   Spearman correlation of the values with the target, on the labelled rows outside special
   codes, is at least :data:`CLEAR_TREND` in absolute value and has the same sign on both
   halves of the rows; otherwise the binning detects it.
+* **Protected attributes.** A column that looks like age, sex or gender, marital status,
+  nationality, religion, race or ethnicity, disability or pregnancy, by its name or (for
+  categories) its values (:func:`scorecard.fit.protected.looks_protected`), is listed under
+  ``protected``: kept out of the card and tested by ``scorecard fairness``, for a human to
+  confirm.
 
 Deterministic: the same file gives the same spec, byte for byte.
 """
@@ -55,6 +60,7 @@ import numpy as np
 import pandas as pd
 
 from scorecard.data.errors import ContractError
+from scorecard.fit.protected import looks_protected
 from scorecard.fit.spec import DEFAULT_FINAL_FIT
 
 SEPARATORS = (",", ";", "\t", "|")
@@ -343,11 +349,24 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         else:
             kind_note += f"; trend detected by the binning (Spearman {rho:+.2f})"
         out.review.append(f"{col}: {kind_note}")
+    protected = []
+    for c in columns:
+        if c["kind"] in ("id", "target") or c["name"] in exclude:
+            continue
+        seen = frame[c["name"]][frame[c["name"]] != na]
+        why = looks_protected(c["name"], seen.unique()[:50] if c["name"] in categorical else ())
+        if why:
+            protected.append(c["name"])
+            out.review.append(f"{c['name']}: likely a protected attribute ({why}): kept out of "
+                              "the card, a default group of `scorecard fairness`")
+            out.confirm.append(f"{c['name']}: a protected attribute, never a characteristic "
+                               "(to use it anyway, move it from `protected` to "
+                               "`protected_use` with the reason)")
     features = [c for c in columns if c["kind"] not in ("id", "target")
-                and c["name"] not in exclude]
+                and c["name"] not in exclude and c["name"] not in protected]
     if not features:
         raise SpecInferenceError("features: no usable feature column (all are the target, "
-                                 "the id, constant or free text)")
+                                 "the id, constant, free text or protected attributes)")
     spec_name = name or re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem).strip("_") or "data"
     out.spec = {
         "name": spec_name,
@@ -358,6 +377,7 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         "special_codes": special,
         "monotonic": monotonic,
         "exclude": exclude,
+        "protected": protected,
         "reason_prefix": "R",
         # Written out, so a reviewer of the spec file sees where the published card is fitted.
         "final_fit": DEFAULT_FINAL_FIT,

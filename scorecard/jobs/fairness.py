@@ -24,10 +24,8 @@ flagged, like ``monitor``.
 
 from __future__ import annotations
 
-import itertools
 import json
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -39,47 +37,12 @@ from scorecard.card.decisions import make_policy
 from scorecard.card.engine import ScoringEngine
 from scorecard.card.reasons import top_reasons
 from scorecard.data.atomic import atomic_write_text
+from scorecard.jobs.groups import FairnessError, as_groups
 from validation import fairness as stats
 from validation.plain import plain
 
-AGE_BANDS = (18, 25, 35, 45, 55, 65)  # lower edges: 18-24, 25-34, ..., 65+
-_AGE_NAME = re.compile(r"^age$|^age_|_age$", re.IGNORECASE)
-MAX_GROUPS = 20  # distinct values above which a column is a measurement, not a group
 TOP_REASONS_SHOWN = 3
 TOP_GAPS = 5
-
-
-class FairnessError(ValueError):
-    """A groups argument or reference that cannot be used as given (a usage error)."""
-
-
-def age_bands(values: pd.Series) -> np.ndarray:
-    """Age in whole years cut into bands ``18-24`` ... ``65+`` (below 18: ``<18``)."""
-    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
-    labels = (["<18"] + [f"{lo}-{hi - 1}" for lo, hi in itertools.pairwise(AGE_BANDS)]
-              + [f"{AGE_BANDS[-1]}+"])
-    idx = np.searchsorted(np.asarray(AGE_BANDS, dtype=float), x, side="right")
-    out = np.array(labels, dtype=object)[np.clip(idx, 0, len(labels) - 1)]
-    out[~np.isfinite(x)] = None
-    return out
-
-
-def _as_groups(name: str, values: pd.Series) -> tuple[np.ndarray, str]:
-    """``(labels, how)`` of one group column: age bands, or its values as text."""
-    numeric = pd.to_numeric(values, errors="coerce")
-    is_numeric = values.notna().sum() > 0 and numeric.notna().sum() == values.notna().sum()
-    if is_numeric and _AGE_NAME.search(name):
-        return age_bands(values), f"age bands {', '.join(str(a) for a in AGE_BANDS)}+"
-    distinct = values.dropna().unique()
-    if len(distinct) > MAX_GROUPS:
-        raise FairnessError(f"--groups: column {name!r} has {len(distinct)} distinct values, "
-                            f"more than {MAX_GROUPS}: band it first (a groups file)")
-    if is_numeric:
-        text = numeric.map(lambda v: None if pd.isna(v) else
-                           (f"{int(v)}" if float(v).is_integer() else f"{v:g}"))
-        return text.to_numpy(dtype=object), "values"
-    return values.map(lambda v: None if pd.isna(v) else str(v).strip()).to_numpy(dtype=object), \
-        "values"
 
 
 def _sniff_separator(header: str) -> str:
@@ -156,7 +119,7 @@ def group_columns(frame: pd.DataFrame, groups: str | None, artifact: dict[str, A
             source[n] = "input column"
     out = {}
     for name, values in raw.items():
-        labels, how = _as_groups(name, values)
+        labels, how = as_groups(name, values)
         out[name] = (labels, f"{source[name]}, {how}")
     return out, notes
 

@@ -178,6 +178,11 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
         fit_rows, fit_y = labelled, y
     validation["final_fit"] = compare_final_fit(card, provisional, published, scale.to_dict(),
                                                 labelled, y, design, final_fit)
+    if spec.protected:  # tested on the holdout, never used: the report's fairness section
+        from scorecard.jobs.groups import protected_fairness
+
+        validation["fairness"] = protected_fairness(provisional, dev, hold, y[hold_idx],
+                                                    spec.protected)
     if published is not card:
         ff = validation["final_fit"]
         progress.say(f"published card: {len(published.features_)} characteristics "

@@ -26,6 +26,7 @@ Nothing is random; the same inputs give the same outputs.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -130,7 +131,7 @@ def group_figures(score: np.ndarray, approved: np.ndarray, labels: np.ndarray,
     labels = np.asarray(labels, dtype=object)
     known = np.array([lab is not None and lab == lab and str(lab) != "" for lab in labels],
                      dtype=bool)
-    names = sorted({str(lab) for lab in labels[known]})
+    names = sorted({str(lab) for lab in labels[known]}, key=_order)
     text = np.array([str(lab) if k else "" for lab, k in zip(labels, known, strict=True)],
                     dtype=object)
     masks = {g: text == g for g in names}
@@ -180,6 +181,15 @@ def group_figures(score: np.ndarray, approved: np.ndarray, labels: np.ndarray,
         groups.append(row)
     flagged = [r["group"] for r in groups if r["tested"] and r["air"]["flag"]]
     return plain({"reference": reference, "groups": groups, "flagged": flagged})
+
+
+def _order(label: str) -> tuple[float, str]:
+    """Groups in the order of their leading number (age bands: ``<18``, ``18-24``, ...,
+    ``65+``), then by text."""
+    digits = re.match(r"^(<)?(\d+)", label)
+    if digits is None:
+        return (math.inf, label)
+    return (float(digits.group(2)) - (0.5 if digits.group(1) else 0.0), label)
 
 
 def _untested(g: str, n: int, m: np.ndarray, approved: np.ndarray, total: int,

@@ -60,7 +60,7 @@ def render_fairness(report: Mapping[str, Any]) -> str:
     for i, col in enumerate(report["columns"]):
         charts = [(approval_chart(col, air, str(i)),
                    f"Dashed line: {air:.0%} of the reference group's rate (four-fifths rule). "
-                   "Red: flagged; grey: too few rows to test.")]
+                   "Dark blue: the reference group; red: flagged; grey: too few rows to test.")]
         cal = calibration_chart(col, str(i))
         if cal:
             charts.append((cal, "Blue: observed default rate with its Jeffreys interval; "

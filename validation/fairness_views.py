@@ -46,8 +46,7 @@ def approval_chart(column: Mapping[str, Any], air: float, salt: str) -> str:
         ref = next((g for g in groups if g.get("reference")), None)
         if ref is not None:
             ax.axvline(air * ref["approval_rate"], color=BAD_COLOR, linestyle="--",
-                       linewidth=1.0, label=f"{air:.0%} of the reference rate")
-            ax.legend(loc="lower right", frameon=False)
+                       linewidth=1.0)  # the caption says what it is: no legend over bars
         ax.set_yticks(y, names)
         ax.invert_yaxis()
         ax.set_xlim(0, 1.12)

@@ -650,11 +650,12 @@ def _fairness(fairness: Mapping[str, Any]) -> dict[str, Any]:
                      f"{fairness['declined_share']:.0%} of the development rows declined; "
                      f"{100 * fairness['approval_rate']:.1f} % of the holdout approved). A group "
                      f"is flagged when its adverse impact ratio is below {AIR_THRESHOLD} and "
-                     "significant; `scorecard fairness` gives the full test."),
+                     "significant; the command scorecard fairness gives the full test."),
             "flagged": fairness["flagged"],
             "columns": [{"figure": (approval_chart(c, AIR_THRESHOLD, f"report:{i}"),
-                                    f"Approval rate by {c['column']} (holdout); dashed line: "
-                                    f"{AIR_THRESHOLD:.0%} of the reference group's rate."),
+                                    f"Approval rate by {c['column']} (holdout); dark blue: the "
+                                    f"reference group; dashed line: {AIR_THRESHOLD:.0%} of its "
+                                    "rate."),
                          "table": groups_table(c)}
                         for i, c in enumerate(fairness["columns"])]}
 

@@ -135,3 +135,9 @@ def test_point_gaps_put_the_largest_loss_first() -> None:
     assert [g["characteristic"] for g in gaps] == ["x", "y", "z"]
     assert gaps[0]["gap"] == pytest.approx(1.0 - 10.0)
     assert gaps[1]["gap"] == pytest.approx(0.0) and gaps[2]["gap"] == pytest.approx(1.0)
+
+
+def test_age_bands_are_listed_in_age_order() -> None:
+    labels = np.array(["65+", "25-34", "<18", "18-24"] * 20, dtype=object)
+    fig = group_figures(np.arange(80.0), np.ones(80, dtype=bool), labels, min_rows=5)
+    assert [g["group"] for g in fig["groups"]] == ["<18", "18-24", "25-34", "65+"]

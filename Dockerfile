@@ -97,7 +97,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # --proxy-headers: the client address comes from the ALB's X-Forwarded-For (tasks accept
 # traffic from the ALB security group only). --timeout-keep-alive 65 > the ALB's 60 s idle
 # timeout, so the ALB never reuses a connection uvicorn has just closed (sporadic 502s).
-# --http api.server:TimedHttpToolsProtocol: uvicorn's httptools protocol plus a deadline on heads
+# --http api.protocols:TimedHttpToolsProtocol: uvicorn's httptools protocol plus a deadline on heads
 # (SCORECARD_HEADER_TIMEOUT_S, 10 s): a slowloris client is disconnected; the body has its
 # own deadline in the app (SCORECARD_BODY_TIMEOUT_S, 30 s, then 408).
-CMD ["sh", "-c", "if [ \"${WEB_CONCURRENCY:-2}\" -gt 1 ] && [ -z \"${PROMETHEUS_MULTIPROC_DIR:-}\" ]; then export PROMETHEUS_MULTIPROC_DIR=\"$(mktemp -d /tmp/prometheus.XXXXXX)\"; fi; exec uvicorn --factory api.app:create_app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --proxy-headers --forwarded-allow-ips '*' --timeout-keep-alive 65 --http api.server:TimedHttpToolsProtocol --no-server-header --no-access-log"]
+CMD ["sh", "-c", "if [ \"${WEB_CONCURRENCY:-2}\" -gt 1 ] && [ -z \"${PROMETHEUS_MULTIPROC_DIR:-}\" ]; then export PROMETHEUS_MULTIPROC_DIR=\"$(mktemp -d /tmp/prometheus.XXXXXX)\"; fi; exec uvicorn --factory api.app:create_app --host 0.0.0.0 --port 8000 --workers ${WEB_CONCURRENCY:-2} --proxy-headers --forwarded-allow-ips '*' --timeout-keep-alive 65 --http api.protocols:TimedHttpToolsProtocol --no-server-header --no-access-log"]

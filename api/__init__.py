@@ -1,8 +1,13 @@
 """HTTP scoring service for the published scorecard (Litestar on uvicorn).
 
-Layers: :mod:`api.controllers` (thin handlers; :mod:`api.bodies` decodes with bounded work,
-:mod:`api.errors` answers errors) -> :mod:`api.service` (no web code) ->
+Layers: :mod:`api.app` (the factory) -> :mod:`api.controllers` (thin handlers;
+:mod:`api.bodies` decodes with bounded work, :mod:`api.errors` answers errors,
+:mod:`api.responses` the response structs, :mod:`api.openapi` the request schemas,
+:mod:`api.docs` the offline docs) -> :mod:`api.service` (no web code) ->
 :mod:`scorecard.card` (artifact, engine, reasons) and :mod:`scorecard.data.records` /
-:mod:`scorecard.data.contract`. ``tests/test_layout.py`` proves the API imports nothing else
-of the project: the serving image has no pandas, pandera, optbinning or statsmodels.
+:mod:`scorecard.data.contract`. Around them: :mod:`api.settings` (the environment, once),
+:mod:`api.auth`, :mod:`api.access_log`, :mod:`api.prometheus`, :mod:`api.overload` (load
+shedding) and :mod:`api.protocols` (uvicorn protocols with head deadlines).
+``tests/test_layout.py`` proves the API imports nothing else of the project: the serving
+image has no pandas, pandera, optbinning or statsmodels.
 """

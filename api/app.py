@@ -74,7 +74,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def stop_accepting() -> None:
         service.ready = False
 
-    # One admission per worker: the app's middleware and the HTTP protocol (api.server),
+    # One admission per worker: the app's middleware and the HTTP protocol (api.protocols),
     # which refuses the excess at its headers, share it.
     admission = Admission(settings.max_in_flight, settings.latency_budget_ms)
     install(admission)

@@ -28,7 +28,7 @@ from api import prometheus as metrics
 from api.auth import require_api_key
 from api.bodies import decode, decode_batch
 from api.overload import BATCH_UNIT_BYTES
-from api.schemas import (
+from api.responses import (
     BatchResult,
     Card,
     ErrorBody,
@@ -42,7 +42,7 @@ from api.service import ScoringService
 from api.settings import SINGLE_BODY_BYTES
 
 _encode = msgspec.json.Encoder().encode
-INLINE_BATCH_BYTES = 2 * BATCH_UNIT_BYTES  # ~200 applicants, ~7 ms of CPU
+INLINE_BATCH_BYTES = 2 * BATCH_UNIT_BYTES  # about 200 applicants
 
 
 def get(path: str, *, operation_id: str, **kwargs: Any) -> Any:
@@ -102,10 +102,10 @@ class ScoringController(Controller):
         item index and field.
         """
         body = await request.body()
-        # Decoding and scoring 10k rows takes ~0.1-0.3 s of CPU: off the event loop, so
-        # health probes keep being answered and the excess refused meanwhile. A small batch
-        # (~3.4 ms per 100 rows) runs on the loop: a thread hop would cost more than it
-        # saves, and a thread holding the GIL delays the loop by up to its switch interval.
+        # Decoding and scoring a large batch takes a noticeable share of a second: off the
+        # loop, so health probes keep being answered and the excess refused meanwhile. A small
+        # batch runs on the loop: a thread hop would cost more than it saves, and a thread
+        # holding the GIL delays the loop by up to its switch interval.
         if len(body) <= INLINE_BATCH_BYTES:
             content = _score_batch(service, body)
         else:

@@ -1,4 +1,4 @@
-"""Exception handlers: every error the app answers is an :class:`~api.schemas.ErrorBody`.
+"""Exception handlers: every error the app answers is an :class:`~api.responses.ErrorBody`.
 
 Contract violations -> 422 naming every offending field; a body that is not JSON -> 400;
 Litestar's own HTTP errors (401, 404, 405, 413, ...) keep their status with a JSON body; a
@@ -27,7 +27,7 @@ from api.access_log import (
     log_exception,
     new_request_id,
 )
-from api.schemas import ErrorBody, FieldIssue
+from api.responses import ErrorBody, FieldIssue
 from scorecard.data.records import InvalidRecordsError
 
 

@@ -32,7 +32,7 @@ shedding off (no limit at all).
 * Held from the moment the request is admitted to the end of its response, in a plain
   integer: one event loop per worker, so increments and decrements never race. Idle
   keep-alive connections hold nothing (unlike uvicorn's ``--limit-concurrency``).
-* **Refused cheaply.** With the service's HTTP protocol (:mod:`api.server`) the decision is
+* **Refused cheaply.** With the service's HTTP protocol (:mod:`api.protocols`) the decision is
   taken as soon as the request's headers are parsed, before any task, routing or body
   buffering: a refused request is answered from pre-encoded bytes and its body (if any) is
   read and discarded on the keep-alive connection, so refusing costs tens of microseconds
@@ -73,7 +73,7 @@ import msgspec
 from litestar.exceptions import HTTPException
 
 from api import prometheus as metrics
-from api.schemas import ErrorBody
+from api.responses import ErrorBody
 
 APPLICANT_BYTES = 1_400  # one applicant as compact JSON (the generator's rows: 1.39 KB mean)
 BATCH_UNIT_BYTES = 100 * APPLICANT_BYTES
@@ -83,7 +83,7 @@ DEADLINE_HEADER = b"x-request-timeout-ms"
 # Scoring route -> whether it is charged by body size (batch) or 1 unit.
 SCORING_ROUTES: dict[str, bool] = {"/v1/score": False, "/v1/explain": False,
                                    "/v1/score/batch": True}
-SCOPE_ADMITTED = "scorecard.admitted_units"  # units the HTTP protocol acquired (api.server)
+SCOPE_ADMITTED = "scorecard.admitted_units"  # units the HTTP protocol acquired (api.protocols)
 # The measured time per unit (module docstring).
 INITIAL_UNIT_MS = 3.5
 WINDOW_S = 0.1
@@ -208,7 +208,7 @@ def real_units(batch: bool, body_bytes: int) -> int:
     return max(1, math.ceil(body_bytes / BATCH_UNIT_BYTES)) if batch else 1
 
 
-# The worker's admission, for the HTTP protocol (api.server): one app per worker process.
+# The worker's admission, for the HTTP protocol (api.protocols): one app per worker process.
 _installed: Admission | None = None
 
 
@@ -224,7 +224,7 @@ def installed() -> Admission | None:
 
 class Held:
     """An ASGI app that runs ``app`` and then releases units acquired before it started
-    (by the HTTP protocol, :mod:`api.server`)."""
+    (by the HTTP protocol, :mod:`api.protocols`)."""
 
     def __init__(self, app: Any, admission: Admission, units: int) -> None:
         self.app, self.admission, self.units = app, admission, units

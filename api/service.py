@@ -18,7 +18,7 @@ from typing import Any
 import msgspec
 
 from api import prometheus as metrics
-from api.schemas import (
+from api.responses import (
     BatchResult,
     Card,
     CardFeature,

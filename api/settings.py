@@ -96,7 +96,7 @@ class Settings:
             field; off, the API accepts exactly what the file contract accepts. Present
             values are checked against the contract either way.
         header_timeout_s: most seconds to receive a request's headers (enforced by the
-            uvicorn protocol of :mod:`api.server`).
+            uvicorn protocol of :mod:`api.protocols`).
         body_timeout_s: most seconds to receive a request's body (408 after).
         latency_budget_ms: milliseconds an admitted scoring request may spend in the
             worker; the in-flight limit is this over the measured time per unit of work

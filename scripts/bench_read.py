@@ -125,7 +125,7 @@ def main() -> int:
         base = parse["pyarrow"]["seconds"]
         frame_bytes = parse["pandas"]["bytes"]
         steps = {"parse pandas": parse["pandas"], "parse pyarrow": parse["pyarrow"],
-                 "validate": median(_timed, [PY, "-m", "scorecard", "validate", str(path)]),
+                 "check": median(_timed, [PY, "-m", "scorecard", "check", str(path)]),
                  "predict": median(_timed, [PY, "-m", "scorecard", "predict", "--input",
                                             str(path), "--output",
                                             str(workdir / "scored.csv")])}

@@ -7,7 +7,7 @@ Usage::
 
 Data (cached in ``--workdir``, default ``/tmp/scorecard_bench``): ``--base-rows`` (100,000)
 rows from :func:`scorecard.data.synthetic.generator.generate` (or, without the generator,
-:func:`tests.helpers.sample_frame`), typed as ``read_dataset`` returns them, are turned
+:func:`tests.support.builders.sample_frame`), typed as ``read_dataset`` returns them, are turned
 into an Arrow table once; each output chunk of ``--chunk-rows`` (1,000,000) rows is a
 with-replacement resample of those rows (``Table.take`` of random indices, seeded) with
 fresh ``uuid`` values ``b<row number>``, written as one zstd Parquet file (row groups of
@@ -15,7 +15,7 @@ fresh ``uuid`` values ``b<row number>``, written as one zstd Parquet file (row g
 ``NA``, ``True``/``False``) with DuckDB. Generation is not timed.
 
 Card: ``--artifact`` (default ``reports/scorecard.json`` when it exists), else a demo card
-over every Klarna feature (:func:`tests.helpers.demo_card`) — 43 characteristics, more
+over every Klarna feature (:func:`tests.support.builders.demo_card`) — 43 characteristics, more
 work per row than a fitted card.
 
 Each engine run is a separate subprocess (this script with ``--worker``) so its memory is
@@ -55,9 +55,9 @@ def _base_frame(rows: int, seed: int) -> tuple[Any, str]:
         from scorecard.data.synthetic.generator import generate
     except ImportError:
         from scorecard.data.contract import KLARNA
-        from tests.helpers import sample_frame
+        from tests.support.builders import sample_frame
 
-        return sample_frame(KLARNA, rows, seed), "tests.helpers.sample_frame"
+        return sample_frame(KLARNA, rows, seed), "tests.support.builders.sample_frame"
     frame, _ = generate(n_rows=rows, n_unlabelled=0, seed=seed)
     return frame, "scorecard.data.synthetic.generator.generate"
 
@@ -306,7 +306,7 @@ def _card(args: argparse.Namespace, workdir: Path) -> Path:
         return published
     from scorecard.card.artifact import dumps
     from scorecard.data.contract import KLARNA
-    from tests.helpers import demo_card
+    from tests.support.builders import demo_card
 
     frame, _ = _base_frame(20_000, args.seed)
     path = workdir / "demo_card.json"

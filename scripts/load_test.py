@@ -30,7 +30,7 @@ warm-up and at the end, and the shutdown outcome. ``--json`` writes the figures 
 Load shedding: the app bounds each worker's in-flight scoring work
 (``SCORECARD_LATENCY_BUDGET_MS`` over the measured time per unit, capped at
 ``SCORECARD_MAX_IN_FLIGHT``, :mod:`api.overload`) and answers 503 beyond it, refusing at the
-headers (:mod:`api.server`). ``--overload`` runs the overload test instead of the phases
+headers (:mod:`api.protocols`). ``--overload`` runs the overload test instead of the phases
 above (``overload_run``): for one and for two uvicorn workers (``--overload-workers``), the
 capacity ``C`` is calibrated as above (a client refused with 503 pauses 5 ms before its next
 request, as one trying elsewhere would), then open-loop requests at 1x, 3x and 10x ``C``
@@ -129,7 +129,7 @@ def start_server(artifact: Path, port: int, limit: int, folder: Path,
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", HOST,
            "--port", str(port), "--no-server-header", "--timeout-keep-alive", "65",
            "--log-level", "info", "--no-access-log", "--http",
-           "api.server:TimedHttpToolsProtocol"]
+           "api.protocols:TimedHttpToolsProtocol"]
     if workers > 1:
         cmd += ["--workers", str(workers)]
     if limit > 0:
@@ -490,7 +490,7 @@ def shutdown_verdict(samples: list[Sample], seen: dict[str, int], t_term: float,
     in_flight = [s for s in phase if s.sent < t_term < s.done]
     # A request shed with 503 was refused (nothing scored), not accepted.
     accepted = [s for s in phase if s.rid in seen and seen[s.rid] != 503]
-    # A 503 refused at the headers (api.server) is answered but not in the access log.
+    # A 503 refused at the headers (api.protocols) is answered but not in the access log.
     unread = [s for s in in_flight if s.rid not in seen and s.outcome != "503"]
     server_log = (folder / "server.log").read_text(errors="replace")
     return {

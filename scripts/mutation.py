@@ -245,7 +245,7 @@ def _worktree(base: Path, k: int) -> Path:
             shutil.copytree(src, path / tests, dirs_exist_ok=True)
         elif src.exists():
             shutil.copy(src, path / tests)
-    shutil.copy(REPO / "tests" / "helpers.py", path / "tests" / "helpers.py")
+    shutil.copytree(REPO / "tests" / "support", path / "tests" / "support", dirs_exist_ok=True)
     return path
 
 

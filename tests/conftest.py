@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, shared
+from tests.support.paths import REPO, shared
 
 
 @pytest.fixture(scope="session")

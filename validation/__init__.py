@@ -6,7 +6,8 @@ and ``jobs`` import it) and works on plain arrays, dicts and frames.
 * statistics: :mod:`~validation.splits` (the split design), :mod:`~validation.discrimination`
   (AUC/Gini with DeLong, KS, ROC/CAP), :mod:`~validation.calibration` (Brier, reliability,
   Hosmer-Lemeshow, per-grade backtests), :mod:`~validation.stability` (PSI, CSI, IV, VIF),
-  :mod:`~validation.score_bands` (the cut-off table);
+  :mod:`~validation.score_bands` (the cut-off table), :mod:`~validation.drift` (a served
+  card's periods against development);
 * shared helpers: :mod:`~validation.plain` (JSON-plain values), :mod:`~validation.formats`
   (how a figure is printed), :mod:`~validation.findings` (the findings and limitations,
   one sentence each);
@@ -14,5 +15,6 @@ and ``jobs`` import it) and works on plain arrays, dicts and frames.
   (the one-page ``MODEL.md``), :mod:`~validation.report` (``validation.html`` from the
   Jinja2 templates in ``validation/templates/``, with :mod:`~validation.tables` for the
   table view-models and :mod:`~validation.plots` for the inline SVG) and its entry point
-  :func:`validation.report.render_reports`.
+  :func:`validation.report.render_reports`; :mod:`~validation.monitoring_report`
+  (``monitoring.html``).
 """

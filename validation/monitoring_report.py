@@ -1,7 +1,7 @@
 """The monitoring page (``monitoring.html``) of ``scorecard monitor``: plain data in, text out.
 
 Receives the report dict of :mod:`scorecard.jobs.monitor` (every figure already computed by
-:mod:`validation.monitoring`) and lays it out with ``templates/monitoring.html.j2``, which
+:mod:`validation.drift`) and lays it out with ``templates/monitoring.html.j2``, which
 extends the validation report's ``base.html.j2``: one self-contained page, stylesheet
 inlined, trend charts across periods as inline SVG, no script, no external URL,
 byte-deterministic (fixed SVG salts, fixed float formats).

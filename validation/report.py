@@ -3,7 +3,7 @@
 :func:`render_reports` receives plain data only (the sealed artifact dict, the
 ``validation`` dict built by ``scorecard.jobs.model_validation.validate_card``, the selection
 log and the coefficient table) and returns each file's text; writing them is the caller's
-(``scorecard.jobs.reports``), so this package imports nothing else of the project.
+(``scorecard.jobs.outputs``), so this package imports nothing else of the project.
 
 The page is split in two: the builders here compute every figure (table rows with formatted
 cells, SVG strings from :mod:`validation.plots`, sentences with their numbers), and the

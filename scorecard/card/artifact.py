@@ -299,7 +299,7 @@ def _contract_problem(artifact: dict[str, Any]) -> str | None:
 
 
 # ------------------------------------------------------------------ the published view
-# What the API's typed card view (api.schemas.Card) needs of each field: the same types,
+# What the API's typed card view (api.responses.Card) needs of each field: the same types,
 # checked here so that a card this module accepts is always publishable.
 
 def _opt(check: Callable[[object], bool]) -> Callable[[object], bool]:

@@ -1,6 +1,15 @@
 """The ``scorecard`` command line.
 
-Each submodule registers its subcommands; ``main`` dispatches. ``register()`` functions and
+Each submodule registers its subcommands; ``main`` dispatches:
+
+* :mod:`.data` — ``generate-data``, ``check``, ``oracle``, ``realism``;
+  :mod:`.spec` — ``init-spec``, ``example-data``;
+* :mod:`.model` — ``run``, ``regenerate``, ``predict``; :mod:`.batch` — ``export-sql``,
+  ``score``; :mod:`.serve` — ``serve``;
+* :mod:`.monitor` — ``monitor``, ``recalibrate``, ``diff``; :mod:`.explain` — ``explain``;
+  :mod:`.review` — ``review``.
+
+ ``register()`` functions and
 this module import nothing heavy: a command imports what it uses inside its function, so
 ``scorecard --help`` starts at once and ``serve`` never loads the training stack.
 

@@ -1,4 +1,4 @@
-"""Data commands: ``generate-data``, ``validate``, ``oracle``, ``realism``.
+"""Data commands: ``generate-data``, ``check``, ``oracle``, ``realism``.
 
 Exit codes follow :mod:`scorecard.cli`: 0 success, 2 a bad argument or path (checked with
 :mod:`scorecard.data.safety` before anything is read or written), 3 a file breaks the data
@@ -112,7 +112,7 @@ def _generate_periods(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _validate(args: argparse.Namespace) -> int:
+def _check(args: argparse.Namespace) -> int:
     from scorecard.data import safety
 
     safety.input_file(args.file, "", kind="data")
@@ -217,8 +217,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.set_defaults(func=_generate)
 
     p = sub.add_parser(
-        "validate", formatter_class=fmt,
-        help="check a data file against its column contract",
+        "check", aliases=["validate"], formatter_class=fmt,
+        help="check a data file against its column contract (former name: validate)",
         description="Read FILE and check every rule of the contract (columns, types, ranges, "
                     "category sets, unique ids). Prints 'valid: N rows (L labelled, U to "
                     "predict)', or the list of violations (rule, column, 1-based data rows) "
@@ -229,7 +229,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    "file (default klarna)")
     p.add_argument("--require-labelled", action="store_true",
                    help="also require labelled rows of both classes (as training does)")
-    p.set_defaults(func=_validate)
+    p.set_defaults(func=_check)
 
     p = sub.add_parser(
         "oracle", formatter_class=fmt,

@@ -53,7 +53,7 @@ def _serve(args: argparse.Namespace) -> int:
                     server_header=False, proxy_headers=args.proxy_headers,
                     timeout_keep_alive=args.keep_alive,
                     # the h11 protocol with a deadline on request heads (api/server.py)
-                    http="api.server:TimedHttpToolsProtocol")
+                    http="api.protocols:TimedHttpToolsProtocol")
     finally:
         if metrics_dir is not None:
             shutil.rmtree(metrics_dir, ignore_errors=True)

@@ -31,8 +31,8 @@ from scorecard.data.errors import ContractError
 from scorecard.data.files import _header
 from scorecard.data.safety import input_limit
 
-# Of CSV text per block: ~35k Klarna rows, ~15 MB typed. Parsed two at a time, 8 MiB
-# blocks measured fastest end to end on two cores (4 and 16 MiB: 3-15 % slower).
+# Of CSV text per block, parsed a few at a time: large enough to keep per-block overheads
+# small, small enough to bound memory; chosen with scripts/bench_read.py.
 DEFAULT_CHUNK_BYTES = 8 << 20
 ENV_STREAM_ABOVE = "SCORECARD_STREAM_ABOVE_BYTES"
 DEFAULT_STREAM_ABOVE = 512 << 20  # files larger than this are never read whole

@@ -200,11 +200,11 @@ def _read_fast(raw: bytes, contract: Contract) -> pd.DataFrame | None:
 
 def _read_precise(raw: bytes, contract: Contract) -> pd.DataFrame:
     """Every cell read as text, converted and checked, every problem named (see
-    :func:`~scorecard.data.schema.validate_frame`)."""
+    :func:`~scorecard.data.schema.check_frame`)."""
     import pandas as pd
 
     # Imported here: schema pulls in pandera, which the serving path never needs.
-    from scorecard.data.schema import validate_frame
+    from scorecard.data.schema import check_frame
 
     try:
         text = raw.decode("utf-8")
@@ -235,7 +235,7 @@ def _read_precise(raw: bytes, contract: Contract) -> pd.DataFrame:
         raise ContractError(f"parse: the file is not a well-formed table ({exc})") from exc
     if len(header) == frame.shape[1] and len(set(header)) == len(header):
         frame.columns = header  # the file's names: pandas renames a blank one "Unnamed: 0"
-    return validate_frame(frame, contract, header)
+    return check_frame(frame, contract, header)
 
 
 def _format_column(values: pd.Series, fmt: str, na: str) -> pd.Series:

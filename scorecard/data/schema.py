@@ -1,7 +1,7 @@
 """The pandera schema of a contract, and validation of raw string frames against it.
 
 :func:`build_schema` turns the declarations of :mod:`scorecard.data.contract` into a pandera
-``DataFrameSchema`` over the typed frame. :func:`validate_frame` takes the file as read (all
+``DataFrameSchema`` over the typed frame. :func:`check_frame` takes the file as read (all
 strings), checks its structure, converts every column to its type while recording text that
 does not parse, runs the schema lazily and raises one :class:`~scorecard.data.files.ContractError`
 that lists every broken rule with its column and first offending rows.
@@ -265,7 +265,7 @@ def _schema_failures(frame: pd.DataFrame, contract: Contract,
     return []
 
 
-def validate_frame(raw: pd.DataFrame, contract: Contract,
+def check_frame(raw: pd.DataFrame, contract: Contract,
                    header: list[str] | None = None) -> pd.DataFrame:
     """Check a frame of strings (as read from the file) and return it typed.
 
@@ -288,12 +288,12 @@ def validate_frame(raw: pd.DataFrame, contract: Contract,
 
 
 def check_suspects(frame: pd.DataFrame, suspects: np.ndarray, contract: Contract) -> None:
-    """Validate the rows at positions ``suspects`` of a typed frame (as :func:`validate_frame`
+    """Validate the rows at positions ``suspects`` of a typed frame (as :func:`check_frame`
     returns it) with the schema: the rows :func:`scorecard.data.block.suspect_rows` flags, a
     superset of those the schema rejects, so pandera runs only on these.
 
     Raises:
-        ContractError: exactly the report :func:`validate_frame` gives for the same frame.
+        ContractError: exactly the report :func:`check_frame` gives for the same frame.
     """
     if not len(suspects):
         return

@@ -64,10 +64,10 @@ class DatasetSpec:
             characteristics, each with its reason (recorded in the selection log instead of
             a warning). Recorded when set.
         interactions: ``"auto"`` (the joint card adds the two-dimensional interactions that
-            pay in inner CV, :mod:`scorecard.fit.interactions`) or ``"none"`` (default,
-            measured: HELOC 5-fold CV AUC 0.8006 with and without; on the default data no
-            pair pays and the search doubles each joint fit, which the validation's CV
-            refits repeat, far past the 3-minute budget).
+            pay in inner CV, :mod:`scorecard.fit.interactions`) or ``"none"`` (default:
+            on HELOC and the default data no pair paid in cross-validation, and the search
+            multiplies the joint fit's time, which the validation's CV refits repeat; the
+            figures are in the README's benchmarks).
     """
 
     name: str

@@ -3,7 +3,7 @@
 Each period is reduced to counts (applicants per score band, per master-scale grade, per
 characteristic bin; the bands and the development counts are the card's ``reference``, see
 :mod:`scorecard.card.artifact`), and every population figure is computed from those counts by
-:mod:`validation.monitoring`. The counts come either from applicant rows
+:mod:`validation.drift`. The counts come either from applicant rows
 (:func:`counts_from_rows`) or from the live service's Prometheus counters
 (:func:`counts_from_metrics`): the same applicants give the same figures either way. With
 outcomes (the target filled in) a period also gets AUC/Gini with DeLong intervals and a test
@@ -12,7 +12,7 @@ binomial tests, and the Brier score.
 
 A period *breaches* (exit code 5 of the command) when its score PSI or any CSI is >= 0.25
 (red), or, with outcomes, its AUC is significantly below development or its default rate
-differs significantly from the mean pd (both at :data:`validation.monitoring.ALPHA`).
+differs significantly from the mean pd (both at :data:`validation.drift.ALPHA`).
 Amber PSI/CSI (0.10-0.25) is reported as a warning only.
 """
 
@@ -35,7 +35,7 @@ from scorecard.card.artifact import ArtifactError, master_scale
 from scorecard.card.engine import UNSEEN, ScoringEngine
 from scorecard.data.atomic import atomic_write_text
 from scorecard.data.errors import ContractError
-from validation import monitoring as stats
+from validation import drift as stats
 from validation.calibration import brier, grade_test
 
 RED = 0.25

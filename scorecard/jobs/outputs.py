@@ -1,4 +1,5 @@
-"""Deterministic writers for the files a risk team reviews: CSV tables and the Excel workbook.
+"""Deterministic writers for the files a risk team reviews: CSV tables, the Excel workbook
+and the validation report's files.
 
 Every writer is atomic (see :func:`scorecard.data.atomic.atomic_write`) and byte-reproducible:
 floats use Python's shortest round-trip repr, and the workbook's zip entries and document
@@ -23,7 +24,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
-from scorecard.data.atomic import atomic_write, atomic_write_bytes
+from scorecard.data.atomic import atomic_write, atomic_write_bytes, atomic_write_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -146,10 +147,11 @@ def _series_cells(col: pd.Series, alone: bool, end: str) -> pa.Array | None:
 
 def _plain_csv(frame: pd.DataFrame | pa.Table, header: bool) -> bytes | memoryview | None:
     """``frame.to_csv(index=False, header=header, lineterminator="\\n")`` in UTF-8, byte for
-    byte, ~6x faster, for the tables scoring writes (a pandas frame or an arrow table):
-    float columns without NaN (Python's shortest repr, as pandas writes them), integer
-    columns, and text columns (arrow dictionaries too) that need no quoting and no
-    neutralising (:func:`neutralise_formulas`). ``None`` for anything else: pandas writes it.
+    byte and without pandas' per-cell formatting, for the tables scoring writes (a pandas
+    frame or an arrow table): float columns without NaN (Python's shortest repr, as pandas
+    writes them), integer columns, and text columns (arrow dictionaries too) that need no
+    quoting and no neutralising (:func:`neutralise_formulas`). ``None`` for anything else:
+    pandas writes it.
     pyarrow joins the cells into lines, in C; the last column's cells carry the line end
     (a dictionary's labels, once each)."""
     import pyarrow as pa
@@ -376,3 +378,16 @@ def _normalise_zip(data: bytes) -> bytes:
             entry.external_attr = 0o644 << 16
             dst.writestr(entry, content)
     return out.getvalue()
+
+
+def write_reports(out: Path, artifact: dict, validation: dict, selection_log: pd.DataFrame,
+                  coefficients: pd.DataFrame) -> None:
+    """Write ``metrics.json``, ``MODEL.md`` and ``validation.html`` (rendered by
+    :mod:`validation.report`) into ``out``."""
+    # The renderer loads Jinja2 and the plotting stack: only the report writer needs it.
+    from validation.report import render_reports
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in render_reports(artifact, validation, selection_log, coefficients).items():
+        atomic_write_text(out / name, text)

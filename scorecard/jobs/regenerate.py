@@ -41,10 +41,9 @@ from scorecard.fit.estimator import BINNING_DEFAULTS, Scorecard
 from scorecard.fit.overrides import OverridesError, builtin_overrides, load_overrides
 from scorecard.fit.selection import SelectionConfig
 from scorecard.fit.spec import FINAL_FITS, DatasetSpec
-from scorecard.jobs.outputs import write_csv, write_workbook
+from scorecard.jobs.outputs import write_csv, write_reports, write_workbook
 from scorecard.jobs.predict import predictions_frame
 from scorecard.jobs.progress import Progress
-from scorecard.jobs.reports import write_reports
 from validation.splits import make_splits
 
 # The joint card's selection: a low IV floor and loose correlation / VIF guards only. Its L2

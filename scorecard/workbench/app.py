@@ -22,7 +22,7 @@ from litestar import Litestar, Request, get, post
 from litestar.response import Redirect, Response
 
 import validation
-from scorecard.workbench.model import TRENDS
+from scorecard.workbench.edits import TRENDS
 from scorecard.workbench.session import (
     Session,
     WorkbenchError,

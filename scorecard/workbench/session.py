@@ -2,7 +2,7 @@
 
 The session splits the labelled rows exactly as ``regenerate`` does (same seed, same
 stratified holdout), so every table it shows is on the development rows the card is fitted
-on. Edits change a :class:`~scorecard.workbench.model.Binning` and the override it becomes;
+on. Edits change a :class:`~scorecard.workbench.edits.Binning` and the override it becomes;
 each one carries a reason and can be undone and redone. Saving writes the overrides file
 (every override not touched kept as it was); rebuilding runs
 :func:`scorecard.jobs.regenerate.regenerate` in a background thread into the session folder.
@@ -33,7 +33,7 @@ from scorecard.fit.overrides import (
 )
 from scorecard.fit.spec import DatasetSpec
 from scorecard.jobs.progress import Progress
-from scorecard.workbench.model import (
+from scorecard.workbench.edits import (
     TRENDS,
     Binning,
     FeatureData,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from scorecard.jobs.outputs import FEATURE_LABEL, SPLITS_LABEL
-from scorecard.workbench.model import normalise
+from scorecard.workbench.edits import normalise
 from scorecard.workbench.session import Session, WorkbenchError
 
 

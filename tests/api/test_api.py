@@ -10,7 +10,6 @@ import json
 import logging
 import math
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -37,12 +36,12 @@ from scorecard.card.grades import assign_grades
 from scorecard.card.reasons import top_reasons
 from scorecard.data.contract import KLARNA
 from scorecard.data.records import InvalidRecordsError
+from tests.support.servers import free_port
 
 # The documented example: synthetic, built from the contract.
 EXAMPLE_APPLICANT = example_applicant(KLARNA.columns, KLARNA.id_column)
 
 REPO = Path(__file__).resolve().parents[2]
-
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -56,11 +55,6 @@ def artifact(artifact_path: Path) -> dict[str, Any]:
 def service(artifact: dict[str, Any]) -> ScoringService:
     return ScoringService(artifact)
 
-
-@pytest.fixture(scope="module")
-def client(artifact_path: Path):
-    with TestClient(create_app(Settings(artifact=artifact_path))) as c:
-        yield c
 
 
 @pytest.fixture()
@@ -501,14 +495,10 @@ def test_api_imports_no_training_stack(artifact_path: Path) -> None:
     assert _run(cli).strip() == "[]"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_scorecard_serve_end_to_end(artifact_path: Path, applicant: dict[str, Any]) -> None:
-    port = _free_port()
+    port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-c", "import sys; from scorecard.cli import main; sys.exit(main())",
          "serve", "--artifact", str(artifact_path), "--port", str(port)],

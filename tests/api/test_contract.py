@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -31,14 +32,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from litestar.testing import TestClient
 
-from api.app import create_app
 from api.openapi import applicant_schema, example_applicant
 from api.service import ScoringService
-from api.settings import Settings
 from scorecard.card.artifact import load_artifact
 from scorecard.data.contract import CONTRACTS, Column, Contract
 from scorecard.data.records import check_value
 from scorecard.data.schema import build_schema
+from tests.api.conftest import ClientFactory
 
 EXAMPLE_APPLICANT = example_applicant(CONTRACTS["klarna"].columns, "uuid")
 
@@ -58,10 +58,10 @@ def contract(service: ScoringService) -> Contract:
 
 
 @pytest.fixture(scope="module")
-def client(artifact_path: Path):
+def client(api_client: ClientFactory) -> Iterator[TestClient]:
     # Strict mode accepts exactly what the file contract accepts. The default mode differs
     # only in that null/absent features are scored as missing (tested in test_api.py).
-    with TestClient(create_app(Settings(artifact=artifact_path, allow_missing=False))) as c:
+    with api_client(allow_missing=False) as c:
         yield c
 
 

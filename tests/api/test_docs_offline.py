@@ -13,7 +13,6 @@ import hashlib
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,22 +23,19 @@ import httpx
 import pytest
 
 from api.docs import ASSETS, ASSETS_PATH, CACHE_CONTROL, static_root
-from tests.helpers import REPO
+from tests.support.paths import REPO
+from tests.support.servers import free_port
 
 CHROMIUM = next((p for p in ("/usr/lib/chromium/chromium", shutil.which("chromium") or "")
                  if p and Path(p).exists()), None)
 EXTERNAL = re.compile(r"(?:src|href)\s*=\s*['\"]([^'\"]+)['\"]")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.pop("SCORECARD_API_KEY", None)

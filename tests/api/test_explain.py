@@ -19,7 +19,7 @@ from scorecard.card.decisions import make_policy
 from scorecard.card.engine import ScoringEngine
 from scorecard.card.reasons import reference_points, top_reasons
 from scorecard.card.recourse import Explainer
-from tests.helpers import generated_rows
+from tests.support.builders import generated_rows
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from api.service import ScoringService
 from scorecard.card.engine import ScoringEngine
 from scorecard.data.contract import KLARNA
-from tests.helpers import demo_card, generated_rows, sample_frame
+from tests.support.builders import demo_card, generated_rows, sample_frame
 
 
 @pytest.fixture(scope="module")

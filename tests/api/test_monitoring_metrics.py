@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -30,6 +29,7 @@ from scorecard.data.contract import KLARNA
 from scorecard.data.files import write_dataset
 from scorecard.data.synthetic.drift import Drift, generate_period
 from scorecard.jobs.monitor import monitor_frames, monitor_metrics
+from tests.support.servers import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 N_SINGLE, N_BATCH = 40, 1500
@@ -72,14 +72,10 @@ def test_snapshot_difference_equals_the_rows_figures(artifact_path: Path, period
     assert live["periods"][0]["score"]["psi"] > 0.01  # the shift shows
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_cli_reads_the_metrics_url_of_a_running_server(tmp_path: Path, period: Any) -> None:
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("SCORECARD_")}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = (tmp_path / "server.log").open("w")

@@ -1,4 +1,4 @@
-"""Load shedding and client deadlines (``api.overload``, ``api.server``) on the real server:
+"""Load shedding and client deadlines (``api.overload``, ``api.protocols``) on the real server:
 uvicorn in a subprocess on 127.0.0.1, no mocks, no timing asserts; and the admission's
 arithmetic (limit from the latency budget, the one-at-a-time work slot) with a clock given
 as a parameter.
@@ -29,7 +29,8 @@ import pytest
 
 from api.overload import BATCH_UNIT_BYTES, INITIAL_UNIT_MS, Admission
 from api.settings import Settings, SettingsError
-from tests.helpers import free_port, generated_rows, start_uvicorn
+from tests.support.builders import generated_rows
+from tests.support.servers import free_port, start_uvicorn
 
 
 @dataclass
@@ -50,8 +51,8 @@ class Server:
             time.sleep(0.02)
 
 
-HTTPTOOLS = "api.server:TimedHttpToolsProtocol"  # refuses at the headers
-H11 = "api.server:TimedH11Protocol"  # leaves the refusal to the middleware
+HTTPTOOLS = "api.protocols:TimedHttpToolsProtocol"  # refuses at the headers
+H11 = "api.protocols:TimedH11Protocol"  # leaves the refusal to the middleware
 
 
 def _start(log: Path, protocol: str = HTTPTOOLS, **env: str) -> tuple[subprocess.Popen, Server]:

@@ -20,7 +20,6 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +34,9 @@ from api.settings import SINGLE_BODY_BYTES, Settings
 from scorecard.card.artifact import ArtifactError, dumps, load_artifact, seal
 from scorecard.cli import EXIT_BAD_ARTIFACT, main
 from scorecard.data.contract import Column
-from tests.helpers import applicants, card_splits, generated_rows
+from tests.support.builders import card_splits, generated_rows
+from tests.support.servers import free_port
+from tests.support.strategies import applicants
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -124,10 +125,6 @@ def test_create_app_refuses_a_faulty_artifact(fault: str,
     assert "refusing to start" in str(exc.value) and message in str(exc.value)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def test_servers_refuse_to_start(faulty: dict[str, tuple[Path, str]],
@@ -150,7 +147,7 @@ def test_servers_refuse_to_start(faulty: dict[str, tuple[Path, str]],
                                             str(no_contract)], {}, "input_contract", None))
     procs = []
     for name, cmd, env, message, code in runs:
-        port = _free_port()
+        port = free_port()
         procs.append((name, port, message, code, subprocess.Popen(
             [*cmd, "--port", str(port)], cwd=REPO, env={**os.environ, **env},
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)))
@@ -180,11 +177,6 @@ def base_rows() -> list[dict[str, Any]]:
 def splits(artifact: dict[str, Any]) -> dict[str, list[float]]:
     return card_splits(artifact)
 
-
-@pytest.fixture(scope="module")
-def client(artifact_path: Path) -> Iterator[TestClient]:
-    with TestClient(create_app(Settings(artifact=artifact_path))) as c:
-        yield c
 
 
 Contract = tuple[dict[str, Column], str | None, bool]

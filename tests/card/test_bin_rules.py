@@ -24,7 +24,7 @@ from scorecard.card.engine import (
 from scorecard.card.ranking import row_reasons
 from scorecard.card.reasons import top_reasons
 from scorecard.data.contract import KLARNA
-from tests.helpers import demo_card, sample_frame
+from tests.support.builders import demo_card, sample_frame
 
 # Missing in every spelling a caller may hand over: JSON null, float NaN (Python and numpy),
 # pandas' NA (nullable dtypes, object columns read by pandas).

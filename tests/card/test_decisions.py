@@ -34,7 +34,7 @@ from scorecard.card.reasons import (
     top_reasons,
 )
 from scorecard.card.scaling import Scaling
-from tests.helpers import REPO
+from tests.support.paths import REPO
 
 
 def _col(name: str, kind: str, **extra: Any) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from scorecard.card.artifact import dumps, seal
 from scorecard.card.engine import UNSEEN, RowScorer, ScoringEngine
 from scorecard.card.reasons import top_reasons
 from scorecard.card.sql import card_sql
-from tests.helpers import EXACT_CARD
+from tests.support.builders import EXACT_CARD
 
 FACTOR = 20 / math.log(2)
 OFFSET = 600 - FACTOR * math.log(50)

@@ -18,7 +18,7 @@ from scorecard.card.grades import (
     assign_grades,
     geometric_pd_boundaries,
 )
-from tests.helpers import REPO
+from tests.support.paths import REPO
 
 
 def test_scaling_anchor_points() -> None:

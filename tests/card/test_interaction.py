@@ -23,7 +23,7 @@ from scorecard.card.engine import (
 from scorecard.card.reasons import reason_details, top_reasons
 from scorecard.card.recourse import Explainer
 from scorecard.data.contract import KLARNA
-from tests.helpers import demo_card, sample_frame
+from tests.support.builders import demo_card, sample_frame
 
 
 @pytest.fixture(scope="module")

@@ -32,7 +32,8 @@ from scorecard.card.engine import UNSEEN, ScoringEngine
 from scorecard.card.reasons import reason_details
 from scorecard.card.scaling import Scaling
 from scorecard.data.contract import Column
-from tests.helpers import FEATURES, applicants, card_splits, generated_rows, valid_value
+from tests.support.builders import card_splits, generated_rows
+from tests.support.strategies import FEATURES, applicants, valid_value
 
 N_BASE = 2_000
 FAST = settings(max_examples=120, deadline=None,

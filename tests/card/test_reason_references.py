@@ -97,7 +97,7 @@ def test_a_characteristic_whose_bins_all_have_zero_count_has_no_average() -> Non
 def test_points_below_an_unrounded_reference_are_rounded_to_hundredths() -> None:
     from scorecard.card.artifact import seal
     from scorecard.card.engine import ScoringEngine
-    from tests.helpers import EXACT_CARD
+    from tests.support.builders import EXACT_CARD
 
     engine = ScoringEngine(seal(dict(EXACT_CARD)))
     entry = reason_entry(engine, 1, 1, 10, "C", "average", 19.5555)

@@ -1,6 +1,6 @@
 """The counterfactual search: exact against brute force, checked by the engine and by SQL.
 
-Small random cards are built like :func:`tests.helpers.demo_card` (every feature of the
+Small random cards are built like :func:`tests.support.builders.demo_card` (every feature of the
 Klarna contract, special codes, unseen categories, random points) with four actionable
 characteristics, so brute force over every combination of target bins is a few thousand
 cases per applicant.
@@ -23,7 +23,8 @@ from scorecard.card.engine import ScoringEngine
 from scorecard.card.recourse import Explainer, Recourse, actionable_of
 from scorecard.card.sql import card_sql
 from scorecard.data.contract import KLARNA
-from tests.helpers import REPO, demo_card, sample_frame
+from tests.support.builders import demo_card, sample_frame
+from tests.support.paths import REPO
 
 N_ACTIONABLE = 4
 

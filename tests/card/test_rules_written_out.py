@@ -16,7 +16,7 @@ from scorecard.card.engine import UNSEEN, ScoringEngine
 from scorecard.card.grades import MasterScale, geometric_pd_boundaries
 from scorecard.card.reasons import bin_label, reason_entry, top_reasons
 from scorecard.card.scaling import Scaling, feature_points
-from tests.helpers import EXACT_CARD
+from tests.support.builders import EXACT_CARD
 
 
 def test_scaling_needs_a_positive_pdo_and_base_odds() -> None:

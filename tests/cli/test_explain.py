@@ -16,7 +16,8 @@ from api.settings import Settings
 from scorecard.card.artifact import load_artifact, master_scale
 from scorecard.card.decisions import make_policy
 from scorecard.cli import EXIT_BAD_DATA, EXIT_OK, EXIT_USAGE, main
-from tests.helpers import REPO, generated_rows
+from tests.support.builders import generated_rows
+from tests.support.paths import REPO
 
 CARD = REPO / "reports" / "scorecard.json"
 BASE = REPO / "tests" / "data" / "corpus" / "base.csv"

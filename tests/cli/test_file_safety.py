@@ -24,7 +24,7 @@ from scorecard.cli import EXIT_BAD_ARTIFACT, EXIT_BAD_DATA, EXIT_OK, EXIT_USAGE,
 from scorecard.data.atomic import atomic_write_text
 from scorecard.data.safety import UnsafePathError, output_file
 from scorecard.jobs.outputs import neutralise_formulas, write_csv
-from tests.helpers import REPO
+from tests.support.paths import REPO
 
 CORPUS = REPO / "tests" / "data" / "corpus"
 FORMULAS = ["=1+2", "@SUM(A1)", "-2+3", "+1", "\tx"]
@@ -160,7 +160,7 @@ def test_an_input_that_is_not_a_regular_file_is_refused_unread(source: str,
         path = str(tmp_path / "pipe")
         os.mkfifo(path)
     for args in (["predict", "--input", path, "--output", str(tmp_path / "o.csv")],
-                 ["validate", path], ["score", "--input", path, "--output",
+                 ["check", path], ["score", "--input", path, "--output",
                                       str(tmp_path / "o.csv")]):
         run = subprocess.run([sys.executable, "-m", "scorecard", *args], cwd=tmp_path,
                              capture_output=True, text=True, timeout=120, check=False)
@@ -178,7 +178,7 @@ def test_inputs_above_the_limit_are_refused(good: Path, card: Path, tmp_path: Pa
     err = capsys.readouterr().err
     assert "above the limit of 1.0 KiB" in err and "SCORECARD_MAX_INPUT_BYTES" in err, err
     # predict, validate and DuckDB stream: the in-memory limit does not apply to them.
-    for args in (WRITERS["predict"](good, card, out), ["validate", str(good)],
+    for args in (WRITERS["predict"](good, card, out), ["check", str(good)],
                  WRITERS["score duckdb"](good, card, out)):
         assert main(args) == EXIT_OK
     monkeypatch.setenv("SCORECARD_MAX_INPUT_BYTES", "lots")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.support.paths import REPO
 
 CORPUS = REPO / "tests" / "data" / "corpus"
 Outcomes = dict[tuple[str, str], tuple["Mistake", "subprocess.CompletedProcess[str]"]]
@@ -111,7 +111,7 @@ def _mistakes(f: Files) -> dict[str, list[Mistake]]:
             Mistake("unwritable folder", ("--output", out_in_locked), 2, str(f.unwritable)),
             Mistake("name too long", ("--output", str(f.long)), 2, "too long"),
         ],
-        "validate": [
+        "check": [
             Mistake("nonexistent input", (str(f.absent),), 3, str(f.absent)),
             Mistake("a folder as input", (str(f.folder),), 3, str(f.folder)),
             Mistake("a device as input", ("/dev/zero",), 3, "/dev/zero"),
@@ -399,7 +399,7 @@ def test_a_huge_header_is_a_short_report(files: Files) -> None:
     extra = ";".join(f"extra_column_{i}" for i in range(100_000))
     path = files.root / "wide.csv"
     path.write_text(f"{header};{extra}\n")
-    run = _run(("validate", str(path)), files.root)
+    run = _run(("check", str(path)), files.root)
     assert run.returncode == 3, run.stderr[-2000:]
     assert "Traceback" not in run.stderr
     assert len(run.stderr) < 120_000, len(run.stderr)

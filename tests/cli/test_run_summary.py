@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from scorecard.cli.model import summary
-from tests.helpers import REPO
+from tests.support.paths import REPO
 
 REPORTS = REPO / "reports"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.support.paths import REPO
 
 # The training and data stack: seconds of imports, none needed to print help or to serve.
 HEAVY = ("pandas", "sklearn", "optbinning", "statsmodels", "pandera", "scipy", "joblib",
@@ -34,7 +34,7 @@ def _imported(*args: str, cwd: Path = REPO) -> tuple[subprocess.CompletedProcess
 
 @pytest.mark.parametrize("args", [("--help",), ("predict", "--help"), ("serve", "--help"),
                                   ("regenerate", "--help"), ("score", "--help"),
-                                  ("generate-data", "--help"), ("validate", "--help")])
+                                  ("generate-data", "--help"), ("check", "--help")])
 def test_help_imports_no_heavy_package(args: tuple[str, ...]) -> None:
     run, names = _imported(*args)
     assert run.returncode == 0, run.stderr[-2000:]
@@ -70,14 +70,14 @@ def test_serve_loads_no_training_stack(tmp_path: Path) -> None:
 def clean_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from scorecard.data.contract import KLARNA
     from scorecard.data.files import write_dataset
-    from tests.helpers import sample_frame
+    from tests.support.builders import sample_frame
 
     path = tmp_path_factory.mktemp("startup") / "clean.csv"
     write_dataset(sample_frame(KLARNA, 2_000, seed=5), path, KLARNA)
     return path
 
 
-@pytest.mark.parametrize("command", ["predict", "validate"])
+@pytest.mark.parametrize("command", ["predict", "check"])
 def test_a_clean_file_is_read_and_scored_without_pandas(command: str, clean_file: Path,
                                                         artifact_path: Path,
                                                         tmp_path: Path) -> None:
@@ -85,7 +85,7 @@ def test_a_clean_file_is_read_and_scored_without_pandas(command: str, clean_file
     # is typed); the streamed read, the engine and the CSV writer go without them.
     args = (("predict", "--artifact", str(artifact_path), "--input", str(clean_file),
              "--output", str(tmp_path / "out.csv"), "--cutoff", "0.05") if command == "predict"
-            else ("validate", str(clean_file)))
+            else ("check", str(clean_file)))
     run, names = _imported(*args)
     assert run.returncode == 0, run.stderr[-2000:]
     assert "pyarrow" in names and "pandas" not in names, sorted(names & set(HEAVY))

@@ -135,7 +135,7 @@ def test_same_data_in_another_layout_is_accepted(name: str, base_frame: pd.DataF
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     path = CORPUS / name
     pd.testing.assert_frame_equal(read_dataset(path).frame, base_frame)
-    assert main(["validate", str(path), "--require-labelled"]) == EXIT_OK
+    assert main(["check", str(path), "--require-labelled"]) == EXIT_OK
     assert capsys.readouterr().out.strip() == "valid: 12 rows (8 labelled, 4 to predict)"
     out = tmp_path / "pred.csv"
     assert main(["predict", "--artifact", str(artifact_path), "--input", str(path),
@@ -154,7 +154,7 @@ def _folder_state(folder: Path) -> dict[str, bytes]:
 def test_validate_rejects(name: str, corpus: dict[str, Path],
                           capsys: pytest.CaptureFixture[str]) -> None:
     start = time.monotonic()
-    assert main(["validate", str(corpus[name])]) == EXIT_BAD_DATA
+    assert main(["check", str(corpus[name])]) == EXIT_BAD_DATA
     assert time.monotonic() - start < 30  # a 5 MB cell is an error, not a hang
     _check_message(capsys.readouterr().err, REJECTED[name])
 
@@ -200,8 +200,8 @@ def test_regenerate_refuses_before_writing(name: str, corpus: dict[str, Path],
 def test_one_class_is_fine_for_scoring_but_not_for_training(
         artifact_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = CORPUS / "one_class.csv"
-    assert main(["validate", str(path)]) == EXIT_OK
-    assert main(["validate", str(path), "--require-labelled"]) == EXIT_BAD_DATA
+    assert main(["check", str(path)]) == EXIT_OK
+    assert main(["check", str(path), "--require-labelled"]) == EXIT_BAD_DATA
     _check_message(capsys.readouterr().err, ONE_CLASS)
     out = tmp_path / "pred.csv"
     assert main(["predict", "--artifact", str(artifact_path), "--input", str(path),
@@ -250,7 +250,7 @@ def binary_runs(corpus: dict[str, Path], artifact_path: Path,
     shutil.copy(CORPUS / "base.csv", tmp / "old" / "pred.csv")  # a previous output
     card = ["--artifact", str(artifact_path)]
     runs = {
-        "validate huge": Run(["validate", str(corpus["huge_category.csv"])], tmp / "none"),
+        "validate huge": Run(["check", str(corpus["huge_category.csv"])], tmp / "none"),
         "predict truncated over old": Run(["predict", *card, "--input",
                                            str(corpus["truncated.csv"]), "--output",
                                            str(tmp / "old" / "pred.csv")], tmp / "old"),

@@ -22,7 +22,7 @@ from scorecard.data.chunks import (
 from scorecard.data.contract import KLARNA
 from scorecard.data.errors import ContractError
 from scorecard.data.files import read_dataset, write_dataset
-from tests.helpers import sample_frame
+from tests.support.builders import sample_frame
 
 SMALL = 64 << 10  # 64 KiB blocks: a 3,000-row file spans a dozen of them
 
@@ -174,7 +174,7 @@ def test_a_streamed_block_scores_as_its_frame_on_every_kind_of_rule(clean: Path)
     # demo_card: numeric, special-code, categorical (with unseen labels), boolean and
     # interaction rules; the block holds categories as arrow dictionaries, the frame as text.
     from scorecard.card.engine import ScoringEngine
-    from tests.helpers import demo_card
+    from tests.support.builders import demo_card
 
     whole = read_dataset(clean, KLARNA).frame
     engine = ScoringEngine(demo_card(KLARNA, whole, seed=3, interactions=True))

@@ -49,7 +49,7 @@ def _write(tmp_path: Path, lines: list[str] | str) -> Path:
 
 def _validate(path: Path, capsys: pytest.CaptureFixture[str], *extra: str) -> str:
     """Run ``scorecard validate`` and return its stderr; the exit code must be 3."""
-    assert main(["validate", str(path), *extra]) == EXIT_BAD_DATA
+    assert main(["check", str(path), *extra]) == EXIT_BAD_DATA
     return capsys.readouterr().err
 
 
@@ -71,7 +71,7 @@ def test_real_rows_validate_with_zero_violations(klarna_real_path: Path,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     dataset = read_dataset(klarna_real_path)
     assert len(dataset.frame) == 10_000 and len(dataset.to_predict) == 10_000
-    assert main(["validate", str(klarna_real_path)]) == 0
+    assert main(["check", str(klarna_real_path)]) == 0
     assert "valid: 10000 rows (0 labelled, 10000 to predict)" in capsys.readouterr().out
 
 
@@ -181,7 +181,7 @@ def test_several_violations_are_all_reported(tmp_path: Path, lines: list[str],
 # --------------------------------------------------------------------------- other commands
 
 
-@pytest.mark.parametrize("command", ["generate-data", "validate", "oracle", "realism"])
+@pytest.mark.parametrize("command", ["generate-data", "check", "oracle", "realism"])
 def test_every_data_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])

@@ -17,7 +17,7 @@ from scorecard.data.chunks import read_chunks
 from scorecard.data.contract import HELOC, KLARNA, Column, Contract
 from scorecard.data.errors import ContractError
 from scorecard.data.files import write_dataset
-from tests.helpers import sample_frame
+from tests.support.builders import sample_frame
 
 # Cell texts that break (or nearly break) a rule, for any column kind.
 FAULTS = ("-1", "1.5", "7", "400", "24", "NA", "", "nan", "inf", "-inf", "1e400", "abc",

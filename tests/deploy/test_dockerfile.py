@@ -199,7 +199,7 @@ def test_cmd_starts_uvicorn_factory_with_web_concurrency() -> None:
         "--port 8000",
         "--workers ${WEB_CONCURRENCY",
         # uvicorn's h11 plus a deadline on request heads (slowloris); api/server.py
-        "--http api.server:TimedHttpToolsProtocol",
+        "--http api.protocols:TimedHttpToolsProtocol",
     ]:
         assert fragment in cmd, fragment
     assert not _runtime().args("ENTRYPOINT")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -19,7 +18,8 @@ import pytest
 
 from api.openapi import example_applicant
 from scorecard.data.contract import Column
-from tests.helpers import REPO
+from tests.support.paths import REPO
+from tests.support.servers import free_port
 
 LOCK = REPO / "requirements" / "runtime.lock"
 DOCKERFILE = REPO / "Dockerfile"
@@ -68,10 +68,6 @@ def lay_out(root: Path) -> list[Path]:
     return laid
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _get(url: str, body: dict | None = None) -> tuple[int, dict]:
@@ -104,7 +100,7 @@ def test_api_starts_from_the_runtime_lock_alone(tmp_path: Path) -> None:
         probe = subprocess.run([str(python), "-c", f"import {module}"], env=env, cwd=app,
                                capture_output=True)
         assert probe.returncode != 0, module
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen([str(python), "-m", "uvicorn", "--factory", "api.app:create_app",
                                "--host", "127.0.0.1", "--port", str(port)],
                               cwd=app, env=env, stdout=subprocess.PIPE,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO
+from tests.support.paths import REPO
 
 LOCK = REPO / "requirements" / "main.lock"
 # What the wheel is built from (pyproject's packages.find and its readme).

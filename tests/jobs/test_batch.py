@@ -41,7 +41,7 @@ from scorecard.jobs.batch import (
     spark_session,
     stop_spark,
 )
-from tests.helpers import demo_card, sample_frame
+from tests.support.builders import demo_card, sample_frame
 
 REPO = Path(__file__).resolve().parents[2]
 PD_TOLERANCE = 1e-9

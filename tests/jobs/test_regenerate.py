@@ -10,7 +10,7 @@ import pytest
 
 from scorecard.cli import main
 from scorecard.data.synthetic.generator import write_generated
-from tests.helpers import REPO
+from tests.support.paths import REPO
 
 REPORTS = REPO / "reports"
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from scorecard.jobs.reports import write_reports
-from tests.helpers import CHROMIUM, build_synthetic, needs_chromium
+from scorecard.jobs.outputs import write_reports
+from tests.support.browser import CHROMIUM, needs_chromium
+from tests.support.builders import build_synthetic
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "reports" / "MODEL.md"

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from scorecard.cli import main
-from tests.helpers import DRAWABLE, PAGE_ERROR, needs_chromium, page_requests, render
+from tests.support.browser import DRAWABLE, PAGE_ERROR, needs_chromium, page_requests, render
 
 REPO = Path(__file__).resolve().parents[2]
 WIDTH, HEIGHT = 1400, 3000

@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from scorecard.jobs.reports import write_reports
-from tests.helpers import SECTIONS, build_synthetic
+from scorecard.jobs.outputs import write_reports
+from tests.support.builders import SECTIONS, build_synthetic
 from validation.model_doc import MAX_LINES
 from validation.report import build_metrics
 

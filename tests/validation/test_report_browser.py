@@ -19,16 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from scorecard.jobs.reports import write_reports
-from tests.helpers import (
-    DRAWABLE,
-    PAGE_ERROR,
-    SECTIONS,
-    build_synthetic,
-    needs_chromium,
-    page_requests,
-    render,
-)
+from scorecard.jobs.outputs import write_reports
+from tests.support.browser import DRAWABLE, PAGE_ERROR, needs_chromium, page_requests, render
+from tests.support.builders import SECTIONS, build_synthetic
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "reports" / "validation.html"

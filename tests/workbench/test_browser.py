@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -30,17 +29,12 @@ import pytest
 from scorecard.fit.overrides import BUILTIN_DIR
 from scorecard.fit.spec import load_spec
 from scorecard.workbench.session import Session
+from tests.support.servers import free_port
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "")
                  if p and Path(p).exists()), None)
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
@@ -111,7 +105,7 @@ def test_a_reviewer_merges_splits_excludes_saves_and_rebuilds_in_a_browser(
     shots = tmp_path / "screenshots"
     shots.mkdir()
     work = tmp_path / "session"
-    port = _free_port()
+    port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "SCORECARD_REVIEWER": "Rita Reviewer"}
     proc = subprocess.Popen([sys.executable, "-m", "scorecard", "review", "--spec", str(spec),

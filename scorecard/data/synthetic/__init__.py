@@ -4,6 +4,9 @@
   over per-column empirical profiles (``klarna_profile.json``), labels Bernoulli(true pd).
 * :func:`true_pd` (:mod:`.truth`): the documented risk surface (``klarna_truth.json``).
 * :func:`realism_table` (:mod:`.realism`): generated vs real, column by column.
+* :mod:`.drift` — generated periods with a known drift (monitoring tests);
+  :mod:`.example` — a small non-Klarna credit file (``example-data``);
+  :mod:`.fit_profile` — derives the profile and truth from the real rows.
 """
 
 from scorecard.data.synthetic.generator import generate, write_generated

@@ -1,4 +1,5 @@
-"""Monitoring statistics of a served card: one period against its development sample.
+"""Drift statistics of a served card (``scorecard monitor``): one period against its
+development sample.
 
 Everything population-side works on *counts* (per score band, per characteristic bin, per
 grade), so the same figures come from applicant rows (``scorecard monitor --input``) and from

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from validation.monitoring import (
+from validation.drift import (
     auc_against_reference,
     default_rate_test,
     herfindahl,

@@ -22,9 +22,9 @@ waits for ``100 Continue`` (its body never comes), when the declared body exceed
 ``SCORECARD_MAX_BODY_BYTES`` or the discarded bytes do, or when the body is not complete
 within ``SCORECARD_BODY_TIMEOUT_S``.
 
-Use: ``uvicorn --http api.server:TimedHttpToolsProtocol ...`` (the Dockerfile's CMD and
+Use: ``uvicorn --http api.protocols:TimedHttpToolsProtocol ...`` (the Dockerfile's CMD and
 ``scorecard serve``: httptools, uvicorn's fast parser, which also refuses unknown methods
-with 400) or ``api.server:TimedH11Protocol`` (pure Python, no early refusal: the
+with 400) or ``api.protocols:TimedH11Protocol`` (pure Python, no early refusal: the
 middleware refuses).
 """
 
@@ -43,7 +43,7 @@ from api import overload
 from api.access_log import new_request_id
 from api.settings import Settings
 
-HTTP_PROTOCOL = "api.server:TimedHttpToolsProtocol"
+HTTP_PROTOCOL = "api.protocols:TimedHttpToolsProtocol"
 
 
 @functools.cache

@@ -2,7 +2,7 @@
 mocks: bounded work for a hostile batch, closed metric labels, 499 for clients that leave,
 header and body deadlines, HEAD.
 
-Run as a module with ``python -m tests.api.test_server`` to print the figures (RSS before
+Run as a module with ``python -m tests.api.test_protocols`` to print the figures (RSS before
 and after a 32 MiB batch of empty objects, /health latency during it, /metrics size).
 """
 
@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.helpers import free_port, start_uvicorn
+from tests.support.servers import free_port, start_uvicorn
 
 HEADER_TIMEOUT_S = 1.0
 BODY_TIMEOUT_S = 2.0
@@ -53,7 +53,7 @@ def _json_or_none(line: str) -> dict | None:
     return value if isinstance(value, dict) else None
 
 
-PROTOCOLS = ("api.server:TimedHttpToolsProtocol", "api.server:TimedH11Protocol")
+PROTOCOLS = ("api.protocols:TimedHttpToolsProtocol", "api.protocols:TimedH11Protocol")
 
 
 def start_server(log: Path, protocol: str = PROTOCOLS[0],

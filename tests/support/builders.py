@@ -1,52 +1,27 @@
-"""Shared builders of the test suite (no test imports another test module).
-
-* paths: the repository, the real data beside it (``../shared``, skipped when absent);
-* :func:`sample_frame`, :func:`demo_card`: random contract-valid rows and a sealed card over
-  every feature of a contract, which exercise every path of a scoring runner;
-* hypothesis strategies over applicants (:func:`applicants`, :func:`valid_value`);
-* :func:`build_synthetic`: the inputs of the validation report, built without fitting.
-"""
+"""Builders of test inputs: random contract-valid rows (:func:`sample_frame`), a sealed card
+over every feature of a contract (:func:`demo_card`, interactions included), generated
+applicants, the validation report's inputs built without fitting (:func:`build_synthetic`)
+and a hand-computed card (:data:`EXACT_CARD`)."""
 
 from __future__ import annotations
 
 import functools
-import json
 import math
-import os
-import re
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import pytest
-from hypothesis import strategies as st
 
 from scorecard.card.artifact import SCHEMA_VERSION
 from scorecard.card.grades import MasterScale, assign_grades
 from scorecard.card.scaling import Scaling as MSScaling
-from scorecard.data.contract import KLARNA, Column, Contract
+from scorecard.data.contract import Column, Contract
 from scorecard.data.synthetic.generator import generate
 from validation import calibration, discrimination, stability
 from validation.score_bands import score_band_table
 from validation.splits import make_splits
 
-REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared" / "data"
 N_BASE = 2_000
-
-
-def shared(relative: str) -> Path:
-    """A file of the real data beside the repository; skips the test when it is absent."""
-    path = SHARED / relative
-    if not path.exists():
-        pytest.skip(f"real data not available: {path}")
-    return path
 
 
 def sample_frame(contract: Contract, n: int, seed: int = 0) -> pd.DataFrame:
@@ -224,56 +199,6 @@ def generated_rows() -> list[dict[str, Any]]:
              for k, v in r.items()} for r in records]
 
 
-def valid_value(col: Column) -> st.SearchStrategy[Any]:
-    """Any value ``col`` accepts, as the API receives it (None = missing when nullable)."""
-    if col.kind == "id":
-        s: st.SearchStrategy[Any] = st.text(min_size=1, max_size=12)
-    elif col.kind == "category":
-        s = st.sampled_from(list(col.allowed or ()))
-    elif col.kind == "boolean":
-        s = st.booleans()
-    elif col.allowed is not None:  # codes and the target
-        s = st.sampled_from([float(a) for a in col.allowed])
-    elif col.kind == "integer":
-        hi = int(col.max) if col.max is not None else 10**6
-        s = st.integers(int(col.min or 0), hi).map(float)
-    else:
-        lo = col.min if col.min is not None else -1e9
-        hi = col.max if col.max is not None else 1e9
-        s = st.floats(lo, hi, exclude_max=col.max_exclusive, allow_nan=False)
-    return s | st.none() if col.nullable else s
-
-
-FEATURES = {c.name: c for c in KLARNA.features}
-
-
-def boundary_value(col: Column, splits: list[float]) -> st.SearchStrategy[Any]:
-    """Values on and next to the card's split points (valid for the column's kind)."""
-    if col.kind == "integer":
-        near = {float(v) for s in splits for v in (math.floor(s), math.ceil(s))}
-    else:
-        near = {float(v) for s in splits
-                for v in (s, np.nextafter(s, -np.inf), np.nextafter(s, np.inf))}
-    ok = sorted(v for v in near if col.check_value(v) is None)
-    return st.sampled_from(ok) if ok else valid_value(col)
-
-
-@st.composite
-def applicants(draw: st.DrawFn, base_rows: list[dict[str, Any]],
-               splits: dict[str, list[float]] | None = None) -> dict[str, Any]:
-    """A generated row with up to 6 values replaced: any valid value, or (when the card's
-    ``splits`` are given) a value on or next to a split point."""
-    row = dict(base_rows[draw(st.integers(0, len(base_rows) - 1))])
-    for name in draw(st.lists(st.sampled_from(sorted(FEATURES)), max_size=6, unique=True)):
-        col = FEATURES[name]
-        if splits and name in splits and col.kind in ("numeric", "integer") and draw(
-                st.booleans()):
-            row[name] = draw(boundary_value(col, splits[name]))
-        else:
-            row[name] = draw(valid_value(col))
-    return row
-
-
 SECTIONS = ("Summary", "Discrimination", "Calibration", "Master scale and score bands",
             "Score distributions", "Stability", "Information value and multicollinearity",
             "The card", "Oracle: distance to the true pd", "Reproducibility")
@@ -448,11 +373,6 @@ def build_synthetic(full: bool, seed: int = 0) -> tuple[dict, dict, pd.DataFrame
     return artifact, validation, selection_log, coefficients
 
 
-# ------------------------------------------------------------------ a hand-made card
-# Three characteristics (numeric with a special code, category with an unseen value,
-# boolean), every number written out; tests/card/test_exact_card.py works its scores out.
-
-
 def _bins(*rows: tuple[Any, ...]) -> list[dict[str, Any]]:
     out = []
     for i, (kind, label, points, extra) in enumerate(rows):
@@ -507,95 +427,3 @@ EXACT_CARD: dict[str, Any] = {
     "master_scale": {},
     "metadata": {"note": "hand-computed test card"},
 }
-
-
-# --- headless Chromium from the command line (the report, monitoring and model pages) ---
-
-BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
-CHROMIUM = next((p for p in map(shutil.which, BROWSERS) if p), None)
-DRAWABLE = {"path", "line", "rect", "polyline", "polygon", "circle", "ellipse", "text", "use"}
-# Lines Chromium logs for page problems (console messages, failed or blocked loads).
-PAGE_ERROR = re.compile(r"CONSOLE|Failed to load resource|net::ERR_|Refused to|Uncaught",
-                        re.I)
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (apt-get install chromium)")
-
-
-def chromium(page: Path, tmp: Path, size: tuple[int, int], *args: str
-             ) -> subprocess.CompletedProcess[str]:
-    """Headless Chromium on the file ``page`` with name resolution mapped to nothing (no
-    request can leave the machine), a profile and caches under ``tmp``, the window
-    ``size`` (width, height) in CSS pixels and ``args`` (``--dump-dom``, ``--screenshot=``,
-    ``--log-net-log=``, ...)."""
-    assert CHROMIUM is not None
-    cmd = [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-           "--no-first-run", "--disable-background-networking", "--disable-component-update",
-           "--disable-sync", "--disable-extensions", "--hide-scrollbars",
-           "--force-device-scale-factor=1", "--host-resolver-rules=MAP * ~NOTFOUND",
-           f"--user-data-dir={tmp / 'profile'}", "--enable-logging=stderr", "--v=0",
-           f"--window-size={size[0]},{size[1]}", *args, page.resolve().as_uri()]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "HOME": str(tmp)}, check=False)
-
-
-def render(page: Path, tmp: Path, size: tuple[int, int]) -> dict[str, Any]:
-    """The page rendered twice by :func:`chromium`: its DOM with a NetLog, and a
-    screenshot. Returns ``page``, ``dom`` (text), ``log`` (Chromium's stderr of both runs),
-    ``png`` and ``netlog`` (paths)."""
-    netlog, png = tmp / "netlog.json", tmp / "screenshot.png"
-    dom = chromium(page, tmp, size, "--dump-dom", f"--log-net-log={netlog}")
-    assert dom.returncode == 0, dom.stderr[-2000:]
-    shot = chromium(page, tmp, size, f"--screenshot={png}")
-    assert shot.returncode == 0, shot.stderr[-2000:]
-    return {"page": page, "dom": dom.stdout, "log": dom.stderr + shot.stderr, "png": png,
-            "netlog": netlog}
-
-
-def page_requests(netlog: Path) -> set[str]:
-    """Network URLs requested on behalf of a ``file://`` page, from Chromium's NetLog. The
-    browser's own service traffic (update checks, account probes) carries another network
-    isolation key and is left out: it is Chromium's, not the page's."""
-    events = json.loads(netlog.read_text(encoding="utf-8"))["events"]
-    urls = set()
-    for e in events:
-        p = e.get("params") or {}
-        url, nik = str(p.get("url", "")), str(p.get("network_isolation_key", ""))
-        if nik.startswith("file://") and re.match(r"(?:https?|wss?|ftp)://", url):
-            urls.add(url)
-    return urls
-
-
-# --- the real server: uvicorn in a subprocess ---
-
-def free_port() -> int:
-    """A TCP port free on the loopback interface right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_uvicorn(port: int, protocol: str, environment: dict[str, str], log: Path
-                  ) -> subprocess.Popen:
-    """``uvicorn --factory api.app:create_app`` on 127.0.0.1:``port`` with the HTTP
-    ``protocol`` class, its output in ``log``; returns once ``/health`` answers 200.
-
-    Raises:
-        RuntimeError: the server exited or did not answer within 60 s (with its log).
-    """
-    import httpx
-
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host",
-         "127.0.0.1", "--port", str(port), "--http", protocol, "--no-access-log"],
-        cwd=REPO, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            raise RuntimeError(f"the server did not start:\n{log.read_text()}")
-        time.sleep(0.2)

@@ -1,4 +1,4 @@
-"""The edit model: one characteristic's binning recomputed from pre-aggregated counts.
+"""Binning edits: one characteristic's binning recomputed from pre-aggregated counts.
 
 A :class:`FeatureData` holds, for the development rows, the defaults and non-defaults per
 distinct value (numeric: sorted values; categorical: categories), per special-code group and

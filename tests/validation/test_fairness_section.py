@@ -8,8 +8,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scorecard.jobs.reports import write_reports
-from tests.helpers import build_synthetic, needs_chromium
+from scorecard.jobs.outputs import write_reports
+from tests.support.browser import needs_chromium
+from tests.support.builders import build_synthetic
 from tests.validation.test_model_doc import printed_pages
 from validation.fairness import group_figures
 

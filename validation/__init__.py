@@ -12,11 +12,13 @@ and ``jobs`` import it) and works on plain arrays, dicts and frames.
   predictions by its one constructor);
 * shared helpers: :mod:`~validation.plain` (JSON-plain values), :mod:`~validation.formats`
   (how a figure is printed), :mod:`~validation.findings` (the findings and limitations,
-  one sentence each), :mod:`~validation.card_checks` (oddities of the card itself);
+  one sentence each), :mod:`~validation.card_checks` (oddities of the card itself),
+  :mod:`~validation.fairness` (adverse impact, per-group accuracy and calibration);
 * outputs: :mod:`~validation.metrics_json` (``metrics.json``), :mod:`~validation.model_doc`
   (the one-page ``MODEL.md``), :mod:`~validation.report` (``validation.html`` from the
   Jinja2 templates in ``validation/templates/``, with :mod:`~validation.tables` for the
   table view-models and :mod:`~validation.plots` for the inline SVG) and its entry point
   :func:`validation.report.render_reports`; :mod:`~validation.monitoring_report`
-  (``monitoring.html``).
+  (``monitoring.html``), :mod:`~validation.fairness_report` with
+  :mod:`~validation.fairness_views` (``fairness.html``).
 """

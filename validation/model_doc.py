@@ -95,6 +95,24 @@ def _figure_notes(metrics: Mapping[str, Any]) -> list[str]:
     return notes
 
 
+def _fairness_line(fairness: Mapping[str, Any] | None) -> list[str]:
+    """One paragraph when the spec names protected attributes: the lowest adverse impact
+    ratio per protected column on the holdout, and what is flagged."""
+    if not fairness:
+        return []
+    parts = []
+    for c in fairness["columns"]:
+        tested = [g for g in c["groups"] if g["tested"] and not g.get("reference")]
+        low = min(tested, key=lambda g: (g["air"]["ratio"] or 0.0, g["group"]), default=None)
+        parts.append(f"{c['column']} (reference {c['reference']}" + (
+            f", lowest adverse impact ratio {low['air']['ratio']:.2f} for {low['group']})"
+            if low and low["air"]["ratio"] is not None else ")"))
+    flagged = ", ".join(fairness["flagged"]) or "no group"
+    return ["", f"**Fairness** (protected attributes, never characteristics; holdout, cut-off "
+                f"score {fairness['cutoff']}): {'; '.join(parts)}; flagged: {flagged} "
+                "(`scorecard fairness`, validation.html)."]
+
+
 def _method_sentence(cfg: Mapping[str, Any]) -> str:
     """How the published card's points were fitted, from the card's recorded config."""
     if cfg.get("card_method") == "joint":
@@ -170,7 +188,8 @@ def render_model_md(artifact: Mapping[str, Any], validation: ValidationResult,
         lines.append(f"| {model_label(name)} | {fmt(h['auc'])} | {fmt(h['auc_ci_low'], 3)}–"
                      f"{fmt(h['auc_ci_high'], 3)} | {fmt(h['gini'])} | {fmt(h['ks'])} | "
                      f"{fmt(h['brier'])} | {cv_s} |")
-    lines += ["", *_figure_notes(metrics), "", "## Limitations", ""]
+    lines += ["", *_figure_notes(metrics), *_fairness_line(validation.fairness), "",
+              "## Limitations", ""]
     for topic, text in statements(artifact, validation, metrics):
         if topic == "iv":  # the table above shows which: say only how many
             high = suspicious_iv(validation)

@@ -98,6 +98,18 @@ def render_monitoring(report: Mapping[str, Any]) -> str:
                                       "mean pd": [c["mean_pd"] if c else None for c in cal]},
                               "Default rate and mean pd per period", "rate", "calibration"),
                        "Calibration in the large."))
+    fair = [p.get("fairness") for p in periods]
+    for col in dict.fromkeys(c for f in fair if f for c in f["columns"]):
+        groups = sorted({g for f in fair if f and col in f["columns"]
+                         for g in f["columns"][col]["ratios"]})
+        charts.append((_trend(names, {g: [f["columns"][col]["ratios"].get(g)
+                                          if f and col in f["columns"] else None
+                                          for f in fair] for g in groups},
+                              f"Adverse impact ratio by {col} per period", "ratio",
+                              f"air:{col}", [(0.80, RED)]),
+                       f"Approval rate of each group of the protected attribute {col} over "
+                       "the reference group's at the default cut-off of scorecard fairness; "
+                       "red line 0.80 (four-fifths rule)."))
     summary = table(
         [{"name": p["name"], "volume": p["volume"], "psi": p["score"]["psi"],
           "max_csi": _largest_csi(p)["csi"], "max_csi_name": _largest_csi(p)["name"],

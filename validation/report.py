@@ -60,7 +60,8 @@ from validation.tables import Col, Table, key, table
 NAV = (("summary", "Summary"), ("discrimination", "Discrimination"),
        ("calibration", "Calibration"), ("master-scale", "Master scale"),
        ("distributions", "Distributions"), ("stability", "Stability"),
-       ("iv-vif", "IV & VIF"), ("card", "The card"), ("oracle", "Oracle"),
+       ("iv-vif", "IV & VIF"), ("fairness", "Fairness"), ("card", "The card"),
+       ("oracle", "Oracle"),
        ("reproducibility", "Reproducibility"))
 
 
@@ -638,6 +639,27 @@ def _oracle(validation: ValidationResult, src: Sources) -> dict[str, Any]:
     }
 
 
+def _fairness(fairness: Mapping[str, Any]) -> dict[str, Any]:
+    """The protected attributes of the spec tested on the holdout (only when named)."""
+    from validation.fairness import AIR_THRESHOLD
+    from validation.fairness_views import approval_chart, groups_table
+
+    return {"lead": (f"The spec's protected attributes, never characteristics, tested on the "
+                     f"{fairness['rows']:,} holdout rows with the validated card at the cut-off "
+                     f"score {fairness['cutoff']} (the riskiest "
+                     f"{fairness['declined_share']:.0%} of the development rows declined; "
+                     f"{100 * fairness['approval_rate']:.1f} % of the holdout approved). A group "
+                     f"is flagged when its adverse impact ratio is below {AIR_THRESHOLD} and "
+                     "significant; the command scorecard fairness gives the full test."),
+            "flagged": fairness["flagged"],
+            "columns": [{"figure": (approval_chart(c, AIR_THRESHOLD, f"report:{i}"),
+                                    f"Approval rate by {c['column']} (holdout); dark blue: the "
+                                    f"reference group; dashed line: {AIR_THRESHOLD:.0%} of its "
+                                    "rate."),
+                         "table": groups_table(c)}
+                        for i, c in enumerate(fairness["columns"])]}
+
+
 def _reproducibility(artifact: Mapping[str, Any]) -> dict[str, Table]:
     meta = artifact.get("metadata", {})
     rows = [{"k": k, "v": json.dumps(v, sort_keys=True) if isinstance(v, dict | list) else v}
@@ -663,11 +685,14 @@ def render_html(artifact: Mapping[str, Any], validation: ValidationResult,
         "distributions": _distributions(artifact, validation, src),
         "stability": _stability(validation, src),
         "iv-vif": _iv_vif(validation, src),
+        **({"fairness": _fairness(validation.fairness)} if validation.fairness
+           else {}),
         "card": _card(artifact, selection_log, coefficients, src, validation),
         "oracle": _oracle(validation, src),
         "reproducibility": _reproducibility(artifact),
     }
     return environment().get_template("validation.html.j2").render(
         model_id=artifact.get("model_id"),
-        content_hash=artifact.get("content_hash"), nav=NAV,
+        content_hash=artifact.get("content_hash"),
+        nav=[(anchor, title) for anchor, title in NAV if anchor in sections],
         header_items=_header_items(artifact, metrics), sections=sections)

@@ -91,6 +91,9 @@ class ValidationResult:
             :meth:`with_final_fit`).
         first_reasons: per characteristic, the share of holdout applicants whose first
             reason it is (``None`` when not computed).
+        fairness: the spec's protected attributes tested on the holdout
+            (:func:`validation.fairness.group_figures` per column; ``None`` until
+            :meth:`with_fairness`).
     """
 
     design: Mapping[str, Any]
@@ -110,6 +113,7 @@ class ValidationResult:
     oracle_distance: Mapping[str, Mapping[str, float]] | None = None
     final_fit: Mapping[str, Any] | None = None
     first_reasons: Mapping[str, float] | None = None
+    fairness: Mapping[str, Any] | None = None
 
     @classmethod
     def from_predictions(
@@ -224,6 +228,10 @@ class ValidationResult:
     def with_final_fit(self, final_fit: Mapping[str, Any]) -> ValidationResult:
         """A copy recording how the published card compares with the validated one."""
         return replace(self, final_fit=final_fit)
+
+    def with_fairness(self, fairness: Mapping[str, Any]) -> ValidationResult:
+        """A copy recording the protected attributes' fairness figures on the holdout."""
+        return replace(self, fairness=fairness)
 
     @property
     def holdout_split(self) -> Mapping[str, Any]:

@@ -7,7 +7,7 @@ Each submodule registers its subcommands; ``main`` dispatches:
 * :mod:`.model` — ``run``, ``regenerate``, ``predict``; :mod:`.batch` — ``export-sql``,
   ``score``; :mod:`.serve` — ``serve``;
 * :mod:`.monitor` — ``monitor``, ``recalibrate``, ``diff``; :mod:`.explain` — ``explain``;
-  :mod:`.review` — ``review``; :mod:`.settings` — ``settings``;
+  :mod:`.fairness` — ``fairness``; :mod:`.review` — ``review``; :mod:`.settings` — ``settings``;
   :mod:`.decisions` — ``decisions ...`` (the decision log).
 
  ``register()`` functions and
@@ -56,8 +56,8 @@ MAX_LINE_CHARS = 2000  # a line lists e.g. a category set; 50 such lines are ~10
 
 # Command modules, each exposing ``register(subparsers)``; imported by name so a missing
 # optional module only drops its commands.
-_COMMAND_MODULES = ("data", "spec", "model", "serve", "batch", "monitor", "explain",
-                    "review", "settings", "decisions")
+_COMMAND_MODULES = ("data", "spec", "model", "serve", "batch", "monitor", "fairness",
+                    "explain", "review", "settings", "decisions")
 
 # errno values meaning "this path cannot be used as given": the user's mistake, not a bug.
 _PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR,

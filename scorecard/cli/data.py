@@ -40,12 +40,34 @@ def _generate(args: argparse.Namespace) -> int:
     output_file(truth_path(args.output), "--output (its truth file)")
     if args.drift and not args.periods:
         raise UsageError("--drift needs --periods N")
+    if (args.groups or args.disparity) and args.periods:
+        raise UsageError("--groups and --disparity write one data file; leave out --periods")
+    disparity = None
+    if args.disparity:
+        from scorecard.data.synthetic.disparity import Disparity
+
+        try:
+            disparity = Disparity.parse(args.disparity)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from exc
     if args.periods:
         return _generate_periods(args)
     progress = Progress(enabled=not args.quiet)
     with progress.step(f"generating {args.rows:,} rows ({args.unlabelled:,} to predict, "
                        f"seed {args.seed})"):
         frame, pd_true = generate(args.rows, args.unlabelled, args.seed)
+    if args.groups or disparity:
+        from scorecard.data.synthetic import disparity as planted
+
+        gpath = planted.groups_path(args.output)
+        output_file(gpath, "--output (its groups file)")
+        groups = planted.assign_groups(len(frame), args.seed)
+        if disparity:
+            frame = planted.plant(frame, groups, disparity)
+        planted.write_groups(gpath, frame["uuid"], groups)
+        print(f"wrote {gpath}: group B {int((groups == 'B').sum()):,} rows"
+              + (f", {disparity.column} x {disparity.factor:g} in group B at equal true risk"
+                 if disparity else ", no disparity"))
     with progress.step(f"writing {args.output}"):
         write_dataset(frame, args.output, KLARNA)
     tpath = truth_path(args.output)
@@ -227,6 +249,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="with --periods: shift:<column>[=s]@P (population shift of a "
                    "characteristic) or risk[=r]@P (odds of default times r), from period P "
                    "on; repeatable")
+    p.add_argument("--groups", action="store_true", help="also write <stem>.groups.csv "
+                   "(uuid,group): a random group A/B, for fairness tests")
+    p.add_argument("--disparity", nargs="?", const="num_arch_ok_0_12m=0",
+                   metavar="COLUMN[=FACTOR]", help="plant a disparity: COLUMN times FACTOR "
+                   "for group B at equal true risk (implies --groups; default "
+                   "num_arch_ok_0_12m=0: no clean invoices on record)")
     p.set_defaults(func=_generate)
 
     p = sub.add_parser(

@@ -12,6 +12,8 @@
 * :mod:`.estimator` — :class:`~.estimator.Scorecard`, the scikit-learn style estimator.
 * :mod:`.validate` — ``Scorecard.validate``: the split design run (holdout, cross-validation,
   challenger) and the published card's final fit.
+* :mod:`.protected` — columns that look like protected attributes; :mod:`.groups` — group
+  labels of a fairness test (age bands) and the report's fairness section.
 * :mod:`.challenger` — the gradient-boosted challenger.
 
 Imports :mod:`scorecard.data`, :mod:`scorecard.card` and :mod:`validation`, never

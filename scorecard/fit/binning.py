@@ -157,6 +157,8 @@ class WoEBinner:
         for name, ov in self.overrides.items():
             if ov.exclude is not None:
                 self.excluded_[name] = f"override: {ov.exclude}"
+        self.excluded_.update({p: r for p, r in self.spec.excluded.items()
+                               if p in self.spec.protected})
         names = [c.name for c in self.spec.features if c.name not in self.excluded_]
         fit_params = {n: self._fit_params(n)[0] for n in names}
         if self.min_bin_n_event is not None:  # not a BinningProcess argument: per feature

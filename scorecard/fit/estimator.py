@@ -178,6 +178,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             woe, y, iv, self.selection_, self.binner_.excluded_)
         overridden = {n for n, b in self.binner_.bins_.items() if b.overridden}
         self.selection_log_["overridden"] = self.selection_log_["feature"].isin(overridden)
+        self._note_protected(X)
         say(f"selected {len(self.features_)} characteristics")
         self.logit_ = fit_logit(woe[self.features_], y)
         self.raw_points_: dict[str, np.ndarray] = {}
@@ -210,6 +211,28 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                                 self.spec.min_bin_events, self.spec.missing_policy)
             self.support_[name] = sup
             self.points_[name] = sup.points
+
+    def _note_protected(self, X: pd.DataFrame) -> None:
+        """A characteristic that looks like a protected attribute (:mod:`scorecard.fit.
+        protected`) enters the card with a warning in its selection-log reason, or with the
+        spec's ``protected_use`` reason when its use is confirmed."""
+        from scorecard.fit.protected import looks_protected
+
+        log = self.selection_log_
+        for i in np.flatnonzero((log["decision"] == "in").to_numpy()):
+            name = log["feature"].iloc[i]
+            confirmed = self.spec.protected_use.get(name)
+            why = None if confirmed else looks_protected(
+                name, X[name].dropna().unique()[:50] if name in self.spec.categorical else ())
+            if confirmed:
+                note = f"; looks like a protected attribute, use confirmed in the spec: {confirmed}"
+            elif why:
+                note = (f"; WARNING: looks like a protected attribute ({why}): name it under "
+                        "the spec's `protected` to keep it out, or confirm its use under "
+                        "`protected_use` with the reason")
+            else:
+                continue
+            log.iloc[i, log.columns.get_loc("reason")] = log["reason"].iloc[i] + note
 
     def _fit_joint(self, X: pd.DataFrame, y: np.ndarray, say: Any) -> Scorecard:
         binned = {n: self.binner_.bins_[n] for n in self.features_}

@@ -121,6 +121,13 @@ class DatasetSpec:
             a balance, fewer inquiries), the only ones a counterfactual explanation
             (:mod:`scorecard.card.recourse`) may propose to change; never age, time or
             where they shop. Recorded in the artifact's ``spec``.
+        protected: protected attributes (:mod:`scorecard.fit.protected`): columns of the
+            contract that are never characteristics (the selection log says why) and are the
+            default groups of ``scorecard fairness``; when named, the validation report and
+            MODEL.md carry a fairness section. Recorded in the artifact's ``spec`` when set.
+        protected_use: columns that look like protected attributes but are confirmed as
+            characteristics, each with its reason (recorded in the selection log instead of
+            a warning). Recorded when set.
         interactions: ``"auto"`` (the joint card adds the two-dimensional interactions that
             pay in inner CV, :mod:`scorecard.fit.interactions`) or ``"none"`` (default:
             on HELOC and the default data no pair paid in cross-validation, and the search
@@ -153,6 +160,8 @@ class DatasetSpec:
     missing_policy: str = DEFAULT_MISSING_POLICY
     min_bin_events: int = DEFAULT_MIN_BIN_EVENTS
     category_match: str = DEFAULT_CATEGORY_MATCH
+    protected: tuple[str, ...] = ()
+    protected_use: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.interactions not in INTERACTION_MODES:
@@ -189,11 +198,32 @@ class DatasetSpec:
         if unknown:
             raise ValueError(f"actionable: {unknown} are not columns of the contract "
                              f"{self.contract.name!r}")
+        unknown = [a for a in self.protected if a not in self.contract.names]
+        if unknown:
+            raise ValueError(f"protected: {unknown} are not columns of the contract "
+                             f"{self.contract.name!r}")
+        both = sorted(set(self.protected) & set(self.protected_use))
+        if both:
+            raise ValueError(f"protected_use: {both} are also named protected; a column is "
+                             "either kept out or confirmed, not both")
+        acting = sorted(set(self.protected) & set(self.actionable))
+        if acting:
+            raise ValueError(f"actionable: {acting} are protected attributes")
+
+    @property
+    def excluded(self) -> dict[str, str]:
+        """Features left out before binning, with the reason: ``exclude`` and the protected
+        attributes (their reason wins: a protected column is never a characteristic)."""
+        from scorecard.fit.protected import PROTECTED_REASON
+
+        return {**self.exclude, **{p: PROTECTED_REASON for p in self.protected}}
 
     @property
     def features(self) -> list[Column]:
-        """Candidate feature columns, in contract order (excluded ones left out)."""
-        return [c for c in self.contract.features if c.name not in self.exclude]
+        """Candidate feature columns, in contract order (excluded and protected ones left
+        out)."""
+        out = self.excluded
+        return [c for c in self.contract.features if c.name not in out]
 
     def trend(self, feature: str) -> str | None:
         if feature in self.categorical:
@@ -234,6 +264,9 @@ class DatasetSpec:
             "missing_policy": self.missing_policy,
             "min_bin_events": self.min_bin_events,
             "category_match": self.category_match,
+            # Likewise recorded only when set.
+            **({"protected": list(self.protected)} if self.protected else {}),
+            **({"protected_use": dict(self.protected_use)} if self.protected_use else {}),
         }
 
 
@@ -388,4 +421,6 @@ def _spec_from_file(path: Path) -> DatasetSpec:
         missing_policy=raw.get("missing_policy", DEFAULT_MISSING_POLICY),
         min_bin_events=raw.get("min_bin_events", DEFAULT_MIN_BIN_EVENTS),
         category_match=raw.get("category_match", DEFAULT_CATEGORY_MATCH),
+        protected=tuple(raw.get("protected", ())),
+        protected_use=dict(raw.get("protected_use", {})),
     )

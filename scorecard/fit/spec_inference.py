@@ -42,6 +42,11 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   Spearman correlation of the values with the target, on the labelled rows outside special
   codes, is at least :data:`CLEAR_TREND` in absolute value and has the same sign on both
   halves of the rows; otherwise the binning detects it.
+* **Protected attributes.** A column that looks like age, sex or gender, marital status,
+  nationality, religion, race or ethnicity, disability or pregnancy, by its name or (for
+  categories) its values (:func:`scorecard.fit.protected.looks_protected`), is listed under
+  ``protected``: kept out of the card and tested by ``scorecard fairness``, for a human to
+  confirm.
 
 Deterministic: the same file gives the same spec, byte for byte.
 """
@@ -62,6 +67,7 @@ import pandas as pd
 
 from scorecard.data.errors import ContractError
 from scorecard.errors import UsageError
+from scorecard.fit.protected import looks_protected
 from scorecard.fit.spec import (
     DEFAULT_CATEGORY_MATCH,
     DEFAULT_FINAL_FIT,
@@ -529,11 +535,24 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
             kind_note += f"; trend detected by the binning (Spearman {rho:+.2f})"
         out.review.append(f"{col}: {kind_note}")
     _durations_within_ages(frame, na, columns, out)
+    protected = []
+    for c in columns:
+        if c["kind"] in ("id", "target") or c["name"] in exclude:
+            continue
+        seen = frame[c["name"]][frame[c["name"]] != na]
+        why = looks_protected(c["name"], seen.unique()[:50] if c["name"] in categorical else ())
+        if why:
+            protected.append(c["name"])
+            out.review.append(f"{c['name']}: likely a protected attribute ({why}): kept out of "
+                              "the card, a default group of `scorecard fairness`")
+            out.confirm.append(f"{c['name']}: a protected attribute, never a characteristic "
+                               "(to use it anyway, move it from `protected` to "
+                               "`protected_use` with the reason)")
     features = [c for c in columns if c["kind"] not in ("id", "target")
-                and c["name"] not in exclude]
+                and c["name"] not in exclude and c["name"] not in protected]
     if not features:
         raise SpecInferenceError("features: no usable feature column (all are the target, "
-                                 "the id, constant or free text)")
+                                 "the id, constant, free text or protected attributes)")
     actionable = actionable_candidates([c["name"] for c in features
                                         if c["kind"] != "category"])
     if actionable:
@@ -558,6 +577,7 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         "exclude": exclude,
         "actionable": actionable,
         "plausible": plausible,
+        "protected": protected,
         "reason_prefix": "R",
         # Written out, so a reviewer of the spec file sees where the published card is fitted
         # and what a missing, unseen or thin value may score (scorecard.fit.support).

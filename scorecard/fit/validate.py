@@ -388,6 +388,12 @@ def fit_and_validate(card: Any, dataset: Dataset, *, holdout_share: float = 0.3,
     ff = compare_final_fit(validated, provisional, published, scale.to_dict(), labelled, y,
                            design, final_fit)
     result = result.with_final_fit(ff)
+    if spec.protected:  # tested on the holdout, never used: the report's fairness section
+        from scorecard.fit.groups import protected_fairness
+
+        hold = labelled.iloc[design.holdout]
+        result = result.with_fairness(protected_fairness(
+            provisional, dev, hold, y[design.holdout], spec.protected))
     if ff["refit"]:
         progress.say(f"published card: {len(card.features_)} characteristics "
                      f"({len(validated.features_)} validated); on the holdout rows score "

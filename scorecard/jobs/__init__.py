@@ -3,6 +3,7 @@
 * :mod:`.regenerate` — from a data file to the card (fitted and validated by
   ``Scorecard.validate``), its tables, report and predictions.
 * :mod:`.predict` — predictions of a card for a data set; :mod:`.batch` — DuckDB/Spark/numpy.
+* :mod:`.fairness` — ``scorecard fairness``: disparate impact, per-group accuracy.
 * :mod:`.monitor`, :mod:`.recalibrate`, :mod:`.diff` — after go-live; :mod:`.decisions` —
   export, outcomes and monitoring periods from the decision log.
 * :mod:`.outputs` — CSV, workbook and report files; :mod:`.progress` — progress lines.

@@ -233,6 +233,26 @@ def outcome_figures(artifact: dict[str, Any], score: np.ndarray, p: np.ndarray,
     return out
 
 
+def fairness_figures(artifact: dict[str, Any], frame: pd.DataFrame, score: np.ndarray,
+                     protected: list[str]) -> dict[str, Any]:
+    """Adverse impact ratio of every group of each protected column at the default cut-off
+    of ``scorecard fairness`` (:mod:`scorecard.jobs.fairness`)."""
+    from scorecard.fit.groups import as_groups
+    from scorecard.jobs.fairness import default_cutoff
+    from validation.fairness import group_figures
+
+    cutoff = default_cutoff(artifact)
+    approved = score >= cutoff
+    columns = {}
+    for name in protected:
+        labels, _ = as_groups(name, frame[name].reset_index(drop=True))
+        fig = group_figures(score, approved, labels)
+        columns[name] = {"reference": fig["reference"], "flagged": fig["flagged"],
+                         "ratios": {g["group"]: g["air"]["ratio"] for g in fig["groups"]
+                                    if g["tested"]}}
+    return {"cutoff": cutoff, "columns": columns}
+
+
 def alerts_of(period: dict[str, Any]) -> tuple[list[str], list[str]]:
     """``(breaches, warnings)`` of one period, in words."""
     breaches, warnings = [], []
@@ -259,6 +279,10 @@ def alerts_of(period: dict[str, Any]) -> tuple[list[str], list[str]]:
             if g["outside_interval"]:
                 warnings.append(f"grade {g['grade']}: pd {g['predicted']:.4f} outside the "
                                 f"Jeffreys interval of {g['observed']:.4f}")
+    for col, f in (period.get("fairness") or {}).get("columns", {}).items():
+        for g in f["flagged"]:
+            warnings.append(f"{col}={g}: adverse impact ratio {f['ratios'][g]:.2f} against "
+                            f"{f['reference']} (scorecard fairness for the full test)")
     return breaches, warnings
 
 
@@ -319,6 +343,10 @@ def monitor_frames(artifact: dict[str, Any], periods: list[tuple[str, pd.DataFra
             y = frame[target].to_numpy()[labelled].astype(int)
             fig["outcomes"] = outcome_figures(artifact, scored.score[labelled],
                                               scored.pd[labelled], y)
+        protected = [c for c in artifact.get("spec", {}).get("protected", [])
+                     if c in frame.columns]
+        if protected:  # the spec's protected attributes: adverse impact ratios per period
+            fig["fairness"] = fairness_figures(artifact, frame, scored.score, protected)
         out.append(fig)
     return _finish(artifact, out, "rows")
 

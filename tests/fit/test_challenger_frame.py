@@ -9,12 +9,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scorecard.fit.validate import challenger_frame
 
 from scorecard.data.files import read_dataset
 from scorecard.fit.challenger import GradientBoostedChallenger
 from scorecard.fit.spec import load_spec
 from scorecard.fit.spec_inference import infer_spec
+from scorecard.fit.validate import challenger_frame
 from validation.discrimination import roc_auc
 from validation.splits import make_splits
 

@@ -141,3 +141,29 @@ def test_dates_group_into_calendar_months_and_quarters(card: dict) -> None:
     frame.loc[frame.index[3], "when"] = "not a date"
     with pytest.raises(ContractError, match="row 4"):
         split_periods(frame, "when", "month")
+
+
+def test_monitor_tracks_the_adverse_impact_ratios_of_protected_attributes(
+        card: dict, tmp_path: Path) -> None:
+    from scorecard.card.engine import ScoringEngine
+    from scorecard.fit.groups import age_bands
+    from scorecard.jobs.fairness import default_cutoff
+    from scorecard.jobs.monitor import write_outputs
+    from validation.fairness import group_figures
+
+    protected = copy.deepcopy(card)
+    protected["spec"]["protected"] = ["age"]
+    protected = seal(protected)
+    periods = _periods(21, [], n=2)
+    report = monitor_frames(protected, periods, False, "default")
+    engine_score = ScoringEngine(protected)
+    for p, (_, frame) in zip(report["periods"], periods, strict=True):
+        score = engine_score.score(frame).score
+        fig = group_figures(score, score >= default_cutoff(protected),
+                            age_bands(frame["age"]))
+        ratios = p["fairness"]["columns"]["age"]["ratios"]
+        assert ratios == {g["group"]: g["air"]["ratio"] for g in fig["groups"] if g["tested"]}
+    write_outputs(report, tmp_path)
+    assert "Adverse impact ratio by age per period" in (tmp_path / "monitoring.html").read_text()
+    # the committed card names no protected attribute: no fairness figures
+    assert "fairness" not in monitor_frames(card, periods, False, "default")["periods"][0]

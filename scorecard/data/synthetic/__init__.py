@@ -6,7 +6,8 @@
 * :func:`realism_table` (:mod:`.realism`): generated vs real, column by column.
 * :mod:`.drift` — generated periods with a known drift (monitoring tests);
   :mod:`.example` — a small non-Klarna credit file (``example-data``);
-  :mod:`.fit_profile` — derives the profile and truth from the real rows.
+  :mod:`.fit_profile` — derives the profile and truth from the real rows;
+  :mod:`.disparity` — a planted group disparity at equal true risk (fairness tests).
 """
 
 from scorecard.data.synthetic.generator import generate, write_generated

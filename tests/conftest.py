@@ -53,3 +53,39 @@ def postgres_url(postgres_server: str) -> str:
     from tests.support.postgres import fresh_database
 
     return fresh_database(postgres_server)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new empty decision log, once on SQLite and once on the real PostgreSQL."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/log.db"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+# ------------------------------------------------------------------ the fast inner loop
+# `bash scripts/test.sh --fast` runs `-m "not slow"`. Slow: tests that fit a card on real
+# data, run a whole job, start a browser, Spark, a container, Terraform or a fresh install,
+# or kill processes on purpose; marked here in one place, by fixture, module and name, so a
+# new test that uses a heavy fixture is slow without anyone remembering to say so.
+HEAVY_FIXTURES = {"heloc_inputs", "postgres_server"}
+SLOW_MODULES = {
+    "tests/deploy", "tests/workbench/test_browser.py", "tests/workbench/test_own_data_browser.py",
+    "tests/validation/test_report_browser.py", "tests/validation/test_monitoring_browser.py",
+    "tests/api/test_docs_offline.py", "tests/api/test_schemathesis.py",
+    "tests/api/test_decision_log_durability.py", "tests/jobs/test_regenerate.py",
+    "tests/jobs/test_final_fit.py", "tests/jobs/test_holdout_isolation.py",
+    "tests/fit/test_estimator_heloc.py", "tests/fit/test_challenger.py",
+    "tests/data/test_atomic_writes.py", "tests/cli/test_mistakes.py",
+    "tests/cli/test_readme_own_data.py", "tests/test_python_api.py",
+}
+SLOW_NAMES = ("spark", "heloc", "inferred_spec", "sigkill")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        where = item.path.relative_to(REPO).as_posix()
+        if (HEAVY_FIXTURES & set(getattr(item, "fixturenames", ()))
+                or any(where == m or where.startswith(m + "/") for m in SLOW_MODULES)
+                or any(n in item.name.lower() for n in SLOW_NAMES)):
+            item.add_marker(pytest.mark.slow)

@@ -23,13 +23,6 @@ from tests.api.conftest import ClientFactory
 APPLICANT = example_applicant(KLARNA.columns, KLARNA.id_column)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path}/log.db"
-    return str(request.getfixturevalue("postgres_url"))
-
-
 def applicants(n: int) -> list[dict[str, Any]]:
     out = []
     for i in range(n):

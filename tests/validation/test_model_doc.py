@@ -1,5 +1,6 @@
-"""``MODEL.md`` is the case's one-page explanation: printed to A4 at 11 pt with 2 cm margins
-by headless Chromium, it fills exactly one page, for the committed Klarna build, for the
+"""``MODEL.md`` is the case's one-page explanation: printed to A4 by headless Chromium, both
+plain (11 pt serif, 2 cm margins) and as GitHub renders it (18 mm margins), it fills one
+page with a reserve of about three bullets to spare, for the committed Klarna build, for the
 synthetic inputs (full and minimal) and for HELOC (no oracle, no rows to predict).
 
 The Markdown is turned into HTML by :func:`to_html`, a converter for the subset
@@ -29,6 +30,22 @@ PRINT_CSS = ("@page { size: A4; margin: 2cm } body { font: 11pt serif; margin: 0
              "p, ul, table { margin: 0 0 5pt } ul { padding-left: 1.4em } "
              "table { border-collapse: collapse } th, td { border: 1px solid #999; "
              "padding: 0 4px }")
+# GitHub's rendering (github-markdown-css: 16 px sans-serif at line height 1.5, headings 2 and
+# 1.5 em with a rule under them, 16 px between blocks, cells padded 6 x 13 px) as a browser
+# prints a GitHub page on A4 with 18 mm margins: its reading column fitted to the paper.
+GITHUB_CSS = ("@page { size: A4; margin: 18mm } body { font: 16px/1.5 -apple-system, "
+              "'Segoe UI', 'Noto Sans', Helvetica, Arial, sans-serif; margin: 0; zoom: 0.6 } "
+              "h1 { font-size: 2em; margin: .67em 0; padding-bottom: .3em; "
+              "border-bottom: 1px solid #d1d9e0 } h2 { font-size: 1.5em; margin: 24px 0 16px; "
+              "padding-bottom: .3em; border-bottom: 1px solid #d1d9e0 } "
+              "p, ul, table { margin: 0 0 16px } ul { padding-left: 2em } "
+              "li + li { margin-top: .25em } table { border-collapse: collapse } "
+              "th, td { padding: 6px 13px; border: 1px solid #d1d9e0 } "
+              "code { font-size: 85%; padding: .2em .4em }")
+# Kept free at the foot of the page in both styles, about three bullets: a longer figure,
+# another font or a renderer's rounding must not push the page onto a second one.
+RESERVE = "15mm"
+STYLES = {"plain": PRINT_CSS, "github": GITHUB_CSS}
 # A page object of the PDF; "/Type /Pages" (the page tree) must not count.
 PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")
 
@@ -68,11 +85,14 @@ def to_html(markdown: str) -> str:
             f"<style>{PRINT_CSS}</style></head><body>{''.join(body)}</body></html>")
 
 
-def printed_pages(markdown: str, tmp: Path) -> int:
-    """Pages of the Markdown printed to PDF by headless Chromium."""
+def printed_pages(markdown: str, tmp: Path, css: str = PRINT_CSS, reserve: str = "0mm") -> int:
+    """Pages of the Markdown printed to PDF by headless Chromium with the stylesheet ``css``,
+    a blank block of height ``reserve`` after the text."""
     assert CHROMIUM is not None
     page, pdf = tmp / "model.html", tmp / "model.pdf"
-    page.write_text(to_html(markdown), encoding="utf-8")
+    text = to_html(markdown).replace(PRINT_CSS, css)
+    text = text.replace("</body>", f'<div style="height:{reserve}"></div></body>')
+    page.write_text(text, encoding="utf-8")
     run = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-pdf-header-footer",
          "--no-first-run", "--disable-extensions", f"--user-data-dir={tmp / 'profile'}",
@@ -99,24 +119,38 @@ def test_two_pages_of_text_are_counted_as_two(tmp_path: Path) -> None:
 
 
 @needs_chromium
-@pytest.mark.parametrize("full", [True, False], ids=["full", "minimal"])
-def test_synthetic_model_md_prints_on_one_page(full: bool, tmp_path: Path) -> None:
-    write_reports(tmp_path / "out", *build_synthetic(full=full))
-    assert printed_pages((tmp_path / "out" / "MODEL.md").read_text(encoding="utf-8"),
-                         tmp_path) == 1
+def test_the_reserve_is_counted(tmp_path: Path) -> None:
+    """Twenty short paragraphs fit a page; with a reserve of most of the page they spill."""
+    text = "\n\n".join(f"Paragraph {i}." for i in range(20))
+    assert printed_pages(text, tmp_path) == 1
+    assert printed_pages(text, tmp_path, reserve="250mm") == 2
 
 
 @needs_chromium
-def test_committed_model_md_prints_on_one_page(tmp_path: Path) -> None:
+@pytest.mark.parametrize("style", sorted(STYLES))
+@pytest.mark.parametrize("full", [True, False], ids=["full", "minimal"])
+def test_synthetic_model_md_prints_on_one_page(full: bool, style: str, tmp_path: Path) -> None:
+    write_reports(tmp_path / "out", *build_synthetic(full=full))
+    assert printed_pages((tmp_path / "out" / "MODEL.md").read_text(encoding="utf-8"),
+                         tmp_path, STYLES[style], RESERVE) == 1
+
+
+@needs_chromium
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_committed_model_md_prints_on_one_page_with_room_to_spare(style: str,
+                                                                   tmp_path: Path) -> None:
     if not COMMITTED.exists():
         pytest.skip(f"{COMMITTED} is not committed yet (run `scorecard run`)")
-    assert printed_pages(COMMITTED.read_text(encoding="utf-8"), tmp_path) == 1
+    assert printed_pages(COMMITTED.read_text(encoding="utf-8"), tmp_path, STYLES[style],
+                         RESERVE) == 1
 
 
 @needs_chromium
 @pytest.mark.shared
-def test_heloc_model_md_prints_on_one_page(heloc_inputs: tuple, tmp_path: Path) -> None:
+@pytest.mark.parametrize("style", sorted(STYLES))
+def test_heloc_model_md_prints_on_one_page(heloc_inputs: tuple, style: str,
+                                           tmp_path: Path) -> None:
     write_reports(tmp_path / "out", *heloc_inputs)
     doc = (tmp_path / "out" / "MODEL.md").read_text(encoding="utf-8")
     assert "Oracle" not in doc  # no true pd for real data: no row, no note
-    assert printed_pages(doc, tmp_path) == 1
+    assert printed_pages(doc, tmp_path, STYLES[style], RESERVE) == 1

@@ -38,6 +38,14 @@ def feature_direction(feature: Mapping[str, Any]) -> str:
     return "non-monotone"
 
 
+def scale_origin(artifact: Mapping[str, Any]) -> str:
+    """How the card's master scale was set (the spec's ``master_scale``, as the card's
+    ``metadata.config`` records it)."""
+    setting = artifact.get("metadata", {}).get("config", {}).get("master_scale")
+    return {"development": "fitted to the development pds",
+            "given": "given by the spec"}.get(setting or "", "the fixed pd ladder")
+
+
 def design_sentence(metrics: Mapping[str, Any]) -> str:
     d = metrics["design"]
     return (f"a stratified holdout of {pct(d['holdout_fraction'], 0)} of the labelled rows "
@@ -115,9 +123,9 @@ def statements(artifact: Mapping[str, Any], validation: ValidationResult,
     card = models["scorecard"]["holdout"]
     if metrics.get("oracle_distance"):
         out.append(("data",
-                    "The labelled data are generated: the true pd of every row is known, so "
-                    "the figures show how well the card recovers the generator, not how it "
-                    "performs on real customers; confirm on observed outcomes before use."))
+                    "Generated labels: the figures show how well the card recovers a known "
+                    "true pd, not how it performs on real customers; confirm on observed "
+                    "outcomes before use."))
     else:
         out.append(("data",
                     "The true pd is unknown for this data, so the distance to the best "
@@ -174,10 +182,10 @@ def statements(artifact: Mapping[str, Any], validation: ValidationResult,
         rate = card["default_rate"]
         if share > 0.5 or rate > bounds[-1]:
             out.append(("scale",
-                        f"The master scale (pd boundaries {pct(bounds[0])} to {pct(bounds[-1])}) "
-                        f"is built for a low-default portfolio; at a {pct(rate, 1)} default rate "
-                        f"{pct(share, 1)} of holdout rows fall in the worst grade {grade}, so "
-                        "the grades barely separate this book."))
+                        f"The master scale ({scale_origin(artifact)}, pd boundaries "
+                        f"{pct(bounds[0])} to {pct(bounds[-1])}): at a {pct(rate, 1)} default "
+                        f"rate {pct(share, 1)} of holdout rows fall in the worst grade {grade}, "
+                        "so the grades barely separate this book."))
         else:
             sparse = _sparse_grades(validation)
             tail = (f"grade(s) {', '.join(sparse)} hold fewer than 100 holdout rows or 5 "
@@ -185,8 +193,8 @@ def statements(artifact: Mapping[str, Any], validation: ValidationResult,
                     "every grade holds at least 100 holdout rows and 5 defaults")
             # Only thin grades make the scale a limitation; else it is a plain finding.
             out.append(("scale" if sparse else "grades",
-                        f"The master scale's fixed pd boundaries ({pct(bounds[0])} to "
-                        f"{pct(bounds[-1])}) suit this low-default book; {tail}."))
+                        f"The master scale ({scale_origin(artifact)}, pd boundaries "
+                        f"{pct(bounds[0])} to {pct(bounds[-1])}): {tail}."))
     stab = metrics.get("stability")
     if not stab:
         out.append(("stability",

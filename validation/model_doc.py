@@ -22,6 +22,7 @@ from validation.findings import (
     SUSPICIOUS_IV,
     design_sentence,
     feature_direction,
+    scale_origin,
     statements,
     suspicious_iv,
 )
@@ -30,7 +31,7 @@ from validation.plots import model_label, ordered_models
 from validation.result import ValidationResult
 
 MAX_LINES = 60
-MAX_FEATURE_ROWS = 7  # more characteristics than that are summed up in one row
+MAX_FEATURE_ROWS = 4  # more characteristics than that are summed up in one row
 CHALLENGERS = {"challenger": "GBM", "challenger_monotone": "monotone GBM"}
 # The findings MODEL.md repeats as its limitations (the others are figures there).
 LIMITATION_TOPICS = ("data", "scale", "stability", "iv")
@@ -140,18 +141,15 @@ def render_model_md(artifact: Mapping[str, Any], validation: ValidationResult,
     grades, bounds = scale.get("grades") or [], scale.get("pd_boundaries") or []
     models = ordered_models(metrics["models"])
     challengers = [CHALLENGERS.get(n, model_label(n)) for n in models if n in CHALLENGERS]
-    how = {"development": "master scale fitted to the development pds (even points steps "
-                          "between their 1st and 99th percentiles)",
-           "given": "master scale given by the spec"}.get(cfg.get("master_scale", ""),
-                                                          "fixed master scale")
-    grade_text = (f" Grades {grades[0]}–{grades[-1]}: {how}, boundaries pd "
-                  f"{pct(bounds[0])} to {pct(bounds[-1])}." if grades and bounds else "")
+    grade_text = (f" Grades {grades[0]}–{grades[-1]}: master scale {scale_origin(artifact)}, "
+                  f"pd {pct(bounds[0])} to {pct(bounds[-1])}." if grades and bounds else "")
     joint = cfg.get("card_method") == "joint"
     lines = [
         f"# Model {artifact['model_id']}",
         "",
         f"Fitted on `{data.get('file', '?')}` ({count(data.get('labelled'))} labelled rows, "
-        f"default rate {pct(data.get('default_rate'))}); card `{artifact['content_hash']}`.",
+        f"default rate {pct(data.get('default_rate'))}); card `{artifact['content_hash'][:23]}…` "
+        "(the full hash in `scorecard.json`).",
         "",
         "## The model and its characteristics",
         "",
@@ -193,9 +191,9 @@ def render_model_md(artifact: Mapping[str, Any], validation: ValidationResult,
     for topic, text in statements(artifact, validation, metrics):
         if topic == "iv":  # the table above shows which: say only how many
             high = suspicious_iv(validation)
-            text = (f"IV above {SUSPICIOUS_IV:g} ('suspicious' by Siddiqi's reading) for "
-                    f"{len(high)} of the {len(features)} characteristics: check these are not "
-                    "proxies of the outcome.")
+            text = (f"IV above {SUSPICIOUS_IV:g} ('suspicious', Siddiqi) for {len(high)} of "
+                    f"{len(features)} characteristics: check they are not proxies of the "
+                    "outcome.")
         if topic in LIMITATION_TOPICS:
             lines.append(f"- {text}")
     return "\n".join(lines) + "\n"

@@ -1,6 +1,6 @@
 """``MODEL.md`` is the case's one-page explanation: printed to A4 by headless Chromium, both
 plain (11 pt serif, 2 cm margins) and as GitHub renders it (18 mm margins), it fills one
-page with a reserve of a few lines to spare, for the committed Klarna build, for the
+page with about two lines to spare, for the committed Klarna build, for the
 synthetic inputs (full and minimal) and for HELOC (no oracle, no rows to predict).
 
 The Markdown is turned into HTML by :func:`to_html`, a converter for the subset
@@ -42,9 +42,9 @@ GITHUB_CSS = ("@page { size: A4; margin: 18mm } body { font: 16px/1.5 -apple-sys
               "li + li { margin-top: .25em } table { border-collapse: collapse } "
               "th, td { padding: 6px 13px; border: 1px solid #d1d9e0 } "
               "code { font-size: 85%; padding: .2em .4em }")
-# Kept free at the foot of the page in both styles, a few lines: a longer figure, another
-# font or a renderer's rounding must not push the page onto a second one.
-RESERVE = "12mm"
+# Kept free at the foot of the page in both styles, about two lines: a longer figure,
+# another font or a renderer's rounding must not push the page onto a second one.
+RESERVE = "8mm"
 STYLES = {"plain": PRINT_CSS, "github": GITHUB_CSS}
 # A page object of the PDF; "/Type /Pages" (the page tree) must not count.
 PAGE = re.compile(rb"/Type\s*/Page(?![a-zA-Z])")

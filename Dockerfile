@@ -37,7 +37,8 @@ COPY requirements/runtime.lock ./runtime.lock
 # from a mistaken lock), and --no-deps: the lock is the complete set, and it deliberately
 # leaves out declared dependencies the API never imports (requirements/runtime.overrides:
 # Django, Faker, Litestar's CLI). Then what serving never needs goes: the packages' test
-# suites, the debug symbols of the extension modules (when the builder has strip; not
+# suites, the docs assets' source maps (for debugging the bundles, never served), the
+# debug symbols of the extension modules (when the builder has strip; not
 # numpy's, whose libraries auditwheel rewrote with patchelf: strip breaks such files), and
 # pip/setuptools themselves, so no build tooling reaches the runtime image.
 RUN python3 -m venv /opt/venv \
@@ -45,6 +46,7 @@ RUN python3 -m venv /opt/venv \
        --require-hashes -r runtime.lock \
     && /opt/venv/bin/python -m pip uninstall --yes --quiet pip setuptools \
     && find /opt/venv -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {} + \
+    && find /opt/venv -type f -name '*.map' -path '*/drf_spectacular_sidecar/*' -delete \
     && if command -v strip >/dev/null; then \
          find /opt/venv -type f -name '*.so*' ! -path '*/numpy*' \
            -exec strip --strip-unneeded {} +; \

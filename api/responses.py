@@ -56,7 +56,7 @@ class ScoreResult(msgspec.Struct, gc=False):
     decision policy. ``decision_id`` names the answer (time-ordered, unique across workers;
     the key of its record in the decision log)."""
 
-    uuid: str | int | float | None  # the id as the client sent it
+    uuid: str | float | None  # the id as the client sent it (a whole number too)
     pd: float
     score: int
     grade: str | None
@@ -101,7 +101,7 @@ class Counterfactual(msgspec.Struct, gc=False):
 class ExplainResult(msgspec.Struct):
     """Decision, adverse-action reasons and counterfactuals of one applicant."""
 
-    uuid: str | int | float | None  # the id as the client sent it
+    uuid: str | float | None  # the id as the client sent it (a whole number too)
     score: int
     pd: float
     grade: str | None

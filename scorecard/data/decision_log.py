@@ -196,7 +196,8 @@ def append_plan(chain: Chain, rows: list[tuple[Any, ...]], writer: str) -> tuple
     plan: Plan = []
     for i in range(0, len(full), MAX_GROUP):
         part = full[i:i + MAX_GROUP]
-        plan.append((f"INSERT INTO decisions ({', '.join(FIELDS)}) VALUES "
+        # Only the constant column names and placeholders are joined; values are bound.
+        plan.append((f"INSERT INTO decisions ({', '.join(FIELDS)}) VALUES "  # nosec B608
                      + ", ".join([marks] * len(part)), [v for r in part for v in r], False))
     if chain.head_seq == 0:
         plan.append(("INSERT INTO chains VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT (chain_id) "
@@ -366,7 +367,8 @@ class DecisionStore:
             if last is not None:
                 clauses.append(f"({', '.join(keys)}) > ({', '.join('?' * len(keys))})")
                 args += list(last)
-            sql = (f"SELECT {', '.join(FIELDS)} FROM decisions"
+            # The caller's clauses are the module's own constants; values are bound.
+            sql = (f"SELECT {', '.join(FIELDS)} FROM decisions"  # nosec B608
                    + (f" WHERE {' AND '.join(f'({c})' for c in clauses)}" if clauses else "")
                    + f" ORDER BY {order} LIMIT {batch}")
             rows = self.execute(sql, args).fetchall()
@@ -615,7 +617,8 @@ class GroupWriter:
 
     async def _run(self) -> None:
         wake = self._wake
-        assert wake is not None
+        if wake is None:  # start() sets it before the task runs
+            raise RuntimeError("the writer task ran before start()")
         while True:
             if not self._queue:
                 if self._closing:

@@ -182,7 +182,6 @@ def refit_costs(artifact: dict[str, Any], frame: pd.DataFrame, target: str,
     in_g, in_r = labels[lab][hold] == group, labels[lab][hold] == reference
     config = RegenerateConfig()
     overrides = load_overrides(builtin_overrides(spec.name))
-    params = config.card_params(spec.card_method)
 
     def variant(drop_name: str | None, published: bool = False) -> dict[str, Any]:
         if published:
@@ -190,8 +189,9 @@ def refit_costs(artifact: dict[str, Any], frame: pd.DataFrame, target: str,
         else:
             s = spec if drop_name is None else replace(
                 spec, exclude={**spec.exclude, drop_name: "fairness: dropped to weigh its cost"})
+            # Every method-dependent default from the spec and the one table, as regenerate.
             card = Scorecard(s, {k: v for k, v in overrides.items() if k not in s.exclude},
-                             scaling=config.scaling, **params)
+                             scaling=config.scaling, random_state=config.seed)
             card.fit(rows.iloc[dev], y[dev])
             score = card.engine().score(rows.iloc[hold]).score.astype(float)
         r = delong_auc(y[hold], score, higher_is_riskier=False)

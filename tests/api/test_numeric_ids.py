@@ -30,7 +30,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, api_client: Any
     folder = tmp_path_factory.mktemp("numeric-ids")
     data = folder / "credit.csv"
     write_example(data, rows=600, unlabelled=60)
-    (folder / "spec.json").write_text(json.dumps(infer_spec(data).spec))
+    inferred = infer_spec(data, target="default.next.month")
+    (folder / "spec.json").write_text(json.dumps(inferred.spec))
     contract = load_spec(str(folder / "spec.json")).contract
     frame = read_dataset(data, contract).frame  # the file's ids 1, 2, ... are accepted
     # demo_card bins a category by its declared labels: close the open ones on the data.

@@ -9,6 +9,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -93,7 +94,8 @@ def test_leaving_out_random_fields_never_raises_a_heloc_score(heloc, data) -> No
     fields = data.draw(st.sets(st.sampled_from(service.engine.columns_)), label="left out")
     less = service.score_batch([_without(row, fields)]).results[0]
     assert less.score <= service.score_one(row).score
-    assert less == service.score_one(_without(row, fields))
+    one = service.score_one(_without(row, fields))
+    assert msgspec.structs.replace(less, decision_id=one.decision_id) == one  # ids differ
 
 
 def test_an_empty_applicant_scores_no_better_than_the_worst_possible_score(klarna) -> None:

@@ -103,7 +103,7 @@ def test_one_file_split_by_a_period_column(card: dict, tmp_path: Path) -> None:
 
 def test_cli_mistakes_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert main(["monitor", "--artifact", str(CARD), "--out", str(tmp_path)]) == 2
-    assert "either --input" in capsys.readouterr().err
+    assert "give one of --input" in capsys.readouterr().err
     assert main(["generate-data", "--output", str(tmp_path / "x.csv"), "--periods", "2",
                  "--drift", "shift:nope@1"]) == 2
     assert "not a feature column" in capsys.readouterr().err

@@ -4,6 +4,7 @@ too few events, one characteristic dominating the first reason."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import html
 from typing import Any
 
@@ -67,9 +68,9 @@ def test_the_card_checks_are_among_the_validation_pages_findings() -> None:
     odd = copy.deepcopy(artifact)
     for b in odd["features"][0]["bins"]:
         b["points"] = 7
-    validation = {**validation, "first_reasons": {"x1": 0.9, "x0": 0.1}}
+    validation = dataclasses.replace(validation, first_reasons={"x1": 0.9, "x0": 0.1})
     page = html.unescape(render_reports(odd, validation, log, coefs)["validation.html"])
-    expected = card_checks(odd, validation["first_reasons"])
+    expected = card_checks(odd, validation.first_reasons)
     assert len(expected) >= 2
     for sentence in expected:
         assert sentence in page

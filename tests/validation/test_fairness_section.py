@@ -33,7 +33,7 @@ def _fairness(flag: bool) -> dict:
 def test_the_reports_carry_a_fairness_section_when_protected_attributes_are_named(
         flag: bool, tmp_path: Path) -> None:
     artifact, validation, log, coefficients = build_synthetic(full=True)
-    validation["fairness"] = _fairness(flag)
+    validation = validation.with_fairness(_fairness(flag))
     write_reports(tmp_path, artifact, validation, log, coefficients)
     page = (tmp_path / "validation.html").read_text(encoding="utf-8")
     doc = (tmp_path / "MODEL.md").read_text(encoding="utf-8")
@@ -52,7 +52,7 @@ def test_without_protected_attributes_there_is_no_fairness_section(tmp_path: Pat
 @needs_chromium
 def test_model_md_with_the_fairness_line_prints_on_one_page(tmp_path: Path) -> None:
     artifact, validation, log, coefficients = build_synthetic(full=True)
-    validation["fairness"] = _fairness(True)
+    validation = validation.with_fairness(_fairness(True))
     write_reports(tmp_path / "out", artifact, validation, log, coefficients)
     assert printed_pages((tmp_path / "out" / "MODEL.md").read_text(encoding="utf-8"),
                          tmp_path) == 1

@@ -125,7 +125,7 @@ API_KEY = Setting(
 MAX_BATCH = Setting(
     "SCORECARD_MAX_BATCH", "integer", 10_000, "applicants",
     "most applicants in one `/v1/score/batch` call (more: 422)")
-# A 10,000-applicant batch is ~14 MB of compact JSON.
+# Room for a batch of the largest size in compact JSON.
 MAX_BODY_BYTES = Setting(
     "SCORECARD_MAX_BODY_BYTES", "size", 32 * MIB, "bytes",
     "largest request body, batch included (larger: 413)")
@@ -144,9 +144,9 @@ BODY_TIMEOUT_S = Setting(
     "most seconds from the request's headers to the end of its body (then 408)")
 # By Little's law an admitted request waits for the unit running when it arrives, the units
 # admitted before it and its own, so limit = budget / measured time per unit - 1. A unit
-# costs ~3.4 ms (a batch of 100) to ~0.4 ms (a single score), so 25 ms admits 6 batches of
-# 100 or (the cap) 32 single scores: half of the 50 ms an accepted request may take end to
-# end at 10x the capacity, the other half for the network, the client and the measurement.
+# of work is measured while serving (scripts/load_test.py prints it); the budget is half of
+# what an accepted request may take end to end under overload, the other half for the
+# network, the client and the measurement's lag. The cap bounds the limit for cheap units.
 LATENCY_BUDGET_MS = Setting(
     "SCORECARD_LATENCY_BUDGET_MS", "number", 25.0, "ms",
     "time an admitted scoring request may spend in its worker: the in-flight limit is this "

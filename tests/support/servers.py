@@ -6,6 +6,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from tests.support.paths import REPO
@@ -43,3 +44,18 @@ def start_uvicorn(port: int, protocol: str, environment: dict[str, str], log: Pa
             process.kill()
             raise RuntimeError(f"the server did not start:\n{log.read_text()}")
         time.sleep(0.2)
+
+
+def wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
+    """Return once ``url`` answers; fail if ``proc`` (the server) exits or ``timeout``
+    seconds pass first."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"the server exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError(f"{url} did not answer")

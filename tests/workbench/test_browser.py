@@ -18,9 +18,7 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 import tomllib
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -29,25 +27,12 @@ import pytest
 from scorecard.fit.overrides import BUILTIN_DIR
 from scorecard.fit.spec import load_spec
 from scorecard.workbench.session import Session
-from tests.support.servers import free_port
+from tests.support.servers import free_port, wait_http
 
 CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "")
                  if p and Path(p).exists()), None)
 playwright = pytest.importorskip("playwright.sync_api")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
-
-
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"scorecard review exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"{url} did not answer")
 
 
 def _classic_spec(folder: Path) -> Path:
@@ -113,7 +98,7 @@ def test_a_reviewer_merges_splits_excludes_saves_and_rebuilds_in_a_browser(
                              str(port), "--workdir", str(work)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
-        _wait_http(base + "/", proc)
+        wait_http(base + "/", proc)
         _drive(base, merge, split, value, exclude, shots, work)
     finally:
         proc.terminate()

@@ -9,8 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -18,22 +16,9 @@ import pytest
 from scorecard.data.synthetic.example import write_example
 from scorecard.fit.spec_inference import infer_spec
 from tests.support.browser import CHROMIUM, needs_chromium
-from tests.support.servers import free_port
+from tests.support.servers import free_port, wait_http
 
 pytestmark = needs_chromium
-
-
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"scorecard review exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2):
-                return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"{url} did not answer")
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +34,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
                             stderr=subprocess.STDOUT, env=os.environ.copy())
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_http(base + "/", proc)
+        wait_http(base + "/", proc)
         yield base, tmp
     finally:
         proc.terminate()

@@ -57,7 +57,8 @@ measuring off: the limit is then exactly ``SCORECARD_MAX_IN_FLIGHT``;
   refusals answered at once, banked up to :data:`PACE_BURST`; the other refused requests
   wait their turn in arrival order (their connection idle: a closed-loop client sends
   nothing until it has its answer), and none waits longer than ``Retry-After``
-  (:data:`RETRY_AFTER_S`). Refusing thus costs at most about half a refusal per score, a
+  (:data:`RETRY_AFTER_S`), give or take the ticks that spread a wave of them
+  (:data:`PACE_SWEEP_MAX` a tick). Refusing thus costs at most about half a refusal per score, a
   few per cent of the worker, whatever the flood; only the one-second bound can make it
   more (``N`` connections beyond the room are answered at least every second). Beyond
   :data:`REFUSALS_QUEUED_MAX` queued refusals (an open-loop flood of new connections) the
@@ -142,6 +143,11 @@ ROOM_WAIT_S = 0.1
 # connections) the excess is refused at once.
 PACE_BURST = 8.0
 PACE_TICK_S = 0.005
+# Refusals due at once (a flood's connections all arrived together, so their seconds end
+# together) are answered at most this many per tick, the rest in the next ticks: a wave of
+# a thousand refusals then never holds the event loop (and with it the scores and /health)
+# for tens of milliseconds, and the retries it brings back arrive spread out too.
+PACE_SWEEP_MAX = 8
 REFUSALS_QUEUED_MAX = 8192
 RATES_WINDOW_S = 1.0
 
@@ -305,8 +311,10 @@ class Admission:
     def _pace_tick(self) -> None:
         self._pace_timer = None
         now = self.clock()
-        while self.refusals and (self._take()
-                                 or now - self.refusals[0][0] >= RETRY_AFTER_S):
+        swept = 0
+        while self.refusals and swept < PACE_SWEEP_MAX and (
+                self._take() or now - self.refusals[0][0] >= RETRY_AFTER_S):
+            swept += 1
             self.count("refused")
             self.refusals.popleft()[1]()
         metrics.waiting(self.room_units, len(self.refusals))

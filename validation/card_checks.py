@@ -2,7 +2,8 @@
 reviewer should see before the card is used, each one sentence naming what it found.
 
 * **Points that do not vary**: a characteristic whose regular bins all get the same points
-  (it adds a constant and ranks no one), and two category groups with the same points (the
+  (it adds a constant and ranks no one, or ranks only through its missing and special
+  bins: said so), and two category groups with the same points (the
   binning kept apart what the points do not distinguish).
 * **Thin bins**: a bin with development rows whose points rest on fewer than
   ``min_bin_events`` events: fewer defaults than that, and too few rows for that many to be
@@ -43,8 +44,17 @@ def flat_points(artifact: Mapping[str, Any]) -> list[str]:
         regular = [b for b in f["bins"] if b.get("type") == "regular"]
         points = [b["points"] for b in regular]
         if len(set(points)) < 2:
-            out.append(f"{f['name']}: every regular bin gets {points[0] if points else '?'} "
-                       "points, so it ranks no one; drop it or rebin it.")
+            flat = points[0] if points else "?"
+            others = sorted({b["points"] for b in f["bins"] if b.get("type") != "regular"}
+                            - {flat})
+            if others:  # it still ranks, through its missing and special bins alone
+                out.append(f"{f['name']}: every regular bin gets {flat} points; it ranks "
+                           "applicants only by whether the value is missing or special "
+                           f"({', '.join(str(p) for p in others)} points); rebin it or "
+                           "treat it as a missing-value indicator.")
+            else:
+                out.append(f"{f['name']}: every bin gets {flat} points, so it ranks no "
+                           "one; drop it or rebin it.")
             continue
         if f.get("kind") != "categorical":
             continue

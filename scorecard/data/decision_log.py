@@ -179,6 +179,10 @@ class Chain:
 
 Plan = list[tuple[str, Any, bool]]  # (SQL with ? marks, params, executemany)
 MAX_GROUP = 1000  # records per INSERT: 20 columns each, within SQLite's 32,766 variables
+# SQLite's writer checkpoints the WAL into the database file off the commit path: SQLite's
+# own automatic checkpoint runs inside the commit that crosses its threshold, and every
+# answer waiting on that commit waits for the copy and its fsync too.
+CHECKPOINT_EVERY_S = 0.5
 
 
 def append_plan(chain: Chain, rows: list[tuple[Any, ...]], writer: str) -> tuple[Plan, Chain]:
@@ -556,6 +560,7 @@ class GroupWriter:
         self._task: asyncio.Task[None] | None = None
         self._aconn: Any = None
         self._sqlite_thread: Any = None
+        self._checkpointer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
         """Start the task in the running loop (PostgreSQL: open the async connection)."""
@@ -572,7 +577,37 @@ class GroupWriter:
             # convoy of up to 5 ms, several per commit.
             sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
             self._sqlite_thread = ThreadPoolExecutor(1, thread_name_prefix="decision-log")
+            self.store.execute("PRAGMA wal_autocheckpoint = 0")
+            self._checkpointer = asyncio.create_task(self._checkpoint_loop(),
+                                                     name="decision-log-checkpoint")
         self._task = asyncio.create_task(self._run(), name="decision-log")
+
+    async def _checkpoint_loop(self) -> None:
+        """SQLite: copy the WAL into the database file every :data:`CHECKPOINT_EVERY_S`
+        while records arrive, on a connection and thread of its own. ``PASSIVE`` never
+        waits for the writer, so commits go on meanwhile; a checkpoint that another worker
+        holds, or one that fails, is simply tried again next time."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        loop = asyncio.get_running_loop()
+        path = getattr(self.store, "path", None)
+        if path is None:
+            return
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
+        thread = ThreadPoolExecutor(1, thread_name_prefix="decision-log-checkpoint")
+        seen = self.chain.head_seq
+        try:
+            while not self._closing:
+                await asyncio.sleep(CHECKPOINT_EVERY_S)
+                if self.chain.head_seq == seen:
+                    continue
+                seen = self.chain.head_seq
+                with contextlib.suppress(sqlite3.Error):
+                    await loop.run_in_executor(
+                        thread, lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
+        finally:
+            thread.shutdown(wait=True)
+            conn.close()
 
     async def _connect(self) -> Any:
         import psycopg
@@ -608,6 +643,10 @@ class GroupWriter:
         if self._task is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._task, timeout)
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            with contextlib.suppress(BaseException):
+                await self._checkpointer
         if self._aconn is not None:
             with contextlib.suppress(Exception):
                 await self._aconn.close()
@@ -692,6 +731,7 @@ class GroupWriter:
             if self._aconn is None:
                 self.store.close()
                 self.store = open_store(self.url, migrate=False, busy_s=0.0)
+                self.store.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's
                 self.store.ping()
                 self.chain = self.store.head(self.chain.chain_id)
             else:

@@ -32,10 +32,9 @@ import pandas as pd
 
 from scorecard.card.engine import ScoringEngine
 from scorecard.card.scaling import Scaling
-from scorecard.data.errors import ContractError
 from scorecard.data.files import read_dataset
 from scorecard.fit.estimator import Scorecard
-from scorecard.fit.overrides import OverridesError, builtin_overrides, load_overrides
+from scorecard.fit.overrides import builtin_overrides, load_overrides
 from scorecard.fit.spec import DatasetSpec
 from scorecard.fit.support import bin_support
 from scorecard.jobs.outputs import write_csv, write_reports, write_workbook
@@ -90,12 +89,10 @@ def regenerate(spec: DatasetSpec, data: Path, out: Path, overrides: Path | None 
     tables, reports and predictions into ``out``; return the headline metrics."""
     config = config or RegenerateConfig()
     progress = progress or Progress(enabled=False)
-    try:
-        if overrides is None:
-            overrides = builtin_overrides(spec.name)
-        load_overrides(overrides)  # a user's file or a broken install: one line, no traceback
-    except OverridesError as exc:
-        raise ContractError(str(exc)) from exc
+    if overrides is None:
+        overrides = builtin_overrides(spec.name)
+    # Checked before the data is read; its OverridesError is a usage error (exit 2).
+    load_overrides(overrides)
     with progress.step(f"reading {data}"):
         dataset = read_dataset(data, spec.contract, require_labelled=True)
     card = Scorecard(spec, overrides if overrides is not None else {},

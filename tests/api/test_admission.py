@@ -10,6 +10,7 @@ requests add up to what the clients saw. No timing asserts.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import re
@@ -23,7 +24,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.overload import PACE_BURST, RETRY_AFTER_S, Admission, Ticket
+from api.overload import PACE_BURST, PACE_SWEEP_MAX, RETRY_AFTER_S, Admission, Ticket
 from api.settings import Settings, SettingsError
 from tests.support.builders import generated_rows
 from tests.support.servers import free_port, start_uvicorn
@@ -106,6 +107,30 @@ def test_refusals_beyond_the_bank_wait_for_completions_or_the_retry_after_second
         assert order == [*(f"t{i}" for i in range(1, 20)), "t0"]
 
     asyncio.run(flood())
+
+
+def test_a_wave_of_refusals_due_at_once_is_answered_a_few_per_tick_not_all_in_one() -> None:
+    now = [0.0]
+
+    async def wave() -> list[int]:
+        admission = Admission(1, clock=lambda: now[0], refusal_ratio=0.5)
+        log = Log()
+        admission.offer(log.ticket("running", key=0.0))
+        for i in range(200):
+            admission.offer(log.ticket(f"t{i}", key=1.0))
+        now[0] += RETRY_AFTER_S  # all of them due at the same moment
+        # (The room's ticket is refused later, once its own second is up: not awaited.)
+        seen = [sum(kind == "refused" for kind, _ in log.events)]
+        while seen[-1] < 199:
+            await asyncio.sleep(0.005)
+            seen.append(sum(kind == "refused" for kind, _ in log.events))
+        return [b - a for a, b in itertools.pairwise(seen)]
+
+    answered_per_tick = asyncio.run(wave())
+    assert sum(answered_per_tick) == 200 - 1 - PACE_BURST
+    assert max(answered_per_tick) <= 2 * PACE_SWEEP_MAX  # a sleep may span two ticks
+    assert len([n for n in answered_per_tick if n]) >= (200 - 1 - PACE_BURST) // (
+        2 * PACE_SWEEP_MAX)
 
 
 # --------------------------------------------------------------------------- real server

@@ -16,6 +16,7 @@ import pytest
 
 from scorecard.data.decision_log import (
     ANSWER_FIELDS,
+    CHECKPOINT_EVERY_S,
     SCHEMA_VERSION,
     DecisionLogError,
     DecisionStore,
@@ -226,3 +227,25 @@ def test_a_failing_store_fails_the_group_then_recovers(log_url: str) -> None:
 
     asyncio.run(go())
     assert verify(open_store(log_url)) == (2, [])
+
+
+def test_the_sqlite_writer_checkpoints_the_wal_into_the_database_file_off_the_commit_path(
+        tmp_path: Path) -> None:
+    path = tmp_path / "log.db"
+    url = f"sqlite:///{path}"
+    open_store(url).close()
+    empty = path.stat().st_size
+
+    async def go() -> None:
+        writer = GroupWriter(url)
+        await writer.start()
+        for start in range(0, 600, 50):
+            assert await writer.submit([answer(i) for i in range(start, start + 50)]) is None
+        # Nothing else opens the file meanwhile: only the writer's checkpointer can move
+        # the records from the WAL into the database file.
+        await asyncio.sleep(3 * CHECKPOINT_EVERY_S)
+        assert path.stat().st_size > empty + 100_000
+        await writer.close()
+
+    asyncio.run(go())
+    assert verify(open_store(url)) == (600, [])

@@ -39,12 +39,24 @@ def _card() -> dict[str, Any]:
 
 def test_a_characteristic_whose_points_do_not_vary_is_flagged() -> None:
     found = flat_points(_card())
-    assert any(s.startswith("flat: every regular bin gets 20 points") for s in found)
+    assert any(s.startswith("flat: every bin gets 20 points, so it ranks no one")
+               for s in found)
     assert any("housing: the groups 'own' and 'family' get the same 30 points" in s
                for s in found)
     varied = _card()
     varied["features"][1]["bins"][2]["points"] = 25
     assert not any("housing" in s for s in flat_points(varied))
+
+
+def test_flat_regular_bins_with_a_missing_bin_apart_are_said_to_rank_through_it_alone(
+        ) -> None:
+    card = _card()
+    card["features"][0]["bins"][2]["points"] = -5
+    found = flat_points(card)
+    assert any(s.startswith("flat: every regular bin gets 20 points; it ranks applicants "
+                            "only by whether the value is missing or special (-5 points)")
+               for s in found)
+    assert not any("ranks no one" in s for s in found)
 
 
 def test_a_bin_resting_on_fewer_than_the_set_events_is_flagged() -> None:

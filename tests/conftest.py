@@ -78,8 +78,20 @@ SLOW_MODULES = {
     "tests/fit/test_estimator_heloc.py", "tests/fit/test_challenger.py",
     "tests/data/test_atomic_writes.py", "tests/cli/test_mistakes.py",
     "tests/cli/test_readme_own_data.py", "tests/test_python_api.py",
+    "tests/jobs/test_interaction_outputs.py",
 }
-SLOW_NAMES = ("spark", "heloc", "inferred_spec", "sigkill")
+SLOW_NAMES = ("spark", "heloc", "inferred_spec", "sigkill", "postgresql")
+# Single tests that fit or read at full size (the rest of their module stays fast).
+SLOW_TESTS = {
+    "tests/data/test_real_klarna.py::test_regenerate_predicts_the_real_rows_in_a_case_format_file",
+    "tests/data/test_fast_reader.py::"
+    "test_fast_and_precise_paths_give_the_same_frame_or_the_same_report",
+    "tests/data/test_fast_reader.py::"
+    "test_the_stream_in_pieces_gives_the_precise_frame_or_the_precise_report",
+    "tests/api/test_omission.py::"
+    "test_a_fitted_cards_thin_missing_and_special_bins_score_no_better_than_its_floor",
+    "tests/api/test_load.py::test_overload_run_sheds_with_503_only_and_a_killed_worker_is_replaced",
+}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -87,5 +99,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         where = item.path.relative_to(REPO).as_posix()
         if (HEAVY_FIXTURES & set(getattr(item, "fixturenames", ()))
                 or any(where == m or where.startswith(m + "/") for m in SLOW_MODULES)
-                or any(n in item.name.lower() for n in SLOW_NAMES)):
+                or any(n in item.name.lower() for n in SLOW_NAMES)
+                or f"{where}::{item.name.split('[')[0]}" in SLOW_TESTS):
             item.add_marker(pytest.mark.slow)

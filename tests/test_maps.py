@@ -79,3 +79,14 @@ def test_the_readme_layout_lists_exactly_each_packages_modules(package: Path) ->
     said.discard("__init__")
     assert not have - said, f"README layout of {where}/ omits {sorted(have - said)}"
     assert not said - have, f"README layout of {where}/ names missing {sorted(said - have)}"
+
+
+def test_every_module_and_test_marked_slow_by_name_still_exists() -> None:
+    from tests.conftest import SLOW_MODULES, SLOW_TESTS
+
+    for module in SLOW_MODULES:
+        assert (REPO / module).exists(), f"SLOW_MODULES names {module}, which is gone"
+    for test in SLOW_TESTS:
+        path, name = test.split("::")
+        assert f"def {name}(" in (REPO / path).read_text(encoding="utf-8"), \
+            f"SLOW_TESTS names {test}, which is gone"

@@ -46,7 +46,8 @@ def load_service(settings: Settings) -> ScoringService:
         return ScoringService.from_path(settings.artifact, allow_missing=settings.allow_missing,
                                         max_batch=settings.max_batch, cutoff=settings.cutoff,
                                         refer_band=settings.refer_band,
-                                        reason_method=settings.reason_method)
+                                        reason_method=settings.reason_method,
+                                        automated_declines=settings.automated_declines)
     except (PolicyError, ReasonError) as exc:
         raise SettingsError(f"refusing to start: {ENV_CUTOFF}/policy for {settings.artifact}: "
                             f"{exc}") from exc
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging()
     service = load_service(settings)
     metrics.model_loaded(service.model_id, service.content_hash)
+    metrics.automated_declines(settings.automated_declines)
     recorder = None if settings.decision_log is None else DecisionRecorder(
         settings, model_id=service.model_id, content_hash=service.content_hash,
         reason_method=service.reason_method, policy=service.policy,

@@ -160,7 +160,7 @@ class ScoringController(Controller):
         result, policy = service.explain_with_policy(payload)
         if recorder is not None:
             rows = [recorder.row("explain", received, started, payload["applicant"], result,
-                                 recorder.explain_policy(policy))]
+                                 policy)]
             work_done(request.scope)
             await recorder.commit(rows)
         metrics.scored("explain", 1)

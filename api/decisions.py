@@ -58,7 +58,10 @@ class DecisionRecorder:
         self.model_id, self.content_hash = model_id, content_hash
         self.reason_method = reason_method
         self.policy = policy
-        self.policy_json = None if policy is None else _sorted(policy.to_dict()).decode()
+        # The service policy's two records (the card's decline referred, or not), made once.
+        self._policy_json = {} if policy is None else {
+            switched: _sorted(policy.record(policy.refer_from - switched)).decode()
+            for switched in (False, True)}
         self.id_column = id_column
         self.key_id = api_key_id(settings.api_key)
         # DecisionLogError (a URL that cannot be opened) stops the start-up.
@@ -87,22 +90,28 @@ class DecisionRecorder:
         uid = applicant.get(self.id_column) if self.id_column else None
         return _sorted(applicant).decode(), uid
 
+    def policy_json(self, policy: Policy | None, score: int) -> str | None:
+        """The policy as recorded with a decision of ``score`` (:meth:`Policy.record`)."""
+        if policy is None:
+            return None
+        if policy is self.policy:
+            return self._policy_json[score < policy.refer_from
+                                     and not policy.automated_declines]
+        return _sorted(policy.record(score)).decode()
+
     def row(self, endpoint: str, received: str, started: float, applicant: dict[str, Any],
-            result: ScoreResult | ExplainResult, policy_json: str | None = None
+            result: ScoreResult | ExplainResult, policy: Policy | None = None
             ) -> tuple[Any, ...]:
         """The record of one answer, in :data:`~scorecard.data.decision_log.ANSWER_FIELDS`
-        order."""
+        order (``policy``: the one that decided, default the service's)."""
         inputs, uid = self._inputs(applicant)
         reasons = "[" + ",".join(f'"{r.code}"' for r in result.reasons) + "]"
         return (result.decision_id, received, endpoint, self.model_id, self.content_hash,
                 None if uid is None else str(uid), inputs, float(result.pd),
                 int(result.score), result.grade, result.decision,
-                policy_json if policy_json is not None else self.policy_json, reasons,
+                self.policy_json(policy or self.policy, int(result.score)), reasons,
                 self.reason_method, self.key_id,
                 round((time.perf_counter() - started) * 1000, 3))
-
-    def explain_policy(self, policy: Policy) -> str:
-        return _sorted(policy.to_dict()).decode()
 
     # ------------------------------------------------------------------ commit
 

@@ -63,6 +63,12 @@ COMMIT_SECONDS = Histogram("scorecard_decision_log_commit_seconds", "Time of one
 UNLOGGED = Counter("scorecard_decisions_unlogged", "Answers whose record was NOT committed "
                    "(503 unless SCORECARD_DECISION_LOG_REQUIRED=0, then answered without "
                    "a record), by reason: error, deadline, backlog.", ["reason"])
+# Human oversight (api.decisions): the switch, and the declines it turned into referrals.
+AUTOMATED_DECLINES = Gauge("scorecard_automated_declines", "1: the policy declines; 0: "
+                           "SCORECARD_AUTOMATED_DECLINES=off, every decline of the card is "
+                           "referred to a person.", multiprocess_mode="min")
+DECLINES_REFERRED = Counter("scorecard_declines_referred", "Declines of the card answered "
+                            "as referrals because automated declines are off.")
 # Load shedding (api.overload).
 SHED = Counter("scorecard_shed", "Scoring requests refused with 503 because the worker's "
                "in-flight limit was reached.", ["route"])
@@ -206,6 +212,15 @@ def render() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def automated_declines(on: bool) -> None:
+    AUTOMATED_DECLINES.set(1 if on else 0)
+
+
+def declines_referred(n: int) -> None:
+    if n:
+        DECLINES_REFERRED.inc(n)
 
 
 def decisions_logged(n: int, seconds: float) -> None:

@@ -133,6 +133,7 @@ class PolicyView(msgspec.Struct):
     refer_band: int
     refer_from_score: int
     decisions: list[str]
+    automated_declines: bool = True
 
 
 class BatchResult(msgspec.Struct):

@@ -314,3 +314,25 @@ def test_purge_moves_the_overrides_checkpoint_too(log_url: str) -> None:
     store.purge("2999-01-01")
     assert store.count() == 0 and store.overrides() == []
     assert verify(store) == (0, [])
+
+
+def test_a_log_written_before_the_overrides_migration_still_verifies(log_url: str) -> None:
+    from scorecard.data.decision_log import MIGRATIONS, Chain
+
+    old = open_store(log_url, migrate=False)
+    old.version()
+    for version in (1, 2):  # the schema as it was before migration 3
+        old.begin()
+        for ddl in MIGRATIONS[version]:
+            old.execute(ddl)
+        old.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, utc_now()))
+        old.commit()
+    old.append(Chain(decision_ids()[0]), [referred(i) for i in range(5)], "before")
+    old.close()
+    store = open_store(log_url)  # migrates to the current version
+    assert store.version() == SCHEMA_VERSION
+    assert verify(store) == (5, [])
+    assert len(store.page("refer", "open")) == 5
+    first = store.page("refer", "open", limit=1)[0]["decision_id"]
+    assert store.override(first, "decline", "checked", "alice") is not None
+    assert verify(store) == (6, [])

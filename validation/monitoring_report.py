@@ -130,7 +130,7 @@ def render_monitoring(report: Mapping[str, Any]) -> str:
     oversight = None
     if seen:  # from the decision log: referrals, overrides and the backlog per period
         rows = [{"name": name, **o} for name, o in seen["periods"].items()]
-        rows.append({"name": f"all (as of {seen['as_of'][:16]}Z)", **seen})
+        rows.append({"name": "all", **seen})
         oversight = table(
             rows,
             [Col("Period", key("name"), num=False), Col("Decisions", key("decisions"), str),

@@ -610,6 +610,7 @@ class DecisionStore:
                f"COALESCE(SUM(CASE WHEN {has} THEN 1 ELSE 0 END), 0), "
                f"COALESCE(SUM(CASE WHEN decision = 'refer' AND NOT {has} THEN 1 ELSE 0 "
                f"END), 0) FROM decisions WHERE {scope}")
+        # The policy is canonical JSON (sorted keys, no spaces): one spelling to match.
         row = self.execute(sql, ('%"card_decision":"decline"%', *params)).fetchone()
         n_overrides = self.execute(
             "SELECT COUNT(*) FROM overrides WHERE decision_id IN (SELECT decision_id FROM "

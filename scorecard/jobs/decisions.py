@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from scorecard.data.atomic import atomic_write
-from scorecard.data.decision_log import FIELDS, DecisionStore, utc_now
+from scorecard.data.decision_log import FIELDS, DecisionStore
 from scorecard.data.errors import ContractError
 
 OUTCOME_COLUMNS = ("default", "observed_default")
@@ -123,7 +123,7 @@ def periods(store: DecisionStore, artifact: dict[str, Any], period: str,
     return [(k, pd.DataFrame(groups[k])) for k in sorted(groups)]
 
 
-def _bounds(key: str) -> tuple[str, str]:
+def period_bounds(key: str) -> tuple[str, str]:
     """The first day of a ``2026-01`` month or ``2026Q1`` quarter and of the next one."""
     if "Q" in key:
         year, quarter = int(key[:4]), int(key[-1])
@@ -145,15 +145,14 @@ def with_rate(counts: dict[str, int]) -> dict[str, Any]:
 def oversight(store: DecisionStore, artifact: dict[str, Any], names: list[str]
               ) -> dict[str, Any]:
     """The human oversight of the card's decisions (by content hash), over the whole log
-    (``as_of`` now: the referral backlog) and per period ``names`` (as :func:`periods`
-    names them)."""
+    (its ``open_referrals``: the referral backlog) and per period ``names`` (as
+    :func:`periods` names them)."""
     card = "content_hash = ?"
     params: tuple[Any, ...] = (artifact["content_hash"],)
     out = with_rate(store.oversight(card, params))
-    out["as_of"] = utc_now()
     out["periods"] = {}
     for name in names:
-        start, end = _bounds(name)
+        start, end = period_bounds(name)
         out["periods"][name] = with_rate(store.oversight(
             f"{card} AND received >= ? AND received < ?", (*params, start, end)))
     return out

@@ -8,8 +8,8 @@ Layers: :mod:`api.app` (the factory) -> :mod:`api.controllers` (thin handlers;
 :mod:`scorecard.data.contract`. Around them: :mod:`api.settings` (the environment, once),
 :mod:`api.auth`, :mod:`api.access_log`, :mod:`api.prometheus`, :mod:`api.overload` (load
 shedding), :mod:`api.protocols` (uvicorn protocols with head deadlines) and
-:mod:`api.decisions` (every answer recorded before it leaves; :mod:`api.replay` re-scores
-the log).
+:mod:`api.decisions` (every answer recorded before it leaves, and the reviewers' overrides
+of it; :mod:`api.replay` re-scores the log).
 ``tests/test_layout.py`` proves the API imports nothing else of the project: the serving
 image has no pandas, pandera, optbinning or statsmodels.
 """

@@ -25,9 +25,10 @@ from api.controllers import (
     CardController,
     MetricsController,
     ProbeController,
+    ReviewController,
     ScoringController,
 )
-from api.decisions import DecisionRecorder
+from api.decisions import DecisionRecorder, Oversight
 from api.errors import EXCEPTION_HANDLERS
 from api.openapi import document_request_bodies
 from api.overload import Admission, OverloadMiddleware, install
@@ -46,7 +47,8 @@ def load_service(settings: Settings) -> ScoringService:
         return ScoringService.from_path(settings.artifact, allow_missing=settings.allow_missing,
                                         max_batch=settings.max_batch, cutoff=settings.cutoff,
                                         refer_band=settings.refer_band,
-                                        reason_method=settings.reason_method)
+                                        reason_method=settings.reason_method,
+                                        automated_declines=settings.automated_declines)
     except (PolicyError, ReasonError) as exc:
         raise SettingsError(f"refusing to start: {ENV_CUTOFF}/policy for {settings.artifact}: "
                             f"{exc}") from exc
@@ -61,16 +63,21 @@ def create_app(settings: Settings | None = None) -> Litestar:
     configure_logging()
     service = load_service(settings)
     metrics.model_loaded(service.model_id, service.content_hash)
+    metrics.automated_declines(settings.automated_declines)
     recorder = None if settings.decision_log is None else DecisionRecorder(
         settings, model_id=service.model_id, content_hash=service.content_hash,
         reason_method=service.reason_method, policy=service.policy,
         id_column=service.id_column, features=list(service.engine.features_))
+    oversight = None if settings.decision_log is None else Oversight(settings.decision_log)
 
     # The guarded controllers (their guard reads the key from the app state); the OpenAPI
     # document declares the key only when one is configured.
     guarded = Router("/", route_handlers=[ScoringController, CardController,
                                           BenchmarkController, MetricsController],
                      security=[{auth.SCHEME_NAME: []}] if settings.api_key else None)
+
+    reviewed = Router("/", route_handlers=[ReviewController],
+                      security=[{auth.SCHEME_NAME: []}] if settings.reviewer_keys else None)
 
     # Ready from the end of start-up until shutdown begins (the load balancer then drains).
     async def start_accepting() -> None:
@@ -82,6 +89,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         service.ready = False
         if recorder is not None:
             await recorder.close()  # what is queued is committed first
+        if oversight is not None:
+            oversight.close()
 
     # One admission per worker: the app's middleware and the HTTP protocol (api.protocols),
     # which refuses the excess at its headers, share it.
@@ -89,10 +98,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
                           refusal_ratio=settings.refusal_ratio)
     install(admission)
     app = Litestar(
-        route_handlers=[guarded, ProbeController, docs.serve_asset],
+        route_handlers=[guarded, reviewed, ProbeController, docs.serve_asset],
         dependencies={"service": Provide(lambda: service, use_cache=True, sync_to_thread=False),
                       "recorder": Provide(lambda: recorder, use_cache=True,
-                                          sync_to_thread=False)},
+                                          sync_to_thread=False),
+                      "oversight": Provide(lambda: oversight, use_cache=True,
+                                           sync_to_thread=False)},
         # Access outermost: requests shed here are logged and counted too.
         middleware=[AccessMiddleware.configured(settings.body_timeout_s),
                     OverloadMiddleware.configured(admission)],
@@ -109,11 +120,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             path="/schema",
             render_plugins=docs.render_plugins(),  # assets served here: docs work offline
             components=Components(security_schemes={auth.SCHEME_NAME: auth.SECURITY_SCHEME}
-                                  if settings.api_key else None),
+                                  if settings.api_key or settings.reviewer_keys else None),
         ),
         logging_config=None,  # our JSON loggers (api.access_log); no Litestar default handlers
         debug=False,
     )
-    auth.configure(app.state, settings.api_key)
+    auth.configure(app.state, settings.api_key, settings.reviewer_keys)
     document_request_bodies(app, service, settings)
     return app

@@ -7,6 +7,8 @@ struct). Tags, guards and request limits are declared once per controller.
 * :class:`BenchmarkController` — ``GET|POST /v1/ping`` (the baseline of ``scripts/bench_api.py``)
 * :class:`ProbeController` — ``/health``, ``/ready`` (always open: the load balancer's)
 * :class:`MetricsController` — ``/metrics`` (behind the API key when one is configured)
+* :class:`ReviewController` — ``GET /v1/decisions`` (the referral queue),
+  ``GET /v1/decisions/{id}``, ``POST /v1/decisions/{id}/override`` (reviewers' keys only)
 
 GET routes answer HEAD too. Request bodies are read raw and decoded in :mod:`api.bodies`, so
 the service can report every offending field at once; their OpenAPI schema is attached in
@@ -16,26 +18,31 @@ the service can report every offending field at once; their OpenAPI schema is at
 from __future__ import annotations
 
 import time
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import anyio
 import msgspec
 from litestar import Controller, Request, Response, post, route
 from litestar.enums import HttpMethod, MediaType
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import Parameter
 from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
+from api import auth
 from api import prometheus as metrics
-from api.auth import require_api_key
+from api.auth import require_api_key, require_reviewer_key, reviewer
 from api.bodies import decode, decode_batch
-from api.decisions import DecisionRecorder
+from api.decisions import DecisionRecorder, Oversight, api_key_id, no_log
 from api.overload import BATCH_UNIT_BYTES, work_done
 from api.responses import (
     BatchResult,
     Card,
+    DecisionPage,
+    DecisionView,
     ErrorBody,
     ExplainResult,
     Health,
+    Override,
     Pong,
     Ready,
     ScoreResult,
@@ -160,7 +167,7 @@ class ScoringController(Controller):
         result, policy = service.explain_with_policy(payload)
         if recorder is not None:
             rows = [recorder.row("explain", received, started, payload["applicant"], result,
-                                 recorder.explain_policy(policy))]
+                                 policy)]
             work_done(request.scope)
             await recorder.commit(rows)
         metrics.scored("explain", 1)
@@ -246,16 +253,78 @@ class MetricsController(Controller):
 
     @get("/", operation_id="metrics", summary="Prometheus metrics", media_type=MediaType.TEXT,
          responses=_AUTH)
-    async def prometheus_metrics(self) -> Response[bytes]:
+    async def prometheus_metrics(self, oversight: Oversight | None) -> Response[bytes]:
         """Prometheus text exposition: requests and latency by method, route and status
-        class, client disconnects, applicants scored, the served model. Behind the API key
+        class, client disconnects, applicants scored, the served model; with a decision
+        log, its oversight counts (referral backlog, override rate). Behind the API key
         when one is configured."""
-        body, content_type = metrics.render()
+        body, content_type = metrics.render(None if oversight is None
+                                            else await oversight.figures())
         # Litestar appends the charset itself.
         return Response(body, media_type=content_type.split("; charset")[0])
 
 
+_REVIEW = {
+    401: _spec(ErrorBody, "missing or unknown reviewer key (X-API-Key)"),
+    403: _spec(ErrorBody, "not a reviewer's key (the scoring key), or no reviewer keys "
+               "configured"),
+    404: _spec(ErrorBody, "the decision is not in the log, or the service keeps no log"),
+}
+
+
+class ReviewController(Controller):
+    """Human oversight of the decision log; only reviewers' keys (never the scoring key)."""
+
+    path = "/v1/decisions"
+    tags = ("oversight",)
+    guards = (require_reviewer_key,)
+
+    @get("/", operation_id="listDecisions", summary="The referral queue (and any decisions)",
+         responses={**_REVIEW, 400: _spec(ErrorBody, "a query parameter out of range")})
+    async def decisions(
+        self, oversight: Oversight | None,
+        decision: Literal["accept", "refer", "decline"] | None = None,
+        status: Literal["open", "resolved", "any"] = "open",
+        after: str | None = Parameter(default=None, max_length=64),
+        limit: int = Parameter(default=100, ge=1, le=1000)) -> DecisionPage:
+        """Decisions in id (time) order, `limit` per page: `decision=refer&status=open` is
+        the referral queue (referrals no reviewer has overridden yet); `resolved`: those
+        overridden; `any`: both. Each with the decision now in effect (`current`). Pass the
+        page's `next` as `after` for the following page."""
+        if oversight is None:
+            raise no_log()
+        return await oversight.page(decision, status, after, limit)
+
+    @get("/{decision_id:str}", operation_id="getDecision", summary="A decision's record and "
+         "overrides", responses=_REVIEW)
+    async def decision(self, decision_id: str, oversight: Oversight | None) -> DecisionView:
+        """The record as logged (never changed), every override in order, and the decision
+        in effect."""
+        if oversight is None:
+            raise no_log()
+        return await oversight.view(decision_id)
+
+    @post("/{decision_id:str}/override", operation_id="overrideDecision",
+          summary="Override a decision", status_code=201,
+          request_max_body_size=SINGLE_BODY_BYTES,
+          responses={**_REVIEW, 400: _spec(ErrorBody, "the body is not valid JSON"),
+                     409: _spec(ErrorBody, "the new decision is the one already in effect"),
+                     422: _spec(ErrorBody, "a missing or bad `decision` or `reason`")})
+    async def override(self, request: Request, decision_id: str,
+                       oversight: Oversight | None) -> Override:
+        """Body `{"decision": "accept"|"refer"|"decline", "reason": "..."}`. Recorded
+        against the decision in the overrides' own hash chain, signed with the reviewer's
+        name (from the key); the decision's record is never changed. An override resolves
+        a referral."""
+        if oversight is None:
+            raise no_log()
+        body = decode(await request.body())
+        key = next((v for k, v in request.scope["headers"] if k == auth.HEADER), b"")
+        return await oversight.override(decision_id, body, reviewer(request),
+                                        api_key_id(key.decode("latin-1")))
+
+
 CONTROLLERS = [ScoringController, CardController, BenchmarkController, ProbeController,
-               MetricsController]
+               MetricsController, ReviewController]
 GUARDED = ["/v1/score", "/v1/score/batch", "/v1/explain", "/v1/scorecard", "/v1/ping",
            "/metrics"]

@@ -63,6 +63,25 @@ COMMIT_SECONDS = Histogram("scorecard_decision_log_commit_seconds", "Time of one
 UNLOGGED = Counter("scorecard_decisions_unlogged", "Answers whose record was NOT committed "
                    "(503 unless SCORECARD_DECISION_LOG_REQUIRED=0, then answered without "
                    "a record), by reason: error, deadline, backlog.", ["reason"])
+# Human oversight (api.decisions): the switch, and the declines it turned into referrals.
+AUTOMATED_DECLINES = Gauge("scorecard_automated_declines", "1: the policy declines; 0: "
+                           "SCORECARD_AUTOMATED_DECLINES=off, every decline of the card is "
+                           "referred to a person.", multiprocess_mode="min")
+DECLINES_REFERRED = Counter("scorecard_declines_referred", "Declines of the card answered "
+                            "as referrals because automated declines are off.")
+OVERRIDES = Counter("scorecard_decision_overrides", "Reviewers' overrides made through this "
+                    "service, by the new decision.", ["decision"])
+# The log's own counts, read at each scrape (every worker and task sees the same log).
+OVERSIGHT = {
+    "decisions": ("scorecard_oversight_decisions", "Decisions in the decision log."),
+    "referred": ("scorecard_oversight_referred", "Decisions in the log answered refer."),
+    "referred_declines": ("scorecard_oversight_referred_declines", "Referrals in the log "
+                          "the card had declined (automated declines off)."),
+    "overridden": ("scorecard_oversight_overridden", "Decisions in the log a reviewer "
+                   "overrode."),
+    "open_referrals": ("scorecard_referral_backlog", "Referrals in the log no reviewer has "
+                       "resolved yet (the referral queue)."),
+}
 # Load shedding (api.overload).
 SHED = Counter("scorecard_shed", "Scoring requests refused with 503 because the worker's "
                "in-flight limit was reached.", ["route"])
@@ -197,15 +216,50 @@ def model_loaded(model_id: str, content_hash: str) -> None:
     MODEL.labels(model_id, content_hash).set(1)
 
 
-def render() -> tuple[bytes, str]:
-    """The exposition text and its content type (all workers' in multiprocess mode)."""
+def render(oversight: dict[str, int] | None = None) -> tuple[bytes, str]:
+    """The exposition text and its content type (all workers' in multiprocess mode), with
+    the decision log's ``oversight`` counts (:meth:`DecisionStore.oversight`) when given."""
     if MULTIPROCESS:
         from prometheus_client import multiprocess
 
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-        return generate_latest(registry), CONTENT_TYPE_LATEST
-    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+        text = generate_latest(registry)
+    else:
+        text = generate_latest(REGISTRY)
+    if oversight is not None:
+        text += generate_latest(_OversightCollector(oversight))
+    return text, CONTENT_TYPE_LATEST
+
+
+class _OversightCollector:
+    """The log's oversight counts as gauges, and the override rate."""
+
+    def __init__(self, figures: dict[str, int]) -> None:
+        self.figures = figures
+
+    def collect(self) -> Any:
+        from prometheus_client.core import GaugeMetricFamily
+
+        for key, (name, text) in OVERSIGHT.items():
+            yield GaugeMetricFamily(name, text, value=self.figures[key])
+        n = self.figures["decisions"]
+        yield GaugeMetricFamily("scorecard_override_rate", "Share of the log's decisions a "
+                                "reviewer overrode (0 without decisions).",
+                                value=self.figures["overridden"] / n if n else 0.0)
+
+
+def overridden(decision: str) -> None:
+    OVERRIDES.labels(decision).inc()
+
+
+def automated_declines(on: bool) -> None:
+    AUTOMATED_DECLINES.set(1 if on else 0)
+
+
+def declines_referred(n: int) -> None:
+    if n:
+        DECLINES_REFERRED.inc(n)
 
 
 def decisions_logged(n: int, seconds: float) -> None:

@@ -85,7 +85,9 @@ def _service(key: tuple[str, str | None, str], found: dict[str, Path],
     return ScoringService(load_artifact(path), allow_missing=True, max_batch=BATCH,
                           cutoff=None if spec is None else spec["cutoff"],
                           refer_band=0 if spec is None else int(spec["refer_band"]),
-                          reason_method=method)
+                          reason_method=method,
+                          automated_declines=spec is None or spec.get("automated_declines",
+                                                                      True))
 
 
 def _compare(service: ScoringService, recs: list[dict[str, Any]], report: ReplayReport) -> None:

@@ -7,6 +7,8 @@ name every offending field. Their schema is generated from the contract in
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 
 # --------------------------------------------------------------------------- responses
@@ -133,6 +135,7 @@ class PolicyView(msgspec.Struct):
     refer_band: int
     refer_from_score: int
     decisions: list[str]
+    automated_declines: bool = True
 
 
 class BatchResult(msgspec.Struct):
@@ -162,6 +165,56 @@ class ErrorBody(msgspec.Struct, omit_defaults=True):
     detail: str
     errors: list[FieldIssue] = msgspec.field(default_factory=list)
     errors_truncated: bool = False
+
+
+class Override(msgspec.Struct):
+    """A reviewer's override of a decision, as recorded in the overrides' chain."""
+
+    override_id: str
+    seq: int
+    decision_id: str
+    recorded: str
+    previous_decision: str | None
+    decision: str
+    reason: str
+    reviewer: str
+    reviewer_key_id: str | None
+    prev_hash: str
+    hash: str
+
+
+class DecisionSummary(msgspec.Struct):
+    """One decision of the review queue: as answered, and the decision now in effect."""
+
+    decision_id: str
+    received: str
+    endpoint: str
+    model_id: str
+    applicant_id: str | None
+    pd: float
+    score: int
+    grade: str | None
+    decision: str | None
+    current: str | None
+    overrides: int
+    policy: dict[str, Any] | None
+    reasons: list[str]
+
+
+class DecisionPage(msgspec.Struct):
+    """A page of decisions; ``next`` is the ``after`` of the following page (``null``: the
+    last)."""
+
+    items: list[DecisionSummary]
+    next: str | None
+
+
+class DecisionView(msgspec.Struct):
+    """A decision's record as logged, its overrides in order and the decision in effect."""
+
+    record: dict[str, Any]
+    overrides: list[Override]
+    current: str | None
 
 
 class Health(msgspec.Struct):

@@ -62,7 +62,7 @@ class ScoringService:
 
     def __init__(self, artifact: dict[str, Any], *, allow_missing: bool = False,
                  max_batch: int = 10_000, cutoff: str | None = None, refer_band: int = 0,
-                 reason_method: str = "max") -> None:
+                 reason_method: str = "max", automated_declines: bool = True) -> None:
         artifact = verify(artifact)
         self.artifact = artifact
         self.model_id: str = artifact["model_id"]
@@ -79,7 +79,9 @@ class ScoringService:
         self.row = RowScorer(self.engine, self.scale)
         # The decision policy (None: no decisions) and the reason method's reference points;
         # PolicyError / ReasonError name the setting's problem.
-        self.policy: Policy | None = make_policy(cutoff, refer_band, artifact, self.scale)
+        self.automated_declines = automated_declines
+        self.policy: Policy | None = make_policy(cutoff, refer_band, artifact, self.scale,
+                                                 automated_declines)
         self.reason_method = reason_method
         self.reference = reference_points(
             artifact, reason_method, None if self.policy is None else self.policy.cutoff_score)
@@ -128,7 +130,12 @@ class ScoringService:
                            TOP_REASONS)
 
     def _decision(self, score: int) -> str | None:
-        return None if self.policy is None else self.policy.decide(score)
+        policy = self.policy
+        if policy is None:
+            return None
+        if not policy.automated_declines and score < policy.refer_from:
+            metrics.declines_referred(1)
+        return policy.decide(score)
 
     def _grade(self, score: int) -> str | None:
         table = self.row.grade_table
@@ -196,6 +203,8 @@ class ScoringService:
             self.population.batch(result.score, grades, result.bins)
         decisions = (self.policy.decide_many(result.score).tolist() if self.policy is not None
                      else [None] * n)
+        if self.policy is not None and not self.policy.automated_declines:
+            metrics.declines_referred(int((result.score < self.policy.refer_from).sum()))
         names = engine.features_
         id_column = self.id_column
         reason = self._reason
@@ -249,7 +258,8 @@ class ScoringService:
                                     "grade:E"))
             elif not any(i.field in ("refer_band",) for i in issues):
                 try:  # a blank cutoff is no cutoff: the service's own policy, if any
-                    policy = make_policy(cutoff, band, self.artifact, self.scale) or policy
+                    policy = make_policy(cutoff, band, self.artifact, self.scale,
+                                         self.automated_declines) or policy
                 except PolicyError as exc:
                     issues.append(Issue("cutoff", "policy", str(exc)))
         judged = cutoff is None or not any(i.field == "refer_band" for i in issues)
@@ -262,6 +272,8 @@ class ScoringService:
             raise RuntimeError("explain: unchecked body")
         full = self._with_omitted(applicant)
         out = self.explainer.explain(full, policy, k)
+        if not policy.automated_declines and out["score"] < policy.refer_from:
+            metrics.declines_referred(1)
         bins, points, _ = self.row.score(full)
         names = self.row.names
         out["reasons"] = [self._reason(j, bins[j], applicant.get(names[j]))

@@ -29,6 +29,8 @@ ENV_REFUSAL_RATIO = table.REFUSAL_RATIO.name
 ENV_CUTOFF = table.CUTOFF.name
 ENV_REFER_BAND = table.REFER_BAND.name
 ENV_REASON_METHOD = table.REASON_METHOD.name
+ENV_AUTOMATED_DECLINES = table.AUTOMATED_DECLINES.name
+ENV_REVIEWER_KEYS = table.REVIEWER_KEYS.name
 ENV_DECISION_LOG = table.DECISION_LOG.name
 ENV_DECISION_LOG_DEADLINE_MS = table.DECISION_LOG_DEADLINE_MS.name
 ENV_DECISION_LOG_REQUIRED = table.DECISION_LOG_REQUIRED.name
@@ -70,6 +72,9 @@ class Settings:
         cutoff: the decision policy's cut-off as written (``None``: no policy); resolved
             against the card at start-up.
         refer_band: points below the cut-off that are referred.
+        automated_declines: ``False``: every decline of the card is referred instead.
+        reviewer_keys: ``(name, key)`` of each reviewer admitted to the oversight routes
+            (none: those routes refuse everyone).
         reason_method: ``max``, ``cutoff`` or ``average`` (``cutoff`` needs a cut-off).
         decision_log: URL of the decision log (``None``: answers are not recorded).
         decision_log_deadline_ms: most an answer waits for its record's commit.
@@ -90,6 +95,8 @@ class Settings:
     refusal_ratio: float = table.REFUSAL_RATIO.default
     cutoff: str | None = table.CUTOFF.default
     refer_band: int = table.REFER_BAND.default
+    automated_declines: bool = table.AUTOMATED_DECLINES.default
+    reviewer_keys: tuple[tuple[str, str], ...] = ()
     reason_method: str = table.REASON_METHOD.default
     decision_log: str | None = table.DECISION_LOG.default
     decision_log_deadline_ms: float = table.DECISION_LOG_DEADLINE_MS.default
@@ -137,6 +144,16 @@ class Settings:
                                 f"{self.max_body_bytes}")
         if self.api_key is not None and not self.api_key:
             object.__setattr__(self, "api_key", None)
+        names = [n for n, _ in self.reviewer_keys]
+        keys = [k for _, k in self.reviewer_keys]
+        if any(not n or not k for n, k in self.reviewer_keys):
+            raise SettingsError(f"{ENV_REVIEWER_KEYS}: each entry is name=key, both "
+                                "non-empty")
+        if len(set(names)) != len(names) or len(set(keys)) != len(keys):
+            raise SettingsError(f"{ENV_REVIEWER_KEYS}: a reviewer name or key is given twice")
+        if self.api_key is not None and self.api_key in keys:
+            raise SettingsError(f"{ENV_REVIEWER_KEYS}: a reviewer key equals "
+                                f"{ENV_API_KEY} (the scoring key must not override)")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -154,6 +171,8 @@ class Settings:
             refusal_ratio=table.REFUSAL_RATIO.read(env),
             cutoff=table.CUTOFF.read(env),
             refer_band=table.REFER_BAND.read(env),
+            automated_declines=table.AUTOMATED_DECLINES.read(env),
+            reviewer_keys=reviewer_keys(table.REVIEWER_KEYS.read(env)),
             reason_method=table.REASON_METHOD.read(env).lower(),
             decision_log=table.DECISION_LOG.read(env),
             decision_log_deadline_ms=table.DECISION_LOG_DEADLINE_MS.read(env),
@@ -163,3 +182,16 @@ class Settings:
                                       if c.strip()),
             decision_log_salt=table.DECISION_LOG_SALT.read(env),
         )
+
+
+def reviewer_keys(text: str | None) -> tuple[tuple[str, str], ...]:
+    """``name=key,name=key`` as ``(name, key)`` pairs (spaces around each part dropped)."""
+    out = []
+    for entry in (text or "").split(","):
+        if entry.strip():
+            name, sep, key = entry.partition("=")
+            if not sep:
+                raise SettingsError(f"{ENV_REVIEWER_KEYS}: an entry is not name=key (the "
+                                    "value is secret, so not shown)")
+            out.append((name.strip(), key.strip()))
+    return tuple(out)

@@ -172,6 +172,16 @@ CUTOFF = Setting(
 REFER_BAND = Setting(
     "SCORECARD_REFER_BAND", "integer", 0, "points",
     "points below the cut-off that are referred, not declined")
+AUTOMATED_DECLINES = Setting(
+    "SCORECARD_AUTOMATED_DECLINES", "boolean", True, "",
+    "`off` (0): nothing is declined automatically: every decline of the card is referred to "
+    "a person instead (the answer says `refer`; the decision log keeps the card's decision "
+    "and why it was referred); `on` (1): the policy declines")
+REVIEWER_KEYS = Setting(
+    "SCORECARD_REVIEWER_KEYS", "text", None, "",
+    "comma-separated `name=key` pairs: the keys (header `X-API-Key`) of the oversight "
+    "routes, `/v1/decisions` (the referral queue, overrides), each naming its reviewer; "
+    "never the scoring key (403 there); unset: those routes refuse everyone", secret=True)
 REASON_METHOD = Setting(
     "SCORECARD_REASON_METHOD", "text", "max", "",
     "what reasons are measured against: `max` (the best bin), `cutoff` (the average "
@@ -227,9 +237,9 @@ USER = Setting(
 SETTINGS: tuple[Setting, ...] = (
     ARTIFACT, API_KEY, MAX_BATCH, MAX_BODY_BYTES, ALLOW_MISSING, HEADER_TIMEOUT_S,
     BODY_TIMEOUT_S, LATENCY_BUDGET_MS, MAX_IN_FLIGHT, REFUSAL_RATIO, CUTOFF, REFER_BAND,
-    REASON_METHOD, DECISION_LOG, DECISION_LOG_DEADLINE_MS, DECISION_LOG_REQUIRED,
-    DECISION_LOG_HASHED, DECISION_LOG_SALT, PROMETHEUS_MULTIPROC_DIR, MAX_INPUT_BYTES,
-    MAX_ARTIFACT_BYTES, STREAM_ABOVE_BYTES, REVIEWER, USER)
+    AUTOMATED_DECLINES, REVIEWER_KEYS, REASON_METHOD, DECISION_LOG, DECISION_LOG_DEADLINE_MS,
+    DECISION_LOG_REQUIRED, DECISION_LOG_HASHED, DECISION_LOG_SALT, PROMETHEUS_MULTIPROC_DIR,
+    MAX_INPUT_BYTES, MAX_ARTIFACT_BYTES, STREAM_ABOVE_BYTES, REVIEWER, USER)
 
 
 def markdown_table() -> str:

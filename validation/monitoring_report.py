@@ -126,6 +126,20 @@ def render_monitoring(report: Mapping[str, Any]) -> str:
          Col("Default rate", key("dr"), _pct), Col("Mean pd", key("mpd"), _pct),
          Col("Status", key("status"), num=False)],
         "Every period against the development sample", flag=key("flag"))
+    seen = report.get("oversight")
+    oversight = None
+    if seen:  # from the decision log: referrals, overrides and the backlog per period
+        rows = [{"name": name, **o} for name, o in seen["periods"].items()]
+        rows.append({"name": "all", **seen})
+        oversight = table(
+            rows,
+            [Col("Period", key("name"), num=False), Col("Decisions", key("decisions"), str),
+             Col("Referred", key("referred"), str),
+             Col("Declines referred", key("referred_declines"), str),
+             Col("Overridden", key("overridden"), str),
+             Col("Override rate", key("override_rate"), _pct),
+             Col("Referrals open", key("open_referrals"), str)],
+            "Human oversight: referrals, reviewers' overrides and the referral backlog")
     details = []
     for p in periods:
         tables = [table(p["score"]["bands"],
@@ -167,4 +181,4 @@ def render_monitoring(report: Mapping[str, Any]) -> str:
         details.append({"name": p["name"], "breaches": p["breaches"],
                         "warnings": p["warnings"], "outcomes": o, "tables": tables})
     return environment().get_template("monitoring.html.j2").render(
-        report=report, charts=charts, summary=summary, details=details)
+        report=report, charts=charts, summary=summary, details=details, oversight=oversight)

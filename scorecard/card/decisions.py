@@ -18,7 +18,9 @@ Every form resolves to one integer ``cutoff_score``. With a refer band of ``r`` 
 
 * ``accept``  when ``s >= cutoff_score``;
 * ``refer``   when ``cutoff_score - r <= s < cutoff_score`` (to a person);
-* ``decline`` below that.
+* ``decline`` below that, unless automated declines are off
+  (``SCORECARD_AUTOMATED_DECLINES=off``, a person must decide every refusal): then
+  ``refer`` too. :meth:`Policy.card_decision` is what the card alone decides either way.
 
 No policy (the default) means no decision: responses carry ``decision: null``. The reasons
 of a decline are the adverse-action reasons of :mod:`scorecard.card.reasons`; what would
@@ -55,6 +57,7 @@ class Policy:
         cutoff_score: the lowest integer score accepted.
         refer_band: points below ``cutoff_score`` that are referred, not declined.
         cutoff_pd: the published pd of ``cutoff_score`` (the highest pd accepted).
+        automated_declines: ``False``: what the card declines is referred to a person.
     """
 
     cutoff: str
@@ -62,30 +65,55 @@ class Policy:
     cutoff_score: int
     refer_band: int
     cutoff_pd: float
+    automated_declines: bool = True
 
     @property
     def refer_from(self) -> int:
         """The lowest score referred (``cutoff_score`` when there is no refer band)."""
         return self.cutoff_score - self.refer_band
 
+    @property
+    def lowest(self) -> str:
+        """The decision below the refer band: ``decline``, or ``refer`` when automated
+        declines are off."""
+        return "decline" if self.automated_declines else "refer"
+
+    def card_decision(self, score: int) -> str:
+        """What the card decides of one total score, automated declines on or off."""
+        if score >= self.cutoff_score:
+            return "accept"
+        return "refer" if score >= self.refer_from else "decline"
+
     def decide(self, score: int) -> str:
         """The decision of one total score."""
         if score >= self.cutoff_score:
             return "accept"
-        return "refer" if score >= self.refer_from else "decline"
+        return "refer" if score >= self.refer_from else self.lowest
 
     def decide_many(self, scores: np.ndarray) -> np.ndarray:
         """The decision of each score (array of str, same shape)."""
         s = np.asarray(scores)
         out = np.where(s >= self.cutoff_score, "accept",
-                       np.where(s >= self.refer_from, "refer", "decline"))
+                       np.where(s >= self.refer_from, "refer", self.lowest))
         return out.astype(object)
 
+    def record(self, score: int) -> dict[str, Any]:
+        """The policy as the decision log keeps it for one decision: :meth:`to_dict`, and,
+        when the card declined but automated declines are off, the card's decision and why
+        the answer is a referral."""
+        out = self.to_dict()
+        if not self.automated_declines and score < self.refer_from:
+            out["card_decision"] = "decline"
+            out["referred_because"] = ("automated declines are off: a person decides every "
+                                       "decline of the card")
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        """The policy as ``GET /v1/scorecard`` publishes it."""
+        """The policy as ``GET /v1/scorecard`` publishes it (and the decision log keeps)."""
         return {"cutoff": self.cutoff, "kind": self.kind, "cutoff_score": self.cutoff_score,
                 "cutoff_pd": self.cutoff_pd, "refer_band": self.refer_band,
-                "refer_from_score": self.refer_from, "decisions": list(DECISIONS)}
+                "refer_from_score": self.refer_from, "decisions": list(DECISIONS),
+                "automated_declines": self.automated_declines}
 
 
 def _score_cutoff(text: str) -> int:
@@ -140,7 +168,7 @@ def lowest_score(artifact: dict[str, Any]) -> int:
 
 
 def make_policy(cutoff: str | None, refer_band: int, artifact: dict[str, Any],
-                scale: MasterScale | None) -> Policy | None:
+                scale: MasterScale | None, automated_declines: bool = True) -> Policy | None:
     """The policy of ``cutoff`` (``None``/empty: no policy) for a verified artifact.
     Raises PolicyError naming the cut-off and the rule it breaks."""
     if cutoff is None or not str(cutoff).strip():
@@ -162,4 +190,5 @@ def make_policy(cutoff: str | None, refer_band: int, artifact: dict[str, Any],
     else:
         raise PolicyError(f"cut-off {text!r}: not {CUTOFF_FORMS}")
     return Policy(cutoff=text, kind=form, cutoff_score=score, refer_band=refer_band,
-                  cutoff_pd=float(scaling.pd(score)))
+                  cutoff_pd=float(scaling.pd(score)),
+                  automated_declines=automated_declines)

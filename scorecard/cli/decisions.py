@@ -1,11 +1,12 @@
 """``scorecard decisions ...``: the decision log the service writes
 (:mod:`scorecard.data.decision_log`).
 
-* ``verify`` walks every chain and names each record altered, deleted, inserted or
-  reordered (exit 1 when any is);
+* ``verify`` walks every chain (the reviewers' overrides' too) and names each record or
+  override altered, deleted, inserted or reordered (exit 1 when any is);
 * ``replay`` re-scores records with the card of their content hash (exit 1 on any
   difference);
-* ``show ID``, ``export`` (CSV or Parquet), ``purge --before DATE`` (retention, leaving a
+* ``show ID`` (the record and its overrides), ``export`` (CSV or Parquet, with each
+  decision's overrides in effect), ``purge --before DATE`` (retention, leaving a
   checkpoint), ``outcomes`` (observed defaults, by decision id or applicant id).
 
 ``--log`` defaults to ``$SCORECARD_DECISION_LOG``. A log that cannot be opened is one line,
@@ -67,12 +68,16 @@ def _verify(args: argparse.Namespace) -> int:
     store = _store(args)
     chains = len(store.chains())
     checked, findings = verify(store)
+    overrides = len(store.overrides())
+    checked -= overrides
     if findings:
         print(capped("\n".join(map(str, findings))), file=sys.stderr)
         print(f"error: the decision log is NOT intact: {len(findings)} finding(s) in "
-              f"{checked:,} records of {chains} chain(s)", file=sys.stderr)
+              f"{checked:,} records of {chains} chain(s) and {overrides:,} override(s)",
+              file=sys.stderr)
         return EXIT_FAILURE
-    print(f"intact: {checked:,} records in {chains} chain(s), every link verified")
+    print(f"intact: {checked:,} records in {chains} chain(s) and {overrides:,} override(s), "
+          "every link verified")
     return EXIT_OK
 
 
@@ -85,6 +90,9 @@ def _show(args: argparse.Namespace) -> int:
         if rec[name] is not None:
             rec[name] = json.loads(rec[name])
     rec["observed_default"] = store.outcomes().get(rec["decision_id"])
+    rec["overrides"] = store.overrides(rec["decision_id"])
+    rec["current_decision"] = (rec["overrides"][-1]["decision"] if rec["overrides"]
+                               else rec["decision"])
     print(json.dumps(rec, indent=1, ensure_ascii=False))
     return EXIT_OK
 
@@ -162,9 +170,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         q.add_argument("--from", dest="start", type=when, help="first time (UTC), inclusive")
         q.add_argument("--to", dest="end", type=when, help="last time (UTC), exclusive")
 
-    command("verify", "walk every chain; name each record altered, deleted, inserted or "
-            "reordered (exit 1)", _verify)
-    q = command("show", "one decision's record as JSON", _show)
+    command("verify", "walk every chain (overrides too); name each record or override "
+            "altered, deleted, inserted or reordered (exit 1)", _verify)
+    q = command("show", "one decision's record, its overrides and the decision in effect, "
+                "as JSON", _show)
     q.add_argument("decision_id", type=non_empty)
     q = command("replay", "re-score records with the card of their content hash; every "
                 "difference listed (exit 1)", _replay)

@@ -73,12 +73,16 @@ def _monitor(args: argparse.Namespace) -> int:
     elif args.decision_log:
         from scorecard.data.decision_log import open_store
         from scorecard.jobs.batch import contract_for
+        from scorecard.jobs.decisions import oversight
         from scorecard.jobs.decisions import periods as log_periods
 
         target = contract_for(artifact).target
-        report = job.monitor_frames(
-            artifact, log_periods(open_store(args.decision_log), artifact,
-                                  args.period or "month", target), args.outcomes, target)
+        store = open_store(args.decision_log)
+        split = log_periods(store, artifact, args.period or "month", target)
+        report = job.monitor_frames(artifact, split, args.outcomes, target)
+        # Beside the periods' figures, which stay exactly those of the same applicants'
+        # file.
+        report["oversight"] = oversight(store, artifact, [name for name, _ in split])
     else:
         if args.period_column:
             frame = _read(artifact, args.input[0], "--input")
@@ -98,6 +102,13 @@ def _monitor(args: argparse.Namespace) -> int:
         state = "BREACH" if p["breaches"] else ("warning" if p["warnings"] else "ok")
         print(f"{p['name']}: {p['volume']} applicants, score PSI {p['score']['psi']:.4f}, "
               f"{state}" + (f" ({'; '.join(p['breaches'])})" if p["breaches"] else ""))
+    seen = report.get("oversight")
+    if seen is not None:
+        rate = seen["override_rate"]
+        print(f"oversight: {seen['decisions']} decisions, {seen['referred']} referred "
+              f"({seen['referred_declines']} declines referred), {seen['overridden']} "
+              f"overridden (override rate {'n/a' if rate is None else f'{rate:.2%}'}), "
+              f"{seen['open_referrals']} referrals open")
     print(f"wrote {args.out}/monitoring.html and monitoring.json", file=sys.stderr)
     return EXIT_BREACHED if report["breached"] else EXIT_OK
 

@@ -19,6 +19,12 @@ imports it without the training stack.
   :func:`verify` names every record altered, deleted, inserted or reordered.
 * :meth:`DecisionStore.purge` deletes a prefix of every chain and moves its base there (a
   checkpoint), so :func:`verify` still holds for what remains.
+* Human oversight: :meth:`DecisionStore.override` records a reviewer's new decision and
+  reason beside a decision, never changing its record, in the ``overrides`` table: one
+  chain of its own (:data:`OVERRIDE_FIELDS`, anchored in ``override_chain``; appended under
+  a lock, so workers never fork it), walked by :func:`verify` too. A referral with no
+  override is open (:meth:`DecisionStore.page`, the referral queue);
+  :meth:`DecisionStore.oversight` counts decisions, referrals, overrides and the backlog.
 """
 
 from __future__ import annotations
@@ -49,6 +55,12 @@ FIELDS = ("decision_id", "chain_id", "seq", "received", "endpoint", "model_id",
 # What the API fills in; the writer adds chain_id, seq, prev_hash and hash.
 ANSWER_FIELDS = tuple(f for f in FIELDS if f not in ("chain_id", "seq", "prev_hash", "hash"))
 GENESIS = "0" * 64  # the predecessor of a chain's first record
+# An override's columns, in table and hash order (``hash`` is over all the others):
+# ``previous_decision`` is the decision in effect when it was made (the record's, or the
+# last override's).
+OVERRIDE_FIELDS = ("override_id", "seq", "decision_id", "recorded", "previous_decision",
+                   "decision", "reason", "reviewer", "reviewer_key_id", "prev_hash", "hash")
+OVERRIDE_CHAIN = "overrides"  # the one chain of the overrides table
 
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
@@ -98,6 +110,30 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
             observed_default INTEGER NOT NULL,
             recorded TEXT NOT NULL)""",
     ),
+    3: (
+        """CREATE TABLE overrides (
+            override_id TEXT PRIMARY KEY,
+            seq BIGINT NOT NULL UNIQUE,
+            decision_id TEXT NOT NULL,
+            recorded TEXT NOT NULL,
+            previous_decision TEXT,
+            decision TEXT NOT NULL,
+            reason TEXT NOT NULL,
+            reviewer TEXT NOT NULL,
+            reviewer_key_id TEXT,
+            prev_hash TEXT NOT NULL,
+            hash TEXT NOT NULL)""",
+        "CREATE INDEX overrides_decision ON overrides (decision_id)",
+        "CREATE INDEX decisions_decision ON decisions (decision, decision_id)",
+        """CREATE TABLE override_chain (
+            chain_id TEXT PRIMARY KEY,
+            base_seq BIGINT NOT NULL,
+            base_hash TEXT NOT NULL,
+            head_seq BIGINT NOT NULL,
+            head_hash TEXT NOT NULL)""",
+        f"INSERT INTO override_chain VALUES ('{OVERRIDE_CHAIN}', 0, '{GENESIS}', 0, "
+        f"'{GENESIS}')",
+    ),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 _MIGRATION_LOCK = 7_318_842  # PostgreSQL advisory lock key: one migrator at a time
@@ -106,6 +142,10 @@ _MIGRATION_LOCK = 7_318_842  # PostgreSQL advisory lock key: one migrator at a t
 class DecisionLogError(UsageError):
     """The log cannot be opened or used as asked (a bad URL, a missing driver, a database
     that refuses the connection); the message names the URL without its password."""
+
+
+class OverrideError(DecisionLogError):
+    """An override that would not change the decision in effect."""
 
 
 # --------------------------------------------------------------------------- ids and time
@@ -163,6 +203,13 @@ def salted_hash(salt: str, value: Any) -> str | None:
 def record_hash(row: Sequence[Any]) -> str:
     """SHA-256 of a record's fields before ``hash`` (``prev_hash`` included)."""
     return hashlib.sha256(canonical(list(row[:-1])).encode()).hexdigest()
+
+
+def override_hash(row: Sequence[Any]) -> str:
+    """SHA-256 of an override's :data:`OVERRIDE_FIELDS` before ``hash`` (as
+    :func:`record_hash`)."""
+    return hashlib.sha256(canonical(list(row[:len(OVERRIDE_FIELDS) - 1])).encode()
+                          ).hexdigest()
 
 
 # --------------------------------------------------------------------------- the store
@@ -246,6 +293,7 @@ class DecisionStore:
 
     url: str
     placeholder = "?"
+    lock_row = ""  # what locks a selected row until the commit (SQLite locks the file)
 
     def __init__(self, url: str, busy_s: float = 30.0) -> None:
         self.url = url
@@ -423,7 +471,29 @@ class DecisionStore:
                 self.rollback()
                 raise
             removed[cid] = n
+        self._purge_overrides(before)
         return removed
+
+    def _purge_overrides(self, before: str) -> int:
+        """Delete the overrides recorded before ``before`` (a prefix of their chain) and
+        move the chain's base to the last one deleted."""
+        self.begin()
+        try:
+            row = self.execute("SELECT MAX(seq) FROM overrides WHERE recorded < ?",
+                               (before,)).fetchone()
+            if row[0] is None:
+                self.commit()
+                return 0
+            cut = int(row[0])
+            base = self.execute("SELECT hash FROM overrides WHERE seq = ?", (cut,)).fetchone()
+            n = self.execute("DELETE FROM overrides WHERE seq <= ?", (cut,)).rowcount
+            self.execute("UPDATE override_chain SET base_seq = ?, base_hash = ? WHERE "
+                         "chain_id = ?", (cut, base[0], OVERRIDE_CHAIN))
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        return int(n)
 
     # outcomes
     def record_outcomes(self, pairs: Sequence[tuple[str, int]]) -> int:
@@ -446,6 +516,113 @@ class DecisionStore:
         rows = self.execute("SELECT decision_id, observed_default FROM outcomes").fetchall()
         self.commit()
         return {d: int(y) for d, y in rows}
+
+    # human oversight
+    def override(self, decision_id: str, decision: str, reason: str, reviewer: str,
+                 reviewer_key_id: str | None = None) -> dict[str, Any] | None:
+        """Record ``reviewer``'s override of ``decision_id`` by ``decision`` for ``reason``,
+        chained after the last override, in one transaction; returns the override's record
+        (:data:`OVERRIDE_FIELDS`), ``None`` when the decision is not in the log. Raises
+        :class:`OverrideError` when ``decision`` is the one already in effect."""
+        self.begin()
+        try:
+            # The anchor first, locked: concurrent overrides queue here, one chain.
+            head = self.execute("SELECT head_seq, head_hash FROM override_chain WHERE "
+                                f"chain_id = ?{self.lock_row}", (OVERRIDE_CHAIN,)).fetchone()
+            row = self.execute("SELECT decision FROM decisions WHERE decision_id = ?",
+                               (decision_id,)).fetchone()
+            if row is None:
+                self.rollback()
+                return None
+            last = self.execute("SELECT decision FROM overrides WHERE decision_id = ? ORDER "
+                                "BY seq DESC LIMIT 1", (decision_id,)).fetchone()
+            current = row[0] if last is None else last[0]
+            if decision == current:
+                raise OverrideError(f"decision {decision_id} is already {current!r}: an "
+                                    "override must change it")
+            values = (decision_ids(1)[0], int(head[0]) + 1, decision_id, utc_now(), current,
+                      decision, reason, reviewer, reviewer_key_id, head[1])
+            record = (*values, override_hash((*values, "")))
+            marks = ", ".join("?" * len(OVERRIDE_FIELDS))
+            self.execute(f"INSERT INTO overrides ({', '.join(OVERRIDE_FIELDS)}) "
+                         f"VALUES ({marks})", record)  # nosec B608: constant names
+            self.execute("UPDATE override_chain SET head_seq = ?, head_hash = ? WHERE "
+                         "chain_id = ?", (record[1], record[-1], OVERRIDE_CHAIN))
+            self.commit()
+        except BaseException:
+            self.rollback()
+            raise
+        return dict(zip(OVERRIDE_FIELDS, record, strict=True))
+
+    def overrides(self, decision_id: str | None = None) -> list[dict[str, Any]]:
+        """The overrides of ``decision_id`` (``None``: all), in chain order."""
+        where = "" if decision_id is None else " WHERE decision_id = ?"
+        cur = self.execute(f"SELECT {', '.join(OVERRIDE_FIELDS)} FROM overrides"  # nosec B608
+                           f"{where} ORDER BY seq", () if decision_id is None
+                           else (decision_id,))
+        rows = cur.fetchall()
+        self.commit()
+        return [dict(zip(OVERRIDE_FIELDS, r, strict=True)) for r in rows]
+
+    def page(self, decision: str | None = None, status: str = "any", after: str | None = None,
+             limit: int = 100) -> list[dict[str, Any]]:
+        """Up to ``limit`` decisions after the id ``after``, in id (time) order: those
+        answered ``decision`` (``None``: any), ``open`` (no override yet), ``resolved``
+        (overridden) or ``any``; each with its decision in effect (``current``) and its
+        number of overrides."""
+        clauses, params = [], []
+        if decision is not None:
+            clauses.append("d.decision = ?")
+            params.append(decision)
+        if status != "any":
+            clauses.append(("NOT " if status == "open" else "") + "EXISTS (SELECT 1 FROM "
+                           "overrides o WHERE o.decision_id = d.decision_id)")
+        if after is not None:
+            clauses.append("d.decision_id > ?")
+            params.append(after)
+        where = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        names = ("decision_id", "received", "endpoint", "model_id", "applicant_id", "pd",
+                 "score", "grade", "decision", "policy", "reasons")
+        # Only the module's constant clauses are joined; values are bound.
+        sql = (f"SELECT {', '.join('d.' + n for n in names)}, "  # nosec B608
+               "(SELECT o.decision FROM overrides o WHERE o.decision_id = d.decision_id "
+               "ORDER BY o.seq DESC LIMIT 1), (SELECT COUNT(*) FROM overrides o WHERE "
+               f"o.decision_id = d.decision_id) FROM decisions d{where} ORDER BY "
+               "d.decision_id LIMIT ?")
+        rows = self.execute(sql, (*params, int(limit))).fetchall()
+        self.commit()
+        out = []
+        for r in rows:
+            item = dict(zip(names, r[:len(names)], strict=True))
+            item["current"] = r[-2] if r[-2] is not None else item["decision"]
+            item["overrides"] = int(r[-1])
+            out.append(item)
+        return out
+
+    def oversight(self, where: str = "", params: Sequence[Any] = ()) -> dict[str, int]:
+        """Counts over the decisions matching ``where`` (SQL over the log's columns):
+        ``decisions``, ``referred`` (answered refer), ``referred_declines`` (the card
+        declined, automated declines were off), ``overridden`` (decisions with an override),
+        ``overrides`` (override records) and ``open_referrals`` (referred, not
+        overridden)."""
+        scope = f"({where})" if where else "1 = 1"
+        has = "EXISTS (SELECT 1 FROM overrides o WHERE o.decision_id = decisions.decision_id)"
+        # Only the caller's constant clause and the module's are joined; values are bound.
+        sql = ("SELECT COUNT(*), "  # nosec B608
+               "COALESCE(SUM(CASE WHEN decision = 'refer' THEN 1 ELSE 0 END), 0), "
+               "COALESCE(SUM(CASE WHEN policy LIKE ? THEN 1 ELSE 0 END), 0), "
+               f"COALESCE(SUM(CASE WHEN {has} THEN 1 ELSE 0 END), 0), "
+               f"COALESCE(SUM(CASE WHEN decision = 'refer' AND NOT {has} THEN 1 ELSE 0 "
+               f"END), 0) FROM decisions WHERE {scope}")
+        # The policy is canonical JSON (sorted keys, no spaces): one spelling to match.
+        row = self.execute(sql, ('%"card_decision":"decline"%', *params)).fetchone()
+        n_overrides = self.execute(
+            "SELECT COUNT(*) FROM overrides WHERE decision_id IN (SELECT decision_id FROM "
+            f"decisions WHERE {scope})", tuple(params)).fetchone()[0]  # nosec B608
+        self.commit()
+        return {"decisions": int(row[0]), "referred": int(row[1]),
+                "referred_declines": int(row[2]), "overridden": int(row[3]),
+                "overrides": int(n_overrides), "open_referrals": int(row[4])}
 
 
 class SqliteStore(DecisionStore):
@@ -496,6 +673,7 @@ class PostgresStore(DecisionStore):
     """PostgreSQL through psycopg 3 (the binary wheel); each transaction explicit."""
 
     placeholder = "%s"
+    lock_row = " FOR UPDATE"
 
     def connect(self) -> None:
         try:
@@ -810,4 +988,46 @@ def verify(store: DecisionStore) -> tuple[int, list[Finding]]:
         checked += 1
         findings.append(Finding(f"decision {rec['decision_id']}", f"chain {rec['chain_id']} "
                                 "is not anchored (inserted)"))
-    return checked, findings
+    n, more = verify_overrides(store)
+    return checked + n, findings + more
+
+
+def verify_overrides(store: DecisionStore) -> tuple[int, list[Finding]]:
+    """Walk the overrides' chain from its base to its head, as :func:`verify` walks a
+    decision chain; returns (overrides checked, findings naming each override)."""
+    findings: list[Finding] = []
+    anchor = store.execute("SELECT base_seq, base_hash, head_seq, head_hash FROM "
+                           "override_chain WHERE chain_id = ?", (OVERRIDE_CHAIN,)).fetchone()
+    store.commit()
+    if anchor is None:
+        return 0, [Finding("the overrides' chain", "its anchor is missing (deleted)")]
+    base_seq, prev, head_seq, head_hash = int(anchor[0]), anchor[1], int(anchor[2]), anchor[3]
+    expected, last = base_seq + 1, None
+    overrides = store.overrides()
+    for rec in overrides:
+        seq = int(rec["seq"])
+        name = f"override {rec['override_id']} of decision {rec['decision_id']}"
+        if seq <= base_seq:
+            findings.append(Finding(name, f"seq {seq} is at or before the overrides' purge "
+                                    "checkpoint (inserted)"))
+            continue
+        if seq > expected:
+            gap = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
+            findings.append(Finding(name, f"override(s) {gap} before it are missing "
+                                    "(deleted)"))
+        if override_hash([rec[f] for f in OVERRIDE_FIELDS]) != rec["hash"]:
+            findings.append(Finding(name, "its content does not match its hash (altered)"))
+        elif rec["prev_hash"] != prev and seq == expected:
+            findings.append(Finding(name, "it does not follow its predecessor in the "
+                                    "overrides' chain (inserted, reordered or a predecessor "
+                                    "altered)"))
+        prev, expected, last = rec["hash"], seq + 1, rec["override_id"]
+    if expected - 1 < head_seq:
+        after = f" after override {last}" if last else ""
+        findings.append(Finding("the overrides' chain", f"override(s) {expected}-{head_seq}"
+                                f"{after} are missing (deleted)"))
+    elif expected - 1 > head_seq or prev != head_hash:
+        findings.append(Finding("the overrides' chain", f"its overrides end at "
+                                f"{expected - 1} ({last}), not at the anchored head "
+                                f"{head_seq} (inserted or altered)"))
+    return len(overrides), findings

@@ -1,5 +1,6 @@
 """Batch work on the decision log (:mod:`scorecard.data.decision_log`): export, observed
-outcomes, and the applicants of a card as monitoring periods."""
+outcomes, the applicants of a card as monitoring periods, and the human oversight of each
+period (referrals, overrides, the backlog)."""
 
 from __future__ import annotations
 
@@ -18,14 +19,31 @@ OUTCOME_COLUMNS = ("default", "observed_default")
 ID_COLUMNS = ("decision_id", "applicant_id", "uuid")
 
 
+OVERRIDE_COLUMNS = ("overrides", "current_decision", "overridden_by", "overridden_at",
+                    "override_reason")
+
+
 def frame(store: DecisionStore, where: str = "", params: tuple[Any, ...] = ()) -> pd.DataFrame:
-    """The records as a frame (columns :data:`FIELDS` and ``observed_default``), in decision
-    id (time) order."""
+    """The records as a frame (columns :data:`FIELDS`, ``observed_default`` and
+    :data:`OVERRIDE_COLUMNS`: the number of overrides, the decision in effect and who made
+    the last override, when and why), in decision id (time) order."""
     rows = [[r[f] for f in FIELDS] for r in store.records(where, params)]
     out = pd.DataFrame(rows, columns=list(FIELDS))
     outcomes = store.outcomes()
     out["observed_default"] = pd.array([outcomes.get(d) for d in out["decision_id"]],
                                        dtype="Int8")
+    counts: dict[str, int] = {}
+    last: dict[str, dict[str, Any]] = {}
+    for o in store.overrides():  # chain order: the last one seen is in effect
+        counts[o["decision_id"]] = counts.get(o["decision_id"], 0) + 1
+        last[o["decision_id"]] = o
+    ids = out["decision_id"].tolist()
+    out["overrides"] = pd.array([counts.get(d, 0) for d in ids], dtype="Int64")
+    out["current_decision"] = [last[d]["decision"] if d in last else dec
+                               for d, dec in zip(ids, out["decision"], strict=True)]
+    for column, name in (("overridden_by", "reviewer"), ("overridden_at", "recorded"),
+                         ("override_reason", "reason")):
+        out[column] = [last[d][name] if d in last else None for d in ids]
     return out
 
 
@@ -103,3 +121,38 @@ def periods(store: DecisionStore, artifact: dict[str, Any], period: str,
         raise ContractError(f"the decision log holds no decision of {artifact['model_id']} "
                             f"({artifact['content_hash']})")
     return [(k, pd.DataFrame(groups[k])) for k in sorted(groups)]
+
+
+def period_bounds(key: str) -> tuple[str, str]:
+    """The first day of a ``2026-01`` month or ``2026Q1`` quarter and of the next one."""
+    if "Q" in key:
+        year, quarter = int(key[:4]), int(key[-1])
+        first, months = 3 * quarter - 2, 3
+    else:
+        year, first, months = int(key[:4]), int(key[5:7]), 1
+    end = first + months
+    after = f"{year + (end > 12)}-{(end - 1) % 12 + 1:02d}-01"
+    return f"{year}-{first:02d}-01", after
+
+
+def with_rate(counts: dict[str, int]) -> dict[str, Any]:
+    """``counts`` (:meth:`DecisionStore.oversight`) and the override rate (overridden
+    decisions over decisions; ``None`` without decisions)."""
+    n = counts["decisions"]
+    return {**counts, "override_rate": counts["overridden"] / n if n else None}
+
+
+def oversight(store: DecisionStore, artifact: dict[str, Any], names: list[str]
+              ) -> dict[str, Any]:
+    """The human oversight of the card's decisions (by content hash), over the whole log
+    (its ``open_referrals``: the referral backlog) and per period ``names`` (as
+    :func:`periods` names them)."""
+    card = "content_hash = ?"
+    params: tuple[Any, ...] = (artifact["content_hash"],)
+    out = with_rate(store.oversight(card, params))
+    out["periods"] = {}
+    for name in names:
+        start, end = period_bounds(name)
+        out["periods"][name] = with_rate(store.oversight(
+            f"{card} AND received >= ? AND received < ?", (*params, start, end)))
+    return out

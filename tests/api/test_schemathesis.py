@@ -41,9 +41,14 @@ OPERATIONS = [
     ("GET", "/v1/scorecard", 3),
     ("GET", "/v1/ping", 3), ("POST", "/v1/ping", 3), ("GET", "/health", 3),
     ("GET", "/ready", 3), ("GET", "/metrics", 3),
+    # The reviewer routes refuse this app's requests (no reviewer keys, no log): their
+    # refusals are documented; tests/api/test_oversight.py reviews for real.
+    ("GET", "/v1/decisions", 5), ("GET", "/v1/decisions/{decision_id}", 3),
+    ("POST", "/v1/decisions/{decision_id}/override", 5),
     # Every GET answers HEAD too (no body).
     ("HEAD", "/v1/scorecard", 1), ("HEAD", "/v1/ping", 1), ("HEAD", "/health", 1),
-    ("HEAD", "/ready", 1), ("HEAD", "/metrics", 1),
+    ("HEAD", "/ready", 1), ("HEAD", "/metrics", 1), ("HEAD", "/v1/decisions", 1),
+    ("HEAD", "/v1/decisions/{decision_id}", 1),
 ]
 
 

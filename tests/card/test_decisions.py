@@ -175,6 +175,23 @@ def test_a_score_cutoff_accepts_that_score_and_above(real: dict[str, Any]) -> No
     assert make_policy("599.2", 0, real, None).cutoff_score == 600  # type: ignore[union-attr]
 
 
+def test_with_automated_declines_off_every_decline_is_a_referral_that_says_why(
+        real: dict[str, Any]) -> None:
+    on = make_policy("600", 10, real, None)
+    off = make_policy("600", 10, real, None, automated_declines=False)
+    assert on is not None and off is not None
+    scores = [601, 600, 599, 590, 589, -10**6]
+    assert [off.decide(s) for s in scores] == ["accept", "accept", "refer", "refer", "refer",
+                                               "refer"]
+    assert off.decide_many(np.array(scores)).tolist() == [off.decide(s) for s in scores]
+    assert [off.card_decision(s) for s in scores] == [on.decide(s) for s in scores]
+    assert off.to_dict() == {**on.to_dict(), "automated_declines": False}
+    declined = off.record(589)
+    assert declined["card_decision"] == "decline"
+    assert "automated declines are off" in declined["referred_because"]
+    assert off.record(590) == off.to_dict() and on.record(589) == on.to_dict()
+
+
 def test_a_pd_cutoff_is_the_lowest_score_whose_published_pd_is_within(
         real: dict[str, Any]) -> None:
     scaling = Scaling.from_dict(real["scaling"])
@@ -229,7 +246,7 @@ def test_the_published_policy_names_every_number(real: dict[str, Any]) -> None:
     assert view == {"cutoff": "grade:E", "kind": "grade", "cutoff_score": policy.cutoff_score,
                     "cutoff_pd": policy.cutoff_pd, "refer_band": 5,
                     "refer_from_score": policy.cutoff_score - 5,
-                    "decisions": ["accept", "refer", "decline"]}
+                    "decisions": ["accept", "refer", "decline"], "automated_declines": True}
     assert math.isclose(view["cutoff_pd"], 1 / (1 + math.exp(
         (policy.cutoff_score - real["scaling"]["offset"]) / real["scaling"]["factor"])),
         rel_tol=1e-12)

@@ -35,6 +35,7 @@ DOCUMENTED = {
     "api.overload.DeadlineHeaderError": EXIT_USAGE,
     "scorecard.fit.spec_inference.TargetChoiceError": EXIT_USAGE,
     "scorecard.data.decision_log.DecisionLogError": EXIT_USAGE,
+    "scorecard.data.decision_log.OverrideError": EXIT_USAGE,
     "scorecard.fit.groups.FairnessError": EXIT_USAGE,
     "scorecard.errors.InvalidDataError": EXIT_BAD_DATA,
     "scorecard.data.errors.ContractError": EXIT_BAD_DATA,

@@ -21,6 +21,7 @@ from scorecard.data.decision_log import (
     DecisionLogError,
     DecisionStore,
     GroupWriter,
+    OverrideError,
     decision_ids,
     open_store,
     utc_now,
@@ -111,11 +112,11 @@ def test_a_url_that_cannot_be_opened_is_one_line_naming_it(tmp_path: Path) -> No
 
 def test_migrations_are_versioned_and_idempotent(log_url: str) -> None:
     store = open_store(log_url)
-    assert store.version() == SCHEMA_VERSION == 2
+    assert store.version() == SCHEMA_VERSION == 3
     assert open_store(log_url).migrate() == SCHEMA_VERSION  # a second worker starting
     rows = store.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
     store.commit()
-    assert [r[0] for r in rows] == [1, 2]
+    assert [r[0] for r in rows] == [1, 2, 3]
 
 
 def test_records_are_committed_when_their_future_resolves_and_chain_intact(
@@ -249,3 +250,112 @@ def test_the_sqlite_writer_checkpoints_the_wal_into_the_database_file_off_the_co
 
     asyncio.run(go())
     assert verify(open_store(url)) == (600, [])
+
+
+# --------------------------------------------------------------------------- overrides
+
+
+def referred(i: int, received: str | None = None) -> tuple[Any, ...]:
+    """A referral as the API hands it over."""
+    row = list(answer(i, received))
+    row[ANSWER_FIELDS.index("decision")] = "refer"
+    return tuple(row)
+
+
+def test_overrides_are_chained_beside_the_record_and_resolve_referrals(log_url: str) -> None:
+    rows = [referred(i) for i in range(4)] + [answer(9)]
+    assert run_writer(log_url, [rows]) == [None]
+    ids = [r[0] for r in rows]
+    store = open_store(log_url)
+    before = store.get(ids[0])
+    assert [p["decision_id"] for p in store.page("refer", "open")] == ids[:4]
+    first = store.override(ids[0], "accept", "income verified by phone", "alice", "sha256:ab")
+    assert first is not None and (first["seq"], first["previous_decision"]) == (1, "refer")
+    second = store.override(ids[0], "decline", "the verification was forged", "bob")
+    assert second is not None and second["previous_decision"] == "accept"
+    assert second["prev_hash"] == first["hash"]
+    assert store.get(ids[0]) == before  # the decision's record is never changed
+    assert [o["reviewer"] for o in store.overrides(ids[0])] == ["alice", "bob"]
+    assert [p["decision_id"] for p in store.page("refer", "open")] == ids[1:4]
+    resolved = store.page("refer", "resolved")
+    assert [(p["decision_id"], p["current"], p["overrides"]) for p in resolved] == [
+        (ids[0], "decline", 2)]
+    assert [p["decision_id"] for p in store.page("refer", "open", after=ids[1], limit=1)] \
+        == [ids[2]]
+    assert store.oversight() == {"decisions": 5, "referred": 4, "referred_declines": 0,
+                                 "overridden": 1, "overrides": 2, "open_referrals": 3}
+    assert verify(store) == (7, [])
+
+
+def test_an_override_of_an_unknown_or_same_decision_is_refused(log_url: str) -> None:
+    ids = write(log_url, 1)
+    store = open_store(log_url)
+    assert store.override("no-such-decision", "accept", "r", "alice") is None
+    store.override(ids[0], "accept", "r", "alice")
+    with pytest.raises(OverrideError, match="is already 'accept'"):
+        store.override(ids[0], "accept", "again", "bob")
+    assert len(store.overrides()) == 1 and verify(store) == (2, [])
+
+
+def test_editing_an_override_by_hand_names_that_override(log_url: str) -> None:
+    ids = write(log_url, 3)
+    store = open_store(log_url)
+    made = [store.override(d, "accept", f"reason {i}", "alice") for i, d in enumerate(ids)]
+    tamper(store, "UPDATE overrides SET decision = 'decline' WHERE seq = 2")
+    assert findings(log_url) == [f"override {made[1]['override_id']} of decision {ids[1]}: "
+                                 "its content does not match its hash (altered)"]
+    tamper(store, "UPDATE overrides SET decision = 'accept' WHERE seq = 2")
+    tamper(store, "DELETE FROM overrides WHERE seq = 3")
+    assert findings(log_url) == [f"the overrides' chain: override(s) 3-3 after override "
+                                 f"{made[1]['override_id']} are missing (deleted)"]
+
+
+def test_overrides_from_many_threads_keep_one_intact_chain(log_url: str) -> None:
+    ids = write(log_url, 40)
+
+    def review(part: list[str]) -> None:
+        store = open_store(log_url, migrate=False)
+        for d in part:
+            assert store.override(d, "decline", "checked", "alice") is not None
+        store.close()
+
+    threads = [threading.Thread(target=review, args=(ids[k::4],)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    store = open_store(log_url)
+    assert [o["seq"] for o in store.overrides()] == list(range(1, 41))
+    assert verify(store) == (80, [])
+
+
+def test_purge_moves_the_overrides_checkpoint_too(log_url: str) -> None:
+    ids = write(log_url, 3)
+    store = open_store(log_url)
+    for d in ids:
+        store.override(d, "accept", "r", "alice")
+    store.purge("2999-01-01")
+    assert store.count() == 0 and store.overrides() == []
+    assert verify(store) == (0, [])
+
+
+def test_a_log_written_before_the_overrides_migration_still_verifies(log_url: str) -> None:
+    from scorecard.data.decision_log import MIGRATIONS, Chain
+
+    old = open_store(log_url, migrate=False)
+    old.version()
+    for version in (1, 2):  # the schema as it was before migration 3
+        old.begin()
+        for ddl in MIGRATIONS[version]:
+            old.execute(ddl)
+        old.execute("INSERT INTO schema_migrations VALUES (?, ?)", (version, utc_now()))
+        old.commit()
+    old.append(Chain(decision_ids()[0]), [referred(i) for i in range(5)], "before")
+    old.close()
+    store = open_store(log_url)  # migrates to the current version
+    assert store.version() == SCHEMA_VERSION
+    assert verify(store) == (5, [])
+    assert len(store.page("refer", "open")) == 5
+    first = store.page("refer", "open", limit=1)[0]["decision_id"]
+    assert store.override(first, "decline", "checked", "alice") is not None
+    assert verify(store) == (6, [])

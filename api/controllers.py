@@ -102,7 +102,8 @@ class ScoringController(Controller):
         payload = decode(await request.body())
         result = service.score_one(payload)
         if recorder is not None:
-            rows = [recorder.row("score", received, started, payload, result)]
+            rows = [recorder.row("score", received, started, payload, result,
+                                 service.policy_json, service.shadow_one(payload))]
             work_done(request.scope)  # the next request runs while this one commits
             await recorder.commit(rows)
         metrics.scored("single", 1)
@@ -160,7 +161,8 @@ class ScoringController(Controller):
         result, policy = service.explain_with_policy(payload)
         if recorder is not None:
             rows = [recorder.row("explain", received, started, payload["applicant"], result,
-                                 recorder.explain_policy(policy))]
+                                 recorder.explain_policy(policy),
+                                 service.shadow_one(payload["applicant"]))]
             work_done(request.scope)
             await recorder.commit(rows)
         metrics.scored("explain", 1)
@@ -173,9 +175,11 @@ def _score_batch(service: ScoringService, body: bytes, recorder: DecisionRecorde
     payload = decode_batch(body, service.max_batch, SINGLE_BODY_BYTES)
     result = service.score_batch(payload)
     metrics.scored("batch", result.count)
-    rows = ([] if recorder is None else
-            [recorder.row("batch", received, started, item, r)
-             for item, r in zip(payload, result.results, strict=True)])
+    if recorder is None:
+        return _encode(result), []
+    shadows = service.shadow_batch(payload)
+    rows = [recorder.row("batch", received, started, item, r, service.policy_json, shadow)
+            for item, r, shadow in zip(payload, result.results, shadows, strict=True)]
     return _encode(result), rows
 
 

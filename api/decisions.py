@@ -88,18 +88,19 @@ class DecisionRecorder:
         return _sorted(applicant).decode(), uid
 
     def row(self, endpoint: str, received: str, started: float, applicant: dict[str, Any],
-            result: ScoreResult | ExplainResult, policy_json: str | None = None
-            ) -> tuple[Any, ...]:
+            result: ScoreResult | ExplainResult, policy_json: str | None = None,
+            shadow: str | None = None) -> tuple[Any, ...]:
         """The record of one answer, in :data:`~scorecard.data.decision_log.ANSWER_FIELDS`
-        order."""
+        order, then its challengers' ``shadow`` results (``None``: no challenger). The card
+        is the answer's (the registry may switch it between two answers)."""
         inputs, uid = self._inputs(applicant)
         reasons = "[" + ",".join(f'"{r.code}"' for r in result.reasons) + "]"
-        return (result.decision_id, received, endpoint, self.model_id, self.content_hash,
+        return (result.decision_id, received, endpoint, result.model_id, result.content_hash,
                 None if uid is None else str(uid), inputs, float(result.pd),
                 int(result.score), result.grade, result.decision,
                 policy_json if policy_json is not None else self.policy_json, reasons,
                 self.reason_method, self.key_id,
-                round((time.perf_counter() - started) * 1000, 3))
+                round((time.perf_counter() - started) * 1000, 3), shadow)
 
     def explain_policy(self, policy: Policy) -> str:
         return _sorted(policy.to_dict()).decode()

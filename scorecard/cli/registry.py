@@ -21,6 +21,7 @@ import sys
 from typing import Any
 
 from scorecard.cli import EXIT_FAILURE, EXIT_OK, UsageError, non_empty
+from scorecard.cli.decisions import when
 
 
 def _registry(args: argparse.Namespace) -> Any:
@@ -110,6 +111,26 @@ def _verify(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _compare(args: argparse.Namespace) -> int:
+    from scorecard.cli.decisions import _range, _store
+    from scorecard.jobs.compare import compare, render_text
+
+    reg = _registry(args)
+    challenger = reg.resolve(args.challenger)
+    champion = reg.resolve(args.champion) if args.champion else None
+    if champion is None:
+        live = reg.live().champion
+        if live is None:
+            raise UsageError("the registry has no champion: name one with --champion ID")
+        champion = reg.resolve(live)
+    args.log = args.decision_log
+    where, params = _range(args)
+    result = compare(_store(args), reg.load_card(champion.id), reg.load_card(challenger.id),
+                     args.cutoff, where, params)
+    sys.stdout.write(json.dumps(result, indent=1) + "\n" if args.json else render_text(result))
+    return EXIT_OK
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add ``registry`` and its subcommands."""
     p = sub.add_parser("registry", help="the card registry: add, approve, promote, retire, "
@@ -150,3 +171,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     q.add_argument("id", metavar="ID", nargs="?", help="an id or id prefix")
     command("verify", "check the history's chain, every card's bytes and the live pointer "
             "(exit 1 on any finding)", _verify)
+    q = command("compare", "a challenger against the champion on the logged traffic: swap "
+                "set at the cut-off, grade migrations, score PSI and, with outcomes, both "
+                "AUCs with the DeLong test", _compare)
+    q.add_argument("--decision-log", type=non_empty, help="the log's URL (default "
+                   "$SCORECARD_DECISION_LOG)")
+    q.add_argument("--challenger", type=non_empty, required=True, help="its id or prefix")
+    q.add_argument("--champion", type=non_empty, help="the card that answered (default: the "
+                   "registry's champion)")
+    q.add_argument("--cutoff", help="600, pd:0.05 or grade:E (default: the records' own)")
+    q.add_argument("--from", dest="start", type=when, help="first time (UTC), inclusive")
+    q.add_argument("--to", dest="end", type=when, help="last time (UTC), exclusive")
+    q.add_argument("--json", action="store_true", help="the figures as JSON")

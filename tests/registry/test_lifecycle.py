@@ -213,3 +213,19 @@ def test_a_bad_store_or_an_unknown_card_is_one_line(tmp_path: Path,
     assert "'abcdef' is not in the registry" in capsys.readouterr().err
     assert main(["registry", "add", str(tmp_path / "nope.json"), "--store",
                  str(tmp_path / "r"), "--author", "a"]) == EXIT_BAD_ARTIFACT
+
+
+def test_serve_refuses_a_registry_without_a_champion_or_with_a_tampered_one(
+        tmp_path: Path, cards: list[Path], capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Checked before any worker starts: one line, exit 2 or 4."""
+    monkeypatch.setenv("SCORECARD_REGISTRY", str(tmp_path))
+    assert main(["serve", "--port", "1"]) == EXIT_USAGE
+    assert "the registry has no champion" in capsys.readouterr().err
+    reg = Registry(str(tmp_path))
+    cid = reg.add(cards[0], "ann")["card"]
+    reg.approve(cid, "ben", "ok")
+    reg.promote(cid, "champion", "ben", "go")
+    (tmp_path / "cards" / cid / "card.json").write_bytes(cards[1].read_bytes())
+    assert main(["serve", "--port", "1"]) == EXIT_BAD_ARTIFACT
+    assert "not to its id" in capsys.readouterr().err

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import datetime as dt
 import hashlib
@@ -188,6 +189,9 @@ class S3Store:
                 **{k.lower(): v for k, v in (headers or {}).items()}}
         if method == "PUT":  # else urllib sends a form's content type
             head["content-type"] = "application/octet-stream"
+            # A bucket with a default object-lock retention requires an integrity header.
+            head["content-md5"] = base64.b64encode(
+                hashlib.md5(data, usedforsecurity=False).digest()).decode()
         if token:
             head["x-amz-security-token"] = token
         names = sorted(head)

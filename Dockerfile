@@ -86,6 +86,7 @@ COPY --from=builder /opt/venv /opt/venv
 COPY api/ /app/api/
 COPY scorecard/__init__.py scorecard/errors.py scorecard/settings.py /app/scorecard/
 COPY scorecard/card/ /app/scorecard/card/
+COPY scorecard/registry/ /app/scorecard/registry/
 COPY scorecard/data/__init__.py scorecard/data/contract.py scorecard/data/records.py scorecard/data/paths.py scorecard/data/decision_log.py /app/scorecard/data/
 COPY reports/scorecard.json /app/reports/scorecard.json
 

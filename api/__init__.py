@@ -9,7 +9,8 @@ Layers: :mod:`api.app` (the factory) -> :mod:`api.controllers` (thin handlers;
 :mod:`api.auth`, :mod:`api.access_log`, :mod:`api.prometheus`, :mod:`api.overload` (load
 shedding), :mod:`api.protocols` (uvicorn protocols with head deadlines) and
 :mod:`api.decisions` (every answer recorded before it leaves, and the reviewers' overrides
-of it; :mod:`api.replay` re-scores the log).
+of it; :mod:`api.replay` re-scores the log), :mod:`api.live` (the cards served from the card
+registry, switched while serving).
 ``tests/test_layout.py`` proves the API imports nothing else of the project: the serving
 image has no pandas, pandera, optbinning or statsmodels.
 """

@@ -3,7 +3,9 @@
 Run with ``scorecard serve`` or ``uvicorn --factory api.app:create_app``. Settings come from
 the environment (:mod:`api.settings`). The artifact is loaded and verified here, before the
 app exists: a tampered, unreadable or unservable card raises
-:class:`~scorecard.card.artifact.ArtifactError` and the server does not start.
+:class:`~scorecard.card.artifact.ArtifactError` and the server does not start. With
+``SCORECARD_REGISTRY`` the cards come from the registry instead and follow its promotions
+(:mod:`api.live`).
 
 Layers: :mod:`api.controllers` (routes) -> :mod:`api.service` (records, engine, reasons; no
 web code), with :mod:`api.errors` (exception handlers), :mod:`api.openapi` (request-body
@@ -11,6 +13,8 @@ schemas), :mod:`api.auth`, :mod:`api.access_log` and :mod:`api.prometheus` aroun
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from litestar import Litestar, Router
 from litestar.di import Provide
@@ -30,39 +34,54 @@ from api.controllers import (
 )
 from api.decisions import DecisionRecorder, Oversight
 from api.errors import EXCEPTION_HANDLERS
+from api.live import LiveCards
 from api.openapi import document_request_bodies
 from api.overload import Admission, OverloadMiddleware, install
 from api.service import ScoringService
 from api.settings import ENV_CUTOFF, Settings, SettingsError
-from scorecard.card.artifact import ArtifactError
+from scorecard.card.artifact import ArtifactError, load_artifact
 from scorecard.card.decisions import PolicyError
 from scorecard.card.reasons import ReasonError
 
 API_VERSION = "1.0.0"
 
 
+def build_service(artifact: dict[str, Any], settings: Settings, where: str) -> ScoringService:
+    """The scoring service of a loaded card (``where`` names it in errors)."""
+    try:
+        return ScoringService(artifact, allow_missing=settings.allow_missing,
+                              max_batch=settings.max_batch, cutoff=settings.cutoff,
+                              refer_band=settings.refer_band,
+                              reason_method=settings.reason_method,
+                              automated_declines=settings.automated_declines)
+    except (PolicyError, ReasonError) as exc:
+        raise SettingsError(f"refusing to start: {ENV_CUTOFF}/policy for {where}: "
+                            f"{exc}") from exc
+    except ArtifactError as exc:
+        raise ArtifactError(f"refusing to start: the model artifact {where} is "
+                            f"not servable: {exc}") from exc
+
+
 def load_service(settings: Settings) -> ScoringService:
     """The scoring service of ``settings.artifact``; raises ArtifactError naming the file."""
     try:
-        return ScoringService.from_path(settings.artifact, allow_missing=settings.allow_missing,
-                                        max_batch=settings.max_batch, cutoff=settings.cutoff,
-                                        refer_band=settings.refer_band,
-                                        reason_method=settings.reason_method,
-                                        automated_declines=settings.automated_declines)
-    except (PolicyError, ReasonError) as exc:
-        raise SettingsError(f"refusing to start: {ENV_CUTOFF}/policy for {settings.artifact}: "
-                            f"{exc}") from exc
+        artifact = load_artifact(settings.artifact)
     except ArtifactError as exc:
         raise ArtifactError(f"refusing to start: the model artifact {settings.artifact} is "
                             f"not servable: {exc}") from exc
+    return build_service(artifact, settings, str(settings.artifact))
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
     """Build the app for ``settings`` (default: from the environment)."""
     settings = settings or Settings.from_env()
     configure_logging()
-    service = load_service(settings)
-    metrics.model_loaded(service.model_id, service.content_hash)
+    # From the registry: the live cards, switched while serving; else the artifact file.
+    live = None if settings.registry is None else LiveCards(
+        settings, lambda card: build_service(card, settings, f"card {card['model_id']}"))
+    service = load_service(settings) if live is None else live.service
+    if live is None:
+        metrics.model_loaded(service.model_id, service.content_hash)
     metrics.automated_declines(settings.automated_declines)
     recorder = None if settings.decision_log is None else DecisionRecorder(
         settings, model_id=service.model_id, content_hash=service.content_hash,
@@ -80,13 +99,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
                       security=[{auth.SCHEME_NAME: []}] if settings.reviewer_keys else None)
 
     # Ready from the end of start-up until shutdown begins (the load balancer then drains).
+    def current() -> ScoringService:
+        return service if live is None else live.service
+
     async def start_accepting() -> None:
         if recorder is not None:
             await recorder.start()  # the writer task, in this worker's event loop
-        service.ready = True
+        if live is not None:
+            await live.start()  # the task following the registry
+        current().ready = True
 
     async def stop_accepting() -> None:
-        service.ready = False
+        if live is not None:
+            await live.close()
+        current().ready = False
         if recorder is not None:
             await recorder.close()  # what is queued is committed first
         if oversight is not None:
@@ -99,7 +125,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
     install(admission)
     app = Litestar(
         route_handlers=[guarded, reviewed, ProbeController, docs.serve_asset],
-        dependencies={"service": Provide(lambda: service, use_cache=True, sync_to_thread=False),
+        # Resolved once per request: the request keeps the card it started with.
+        dependencies={"service": Provide(current, use_cache=live is None, sync_to_thread=False),
                       "recorder": Provide(lambda: recorder, use_cache=True,
                                           sync_to_thread=False),
                       "oversight": Provide(lambda: oversight, use_cache=True,

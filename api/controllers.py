@@ -109,7 +109,8 @@ class ScoringController(Controller):
         payload = decode(await request.body())
         result = service.score_one(payload)
         if recorder is not None:
-            rows = [recorder.row("score", received, started, payload, result)]
+            rows = [recorder.row("score", received, started, payload, result,
+                                 service.policy, service.shadow_one(payload))]
             work_done(request.scope)  # the next request runs while this one commits
             await recorder.commit(rows)
         metrics.scored("single", 1)
@@ -167,7 +168,7 @@ class ScoringController(Controller):
         result, policy = service.explain_with_policy(payload)
         if recorder is not None:
             rows = [recorder.row("explain", received, started, payload["applicant"], result,
-                                 policy)]
+                                 policy, service.shadow_one(payload["applicant"]))]
             work_done(request.scope)
             await recorder.commit(rows)
         metrics.scored("explain", 1)
@@ -180,9 +181,11 @@ def _score_batch(service: ScoringService, body: bytes, recorder: DecisionRecorde
     payload = decode_batch(body, service.max_batch, SINGLE_BODY_BYTES)
     result = service.score_batch(payload)
     metrics.scored("batch", result.count)
-    rows = ([] if recorder is None else
-            [recorder.row("batch", received, started, item, r)
-             for item, r in zip(payload, result.results, strict=True)])
+    if recorder is None:
+        return _encode(result), []
+    shadows = service.shadow_batch(payload)
+    rows = [recorder.row("batch", received, started, item, r, service.policy, shadow)
+            for item, r, shadow in zip(payload, result.results, shadows, strict=True)]
     return _encode(result), rows
 
 

@@ -131,18 +131,21 @@ class DecisionRecorder:
         return _sorted(policy.record(score)).decode()
 
     def row(self, endpoint: str, received: str, started: float, applicant: dict[str, Any],
-            result: ScoreResult | ExplainResult, policy: Policy | None = None
-            ) -> tuple[Any, ...]:
+            result: ScoreResult | ExplainResult, policy: Policy | None = None,
+            shadow: str | None = None) -> tuple[Any, ...]:
         """The record of one answer, in :data:`~scorecard.data.decision_log.ANSWER_FIELDS`
-        order (``policy``: the one that decided, default the service's)."""
+        order, then its challengers' ``shadow`` results (``None``: no challenger).
+        ``policy``: the one that decided (default the service's at start). The card is the
+        answer's (the registry may switch it between two answers)."""
         inputs, uid = self._inputs(applicant)
         reasons = "[" + ",".join(f'"{r.code}"' for r in result.reasons) + "]"
-        return (result.decision_id, received, endpoint, self.model_id, self.content_hash,
+        return (result.decision_id, received, endpoint, result.model_id, result.content_hash,
                 None if uid is None else str(uid), inputs, float(result.pd),
                 int(result.score), result.grade, result.decision,
-                self.policy_json(policy or self.policy, int(result.score)), reasons,
+                self.policy_json(self.policy if policy is None else policy,
+                                 int(result.score)), reasons,
                 self.reason_method, self.key_id,
-                round((time.perf_counter() - started) * 1000, 3))
+                round((time.perf_counter() - started) * 1000, 3), shadow)
 
     # ------------------------------------------------------------------ commit
 

@@ -51,8 +51,14 @@ DISCONNECTS = Counter("scorecard_http_client_disconnects", "Requests whose clien
                       "before the response started (logged as status 499).", ["route"])
 SCORED = Counter("scorecard_applicants_scored", "Applicants scored, by endpoint.",
                  ["endpoint"])
-MODEL = Gauge("scorecard_model_info", "The served card (value 1).", ["model_id", "content_hash"],
-              multiprocess_mode="max")
+MODEL = Gauge("scorecard_model_info", "The served card (value 1; 0 once replaced).",
+              ["model_id", "content_hash"], multiprocess_mode="max")
+# The registry (api.live): the challengers scored in shadow.
+CHALLENGER = Gauge("scorecard_challenger_info", "A challenger card scored in shadow beside "
+                   "every answer (value 1; 0 once it no longer is).",
+                   ["model_id", "content_hash"], multiprocess_mode="max")
+SWAPS = Counter("scorecard_registry_swaps", "Times this worker switched its live cards to "
+                "follow the registry.")
 # The decision log (api.decisions).
 LOGGED = Counter("scorecard_decisions_logged", "Decision records committed to the decision "
                  "log.")
@@ -214,6 +220,20 @@ class Population:
 
 def model_loaded(model_id: str, content_hash: str) -> None:
     MODEL.labels(model_id, content_hash).set(1)
+
+
+def cards_live(champion: tuple[str, str], challengers: list[tuple[str, str]],
+               before: tuple[tuple[str, str], list[tuple[str, str]]] | None) -> None:
+    """The live cards as ``(model_id, content_hash)``: set to 1, those they replace (from
+    ``before``) to 0."""
+    if before is not None:
+        MODEL.labels(*before[0]).set(0)
+        for c in before[1]:
+            CHALLENGER.labels(*c).set(0)
+        SWAPS.inc()
+    MODEL.labels(*champion).set(1)
+    for c in challengers:
+        CHALLENGER.labels(*c).set(1)
 
 
 def render(oversight: dict[str, int] | None = None) -> tuple[bytes, str]:

@@ -12,6 +12,7 @@ real row and on generated edge cases.
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ from scorecard.data.decision_log import decision_ids
 from scorecard.data.records import InvalidRecordsError, Issue, RecordValidator
 
 TOP_REASONS = 4
+_sorted = msgspec.json.Encoder(order="sorted").encode
 
 
 class ScoringService:
@@ -58,6 +60,8 @@ class ScoringService:
         columns, id_column, target: the card's input contract.
         validator: the contract check of decoded records.
         ready: ``True`` while the service accepts traffic (cleared at shutdown).
+        card_id: the card's registry id (its content hash's hex digest).
+        challengers: services scored beside this one in shadow (:meth:`shadow_one`).
     """
 
     def __init__(self, artifact: dict[str, Any], *, allow_missing: bool = False,
@@ -67,6 +71,8 @@ class ScoringService:
         self.artifact = artifact
         self.model_id: str = artifact["model_id"]
         self.content_hash: str = artifact["content_hash"]
+        self.card_id = self.content_hash.removeprefix("sha256:")
+        self.challengers: tuple[ScoringService, ...] = ()
         self.max_batch = max_batch
         self.columns = input_contract(artifact)
         self.id_column: str | None = artifact["id_column"]
@@ -100,6 +106,57 @@ class ScoringService:
         """Load, verify (content hash, servability) and compile the card; raises
         ArtifactError."""
         return cls(load_artifact(path), **kwargs)
+
+    def with_challengers(self, challengers: tuple[ScoringService, ...]) -> ScoringService:
+        """This service with ``challengers`` in shadow (a shallow copy: requests holding
+        this one keep theirs)."""
+        if challengers == self.challengers:
+            return self
+        out = copy.copy(self)
+        out.challengers = challengers
+        return out
+
+    def _shadow(self, score: int, pd: float, grade: str | None) -> dict[str, Any]:
+        return {"content_hash": self.content_hash, "model_id": self.model_id, "pd": pd,
+                "score": score, "grade": grade, "decision": self._decision(score)}
+
+    def shadow_one(self, payload: dict[str, Any]) -> str | None:
+        """Every challenger's pd, score, grade and decision of one applicant already
+        checked against this card's contract, as the decision log's ``shadow`` JSON
+        (``None`` without challengers). Never raises: a challenger that cannot score the
+        applicant records its error."""
+        if not self.challengers:
+            return None
+        out = []
+        for c in self.challengers:
+            try:
+                _, _, total = c.row.score(c._with_omitted(payload))
+                out.append(c._shadow(total, c.row.pd_table[total - c.row.lo], c._grade(total)))
+            except Exception as exc:  # the answer never depends on a challenger
+                out.append({"content_hash": c.content_hash, "model_id": c.model_id,
+                            "error": f"{type(exc).__name__}: {exc}"})
+        return _sorted(out).decode()
+
+    def shadow_batch(self, payload: list[dict[str, Any]]) -> list[str | None]:
+        """:meth:`shadow_one` of every item, each challenger in one engine pass."""
+        if not self.challengers or not payload:
+            return [None] * len(payload)
+        per_item: list[list[dict[str, Any]]] = [[] for _ in payload]
+        for c in self.challengers:
+            try:
+                columns = {name: [item.get(name, OMITTED) for item in payload]
+                           for name in c.engine.columns_}
+                result = c.engine.score(columns)
+                grades = (assign_grades(result.score, c.scale).tolist()
+                          if c.scale is not None else [None] * len(payload))
+                for i, (score, pd) in enumerate(zip(result.score.tolist(),
+                                                    result.pd.tolist(), strict=True)):
+                    per_item[i].append(c._shadow(score, pd, grades[i]))
+            except Exception as exc:
+                for item in per_item:
+                    item.append({"content_hash": c.content_hash, "model_id": c.model_id,
+                                 "error": f"{type(exc).__name__}: {exc}"})
+        return [_sorted(item).decode() for item in per_item]
 
     def _reason_templates(self) -> dict[tuple[int, int], tuple[Any, ...]]:
         """Every (characteristic, bin) reason, built once with :func:`reason_entry`."""

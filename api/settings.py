@@ -36,6 +36,8 @@ ENV_DECISION_LOG_DEADLINE_MS = table.DECISION_LOG_DEADLINE_MS.name
 ENV_DECISION_LOG_REQUIRED = table.DECISION_LOG_REQUIRED.name
 ENV_DECISION_LOG_HASHED = table.DECISION_LOG_HASHED.name
 ENV_DECISION_LOG_SALT = table.DECISION_LOG_SALT.name
+ENV_REGISTRY = table.REGISTRY.name
+ENV_REGISTRY_POLL_S = table.REGISTRY_POLL_S.name
 REASON_METHODS = ("max", "cutoff", "average")  # as scorecard.card.reasons.REASON_METHODS
 
 # One applicant is ~1.4 KB of JSON; 64 KiB leaves room for pretty-printing and long ids.
@@ -81,6 +83,8 @@ class Settings:
         decision_log_required: fail closed (503 without a record) or answer anyway.
         decision_log_hashed: columns recorded only as a salted hash.
         decision_log_salt: their salt.
+        registry: the card registry to serve from (``None``: serve ``artifact``).
+        registry_poll_s: how often a worker re-reads the registry's live pointer.
     """
 
     artifact: Path = DEFAULT_ARTIFACT
@@ -103,6 +107,8 @@ class Settings:
     decision_log_required: bool = table.DECISION_LOG_REQUIRED.default
     decision_log_hashed: tuple[str, ...] = ()
     decision_log_salt: str | None = table.DECISION_LOG_SALT.default
+    registry: str | None = table.REGISTRY.default
+    registry_poll_s: float = table.REGISTRY_POLL_S.default
 
     def __post_init__(self) -> None:
         if self.decision_log is not None and not self.decision_log.strip():
@@ -113,6 +119,11 @@ class Settings:
         if self.decision_log_hashed and not self.decision_log_salt:
             raise SettingsError(f"{ENV_DECISION_LOG_HASHED} needs {ENV_DECISION_LOG_SALT} "
                                 "(a hash without a secret salt is reversible by guessing)")
+        if self.registry is not None and not self.registry.strip():
+            object.__setattr__(self, "registry", None)
+        if not self.registry_poll_s > 0:
+            raise SettingsError(f"{ENV_REGISTRY_POLL_S}: must be > 0 seconds, got "
+                                f"{self.registry_poll_s}")
         if self.cutoff is not None and not self.cutoff.strip():
             object.__setattr__(self, "cutoff", None)
         if self.refer_band < 0:
@@ -181,6 +192,8 @@ class Settings:
                                       (table.DECISION_LOG_HASHED.read(env) or "").split(",")
                                       if c.strip()),
             decision_log_salt=table.DECISION_LOG_SALT.read(env),
+            registry=table.REGISTRY.read(env),
+            registry_poll_s=table.REGISTRY_POLL_S.read(env),
         )
 
 

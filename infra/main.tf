@@ -256,6 +256,9 @@ module "ecs_service" {
   requests_per_target     = var.requests_per_target
   decision_log_url        = local.decision_log_url
   decision_log_secret_arn = var.decision_log_enabled ? module.database[0].master_user_secret_arn : ""
+  registry_enabled        = var.registry_enabled
+  registry_url            = local.registry_url
+  registry_bucket_arn     = var.registry_enabled ? aws_s3_bucket.registry[0].arn : ""
 }
 
 # The decision log (every answer on record before it is sent): RDS PostgreSQL, reachable

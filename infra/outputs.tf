@@ -87,3 +87,8 @@ output "decision_log_secret_arn" {
   description = "Secrets Manager secret of the decision log's database password (empty without one)."
   value       = var.decision_log_enabled ? module.database[0].master_user_secret_arn : ""
 }
+
+output "registry_url" {
+  description = "The card registry (s3://bucket/prefix) for `scorecard registry --store` (empty without one)."
+  value       = local.registry_url
+}

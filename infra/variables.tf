@@ -390,3 +390,20 @@ variable "decision_log_backup_retention_days" {
   type        = number
   default     = 35
 }
+
+variable "registry_enabled" {
+  description = "Create the card registry's bucket and serve from it (SCORECARD_REGISTRY): promote a champion there before the tasks start, they refuse a registry without one."
+  type        = bool
+  default     = false
+}
+
+variable "registry_retention_days" {
+  description = "Days each version of a registry object is kept under object lock (governance mode)."
+  type        = number
+  default     = 3650
+
+  validation {
+    condition     = var.registry_retention_days >= 1
+    error_message = "registry_retention_days must be at least 1."
+  }
+}

@@ -207,6 +207,36 @@ DECISION_LOG_SALT = Setting(
     "SCORECARD_DECISION_LOG_SALT", "text", None, "",
     "the secret salt of those hashes (required with them; the same for every worker)",
     secret=True)
+REGISTRY = Setting(
+    "SCORECARD_REGISTRY", "text", None, "",
+    "card registry (a folder or `s3://bucket/prefix`): the service serves its champion "
+    "and scores its challengers in shadow, following promotions; `scorecard registry` "
+    "uses it as `--store`; unset: the service serves `SCORECARD_ARTIFACT`")
+# Short enough that a promotion is live within seconds, long enough that polling costs
+# nothing (one small object read per worker).
+REGISTRY_POLL_S = Setting(
+    "SCORECARD_REGISTRY_POLL_S", "number", 5.0, "s",
+    "how often each worker re-reads the registry's live pointer")
+# The registry's S3 store (scorecard.registry.store) reads AWS's own variables.
+AWS_REGION = Setting(
+    "AWS_REGION", "text", "us-east-1", "",
+    "the region of an `s3://` registry's bucket")
+AWS_ENDPOINT_URL = Setting(
+    "AWS_ENDPOINT_URL", "text", None, "",
+    "another S3 endpoint for an `s3://` registry (an emulator); unset: AWS's, in "
+    "`AWS_REGION`")
+AWS_ACCESS_KEY_ID = Setting(
+    "AWS_ACCESS_KEY_ID", "text", None, "",
+    "credentials of an `s3://` registry, with the two below; unset: the ECS task role's")
+AWS_SECRET_ACCESS_KEY = Setting(
+    "AWS_SECRET_ACCESS_KEY", "text", None, "", "the secret of `AWS_ACCESS_KEY_ID`",
+    secret=True)
+AWS_SESSION_TOKEN = Setting(
+    "AWS_SESSION_TOKEN", "text", None, "", "the session token of temporary credentials",
+    secret=True)
+AWS_CONTAINER_CREDENTIALS_RELATIVE_URI = Setting(
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "text", None, "",
+    "set by ECS: where the task role's credentials are served")
 PROMETHEUS_MULTIPROC_DIR = Setting(
     "PROMETHEUS_MULTIPROC_DIR", "path", None, "",
     "empty writable folder where several workers share their metrics (prometheus_client's "
@@ -238,8 +268,10 @@ SETTINGS: tuple[Setting, ...] = (
     ARTIFACT, API_KEY, MAX_BATCH, MAX_BODY_BYTES, ALLOW_MISSING, HEADER_TIMEOUT_S,
     BODY_TIMEOUT_S, LATENCY_BUDGET_MS, MAX_IN_FLIGHT, REFUSAL_RATIO, CUTOFF, REFER_BAND,
     AUTOMATED_DECLINES, REVIEWER_KEYS, REASON_METHOD, DECISION_LOG, DECISION_LOG_DEADLINE_MS,
-    DECISION_LOG_REQUIRED, DECISION_LOG_HASHED, DECISION_LOG_SALT, PROMETHEUS_MULTIPROC_DIR,
-    MAX_INPUT_BYTES, MAX_ARTIFACT_BYTES, STREAM_ABOVE_BYTES, REVIEWER, USER)
+    DECISION_LOG_REQUIRED, DECISION_LOG_HASHED, DECISION_LOG_SALT, REGISTRY, REGISTRY_POLL_S,
+    AWS_REGION, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,
+    AWS_CONTAINER_CREDENTIALS_RELATIVE_URI, PROMETHEUS_MULTIPROC_DIR, MAX_INPUT_BYTES,
+    MAX_ARTIFACT_BYTES, STREAM_ABOVE_BYTES, REVIEWER, USER)
 
 
 def markdown_table() -> str:

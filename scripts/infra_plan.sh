@@ -59,10 +59,11 @@ tf init -backend=false -input=false -no-color >"$work/init.log" || { cat "$work/
 # A customer-managed key made in the emulator and passed in, so that every resource's key
 # is known at plan time (the stack's own key would leave them "known after apply").
 key="$("$tools/bin/python" -c "import boto3; print(boto3.client('kms').create_key(Description='plan')['KeyMetadata']['Arn'])")"
-# Every optional part on: the scheduled jobs and the deploy role.
+# Every optional part on: the scheduled jobs, the deploy role and the card registry.
 tf plan -input=false -no-color -lock=false -out="$work/tfplan" \
   -var 'aws_region=eu-north-1' -var 'availability_zones=["eu-north-1a","eu-north-1b"]' \
   -var 'image_tag=ci' -var 'jobs_image_tag=ci' -var 'github_repository=example/scorecard' \
+  -var 'registry_enabled=true' \
   -var "kms_key_arn=$key" >"$work/plan.log" 2>&1 || { cat "$work/plan.log"; exit 1; }
 tf show -json "$work/tfplan" >"$work/plan.json"
 grep -E '^Plan:' "$work/plan.log" | sed 's/^/infra plan: /'

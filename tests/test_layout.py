@@ -2,7 +2,7 @@
 
 Every ``import`` counts, at module level or inside a function (a lazy import is still an
 import of the serving image), ``TYPE_CHECKING`` blocks included. Asserted: no cycles
-between modules; the layer rules (data <- card <- fit <- jobs <- cli, validation a leaf
+between modules; the layer rules (data <- card <- registry, fit <- jobs <- cli, validation a leaf
 library, api on card and the stdlib-only data modules, the stdlib-only foundation under
 all); and that the API's transitive closure holds neither the training/batch layers nor the
 training stack. Each failure names the importing module and line.
@@ -23,6 +23,8 @@ HEAVY = ("pandas", "pandera", "optbinning", "statsmodels", "sklearn", "scipy", "
 # Standard-library-only modules under every layer (the error family, the settings table):
 # any module may import them, they import no project module.
 FOUNDATION = ("scorecard.errors", "scorecard.settings")
+# The card registry: on the card layer and the API's data modules; the API serves from it.
+REGISTRY = "scorecard.registry"
 # The stdlib-only data modules the API may import; the decision log's store is one (it
 # imports psycopg only when a postgresql:// URL is opened).
 API_DATA = ("scorecard.data.contract", "scorecard.data.records", "scorecard.data.paths",
@@ -149,20 +151,22 @@ def _allowed(edge: Edge) -> bool:
         return _inside(t, "scorecard.data")
     if _inside(s, "scorecard.card"):
         return _inside(t, "scorecard.card", *API_DATA)
+    if _inside(s, REGISTRY):
+        return _inside(t, REGISTRY, "scorecard.card", *API_DATA)
     if _inside(s, "scorecard.fit"):
         return _inside(t, "scorecard.data", "scorecard.card", "scorecard.fit", "validation")
     if _inside(s, "validation"):
         return _inside(t, "validation")
     if _inside(s, "scorecard.jobs"):
         return _inside(t, "scorecard.data", "scorecard.card", "scorecard.fit", "validation",
-                       "scorecard.jobs")
+                       "scorecard.jobs", REGISTRY)
     if _inside(s, "scorecard.workbench"):  # the review app: on the jobs layer, under cli
         return _inside(t, "scorecard.data", "scorecard.card", "scorecard.fit", "validation",
                        "scorecard.jobs", "scorecard.workbench")
     if _inside(s, "scorecard.cli") or s in ("scorecard", "scorecard.__main__"):
         return _inside(t, "scorecard", "validation") or (_inside(t, "api") and edge.lazy)
     if _inside(s, "api"):
-        return _inside(t, "api", "scorecard.card", *API_DATA) or t == "scorecard"
+        return _inside(t, "api", "scorecard.card", REGISTRY, *API_DATA) or t == "scorecard"
     raise AssertionError(f"{s}: a module outside every layer")
 
 
@@ -209,7 +213,8 @@ def test_the_api_closure_holds_no_training_code_nor_stack() -> None:
 
 def test_the_serving_image_copies_the_api_closure() -> None:
     """Every project module the API reaches is a file the Dockerfile copies."""
-    copied = ("api/", "scorecard/__init__.py", "scorecard/card/", "scorecard/data/__init__.py",
+    copied = ("api/", "scorecard/__init__.py", "scorecard/card/", "scorecard/registry/",
+              "scorecard/data/__init__.py",
               *(f"{m.replace('.', '/')}.py" for m in API_DATA))
     dockerfile = (REPO / "Dockerfile").read_text()
     for source in copied:

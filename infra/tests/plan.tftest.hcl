@@ -17,6 +17,9 @@ mock_provider "aws" {
   mock_data "aws_iam_policy_document" {
     defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
   }
+  mock_data "aws_ec2_managed_prefix_list" {
+    defaults = { id = "pl-0123456789abcdef0" }
+  }
   mock_data "aws_ssm_parameter" {
     defaults = { insecure_value = "ami-0123456789abcdef0" }
   }
@@ -145,6 +148,31 @@ run "scheduled_jobs_and_deploy_role" {
   assert {
     condition     = length(aws_iam_role.github_deploy) == 1 && length(aws_cloudwatch_event_rule.jobs_outcome) == 2
     error_message = "The deploy role and the jobs' alarm rules exist."
+  }
+}
+
+run "card_registry" {
+  command = apply
+
+  variables {
+    registry_enabled = true
+  }
+
+  assert {
+    condition     = length(aws_s3_bucket.registry) == 1 && aws_s3_bucket.registry[0].object_lock_enabled
+    error_message = "The registry's bucket exists, under object lock."
+  }
+  assert {
+    condition     = aws_s3_bucket_object_lock_configuration.registry[0].rule[0].default_retention[0].mode == "GOVERNANCE"
+    error_message = "The registry's objects are locked in governance mode."
+  }
+  assert {
+    condition     = startswith(output.registry_url, "s3://") && endswith(output.registry_url, "/cards")
+    error_message = "The registry's URL is s3://bucket/cards."
+  }
+  assert {
+    condition     = length(module.ecs_service.task_role_arn) > 0
+    error_message = "The tasks have a role to read the registry with."
   }
 }
 

@@ -8,7 +8,8 @@ Each submodule registers its subcommands; ``main`` dispatches:
   ``score``; :mod:`.serve` — ``serve``;
 * :mod:`.monitor` — ``monitor``, ``recalibrate``, ``diff``; :mod:`.explain` — ``explain``;
   :mod:`.fairness` — ``fairness``; :mod:`.review` — ``review``; :mod:`.settings` — ``settings``;
-  :mod:`.decisions` — ``decisions ...`` (the decision log).
+  :mod:`.decisions` — ``decisions ...`` (the decision log); :mod:`.registry` — ``registry
+  ...`` (the card registry).
 
  ``register()`` functions and
 this module import nothing heavy: a command imports what it uses inside its function, so
@@ -22,14 +23,17 @@ exit code; ``scorecard --debug COMMAND ...`` adds the full traceback:
 * 2 usage (:class:`scorecard.errors.UsageError`): a bad argument (argparse, or what argparse
   cannot check), an unknown spec (``SpecError``), a bad overrides file (``OverridesError``),
   a bad setting (``SettingsError``), cut-off or reason method, a path that cannot be written
-  or read as asked (``UnsafePathError``, or an ``OSError`` naming the user's path);
+  or read as asked (``UnsafePathError``, or an ``OSError`` naming the user's path), a
+  registry transition refused (``RegistryError``: approving one's own card, promoting an
+  unapproved one) or a registry store that cannot be used (``StoreError``);
 * 3 invalid input data (:class:`scorecard.errors.InvalidDataError`: ``ContractError``, whose
   report is capped at :data:`MAX_REPORT_LINES` lines of at most :data:`MAX_LINE_CHARS`
   characters, too few rows of a class to fit), or a data file that does not exist, is not a
   regular file or is above the size limit;
 * 4 invalid or tampered model artifact (:class:`scorecard.errors.InvalidArtifactError`:
-  ``ArtifactError``, a card that cannot be written as SQL: ``SqlExportError``), or an
-  artifact path that cannot be read as a file.
+  ``ArtifactError``, a card that cannot be written as SQL: ``SqlExportError``, a registered
+  card whose bytes no longer hash to its id: ``TamperedCardError``), or an artifact path
+  that cannot be read as a file.
 
 Each error class carries its exit code (:mod:`scorecard.errors`); :func:`describe_error` finds
 it by type.
@@ -57,7 +61,7 @@ MAX_LINE_CHARS = 2000  # a line lists e.g. a category set; 50 such lines are ~10
 # Command modules, each exposing ``register(subparsers)``; imported by name so a missing
 # optional module only drops its commands.
 _COMMAND_MODULES = ("data", "spec", "model", "serve", "batch", "monitor", "fairness",
-                    "explain", "review", "settings", "decisions")
+                    "explain", "review", "settings", "decisions", "registry")
 
 # errno values meaning "this path cannot be used as given": the user's mistake, not a bug.
 _PATH_ERRNOS = {errno.ENOENT, errno.EACCES, errno.EPERM, errno.EISDIR, errno.ENOTDIR,

@@ -6,7 +6,9 @@ neither ``api`` nor uvicorn until the command runs. The card is verified here fi
 tampered artifact stops the command with exit code 4 and a clear message before any worker
 starts. The artifact path goes through :func:`scorecard.data.safety.artifact_file` (a regular
 file of at most 64 MiB, ``SCORECARD_MAX_ARTIFACT_BYTES``). Nothing of the training stack
-(pandas, scikit-learn, optbinning, statsmodels, pandera) is imported.
+(pandas, scikit-learn, optbinning, statsmodels, pandera) is imported. With
+``SCORECARD_REGISTRY`` (and no ``--artifact``) the workers serve the registry's champion and
+follow its promotions (:mod:`api.live`); its champion is checked here the same way.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from scorecard import settings
-from scorecard.cli import EXIT_OK, non_empty, port_number, positive_int
+from scorecard.cli import EXIT_OK, UsageError, non_empty, port_number, positive_int
 from scorecard.data.paths import DEFAULT_ARTIFACT
 
 FACTORY = "api.app:create_app"
@@ -42,6 +45,19 @@ def http_protocol() -> str:
     return H11_PROTOCOL
 
 
+def _champion(url: str) -> dict[str, Any]:
+    """The registry's champion, checked as the workers will load it: a registry that cannot
+    be read, has no champion or holds a tampered one stops the command (exit 2 or 4)."""
+    from scorecard.registry.lifecycle import Registry
+
+    registry = Registry(url)
+    champion = registry.live().champion
+    if champion is None:
+        raise UsageError(f"{settings.REGISTRY.name}={url}: the registry has no champion "
+                         "(scorecard registry promote ID --as champion)")
+    return registry.load_card(champion)
+
+
 def _serve(args: argparse.Namespace) -> int:
     from scorecard.card.artifact import ArtifactError, load_artifact
     from scorecard.data.safety import artifact_file
@@ -50,10 +66,16 @@ def _serve(args: argparse.Namespace) -> int:
     role = "--artifact" if args.artifact else settings.ARTIFACT.name if from_env \
         else "the default artifact"
     path = Path(args.artifact or from_env or DEFAULT_ARTIFACT)
+    registry = (settings.REGISTRY.read() or "").strip()
     try:
-        artifact = load_artifact(artifact_file(path, role))  # errors: exit 4 (cli.main)
+        if registry and not args.artifact:  # the workers serve the registry's champion
+            artifact = _champion(registry)
+        else:
+            artifact = load_artifact(artifact_file(path, role))  # errors: exit 4 (cli.main)
     except ArtifactError as exc:
         raise ArtifactError(f"refusing to serve: {exc}") from exc
+    if args.artifact and registry:  # the file asked for, not the registry
+        os.environ[settings.REGISTRY.name] = ""
     log_url = (settings.DECISION_LOG.read() or "").strip()
     if log_url:  # opened (and migrated) once here: a bad URL is one line, exit 2
         from scorecard.data.decision_log import open_store

@@ -54,6 +54,11 @@ FIELDS = ("decision_id", "chain_id", "seq", "received", "endpoint", "model_id",
           "hash")
 # What the API fills in; the writer adds chain_id, seq, prev_hash and hash.
 ANSWER_FIELDS = tuple(f for f in FIELDS if f not in ("chain_id", "seq", "prev_hash", "hash"))
+# Added by migration 4, after ``hash``: the challengers' shadow results (canonical JSON), or
+# NULL. The hash covers it only when present, so records written before it verify as they
+# were.
+SHADOW = "shadow"
+COLUMNS = (*FIELDS, SHADOW)
 GENESIS = "0" * 64  # the predecessor of a chain's first record
 # An override's columns, in table and hash order (``hash`` is over all the others):
 # ``previous_decision`` is the decision in effect when it was made (the record's, or the
@@ -134,6 +139,7 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         f"INSERT INTO override_chain VALUES ('{OVERRIDE_CHAIN}', 0, '{GENESIS}', 0, "
         f"'{GENESIS}')",
     ),
+    4: ("ALTER TABLE decisions ADD COLUMN shadow TEXT",),
 }
 SCHEMA_VERSION = max(MIGRATIONS)
 _MIGRATION_LOCK = 7_318_842  # PostgreSQL advisory lock key: one migrator at a time
@@ -200,9 +206,12 @@ def salted_hash(salt: str, value: Any) -> str | None:
                               hashlib.sha256).hexdigest()
 
 
-def record_hash(row: Sequence[Any]) -> str:
-    """SHA-256 of a record's fields before ``hash`` (``prev_hash`` included)."""
-    return hashlib.sha256(canonical(list(row[:-1])).encode()).hexdigest()
+def record_hash(row: Sequence[Any], shadow: str | None = None) -> str:
+    """SHA-256 of a record's :data:`FIELDS` before ``hash`` (``prev_hash`` included), and of
+    its :data:`SHADOW` results when it has any."""
+    fields = list(row[:len(FIELDS) - 1])
+    return hashlib.sha256(canonical(fields if shadow is None else [*fields, shadow]
+                                    ).encode()).hexdigest()
 
 
 def override_hash(row: Sequence[Any]) -> str:
@@ -225,30 +234,33 @@ class Chain:
 
 
 Plan = list[tuple[str, Any, bool]]  # (SQL with ? marks, params, executemany)
-MAX_GROUP = 1000  # records per INSERT: 20 columns each, within SQLite's 32,766 variables
 # SQLite's writer checkpoints the WAL into the database file off the commit path: SQLite's
 # own automatic checkpoint runs inside the commit that crosses its threshold, and every
 # answer waiting on that commit waits for the copy and its fsync too.
 CHECKPOINT_EVERY_S = 0.5
+MAX_GROUP = 1000  # records per INSERT: 21 columns each, within SQLite's 32,766 variables
 
 
 def append_plan(chain: Chain, rows: list[tuple[Any, ...]], writer: str) -> tuple[Plan, Chain]:
     """The statements of one append (records chained after ``chain``, the anchor moved)
-    and the chain's new head."""
+    and the chain's new head. A row is in :data:`ANSWER_FIELDS` order, optionally followed
+    by its :data:`SHADOW` text."""
     seq, prev = chain.head_seq, chain.head_hash
     full = []
+    n = len(ANSWER_FIELDS)
     for row in rows:
         seq += 1
-        record = (row[0], chain.chain_id, seq, *row[1:], prev, "")
-        prev = record_hash(record)
-        full.append((*record[:-1], prev))
+        shadow = row[n] if len(row) > n else None
+        record = (row[0], chain.chain_id, seq, *row[1:n], prev)
+        prev = record_hash((*record, ""), shadow)
+        full.append((*record, prev, shadow))
     # Multi-row INSERTs of up to MAX_GROUP records: few statements to step.
-    marks = "(" + ", ".join("?" * len(FIELDS)) + ")"
+    marks = "(" + ", ".join("?" * len(COLUMNS)) + ")"
     plan: Plan = []
     for i in range(0, len(full), MAX_GROUP):
         part = full[i:i + MAX_GROUP]
         # Only the constant column names and placeholders are joined; values are bound.
-        plan.append((f"INSERT INTO decisions ({', '.join(FIELDS)}) VALUES "  # nosec B608
+        plan.append((f"INSERT INTO decisions ({', '.join(COLUMNS)}) VALUES "  # nosec B608
                      + ", ".join([marks] * len(part)), [v for r in part for v in r], False))
     if chain.head_seq == 0:
         plan.append(("INSERT INTO chains VALUES (?, ?, ?, 0, ?, ?, ?) ON CONFLICT (chain_id) "
@@ -420,16 +432,16 @@ class DecisionStore:
                 clauses.append(f"({', '.join(keys)}) > ({', '.join('?' * len(keys))})")
                 args += list(last)
             # The caller's clauses are the module's own constants; values are bound.
-            sql = (f"SELECT {', '.join(FIELDS)} FROM decisions"  # nosec B608
+            sql = (f"SELECT {', '.join(COLUMNS)} FROM decisions"  # nosec B608
                    + (f" WHERE {' AND '.join(f'({c})' for c in clauses)}" if clauses else "")
                    + f" ORDER BY {order} LIMIT {batch}")
             rows = self.execute(sql, args).fetchall()
             self.commit()
             for r in rows:
-                yield dict(zip(FIELDS, r, strict=True))
+                yield dict(zip(COLUMNS, r, strict=True))
             if len(rows) < batch:
                 return
-            last = tuple(rows[-1][FIELDS.index(k)] for k in keys)
+            last = tuple(rows[-1][COLUMNS.index(k)] for k in keys)
 
     def get(self, decision_id: str) -> dict[str, Any] | None:
         return next(self.records("decision_id = ?", (decision_id,)), None)
@@ -966,7 +978,7 @@ def verify(store: DecisionStore) -> tuple[int, list[Finding]]:
                 gap = f"{expected}" if seq == expected + 1 else f"{expected}-{seq - 1}"
                 findings.append(Finding(f"decision {did}", f"record(s) {gap} of chain {cid} "
                                         "before it are missing (deleted)"))
-            if record_hash(row) != rec["hash"]:
+            if record_hash(row, rec[SHADOW]) != rec["hash"]:
                 findings.append(Finding(f"decision {did}", "its content does not match its "
                                         "hash (altered)"))
             elif rec["prev_hash"] != prev and seq == expected:

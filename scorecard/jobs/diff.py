@@ -68,8 +68,15 @@ def _accepts(card: dict[str, Any], score: np.ndarray, cutoff: str) -> np.ndarray
 
 def data_diff(a: dict[str, Any], b: dict[str, Any], frame: Any, cutoff: str | None,
               ) -> dict[str, Any]:
-    sa = ScoringEngine(a).score(frame).score
-    sb = ScoringEngine(b).score(frame).score
+    return score_diff(a, b, ScoringEngine(a).score(frame).score,
+                      ScoringEngine(b).score(frame).score, cutoff)
+
+
+def score_diff(a: dict[str, Any], b: dict[str, Any], sa: np.ndarray, sb: np.ndarray,
+               cutoff: str | None) -> dict[str, Any]:
+    """The swap set and grade migrations of the same applicants scored ``sa`` by card ``a``
+    and ``sb`` by card ``b`` (from a file, or from the decision log's shadow results)."""
+    sa, sb = np.asarray(sa, dtype=np.int64), np.asarray(sb, dtype=np.int64)
     out: dict[str, Any] = {"rows": int(sa.size),
                            "score_changed": int((sa != sb).sum()),
                            "mean_abs_score_change": float(np.abs(sa - sb).mean())}

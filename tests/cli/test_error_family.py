@@ -37,6 +37,8 @@ DOCUMENTED = {
     "scorecard.data.decision_log.DecisionLogError": EXIT_USAGE,
     "scorecard.data.decision_log.OverrideError": EXIT_USAGE,
     "scorecard.fit.groups.FairnessError": EXIT_USAGE,
+    "scorecard.registry.store.StoreError": EXIT_USAGE,
+    "scorecard.registry.lifecycle.RegistryError": EXIT_USAGE,
     "scorecard.errors.InvalidDataError": EXIT_BAD_DATA,
     "scorecard.data.errors.ContractError": EXIT_BAD_DATA,
     "scorecard.data.errors.TooFewRowsError": EXIT_BAD_DATA,
@@ -48,6 +50,7 @@ DOCUMENTED = {
     "scorecard.errors.InvalidArtifactError": EXIT_BAD_ARTIFACT,
     "scorecard.card.artifact.ArtifactError": EXIT_BAD_ARTIFACT,
     "scorecard.card.sql.SqlExportError": EXIT_BAD_ARTIFACT,
+    "scorecard.registry.lifecycle.TamperedCardError": EXIT_BAD_ARTIFACT,
 }
 # Signals caught inside their module, never a user's mistake: outside the family on purpose.
 INTERNAL = {

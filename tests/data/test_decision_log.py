@@ -17,6 +17,8 @@ import pytest
 from scorecard.data.decision_log import (
     ANSWER_FIELDS,
     CHECKPOINT_EVERY_S,
+    FIELDS,
+    MIGRATIONS,
     SCHEMA_VERSION,
     DecisionLogError,
     DecisionStore,
@@ -112,11 +114,11 @@ def test_a_url_that_cannot_be_opened_is_one_line_naming_it(tmp_path: Path) -> No
 
 def test_migrations_are_versioned_and_idempotent(log_url: str) -> None:
     store = open_store(log_url)
-    assert store.version() == SCHEMA_VERSION == 3
+    assert store.version() == SCHEMA_VERSION == max(MIGRATIONS)
     assert open_store(log_url).migrate() == SCHEMA_VERSION  # a second worker starting
     rows = store.execute("SELECT version FROM schema_migrations ORDER BY version").fetchall()
     store.commit()
-    assert [r[0] for r in rows] == [1, 2, 3]
+    assert [r[0] for r in rows] == sorted(MIGRATIONS) == [1, 2, 3, 4]
 
 
 def test_records_are_committed_when_their_future_resolves_and_chain_intact(
@@ -186,8 +188,8 @@ def test_a_swapped_pair_and_a_forged_record_are_named(log_url: str) -> None:
         "reordered or a predecessor altered)"]
     # A forged record in a chain nobody anchored.
     forged = (decision_ids()[0], "no-such-chain", 1, *answer(0)[1:], "0" * 64, "f" * 64)
-    tamper(store, "INSERT INTO decisions VALUES (" + ", ".join("?" * len(forged)) + ")",
-           *forged)
+    tamper(store, f"INSERT INTO decisions ({', '.join(FIELDS)}) VALUES ("
+           + ", ".join("?" * len(forged)) + ")", *forged)
     assert f"decision {forged[0]}: chain no-such-chain is not anchored (inserted)" in \
         findings(log_url)
 

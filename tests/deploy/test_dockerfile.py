@@ -52,6 +52,7 @@ ALLOWED_RUNTIME_COPIES = {
     "scorecard/errors.py",
     "scorecard/settings.py",
     "scorecard/card/",
+    "scorecard/registry/",
     "scorecard/data/__init__.py",
     "scorecard/data/contract.py",
     "scorecard/data/records.py",

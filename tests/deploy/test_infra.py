@@ -394,7 +394,13 @@ def test_tasks_reachable_only_from_alb_on_container_port() -> None:
     task_sg = service.resource("aws_security_group", "task")
     assert "ingress" not in task_sg and "egress" not in task_sg
     assert "aws_vpc_security_group_egress_rule" in service.resources
-    assert set(service.resources["aws_vpc_security_group_egress_rule"]) == {"alb_to_task"}
+    egress = service.resources["aws_vpc_security_group_egress_rule"]
+    assert set(egress) == {"alb_to_task", "task_to_s3"}
+    # The tasks' one way out: HTTPS to S3's prefix list, only with a registry to read.
+    to_s3 = egress["task_to_s3"]
+    assert to_s3["count"] == "${var.registry_enabled ? 1 : 0}"
+    assert (to_s3["from_port"], to_s3["to_port"], to_s3["ip_protocol"]) == (443, 443, "tcp")
+    assert "cidr_ipv4" not in to_s3 and "s3" in to_s3["prefix_list_id"]
 
 
 def test_instances_have_no_inbound_rules() -> None:
@@ -459,8 +465,9 @@ def test_api_key_injected_from_secrets_manager() -> None:
     ]
     assert "PGPASSWORD" in service["decision_log_secrets"]
     assert "decision_log_secret_arn}:password::" in service["decision_log_secrets"]
-    assert container["environment"] == \
-        "${concat(local.environment, local.decision_log_environment)}"
+    assert container["environment"] == ("${concat(local.environment, "
+                                        "local.decision_log_environment, "
+                                        "local.registry_environment)}")
     env_names = {e["name"] for e in service["environment"]}
     assert "SCORECARD_API_KEY" not in env_names, "the key must never be a plain env var"
     assert {"SCORECARD_ARTIFACT", "WEB_CONCURRENCY"} <= env_names
@@ -522,12 +529,51 @@ def test_execution_role_least_privilege() -> None:
     assert not any(a.endswith("*") for a in actions), actions
 
 
-def test_task_role_has_no_permissions() -> None:
+def test_task_role_may_at_most_read_the_card_registry() -> None:
+    """No permission without a registry; with one, listing and reading its bucket (and
+    decrypting through S3), never writing it."""
     service = _mod("ecs_service")
-    for rtype in ["aws_iam_role_policy", "aws_iam_role_policy_attachment"]:
-        for body in service.resources.get(rtype, {}).values():
-            assert "aws_iam_role.task" not in body["role"], f"{rtype} grants the task role"
+    grants = {name: body for rtype in ["aws_iam_role_policy", "aws_iam_role_policy_attachment"]
+              for name, body in service.resources.get(rtype, {}).items()
+              if "aws_iam_role.task" in body["role"]}
+    assert set(grants) == {"task_registry"}
+    assert grants["task_registry"]["count"] == "${var.registry_enabled ? 1 : 0}"
     assert "managed_policy_arns" not in service.resource("aws_iam_role", "task")
+    doc = service.data["aws_iam_policy_document"]["task_registry"]
+    assert doc["count"] == "${var.registry_enabled ? 1 : 0}"
+    actions = {st["sid"]: st["actions"] for st in doc["statement"]}
+    assert actions == {"ListRegistry": ["s3:ListBucket"], "ReadRegistry": ["s3:GetObject"],
+                       "DecryptRegistryViaS3": ["kms:Decrypt"]}
+    resources = {st["sid"]: st["resources"] for st in doc["statement"]}
+    assert resources["ReadRegistry"] == ["${var.registry_bucket_arn}/*"]
+
+
+def test_the_registry_bucket_is_versioned_locked_encrypted_private_and_denies_task_writes(
+        ) -> None:
+    root = _root()
+    bucket = root.resource("aws_s3_bucket", "registry")
+    assert bucket["object_lock_enabled"] is True
+    versioning = root.resource("aws_s3_bucket_versioning", "registry")
+    assert versioning["versioning_configuration"][0]["status"] == "Enabled"
+    lock = root.resource("aws_s3_bucket_object_lock_configuration", "registry")
+    retention = lock["rule"][0]["default_retention"][0]
+    assert retention["mode"] == "GOVERNANCE"
+    assert retention["days"] == "${var.registry_retention_days}"
+    sse = root.resource("aws_s3_bucket_server_side_encryption_configuration", "registry")
+    default = sse["rule"][0]["apply_server_side_encryption_by_default"][0]
+    assert default["sse_algorithm"] == "aws:kms"
+    assert default["kms_master_key_id"] == "${local.kms_key_arn}"
+    public = root.resource("aws_s3_bucket_public_access_block", "registry")
+    assert all(public[k] is True for k in ("block_public_acls", "block_public_policy",
+                                            "ignore_public_acls", "restrict_public_buckets"))
+    policy = root.data["aws_iam_policy_document"]["registry_bucket"]
+    by_sid = {st["sid"]: st for st in policy["statement"]}
+    deny = by_sid["DenyWritesByTheTasks"]
+    assert deny["effect"] == "Deny" and "s3:PutObject" in deny["actions"]
+    assert deny["principals"][0]["identifiers"] == ["${module.ecs_service.task_role_arn}"]
+    assert by_sid["DenyInsecureTransport"]["condition"][0]["values"] == ["false"]
+    args = _caller_args("ecs_service")
+    assert args["registry_url"] == "${local.registry_url}"
 
 
 # ------------------------------------------------------------------------------------------

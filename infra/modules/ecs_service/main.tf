@@ -27,6 +27,10 @@ locals {
   decision_log_environment = var.decision_log_url == "" ? [] : [
     { name = "SCORECARD_DECISION_LOG", value = var.decision_log_url },
   ]
+  registry_environment = var.registry_enabled ? [
+    { name = "SCORECARD_REGISTRY", value = var.registry_url },
+    { name = "AWS_REGION", value = local.region },
+  ] : []
   decision_log_secrets = var.decision_log_secret_arn == "" ? [] : [
     { name = "PGPASSWORD", valueFrom = "${var.decision_log_secret_arn}:password::" },
   ]
@@ -53,7 +57,7 @@ locals {
       },
     ]
 
-    environment = concat(local.environment, local.decision_log_environment)
+    environment = concat(local.environment, local.decision_log_environment, local.registry_environment)
     secrets     = concat(local.secrets, local.decision_log_secrets)
 
     linuxParameters = {
@@ -201,13 +205,61 @@ resource "aws_iam_role_policy" "execution" {
   policy = data.aws_iam_policy_document.execution.json
 }
 
-# Task role: the application itself calls no AWS API (the artifact is baked into the
-# image), so the role deliberately has no permissions. It exists so that the task never
-# falls back to any other credentials and permissions can be added explicitly later.
+# Task role: without a registry the application calls no AWS API (the artifact is baked
+# into the image) and the role has no permissions; it exists so that the task never falls
+# back to any other credentials. With a registry it may read the registry's bucket, and
+# only read it (its bucket policy also denies this role every write).
 resource "aws_iam_role" "task" {
   name_prefix        = "${var.name}-task-"
-  description        = "ECS task role of ${var.name}: intentionally no permissions"
+  description        = "ECS task role of ${var.name}: at most reading the card registry"
   assume_role_policy = data.aws_iam_policy_document.ecs_tasks_assume.json
+}
+
+data "aws_iam_policy_document" "task_registry" {
+  count = var.registry_enabled ? 1 : 0
+  statement {
+    sid       = "ListRegistry"
+    actions   = ["s3:ListBucket"]
+    resources = [var.registry_bucket_arn]
+  }
+  statement {
+    sid       = "ReadRegistry"
+    actions   = ["s3:GetObject"]
+    resources = ["${var.registry_bucket_arn}/*"]
+  }
+  statement {
+    sid       = "DecryptRegistryViaS3"
+    actions   = ["kms:Decrypt"]
+    resources = [var.kms_key_arn]
+    condition {
+      test     = "StringEquals"
+      variable = "kms:ViaService"
+      values   = ["s3.${local.region}.amazonaws.com"]
+    }
+  }
+}
+
+resource "aws_iam_role_policy" "task_registry" {
+  count  = var.registry_enabled ? 1 : 0
+  name   = "read-card-registry"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.task_registry[0].json
+}
+
+# The registry's reads leave the tasks for S3 (through the NAT), on 443 only.
+data "aws_ec2_managed_prefix_list" "s3" {
+  count = var.registry_enabled ? 1 : 0
+  name  = "com.amazonaws.${local.region}.s3"
+}
+
+resource "aws_vpc_security_group_egress_rule" "task_to_s3" {
+  count             = var.registry_enabled ? 1 : 0
+  security_group_id = aws_security_group.task.id
+  description       = "API tasks to S3 (the card registry)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  prefix_list_id    = data.aws_ec2_managed_prefix_list.s3[0].id
 }
 
 # ---------------------------------------------------------------------------------------

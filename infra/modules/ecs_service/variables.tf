@@ -159,3 +159,21 @@ variable "decision_log_secret_arn" {
   type        = string
   default     = ""
 }
+
+variable "registry_enabled" {
+  description = "Serve from the card registry: SCORECARD_REGISTRY set, its bucket readable (a flag, known at plan time)."
+  type        = bool
+  default     = false
+}
+
+variable "registry_url" {
+  description = "SCORECARD_REGISTRY of the tasks (s3://bucket/prefix); empty: they serve the image's card."
+  type        = string
+  default     = ""
+}
+
+variable "registry_bucket_arn" {
+  description = "ARN of the registry's bucket, which the task role may read (never write); empty: none."
+  type        = string
+  default     = ""
+}

@@ -44,7 +44,9 @@ class MethodDefaults:
 
     ``min_bin_share``, ``max_n_bins``, ``min_bin_n_event`` (``None``: no floor),
     ``max_n_prebins``: the binning constraints (:class:`scorecard.fit.binning.WoEBinner`);
-    ``selection``: the keyword arguments of :class:`scorecard.fit.selection.SelectionConfig`.
+    ``selection``: the keyword arguments of :class:`scorecard.fit.selection.SelectionConfig`;
+    ``smoothness_grid``: the joint card's second-order difference penalties tried by inner CV
+    (:class:`scorecard.fit.joint.JointBinLogit`; ``(0.0,)``: none).
     """
 
     min_bin_share: float
@@ -52,6 +54,7 @@ class MethodDefaults:
     min_bin_n_event: int | None
     max_n_prebins: int
     selection: dict[str, float | int | bool]
+    smoothness_grid: tuple[float, ...] = (0.0,)
 
 
 # Every default that depends on the card method, in one table: the estimator resolves its

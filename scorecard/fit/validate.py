@@ -107,7 +107,8 @@ def _tuned(card: Any) -> Any:
     selection and points are refitted from scratch."""
     if card.method_ != "joint":
         return card
-    return clone(card).set_params(penalty_grid=(card.joint_.penalty_,))
+    return clone(card).set_params(penalty_grid=(card.joint_.penalty_,),
+                                  smoothness_grid=(card.joint_.smoothness_,))
 
 
 def _card_fold(card: Any, labelled: pd.DataFrame, y: np.ndarray, split: Split) -> np.ndarray:

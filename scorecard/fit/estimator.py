@@ -185,6 +185,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         overridden = {n for n, b in self.binner_.bins_.items() if b.overridden}
         self.selection_log_["overridden"] = self.selection_log_["feature"].isin(overridden)
         self._note_protected(X)
+        self._note_implausible()
         say(f"selected {len(self.features_)} characteristics")
         self.logit_ = fit_logit(woe[self.features_], y)
         self.raw_points_: dict[str, np.ndarray] = {}
@@ -217,6 +218,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                                 self.spec.min_bin_events, self.spec.missing_policy)
             self.support_[name] = sup
             self.points_[name] = sup.points
+
+    def _note_implausible(self) -> None:
+        """A feature with values outside the spec's ``plausible`` range says in its
+        selection-log reason what the binning did with them (:mod:`scorecard.fit.binning`)."""
+        log = self.selection_log_
+        for i, name in enumerate(log["feature"]):
+            if note := self.binner_.implausible_.get(name):
+                log.iloc[i, log.columns.get_loc("reason")] = f"{log['reason'].iloc[i]}; {note}"
 
     def _note_protected(self, X: pd.DataFrame) -> None:
         """A characteristic that looks like a protected attribute (:mod:`scorecard.fit.

@@ -27,6 +27,7 @@ from scorecard.fit.joint import (
     trend_sign,
 )
 from scorecard.fit.spec import DatasetSpec
+from scorecard.fit.validate import settings_record
 from validation.calibration import log_loss
 from validation.discrimination import roc_auc
 
@@ -149,6 +150,11 @@ def test_the_penalty_is_the_inner_cv_choice_on_the_grid(train) -> None:
     assert fixed.joint_.penalty_ == 7.0 and fixed.joint_.cv_results_["mean_log_loss"] == [None]
 
 
+def test_a_card_without_a_difference_penalty_records_no_smoothness(joint) -> None:
+    assert joint.smoothness_grid_ == (0.0,) and joint.joint_.smoothness_ == 0.0
+    assert "joint_smoothness_grid" not in settings_record(joint, 0.3, False, 5, 2, False)
+
+
 def test_standard_errors_are_positive_and_finite(joint) -> None:
     t = joint.coefficients_
     assert t["term"].iloc[0] == "const"
@@ -239,6 +245,8 @@ def test_the_smoothness_is_the_inner_cv_choice_and_straightens_fine_bins(train) 
     best = int(np.argmin(res["mean_log_loss"]))
     assert (card.joint_.smoothness_, card.joint_.penalty_) == (
         res["smoothness"][best], res["penalty"][best])
+    # the card's recorded config names the grid (only when one is tried: older cards' bytes)
+    assert settings_record(card, 0.3, False, 5, 2, False)["joint_smoothness_grid"] == [1e4, 0.0]
     # a strong second-order penalty holds the steps of a characteristic nearly equal: its
     # regular bins' contributions bend far less than without it, and stay monotone
     def bend(smoothness: float) -> tuple[float, np.ndarray]:

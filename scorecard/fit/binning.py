@@ -8,6 +8,18 @@ points or category groups, forces a direction, or excludes a feature.
 
 WoE follows optbinning's sign: ``ln(share of goods / share of bads)`` — a *higher* WoE is a
 *safer* bin. Unseen categories, empty special bins and empty missing bins get WoE 0 (neutral).
+
+**Implausible values** (outside the spec's ``plausible`` range of a numeric feature: an age
+of 144, an employment of 123 years) are data errors, not the largest magnitudes, so they
+must not bend the bins of real values: the distinct implausible values of the fitting rows
+become one special bin of their own, labelled ``implausible (outside low..high)``
+(:func:`implausible_label`), with their own WoE and points (capped by the spec's
+``missing_policy`` like any special bin without the events to support it). The binning
+table shows the bin and its rows; the selection log says how many rows and values went
+there. An implausible value first seen when scoring falls in the nearest regular bin (the
+open-ended first or last), as any value past the fitted range does. A feature with more
+than :data:`MAX_IMPLAUSIBLE_VALUES` distinct implausible values keeps them as magnitudes
+(the range, not the data, is then suspect) and the selection log says so.
 """
 
 from __future__ import annotations
@@ -33,6 +45,17 @@ logging.getLogger("__cvxpy__").addFilter(
 # The binning constraints' defaults: the classic card's (METHOD_DEFAULTS, the one table).
 MIN_BIN_SHARE = METHOD_DEFAULTS["woe"].min_bin_share
 MAX_N_BINS = METHOD_DEFAULTS["woe"].max_n_bins
+# Distinct implausible values a special bin may list (see the module docstring).
+MAX_IMPLAUSIBLE_VALUES = 100
+
+
+def implausible_label(low: float | None, high: float | None) -> str:
+    """The label of the special bin of values outside ``low..high`` (either ``None``)."""
+    if low is None:
+        return f"implausible (above {high:g})"
+    if high is None:
+        return f"implausible (below {low:g})"
+    return f"implausible (outside {low:g}..{high:g})"
 
 
 @dataclass
@@ -115,7 +138,9 @@ class WoEBinner:
 
     Learned state: ``bins_`` (feature -> :class:`FeatureBins`), ``process_`` (the
     optbinning ``BinningProcess``), ``features_`` (binned features, in spec order),
-    ``excluded_`` (feature -> reason).
+    ``excluded_`` (feature -> reason), ``implausible_codes_`` (feature -> {label: its
+    implausible values}: the special bin they form), ``implausible_`` (feature -> what was
+    done with its values outside the spec's ``plausible`` range, for the selection log).
     """
 
     def __init__(self, spec: DatasetSpec, overrides: dict[str, FeatureOverride] | None = None,
@@ -132,6 +157,40 @@ class WoEBinner:
         self.min_bin_n_event = min_bin_n_event
         self.min_prebin_size = min_prebin_size
 
+    def _special(self, name: str) -> dict[str, list[float]]:
+        """The feature's named special codes: the spec's, then its implausible values."""
+        special = {str(k): [float(c) for c in v]
+                   for k, v in self.spec.special_codes.get(name, {}).items()}
+        return {**special, **getattr(self, "implausible_codes_", {}).get(name, {})}
+
+    def _find_implausible(self, X: pd.DataFrame, names: list[str]) -> None:
+        """The special bin of each numeric feature's implausible values (module docstring)."""
+        self.implausible_codes_: dict[str, dict[str, list[float]]] = {}
+        self.implausible_: dict[str, str] = {}
+        for name in names:
+            if name not in self.spec.plausible or name in self.spec.categorical:
+                continue
+            low, high = self.spec.plausible[name]
+            x = pd.to_numeric(X[name], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            declared = [c for v in self.spec.special_codes.get(name, {}).values() for c in v]
+            out = ~np.isnan(x) & ~np.isin(x, declared) & (
+                (x < low if low is not None else False)
+                | (x > high if high is not None else False))
+            if not out.any():
+                continue
+            values = np.unique(x[out])
+            label = implausible_label(low, high)
+            shown = ", ".join(f"{v:g}" for v in values[:5]) + (" ..." if len(values) > 5 else "")
+            if len(values) > MAX_IMPLAUSIBLE_VALUES:
+                self.implausible_[name] = (
+                    f"{int(out.sum())} rows outside the plausible range ({shown}), "
+                    f"{len(values)} distinct values: too many for a bin of their own, kept as "
+                    "magnitudes; check the spec's plausible range")
+                continue
+            self.implausible_codes_[name] = {label: [float(v) for v in values]}
+            self.implausible_[name] = (f"{int(out.sum())} rows outside the plausible range "
+                                       f"({shown}) scored in their own bin '{label}'")
+
     def _fit_params(self, name: str) -> tuple[dict[str, object], str | None, bool]:
         ov = self.overrides.get(name, FeatureOverride())
         params: dict[str, object] = {}
@@ -144,8 +203,8 @@ class WoEBinner:
         if ov.groups is not None:
             params["user_splits"] = [np.asarray(g, dtype=object) for g in ov.groups]
             params["user_splits_fixed"] = [True] * len(ov.groups)
-        if name in self.spec.special_codes:
-            params["special_codes"] = self.spec.special_codes[name]
+        if special := self._special(name):
+            params["special_codes"] = special
         overridden = name in self.overrides and ov.exclude is None
         return params, trend, overridden
 
@@ -160,6 +219,7 @@ class WoEBinner:
         self.excluded_.update({p: r for p, r in self.spec.excluded.items()
                                if p in self.spec.protected})
         names = [c.name for c in self.spec.features if c.name not in self.excluded_]
+        self._find_implausible(X, names)
         fit_params = {n: self._fit_params(n)[0] for n in names}
         if self.min_bin_n_event is not None:  # not a BinningProcess argument: per feature
             for params in fit_params.values():
@@ -186,8 +246,7 @@ class WoEBinner:
             optb = self.process_.get_binned_variable(name)
             _, trend, overridden = self._fit_params(name)
             kind = "categorical" if name in categorical else "numeric"
-            special = {str(k): [float(c) for c in v]
-                       for k, v in self.spec.special_codes.get(name, {}).items()}
+            special = self._special(name)
             fb = FeatureBins(name=name, kind=kind, trend=trend, special=special,
                              overridden=overridden, status=str(optb.status))
             if kind == "numeric":

@@ -84,6 +84,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             :class:`WoEBinner`; ``None``: the method's). ``min_prebin_size``: ``None`` lets
             the binner derive it.
         penalty_grid: the joint method's L2 penalties tried by inner CV.
+        smoothness_grid: the joint method's second-order difference penalties between
+            adjacent bins, tried by inner CV with every L2 penalty (``None``: the method's).
         random_state: seeds the joint method's inner CV (and :meth:`validate`'s splits).
         interactions: ``"auto"`` or ``"none"``: whether the joint method searches
             two-dimensional interaction characteristics (:mod:`scorecard.fit.interactions`);
@@ -112,7 +114,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                  max_n_prebins: int | None = None, min_prebin_size: float | None = None,
                  penalty_grid: tuple[float, ...] = DEFAULT_PENALTY_GRID,
                  random_state: int = 0, interactions: str | None = None,
-                 final_fit: str | None = None) -> None:
+                 final_fit: str | None = None,
+                 smoothness_grid: tuple[float, ...] | None = None) -> None:
         self.spec = spec
         self.overrides = overrides
         self.method = method
@@ -127,6 +130,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.interactions = interactions
         self.final_fit = final_fit
+        self.smoothness_grid = smoothness_grid
 
     @classmethod
     def from_spec(cls, spec: DatasetSpec | str, **params: Any) -> Scorecard:
@@ -147,6 +151,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                  "max_n_prebins": self.max_n_prebins}
         self.binning_ = {k: v if v is not None else getattr(defaults, k)
                          for k, v in given.items()}
+        self.smoothness_grid_ = (tuple(self.smoothness_grid) if self.smoothness_grid
+                                 is not None else defaults.smoothness_grid)
         self.interactions_mode_ = (self.interactions if self.interactions is not None
                                    else self.spec.interactions)
         if self.interactions_mode_ not in INTERACTION_MODES:
@@ -179,6 +185,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         overridden = {n for n, b in self.binner_.bins_.items() if b.overridden}
         self.selection_log_["overridden"] = self.selection_log_["feature"].isin(overridden)
         self._note_protected(X)
+        self._note_implausible()
         say(f"selected {len(self.features_)} characteristics")
         self.logit_ = fit_logit(woe[self.features_], y)
         self.raw_points_: dict[str, np.ndarray] = {}
@@ -212,6 +219,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             self.support_[name] = sup
             self.points_[name] = sup.points
 
+    def _note_implausible(self) -> None:
+        """A feature with values outside the spec's ``plausible`` range says in its
+        selection-log reason what the binning did with them (:mod:`scorecard.fit.binning`)."""
+        log = self.selection_log_
+        for i, name in enumerate(log["feature"]):
+            if note := self.binner_.implausible_.get(name):
+                log.iloc[i, log.columns.get_loc("reason")] = f"{log['reason'].iloc[i]}; {note}"
+
     def _note_protected(self, X: pd.DataFrame) -> None:
         """A characteristic that looks like a protected attribute (:mod:`scorecard.fit.
         protected`) enters the card with a warning in its selection-log reason, or with the
@@ -237,9 +252,10 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     def _fit_joint(self, X: pd.DataFrame, y: np.ndarray, say: Any) -> Scorecard:
         binned = {n: self.binner_.bins_[n] for n in self.features_}
         bins = {n: bin_indices(fb, X[n], self.spec.category_match) for n, fb in binned.items()}
-        self.joint_ = JointBinLogit(self.penalty_grid, random_state=self.random_state).fit(
-            binned, bins, y)
-        say(f"joint fit: penalty {self.joint_.penalty_:g} chosen by inner CV")
+        self.joint_ = JointBinLogit(self.penalty_grid, random_state=self.random_state,
+                                    smoothness_grid=self.smoothness_grid_).fit(binned, bins, y)
+        say(f"joint fit: penalty {self.joint_.penalty_:g}, smoothness "
+            f"{self.joint_.smoothness_:g} chosen by inner CV")
         if self.interactions_mode_ == "auto":
             pairs, log = search_interactions(binned, bins, X, y, self.joint_.penalty_,
                                              self.random_state, say)
@@ -252,7 +268,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 binned = {**binned, **{p.name: p.feature_bins() for p in pairs}}
                 bins = {**bins, **{p.name: p.cells(X) for p in pairs}}
                 self.joint_ = JointBinLogit((self.joint_.penalty_,),
-                                            random_state=self.random_state).fit(
+                                            random_state=self.random_state,
+                                            smoothness_grid=(self.joint_.smoothness_,)).fit(
                     binned, bins, y, codings={p.name: p.coding() for p in pairs})
                 self.joint_.cv_results_ = cv_results
         self.coefficients_ = self.joint_.coefficient_table(binned)

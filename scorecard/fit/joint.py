@@ -17,22 +17,28 @@ the L2 penalty shrinks a rare special bin towards the typical applicant, not tow
 extreme bin. Empty bins (no fitting rows) and unseen categories get the characteristic's
 row-weighted mean contribution: neutral, as WoE 0 is in the classic card.
 
-The objective is the log likelihood minus ``penalty / 2 * sum_j w_j beta_j^2`` (intercept
-free; ``w_j`` the variance of parameter ``j``'s design column, mean 1: see
-:func:`penalty_weights`), solved by ``scipy.optimize.minimize(method="L-BFGS-B")`` with the
-sign bounds and the analytic gradient; deterministic for the same data. The penalty is
-chosen from a fixed grid by stratified inner cross-validation (out-of-fold log loss) on the
-rows given to ``fit`` only. Standard errors come from the inverse Hessian of the penalised
-log likelihood at the solution, ``(X' W X + penalty diag(w))^-1`` (a Laplace approximation
-that ignores the sign bounds: a step at its bound of 0 is reported with ``at_bound =
-True``); a bin's contribution is a linear map of the coefficients, so its standard error
-follows exactly from the same matrix.
+The objective is the log likelihood minus ``1/2 beta' P beta`` (intercept free) with
+``P = penalty diag(w) + smoothness D'D``, solved by ``scipy.optimize.minimize(method=
+"L-BFGS-B")`` with the sign bounds and the analytic gradient; deterministic for the same
+data. ``w_j`` is the variance of parameter ``j``'s design column, mean 1 (see
+:func:`penalty_weights`). A numeric characteristic's step ``k`` *is* the difference of the
+contributions of its regular bins ``k`` and ``k - 1``, so the L2 term on steps is already a
+first-order difference penalty (adjacent bins shrink towards each other, P-spline style);
+``D`` (:func:`difference_matrix`) adds the second-order one: the difference of adjacent
+steps, so fine bins are held to a shape that bends only where the data insist, rather than
+towards flat. Both strengths are chosen from fixed grids by stratified inner
+cross-validation (out-of-fold log loss) on the rows given to ``fit`` only. Standard errors
+come from the inverse Hessian of the penalised log likelihood at the solution, ``(X' W X +
+P)^-1`` (a Laplace approximation that ignores the sign bounds: a step at its bound of 0 is
+reported with ``at_bound = True``); a bin's contribution is a linear map of the
+coefficients, so its standard error follows exactly from the same matrix.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -187,8 +193,34 @@ def design_matrix(codings: Mapping[str, FeatureCoding],
         (len(next(iter(bins.values()))), 0))
 
 
+def difference_matrix(codings: Mapping[str, FeatureCoding]) -> sparse.csr_matrix:
+    """``D`` of the second-order difference penalty, shape (n_differences, n_params): one
+    row ``beta_k - beta_(k-1)`` per pair of adjacent steps of a numeric characteristic (the
+    second difference of its regular bins' contributions); other parameters have none."""
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    start = 0
+    for coding in codings.values():
+        steps = [start + j for j, kind in enumerate(coding.kinds) if kind == "step"]
+        for a, b in pairwise(steps):
+            r = len(rows) // 2
+            rows += [r, r]
+            cols += [b, a]
+            vals += [1.0, -1.0]
+        start += coding.A.shape[1]
+    return sparse.csr_matrix((vals, (rows, cols)), shape=(len(rows) // 2, start))
+
+
+def penalty_matrix(penalty: float, weights: np.ndarray, smoothness: float,
+                   D: sparse.csr_matrix) -> sparse.csr_matrix:
+    """``P = penalty diag(weights) + smoothness D'D``, shape (n_params, n_params)."""
+    P = sparse.diags(penalty * np.asarray(weights, dtype=float), format="csr")
+    return (P + smoothness * (D.T @ D)).tocsr() if smoothness else P
+
+
 def _objective(params: np.ndarray, X: sparse.csr_matrix, XT: sparse.csr_matrix,
-               y: np.ndarray, penalty: np.ndarray) -> tuple[float, np.ndarray]:
+               y: np.ndarray, penalty: sparse.csr_matrix) -> tuple[float, np.ndarray]:
     """Penalised negative log likelihood per row and its gradient (intercept unpenalised);
     ``XT`` is ``X.T`` stored row-wise, for a fast gradient."""
     n = len(y)
@@ -196,19 +228,24 @@ def _objective(params: np.ndarray, X: sparse.csr_matrix, XT: sparse.csr_matrix,
     z = b0 + X @ beta
     loss = float(np.sum(np.logaddexp(0.0, z) - y * z))
     r = expit(z) - y
+    pb = penalty @ beta
     grad = np.empty_like(params)
     grad[0] = r.sum()
-    grad[1:] = XT @ r + penalty * beta
-    loss += 0.5 * float(beta @ (penalty * beta))
+    grad[1:] = XT @ r + pb
+    loss += 0.5 * float(beta @ pb)
     return loss / n, grad / n
 
 
-def solve(X: sparse.csr_matrix, y: np.ndarray, penalty: float | np.ndarray,
+def solve(X: sparse.csr_matrix, y: np.ndarray,
+          penalty: float | np.ndarray | sparse.spmatrix,
           bounds: Sequence[tuple[float | None, float | None]],
           start: np.ndarray | None = None) -> np.ndarray:
     """``[intercept, beta...]`` maximising the penalised log likelihood under the bounds;
-    ``penalty``: one L2 weight, or one per parameter (shape (n_params,))."""
-    penalty = np.broadcast_to(np.asarray(penalty, dtype=float), (X.shape[1],))
+    ``penalty``: one L2 weight, one per parameter (shape (n_params,)), or the whole
+    quadratic form ``P`` (a sparse (n_params, n_params) matrix: :func:`penalty_matrix`)."""
+    if not sparse.issparse(penalty):
+        penalty = sparse.diags(np.broadcast_to(np.asarray(penalty, dtype=float),
+                                               (X.shape[1],)), format="csr")
     if start is None:
         rate = float(np.clip(y.mean(), 1e-6, 1 - 1e-6))
         start = np.zeros(X.shape[1] + 1)
@@ -232,22 +269,28 @@ class JointBinLogit:
     """The joint, sign-constrained, L2-penalised logistic regression on a card's bins.
 
     Parameters:
-        penalty_grid: candidate L2 penalties (on the sum log likelihood); a single value is
-            used as given, without inner CV.
-        n_splits: stratified inner CV folds choosing the penalty.
+        penalty_grid: candidate L2 penalties (on the sum log likelihood).
+        n_splits: stratified inner CV folds choosing the penalties.
         random_state: seeds the inner CV shuffle.
+        smoothness_grid: candidate strengths of the second-order difference penalty between
+            adjacent steps of numeric characteristics (on the sum log likelihood; 0: none).
+            Every pair of the two grids is tried; a single pair is used as given, without
+            inner CV.
 
     Learned state: ``codings_`` (feature -> :class:`FeatureCoding`), ``penalty_``,
-    ``cv_results_`` (``penalty``, ``mean_log_loss`` per grid point), ``intercept_``,
+    ``smoothness_``, ``cv_results_`` (``smoothness``, ``penalty``, ``mean_log_loss`` per
+    grid point), ``intercept_``,
     ``coef_`` (all parameters), ``contributions_`` (feature -> logit contribution per bin,
     positive = riskier), ``covariance_`` (inverse penalised Hessian, intercept first).
     """
 
     def __init__(self, penalty_grid: Sequence[float] = DEFAULT_PENALTY_GRID,
-                 n_splits: int = INNER_FOLDS, random_state: int = 0) -> None:
+                 n_splits: int = INNER_FOLDS, random_state: int = 0,
+                 smoothness_grid: Sequence[float] = (0.0,)) -> None:
         self.penalty_grid = penalty_grid
         self.n_splits = n_splits
         self.random_state = random_state
+        self.smoothness_grid = smoothness_grid
 
     def design(self, bins: Mapping[str, np.ndarray]) -> sparse.csr_matrix:
         """Rows x parameters from each row's bin per feature (``UNSEEN`` rows: baseline)."""
@@ -269,31 +312,37 @@ class JointBinLogit:
         bounds = [b for c in self.codings_.values() for b in c.bounds]
         X = self.design(bins)
         weights = penalty_weights(X)
-        grid = [float(p) for p in self.penalty_grid]
+        D = difference_matrix(self.codings_)
+        # Every (smoothness, penalty) pair, largest first: ties go to the smoother model.
+        grid = [(float(s), float(p)) for s in self.smoothness_grid
+                for p in self.penalty_grid]
         cv = StratifiedKFold(n_splits=self.n_splits, shuffle=True,
                              random_state=self.random_state)
         losses = np.zeros((len(grid), self.n_splits))
-        # A single penalty (a refit with the penalty already chosen) needs no inner CV.
+        # A single pair (a refit with the penalties already chosen) needs no inner CV.
         splits = list(cv.split(np.zeros(len(y)), y)) if len(grid) > 1 else []
         for j, (tr, te) in enumerate(splits):
             start = None
-            for i, pen in enumerate(grid):  # largest penalty first: warm starts
-                start = solve(X[tr], y[tr], pen * weights, bounds, start)
+            for i, (smooth, pen) in enumerate(grid):  # warm starts along the grid
+                start = solve(X[tr], y[tr], penalty_matrix(pen, weights, smooth, D), bounds,
+                              start)
                 # Log loss, not AUC: AUC chose worse penalties on HELOC (-0.0001).
                 losses[i, j] = _log_loss(y[te], start[0] + X[te] @ start[1:])
         mean = losses.mean(axis=1)
-        best = int(np.argmin(mean))  # first minimum: ties go to the larger penalty
-        self.cv_results_ = {"penalty": grid,
+        best = int(np.argmin(mean))  # first minimum: ties go to the larger penalties
+        self.cv_results_ = {"smoothness": [s for s, _ in grid],
+                            "penalty": [p for _, p in grid],
                             "mean_log_loss": mean.tolist() if splits else [None]}
-        self.penalty_ = grid[best]
-        params = solve(X, y, self.penalty_ * weights, bounds)
+        self.smoothness_, self.penalty_ = grid[best]
+        P = penalty_matrix(self.penalty_, weights, self.smoothness_, D)
+        params = solve(X, y, P, bounds)
         self.intercept_ = float(params[0])
         self.coef_ = params[1:]
         p = expit(params[0] + X @ params[1:])
         w = p * (1 - p)
         Xi = sparse.hstack([sparse.csr_matrix(np.ones((len(y), 1))), X], format="csr")
         H = (Xi.T @ Xi.multiply(w[:, None])).toarray()
-        H[1:, 1:] += np.diag(self.penalty_ * weights)
+        H[1:, 1:] += P.toarray()
         self.covariance_ = np.linalg.inv(H)
         self.contributions_ = {}
         self._slices: dict[str, slice] = {}

@@ -28,6 +28,16 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   :data:`MIN_MAGNITUDES` distinct non-negative values; and a value of nines (``99``,
   ``999``, ``9999``, ...) that is more than ten times the 99th percentile of the other
   values is one too.
+* **Coded categories.** A whole-number column with at least 3 and at most
+  :data:`MAX_CODE_VALUES` distinct values (special codes aside), all within
+  ``-MAX_CODE..MAX_CODE``, may be codes rather than magnitudes (an education code 1..6, a
+  region number). It is proposed as a ``category`` (its codes become labels; no trend, no
+  special codes) when its name says it is a code (:data:`_CODE_WORDS`: ``education``,
+  ``type``, ``code``, ``region``, ...) or when its default rate is not monotone over the
+  values (a significant rise and a significant fall between neighbouring values, each of
+  at least :data:`MIN_CODE_ROWS` labelled rows, at 2 standard errors); otherwise it stays
+  numeric (counts or ordered levels, with any negative special codes apart). Either way the
+  review says which and why, and the reviewer confirms it.
 * **Margins (documented policy).** A bound is declared only at a natural limit the data sit
   against, never at the observed extreme, so the rows to predict are not refused for a new
   maximum: ``min`` is 0 for non-negative columns (or the smallest special code), there is no
@@ -81,6 +91,10 @@ MAX_CATEGORIES = 200
 MAX_CATEGORY_SHARE = 0.5  # distinct values per present row above which text is free text
 MAX_SPECIAL_CODES = 5
 MIN_MAGNITUDES = 3  # distinct non-negative values a column needs for negatives to be codes
+# A whole-number column of few distinct small values may be codes (see the module docstring).
+MAX_CODE_VALUES = 12
+MAX_CODE = 99
+MIN_CODE_ROWS = 30  # labelled rows a value needs to count in the monotone-rate test
 CLEAR_TREND = 0.10
 SNIFF_ROWS = 200
 # Implausible magnitudes: beyond TAIL_FACTOR times the 99th percentile (1st for negative
@@ -107,6 +121,11 @@ _NEVER_ACTIONABLE = frozenset((
     "weekday", "region", "zip", "postcode", "city", "country", "email", "name", "merchant",
     "limit", "since", "ever", "tenure", "oldest", "years", "yrs", "emp", "employment", "length",
     "grade", "rate", "intent", "purpose", "home", "ownership", "education"))
+# Words of a column name that say its numbers are codes, not magnitudes.
+_CODE_WORDS = frozenset((
+    "code", "codes", "type", "kind", "category", "cat", "class", "education", "edu",
+    "marital", "region", "district", "sector", "industry", "occupation", "job", "purpose",
+    "segment", "channel", "product", "housing", "ownership"))
 _ID_NAMES = re.compile(r"^(id|uuid|key|index|unnamed: ?0|)$|_id$|^id_", re.IGNORECASE)
 _BAD_WORDS = {"1", "bad", "yes", "y", "true", "default", "defaulted", "b", "1.0",
               "charged off", "delinquent"}
@@ -257,6 +276,44 @@ def _trend(x: np.ndarray, y: np.ndarray) -> tuple[str | None, float]:
     if abs(rho) >= CLEAR_TREND and np.sign(a) == np.sign(b) == np.sign(rho):
         return ("ascending" if rho > 0 else "descending"), rho
     return None, rho
+
+
+def _rate_reversal(x: np.ndarray, y: np.ndarray) -> str | None:
+    """Where the default rate over the sorted values of ``x`` both rises and falls
+    significantly between neighbours (values of at least :data:`MIN_CODE_ROWS` rows, 2
+    standard errors), e.g. ``"rises 1 -> 2, falls 2 -> 3"``; ``None`` when it does not."""
+    values, counts = np.unique(x, return_counts=True)
+    values = values[counts >= MIN_CODE_ROWS]
+    if len(values) < 3:
+        return None
+    rates = np.array([y[x == v].mean() for v in values])
+    n = np.array([(x == v).sum() for v in values], dtype=float)
+    var = np.clip(rates * (1 - rates), 1e-12, None) / n
+    diff = np.diff(rates)
+    se = np.sqrt(var[1:] + var[:-1])
+    up, down = np.flatnonzero(diff > 2 * se), np.flatnonzero(diff < -2 * se)
+    if not len(up) or not len(down):
+        return None
+    return (f"rises {_fmt(values[up[0]])} -> {_fmt(values[up[0] + 1])}, falls "
+            f"{_fmt(values[down[0]])} -> {_fmt(values[down[0] + 1])}")
+
+
+def _coded(name: str, magnitudes: np.ndarray, x: np.ndarray,
+           y: np.ndarray) -> tuple[bool, str] | None:
+    """Whether a numeric column looks like codes (see the module docstring): ``None`` when
+    it does not; else ``(as_category, why)``. ``magnitudes``: its values outside special
+    codes; ``x``, ``y``: the labelled ones and their 0/1 target."""
+    distinct = np.unique(magnitudes)
+    if not (3 <= len(distinct) <= MAX_CODE_VALUES) or np.abs(distinct).max() > MAX_CODE \
+            or not np.all(distinct == np.floor(distinct)):
+        return None
+    few = (f"{len(distinct)} distinct small whole numbers "
+           f"({', '.join(_fmt(v) for v in distinct)})")
+    if words := sorted(_words(name) & _CODE_WORDS):
+        return True, f"{few}, named as a code ({', '.join(words)})"
+    if reversal := _rate_reversal(x, y):
+        return True, f"{few}, default rate not monotone over them ({reversal})"
+    return False, f"{few}, default rate without a significant reversal over them"
 
 
 def _words(name: str) -> set[str]:
@@ -510,6 +567,21 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
                      else "float")
         codes = _special_codes(arr)
         magnitudes = arr[~np.isin(arr, codes)]
+        lab_mask = labelled.to_numpy()[present.to_numpy()]
+        xv = arr[lab_mask]
+        yv = (t[present & labelled] == bad).to_numpy(dtype=float)
+        keep = ~np.isin(xv, codes)
+        coded = _coded(col, magnitudes, xv[keep], yv[keep]) if whole else None
+        if coded is not None and coded[0]:
+            entry.update(kind="category", csv_format="text")
+            columns.append(entry)
+            categorical.append(col)
+            out.review.append(f"{col}: CODED CATEGORY: {coded[1]}: proposed as a category "
+                              "(each code a label, no trend)")
+            out.confirm.append(f"{col}: its numbers are codes (a category), not magnitudes; "
+                               "if they are ordered levels, make it an `integer` column and "
+                               "remove it from `categorical`")
+            continue
         lowest = min(codes) if codes and min(codes) < 0 else None
         if magnitudes.size and magnitudes.min() >= 0:
             entry["min"] = lowest if lowest is not None else 0
@@ -523,10 +595,9 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
             kind_note += f"; special codes {', '.join(_fmt(c) for c in codes)}"
             out.confirm.append(f"{col}: {', '.join(_fmt(c) for c in codes)} are codes, not "
                                "magnitudes")
-        lab_mask = labelled.to_numpy()[present.to_numpy()]
-        xv = arr[lab_mask]
-        yv = (t[present & labelled] == bad).to_numpy(dtype=float)
-        keep = ~np.isin(xv, codes)
+        if coded is not None:
+            kind_note += (f"; kept numeric, maybe codes: {coded[1]} (if codes, make it a "
+                          "`category` column listed in `categorical`)")
         direction, rho = _trend(xv[keep], yv[keep])
         if direction is not None:
             monotonic[col] = direction

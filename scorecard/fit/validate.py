@@ -107,7 +107,8 @@ def _tuned(card: Any) -> Any:
     selection and points are refitted from scratch."""
     if card.method_ != "joint":
         return card
-    return clone(card).set_params(penalty_grid=(card.joint_.penalty_,))
+    return clone(card).set_params(penalty_grid=(card.joint_.penalty_,),
+                                  smoothness_grid=(card.joint_.smoothness_,))
 
 
 def _card_fold(card: Any, labelled: pd.DataFrame, y: np.ndarray, split: Split) -> np.ndarray:
@@ -317,6 +318,8 @@ def settings_record(card: Any, holdout_share: float, compare_methods: bool, cv_f
                 "selection": dict(d.selection)}
 
     woe, joint = params("woe"), params("joint")
+    smoothness = (card.smoothness_grid_ if card.method_ == "joint"
+                  else METHOD_DEFAULTS["joint"].smoothness_grid)
     return {
         "seed": card.random_state, "holdout_share": holdout_share,
         "card_method": card.method_, "final_fit": card.final_fit_,
@@ -327,6 +330,8 @@ def settings_record(card: Any, holdout_share: float, compare_methods: bool, cv_f
         "selection": woe["selection"],
         **{f"joint_{k}": joint[k] for k in ("min_bin_share", "max_n_bins", "min_bin_n_event",
                                             "max_n_prebins", "selection")},
+        # Recorded only when a difference penalty is tried, so earlier cards keep their bytes.
+        **({"joint_smoothness_grid": list(smoothness)} if any(smoothness) else {}),
         "scaling": {k: card.scaling_.to_dict()[k] for k in ("base_score", "base_odds", "pdo")},
         "cv_folds": cv_folds, "cv_repeats": cv_repeats, "challenger": challenger,
         "overrides_file": card.overrides_file_.name if card.overrides_file_ else None,

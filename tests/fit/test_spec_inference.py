@@ -43,6 +43,10 @@ def test_the_example_file_gets_a_spec_that_finds_its_sentinels(tmp_path: Path) -
     assert "region" in spec["categorical"]
     assert spec["monotonic"]["pay_1"] == "ascending"
     assert any("pay_1" in line for line in inferred.confirm)
+    # an education code 1..4 is a category; the statuses stay numeric, their codes apart
+    assert "education" in spec["categorical"] and "pay_1" not in spec["categorical"]
+    line = next(x for x in inferred.review if x.startswith("pay_1:"))
+    assert "special codes -2, -1; kept numeric, maybe codes" in line
 
 
 def test_the_inferred_spec_validates_the_file_it_came_from(tmp_path: Path) -> None:
@@ -298,3 +302,51 @@ def test_a_semicolon_file_with_decimal_commas_is_refused_with_the_reason(
                          text=True)
     assert run.returncode == 3 and "decimal comma" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def _coded_frame(rows: int, seed: int) -> pd.DataFrame:
+    """An education code named as one, an unnamed code whose default rate rises then falls,
+    and a count whose default rate only rises: few distinct small whole numbers each."""
+    rng = np.random.default_rng(seed)
+    edu = rng.integers(1, 7, rows)  # 1..6
+    grp = rng.integers(1, 6, rows)  # 1..5: rate peaks at 3
+    cards = rng.integers(0, 7, rows)  # 0..6: rate rises
+    logit = -1.5 + np.array([0, 0, 0.3, 1.6, 0.4, -0.2])[grp] + 0.25 * cards + 0.1 * edu
+    y = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
+    return pd.DataFrame({"id": np.arange(rows), "education_level": edu, "grp": grp,
+                         "num_cards": cards, "amount": rng.gamma(2, 500, rows).round(2),
+                         "default": y})
+
+
+def test_numbers_that_are_codes_are_proposed_as_categories_with_the_reason(
+        tmp_path: Path) -> None:
+    path = tmp_path / "coded.csv"
+    _coded_frame(4_000, seed=1).to_csv(path, index=False)
+    inferred = infer_spec(path)
+    spec, review = inferred.spec, "\n".join(inferred.review)
+    kinds = {c["name"]: c["kind"] for c in spec["contract"]["columns"]}
+    # by its name, and by a default rate that rises and falls over the codes
+    assert {"education_level", "grp"} <= set(spec["categorical"])
+    assert kinds["education_level"] == kinds["grp"] == "category"
+    assert ("education_level: CODED CATEGORY: 6 distinct small whole numbers (1, 2, 3, 4, 5, "
+            "6), named as a code (education)") in review
+    assert "grp: CODED CATEGORY: 5 distinct small whole numbers" in review
+    assert "default rate not monotone over them (rises" in review
+    assert "grp" not in spec["monotonic"] and "grp" not in spec["special_codes"]
+    assert any(line.startswith("grp: its numbers are codes") for line in inferred.confirm)
+    # a count with a rising rate stays numeric, flagged for the reviewer all the same
+    assert kinds["num_cards"] == "integer" and "num_cards" not in spec["categorical"]
+    assert "num_cards: integer" in review and "kept numeric, maybe codes: 7 distinct" in review
+    # magnitudes are not codes
+    assert kinds["amount"] == "numeric" and "amount" not in spec["categorical"]
+    # the proposed spec reads the file and fits a card with the codes as categories
+    spec_path = tmp_path / "coded.spec.json"
+    spec_path.write_text(json.dumps(spec))
+    from scorecard.fit.estimator import Scorecard
+
+    loaded = load_spec(str(spec_path))
+    data = read_dataset(path, loaded.contract)
+    card = Scorecard(loaded).fit(data.labelled, data.labelled["default"].to_numpy(dtype=int))
+    assert card.binner_.bins_["grp"].kind == "categorical"
+    assert "grp" in card.features_
+

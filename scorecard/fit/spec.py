@@ -44,7 +44,10 @@ class MethodDefaults:
 
     ``min_bin_share``, ``max_n_bins``, ``min_bin_n_event`` (``None``: no floor),
     ``max_n_prebins``: the binning constraints (:class:`scorecard.fit.binning.WoEBinner`);
-    ``selection``: the keyword arguments of :class:`scorecard.fit.selection.SelectionConfig`.
+    ``selection``: the keyword arguments of :class:`scorecard.fit.selection.SelectionConfig`;
+    ``interaction_budget_s``: the seconds the joint card's pair search may spend confirming
+    pairs in inner CV (:mod:`scorecard.fit.interactions`; a safety bound: its rank floor
+    ends the search first on ordinary data).
     """
 
     min_bin_share: float
@@ -52,6 +55,7 @@ class MethodDefaults:
     min_bin_n_event: int | None
     max_n_prebins: int
     selection: dict[str, float | int | bool]
+    interaction_budget_s: float = 120.0
 
 
 # Every default that depends on the card method, in one table: the estimator resolves its

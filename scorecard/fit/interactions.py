@@ -27,10 +27,13 @@ variance-weighted L2 penalty as the bins: one indicator per group of cells (one-
 baseline, contribution 0, the most populated group; empty cells get the row-weighted mean,
 neutral), or, when a parent has a declared trend, monotone steps (below). Pairs whose rank
 gain reaches ``MIN_GAIN`` of the main-effects card's log loss (a share: log loss scales
-with the default rate) are confirmed best first by the out-of-fold log loss of the whole
-joint card with and without them, on the development rows, the same stratified inner folds
-and the penalty the card chose without interactions; a pair is added while it saves at
-least that share on top of the pairs already in: as many as pay. A time budget (the joint
+with the default rate) are confirmed best first by out-of-fold log loss on stratified
+inner folds of the development rows: in each fold the joint card without interactions is
+fitted once at the penalty it chose, and a pair's parameters (with an intercept shift) are
+fitted on top of that fold's card as it stands (its logit held fixed, the same penalty per
+parameter), so a confirmation costs a small fit, not a refit of the card; a pair is added
+while it saves at least that share on top of the pairs already in: as many as pay. The
+published card then fits the main effects and the pairs together. A time budget (the joint
 method's ``interaction_budget_s``, :data:`scorecard.fit.spec.METHOD_DEFAULTS`) bounds the
 confirmations; pairs left when it is spent are logged as such. The rank floor, not the
 budget, ends the search on ordinary data, so the same data give the same card.
@@ -60,6 +63,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from scipy import sparse
+from scipy.optimize import minimize
 from scipy.special import expit
 
 from scorecard.card.engine import UNSEEN, InteractionRule
@@ -307,22 +311,43 @@ def rank_gain(pair: PairBins, bx: np.ndarray, by: np.ndarray, g: np.ndarray,
     return (lookup - rows - cols) / n - (pair.n_groups - 1) / (2 * n)
 
 
-def _cv_loss(X: sparse.csr_matrix, y: np.ndarray, bounds: list[Any], penalty: float,
-             folds: list[tuple[np.ndarray, np.ndarray]],
-             starts: list[np.ndarray] | None = None) -> tuple[float, list[np.ndarray]]:
-    """Mean out-of-fold log loss of the joint fit at ``penalty``, and each fold's solution
-    (warm starts: ``starts`` padded with zeros for the new parameters)."""
+def _cv_fits(X: sparse.csr_matrix, y: np.ndarray, bounds: list[Any], penalty: float,
+             folds: list[tuple[np.ndarray, np.ndarray]]) -> tuple[float, list[np.ndarray]]:
+    """Mean out-of-fold log loss of the joint fit at ``penalty`` and each fold's logit on
+    every row (shape (n,) each)."""
     weights = penalty_weights(X)
-    losses, params = [], []
-    for k, (tr, te) in enumerate(folds):
-        start = None
-        if starts is not None:
-            start = np.zeros(X.shape[1] + 1)
-            start[:len(starts[k])] = starts[k]
-        p = solve(X[tr], y[tr], penalty * weights, bounds, start)
-        losses.append(_log_loss(y[te], p[0] + X[te] @ p[1:]))
-        params.append(p)
-    return float(np.mean(losses)), params
+    losses, logits = [], []
+    for tr, te in folds:
+        p = solve(X[tr], y[tr], penalty * weights, bounds)
+        z = p[0] + X @ p[1:]
+        losses.append(_log_loss(y[te], z[te]))
+        logits.append(z)
+    return float(np.mean(losses)), logits
+
+
+def _column_var(X: sparse.csr_matrix) -> np.ndarray:
+    mean = np.asarray(X.mean(axis=0)).ravel()
+    return np.maximum(np.asarray(X.multiply(X).mean(axis=0)).ravel() - mean ** 2, 1e-12)
+
+
+def _fit_on_top(Xp: sparse.csr_matrix, y: np.ndarray, offset: np.ndarray,
+                penalty: np.ndarray, bounds: list[Any]) -> np.ndarray:
+    """``[shift, beta...]``: a pair's parameters and an intercept shift fitted on top of a
+    card's logit ``offset`` (held fixed), L2 ``penalty`` per parameter, under the bounds."""
+    XT = Xp.T.tocsr()
+    n = len(y)
+
+    def objective(params: np.ndarray) -> tuple[float, np.ndarray]:
+        beta = params[1:]
+        z = offset + params[0] + Xp @ beta
+        r = expit(z) - y
+        loss = float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * beta @ (penalty * beta))
+        return loss / n, np.concatenate([[r.sum()], XT @ r + penalty * beta]) / n
+
+    res = minimize(objective, np.zeros(Xp.shape[1] + 1), jac=True, method="L-BFGS-B",
+                   bounds=[(None, None), *bounds],
+                   options={"maxiter": 5000, "ftol": 1e-12, "gtol": 1e-8})
+    return np.asarray(res.x, dtype=float)
 
 
 def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np.ndarray],
@@ -336,8 +361,8 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
     (the selection log's columns: ``feature``, ``iv``, ``decision``, ``step``,
     ``reason``, ``overridden``). ``bins``: each development row's bin per characteristic
     of ``binned`` (the card's; a pair's x comes before its y in this order);
-    ``budget_s``: seconds the confirmations may take; ``declared``: the characteristics' declared trends (``ascending``/``descending``;
-    others are not held)."""
+    ``budget_s``: seconds the confirmations may take; ``declared``: the characteristics'
+    declared trends (``ascending``/``descending``; others are not held)."""
     from sklearn.model_selection import StratifiedKFold
 
     sign = {n: DECLARED.get(t, 0) for n, t in (declared or {}).items()}
@@ -368,12 +393,12 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
     folds = list(StratifiedKFold(n_splits=INNER_FOLDS, shuffle=True,
                                  random_state=random_state).split(np.zeros(len(yy)), yy))
     to_confirm = [(r, pair) for r, pair in ranked if r >= rank_floor]
-    current_loss, current_params = (_cv_loss(X0, yy, bounds0, penalty, folds)
-                                     if to_confirm else (math.nan, []))
+    current_loss, logits = (_cv_fits(X0, yy, bounds0, penalty, folds)
+                            if to_confirm else (math.nan, []))
     floor = MIN_GAIN * current_loss
     share = f"{100 * MIN_GAIN:g} % of the main-effects card's log loss"
+    scale = float(_column_var(X0).mean()) if X0.shape[1] else 1.0  # penalty_weights' mean 1
     chosen: list[tuple[PairBins, FeatureCoding]] = []
-    current, current_bounds = X0, list(bounds0)
     for r, pair in ranked:
         ranks = f"rank gain {r:.5f}"
         if r < rank_floor:
@@ -391,9 +416,12 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
             continue
         Xp = design_matrix({pair.name: coding}, {pair.name: pair.cells_of(
             bins[pair.x], bins[pair.y])})
-        candidate = sparse.hstack([current, Xp], format="csr")
-        loss, params = _cv_loss(candidate, yy, [*current_bounds, *coding.bounds], penalty,
-                                folds, current_params)
+        weights = penalty * _column_var(Xp) / scale
+        fits = [_fit_on_top(Xp[tr], yy[tr], z[tr], weights, coding.bounds)
+                for (tr, _), z in zip(folds, logits, strict=True)]
+        ahead = [z + q[0] + Xp @ q[1:] for z, q in zip(logits, fits, strict=True)]
+        loss = float(np.mean([_log_loss(yy[te], z[te])
+                              for (_, te), z in zip(folds, ahead, strict=True)]))
         added = current_loss - loss
         if added < floor:
             log.append(_row(pair.name, pair.iv, "out", f"{ranks}, out-of-fold gain "
@@ -401,8 +429,7 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
                             f"{floor:.5f} ({share})"))
             continue
         chosen.append((pair, coding))
-        current, current_bounds = candidate, [*current_bounds, *coding.bounds]
-        current_loss, current_params = loss, params
+        current_loss, logits = loss, ahead
         kind = "monotone steps" if any(pair.signs) else "groups of cells"
         log.append(_row(pair.name, pair.iv, "in", f"{ranks}, out-of-fold gain {added:.5f} "
                         f"added to the card ({coding.A.shape[1]} parameters: {kind}, "

@@ -134,9 +134,9 @@ class DatasetSpec:
             a warning). Recorded when set.
         interactions: ``"auto"`` (the joint card adds the two-dimensional interactions that
             pay in inner CV, :mod:`scorecard.fit.interactions`) or ``"none"`` (default:
-            on HELOC and the default data no pair paid in cross-validation, and the search
-            multiplies the joint fit's time, which the validation's CV refits repeat; the
-            figures are in the README's benchmarks).
+            on the default generated data the search admitted pairs in some folds at a cost
+            in holdout AUC; on the interactions truth it found the planted pairs and others
+            too; and it lengthens the joint fit, which the validation's CV refits repeat).
         plausible: per numeric feature, ``(low, high)`` (either ``None``): the range beyond
             which a value is implausible (far outside the data's own tails, or a natural
             limit such as a duration of more than a lifetime). Values outside are counted

@@ -116,7 +116,7 @@ def test_duckdb_scores_categorical_parents_as_numpy_also_respelled(mixed_run,
     odd["uid"] = [f"odd{i}" for i in range(len(odd))]
     odd.loc[odd.index[:100], "k"] = [" a", "b ", "E"] * 33 + ["e"]  # normalised matching
     odd.loc[odd.index[100:150], "m"] = "X"
-    frame = pd.concat([X, odd], ignore_index=True)
+    frame = pd.concat([X, odd], ignore_index=True).assign(bad=np.nan)
     path = tmp_path / "respelled.csv"
     contract = mixed_spec().contract
     free = replace(contract, columns=tuple(replace(c, allowed=None) if c.name in ("k", "m")

@@ -2,19 +2,26 @@
 
 For every fold the training rows and the test rows (target set to missing) go into one file
 in the spec's format; ``scorecard regenerate --spec S --data F --out D --no-challenger`` fits
-the published card on it (the card method and the final fit come from a copy of the spec with
-``card_method`` and ``final_fit`` set: ``--final-fit all_labelled,development`` runs each card
-both ways, refitted on every labelled training row after validation or published as the
-validated development fit), and the test rows' AUC is read from ``D/predictions.csv``. The
-same folds score the gradient-boosted challenger (tuned by inner CV on the training rows),
-LightGBM (if installed, tuned by a wider search), plain optbinning WoE + scikit-learn
-``LogisticRegression``, and the true pd where a ``<stem>.truth.csv`` lies beside the data. A
-benchmark, not a test: it prints one table of mean AUC, its spread and the mean fit time per
-fold, then the paired challenger - LightGBM gap.
+the published card on it (the card method, the final fit and the interaction search come
+from a copy of the spec with ``card_method``, ``final_fit`` and ``interactions`` set:
+``--final-fit all_labelled,development`` runs each card both ways, refitted on every labelled
+training row after validation or published as the validated development fit;
+``--interactions none,auto`` runs each without and with the pair search, and prints the
+pairs each fold's card chose), and the test rows' AUC is read from ``D/predictions.csv``.
+The same folds score the gradient-boosted challenger (tuned by inner CV on the training
+rows), LightGBM (if installed, tuned by a wider search), the explainable boosting machine of
+``interpret`` (EBM, a boosted GAM with pairs, if installed: ``pip install interpret-core``),
+plain optbinning WoE + scikit-learn ``LogisticRegression``, and the true pd where a
+``<stem>.truth.csv`` lies beside the data (with ``<stem>.truth.json``, the planted pairs of
+``generate-data --truth interactions`` are printed beside the ones found). A benchmark, not
+a test: it prints one table of mean AUC, its spread and the mean fit time per fold, then the
+paired challenger - LightGBM gap.
 
     .venv/bin/python scripts/bench_accuracy.py --spec heloc
     .venv/bin/python scripts/bench_accuracy.py --spec klarna --data data/dataset.csv --folds 3
     .venv/bin/python scripts/bench_accuracy.py --spec my_spec.json --data my.csv
+    .venv/bin/python scripts/bench_accuracy.py --spec heloc --interactions none,auto \
+        --skip card_woe,challenger,optbinning_lr --final-fit all_labelled
 
 ``--holdout 0.3`` replaces the k folds by one stratified holdout of that share of the
 labelled rows, passed to ``regenerate`` as ``NA``-target rows beside the rest: the cards'
@@ -58,20 +65,24 @@ LGBM_POINTS = 30
 
 
 def spec_file(spec: DatasetSpec, spec_arg: str, method: str, final_fit: str,
-              folder: Path) -> Path:
-    """A JSON copy of the spec with ``card_method`` and ``final_fit`` set (the CLI takes a
-    spec file)."""
+              folder: Path, interactions: str | None = None) -> Path:
+    """A JSON copy of the spec with ``card_method``, ``final_fit`` and (given)
+    ``interactions`` set (the CLI takes a spec file)."""
     raw = spec.to_dict() if spec_arg in ("klarna", "heloc") else json.loads(
         Path(spec_arg).read_text())
     raw["card_method"] = method
     raw["final_fit"] = final_fit
-    path = folder / f"spec_{method}_{final_fit}.json"
+    if interactions is not None:
+        raw["interactions"] = interactions
+    path = folder / f"spec_{method}_{final_fit}_{interactions}.json"
     path.write_text(json.dumps(raw))
     return path
 
 
 def card_fold(spec_path: Path, frame: pd.DataFrame, contract, test_ids: np.ndarray,
-              folder: Path) -> tuple[np.ndarray, float]:
+              folder: Path, pairs: list[str] | None = None) -> tuple[np.ndarray, float]:
+    """The test rows' pd from one ``regenerate`` and its seconds; ``pairs`` (given) gets
+    the names of the card's interactions."""
     data = folder / ("data.csv" if contract.separator == "," else "data.txt")
     write_dataset(frame, data, contract)
     out = folder / "out"
@@ -80,6 +91,9 @@ def card_fold(spec_path: Path, frame: pd.DataFrame, contract, test_ids: np.ndarr
                     str(data), "--out", str(out), "--no-challenger"], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     seconds = time.perf_counter() - t
+    if pairs is not None:
+        card = json.loads((out / "scorecard.json").read_text())
+        pairs += [f["name"] for f in card["features"] if f["kind"] == "interaction"]
     pred = pd.read_csv(out / "predictions.csv", dtype=str)
     id_col = pred.columns[0]
     p = pred.set_index(id_col)["pd"].astype(float)
@@ -140,12 +154,36 @@ def lightgbm_fold(X_tr: pd.DataFrame, y_tr: np.ndarray, X_te: pd.DataFrame,
     return fit(best, X_tr, y_tr).predict_proba(X_te)[:, 1]
 
 
-def card_variants(skip: set[str], final_fits: list[str]) -> list[tuple[str, str, str]]:
-    """``(label, card_method, final_fit)`` of every card to run; the final fit is named only
-    when more than one is."""
-    return [(f"card ({method}{', ' + ff if len(final_fits) > 1 else ''})", method, ff)
-            for method in ("joint", "woe") if f"card_{method}" not in skip
-            for ff in final_fits]
+def ebm_fold(X_tr: pd.DataFrame, y_tr: np.ndarray, X_te: pd.DataFrame,
+             seed: int) -> np.ndarray | None:
+    """interpret's explainable boosting machine with its default pairs; ``None`` when
+    interpret is not installed."""
+    try:
+        from interpret.glassbox import ExplainableBoostingClassifier
+    except ImportError:
+        return None
+    m = ExplainableBoostingClassifier(random_state=seed, n_jobs=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m.fit(X_tr, y_tr)
+    return m.predict_proba(X_te)[:, 1]
+
+
+def card_variants(skip: set[str], final_fits: list[str], interactions: list[str | None],
+                  ) -> list[tuple[str, str, str, str | None]]:
+    """``(label, card_method, final_fit, interactions)`` of every card to run; the final
+    fit and the interactions are named only when more than one is; only the joint card
+    searches pairs."""
+    out = []
+    for method in ("joint", "woe"):
+        if f"card_{method}" in skip:
+            continue
+        for ff in final_fits:
+            for inter in (interactions if method == "joint" else [None]):
+                parts = [method, *([ff] if len(final_fits) > 1 else []),
+                         *([f"pairs {inter}"] if inter and len(interactions) > 1 else [])]
+                out.append((f"card ({', '.join(parts)})", method, ff, inter))
+    return out
 
 
 def holdout_cards(spec: DatasetSpec, spec_arg: str, lab: pd.DataFrame, y: np.ndarray,
@@ -165,7 +203,7 @@ def holdout_cards(spec: DatasetSpec, spec_arg: str, lab: pd.DataFrame, y: np.nda
            else np.arange(len(tr), len(frame)).astype(str))
     rows: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp:
-        for label, method, ff in card_variants(skip, final_fits):
+        for label, method, ff, _inter in card_variants(skip, final_fits, [None]):
             path = spec_file(spec, spec_arg, method, ff, Path(tmp))
             p, s = card_fold(path, frame, spec.contract, ids, Path(tmp))
             rows.append((label, roc_auc(y[te], p), s))
@@ -192,7 +230,10 @@ def main(argv: list[str] | None = None) -> int:
                     help="one stratified holdout of this share instead of k folds (cards "
                     "and oracle only)")
     ap.add_argument("--skip", default="", help="comma list of models to skip "
-                    "(card_joint, card_woe, challenger, lightgbm, optbinning_lr)")
+                    "(card_joint, card_woe, challenger, lightgbm, ebm, optbinning_lr)")
+    ap.add_argument("--interactions", default="",
+                    help="comma list of the joint card's interaction searches to run (none, "
+                    "auto; default: the spec's)")
     ap.add_argument("--final-fit", default=",".join(FINAL_FITS),
                     help="comma list of the cards' final fits to run (all_labelled: refit on "
                     "every labelled training row after validation; development: the "
@@ -209,6 +250,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no data: pass --data (looked for {data})", file=sys.stderr)
         return 2
     skip = set(filter(None, args.skip.split(",")))
+    interactions: list[str | None] = list(filter(None, args.interactions.split(","))) or [None]
     ds = read_dataset(Path(data), spec.contract, require_labelled=True)
     lab = ds.labelled.reset_index(drop=True)
     if args.rows and args.rows < len(lab):
@@ -221,6 +263,11 @@ def main(argv: list[str] | None = None) -> int:
         t = pd.read_csv(truth_path, dtype={spec.contract.id_column: str})
         truth = t.set_index(spec.contract.id_column)["true_pd"].reindex(
             lab[spec.contract.id_column].to_numpy()).to_numpy()
+    meta_path = truth_path.with_suffix(".json")
+    if meta_path.exists():
+        planted = json.loads(meta_path.read_text())["pairs"]
+        print("planted pairs: " + "; ".join(f"{p['term']} ({' x '.join(p['columns'])})"
+                                             for p in planted), file=sys.stderr, flush=True)
     if args.holdout:
         holdout_cards(spec, args.spec, lab, y, truth, args.holdout, args.seed, skip,
                       final_fits)
@@ -233,20 +280,26 @@ def main(argv: list[str] | None = None) -> int:
         aucs.setdefault(name, []).append(auc)
         times.setdefault(name, []).append(seconds)
 
-    lgbm_missing = False
+    lgbm_missing = ebm_missing = False
+    chosen: dict[str, list[str]] = {}
     folds = StratifiedKFold(args.folds, shuffle=True, random_state=args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        variants = card_variants(skip, final_fits)
-        specs = {label: spec_file(spec, args.spec, m, ff, Path(tmp))
-                 for label, m, ff in variants}
+        variants = card_variants(skip, final_fits, interactions)
+        specs = {label: spec_file(spec, args.spec, m, ff, Path(tmp), inter)
+                 for label, m, ff, inter in variants}
         for k, (tr, te) in enumerate(folds.split(np.zeros(len(y)), y)):
-            for label, _method, _ff in variants:
+            for label, _method, _ff, _inter in variants:
                 frame = pd.concat([lab.iloc[tr], lab.iloc[te].assign(**{target: np.nan})],
                                   ignore_index=True)
                 ids = (frame[spec.contract.id_column].to_numpy()[len(tr):]
                        if spec.contract.id_column else np.arange(len(tr), len(frame)).astype(str))
-                p, s = card_fold(specs[label], frame, spec.contract, ids, Path(tmp))
+                pairs: list[str] = []
+                p, s = card_fold(specs[label], frame, spec.contract, ids, Path(tmp), pairs)
                 record(label, roc_auc(y[te], p), s)
+                chosen.setdefault(label, []).append(", ".join(pairs) or "none")
+                if _method == "joint":
+                    print(f"fold {k + 1} {label}: pairs {chosen[label][-1]}", file=sys.stderr,
+                          flush=True)
             if "challenger" not in skip:
                 from scorecard.fit.challenger import GradientBoostedChallenger
 
@@ -263,6 +316,13 @@ def main(argv: list[str] | None = None) -> int:
                     lgbm_missing = True
                 else:
                     record("LightGBM", roc_auc(y[te], p), time.perf_counter() - t0)
+            if "ebm" not in skip and not ebm_missing:
+                t0 = time.perf_counter()
+                p = ebm_fold(X_ch.iloc[tr], y[tr], X_ch.iloc[te], args.seed)
+                if p is None:
+                    ebm_missing = True
+                else:
+                    record("EBM (interpret, pairs)", roc_auc(y[te], p), time.perf_counter() - t0)
             if "optbinning_lr" not in skip:
                 t0 = time.perf_counter()
                 p = plain_optbinning_lr(spec, lab.iloc[tr], y[tr], lab.iloc[te])
@@ -282,8 +342,13 @@ def main(argv: list[str] | None = None) -> int:
         gap = np.subtract(ch, lg)
         print(f"challenger - LightGBM: {gap.mean():+.4f} AUC "
               f"(per fold {' '.join(f'{g:+.4f}' for g in gap)})")
+    for label, per_fold in chosen.items():
+        if any(p != "none" for p in per_fold):
+            print(f"{label}: pairs per fold: " + " | ".join(per_fold))
     if lgbm_missing:
         print("LightGBM not installed: skipped (pip install lightgbm)")
+    if ebm_missing:
+        print("EBM not installed: skipped (pip install interpret-core)")
     return 0
 
 

@@ -188,6 +188,7 @@ def test_every_method_default_comes_from_the_one_table(method: str) -> None:
         assert card.selection_ == SelectionConfig(**d.selection)
         assert card.binner_.max_n_bins == d.max_n_bins
         assert card.binner_.min_bin_n_event == d.min_bin_n_event
+        assert card.interaction_budget_s_ == d.interaction_budget_s
 
 
 def test_a_given_parameter_wins_over_the_table_and_is_stored_verbatim() -> None:

@@ -42,6 +42,13 @@ def _generate(args: argparse.Namespace) -> int:
         raise UsageError("--drift needs --periods N")
     if (args.groups or args.disparity) and args.periods:
         raise UsageError("--groups and --disparity write one data file; leave out --periods")
+    _check_truth(args.truth)
+    if args.truth != "default" and args.periods:
+        raise UsageError("--truth writes one data file; leave out --periods")
+    from scorecard.data.synthetic.generator import metadata_path, write_metadata
+
+    if args.truth != "default":
+        output_file(metadata_path(args.output), "--output (its truth metadata)")
     disparity = None
     if args.disparity:
         from scorecard.data.synthetic.disparity import Disparity
@@ -54,8 +61,8 @@ def _generate(args: argparse.Namespace) -> int:
         return _generate_periods(args)
     progress = Progress(enabled=not args.quiet)
     with progress.step(f"generating {args.rows:,} rows ({args.unlabelled:,} to predict, "
-                       f"seed {args.seed})"):
-        frame, pd_true = generate(args.rows, args.unlabelled, args.seed)
+                       f"seed {args.seed}, truth {args.truth})"):
+        frame, pd_true = generate(args.rows, args.unlabelled, args.seed, truth=args.truth)
     if args.groups or disparity:
         from scorecard.data.synthetic import disparity as planted
 
@@ -73,12 +80,22 @@ def _generate(args: argparse.Namespace) -> int:
     tpath = truth_path(args.output)
     with progress.step(f"writing {tpath}"):
         write_truth(tpath, frame["uuid"], pd_true)
+    if args.truth != "default":
+        write_metadata(metadata_path(args.output), args.truth)
+        print(f"wrote {metadata_path(args.output)}: the {args.truth} truth's planted pairs")
     labelled = frame["default"].notna()
     rate = float(frame.loc[labelled, "default"].mean()) if labelled.any() else float("nan")
     print(f"wrote {args.output}: {len(frame):,} rows ({int(labelled.sum()):,} labelled, "
           f"default rate {100 * rate:.2f} %, {int((~labelled).sum()):,} to predict); "
           f"truth in {tpath}")
     return EXIT_OK
+
+
+def _check_truth(name: str) -> None:
+    from scorecard.data.synthetic.truth import TRUTHS
+
+    if name not in TRUTHS:
+        raise UsageError(f"--truth {name!r}: must be one of {', '.join(TRUTHS)}")
 
 
 def _generate_periods(args: argparse.Namespace) -> int:
@@ -185,12 +202,13 @@ def _oracle(args: argparse.Namespace) -> int:
 
     safety.data_file(args.input)
     safety.output_file(args.output, "--output", [("--input", args.input)])
+    _check_truth(args.truth)
     from scorecard.data.files import read_dataset
     from scorecard.data.synthetic.generator import write_truth
     from scorecard.data.synthetic.truth import true_pd
 
     dataset = read_dataset(args.input)
-    pd_true = true_pd(dataset.frame)
+    pd_true = true_pd(dataset.frame, truth=args.truth)
     write_truth(args.output, dataset.frame["uuid"], pd_true)
     print(f"wrote {args.output}: true pd of {len(pd_true):,} rows "
           f"(mean {pd_true.mean():.4f})")
@@ -255,6 +273,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    metavar="COLUMN[=FACTOR]", help="plant a disparity: COLUMN times FACTOR "
                    "for group B at equal true risk (implies --groups; default "
                    "num_arch_ok_0_12m=0: no clean invoices on record)")
+    p.add_argument("--truth", default="default",
+                   help="the risk surface that draws the labels: default, or interactions "
+                   "(three planted pairwise terms, stated in <stem>.truth.json)")
     p.set_defaults(func=_generate)
 
     p = sub.add_parser(
@@ -280,6 +301,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                     "file (generated or real) and write uuid,true_pd.")
     p.add_argument("--input", type=Path, required=True, help="Klarna data file")
     p.add_argument("--output", type=Path, required=True, help="CSV to write (uuid,true_pd)")
+    p.add_argument("--truth", default="default",
+                   help="which risk surface (as generate-data --truth)")
     p.set_defaults(func=_oracle)
 
     p = sub.add_parser(

@@ -90,6 +90,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         interactions: ``"auto"`` or ``"none"``: whether the joint method searches
             two-dimensional interaction characteristics (:mod:`scorecard.fit.interactions`);
             ``None``: the spec's ``interactions``.
+        interaction_budget_s: seconds the pair search may spend confirming pairs
+            (``None``: the method's, :data:`METHOD_DEFAULTS`).
         final_fit: ``"all_labelled"`` or ``"development"``: the rows :meth:`validate`
             fits the published card on (``None``: the spec's ``final_fit``).
 
@@ -115,7 +117,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                  penalty_grid: tuple[float, ...] = DEFAULT_PENALTY_GRID,
                  random_state: int = 0, interactions: str | None = None,
                  final_fit: str | None = None,
-                 smoothness_grid: tuple[float, ...] | None = None) -> None:
+                 smoothness_grid: tuple[float, ...] | None = None,
+                 interaction_budget_s: float | None = None) -> None:
         self.spec = spec
         self.overrides = overrides
         self.method = method
@@ -131,6 +134,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.interactions = interactions
         self.final_fit = final_fit
         self.smoothness_grid = smoothness_grid
+        self.interaction_budget_s = interaction_budget_s
 
     @classmethod
     def from_spec(cls, spec: DatasetSpec | str, **params: Any) -> Scorecard:
@@ -155,6 +159,9 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                                  is not None else defaults.smoothness_grid)
         self.interactions_mode_ = (self.interactions if self.interactions is not None
                                    else self.spec.interactions)
+        self.interaction_budget_s_ = (self.interaction_budget_s
+                                      if self.interaction_budget_s is not None
+                                      else defaults.interaction_budget_s)
         if self.interactions_mode_ not in INTERACTION_MODES:
             raise ValueError(f"interactions must be one of {INTERACTION_MODES}, not "
                              f"{self.interactions_mode_!r}")
@@ -257,8 +264,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         say(f"joint fit: penalty {self.joint_.penalty_:g}, smoothness "
             f"{self.joint_.smoothness_:g} chosen by inner CV")
         if self.interactions_mode_ == "auto":
-            pairs, log = search_interactions(binned, bins, X, y, self.joint_.penalty_,
-                                             self.random_state, say)
+            in_columns = {n: binned[n] for n in X.columns if n in binned}  # pairs (x, y)
+            pairs, log = search_interactions(in_columns, bins, y, self.joint_.penalty_,
+                                             self.random_state, say,
+                                             self.interaction_budget_s_,
+                                             self.spec.category_match, self._declared())
             self.selection_log_ = pd.concat([self.selection_log_, log], ignore_index=True)
             if pairs:
                 self.interactions_ = pairs
@@ -287,6 +297,17 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             self.points_[pair.name] = np.rint(-self.scaling_.factor * c).astype(np.int64)
         self._apply_support()
         return self
+
+    def _declared(self) -> dict[str, str]:
+        """Each characteristic's trend as declared (an override's, else the spec's)."""
+        out = {}
+        for name in self.features_:
+            ov = self.overrides_.get(name)
+            trend = ov.trend if ov is not None and ov.trend is not None else (
+                self.spec.monotonic.get(name))
+            if trend is not None:
+                out[name] = trend
+        return out
 
     def _constant_points(self) -> dict[str, int]:
         """The score's constant ``offset - factor * intercept``, rounded once and spread over
@@ -431,8 +452,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         return self._fitted_unseen_points(name)
 
     def _fitted_unseen_points(self, name: str) -> int:
-        if name in {p.name for p in self.interactions_}:  # numeric parents: never unseen
-            return 0
+        if name in {p.name for p in self.interactions_}:
+            return 0  # an unseen category: no correction, its parents' own rules score it
         if self.method_ == "joint":  # the characteristic's mean contribution: neutral
             c = self.joint_.neutral(name, self._counts()[name])
             return self.constant_points_[name] + int(np.rint(-self.scaling_.factor * c))

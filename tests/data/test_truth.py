@@ -121,3 +121,72 @@ def test_oracle_command_on_the_real_rows(tmp_path: Path, klarna_real_path: Path)
     assert main(["oracle", "--input", str(klarna_real_path), "--output", str(out)]) == 0
     got = pd.read_csv(out, dtype={"uuid": str})
     assert len(got) == 10_000 and got["true_pd"].between(0, 1, inclusive="neither").all()
+
+
+def test_the_interactions_truth_adds_each_planted_pair_as_a_product(small: pd.DataFrame,
+                                                                    ) -> None:
+    doc = truth.__doc__ or ""
+    base = small.iloc[[0]].assign(name_in_email="F+L", merchant_group="Health & Beauty",
+                                  age=50.0, avg_payment_span_0_12m=5.0, num_unpaid_bills=0.0)
+    # Each pair: both conditions on together add the effect beyond each one alone.
+    corners = {"young_x_slow": ({"age": 25.0}, {"avg_payment_span_0_12m": 30.0}),
+               "clothing_x_unpaid": ({"merchant_group": "Clothing & Shoes"},
+                                     {"num_unpaid_bills": 4.0}),
+               "nomatch_x_entertainment": ({"name_in_email": "no_match"},
+                                           {"merchant_group": "Entertainment"})}
+    assert set(corners) == set(truth.PAIR_TERMS)
+    for name, (a, b) in corners.items():
+        assert f"``{name}``" in doc
+        rows = pd.concat([base, base.assign(**a), base.assign(**b), base.assign(**a, **b)],
+                         ignore_index=True)
+        eta = truth.linear_predictor(rows, truth="interactions")
+        assert eta[3] - eta[2] - eta[1] + eta[0] == pytest.approx(
+            truth.PAIR_TERMS[name].effect), name
+    kinds = {tuple(KLARNA.column(c).kind == "category" for c in t.columns)
+             for t in truth.PAIR_TERMS.values()}
+    assert kinds == {(False, False), (True, False), (True, True)}
+    with pytest.raises(ValueError, match="truth must be one of"):
+        truth.true_pd(small, truth="pairs")
+
+
+def test_an_additive_fit_falls_clearly_short_of_the_interactions_oracle() -> None:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+
+    frame, p = generate(60_000, 0, seed=5, truth="interactions")
+    y = frame["default"].to_numpy()
+    # The best additive fit there is: every term of the truth, each pair's two conditions
+    # on their own and every category, but not the products.
+    x = truth.design(frame).assign(
+        young=(frame["age"] < 30).astype(float),
+        slow=(frame["avg_payment_span_0_12m"] >= 20).astype(float),
+        unpaid3=(frame["num_unpaid_bills"] >= 3).astype(float))
+    x = pd.concat([x, pd.get_dummies(frame[["merchant_group", "name_in_email"]],
+                                     dtype=float)], axis=1).to_numpy()
+    train, test = np.arange(len(y)) < 40_000, np.arange(len(y)) >= 40_000
+    additive = LogisticRegression(C=10.0, max_iter=2_000).fit(x[train], y[train])
+    auc_additive = roc_auc_score(y[test], additive.predict_proba(x[test])[:, 1])
+    assert roc_auc_score(y[test], p[test]) > auc_additive + 0.005
+
+
+def test_generate_data_states_the_planted_pairs_and_keeps_the_rows(tmp_path: Path) -> None:
+    import json
+
+    from scorecard.data.synthetic.generator import metadata_path
+
+    plain, pairs = tmp_path / "plain.csv", tmp_path / "pairs.csv"
+    args = ["--rows", "2000", "--unlabelled", "200", "--seed", "4", "--quiet"]
+    assert main(["generate-data", "--output", str(plain), *args]) == 0
+    assert main(["generate-data", "--output", str(pairs), "--truth", "interactions",
+                 *args]) == 0
+    assert not metadata_path(plain).exists()
+    meta = json.loads(metadata_path(pairs).read_text())
+    assert meta["truth"] == "interactions"
+    assert {p["term"]: tuple(p["columns"]) for p in meta["pairs"]} == {
+        n: t.columns for n, t in truth.PAIR_TERMS.items()}
+    a, b = read_dataset(plain).frame, read_dataset(pairs).frame
+    pd.testing.assert_frame_equal(a.drop(columns="default"), b.drop(columns="default"))
+    assert np.array_equal(pd.read_csv(tmp_path / "pairs.truth.csv")["true_pd"].to_numpy(),
+                          truth.true_pd(b, truth="interactions"))
+    assert main(["generate-data", "--output", str(tmp_path / "x.csv"), "--truth", "pairs",
+                 *args]) == 2

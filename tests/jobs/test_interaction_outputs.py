@@ -5,6 +5,7 @@ second run, and DuckDB scores the exported SQL exactly as numpy does."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -68,5 +69,60 @@ def test_duckdb_scores_the_fitted_grid_as_numpy(runs: tuple[Path, Path, Path],
     frame = read_dataset(data, _spec("auto").contract).frame
     want = ScoringEngine(card).score(frame)
     score_duckdb(card, data, tmp_path / "scored.csv")
+    got = pd.read_csv(tmp_path / "scored.csv")
+    np.testing.assert_array_equal(got["score"].to_numpy(), want.score)
+
+
+@pytest.fixture(scope="module")
+def mixed_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, pd.DataFrame]:
+    """A card with pairs of categorical parents (numeric x categorical, categorical x
+    categorical), published by regenerate; its data respelled as a client might send it."""
+    from tests.fit.test_interactions import mixed_frame, mixed_spec
+
+    tmp = tmp_path_factory.mktemp("mixed_outputs")
+    X, y = mixed_frame(8_000, 2)
+    data = tmp / "mixed.csv"
+    write_dataset(X.assign(bad=y), data, mixed_spec().contract)
+    regenerate(mixed_spec(), data, tmp / "out", config=CONFIG)
+    return data, tmp / "out", X
+
+
+def test_categorical_grids_are_published_with_their_sheet_and_report(mixed_run) -> None:
+    _, out, _ = mixed_run
+    card = load_artifact(out / "scorecard.json")
+    mine = {f["name"]: f for f in card["features"] if f["kind"] == "interaction"}
+    assert set(mine) == {"a_x_k", "k_x_m"}
+    assert [p["kind"] for p in mine["k_x_m"]["parents"]] == ["categorical", "categorical"]
+    assert mine["a_x_k"]["reason_code"] != mine["k_x_m"]["reason_code"]
+    wb = load_workbook(out / "binning_tables.xlsx")
+    html = (out / "validation.html").read_text()
+    for name, f in mine.items():
+        values = [[c for c in row if c is not None]
+                  for row in wb[name].iter_rows(values_only=True)]
+        at = next(i for i, r in enumerate(values) if r and str(r[0]).startswith("points grid"))
+        assert [r[1:] for r in values[at + 2: at + 2 + len(f["grid"])]] == f["grid"]
+        assert f"{name}: points per cell" in html
+        assert pd.read_csv(out / "binning" / f"{name}.csv")["points"].tolist() == [
+            b["points"] for b in f["bins"]]
+
+
+def test_duckdb_scores_categorical_parents_as_numpy_also_respelled(mixed_run,
+                                                                   tmp_path: Path) -> None:
+    from tests.fit.test_interactions import mixed_spec
+
+    _, out, X = mixed_run
+    card = json.loads((out / "scorecard.json").read_text())
+    odd = X.head(300).copy()
+    odd["uid"] = [f"odd{i}" for i in range(len(odd))]
+    odd.loc[odd.index[:100], "k"] = [" a", "b ", "E"] * 33 + ["e"]  # normalised matching
+    odd.loc[odd.index[100:150], "m"] = "X"
+    frame = pd.concat([X, odd], ignore_index=True).assign(bad=np.nan)
+    path = tmp_path / "respelled.csv"
+    contract = mixed_spec().contract
+    free = replace(contract, columns=tuple(replace(c, allowed=None) if c.name in ("k", "m")
+                                           else c for c in contract.columns))
+    write_dataset(frame, path, free)
+    want = ScoringEngine(card).score(frame)
+    score_duckdb(card, path, tmp_path / "scored.csv", contract=free)
     got = pd.read_csv(tmp_path / "scored.csv")
     np.testing.assert_array_equal(got["score"].to_numpy(), want.score)

@@ -610,7 +610,7 @@ def to_frame(cols: Cols, uuids: np.ndarray, default: np.ndarray,
 
 
 def generate(n_rows: int = DEFAULT_ROWS, n_unlabelled: int = DEFAULT_UNLABELLED,
-             seed: int = 0, profile: dict[str, Any] | None = None,
+             seed: int = 0, profile: dict[str, Any] | None = None, truth: str = "default",
              ) -> tuple[pd.DataFrame, np.ndarray]:
     """Generate a synthetic Klarna data set.
 
@@ -619,6 +619,8 @@ def generate(n_rows: int = DEFAULT_ROWS, n_unlabelled: int = DEFAULT_UNLABELLED,
         n_unlabelled: rows whose ``default`` is NA, at random (seeded) positions.
         seed: RNG seed; the same seed gives the same frame.
         profile: generator profile (default: the packaged ``klarna_profile.json``).
+        truth: which risk surface draws the labels (:data:`.truth.TRUTHS`): the same rows
+            either way, only ``default`` and the truth differ.
 
     Returns:
         ``(frame, true_pd)``: the typed frame (shape ``(n_rows, 43)``, dtypes as
@@ -638,7 +640,7 @@ def generate(n_rows: int = DEFAULT_ROWS, n_unlabelled: int = DEFAULT_UNLABELLED,
     unlabelled[rng.choice(n_rows, size=n_unlabelled, replace=False)] = True
     draws = rng.random(n_rows)
     frame = to_frame(cols, uuids, np.full(n_rows, np.nan))
-    pd_true = true_pd(frame)
+    pd_true = true_pd(frame, truth=truth)
     frame["default"] = np.where(unlabelled, np.nan, (draws < pd_true).astype(float))
     return frame, pd_true
 
@@ -656,16 +658,33 @@ def write_truth(path: str | Path, uuids: pd.Series | np.ndarray, pd_true: np.nda
     atomic_write_text(path, "\n".join(lines) + "\n")
 
 
+def metadata_path(output: str | Path) -> Path:
+    """``<stem>.truth.json`` beside the data file: which truth drew the labels and its
+    planted pairs (:func:`.truth.truth_metadata`); written for a non-default truth."""
+    output = Path(output)
+    return output.with_name(f"{output.stem}.truth.json")
+
+
+def write_metadata(path: str | Path, truth: str) -> None:
+    from scorecard.data.synthetic.truth import truth_metadata
+
+    atomic_write_text(path, json.dumps(truth_metadata(truth), indent=2) + "\n")
+
+
 def write_generated(output: str | Path, rows: int = DEFAULT_ROWS,
                     unlabelled: int = DEFAULT_UNLABELLED, seed: int = 0,
+                    truth: str = "default",
                     ) -> tuple[Path, Path, pd.DataFrame, np.ndarray]:
-    """Generate and write the data file (case format) and ``<stem>.truth.csv`` beside it.
+    """Generate and write the data file (case format) and ``<stem>.truth.csv`` beside it
+    (and ``<stem>.truth.json`` for a non-default ``truth``).
 
     Returns ``(data_path, truth_path, frame, true_pd)``.
     """
-    frame, pd_true = generate(rows, unlabelled, seed)
+    frame, pd_true = generate(rows, unlabelled, seed, truth=truth)
     output = Path(output)
     write_dataset(frame, output, KLARNA)
     tpath = truth_path(output)
     write_truth(tpath, frame["uuid"], pd_true)
+    if truth != "default":
+        write_metadata(metadata_path(output), truth)
     return output, tpath, frame, pd_true

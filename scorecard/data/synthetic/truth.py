@@ -53,11 +53,27 @@ show, so a gradient-boosted challenger has a real non-monotone effect and a real
 find that an additive monotone scorecard cannot express. Finally every effect is scaled by
 one factor and the intercept shifted so that on generated data the mean pd is 1.43 % and the
 oracle AUC (true pd against Bernoulli(true pd) labels) is about 0.905.
+
+The ``interactions`` truth (``generate-data --truth interactions``): the same surface without
+``late_x_active`` and with three planted pairwise terms (:data:`PAIR_TERMS`), each a
+product of two thresholds, so an additive card cannot express them and a pair search has
+named pairs to find:
+
+* ``young_x_slow`` (numeric x numeric): 1{age < 30} * 1{avg_payment_span_0_12m >= 20}
+* ``clothing_x_unpaid`` (categorical x numeric):
+  1{merchant_group == "Clothing & Shoes"} * 1{num_unpaid_bills >= 3}
+* ``nomatch_x_entertainment`` (categorical x categorical):
+  1{name_in_email in ("no_match", "Nick")} * 1{merchant_group == "Entertainment"}
+
+Their effects are fixed logit units (no common scale factor) and the intercept shifts by
+:data:`INTERACTIONS_SHIFT`, so that the mean pd stays that of the default truth on default
+generated data.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -72,6 +88,32 @@ TRUTH_PATH = Path(__file__).with_name("klarna_truth.json")
 DESIGNED_EFFECTS: dict[str, float] = {"night": 1.0, "late_x_active": 0.6}
 NIGHT_CENTRE_H = 3.0
 NIGHT_WIDTH_H = 2.0
+
+TRUTHS = ("default", "interactions")
+
+
+@dataclass(frozen=True)
+class PairTerm:
+    """A planted pairwise term of the ``interactions`` truth: its two columns (as a pair
+    search names them), its definition and its effect in logit units."""
+
+    columns: tuple[str, str]
+    definition: str
+    effect: float
+
+
+PAIR_TERMS: dict[str, PairTerm] = {
+    "young_x_slow": PairTerm(("age", "avg_payment_span_0_12m"),
+                             "1{age < 30} * 1{avg_payment_span_0_12m >= 20}", 1.5),
+    "clothing_x_unpaid": PairTerm(("merchant_group", "num_unpaid_bills"),
+                                  '1{merchant_group == "Clothing & Shoes"} * '
+                                  "1{num_unpaid_bills >= 3}", 1.5),
+    "nomatch_x_entertainment": PairTerm(("name_in_email", "merchant_group"),
+                                        '1{name_in_email in ("no_match", "Nick")} * '
+                                        '1{merchant_group == "Entertainment"}', 1.2),
+}
+# Keeps the mean pd of default generated data (seed 0) at the default truth's.
+INTERACTIONS_SHIFT = -0.58
 
 
 def _num(frame: pd.DataFrame, name: str) -> np.ndarray:
@@ -145,6 +187,23 @@ def design(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(terms, index=frame.index)
 
 
+def pair_design(frame: pd.DataFrame) -> pd.DataFrame:
+    """The planted pairwise terms of :data:`PAIR_TERMS`, one column each (0/1 floats)."""
+    f = frame
+    age = _num(f, "age")
+    span = _num(f, "avg_payment_span_0_12m")
+    group = f["merchant_group"].to_numpy(dtype=object)
+    email = f["name_in_email"].to_numpy(dtype=object)
+    terms = {
+        "young_x_slow": (age < 30) & (_ge(span, 20) > 0),
+        "clothing_x_unpaid": (group == "Clothing & Shoes")
+        & (_ge(_num(f, "num_unpaid_bills"), 3) > 0),
+        "nomatch_x_entertainment": np.isin(email, ["no_match", "Nick"])
+        & (group == "Entertainment"),
+    }
+    return pd.DataFrame({k: v.astype(float) for k, v in terms.items()}, index=frame.index)
+
+
 @lru_cache(maxsize=4)
 def _load(path: str) -> dict[str, Any]:
     with open(path, encoding="utf-8") as fh:
@@ -156,26 +215,50 @@ def load_truth(path: str | Path | None = None) -> dict[str, Any]:
     return _load(str(path or TRUTH_PATH))
 
 
+def _truth_name(truth: str) -> str:
+    if truth not in TRUTHS:
+        raise ValueError(f"truth must be one of {TRUTHS}, not {truth!r}")
+    return truth
+
+
 def linear_predictor(frame: pd.DataFrame, coefficients: dict[str, Any] | None = None,
-                     ) -> np.ndarray:
-    """``eta`` (log-odds of default) per row, shape ``(n_rows,)``."""
+                     truth: str = "default") -> np.ndarray:
+    """``eta`` (log-odds of default) per row, shape ``(n_rows,)``, of the ``truth`` named
+    (:data:`TRUTHS`, module docstring)."""
+    _truth_name(truth)
     c = coefficients or load_truth()
     x = design(frame)
     missing = set(x.columns) - set(c["coefficients"])
     if missing:
         raise KeyError(f"truth coefficients lack terms {sorted(missing)}")
     beta = np.array([c["coefficients"][t] for t in x.columns], dtype=float)
+    if truth == "interactions":
+        beta[list(x.columns).index("late_x_active")] = 0.0
     eta = c["intercept"] + x.to_numpy() @ beta
     for col in ("merchant_category", "name_in_email"):
         effects = c[f"{col}_effect"]
         eta = eta + np.array([effects.get(v, 0.0) for v in frame[col]], dtype=float)
+    if truth == "interactions":
+        pairs = pair_design(frame)
+        eta = eta + INTERACTIONS_SHIFT + pairs.to_numpy() @ np.array(
+            [PAIR_TERMS[t].effect for t in pairs.columns])
     return eta
 
 
-def true_pd(frame: pd.DataFrame, coefficients: dict[str, Any] | None = None) -> np.ndarray:
+def true_pd(frame: pd.DataFrame, coefficients: dict[str, Any] | None = None,
+            truth: str = "default") -> np.ndarray:
     """The true default probability of every row (float64 in (0, 1), shape ``(n_rows,)``).
 
     Works on any contract-valid Klarna frame (generated or real); see the module docstring
     for every term.
     """
-    return expit(linear_predictor(frame, coefficients))
+    return expit(linear_predictor(frame, coefficients, truth))
+
+
+def truth_metadata(truth: str) -> dict[str, Any]:
+    """What a generated file's ``<stem>.truth.json`` states: the truth's name and its planted
+    pairs (columns, definition, effect), so a test can check what a pair search found."""
+    return {"truth": _truth_name(truth),
+            "pairs": [{"term": name, "columns": list(t.columns), "definition": t.definition,
+                       "effect": t.effect}
+                      for name, t in (PAIR_TERMS.items() if truth == "interactions" else ())]}

@@ -151,9 +151,9 @@ if ! podman image exists "$prom_tag"; then
 fi
 podman tag "$prom_tag" localhost/scorecard-prometheus:latest
 
-# Drop this tree's older images (the base and the layer cache stay): a machine keeps one
-# per context.
-podman images --format '{{.Repository}}:{{.Tag}}' \
+# Drop the images of other contexts built over a day ago (the base and the layer cache
+# stay): younger ones may be another checkout's on the same machine, under test.
+podman images --filter until=24h --format '{{.Repository}}:{{.Tag}}' \
   | grep -E '^localhost/scorecard-(api|jobs):ctx-' \
   | grep -vxF -e "$tag" -e "$built" -e "$jobs_tag" -e "$jobs_built" \
   | xargs -r podman rmi --force >/dev/null 2>&1 || true

@@ -52,6 +52,71 @@ RUN python3 -m venv /opt/venv \
            -exec strip --strip-unneeded {} +; \
        fi
 
+############################ jobs ############################
+# The jobs image (`--target jobs`): the full `scorecard` CLI with the training and
+# monitoring stack (requirements/main.lock), which the scheduled ECS tasks of
+# infra/jobs.tf run (`scorecard monitor`, `scorecard score`). Built before the serving
+# stage so that an untargeted build stays the serving image; the same base and user.
+#
+# Build:  docker build --target jobs -t scorecard-jobs:<tag> .
+# Run:    docker run --rm --read-only -v "$PWD/in:/work/input:ro" -v "$PWD/out:/work/output" \
+#           scorecard-jobs:<tag> score --input '/work/input/*' --output /work/output/s.csv
+FROM ${BUILDER_BASE} AS jobs-builder
+
+ENV PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_INPUT=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+WORKDIR /build
+COPY requirements/main.lock ./main.lock
+
+# The locked stack only (hash-checked wheels, as in the serving builder), then pip goes.
+# The project is not installed into it: its code is a layer of its own in the jobs stage,
+# so a change of the code leaves this large layer as it was.
+RUN python3 -m venv /opt/venv \
+    && /opt/venv/bin/python -m pip install --no-cache-dir --only-binary=:all: --no-deps \
+       --require-hashes -r main.lock \
+    && /opt/venv/bin/python -m pip uninstall --yes --quiet pip
+# What no job runs: the packages' test suites and the docs assets' source maps (as in the
+# serving builder; a layer of its own so that a change here reuses the install above).
+RUN find /opt/venv -depth -type d -name tests -path '*/site-packages/*' -exec rm -rf {} + \
+    && find /opt/venv -type f -name '*.map' -path '*/drf_spectacular_sidecar/*' -delete
+
+FROM ${BASE} AS jobs
+
+LABEL org.opencontainers.image.title="scorecard-jobs" \
+      org.opencontainers.image.description="Credit scorecard CLI for scheduled jobs (monitor, batch score)"
+
+# HOME on /work, the task's one writable volume (the root is read-only): matplotlib keeps
+# its cache there.
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PYTHONPATH=/app \
+    PATH=/opt/venv/bin:$PATH \
+    VIRTUAL_ENV=/opt/venv \
+    HOME=/work \
+    SCORECARD_ARTIFACT=/app/reports/scorecard.json
+
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --no-create-home \
+       --home-dir /nonexistent --shell /usr/sbin/nologin app
+
+WORKDIR /app
+COPY --from=jobs-builder /opt/venv /opt/venv
+COPY scorecard/ /app/scorecard/
+COPY api/ /app/api/
+COPY validation/ /app/validation/
+COPY reports/scorecard.json /app/reports/scorecard.json
+# Compiled once here, as the root filesystem is read-only where the jobs run.
+RUN python -m compileall -q /app
+
+WORKDIR /work
+USER 10001:10001
+
+ENTRYPOINT ["python", "-m", "scorecard"]
+CMD ["--help"]
+
 ############################ runtime ############################
 FROM ${BASE} AS runtime
 

@@ -44,16 +44,20 @@ locals {
   jobs_enabled = var.jobs_image_tag != ""
   jobs_image   = "${aws_ecr_repository.jobs.repository_url}:${var.jobs_image_tag}"
   jobs_bucket  = aws_s3_bucket.jobs.bucket
+  # What the scorecard container runs, through `sh -c` (the jobs image's shell): monitor
+  # takes one file per period, named by the glob (a file's stem names its period); score
+  # expands its quoted glob itself. `exec` hands the exit code (5: breach) to ECS.
+  # tests/deploy/test_jobs_image.py runs these very lines in the jobs image.
   jobs = {
     monitor = {
-      input   = "monitor/input/"
-      output  = "monitor/output/"
-      command = ["monitor", "--artifact", "/app/reports/scorecard.json", "--input", "/work/input", "--out", "/work/output"]
+      input  = "monitor/input/"
+      output = "monitor/output/"
+      script = "exec python -m scorecard monitor --artifact /app/reports/scorecard.json --input /work/input/* --out /work/output"
     }
     score = {
-      input   = "score/input/"
-      output  = "score/output/"
-      command = ["score", "--engine", "duckdb", "--artifact", "/app/reports/scorecard.json", "--input", "/work/input/*", "--output", "/work/output/scores.csv", "--temp-directory", "/work/tmp"]
+      input  = "score/input/"
+      output = "score/output/"
+      script = "exec python -m scorecard score --engine duckdb --artifact /app/reports/scorecard.json --input '/work/input/*' --output /work/output/scores.csv --temp-directory /work/tmp"
     }
   }
 }
@@ -269,29 +273,33 @@ resource "aws_ecs_task_definition" "jobs" {
   container_definitions = jsonencode([
     for c in [
       {
-        name       = "fetch"
-        image      = var.jobs_aws_cli_image
-        command    = ["s3", "cp", "--recursive", "--only-show-errors", "s3://${local.jobs_bucket}/${each.value.input}", "/work/input/"]
-        essential  = false
-        depends_on = []
+        name        = "fetch"
+        image       = var.jobs_aws_cli_image
+        entry_point = null # the image's own (aws)
+        command     = ["s3", "cp", "--recursive", "--only-show-errors", "s3://${local.jobs_bucket}/${each.value.input}", "/work/input/"]
+        essential   = false
+        depends_on  = []
       },
       {
-        name       = "scorecard"
-        image      = local.jobs_image
-        command    = each.value.command
-        essential  = false
-        depends_on = [{ containerName = "fetch", condition = "SUCCESS" }]
+        name        = "scorecard"
+        image       = local.jobs_image
+        entry_point = ["sh", "-c"]
+        command     = [each.value.script]
+        essential   = false
+        depends_on  = [{ containerName = "fetch", condition = "SUCCESS" }]
       },
       {
-        name       = "publish"
-        image      = var.jobs_aws_cli_image
-        command    = ["s3", "cp", "--recursive", "--only-show-errors", "/work/output/", "s3://${local.jobs_bucket}/${each.value.output}"]
-        essential  = true
-        depends_on = [{ containerName = "scorecard", condition = "SUCCESS" }]
+        name        = "publish"
+        image       = var.jobs_aws_cli_image
+        entry_point = null
+        command     = ["s3", "cp", "--recursive", "--only-show-errors", "/work/output/", "s3://${local.jobs_bucket}/${each.value.output}"]
+        essential   = true
+        depends_on  = [{ containerName = "scorecard", condition = "SUCCESS" }]
       },
       ] : {
       name                   = c.name
       image                  = c.image
+      entryPoint             = c.entry_point
       command                = c.command
       essential              = c.essential
       dependsOn              = c.depends_on

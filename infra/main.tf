@@ -275,4 +275,5 @@ module "database" {
   kms_key_arn            = local.kms_key_arn
   instance_class         = var.decision_log_instance_class
   backup_retention_days  = var.decision_log_backup_retention_days
+  deletion_protection    = var.decision_log_deletion_protection
 }

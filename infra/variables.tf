@@ -385,6 +385,12 @@ variable "decision_log_instance_class" {
   default     = "db.t4g.medium"
 }
 
+variable "decision_log_deletion_protection" {
+  description = "Protect the decision log's database against deletion. Set to false (and apply) before `terraform destroy`."
+  type        = bool
+  default     = true
+}
+
 variable "decision_log_backup_retention_days" {
   description = "Days of automated backups of the decision log (7-35)."
   type        = number

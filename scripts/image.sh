@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Build the serving image from the repository's Dockerfile with podman, on a machine with no
-# container registry: the base is a Debian rootfs made by mmdebstrap from the apt mirror the
+# Build the serving and jobs images from the repository's Dockerfile with podman, on a
+# machine with no container registry: the base is a Debian rootfs made by mmdebstrap from the apt mirror the
 # machine already uses, imported with `podman import` and kept on the machine (rebuilt only
 # when this recipe changes). Then hadolint on the Dockerfile. tests/deploy/test_image.py
-# runs the image (read-only, non-root, parity with `scorecard predict`, API key, graceful
-# stop) and tests/deploy/test_compose.py the local stack; both skip when the image of this
-# tree is absent, which happens only when podman cannot be installed (said here in one line).
+# runs the serving image (read-only, non-root, parity with `scorecard predict`, API key,
+# graceful stop), tests/deploy/test_jobs_image.py runs the scheduled jobs' commands in the
+# jobs image, tests/deploy/test_compose.py the local stack; they skip when the image of
+# this tree is absent, which happens only when podman cannot be installed (said here in one
+# line).
 #
 # Usage: bash scripts/image.sh            (CI: called by .ci/run)
-# Prints the figures: base and image build times, image and venv sizes.
+# Prints the figures: base and image build times, image and venv sizes, time to ready.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CONTAINERS_CONF="$PWD/scripts/containers.conf"
@@ -119,6 +121,26 @@ else
 fi
 podman rm --force --time 0 "scorecard-ready-$port" >/dev/null 2>&1 || true
 
+# The jobs image (the Dockerfile's `jobs` target: the full CLI the scheduled tasks run).
+# Its locked stack is a layer of its own, kept by podman's layer cache on this machine, so
+# a change of the code rebuilds only the code's layer.
+jobs_tag="$(python3 tests/support/image.py jobs)"
+jobs_built="$jobs_tag-${base_tag##*:}"
+t4=$(date +%s)
+if podman image exists "$jobs_built"; then
+  echo "image: $jobs_tag cached on this machine"
+else
+  podman build --quiet --format docker --pull=never --network host --layers \
+    --volume /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
+    --build-arg BASE="$base_tag-run" --build-arg BUILDER_BASE="$base_tag-build" \
+    --target jobs --tag "$jobs_built" --file Dockerfile . >/dev/null
+  echo "image: built $jobs_tag in $(( $(date +%s) - t4 )) s"
+fi
+podman tag "$jobs_built" "$jobs_tag"
+podman tag "$jobs_tag" localhost/scorecard-jobs:latest
+jobs_size=$(podman image inspect --format '{{.Size}}' "$jobs_tag")
+echo "image: jobs image size $(( jobs_size / 1000000 )) MB"
+
 # The local stack's Prometheus (compose.yaml), from Debian's package on the same base.
 prom_tag="localhost/scorecard-prometheus:$(cat deploy/prometheus/* | sha256sum | cut -c1-12)"
 if ! podman image exists "$prom_tag"; then
@@ -129,9 +151,11 @@ if ! podman image exists "$prom_tag"; then
 fi
 podman tag "$prom_tag" localhost/scorecard-prometheus:latest
 
-# Drop this tree's older images (the base stays): a machine keeps one per context.
-podman images --format '{{.Repository}}:{{.Tag}}' \
-  | grep '^localhost/scorecard-api:ctx-' | grep -vxF -e "$tag" -e "$built" \
+# Drop the images of other contexts built over a day ago (the base and the layer cache
+# stay): younger ones may be another checkout's on the same machine, under test.
+podman images --filter until=24h --format '{{.Repository}}:{{.Tag}}' \
+  | grep -E '^localhost/scorecard-(api|jobs):ctx-' \
+  | grep -vxF -e "$tag" -e "$built" -e "$jobs_tag" -e "$jobs_built" \
   | xargs -r podman rmi --force >/dev/null 2>&1 || true
 
 if [ ! -x .venv/bin/hadolint ]; then

@@ -1,4 +1,5 @@
-"""Static checks of the serving image definition (no Docker engine needed).
+"""Static checks of the image definitions (no Docker engine needed): the serving image, and
+the jobs target the scheduled tasks run.
 
 The Dockerfile is parsed into stages and instructions and checked for: a multi-stage build
 on a pinned slim Python base, a non-root runtime user, a HEALTHCHECK on /health, uvicorn's
@@ -307,3 +308,27 @@ def test_dockerignore_excludes_local_state_and_allows_copied_paths() -> None:
         assert excluded in lines, excluded
     allowed = {line[1:] for line in lines if line.startswith("!")}
     assert ALLOWED_RUNTIME_COPIES | {"requirements/runtime.lock"} <= allowed
+
+
+# ------------------------------------------------------------------------------------------
+# Jobs stage (the scheduled tasks' image, `--target jobs`)
+# ------------------------------------------------------------------------------------------
+def _stage(alias: str) -> Stage:
+    matches = [stage for stage in _stages() if stage.alias == alias]
+    assert len(matches) == 1, f"no stage {alias!r}"
+    return matches[0]
+
+
+def test_the_jobs_target_installs_the_main_lock_with_hashes_and_runs_as_the_tasks_user() -> None:
+    builder, jobs = _stage("jobs-builder"), _stage("jobs")
+    assert "requirements/main.lock" in " ".join(builder.args("COPY"))
+    run = " ".join(builder.args("RUN"))
+    assert "-r main.lock" in run and "--require-hashes" in run and "--only-binary=:all:" in run
+    assert [a for a in jobs.args("COPY") if a.startswith("--from=")] == [
+        "--from=jobs-builder /opt/venv /opt/venv"]
+    user = jobs.args("USER")[-1]
+    tasks = (REPO / "infra" / "jobs.tf").read_text()
+    assert f'user                   = "{user}"' in tasks
+    keywords = [kw for kw, _ in jobs.instructions]
+    assert keywords.index("USER") > max(i for i, kw in enumerate(keywords) if kw == "RUN")
+    assert jobs.args("ENTRYPOINT") == ['["python", "-m", "scorecard"]']

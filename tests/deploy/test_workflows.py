@@ -55,3 +55,18 @@ def test_main_deploys_staging_then_production_through_an_oidc_role() -> None:
     assert apply["environment"] == "${{ inputs.environment }}"
     assert [s["run"].split()[:2] for s in apply["steps"] if "run" in s][-1] == [
         "terraform", "apply"]
+
+
+def test_main_pushes_both_images_under_one_tag_and_deploys_the_jobs_with_it() -> None:
+    run = next(step["run"] for step in _load("deploy.yml")["jobs"]["image"]["steps"]
+               if "docker push" in step.get("run", ""))
+    builds = [line.split() for line in run.splitlines() if line.startswith("docker build")]
+    assert [b[-2] for b in builds] == ['"$REGISTRY/$ECR_REPOSITORY:$TAG"',
+                                       '"$REGISTRY/$ECR_REPOSITORY-jobs:$TAG"']
+    assert "--target" not in builds[0] and builds[1][2:4] == ["--target", "jobs"]
+    pushes = {line.split()[-1] for line in run.splitlines() if line.startswith("docker push")}
+    assert pushes == {b[-2] for b in builds}
+    # infra/jobs.tf names the jobs repository after the serving one.
+    assert '"${local.ecr_repository_name}-jobs"' in (REPO / "infra" / "jobs.tf").read_text()
+    env = _load("terraform-apply.yml")["jobs"]["apply"]["env"]
+    assert env["TF_VAR_jobs_image_tag"] == env["TF_VAR_image_tag"] == "${{ inputs.image_tag }}"

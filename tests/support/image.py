@@ -1,6 +1,6 @@
-"""The serving image of this tree: its tag is a digest of the build context (the
+"""The serving and jobs images of this tree: their tag is a digest of the build context (the
 .dockerignore allow-list, the Dockerfile and .dockerignore themselves), so a test never runs
-an image built from other code. scripts/image.sh builds it under the same tag."""
+an image built from other code. scripts/image.sh builds them under the same tags."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from pathlib import Path
 # test environment exists.
 REPO = Path(__file__).resolve().parents[2]
 REPOSITORY = "localhost/scorecard-api"
+JOBS_REPOSITORY = "localhost/scorecard-jobs"  # the Dockerfile's `jobs` target
 
 
 def context_files(root: Path = REPO) -> list[Path]:
@@ -30,23 +31,25 @@ def context_files(root: Path = REPO) -> list[Path]:
     return sorted(files)
 
 
-def image_tag(root: Path = REPO) -> str:
-    """``localhost/scorecard-api:ctx-<digest>`` for the tree at ``root``."""
+def image_tag(root: Path = REPO, repository: str = REPOSITORY) -> str:
+    """``<repository>:ctx-<digest>`` for the tree at ``root``."""
     digest = hashlib.sha256()
     for path in context_files(root):
         digest.update(path.relative_to(root).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
-    return f"{REPOSITORY}:ctx-{digest.hexdigest()[:16]}"
+    return f"{repository}:ctx-{digest.hexdigest()[:16]}"
 
 
-def built_image() -> str | None:
-    """The tag of this tree's image when podman has it, else None."""
+def built_image(repository: str = REPOSITORY) -> str | None:
+    """The tag of this tree's image of ``repository`` when podman has it, else None."""
     if shutil.which("podman") is None:
         return None
-    tag = image_tag()
+    tag = image_tag(repository=repository)
     done = subprocess.run(["podman", "image", "exists", tag], capture_output=True)
     return tag if done.returncode == 0 else None
 
 
-if __name__ == "__main__":  # scripts/image.sh: python3 tests/support/image.py
-    print(image_tag())
+if __name__ == "__main__":  # scripts/image.sh: python3 tests/support/image.py [jobs]
+    import sys
+
+    print(image_tag(repository=JOBS_REPOSITORY if sys.argv[1:] == ["jobs"] else REPOSITORY))

@@ -65,6 +65,12 @@ variable "multi_az" {
   default     = true
 }
 
+variable "deletion_protection" {
+  description = "Refuse to delete the instance (a final snapshot is taken either way)."
+  type        = bool
+  default     = true
+}
+
 variable "backup_retention_days" {
   description = "Days of automated backups (point-in-time recovery)."
   type        = number

@@ -18,7 +18,7 @@ import numpy as np
 
 from scorecard.data.decision_log import DecisionStore
 from scorecard.errors import UsageError
-from scorecard.jobs.diff import score_diff
+from scorecard.jobs.diff import migration_lines, score_diff
 from validation.discrimination import delong_test
 from validation.stability import psi
 
@@ -102,12 +102,7 @@ def render_text(result: dict[str, Any]) -> str:
                      f"{w['accepted_by_a_only']:,}, accepted by both "
                      f"{w['accepted_by_both']:,}, rejected by both {w['rejected_by_both']:,}")
     if "migration" in d:
-        m = d["migration"]
-        width = max(6, *(len(str(x)) for row in m["matrix"] for x in row)) + 1
-        lines.append("grade migration (rows champion, columns challenger):")
-        lines.append(" " * 3 + "".join(f"{g:>{width}}" for g in m["grades_b"]))
-        for g, row in zip(m["grades_a"], m["matrix"], strict=True):
-            lines.append(f"{g:<3}" + "".join(f"{x:>{width}}" for x in row))
+        lines += migration_lines(d["migration"], "champion", "challenger")
     lines.append(f"score PSI (challenger against champion): {result['psi']['value']:.4f} "
                  f"({result['psi']['status']})")
     if "auc" in result:

@@ -120,13 +120,19 @@ def render_text(diff: dict[str, Any]) -> str:
                          f"A only {w['accepted_by_a_only']}, B only {w['accepted_by_b_only']}, "
                          f"rejected by both {w['rejected_by_both']}")
         if "migration" in d:
-            m = d["migration"]
-            width = max(6, *(len(str(x)) for row in m["matrix"] for x in row)) + 1
-            lines.append("grade migration (rows A, columns B):")
-            lines.append(" " * 3 + "".join(f"{g:>{width}}" for g in m["grades_b"]))
-            for g, row in zip(m["grades_a"], m["matrix"], strict=True):
-                lines.append(f"{g:<3}" + "".join(f"{x:>{width}}" for x in row))
+            lines += migration_lines(d["migration"], "A", "B")
     return "\n".join(lines) + "\n"
+
+
+def migration_lines(m: dict[str, Any], rows: str, columns: str) -> list[str]:
+    """The grade migration matrix of :func:`score_diff` as text lines, ``rows`` and
+    ``columns`` naming the two cards."""
+    width = max(6, *(len(str(x)) for row in m["matrix"] for x in row)) + 1
+    lines = [f"grade migration (rows {rows}, columns {columns}):",
+             " " * 3 + "".join(f"{g:>{width}}" for g in m["grades_b"])]
+    for g, row in zip(m["grades_a"], m["matrix"], strict=True):
+        lines.append(f"{g:<3}" + "".join(f"{x:>{width}}" for x in row))
+    return lines
 
 
 def migration_csv(diff: dict[str, Any]) -> str:

@@ -247,6 +247,14 @@ def _mistakes(f: Files) -> dict[str, list[Mistake]]:
             Mistake("output is a folder", ("--output", str(f.folder)), 2, str(f.folder)),
             Mistake("name too long", ("--output", str(f.long)), 2, "too long"),
         ],
+        "registry": [
+            Mistake("no store", ("list",), 2, "--store"),
+            Mistake("nonexistent card", ("add", str(f.absent), "--store", str(f.folder),
+                                         "--author", "alice"), 4, str(f.absent)),
+            Mistake("unknown card id", ("approve", "deadbeef", "--store", str(f.folder),
+                                        "--reviewer", "bob", "--reason", "checked"), 2,
+                    "'deadbeef'"),
+        ],
         "review": [
             Mistake("nonexistent data", ("--data", str(f.absent)), 3, str(f.absent)),
             Mistake("a folder as data", ("--data", str(f.folder)), 3, str(f.folder)),

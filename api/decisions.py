@@ -17,6 +17,7 @@ the event loop keeps answering meanwhile).
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import json
 import logging
@@ -89,10 +90,6 @@ class DecisionRecorder:
         self.model_id, self.content_hash = model_id, content_hash
         self.reason_method = reason_method
         self.policy = policy
-        # The service policy's two records (the card's decline referred, or not), made once.
-        self._policy_json = {} if policy is None else {
-            switched: _sorted(policy.record(policy.refer_from - switched)).decode()
-            for switched in (False, True)}
         self.id_column = id_column
         self.key_id = api_key_id(settings.api_key)
         # DecisionLogError (a URL that cannot be opened) stops the start-up.
@@ -125,10 +122,8 @@ class DecisionRecorder:
         """The policy as recorded with a decision of ``score`` (:meth:`Policy.record`)."""
         if policy is None:
             return None
-        if policy is self.policy:
-            return self._policy_json[score < policy.refer_from
-                                     and not policy.automated_declines]
-        return _sorted(policy.record(score)).decode()
+        return _policy_record(policy, score < policy.refer_from
+                              and not policy.automated_declines)
 
     def row(self, endpoint: str, received: str, started: float, applicant: dict[str, Any],
             result: ScoreResult | ExplainResult, policy: Policy | None = None,
@@ -249,6 +244,13 @@ class Oversight:
             return await self.call(lambda s: s.oversight())
         except ServiceUnavailableException:
             return None
+
+
+@functools.lru_cache(maxsize=64)
+def _policy_record(policy: Policy, referred_decline: bool) -> str:
+    """A policy's record as JSON, made once per policy (the service's, a registry card's,
+    an explain request's own cut-off): its two forms, the card's decline referred or not."""
+    return _sorted(policy.record(policy.refer_from - referred_decline)).decode()
 
 
 def no_log() -> NotFoundException:

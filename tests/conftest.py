@@ -78,7 +78,7 @@ SLOW_MODULES = {
     "tests/fit/test_estimator_heloc.py", "tests/fit/test_challenger.py",
     "tests/data/test_atomic_writes.py", "tests/cli/test_mistakes.py",
     "tests/cli/test_readme_own_data.py", "tests/test_python_api.py",
-    "tests/jobs/test_interaction_outputs.py",
+    "tests/jobs/test_interaction_outputs.py", "tests/fit/test_interactions.py",
 }
 SLOW_NAMES = ("spark", "heloc", "inferred_spec", "sigkill", "postgresql")
 # Single tests that fit or read at full size (the rest of their module stays fast).
@@ -91,6 +91,16 @@ SLOW_TESTS = {
     "tests/api/test_omission.py::"
     "test_a_fitted_cards_thin_missing_and_special_bins_score_no_better_than_its_floor",
     "tests/api/test_load.py::test_overload_run_sheds_with_503_only_and_a_killed_worker_is_replaced",
+    "tests/api/test_load.py::test_short_load_run",
+    "tests/api/test_omission.py::test_unseen_and_respelled_categories_on_a_normalised_card",
+    "tests/api/test_api.py::test_row_scorer_equals_engine",
+    "tests/fit/test_joint.py::test_the_smoothness_is_the_inner_cv_choice_and_straightens_fine_bins",
+    "tests/api/test_overload.py::"
+    "test_a_refused_request_whose_body_stalls_is_cut_off_at_the_body_deadline",
+    "tests/api/test_protocols.py::test_a_slow_body_gets_408_and_the_connection_closes",
+    "tests/api/test_admission.py::test_probes_answer_during_a_flood_and_the_counters_add_up",
+    "tests/jobs/test_fairness.py::"
+    "test_dropping_the_planted_characteristic_costs_little_auc_and_narrows_the_gap",
 }
 
 

@@ -719,8 +719,8 @@ class GroupWriter:
     takes everything queued (at most ``max_records``), commits it as one transaction and
     resolves each future with ``None``, or with the exception when the transaction failed
     (nothing of it is then written). PostgreSQL is driven by psycopg's async connection in
-    the loop; SQLite's transaction runs on one dedicated thread (its fsync releases the
-    GIL), and never waits for another writer's lock inside SQLite: a locked file is retried
+    the loop; SQLite's statements run in the loop and only its commit (the WAL write and
+    fsync, which release the GIL) on one dedicated thread, and it never waits for another writer's lock inside SQLite: a locked file is retried
     after a short sleep. Either way the loop serves requests while a commit is in flight,
     and what they queue meanwhile is the next group. After a failure
     the task reconnects, reloads the chain's head from the database and probes every
@@ -764,9 +764,8 @@ class GroupWriter:
             import sys
             from concurrent.futures import ThreadPoolExecutor
 
-            # The commit thread wants the GIL back after each step and its fsync; beside a
-            # busy event loop the default 5 ms switch interval makes every such wait a
-            # convoy of up to 5 ms, several per commit.
+            # The commit thread wants the GIL back after its fsync; beside a busy event
+            # loop the default 5 ms switch interval makes that wait up to 5 ms a commit.
             sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
             self._sqlite_thread = ThreadPoolExecutor(1, thread_name_prefix="decision-log")
             self.store.execute("PRAGMA wal_autocheckpoint = 0")
@@ -893,17 +892,28 @@ class GroupWriter:
                     future.set_result(error)
 
     async def _append(self, rows: list[tuple[Any, ...]]) -> Chain:
+        plan, head = append_plan(self.chain, rows, self.writer)
         if self._aconn is None:
             loop = asyncio.get_running_loop()
+            store = self.store
             while True:
                 try:
-                    return await loop.run_in_executor(self._sqlite_thread, self.store.append,
-                                                      self.chain, rows, self.writer)
+                    # The statements run here, in the loop: CPU work in SQLite's page cache,
+                    # no disk wait. Only the commit (the WAL write and its fsync) goes to the
+                    # thread, so the group crosses threads once, not once per statement.
+                    store.begin()
+                    try:
+                        for sql, params, many in plan:
+                            (store.executemany if many else store.execute)(sql, params)
+                        await loop.run_in_executor(self._sqlite_thread, store.commit)
+                    except BaseException:
+                        store.rollback()
+                        raise
+                    return head
                 except sqlite3.OperationalError as exc:
                     if "locked" not in str(exc) or self._closing:
                         raise
                 await asyncio.sleep(0.005)  # another writer holds the file: let it finish
-        plan, head = append_plan(self.chain, rows, self.writer)
         conn = self._aconn
         try:
             # One round trip for the whole transaction: its statements and the commit.

@@ -99,6 +99,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
     reviewed = Router("/", route_handlers=[ReviewController],
                       security=[{auth.SCHEME_NAME: []}] if settings.reviewer_keys else None)
 
+    # One admission per worker: the app's middleware and the HTTP protocol (api.protocols),
+    # which refuses the excess at its headers, share it.
+    admission = Admission(settings.max_in_flight, settings.latency_budget_ms,
+                          refusal_ratio=settings.refusal_ratio)
+    install(admission)
+
     # Ready from the end of start-up until shutdown begins (the load balancer then drains).
     def current() -> ScoringService:
         return service if live is None else live.service
@@ -113,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # requests made and stay short instead of stalling every answer in flight.
         gc.collect()
         gc.freeze()
+        admission.start_serving()
         current().ready = True
 
     async def stop_accepting() -> None:
@@ -124,11 +131,6 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if oversight is not None:
             oversight.close()
 
-    # One admission per worker: the app's middleware and the HTTP protocol (api.protocols),
-    # which refuses the excess at its headers, share it.
-    admission = Admission(settings.max_in_flight, settings.latency_budget_ms,
-                          refusal_ratio=settings.refusal_ratio)
-    install(admission)
     app = Litestar(
         route_handlers=[guarded, reviewed, ProbeController, docs.serve_asset],
         # Resolved once per request: the request keeps the card it started with.

@@ -189,6 +189,7 @@ class Admission:
         self.clock = clock
         self.in_flight = 0
         self.unit_ms = INITIAL_UNIT_MS
+        self._measured = False  # unit_ms is the initial guess until the first window ends
         self.limit = self._derive_limit()
         self.room: list[Ticket] = []
         self.room_units = 0
@@ -208,6 +209,13 @@ class Admission:
         self._window_cpu = cpu_clock()  # the worker's CPU time when the window opened
         self._window_units = 0
         metrics.in_flight_limit(self.limit, self.unit_ms)
+
+    def start_serving(self) -> None:
+        """Open the first measuring window now, when the worker starts accepting: the CPU
+        time of its start-up (the app, the card, the start-up hooks) is no request's work,
+        and charged to the first few it made a fresh worker shed ordinary traffic."""
+        self._window_from, self._window_cpu, self._window_units = (
+            self.clock(), self.cpu_clock(), 0)
 
     # ---------------------------------------------------------------- admission
 
@@ -394,7 +402,11 @@ class Admission:
         if self._window_units >= WINDOW_MIN_UNITS and now - self._window_from >= WINDOW_S:
             cpu = self.cpu_clock()
             own_ms = 1000 * (cpu - self._window_cpu) / self._window_units
-            self.unit_ms += SMOOTHING * (own_ms - self.unit_ms)
+            # The first measurement replaces the initial guess outright: smoothed from a
+            # guess far above a single score's cost, a fresh worker would refuse ordinary
+            # traffic for many windows.
+            self.unit_ms += (SMOOTHING if self._measured else 1.0) * (own_ms - self.unit_ms)
+            self._measured = True
             self._window_from, self._window_cpu, self._window_units = now, cpu, 0
             self.limit = self._derive_limit()
             metrics.in_flight_limit(self.limit, self.unit_ms)

@@ -720,11 +720,12 @@ class GroupWriter:
     resolves each future with ``None``, or with the exception when the transaction failed
     (nothing of it is then written). PostgreSQL is driven by psycopg's async connection in
     the loop; SQLite's statements run in the loop and only its commit (the WAL write and
-    fsync, which release the GIL) on one dedicated thread, and it never waits for another writer's lock inside SQLite: a locked file is retried
-    after a short sleep. Either way the loop serves requests while a commit is in flight,
-    and what they queue meanwhile is the next group. After a failure
-    the task reconnects, reloads the chain's head from the database and probes every
-    ``retry_s`` until the store answers again; ``healthy`` tells meanwhile.
+    fsync, which release the GIL) on one dedicated thread, and it never waits for another
+    writer's lock inside SQLite: a locked file is retried after a short sleep. Either way
+    the loop serves requests while a commit is in flight, and what they queue meanwhile is
+    the next group. After a failure the task reconnects, reloads the chain's head from the
+    database and probes every ``retry_s`` until the store answers again; ``healthy`` tells
+    meanwhile.
     """
 
     def __init__(self, url: str, *, max_records: int = MAX_GROUP, max_pending: int = 100_000,

@@ -459,6 +459,23 @@ def test_the_limit_is_the_latency_budget_over_the_measured_time_per_unit() -> No
     assert fixed.limit == 5 and unlimited.limit == 0 and unlimited.acquire(10_000)
 
 
+def test_start_up_is_charged_to_no_request_and_the_first_measurement_replaces_the_guess(
+        ) -> None:
+    now = [0.0]
+    admission = Admission(32, budget_ms=25.0, clock=lambda: now[0], cpu_clock=lambda: now[0])
+    now[0] += 2.0  # the rest of start-up: building the app, loading the card, its hooks
+    admission.start_serving()
+
+    async def work(unit_s: float, jobs: int) -> None:
+        for _ in range(jobs):
+            await admission.start_work()
+            now[0] += unit_s
+            admission.end_work(1)
+
+    asyncio.run(work(0.001, 120))  # 1 ms a request from the first window on: 25 / 1 - 1
+    assert abs(admission.unit_ms - 1.0) < 0.01 and admission.limit == 24
+
+
 def test_admitted_work_runs_one_at_a_time_in_order_with_a_loop_turn_between() -> None:
     admission = Admission(8)
     events: list[tuple[str, str]] = []

@@ -50,8 +50,9 @@ still turns a trend by more than ``TREND_TOLERANCE`` is dropped and the rest ref
 **Overrides** (:class:`~scorecard.fit.overrides.PairOverride`, a reviewer's
 ``[pairs."X*Y"]`` table): an excluded pair is never confirmed, and the log says so with the
 reviewer's reason; a coarsened pair's axis takes the reviewer's groups (split points that
-are some of the parent's own, or unions of its category groups) instead of the merge above,
-and is then ranked and confirmed as any other pair: an override may remove or coarsen a
+are some of the parent's own, or unions of its category groups; on rows binned otherwise,
+the nearest such, see :func:`axis_groups`) instead of the merge above, and is then ranked
+and confirmed as any other pair: an override may remove or coarsen a
 pair, never force one into the card.
 
 Every pair considered is logged with its rank gain, its inner-CV gain and why it is in or
@@ -239,45 +240,61 @@ def coarse_parent(fb: FeatureBins, category_match: str | None = None,
 
 
 def axis_groups(fb: FeatureBins, splits: tuple[float, ...] | None,
-                groups: tuple[tuple[str, ...], ...] | None, where: str) -> np.ndarray | None:
+                groups: tuple[tuple[str, ...], ...] | None, where: str,
+                ) -> tuple[np.ndarray | None, str]:
     """Each regular bin of ``fb``'s grid group as an override sets it (``None``: not set),
-    shape (n_regular,). ``where`` names the override's key in the errors.
+    shape (n_regular,), and what had to be adjusted (``""``: nothing). ``where`` names the
+    override's axis (``pairs."X*Y".x``) in the errors and the note.
+
+    The grid's groups are unions of the parent's own bins, and a fit on other rows (a CV
+    fold) bins the parent a little differently from the rows the reviewer saw: a split
+    point that is not one of the parent's moves to its nearest one, and a category group
+    of the parent cut by the override goes to the group holding most of its categories;
+    the note says so.
 
     Raises:
-        OverridesError: the grouping is not made of the parent's own bins (a split point
-            that is not one of its splits, a category group cut in two or left out) or is
-            of the wrong kind for the parent.
+        OverridesError: the grouping is of the wrong kind for the parent, or places none
+            of a category group's categories.
     """
     n_reg = fb.n_regular
+    axis = where.rsplit(".", 1)[-1]
     if splits is not None:
         if fb.kind != "numeric":
             raise OverridesError(f"{where}_splits: {fb.name} is categorical; give "
-                                 f"{where.rsplit('.', 1)[-1]}_groups")
+                                 f"{axis}_groups")
         own = np.asarray(fb.splits, dtype=float)
-        cuts = []  # split k of the parent's bins separates its bins k and k + 1
+        if not len(own):
+            return np.zeros(n_reg, dtype=np.int64), (f"{where}_splits: {fb.name} has one "
+                                                     "bin, nothing to split")
+        cuts, moved = set(), []  # split k of the parent's bins separates its bins k, k + 1
         for v in splits:
-            at = np.flatnonzero(np.isclose(own, v, rtol=1e-12, atol=0.0))
-            if not len(at):
-                raise OverridesError(f"{where}_splits: {v:g} is not a split point of "
-                                     f"{fb.name}'s bins ({', '.join(f'{s:g}' for s in own)})")
-            cuts.append(int(at[0]))
+            k = int(np.argmin(np.abs(own - v)))
+            if not np.isclose(own[k], v, rtol=1e-12, atol=0.0):
+                moved.append(f"{v:g} to {own[k]:g}")
+            cuts.add(k)
+        note = (f"{where}_splits: moved to {fb.name}'s nearest split points "
+                f"({', '.join(moved)})" if moved else "")
         return np.searchsorted(np.asarray(sorted(cuts)), np.arange(n_reg),
-                               side="left").astype(np.int64)
+                               side="left").astype(np.int64), note
     if groups is not None:
         if fb.kind != "categorical":
             raise OverridesError(f"{where}_groups: {fb.name} is numeric; give "
-                                 f"{where.rsplit('.', 1)[-1]}_splits")
+                                 f"{axis}_splits")
         of = {c: g for g, cats in enumerate(groups) for c in cats}
-        out = []
+        out, cut = [], []
         for cats in fb.groups[:n_reg]:
-            into = {of.get(c, -1) for c in cats}
-            if -1 in into or len(into) != 1:
-                raise OverridesError(
-                    f"{where}_groups: {fb.name}'s bin {{{', '.join(cats)}}} must lie in "
-                    "exactly one group (the grid's groups are unions of the parent's bins)")
-            out.append(into.pop())
-        return np.asarray(out, dtype=np.int64)
-    return None
+            placed = [of[c] for c in cats if c in of]
+            if not placed:
+                raise OverridesError(f"{where}_groups: places none of {fb.name}'s "
+                                     f"categories {', '.join(cats)}")
+            if len(set(placed)) > 1 or len(placed) < len(cats):
+                cut.append("{" + ", ".join(cats) + "}")
+            out.append(min(set(placed), key=lambda g: (-placed.count(g), g)))
+        note = (f"{where}_groups: {fb.name}'s groups {'; '.join(cut)} went whole to the "
+                "group holding most of their categories" if cut else "")
+        # Groups numbered as they come, none left empty.
+        return np.unique(np.asarray(out), return_inverse=True)[1].astype(np.int64), note
+    return None, ""
 
 
 def _merge(counts: np.ndarray, woe: np.ndarray) -> np.ndarray:
@@ -440,16 +457,17 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
     overrides = dict(overrides or {})
     overridden: dict[str, str] = {}  # pair name -> the override's words for the log
     for a, b in itertools.combinations(list(binned), 2):
-        ov, groups = _override_of(overrides, binned[a], binned[b])
-        if ov is not None and ov.exclude is not None:
-            log.append(_row(f"{a}_x_{b}", math.nan, "out",
-                            f"excluded by override: {ov.exclude}", overridden=True))
-            continue
+        ov, groups, adjusted = _override_of(overrides, binned[a], binned[b])
         pair = pair_grid(binned[a], binned[b], bins[a], bins[b], yy, category_match,
                          (sign.get(a, 0), sign.get(b, 0)), groups)
+        if ov is not None and ov.exclude is not None:
+            log.append(_row(pair.name, pair.iv, "out", f"excluded by override: {ov.exclude}",
+                            overridden=True))
+            continue
         if ov is not None:
             overridden[pair.name] = ("axis groups from the override"
-                                     + (f" ({ov.reason})" if ov.reason else ""))
+                                     + (f" ({ov.reason})" if ov.reason else "")
+                                     + (f"; {adjusted}" if adjusted else ""))
         if pair.n_groups < 2:
             log.append(_row(pair.name, pair.iv, "out", f"no cell of two regular bins with "
                             f"{MIN_CELL_EVENTS} defaults or more: nothing to add"))
@@ -571,9 +589,9 @@ def _against_trend(pair: PairBins, binned: Mapping[str, FeatureBins],
 
 def _override_of(overrides: dict[str, PairOverride], fx: FeatureBins, fy: FeatureBins,
                  ) -> tuple[PairOverride | None,
-                            tuple[np.ndarray | None, np.ndarray | None]]:
+                            tuple[np.ndarray | None, np.ndarray | None], str]:
     """The override of the pair (x, y), taken out of ``overrides`` (a ``"Y*X"`` key: its
-    axes swapped), and its axis groups (:func:`axis_groups`)."""
+    axes swapped), its axis groups and what they adjusted (:func:`axis_groups`)."""
     for key, swap in ((f"{fx.name}*{fy.name}", False), (f"{fy.name}*{fx.name}", True)):
         ov = overrides.pop(key, None)
         if ov is None:
@@ -582,10 +600,11 @@ def _override_of(overrides: dict[str, PairOverride], fx: FeatureBins, fy: Featur
         axes = (ov.axis(1), ov.axis(0)) if swap else (ov.axis(0), ov.axis(1))
         names = ("yx" if swap else "xy")
         if ov.exclude is not None:
-            return ov, (None, None)
-        return ov, (axis_groups(fx, *axes[0], where + names[0]),
-                    axis_groups(fy, *axes[1], where + names[1]))
-    return None, (None, None)
+            return ov, (None, None), ""
+        (gx, nx), (gy, ny) = (axis_groups(fx, *axes[0], where + names[0]),
+                              axis_groups(fy, *axes[1], where + names[1]))
+        return ov, (gx, gy), "; ".join(n for n in (nx, ny) if n)
+    return None, (None, None), ""
 
 
 def _row(name: str, iv: float, decision: str, reason: str,

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from scorecard.fit.estimator import Scorecard
@@ -79,8 +78,20 @@ def test_a_coarsened_pair_has_the_reviewers_axis_groups() -> None:
     assert pair.table["count"].sum() == len(X)
     log = card.selection_log_.set_index("feature")
     assert log.loc["a_x_b", "reason"].startswith("axis groups from the override (one cut")
-    # A split point that is not one of a's own is refused, naming the key.
-    odd = float(np.mean(own[:2])) if len(own) > 1 else own[0] + 0.5
-    with pytest.raises(OverridesError, match=r'pairs\."a\*b"\.x_splits: .* is not a split'):
-        Scorecard(_spec("auto"), {}, pair_overrides={"a*b": PairOverride(
-            "a", "b", x_splits=(odd,))}, **JOINT).fit(X, y)
+    # A split point that is not one of a's own (a CV fold bins a otherwise) moves to the
+    # nearest one, and the log says so.
+    odd = cut + 0.25
+    card = Scorecard(_spec("auto"), {}, pair_overrides={"a*b": PairOverride(
+        "a", "b", x_splits=(odd,))}, **JOINT).fit(X, y)
+    pair = next(p for p in card.interactions_ if p.name == "a_x_b")
+    assert pair.parents[0]["splits"] == [cut]
+    assert (f'pairs."a*b".x_splits: moved to a\'s nearest split points ({odd:g} to {cut:g})'
+            in card.selection_log_.set_index("feature").loc["a_x_b", "reason"])
+
+
+def test_a_pair_override_of_the_wrong_kind_is_refused_naming_its_key() -> None:
+    X, y = _frame(4_000, 1, crossed=True)
+    po = PairOverride("a", "b", y_groups=(("1",), ("2",)))
+    with pytest.raises(OverridesError, match=r'pairs\."a\*b"\.y_groups: b is numeric; '
+                                             "give y_splits"):
+        Scorecard(_spec("auto"), {}, pair_overrides={"a*b": po}, **JOINT).fit(X, y)

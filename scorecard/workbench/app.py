@@ -174,16 +174,18 @@ def create_app(session: Session) -> Litestar:
                     pairs=session.pair_rows())
 
     @get("/pair/{key:str}", sync_to_thread=False)
-    def pair(key: str) -> Response:
-        return pair_page(key)
+    def pair(key: str, colour: str = "points") -> Response:
+        return pair_page(key, colour=colour)
 
-    def pair_page(key: str, status: int = 200, error: str = "") -> Response:
+    def pair_page(key: str, status: int = 200, error: str = "",
+                  colour: str = "points") -> Response:
         row = next((r for r in session.pair_rows() if r["key"] == key), None)
         if row is None:
             return page("error.html.j2", 404, error=f"{key!r} is no pair of the last fitted "
                         "card and has no override")
-        return page("pair.html.j2", status, key=key, row=row, grid=session.pair_grid(key),
-                    error=error, edits=[e for e in session.history if e.feature == key])
+        return page("pair.html.j2", status, key=key, row=row,
+                    grid=session.pair_grid(key, colour), error=error,
+                    edits=[e for e in session.history if e.feature == key])
 
     @post("/pair/{key:str}/edit")
     async def pair_edit(key: str, request: Request) -> Response | Redirect:

@@ -450,27 +450,36 @@ class Session:
     def pair_edited(self, key: str) -> bool:
         return self.pairs.get(key) != self.saved_pairs.get(key)
 
-    def pair_grid(self, key: str) -> dict[str, Any] | None:
+    def pair_grid(self, key: str, colour: str = "points") -> dict[str, Any] | None:
         """The last fitted card's grid of the pair ``key`` (``None``: not in that card):
         ``rows`` / ``cols`` (each parent's bins: ``label``, ``type``), ``cells`` (one list
-        per row: ``points``, ``count``, ``event``, ``rate``, ``colour``) and ``max_points``
-        (the largest size of a cell's points, for the legend)."""
+        per row: ``points``, ``count``, ``event``, ``rate``, ``colour``: by its points, or
+        by its default rate when ``colour`` is ``"rate"``) and ``top`` (the largest size
+        of a cell's points or rate, for the legend)."""
         card, _ = self._last_card()
         f = next((f for f in card if "*".join(p["name"] for p in f["parents"]) == key), None)
         if f is None:
             return None
         px, py = f["parents"]
-        top = max([abs(int(v)) for row in f["grid"] for v in row] + [1])
-        bins = f["bins"]
         n_y = len(py["bins"])
-        cells = [[{"points": int(points), "count": int(bins[i * n_y + j]["count"]),
-                   "event": int(bins[i * n_y + j]["event"]),
-                   "rate": float(bins[i * n_y + j]["event_rate"]),
-                   "colour": heat_colour(int(points), top)
-                   if bins[i * n_y + j]["count"] else EMPTY_CELL}
-                  for j, points in enumerate(row)] for i, row in enumerate(f["grid"])]
+        bins = f["bins"]
+        by_rate = colour == "rate"
+        top = (max([float(b["event_rate"]) for b in bins if b["count"]] + [1e-9]) if by_rate
+               else max([abs(int(v)) for row in f["grid"] for v in row] + [1]))
+        cells = []
+        for i, row in enumerate(f["grid"]):
+            line = []
+            for j, points in enumerate(row):
+                b = bins[i * n_y + j]
+                shade = (heat_colour(-float(b["event_rate"]), top) if by_rate
+                         else heat_colour(float(points), top))
+                line.append({"points": int(points), "count": int(b["count"]),
+                             "event": int(b["event"]), "rate": float(b["event_rate"]),
+                             "colour": shade if b["count"] else EMPTY_CELL})
+            cells.append(line)
         return {"name": f["name"], "x": px["name"], "y": py["name"], "rows": px["bins"],
-                "cols": py["bins"], "cells": cells, "max_points": top, "parents": [px, py]}
+                "cols": py["bins"], "cells": cells, "top": top, "by_rate": by_rate,
+                "parents": [px, py]}
 
     def _last_card(self) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
         """The interactions of the last finished build's card and its selection log."""
@@ -556,7 +565,8 @@ class Session:
                 raise WorkbenchError(f"{key}: {', '.join(f'{v:g}' for v in missing)} no "
                                      f"longer split {parent}'s bins (edited since the last "
                                      "fit): rebuild first")
-            ov = replace(prev, **{f"{axis}_splits": splits})
+            ov = (replace(prev, x_splits=splits) if axis == "x"
+                  else replace(prev, y_splits=splits))
         else:
             assert groups is not None
             groups = (*groups[:i], groups[i] + groups[i + 1], *groups[i + 2:])
@@ -565,7 +575,8 @@ class Session:
                    for g in own.groups):
                 raise WorkbenchError(f"{key}: {parent}'s category groups changed since the "
                                      "last fit: rebuild first")
-            ov = replace(prev, **{f"{axis}_groups": groups})
+            ov = (replace(prev, x_groups=groups) if axis == "x"
+                  else replace(prev, y_groups=groups))
         ov = replace(ov, reason=reason.strip(), who=self.reviewer,
                      when=date.today().isoformat())
         return self._record_pair(key, "merge", f"{parent} groups {i} and {i + 1}", reason, ov)
@@ -680,11 +691,12 @@ def _gain(what: str, reason: str) -> float | None:
 EMPTY_CELL = "#ececec"
 
 
-def heat_colour(points: int, top: int) -> str:
+def heat_colour(points: float, top: float) -> str:
     """A cell's background for its points: red where the grid takes points off (riskier),
     blue where it adds, paler towards zero; light enough that the dark numbers in the cell
-    stay readable."""
-    share = min(abs(points) / max(top, 1), 1.0)
+    stay readable. (A default rate is coloured as points taken off: red, deeper as it
+    rises.)"""
+    share = min(abs(points) / max(top, 1e-9), 1.0)
     rgb = (192, 0, 0) if points < 0 else (31, 78, 121)
     return f"rgba({rgb[0]}, {rgb[1]}, {rgb[2]}, {0.08 + 0.5 * share:.2f})" if points else \
         "transparent"

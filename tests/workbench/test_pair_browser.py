@@ -1,9 +1,9 @@
 """A card's interaction in the workbench, in headless Chromium (Playwright driving the system
 browser): the overview lists the pair with its gains, its page shows the points grid as a
 heat map whose every cell states its points, rows, defaults and default rate (the card's own
-figures), a reviewer drops the pair with a reason, saves and rebuilds, and the pair is gone
-from the rebuilt card, the selection log naming the override, the overrides file holding it
-with reason, reviewer and date."""
+figures; coloured by points or by default rate), a reviewer drops the pair with a reason,
+saves and rebuilds, and the pair is gone from the rebuilt card, the selection log naming the
+override, the overrides file holding it with reason, reviewer and date."""
 
 from __future__ import annotations
 
@@ -98,7 +98,8 @@ def _drive(base: str, work: Path, shots: Path) -> None:
         pair = next(f for f in card["features"] if f["name"] == "a_x_b")
         heat = page.locator("#pair-grid td.cell")
         assert heat.count() == len(pair["bins"])
-        for b, text in zip(pair["bins"], heat.all_inner_texts(), strict=True):
+        texts = heat.all_inner_texts()
+        for b, text in zip(pair["bins"], texts, strict=True):
             lines = text.split("\n")
             assert int(lines[0]) == b["points"]
             assert lines[1:3] == [f"{b['count']} rows", f"{b['event']} defaults"]
@@ -108,6 +109,13 @@ def _drive(base: str, work: Path, shots: Path) -> None:
             r["label"] + (" (special)" if r["type"] == "special" else "")
             for r in pair["parents"][0]["bins"]]
         page.screenshot(path=str(shots / "pair.png"), full_page=True)
+        # Coloured by default rate instead: the same numbers in the cells.
+        with page.expect_navigation():
+            page.click("#colour-rate")
+        assert "coloured by default rate" in page.locator("#pair-grid caption").inner_text()
+        assert heat.all_inner_texts() == texts
+        with page.expect_navigation():
+            page.click("#colour-points")
 
         page.fill("#drop-reason", REASON)
         with page.expect_navigation():

@@ -265,13 +265,13 @@ def dumps_overrides(overrides: dict[str, FeatureOverride], header: str = "",
         if po.exclude is not None:
             lines.append(f"exclude = {_toml_string(po.exclude)}")
         for axis in ("x", "y"):
-            splits, groups = po.axis(0 if axis == "x" else 1)
-            if splits is not None:
-                lines.append(f"{axis}_splits = [" + ", ".join(repr(float(s)) for s in splits)
+            cuts, sets = po.axis(0 if axis == "x" else 1)
+            if cuts is not None:
+                lines.append(f"{axis}_splits = [" + ", ".join(repr(float(s)) for s in cuts)
                              + "]")
-            if groups is not None:
+            if sets is not None:
                 text = ", ".join("[" + ", ".join(_toml_string(c) for c in g) + "]"
-                                 for g in groups)
+                                 for g in sets)
                 lines.append(f"{axis}_groups = [{text}]")
         for k in ("reason", "who", "when", "note"):
             value = getattr(po, k)

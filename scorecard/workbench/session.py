@@ -516,7 +516,7 @@ class Session:
         ov = PairOverride(x, y, exclude=reason.strip(), reason=reason.strip(),
                           who=self.reviewer, when=date.today().isoformat(),
                           note=self.pairs[key].note if key in self.pairs else "")
-        return self._record_pair(key, "drop", "", reason, ov)
+        return self._record_pair(key, "drop", "the pair", reason, ov)
 
     def restore_pair(self, key: str, reason: str) -> PairEdit:
         """Remove the pair's override: the fit groups and confirms it on its own again."""

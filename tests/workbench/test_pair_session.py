@@ -1,10 +1,13 @@
 """A review session's pair edits (the card's interactions): merging two adjacent groups of
 one axis becomes an override with the grid's other split points and the reviewer's reason,
-the rebuilt card's grid has exactly those groups; an edit that would leave one group, name
-an unknown axis or pair, or lack a reason is refused; undo, redo, drop and restore move the
-override back and forth, and saving writes it to the overrides file."""
+the rebuilt card's grid has exactly those groups (its settings record the override); an
+edit that would leave one group, name an unknown axis or pair, or lack a reason is refused;
+undo, redo, drop and restore move the override back and forth, and saving writes it to the
+overrides file."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
@@ -46,6 +49,8 @@ def test_merging_two_groups_of_an_axis_is_an_override_the_rebuild_honours(
     after = session.pair_grid("a*b")
     assert after is not None and after["parents"][0]["splits"] == splits[1:]
     assert "axis groups from the override" in session.pair_rows()[0]["why"]
+    card = json.loads((session.builds[-1].out / "scorecard.json").read_text())
+    assert card["metadata"]["config"]["overridden_pairs"] == ["a*b"]
 
 
 def test_a_pair_edit_that_cannot_be_made_is_refused(session: Session) -> None:

@@ -71,6 +71,7 @@ def log_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 HEAVY_FIXTURES = {"heloc_inputs", "postgres_server"}
 SLOW_MODULES = {
     "tests/deploy", "tests/workbench/test_browser.py", "tests/workbench/test_own_data_browser.py",
+    "tests/workbench/test_pair_browser.py", "tests/workbench/test_pair_session.py",
     "tests/validation/test_report_browser.py", "tests/validation/test_monitoring_browser.py",
     "tests/api/test_docs_offline.py", "tests/api/test_schemathesis.py",
     "tests/api/test_decision_log_durability.py", "tests/jobs/test_regenerate.py",

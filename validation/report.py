@@ -527,6 +527,9 @@ def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
     overridden = set(artifact.get("metadata", {}).get("config", {})
                      .get("overridden_features") or [])
     overridden |= {f["name"] for f in features if f.get("overridden")}
+    pairs = set(artifact.get("metadata", {}).get("config", {}).get("overridden_pairs") or [])
+    overridden |= {f["name"] for f in features if f["kind"] == "interaction"
+                   and "*".join(p["name"] for p in f["parents"]) in pairs}
     rows = []
     for f in features:
         pts = [b["points"] for b in f["bins"]]

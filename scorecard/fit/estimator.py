@@ -43,7 +43,13 @@ from scorecard.fit.binning import WoEBinner
 from scorecard.fit.interactions import PairBins, search_interactions
 from scorecard.fit.joint import DEFAULT_PENALTY_GRID, JointBinLogit, bin_indices
 from scorecard.fit.logit import coefficient_table, fit_logit
-from scorecard.fit.overrides import FeatureOverride, builtin_overrides, load_overrides
+from scorecard.fit.overrides import (
+    FeatureOverride,
+    PairOverride,
+    builtin_overrides,
+    load_overrides,
+    load_pair_overrides,
+)
 from scorecard.fit.selection import SelectionConfig, select_features
 from scorecard.fit.spec import (
     FINAL_FITS,
@@ -94,10 +100,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             (``None``: the method's, :data:`METHOD_DEFAULTS`).
         final_fit: ``"all_labelled"`` or ``"development"``: the rows :meth:`validate`
             fits the published card on (``None``: the spec's ``final_fit``).
+        pair_overrides: the reviewer's interaction overrides by ``"X*Y"`` key
+            (:class:`~scorecard.fit.overrides.PairOverride`: a pair excluded or coarsened);
+            ``None``: the ``[pairs]`` tables of the overrides file, if any.
 
     Learned state: ``method_``, ``selection_``, ``scaling_``, ``binning_`` (the resolved
-    binning constraints), ``overrides_`` and ``overrides_file_`` (the resolved overrides
-    and their file, if any), ``binner_``, ``features_`` (card characteristics, by IV),
+    binning constraints), ``overrides_``, ``pair_overrides_`` and ``overrides_file_`` (the
+    resolved overrides and their file, if any), ``binner_``, ``features_`` (card
+    characteristics, by IV),
     ``selection_log_``, ``logit_`` (statsmodels result), ``coefficients_`` (table),
     ``points_`` (feature -> int points per bin), ``raw_points_`` (unrounded), ``classes_``
     (``[0, 1]``: 1 = default). The joint method adds ``joint_``
@@ -118,7 +128,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                  random_state: int = 0, interactions: str | None = None,
                  final_fit: str | None = None,
                  smoothness_grid: tuple[float, ...] | None = None,
-                 interaction_budget_s: float | None = None) -> None:
+                 interaction_budget_s: float | None = None,
+                 pair_overrides: Mapping[str, PairOverride] | None = None) -> None:
         self.spec = spec
         self.overrides = overrides
         self.method = method
@@ -135,6 +146,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.final_fit = final_fit
         self.smoothness_grid = smoothness_grid
         self.interaction_budget_s = interaction_budget_s
+        self.pair_overrides = pair_overrides
 
     @classmethod
     def from_spec(cls, spec: DatasetSpec | str, **params: Any) -> Scorecard:
@@ -173,6 +185,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self.overrides_file_ = Path(path) if path is not None else None
         self.overrides_ = (load_overrides(path) if path is not None
                            else dict(self.overrides or {}))
+        self.pair_overrides_ = (dict(self.pair_overrides) if self.pair_overrides is not None
+                                else load_pair_overrides(path))
 
     def fit(self, X: pd.DataFrame, y: np.ndarray, progress: Any = None) -> Scorecard:
         """Fit on ``X`` (rows x contract columns, typed as read) and 0/1 ``y``."""
@@ -268,7 +282,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             pairs, log = search_interactions(in_columns, bins, y, self.joint_.penalty_,
                                              self.random_state, say,
                                              self.interaction_budget_s_,
-                                             self.spec.category_match, self._declared())
+                                             self.spec.category_match, self._declared(),
+                                             self.pair_overrides_)
             self.selection_log_ = pd.concat([self.selection_log_, log], ignore_index=True)
             if pairs:
                 self.interactions_ = pairs

@@ -47,6 +47,14 @@ or beyond both), bounded alike. A step needs ``MIN_CELL_EVENTS`` defaults in its
 The chosen pairs are then fitted together on all development rows and checked; a pair that
 still turns a trend by more than ``TREND_TOLERANCE`` is dropped and the rest refitted.
 
+**Overrides** (:class:`~scorecard.fit.overrides.PairOverride`, a reviewer's
+``[pairs."X*Y"]`` table): an excluded pair is never confirmed, and the log says so with the
+reviewer's reason; a coarsened pair's axis takes the reviewer's groups (split points that
+are some of the parent's own, or unions of its category groups; on rows binned otherwise,
+the nearest such, see :func:`axis_groups`) instead of the merge above, and is then ranked
+and confirmed as any other pair: an override may remove or coarsen a
+pair, never force one into the card.
+
 Every pair considered is logged with its rank gain, its inner-CV gain and why it is in or
 out.
 """
@@ -78,6 +86,7 @@ from scorecard.fit.joint import (
     penalty_weights,
     solve,
 )
+from scorecard.fit.overrides import OverridesError, PairOverride
 
 MAX_AXIS = 4  # regular bins per parent in a grid: at most 4 x 4 cells of two regular bins
 MIN_AXIS_SHARE = 0.1  # of the rows, in each of a parent's merged bins
@@ -196,12 +205,14 @@ def _label(lo: float, hi: float) -> str:
 
 
 def coarse_parent(fb: FeatureBins, category_match: str | None = None,
-                  ) -> tuple[dict[str, Any], np.ndarray]:
+                  group: np.ndarray | None = None) -> tuple[dict[str, Any], np.ndarray]:
     """A parent's rule in a grid (module docstring) and the map from its own bins (rows of
-    ``fb.table``) to the grid's, shape (n_bins,)."""
+    ``fb.table``) to the grid's, shape (n_bins,). ``group``: each regular bin's grid group
+    as a reviewer set it (:func:`axis_groups`; ``None``: merged where the WoE steps)."""
     t = fb.table
     n_reg = fb.n_regular
-    group = _merge(t["count"].to_numpy(dtype=float)[:n_reg], t["woe"].to_numpy()[:n_reg])
+    if group is None:
+        group = _merge(t["count"].to_numpy(dtype=float)[:n_reg], t["woe"].to_numpy()[:n_reg])
     n_groups = int(group.max()) + 1 if n_reg else 0
     bins: list[dict[str, Any]] = []
     parent: dict[str, Any] = {"name": fb.name, "kind": fb.kind}
@@ -228,6 +239,64 @@ def coarse_parent(fb: FeatureBins, category_match: str | None = None,
         np.int64)
 
 
+def axis_groups(fb: FeatureBins, splits: tuple[float, ...] | None,
+                groups: tuple[tuple[str, ...], ...] | None, where: str,
+                ) -> tuple[np.ndarray | None, str]:
+    """Each regular bin of ``fb``'s grid group as an override sets it (``None``: not set),
+    shape (n_regular,), and what had to be adjusted (``""``: nothing). ``where`` names the
+    override's axis (``pairs."X*Y".x``) in the errors and the note.
+
+    The grid's groups are unions of the parent's own bins, and a fit on other rows (a CV
+    fold) bins the parent a little differently from the rows the reviewer saw: a split
+    point that is not one of the parent's moves to its nearest one, and a category group
+    of the parent cut by the override goes to the group holding most of its categories;
+    the note says so.
+
+    Raises:
+        OverridesError: the grouping is of the wrong kind for the parent, or places none
+            of a category group's categories.
+    """
+    n_reg = fb.n_regular
+    axis = where.rsplit(".", 1)[-1]
+    if splits is not None:
+        if fb.kind != "numeric":
+            raise OverridesError(f"{where}_splits: {fb.name} is categorical; give "
+                                 f"{axis}_groups")
+        own = np.asarray(fb.splits, dtype=float)
+        if not len(own):
+            return np.zeros(n_reg, dtype=np.int64), (f"{where}_splits: {fb.name} has one "
+                                                     "bin, nothing to split")
+        cuts, moved = set(), []  # split k of the parent's bins separates its bins k, k + 1
+        for v in splits:
+            k = int(np.argmin(np.abs(own - v)))
+            if not np.isclose(own[k], v, rtol=1e-12, atol=0.0):
+                moved.append(f"{v:g} to {own[k]:g}")
+            cuts.add(k)
+        note = (f"{where}_splits: moved to {fb.name}'s nearest split points "
+                f"({', '.join(moved)})" if moved else "")
+        return np.searchsorted(np.asarray(sorted(cuts)), np.arange(n_reg),
+                               side="left").astype(np.int64), note
+    if groups is not None:
+        if fb.kind != "categorical":
+            raise OverridesError(f"{where}_groups: {fb.name} is numeric; give "
+                                 f"{axis}_splits")
+        of = {c: g for g, cats in enumerate(groups) for c in cats}
+        out, cut = [], []
+        for cats in fb.groups[:n_reg]:
+            placed = [of[c] for c in cats if c in of]
+            if not placed:
+                raise OverridesError(f"{where}_groups: places none of {fb.name}'s "
+                                     f"categories {', '.join(cats)}")
+            if len(set(placed)) > 1 or len(placed) < len(cats):
+                cut.append("{" + ", ".join(cats) + "}")
+            out.append(min(set(placed), key=lambda g: (-placed.count(g), g)))
+        note = (f"{where}_groups: {fb.name}'s groups {'; '.join(cut)} went whole to the "
+                "group holding most of their categories" if cut else "")
+        # Groups numbered as they come, none left empty.
+        return np.unique(np.asarray(out), return_inverse=True)[1].astype(np.int64), note
+    return None, ""
+
+
 def _merge(counts: np.ndarray, woe: np.ndarray) -> np.ndarray:
     """Each regular bin's group when adjacent bins are merged (module docstring): cuts go
     where the WoE steps most, largest first, each kept only if every group it leaves holds
@@ -245,12 +314,15 @@ def _merge(counts: np.ndarray, woe: np.ndarray) -> np.ndarray:
 
 def pair_grid(fx: FeatureBins, fy: FeatureBins, bx: np.ndarray, by: np.ndarray,
               y: np.ndarray, category_match: str | None = None,
-              signs: tuple[int, int] = (0, 0)) -> PairBins:
+              signs: tuple[int, int] = (0, 0),
+              groups: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+              ) -> PairBins:
     """The grid of one pair (module docstring) from the development rows' own bins of its
-    parents (``bx``, ``by``, shape (n,)), their 0/1 ``y`` and the parents' declared trends
-    (``signs``: +1 ascending, -1 descending, 0 none)."""
-    px, mx = coarse_parent(fx, category_match)
-    py, my = coarse_parent(fy, category_match)
+    parents (``bx``, ``by``, shape (n,)), their 0/1 ``y``, the parents' declared trends
+    (``signs``: +1 ascending, -1 descending, 0 none) and an override's axis groups
+    (``groups``, see :func:`axis_groups`)."""
+    px, mx = coarse_parent(fx, category_match, groups[0])
+    py, my = coarse_parent(fy, category_match, groups[1])
     n_x, n_y = len(px["bins"]), len(py["bins"])
     regular_x = sum(b["type"] == "regular" for b in px["bins"])
     regular_y = sum(b["type"] == "regular" for b in py["bins"])
@@ -356,13 +428,15 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
                         say: Callable[[str], None] = lambda _m: None,
                         budget_s: float = math.inf, category_match: str | None = None,
                         declared: Mapping[str, str] | None = None,
+                        overrides: Mapping[str, PairOverride] | None = None,
                         ) -> tuple[list[PairBins], pd.DataFrame]:
     """The interactions that pay (module docstring) and the log of every pair considered
     (the selection log's columns: ``feature``, ``iv``, ``decision``, ``step``,
     ``reason``, ``overridden``). ``bins``: each development row's bin per characteristic
     of ``binned`` (the card's; a pair's x comes before its y in this order);
     ``budget_s``: seconds the confirmations may take; ``declared``: the characteristics'
-    declared trends (``ascending``/``descending``; others are not held)."""
+    declared trends (``ascending``/``descending``; others are not held); ``overrides``:
+    the reviewer's pairs by ``"X*Y"`` key (module docstring)."""
     from sklearn.model_selection import StratifiedKFold
 
     sign = {n: DECLARED.get(t, 0) for n, t in (declared or {}).items()}
@@ -380,14 +454,28 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
     rank_floor = MIN_GAIN * _log_loss(yy, z)
     log: list[dict[str, Any]] = []
     ranked: list[tuple[float, PairBins]] = []
+    overrides = dict(overrides or {})
+    overridden: dict[str, str] = {}  # pair name -> the override's words for the log
     for a, b in itertools.combinations(list(binned), 2):
+        ov, groups, adjusted = _override_of(overrides, binned[a], binned[b])
         pair = pair_grid(binned[a], binned[b], bins[a], bins[b], yy, category_match,
-                         (sign.get(a, 0), sign.get(b, 0)))
+                         (sign.get(a, 0), sign.get(b, 0)), groups)
+        if ov is not None and ov.exclude is not None:
+            log.append(_row(pair.name, pair.iv, "out", f"excluded by override: {ov.exclude}",
+                            overridden=True))
+            continue
+        if ov is not None:
+            overridden[pair.name] = ("axis groups from the override"
+                                     + (f" ({ov.reason})" if ov.reason else "")
+                                     + (f"; {adjusted}" if adjusted else ""))
         if pair.n_groups < 2:
             log.append(_row(pair.name, pair.iv, "out", f"no cell of two regular bins with "
                             f"{MIN_CELL_EVENTS} defaults or more: nothing to add"))
             continue
         ranked.append((rank_gain(pair, bins[a], bins[b], g, h), pair))
+    for key in sorted(overrides):
+        say(f"interactions: the override of {key} is not used: its parents are not both "
+            "characteristics of the card")
     ranked.sort(key=lambda m: (-m[0], m[1].name))
     say(f"interactions: {len(ranked)} pair(s) ranked on the main effects' residuals")
     folds = list(StratifiedKFold(n_splits=INNER_FOLDS, shuffle=True,
@@ -437,6 +525,10 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
     say(f"interactions: {len(to_confirm)} pair(s) to confirm in inner "
         f"CV, {len(chosen)} paid")
     kept = _monotone(chosen, binned, codings, bins, yy, penalty, bounds0, log)
+    for entry in log:
+        if entry["feature"] in overridden:
+            entry["reason"] = f"{overridden[entry['feature']]}; {entry['reason']}"
+            entry["overridden"] = True
     return kept, pd.DataFrame(log, columns=["feature", "iv", "decision", "step", "reason",
                                             "overridden"])
 
@@ -495,6 +587,27 @@ def _against_trend(pair: PairBins, binned: Mapping[str, FeatureBins],
     return None
 
 
-def _row(name: str, iv: float, decision: str, reason: str) -> dict[str, Any]:
+def _override_of(overrides: dict[str, PairOverride], fx: FeatureBins, fy: FeatureBins,
+                 ) -> tuple[PairOverride | None,
+                            tuple[np.ndarray | None, np.ndarray | None], str]:
+    """The override of the pair (x, y), taken out of ``overrides`` (a ``"Y*X"`` key: its
+    axes swapped), its axis groups and what they adjusted (:func:`axis_groups`)."""
+    for key, swap in ((f"{fx.name}*{fy.name}", False), (f"{fy.name}*{fx.name}", True)):
+        ov = overrides.pop(key, None)
+        if ov is None:
+            continue
+        where = f'pairs."{key}".'
+        axes = (ov.axis(1), ov.axis(0)) if swap else (ov.axis(0), ov.axis(1))
+        names = ("yx" if swap else "xy")
+        if ov.exclude is not None:
+            return ov, (None, None), ""
+        (gx, nx), (gy, ny) = (axis_groups(fx, *axes[0], where + names[0]),
+                              axis_groups(fy, *axes[1], where + names[1]))
+        return ov, (gx, gy), "; ".join(n for n in (nx, ny) if n)
+    return None, (None, None), ""
+
+
+def _row(name: str, iv: float, decision: str, reason: str,
+         overridden: bool = False) -> dict[str, Any]:
     return {"feature": name, "iv": iv, "decision": decision, "step": "interaction",
-            "reason": reason, "overridden": False}
+            "reason": reason, "overridden": overridden}

@@ -337,6 +337,9 @@ def settings_record(card: Any, holdout_share: float, compare_methods: bool, cv_f
         "overrides_file": card.overrides_file_.name if card.overrides_file_ else None,
         "overridden_features": sorted(n for n, b in card.binner_.bins_.items()
                                       if b.overridden),
+        # Recorded only when a pair is overridden, so earlier cards keep their bytes.
+        **({"overridden_pairs": sorted(card.pair_overrides_)} if card.pair_overrides_
+           else {}),
     }
 
 

@@ -170,7 +170,43 @@ def create_app(session: Session) -> Litestar:
 
     @get("/", sync_to_thread=False)
     def overview() -> Response:
-        return page("overview.html.j2", rows=session.overview(), card=headline())
+        return page("overview.html.j2", rows=session.overview(), card=headline(),
+                    pairs=session.pair_rows())
+
+    @get("/pair/{key:str}", sync_to_thread=False)
+    def pair(key: str, colour: str = "points") -> Response:
+        return pair_page(key, colour=colour)
+
+    def pair_page(key: str, status: int = 200, error: str = "",
+                  colour: str = "points") -> Response:
+        row = next((r for r in session.pair_rows() if r["key"] == key), None)
+        if row is None:
+            return page("error.html.j2", 404, error=f"{key!r} is no pair of the last fitted "
+                        "card and has no override")
+        return page("pair.html.j2", status, key=key, row=row,
+                    grid=session.pair_grid(key, colour), error=error,
+                    edits=[e for e in session.history if e.feature == key])
+
+    @post("/pair/{key:str}/edit")
+    async def pair_edit(key: str, request: Request) -> Response | Redirect:
+        try:
+            data = await form(request)
+            action, reason = data.get("action", ""), data.get("reason", "")
+            with session.lock:
+                if action == "drop":
+                    session.drop_pair(key, reason)
+                elif action == "merge":
+                    session.merge_pair(key, data.get("axis", ""), _int(data, "group"),
+                                       reason)
+                elif action == "restore":
+                    session.restore_pair(key, reason)
+                else:
+                    raise WorkbenchError(f"unknown action {action!r}")
+        except WorkbenchError as exc:
+            if not any(r["key"] == key for r in session.pair_rows()):
+                return page("error.html.j2", 400, error=str(exc))
+            return pair_page(key, 400, str(exc))
+        return back(f"/pair/{quote(key, safe='')}")
 
     @get("/feature/{name:str}", sync_to_thread=False)
     def feature(name: str) -> Response:
@@ -251,7 +287,8 @@ def create_app(session: Session) -> Litestar:
             path = session.save()
         except WorkbenchError as exc:
             return page("error.html.j2", 400, error=str(exc))
-        return back("/", f"saved {len(session.overrides)} override(s) to {path}")
+        return back("/", f"saved {len(session.overrides) + len(session.pairs)} override(s) "
+                    f"to {path}")
 
     @post("/rebuild")
     async def rebuild(request: Request) -> Response | Redirect:
@@ -294,8 +331,8 @@ def create_app(session: Session) -> Litestar:
         return Response((HERE / "static" / file).read_bytes(), media_type=STATIC[file],
                         headers={"X-Content-Type-Options": "nosniff"})
 
-    return Litestar([overview, feature, edit, history, save, rebuild, rebuild_page, status,
-                     compare, static], debug=False)
+    return Litestar([overview, pair, pair_edit, feature, edit, history, save, rebuild,
+                     rebuild_page, status, compare, static], debug=False)
 
 
 def _int(data: dict[str, str], key: str) -> int:

@@ -6,11 +6,17 @@ on. Edits change a :class:`~scorecard.workbench.edits.Binning` and the override 
 each one carries a reason and can be undone and redone. Saving writes the overrides file
 (every override not touched kept as it was); rebuilding runs
 :func:`scorecard.jobs.regenerate.regenerate` in a background thread into the session folder.
+
+The card's interactions (pairs, :mod:`scorecard.fit.interactions`) are read from the last
+finished build; a reviewer drops a pair or merges two adjacent groups of one of its axes,
+each an audited :class:`~scorecard.fit.overrides.PairOverride` (reason, who, when) that the
+next rebuild honours.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -27,9 +33,11 @@ from scorecard.errors import UsageError
 from scorecard.fit.binning import WoEBinner
 from scorecard.fit.overrides import (
     FeatureOverride,
+    PairOverride,
     builtin_overrides,
     header_of,
     load_overrides,
+    load_pair_overrides,
     write_overrides,
 )
 from scorecard.fit.spec import DatasetSpec, method_defaults
@@ -65,6 +73,18 @@ class Edit:
     after_override: FeatureOverride | None
 
 
+@dataclass(frozen=True)
+class PairEdit:
+    """An edit of one interaction: ``feature`` is its ``"X*Y"`` key."""
+
+    feature: str
+    action: str
+    detail: str
+    reason: str
+    before_override: PairOverride | None
+    after_override: PairOverride | None
+
+
 class _Captured(Progress):
     """Progress lines kept for the polling endpoint."""
 
@@ -83,6 +103,7 @@ class Build:
     name: str
     out: Path
     overrides: dict[str, FeatureOverride]
+    pairs: dict[str, PairOverride] = field(default_factory=dict)
     status: str = "queued"  # queued | running | done | failed
     error: str = ""
     progress: _Captured = field(default_factory=_Captured)
@@ -112,6 +133,9 @@ class Session:
         self.header = header_of(self.overrides_path) \
             if self.overrides_path is not None and self.overrides_path.exists() else ""
         self.overrides: dict[str, FeatureOverride] = dict(self.saved_overrides)
+        self.saved_pairs = load_pair_overrides(self.overrides_path) \
+            if self.overrides_path is not None and self.overrides_path.exists() else {}
+        self.pairs: dict[str, PairOverride] = dict(self.saved_pairs)
         dataset = read_dataset(data, spec.contract, require_labelled=True)
         labelled = dataset.labelled
         y = labelled[spec.contract.target].to_numpy(dtype=int)
@@ -144,13 +168,13 @@ class Session:
                                            ov.trend, None)
             else:
                 self.state[name] = Binning((), (), ov.trend, ov.exclude or "excluded")
-        self.history: list[Edit] = []
-        self.future: list[Edit] = []
+        self.history: list[Edit | PairEdit] = []
+        self.future: list[Edit | PairEdit] = []
         self.builds: list[Build] = []
         self._queue: list[Build] = []
         self._worker: threading.Thread | None = None
         if baseline:
-            self._enqueue("baseline", dict(self.saved_overrides))
+            self._enqueue("baseline", dict(self.saved_overrides), dict(self.saved_pairs))
 
     # ------------------------------------------------------------------ reading
 
@@ -370,27 +394,192 @@ class Session:
             when=date.today().isoformat())
         return self._record(name, "reset", "optimiser's binning", reason, after, ov)
 
-    def undo(self) -> Edit | None:
+    def undo(self) -> Edit | PairEdit | None:
         if not self.history:
             return None
         edit = self.history.pop()
-        self.state[edit.feature] = edit.before
-        if edit.before_override is None:
-            self.overrides.pop(edit.feature, None)
+        if isinstance(edit, PairEdit):
+            _put(self.pairs, edit.feature, edit.before_override)
         else:
-            self.overrides[edit.feature] = edit.before_override
+            self.state[edit.feature] = edit.before
+            _put(self.overrides, edit.feature, edit.before_override)
         self.future.append(edit)
         return edit
 
-    def redo(self) -> Edit | None:
+    def redo(self) -> Edit | PairEdit | None:
         if not self.future:
             return None
         edit = self.future.pop()
-        self._apply(edit)
+        if isinstance(edit, PairEdit):
+            _put(self.pairs, edit.feature, edit.after_override)
+        else:
+            self._apply(edit)
         self.history.append(edit)
         return edit
 
     # ------------------------------------------------------------------ saving
+
+    # ------------------------------------------------------------------ pairs
+
+    def pair_rows(self) -> list[dict[str, Any]]:
+        """The last fitted card's pairs and every pair with an override (saved or not):
+        ``key`` (``"X*Y"``), ``x``, ``y``, ``name``, ``in_card``, ``decision`` and ``why``
+        (the selection log's), ``rank_gain``, ``cv_gain``, ``cells``, ``override``,
+        ``edited``; the card's pairs first, by name."""
+        card, log = self._last_card()
+        rows: dict[str, dict[str, Any]] = {}
+        for f in card:
+            x, y = (p["name"] for p in f["parents"])
+            rows[f"{x}*{y}"] = {"x": x, "y": y, "name": f["name"], "in_card": True,
+                                "cells": len(f["bins"])}
+        for key, ov in {**self.saved_pairs, **self.pairs}.items():
+            rows.setdefault(key, {"x": ov.x, "y": ov.y, "name": f"{ov.x}_x_{ov.y}",
+                                  "in_card": False, "cells": None})
+        out = []
+        for key, r in rows.items():
+            entry = log.get(r["name"], {})
+            why = entry.get("reason")
+            why = why if isinstance(why, str) else ""
+            out.append({**r, "key": key, "decision": str(entry.get("decision", "")),
+                        "why": why, "rank_gain": _gain("rank gain", why),
+                        "cv_gain": _gain("out-of-fold gain", why),
+                        "override": self.pairs.get(key), "edited": self.pair_edited(key)})
+        out.sort(key=lambda r: (not r["in_card"], r["name"]))
+        return out
+
+    def pair_edited(self, key: str) -> bool:
+        return self.pairs.get(key) != self.saved_pairs.get(key)
+
+    def pair_grid(self, key: str, colour: str = "points") -> dict[str, Any] | None:
+        """The last fitted card's grid of the pair ``key`` (``None``: not in that card):
+        ``rows`` / ``cols`` (each parent's bins: ``label``, ``type``), ``cells`` (one list
+        per row: ``points``, ``count``, ``event``, ``rate``, ``colour``: by its points, or
+        by its default rate when ``colour`` is ``"rate"``) and ``top`` (the largest size
+        of a cell's points or rate, for the legend)."""
+        card, _ = self._last_card()
+        f = next((f for f in card if "*".join(p["name"] for p in f["parents"]) == key), None)
+        if f is None:
+            return None
+        px, py = f["parents"]
+        n_y = len(py["bins"])
+        bins = f["bins"]
+        by_rate = colour == "rate"
+        top = (max([float(b["event_rate"]) for b in bins if b["count"]] + [1e-9]) if by_rate
+               else max([abs(int(v)) for row in f["grid"] for v in row] + [1]))
+        cells = []
+        for i, row in enumerate(f["grid"]):
+            line = []
+            for j, points in enumerate(row):
+                b = bins[i * n_y + j]
+                shade = (heat_colour(-float(b["event_rate"]), top) if by_rate
+                         else heat_colour(float(points), top))
+                line.append({"points": int(points), "count": int(b["count"]),
+                             "event": int(b["event"]), "rate": float(b["event_rate"]),
+                             "colour": shade if b["count"] else EMPTY_CELL})
+            cells.append(line)
+        return {"name": f["name"], "x": px["name"], "y": py["name"], "rows": px["bins"],
+                "cols": py["bins"], "cells": cells, "top": top, "by_rate": by_rate,
+                "parents": [px, py]}
+
+    def _last_card(self) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+        """The interactions of the last finished build's card and its selection log."""
+        done = self.done_builds()
+        if not done:
+            return [], {}
+        artifact = json.loads((done[-1].out / "scorecard.json").read_text())
+        return ([f for f in artifact["features"] if f["kind"] == "interaction"],
+                self.latest_log())
+
+    def _pair(self, key: str) -> tuple[str, str]:
+        parts = key.split("*")
+        if len(parts) != 2 or not all(p in self.features for p in parts):
+            raise WorkbenchError(f"unknown pair {key!r}: a pair is \"X*Y\", two "
+                                 "characteristics of the spec")
+        return parts[0], parts[1]
+
+    def _record_pair(self, key: str, action: str, detail: str, reason: str,
+                     override: PairOverride | None) -> PairEdit:
+        if self.save_problem:
+            raise WorkbenchError(self.save_problem)
+        if not reason.strip():
+            raise WorkbenchError(f"{key}: {action} needs a reason (field 'reason')")
+        edit = PairEdit(key, action, detail, reason.strip(), self.pairs.get(key), override)
+        _put(self.pairs, key, override)
+        self.history.append(edit)
+        self.future.clear()
+        return edit
+
+    def drop_pair(self, key: str, reason: str) -> PairEdit:
+        """Leave the pair out of the card (an override ``exclude`` with the reason)."""
+        x, y = self._pair(key)
+        # A dropped pair has no grid: an axis grouping set before is not kept.
+        ov = PairOverride(x, y, exclude=reason.strip(), reason=reason.strip(),
+                          who=self.reviewer, when=date.today().isoformat(),
+                          note=self.pairs[key].note if key in self.pairs else "")
+        return self._record_pair(key, "drop", "the pair", reason, ov)
+
+    def restore_pair(self, key: str, reason: str) -> PairEdit:
+        """Remove the pair's override: the fit groups and confirms it on its own again."""
+        self._pair(key)
+        if key not in self.pairs:
+            raise WorkbenchError(f"{key}: no override to remove")
+        return self._record_pair(key, "restore", "the fit's own grid", reason, None)
+
+    def merge_pair(self, key: str, axis: str, i: int, reason: str) -> PairEdit:
+        """Merge groups ``i`` and ``i + 1`` of the pair's ``axis`` (``"x"`` or ``"y"``):
+        the axis's grouping (the override's, else the last fitted grid's) less one group."""
+        x, y = self._pair(key)
+        if axis not in ("x", "y"):
+            raise WorkbenchError(f"{key}: field 'axis' must be 'x' or 'y', got {axis!r}")
+        parent = x if axis == "x" else y
+        grid = self.pair_grid(key)
+        prev = self.pairs.get(key, PairOverride(x, y))
+        if prev.exclude is not None:
+            raise WorkbenchError(f"{key} is dropped: restore it before coarsening it")
+        splits, groups = prev.axis(0 if axis == "x" else 1)
+        if splits is None and groups is None:
+            if grid is None:
+                raise WorkbenchError(f"{key} is not in the last fitted card: no grid to "
+                                     "coarsen (rebuild first)")
+            rule = grid["parents"][0 if axis == "x" else 1]
+            if rule["kind"] == "numeric":
+                splits = tuple(float(v) for v in rule["splits"])
+            else:
+                groups = tuple(tuple(b["categories"]) for b in rule["bins"]
+                               if b["type"] == "regular")
+        n = len(splits) + 1 if splits is not None else len(groups or ())
+        if not 0 <= i < n - 1:
+            raise WorkbenchError(f"{key}: groups {i} and {i + 1} of {parent} are not two "
+                                 f"adjacent regular groups (0..{n - 1})")
+        if n - 1 < 2:
+            raise WorkbenchError(f"{key}: {parent} would be left with one group, which is "
+                                 "no interaction: drop the pair instead")
+        own = self.state[parent]
+        if own.exclude is not None:
+            raise WorkbenchError(f"{key}: {parent} is excluded from the card")
+        if splits is not None:
+            splits = splits[:i] + splits[i + 1:]
+            missing = [v for v in splits if not np.any(np.isclose(own.splits, v, rtol=1e-12,
+                                                                  atol=0.0))]
+            if missing:
+                raise WorkbenchError(f"{key}: {', '.join(f'{v:g}' for v in missing)} no "
+                                     f"longer split {parent}'s bins (edited since the last "
+                                     "fit): rebuild first")
+            ov = (replace(prev, x_splits=splits) if axis == "x"
+                  else replace(prev, y_splits=splits))
+        else:
+            assert groups is not None
+            groups = (*groups[:i], groups[i] + groups[i + 1], *groups[i + 2:])
+            of = {c: k for k, g in enumerate(groups) for c in g}
+            if any(len({of.get(c, -1) for c in g}) != 1 or -1 in {of.get(c, -1) for c in g}
+                   for g in own.groups):
+                raise WorkbenchError(f"{key}: {parent}'s category groups changed since the "
+                                     "last fit: rebuild first")
+            ov = (replace(prev, x_groups=groups) if axis == "x"
+                  else replace(prev, y_groups=groups))
+        ov = replace(ov, reason=reason.strip(), who=self.reviewer,
+                     when=date.today().isoformat())
+        return self._record_pair(key, "merge", f"{parent} groups {i} and {i + 1}", reason, ov)
 
     def blocking(self) -> list[str]:
         """Flags of every edited characteristic: what the fit would not honour exactly."""
@@ -416,9 +605,11 @@ class Session:
             raise WorkbenchError("not saved, the fit would not keep these bins as given: "
                                  + "; ".join(problems))
         with self.lock:
-            write_overrides(path, self.overrides, self.header)
+            write_overrides(path, self.overrides, self.header, self.pairs)
             self.saved_overrides = load_overrides(path)
             self.overrides = dict(self.saved_overrides)
+            self.saved_pairs = load_pair_overrides(path)
+            self.pairs = dict(self.saved_pairs)
         return path
 
     # ------------------------------------------------------------------ rebuilding
@@ -429,10 +620,11 @@ class Session:
             raise WorkbenchError("cannot rebuild, the fit would not keep these bins as "
                                  "given: " + "; ".join(problems))
         return self._enqueue(f"rebuild-{sum(b.name != 'baseline' for b in self.builds) + 1}",
-                             dict(self.overrides))
+                             dict(self.overrides), dict(self.pairs))
 
-    def _enqueue(self, name: str, overrides: dict[str, FeatureOverride]) -> Build:
-        build = Build(name, self.workdir / name, overrides)
+    def _enqueue(self, name: str, overrides: dict[str, FeatureOverride],
+                 pairs: dict[str, PairOverride]) -> Build:
+        build = Build(name, self.workdir / name, overrides, pairs)
         with self.lock:
             self.builds.append(build)
             self._queue.append(build)
@@ -453,7 +645,7 @@ class Session:
             try:
                 build.out.mkdir(parents=True, exist_ok=True)
                 ov_file = build.out / "overrides.toml"
-                write_overrides(ov_file, build.overrides)
+                write_overrides(ov_file, build.overrides, pairs=build.pairs)
                 # The validated development fit: its tables are the previews the session
                 # showed (all on the development rows), not a refit on every labelled row.
                 regenerate(self.spec, self.data, build.out, ov_file,
@@ -478,6 +670,36 @@ class Session:
         worker = self._worker
         if worker is not None:
             worker.join(timeout)
+
+
+def _put(table: dict[str, Any], key: str, value: Any) -> None:
+    """Set ``table[key]`` (``None``: remove it)."""
+    if value is None:
+        table.pop(key, None)
+    else:
+        table[key] = value
+
+
+def _gain(what: str, reason: str) -> float | None:
+    """A gain the selection log's reason states (``"rank gain 0.00123"``), or ``None``."""
+    m = re.search(rf"{what} (-?\d+(?:\.\d+)?)", reason)
+    return float(m.group(1)) if m else None
+
+
+# A cell without rows: its points are the card's (scored if a row ever lands there), its
+# colour says there was nothing to fit them on.
+EMPTY_CELL = "#ececec"
+
+
+def heat_colour(points: float, top: float) -> str:
+    """A cell's background for its points: red where the grid takes points off (riskier),
+    blue where it adds, paler towards zero; light enough that the dark numbers in the cell
+    stay readable. (A default rate is coloured as points taken off: red, deeper as it
+    rises.)"""
+    share = min(abs(points) / max(top, 1e-9), 1.0)
+    rgb = (192, 0, 0) if points < 0 else (31, 78, 121)
+    return f"rgba({rgb[0]}, {rgb[1]}, {rgb[2]}, {0.08 + 0.5 * share:.2f})" if points else \
+        "transparent"
 
 
 def card_summary(out: Path) -> dict[str, Any]:

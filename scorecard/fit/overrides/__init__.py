@@ -1,4 +1,15 @@
-"""The risk team's binning overrides: one TOML file per spec, read into :class:`FeatureOverride`.
+"""The risk team's binning overrides: one TOML file per spec, read into :class:`FeatureOverride`
+(one ``[features.NAME]`` table per characteristic) and :class:`PairOverride` (one
+``[pairs."X*Y"]`` table per interaction of the joint card, X its row parent, Y its column
+parent)::
+
+    [pairs."age*income"]
+    exclude = "reason"            # the pair is never confirmed
+    x_splits = [35.0]             # numeric parent: the grid's split points (a subset of its bins')
+    y_groups = [["A", "B"], ["C"]]  # categorical parent: unions of its category groups
+    reason = "..."  who = "..."  when = "YYYY-MM-DD"  note = "..."
+
+An axis left out is grouped by the fit (:mod:`scorecard.fit.interactions`).
 
 A built-in spec may ship its overrides file beside this module (``<spec>.toml``, for example
 ``klarna.toml``). :data:`BUILTIN` names the specs that do: for those the file is part of the
@@ -8,10 +19,14 @@ silently different card.
 
 from __future__ import annotations
 
+import itertools
 import json
+import math
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scorecard.data.atomic import atomic_write_text
 from scorecard.errors import UsageError
@@ -23,6 +38,12 @@ BUILTIN: dict[str, str] = {"klarna": "klarna.toml", "heloc": "heloc.toml"}
 
 # The keys of a feature's table, in the order the writer puts them.
 KEYS = ("exclude", "splits", "groups", "trend", "reason", "who", "when", "note")
+# The keys of a pair's table, in the order the writer puts them.
+PAIR_KEYS = ("exclude", "x_splits", "x_groups", "y_splits", "y_groups", "reason", "who",
+             "when", "note")
+# A grid axis holds at most this many regular groups (scorecard.fit.interactions.MAX_AXIS:
+# the fit may coarsen an axis, never refine it beyond its own grid).
+MAX_PAIR_AXIS = 4
 
 
 class OverridesError(UsageError):
@@ -50,16 +71,54 @@ class FeatureOverride:
     when: str = ""
 
 
-def load_overrides(path: str | Path | None) -> dict[str, FeatureOverride]:
-    """Read a TOML overrides file: one ``[features.NAME]`` table per overridden feature."""
-    if path is None:
-        return {}
+@dataclass(frozen=True)
+class PairOverride:
+    """The risk team's override of one interaction ``x*y`` (all fields optional).
+
+    ``exclude``: a reason to leave the pair out of the card; ``x_splits`` / ``y_splits``:
+    a numeric parent's grid split points (each one of the parent's own split points);
+    ``x_groups`` / ``y_groups``: a categorical parent's grid groups (each a union of the
+    parent's category groups); ``reason``, ``who``, ``when``, ``note`` as for a feature.
+    """
+
+    x: str
+    y: str
+    exclude: str | None = None
+    x_splits: tuple[float, ...] | None = None
+    x_groups: tuple[tuple[str, ...], ...] | None = None
+    y_splits: tuple[float, ...] | None = None
+    y_groups: tuple[tuple[str, ...], ...] | None = None
+    note: str = ""
+    reason: str = ""
+    who: str = ""
+    when: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.x}*{self.y}"
+
+    def axis(self, i: int) -> tuple[tuple[float, ...] | None,
+                                   tuple[tuple[str, ...], ...] | None]:
+        """The ``(splits, groups)`` of axis ``i`` (0: x, 1: y)."""
+        return (self.x_splits, self.x_groups) if i == 0 else (self.y_splits, self.y_groups)
+
+
+def _read(path: str | Path) -> dict[str, Any]:
     try:
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        return tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except OSError as exc:
         raise OverridesError(f"overrides {path}: cannot read ({exc.strerror})") from exc
     except tomllib.TOMLDecodeError as exc:
         raise OverridesError(f"overrides {path}: not valid TOML ({exc})") from exc
+
+
+def load_overrides(path: str | Path | None) -> dict[str, FeatureOverride]:
+    """Read a TOML overrides file: one ``[features.NAME]`` table per overridden feature (its
+    ``[pairs]`` tables are checked too, see :func:`load_pair_overrides`)."""
+    if path is None:
+        return {}
+    raw = _read(path)
+    _parse_pairs(raw, path)  # a mistake in a pair's table is reported with the file's
     out: dict[str, FeatureOverride] = {}
     known = set(KEYS)
     for name, table in raw.get("features", {}).items():
@@ -79,6 +138,83 @@ def load_overrides(path: str | Path | None) -> dict[str, FeatureOverride]:
             when=table.get("when", ""),
         )
     return out
+
+
+def load_pair_overrides(path: str | Path | None) -> dict[str, PairOverride]:
+    """Read the ``[pairs."X*Y"]`` tables of a TOML overrides file (module docstring)."""
+    return {} if path is None else _parse_pairs(_read(path), path)
+
+
+def _parse_pairs(raw: dict[str, Any], path: str | Path) -> dict[str, PairOverride]:
+    """Every pair's table, each mistake named by its exact key."""
+    pairs = raw.get("pairs", {})
+    if not isinstance(pairs, dict):
+        raise OverridesError(f"overrides {path}: 'pairs' must be a table of "
+                             '[pairs."X*Y"] tables')
+    out: dict[str, PairOverride] = {}
+    for key, table in pairs.items():
+        where = f"overrides {path}: pairs.{_toml_string(key)}"
+        parents = key.split("*")
+        if len(parents) != 2 or not all(p.strip() for p in parents) or parents[0] == parents[1]:
+            raise OverridesError(f"{where}: a pair is named \"X*Y\", two different "
+                                 "characteristics joined by one '*'")
+        if not isinstance(table, dict):
+            raise OverridesError(f"{where}: must be a table")
+        unknown = set(table) - set(PAIR_KEYS)
+        if unknown:
+            raise OverridesError(f"{where} has unknown keys {sorted(unknown)}; allowed: "
+                                 f"{list(PAIR_KEYS)}")
+        for k in ("exclude", "reason", "who", "when", "note"):
+            if k in table and not isinstance(table[k], str):
+                raise OverridesError(f"{where}.{k} must be a string")
+        if "exclude" in table and not table["exclude"].strip():
+            raise OverridesError(f"{where}.exclude must give the reason (a non-empty string)")
+        axes: dict[str, Any] = {}
+        for axis in ("x", "y"):
+            splits, groups = table.get(f"{axis}_splits"), table.get(f"{axis}_groups")
+            if splits is not None and groups is not None:
+                raise OverridesError(f"{where}: {axis}_splits and {axis}_groups both given; "
+                                     "a numeric parent has splits, a categorical one groups")
+            if splits is not None:
+                axes[f"{axis}_splits"] = _pair_splits(splits, f"{where}.{axis}_splits")
+            if groups is not None:
+                axes[f"{axis}_groups"] = _pair_groups(groups, f"{where}.{axis}_groups")
+        out[key] = PairOverride(
+            parents[0], parents[1], exclude=table.get("exclude"), **axes,
+            note=table.get("note", ""), reason=table.get("reason", ""),
+            who=table.get("who", ""), when=table.get("when", ""))
+    return out
+
+
+def _pair_splits(value: Any, where: str) -> tuple[float, ...]:
+    if (not isinstance(value, list) or not value
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in value)):
+        raise OverridesError(f"{where} must be a non-empty list of numbers")
+    splits = tuple(float(v) for v in value)
+    if any(b <= a for a, b in itertools.pairwise(splits)):
+        raise OverridesError(f"{where} must be strictly increasing")
+    if not all(math.isfinite(v) for v in splits):
+        raise OverridesError(f"{where} must be finite numbers")
+    if len(splits) + 1 > MAX_PAIR_AXIS:
+        raise OverridesError(f"{where}: {len(splits) + 1} groups; a grid axis holds at "
+                             f"most {MAX_PAIR_AXIS}")
+    return splits
+
+
+def _pair_groups(value: Any, where: str) -> tuple[tuple[str, ...], ...]:
+    if (not isinstance(value, list) or len(value) < 2
+            or not all(isinstance(g, list) and g and all(isinstance(c, str) for c in g)
+                       for g in value)):
+        raise OverridesError(f"{where} must be a list of at least two non-empty lists of "
+                             "category names")
+    groups = tuple(tuple(g) for g in value)
+    seen = [c for g in groups for c in g]
+    if len(set(seen)) != len(seen):
+        raise OverridesError(f"{where}: a category is in more than one group")
+    if len(groups) > MAX_PAIR_AXIS:
+        raise OverridesError(f"{where}: {len(groups)} groups; a grid axis holds at most "
+                             f"{MAX_PAIR_AXIS}")
+    return groups
 
 
 def builtin_overrides(spec_name: str) -> Path | None:
@@ -101,10 +237,11 @@ def _toml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=False)  # a JSON string is a TOML basic string
 
 
-def dumps_overrides(overrides: dict[str, FeatureOverride], header: str = "") -> str:
-    """The TOML text of ``overrides``: features sorted by name, keys in :data:`KEYS` order,
-    empty fields left out, so the same overrides always give the same bytes. ``header``
-    (comment lines) is kept at the top."""
+def dumps_overrides(overrides: dict[str, FeatureOverride], header: str = "",
+                    pairs: Mapping[str, PairOverride] | None = None) -> str:
+    """The TOML text of ``overrides`` and ``pairs``: features then pairs sorted by name,
+    keys in :data:`KEYS` (:data:`PAIR_KEYS`) order, empty fields left out, so the same
+    overrides always give the same bytes. ``header`` (comment lines) is kept at the top."""
     lines = [ln if ln.startswith("#") or not ln.strip() else f"# {ln}"
              for ln in header.rstrip("\n").splitlines()] if header.strip() else []
     for name in sorted(overrides):
@@ -122,6 +259,24 @@ def dumps_overrides(overrides: dict[str, FeatureOverride], header: str = "") -> 
             value = getattr(ov, key)
             if value:
                 lines.append(f"{key} = {_toml_string(value)}")
+    for key in sorted(pairs or {}):
+        po = (pairs or {})[key]
+        lines += ["", f"[pairs.{_toml_string(po.key)}]"]
+        if po.exclude is not None:
+            lines.append(f"exclude = {_toml_string(po.exclude)}")
+        for axis in ("x", "y"):
+            cuts, sets = po.axis(0 if axis == "x" else 1)
+            if cuts is not None:
+                lines.append(f"{axis}_splits = [" + ", ".join(repr(float(s)) for s in cuts)
+                             + "]")
+            if sets is not None:
+                text = ", ".join("[" + ", ".join(_toml_string(c) for c in g) + "]"
+                                 for g in sets)
+                lines.append(f"{axis}_groups = [{text}]")
+        for k in ("reason", "who", "when", "note"):
+            value = getattr(po, k)
+            if value:
+                lines.append(f"{k} = {_toml_string(value)}")
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
@@ -136,9 +291,10 @@ def header_of(path: str | Path) -> str:
 
 
 def write_overrides(path: str | Path, overrides: dict[str, FeatureOverride],
-                    header: str = "") -> None:
-    """Write ``overrides`` atomically (see :func:`dumps_overrides`); the result reads back
-    to the same overrides with :func:`load_overrides`."""
-    text = dumps_overrides(overrides, header)
+                    header: str = "", pairs: Mapping[str, PairOverride] | None = None) -> None:
+    """Write ``overrides`` and ``pairs`` atomically (see :func:`dumps_overrides`); the
+    result reads back to the same overrides with :func:`load_overrides` and
+    :func:`load_pair_overrides`."""
+    text = dumps_overrides(overrides, header, pairs)
     tomllib.loads(text)  # never publish a file the reader would refuse
     atomic_write_text(path, text)

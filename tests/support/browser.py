@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -72,3 +75,42 @@ def page_requests(netlog: Path) -> set[str]:
         if nik.startswith("file://") and re.match(r"(?:https?|wss?|ftp)://", url):
             urls.add(url)
     return urls
+
+
+@dataclass
+class LocalPage:
+    """A playwright page that may load only from ``base`` (anything else is aborted and
+    listed in ``off_machine``), with the page's console errors and uncaught exceptions in
+    ``errors``."""
+
+    page: Any
+    errors: list[str] = field(default_factory=list)
+    off_machine: list[str] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def local_page(base: str, size: tuple[int, int] = (1280, 800)) -> Iterator[LocalPage]:
+    """Headless Chromium driven by playwright, on one page confined to ``base``."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                     args=["--no-sandbox"])
+        try:
+            page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+            local = LocalPage(page)
+
+            def route(r: Any) -> None:
+                if r.request.url.startswith(base + "/"):
+                    r.continue_()
+                else:
+                    local.off_machine.append(r.request.url)
+                    r.abort()
+
+            page.route("**/*", route)
+            page.on("console",
+                    lambda m: local.errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: local.errors.append(str(e)))
+            yield local
+        finally:
+            browser.close()

@@ -27,12 +27,11 @@ import pytest
 from scorecard.fit.overrides import BUILTIN_DIR
 from scorecard.fit.spec import load_spec
 from scorecard.workbench.session import Session
+from tests.support.browser import local_page, needs_chromium
 from tests.support.servers import free_port, wait_http
 
-CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "")
-                 if p and Path(p).exists()), None)
 playwright = pytest.importorskip("playwright.sync_api")
-pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed")
+pytestmark = needs_chromium
 
 
 def _classic_spec(folder: Path) -> Path:
@@ -137,27 +136,9 @@ def test_a_reviewer_merges_splits_excludes_saves_and_rebuilds_in_a_browser(
 
 def _drive(base: str, merge: str, split: str, value: float, exclude: str, shots: Path,
            work: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    off_machine: list[str] = []
-    errors: list[str] = []
     previews: dict[str, dict[str, list]] = {}
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-
-        def route(r: object) -> None:
-            url = r.request.url  # type: ignore[attr-defined]
-            if url.startswith(base + "/"):
-                r.continue_()  # type: ignore[attr-defined]
-            else:
-                off_machine.append(url)
-                r.abort()  # type: ignore[attr-defined]
-
-        page.route("**/*", route)
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    with local_page(base) as local:
+        page = local.page
 
         page.goto(base + "/")
         assert page.locator("#overview tbody tr").count() >= 30
@@ -224,10 +205,9 @@ def _drive(base: str, merge: str, split: str, value: float, exclude: str, shots:
             assert metrics["model_id"] in text
             assert f"{metrics['models']['scorecard']['holdout']['auc']:.3f}" in text
         assert page.locator("#migration tbody tr").count() >= 2
-        browser.close()
     (shots / "previews.json").write_text(json.dumps(previews))
     keep = os.environ.get("WORKBENCH_SCREENSHOTS")  # a folder to keep them in, for the docs
     if keep:
         shutil.copytree(shots, keep, dirs_exist_ok=True)
-    assert not errors, errors
-    assert not off_machine, off_machine
+    assert not local.errors, local.errors
+    assert not local.off_machine, local.off_machine

@@ -19,7 +19,7 @@ import pytest
 
 from scorecard.data.files import write_dataset
 from tests.fit.test_interactions import _frame, _spec
-from tests.support.browser import CHROMIUM, needs_chromium
+from tests.support.browser import local_page, needs_chromium
 from tests.support.servers import free_port, wait_http
 
 pytestmark = needs_chromium
@@ -60,25 +60,8 @@ def test_a_reviewer_reads_a_pairs_heat_map_drops_it_and_the_rebuild_has_it_gone(
 
 
 def _drive(base: str, work: Path, shots: Path) -> None:
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    off_machine: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                     args=["--no-sandbox"])
-        page = browser.new_page(viewport={"width": 1280, "height": 800})
-        def route(r: object) -> None:
-            url = r.request.url  # type: ignore[attr-defined]
-            if url.startswith(base + "/"):
-                r.continue_()  # type: ignore[attr-defined]
-            else:
-                off_machine.append(url)
-                r.abort()  # type: ignore[attr-defined]
-
-        page.route("**/*", route)
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
+    with local_page(base) as local:
+        page = local.page
 
         def built() -> None:
             page.goto(base + "/rebuild")
@@ -135,6 +118,5 @@ def _drive(base: str, work: Path, shots: Path) -> None:
         assert "dropped by the override" in page.locator("#no-grid").inner_text()
         assert f"excluded by override: {REASON}" in page.locator("#pair-why").inner_text()
         page.screenshot(path=str(shots / "pair_dropped.png"), full_page=True)
-        browser.close()
-    assert not errors, errors
-    assert not off_machine, off_machine
+    assert not local.errors, local.errors
+    assert not local.off_machine, local.off_machine

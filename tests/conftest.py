@@ -91,6 +91,8 @@ SLOW_TESTS = {
     "tests/api/test_omission.py::"
     "test_a_fitted_cards_thin_missing_and_special_bins_score_no_better_than_its_floor",
     "tests/api/test_load.py::test_overload_run_sheds_with_503_only_and_a_killed_worker_is_replaced",
+    "tests/fit/test_interactions.py::"
+    "test_the_interactions_truth_gives_the_planted_pairs_and_no_others",
 }
 
 

@@ -10,7 +10,7 @@ training row after validation or published as the validated development fit;
 pairs each fold's card chose), and the test rows' AUC is read from ``D/predictions.csv``.
 The same folds score the gradient-boosted challenger (tuned by inner CV on the training
 rows), LightGBM (if installed, tuned by a wider search), the explainable boosting machine of
-``interpret`` (EBM, a boosted GAM with pairs, if installed: ``pip install interpret-core``),
+``interpret`` (EBM, a boosted GAM with pairs, if installed: both are in the dev lock),
 plain optbinning WoE + scikit-learn ``LogisticRegression``, and the true pd where a
 ``<stem>.truth.csv`` lies beside the data (with ``<stem>.truth.json``, the planted pairs of
 ``generate-data --truth interactions`` are printed beside the ones found). A benchmark, not

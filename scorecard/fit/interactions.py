@@ -1,42 +1,58 @@
 """Two-dimensional interaction characteristics for the joint card, only where they pay.
 
-**Grid.** A pair's grid is built on its parents' own bins: each parent's regular bins are
-merged, adjacent ones together, into at most ``MAX_AXIS`` (4) groups (numeric: a subset of
-its splits; categorical: unions of its category groups, which the binning orders by default
-rate), cut where the parent's WoE steps most, each group at least ``MIN_AXIS_SHARE`` of the
-rows (an interaction tends to live where the average effect of a parent changes, and a grid
-cut there does not cross a parent's own steep step); its special and missing bins stay as
-they are. The
-published grid has one row per coarse bin of x and one column per coarse bin of y. A cell of
-two regular bins with at least ``MIN_CELL_EVENTS`` defaults is a group of its own; every
-other cell (too few defaults, or a special or missing parent) falls in one more group.
+**Grid.** A pair's grid is built on its parents' own bins, grouped into at most
+``MAX_AXIS`` (4) regular bins each (numeric: a subset of its splits; categorical: unions of
+its category groups, in any combination), each at least ``MIN_AXIS_SHARE`` of the rows;
+its special and missing bins stay as they are. The cuts are chosen on the main-effects
+card's residuals (below), where the interaction is, not where a parent's own risk steps
+(an interaction such as "young and slow to pay" sits at its own thresholds): first the
+best two-by-two grid over every pair of cuts (a categorical parent's groups ordered by how
+differently the residuals lean across the other parent's cut, so one cut in that order
+separates the categories the interaction sets apart), then, for a pair above the rank
+floor, one cut more at a time while it gains more than its cost. The published grid has
+one row per coarse bin of x and one column per coarse bin of y. Treatment coding: a cell of
+two regular bins with at least ``MIN_CELL_EVENTS`` defaults, off the most populated regular
+row and column (the baseline lines), is a group of its own; every other cell (a baseline
+line, too few defaults, or a special or missing parent) falls in one more group, the
+baseline (contribution 0). The parents' own points hold the rows' and the columns' risk, so
+a grid of ``a`` by ``b`` regular bins adds at most ``(a - 1) (b - 1)`` contrasts: what they
+cannot hold.
 
 **Ranking** (the idea of FAST, Lou et al., KDD 2013: score every pair cheaply on the
 residuals of the additive model, fit only the best). On the development rows, with ``p``
 the main-effects card's pd, ``g = p - y`` and ``h = p (1 - p)``, a lookup fitted to the
 residuals with one Newton step per group gains ``sum_groups G^2 / (2 H)`` of log likelihood
-(``G``, ``H`` the sums of ``g``, ``h`` over the group's rows: numpy bincounts, so every
-pair of the card's characteristics is ranked, numeric or categorical). A pair's rank gain
-per row is that gain less the same for its grid's rows alone and columns alone (what main
-effects already hold) and less ``(groups - 1) / (2 n)``, what as many free parameters gain
-on noise in sample.
+(``G``, ``H`` the sums of ``g``, ``h`` over the group's rows: numpy bincounts of each pair's
+own-bin histogram, so every pair of the card's characteristics is ranked, numeric or
+categorical). A grid's gain is that of a step in every supported cell of two regular bins
+less the same for its rows alone and its columns alone (what main effects already hold),
+less a BIC cost, ``log(n) / 2`` per contrast. Many grids are tried (every pair, each with
+its cuts), so the rank floor is a multiple-testing bound: ``log(m) / n`` per row for ``m``
+pairs (the likelihood gain the best of ``m`` pure-noise pairs reaches beyond that cost).
+Once a pair is in, each later candidate is ranked again, grid and all, on the residuals of
+the card with the pairs already in, and must still reach the floor (a pair that only echoes
+one already in does not).
 
 **Confirmation.** In the joint design (:mod:`scorecard.fit.joint`) an interaction adds its
 own parameters on top of its parents' characteristics, penalised with the same
-variance-weighted L2 penalty as the bins: one indicator per group of cells (one-hot;
-baseline, contribution 0, the most populated group; empty cells get the row-weighted mean,
-neutral), or, when a parent has a declared trend, monotone steps (below). Pairs whose rank
-gain reaches ``MIN_GAIN`` of the main-effects card's log loss (a share: log loss scales
-with the default rate) are confirmed best first by out-of-fold log loss on stratified
-inner folds of the development rows: in each fold the joint card without interactions is
-fitted once at the penalty it chose, and a pair's parameters (with an intercept shift) are
-fitted on top of that fold's card as it stands (its logit held fixed, the same penalty per
-parameter), so a confirmation costs a small fit, not a refit of the card; a pair is added
-while it saves at least that share on top of the pairs already in: as many as pay. The
-published card then fits the main effects and the pairs together. A time budget (the joint
-method's ``interaction_budget_s``, :data:`scorecard.fit.spec.METHOD_DEFAULTS`) bounds the
-confirmations; pairs left when it is spent are logged as such. The rank floor, not the
-budget, ends the search on ordinary data, so the same data give the same card.
+variance-weighted L2 penalty as the bins: one indicator per group of cells but the baseline
+(empty cells get the row-weighted mean, neutral), or, when a parent has a declared trend,
+monotone steps (below). Pairs above the rank floor are confirmed best first by out-of-fold
+log loss on stratified inner folds of the development rows: in each fold the joint card
+without interactions is fitted once at the penalty it chose, and a pair's parameters (with
+an intercept shift) are fitted on top of that fold's card as it stands (its logit held
+fixed, the same penalty per parameter), so a confirmation costs a small fit, not a refit of
+the card. Its grid's rows and columns are fitted on both sides of the comparison (with and
+without the pair's contrasts): the parents' points move with a pair in the joint fit, and a
+pair is credited neither for undoing their shrinkage nor denied what they give up to it. A
+pair is added while its out-of-fold gain on top of the pairs already in reaches the larger
+of ``MIN_GAIN`` of the main-effects card's log loss and the rank floor (the pairs confirmed
+were picked on these very rows, so a noise pair that ranked high still shows some gain out
+of fold): as many as pay. The published card then fits the main effects and the pairs
+together. A time budget (the joint method's ``interaction_budget_s``,
+:data:`scorecard.fit.spec.METHOD_DEFAULTS`) bounds the confirmations; pairs left when it is
+spent are logged as such. The floors, not the budget, end the search on ordinary data, so
+the same data give the same card.
 
 **Monotone.** A pair may not turn a parent's declared trend (``ascending`` or
 ``descending`` in the spec or an override) around. With one declared parent the grid is
@@ -51,8 +67,8 @@ still turns a trend by more than ``TREND_TOLERANCE`` is dropped and the rest ref
 ``[pairs."X*Y"]`` table): an excluded pair is never confirmed, and the log says so with the
 reviewer's reason; a coarsened pair's axis takes the reviewer's groups (split points that
 are some of the parent's own, or unions of its category groups; on rows binned otherwise,
-the nearest such, see :func:`axis_groups`) instead of the merge above, and is then ranked
-and confirmed as any other pair: an override may remove or coarsen a
+the nearest such, see :func:`axis_groups`) instead of the cuts chosen on the residuals,
+and is then ranked and confirmed as any other pair: an override may remove or coarsen a
 pair, never force one into the card.
 
 Every pair considered is logged with its rank gain, its inner-CV gain and why it is in or
@@ -90,9 +106,9 @@ from scorecard.fit.overrides import OverridesError, PairOverride
 
 MAX_AXIS = 4  # regular bins per parent in a grid: at most 4 x 4 cells of two regular bins
 MIN_AXIS_SHARE = 0.1  # of the rows, in each of a parent's merged bins
-# The share of the main-effects card's log loss a pair must save out of fold (and its rank
-# gain reach in sample): relative, as log loss scales with the default rate. HELOC fold 1
-# of 5: a pair saving 0.05 % got in and cost holdout AUC.
+# The share of the main-effects card's log loss a pair must save out of fold at least:
+# relative, as log loss scales with the default rate (a small data set's multiple-testing
+# floor may be lower).
 MIN_GAIN = 1e-3
 MIN_CELL_EVENTS = 30
 DECLARED = {"ascending": 1, "descending": -1}
@@ -147,7 +163,11 @@ class PairBins:
             return self._monotone_coding()
         counts = self.table["count"].to_numpy()
         per_group = np.bincount(self.group, weights=counts, minlength=self.n_groups)
-        baseline = int(np.argmax(per_group))
+        # The last group (a special or missing parent, or too few defaults) is the
+        # baseline: its rows' risk is their parents' own bins', so a parameter there would
+        # only repeat them.
+        baseline = (self.n_groups - 1 if per_group[-1] > 0
+                    else int(np.argmax(per_group)))
         coding = FeatureCoding(self.name, 0, baseline, np.zeros((len(counts), 0)))
         coding.neutral = [int(c) for c in np.flatnonzero(counts == 0)]
         for g in range(self.n_groups):
@@ -204,15 +224,13 @@ def _label(lo: float, hi: float) -> str:
     return f"[{lo:.6g}, {hi:.6g})"
 
 
-def coarse_parent(fb: FeatureBins, category_match: str | None = None,
-                  group: np.ndarray | None = None) -> tuple[dict[str, Any], np.ndarray]:
-    """A parent's rule in a grid (module docstring) and the map from its own bins (rows of
-    ``fb.table``) to the grid's, shape (n_bins,). ``group``: each regular bin's grid group
-    as a reviewer set it (:func:`axis_groups`; ``None``: merged where the WoE steps)."""
+def coarse_parent(fb: FeatureBins, group: np.ndarray, category_match: str | None = None,
+                  ) -> tuple[dict[str, Any], np.ndarray]:
+    """A parent's rule in a grid (module docstring) from ``group``, the grid bin of each of
+    its regular bins (numeric: contiguous), and the map from its own bins (rows of
+    ``fb.table``) to the grid's, shape (n_bins,)."""
     t = fb.table
     n_reg = fb.n_regular
-    if group is None:
-        group = _merge(t["count"].to_numpy(dtype=float)[:n_reg], t["woe"].to_numpy()[:n_reg])
     n_groups = int(group.max()) + 1 if n_reg else 0
     bins: list[dict[str, Any]] = []
     parent: dict[str, Any] = {"name": fb.name, "kind": fb.kind}
@@ -297,32 +315,16 @@ def axis_groups(fb: FeatureBins, splits: tuple[float, ...] | None,
     return None, ""
 
 
-def _merge(counts: np.ndarray, woe: np.ndarray) -> np.ndarray:
-    """Each regular bin's group when adjacent bins are merged (module docstring): cuts go
-    where the WoE steps most, largest first, each kept only if every group it leaves holds
-    ``MIN_AXIS_SHARE`` of the rows, at most ``MAX_AXIS - 1`` cuts."""
-    total = max(float(counts.sum()), 1.0)
-    cuts: list[int] = []
-    for b in sorted(range(1, len(counts)), key=lambda b: (-abs(woe[b] - woe[b - 1]), b)):
-        trial = sorted([*cuts, b])
-        shares = np.add.reduceat(counts, [0, *trial]) / total
-        if len(cuts) < MAX_AXIS - 1 and shares.min() >= MIN_AXIS_SHARE:
-            cuts = trial
-    return np.searchsorted(np.asarray(cuts, dtype=np.int64), np.arange(len(counts)),
-                           side="right").astype(np.int64)
-
-
-def pair_grid(fx: FeatureBins, fy: FeatureBins, bx: np.ndarray, by: np.ndarray,
-              y: np.ndarray, category_match: str | None = None,
-              signs: tuple[int, int] = (0, 0),
-              groups: tuple[np.ndarray | None, np.ndarray | None] = (None, None),
+def pair_grid(fx: FeatureBins, fy: FeatureBins, gx: np.ndarray, gy: np.ndarray,
+              bx: np.ndarray, by: np.ndarray, y: np.ndarray,
+              category_match: str | None = None, signs: tuple[int, int] = (0, 0),
               ) -> PairBins:
-    """The grid of one pair (module docstring) from the development rows' own bins of its
-    parents (``bx``, ``by``, shape (n,)), their 0/1 ``y``, the parents' declared trends
-    (``signs``: +1 ascending, -1 descending, 0 none) and an override's axis groups
-    (``groups``, see :func:`axis_groups`)."""
-    px, mx = coarse_parent(fx, category_match, groups[0])
-    py, my = coarse_parent(fy, category_match, groups[1])
+    """The grid of one pair (module docstring): ``gx``, ``gy`` the grid bin of each of its
+    parents' own bins (:func:`choose_axes`), from the development rows' own bins of its
+    parents (``bx``, ``by``, shape (n,)), their 0/1 ``y`` and the parents' declared trends
+    (``signs``: +1 ascending, -1 descending, 0 none)."""
+    px, mx = coarse_parent(fx, gx[:fx.n_regular], category_match)
+    py, my = coarse_parent(fy, gy[:fy.n_regular], category_match)
     n_x, n_y = len(px["bins"]), len(py["bins"])
     regular_x = sum(b["type"] == "regular" for b in px["bins"])
     regular_y = sum(b["type"] == "regular" for b in py["bins"])
@@ -331,7 +333,8 @@ def pair_grid(fx: FeatureBins, fy: FeatureBins, bx: np.ndarray, by: np.ndarray,
     count = np.bincount(cells, minlength=n_x * n_y)
     event = np.bincount(cells, weights=yy, minlength=n_x * n_y).astype(np.int64)
     row, col = np.divmod(np.arange(n_x * n_y), n_y)
-    own = (row < regular_x) & (col < regular_y) & (event >= MIN_CELL_EVENTS)
+    own = _own_cells(count.reshape(n_x, n_y), event.reshape(n_x, n_y), regular_x,
+                     regular_y).ravel()
     group = np.full(n_x * n_y, int(own.sum()), dtype=np.int64)
     group[own] = np.arange(int(own.sum()))
     name = f"{fx.name}_x_{fy.name}"
@@ -353,6 +356,19 @@ def pair_grid(fx: FeatureBins, fy: FeatureBins, bx: np.ndarray, by: np.ndarray,
                     float(np.sum((share_good - share_bad) * woe)), (mx, my), signs)
 
 
+def _own_cells(count: np.ndarray, event: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Which cells of a grid (shape (n_x, n_y), ``a`` and ``b`` regular rows and columns
+    first) have a parameter of their own: two regular bins, ``MIN_CELL_EVENTS`` defaults,
+    and neither the most populated regular row nor column, the baseline lines (treatment
+    coding: the parents' own points hold the rows' and the columns' risk, so a pair
+    holds only what they cannot, (a - 1) (b - 1) contrasts at most)."""
+    own = np.zeros(count.shape, dtype=bool)
+    own[:a, :b] = event[:a, :b] >= MIN_CELL_EVENTS
+    own[int(np.argmax(count[:a].sum(axis=1))), :] = False
+    own[:, int(np.argmax(count[:, :b].sum(axis=0)))] = False
+    return own
+
+
 def _cells(mx: np.ndarray, my: np.ndarray, bx: np.ndarray, by: np.ndarray, n_y: int,
            ) -> np.ndarray:
     """Each row's grid cell from its parents' own bins (an unseen category: the parent's
@@ -362,25 +378,193 @@ def _cells(mx: np.ndarray, my: np.ndarray, bx: np.ndarray, by: np.ndarray, n_y: 
     return i * n_y + j
 
 
-def _newton_gain(key: np.ndarray, n_keys: int, g: np.ndarray, h: np.ndarray) -> float:
-    """Log likelihood one Newton step per key gains: ``sum G^2 / (2 H)``."""
-    G = np.bincount(key, weights=g, minlength=n_keys)
-    H = np.bincount(key, weights=h, minlength=n_keys)
-    ok = H > 0
-    return float(np.sum(G[ok] ** 2 / H[ok])) / 2
+@dataclass
+class _Hist:
+    """A pair's development rows summed over its parents' own bins (shape (n_x, n_y)): the
+    main effects' gradient ``G`` and hessian ``H``, the defaults ``E`` and the rows ``N``;
+    ``reg``: each parent's number of regular bins (the first ones)."""
+
+    G: np.ndarray
+    H: np.ndarray
+    E: np.ndarray
+    N: np.ndarray
+    reg: tuple[int, int]
 
 
-def rank_gain(pair: PairBins, bx: np.ndarray, by: np.ndarray, g: np.ndarray,
-              h: np.ndarray) -> float:
-    """The FAST-style rank gain per row of one pair (module docstring)."""
-    mx, my = pair.maps
+def _hist(bx: np.ndarray, by: np.ndarray, shape: tuple[int, int], reg: tuple[int, int],
+          g: np.ndarray, h: np.ndarray, y: np.ndarray) -> _Hist:
+    n_x, n_y = shape
+    key = np.where(bx == UNSEEN, n_x - 1, bx) * n_y + np.where(by == UNSEEN, n_y - 1, by)
+
+    def total(w: np.ndarray | None) -> np.ndarray:
+        return np.bincount(key, weights=w, minlength=n_x * n_y).reshape(n_x, n_y)
+
+    return _Hist(total(g), total(h), total(y), total(None).astype(float), reg)
+
+
+def _sq(G: np.ndarray, H: np.ndarray) -> np.ndarray:
+    """One Newton step's gain of log likelihood per group, ``G^2 / (2 H)`` (0 where empty)."""
+    return np.where(H > 0, G ** 2 / (2 * np.where(H > 0, H, 1.0)), 0.0)
+
+
+def _grid_gain(hist: _Hist, gx: np.ndarray, gy: np.ndarray) -> tuple[float, int]:
+    """The interaction gain (log likelihood, module docstring) of the grid whose row of
+    each of x's own bins is ``gx`` (regular groups first) and column ``gy``, and its
+    degrees of freedom."""
+    a, b = int(gx[:hist.reg[0]].max()) + 1, int(gy[:hist.reg[1]].max()) + 1
+    Mx = np.zeros((len(gx), int(gx.max()) + 1))
+    Mx[np.arange(len(gx)), gx] = 1.0
+    My = np.zeros((len(gy), int(gy.max()) + 1))
+    My[np.arange(len(gy)), gy] = 1.0
+    G, H, E, N = (Mx.T @ m @ My for m in (hist.G, hist.H, hist.E, hist.N))
+    # Every supported cell of two regular bins steps, as the parents' points may move
+    # with the pair's in the joint fit: the gain is the interaction's once the rows' and
+    # the columns' are taken off.
+    cell = np.zeros(G.shape, dtype=bool)
+    cell[:a, :b] = E[:a, :b] >= MIN_CELL_EVENTS
+    lookup = _sq(G[cell], H[cell]).sum()
+    gain = lookup - _sq(G.sum(axis=1), H.sum(axis=1)).sum() - _sq(G.sum(axis=0),
+                                                                   H.sum(axis=0)).sum()
+    return float(gain), int(_own_cells(N, E, a, b).sum())
+
+
+def _best_2x2(hist: _Hist, ox: np.ndarray, oy: np.ndarray, cost: float,
+              ) -> tuple[float, int, int]:
+    """The best two-by-two grid with x's regular bins in order ``ox`` and y's in ``oy``:
+    its gain less ``cost`` per degree of freedom and its cuts (positions in those orders);
+    ``-inf`` when no cut leaves ``MIN_AXIS_SHARE`` of the rows on both sides."""
+    rx, ry = hist.reg
+    rows_x = np.r_[ox, rx:hist.G.shape[0]]
+    cols_y = np.r_[oy, ry:hist.G.shape[1]]
+    ii, jj = np.meshgrid(np.arange(1, rx), np.arange(1, ry), indexing="ij")
+    total_n = hist.N.sum()
+    quads, lines = {}, []
+    for name in ("G", "H", "E", "N"):
+        full = getattr(hist, name)[rows_x][:, cols_y]
+        C = np.zeros((rx + 1, ry + 1))
+        C[1:, 1:] = full[:rx, :ry].cumsum(axis=0).cumsum(axis=1)
+        q00 = C[ii, jj]
+        q01 = C[ii, ry] - q00
+        q10 = C[rx, jj] - q00
+        q11 = C[rx, ry] - C[ii, ry] - C[rx, jj] + q00
+        quads[name] = (q00, q01, q10, q11)
+        row, col = full.sum(axis=1), full.sum(axis=0)
+        lines.append((np.cumsum(row[:rx])[:-1], row[:rx].sum(), row[rx:],
+                      np.cumsum(col[:ry])[:-1], col[:ry].sum(), col[ry:]))
+    (nx_lo, nx_all, _, ny_lo, ny_all, _) = lines[3]
+    # The one cell of its own: across from the most populated row and column (_own_cells).
+    far = (np.where(nx_lo >= nx_all - nx_lo, 2, 0)[:, None]
+           + np.where(ny_lo >= ny_all - ny_lo, 1, 0)[None, :])
+    e_far = np.choose(far, quads["E"])
+    lookup = sum(np.where(e >= MIN_CELL_EVENTS, _sq(g, h), 0.0)
+                 for e, g, h in zip(quads["E"], quads["G"], quads["H"], strict=True))
+    (gx_lo, gx_all, gx_ex, gy_lo, gy_all, gy_ex) = lines[0]
+    (hx_lo, hx_all, hx_ex, hy_lo, hy_all, hy_ex) = lines[1]
+    rows = (_sq(gx_lo, hx_lo) + _sq(gx_all - gx_lo, hx_all - hx_lo))[:, None] + _sq(
+        gx_ex, hx_ex).sum()
+    cols = (_sq(gy_lo, hy_lo) + _sq(gy_all - gy_lo, hy_all - hy_lo))[None, :] + _sq(
+        gy_ex, hy_ex).sum()
+    score = np.where(e_far >= MIN_CELL_EVENTS, lookup - rows - cols - cost, -math.inf)
+    share = MIN_AXIS_SHARE * total_n
+    ok = (((nx_lo >= share) & (nx_all - nx_lo >= share))[:, None]
+          & ((ny_lo >= share) & (ny_all - ny_lo >= share))[None, :])
+    if not ok.any():
+        return -math.inf, 0, 0
+    score = np.where(ok, score, -math.inf)
+    i, j = np.unravel_index(int(np.argmax(score)), score.shape)
+    return float(score[i, j]), int(i) + 1, int(j) + 1
+
+
+def _contrast_order(hist: _Hist, axis: int, other_hi: np.ndarray) -> np.ndarray:
+    """A categorical parent's regular bins ordered by how differently the residuals lean
+    on the two sides of the other parent's cut (``other_hi``: its regular bins beyond it):
+    a cut in this order then separates the categories the interaction sets apart."""
+    rx, ry = hist.reg
+    G, H = (m[:rx, :ry] if axis == 0 else m[:rx, :ry].T for m in (hist.G, hist.H))
+    hi = np.zeros(G.shape[1], dtype=bool)
+    hi[other_hi] = True
+    lean = (G[:, hi].sum(axis=1) / (H[:, hi].sum(axis=1) + 1.0)
+            - G[:, ~hi].sum(axis=1) / (H[:, ~hi].sum(axis=1) + 1.0))
+    return np.argsort(lean, kind="stable")
+
+
+def _groups(order: np.ndarray, cuts: list[int], n_bins: int) -> np.ndarray:
+    """Each own bin's grid bin: regular bins by their position in ``order`` among ``cuts``,
+    then one grid bin per special or missing bin."""
+    reg = len(order)
+    group = np.empty(reg, dtype=np.int64)
+    group[order] = np.searchsorted(np.asarray(sorted(cuts), dtype=np.int64),
+                                   np.arange(reg), side="right")
+    return np.concatenate([group, len(cuts) + 1 + np.arange(n_bins - reg)])
+
+
+def choose_axes(hist: _Hist, categorical: tuple[bool, bool], cost: float, floor: float,
+                ) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """The grid a pair is ranked and published with (module docstring): its gain less
+    ``cost`` per degree of freedom and each parent's own bins' grid bins; ``None`` when
+    no grid leaves ``MIN_AXIS_SHARE`` of the rows in each of its parents' bins. Grids below
+    ``floor`` are not refined past two by two."""
+    rx, ry = hist.reg
+    if rx < 2 or ry < 2:
+        return None
+    orders = [np.arange(rx), np.arange(ry)]
+    score, i, j = _best_2x2(hist, *orders, cost)
+    for _ in range(2):  # a categorical axis: reorder by contrast across the other's cut
+        for axis in (0, 1):
+            if not categorical[axis]:
+                continue
+            other = orders[1 - axis][(j, i)[axis]:]
+            reordered = list(orders)
+            reordered[axis] = _contrast_order(hist, axis, other)
+            s, ti, tj = _best_2x2(hist, *reordered, cost)
+            if s > score:
+                score, i, j, orders = s, ti, tj, reordered
+    if score == -math.inf:
+        return None
+    cuts = [[i], [j]]
+    n_bins = hist.G.shape
+
+    def evaluate(c: list[list[int]]) -> float:
+        gx, gy = (_groups(orders[a], c[a], n_bins[a]) for a in (0, 1))
+        for a, grp in ((0, gx), (1, gy)):
+            shares = np.bincount(grp[:hist.reg[a]], weights=hist.N.sum(axis=1 - a)[
+                :hist.reg[a]]) / hist.N.sum()
+            if shares.min() < MIN_AXIS_SHARE:
+                return -math.inf
+        gain, dof = _grid_gain(hist, gx, gy)
+        return gain - cost * dof
+
+    while score >= floor:  # refine: the cut that adds most, while it pays its cost
+        best = (score, cuts)
+        for axis in (0, 1):
+            if len(cuts[axis]) >= MAX_AXIS - 1:
+                continue
+            for k in range(1, hist.reg[axis]):
+                if k in cuts[axis]:
+                    continue
+                trial = [list(cuts[0]), list(cuts[1])]
+                trial[axis].append(k)
+                s = evaluate(trial)
+                if s > best[0]:
+                    best = (s, trial)
+        if best[1] is cuts:
+            break
+        score, cuts = best
+    return score, _groups(orders[0], cuts[0], n_bins[0]), _groups(orders[1], cuts[1],
+                                                                   n_bins[1])
+
+
+def _lines(pair: PairBins, cells: np.ndarray) -> sparse.csr_matrix:
+    """Indicators of a grid's regular rows and columns but the baseline lines
+    (:func:`_own_cells`) for rows in ``cells``, shape (n, rows + columns - 2)."""
     n_x, n_y = (len(p["bins"]) for p in pair.parents)
-    cells = _cells(mx, my, bx, by, n_y)
-    n = len(g)
-    lookup = _newton_gain(pair.group[cells], pair.n_groups, g, h)
-    rows = _newton_gain(cells // n_y, n_x, g, h)
-    cols = _newton_gain(cells % n_y, n_y, g, h)
-    return (lookup - rows - cols) / n - (pair.n_groups - 1) / (2 * n)
+    a, b = (sum(x["type"] == "regular" for x in p["bins"]) for p in pair.parents)
+    count = pair.table["count"].to_numpy().reshape(n_x, n_y)
+    base = (int(np.argmax(count[:a].sum(axis=1))), int(np.argmax(count[:, :b].sum(axis=0))))
+    row, col = np.divmod(cells, n_y)
+    cols = [row == r for r in range(a) if r != base[0]] + [
+        col == c for c in range(b) if c != base[1]]
+    return sparse.csr_matrix(np.column_stack(cols).astype(float))
 
 
 def _cv_fits(X: sparse.csr_matrix, y: np.ndarray, bounds: list[Any], penalty: float,
@@ -451,73 +635,150 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
     z = main[0] + X0 @ main[1:]
     p = expit(z)
     g, h = p - yy, p * (1 - p)
-    rank_floor = MIN_GAIN * _log_loss(yy, z)
+    n = len(yy)
+    names = list(binned)
+    # Many grids are tried (every pair, each with its cuts): a pair ranks in only if its
+    # gain, less a BIC cost per degree of freedom, beats what the best of that many pure
+    # noise pairs would reach, log(number of pairs) (a Bonferroni bound in likelihood).
+    cost = math.log(n) / 2
+    n_pairs = len(names) * (len(names) - 1) // 2
+    floor_ll = math.log(max(n_pairs, 2))
+    rank_floor = floor_ll / n
     log: list[dict[str, Any]] = []
     ranked: list[tuple[float, PairBins]] = []
     overrides = dict(overrides or {})
+    # The reviewer's pairs: an excluded one is never graded, a coarsened one keeps the
+    # reviewer's axis groups (the other axis, if free, as the residuals choose it).
+    reviewed: dict[tuple[str, str], tuple[PairOverride, tuple[np.ndarray | None,
+                                                                np.ndarray | None]]] = {}
     overridden: dict[str, str] = {}  # pair name -> the override's words for the log
-    for a, b in itertools.combinations(list(binned), 2):
+    for a, b in itertools.combinations(names, 2):
         ov, groups, adjusted = _override_of(overrides, binned[a], binned[b])
-        pair = pair_grid(binned[a], binned[b], bins[a], bins[b], yy, category_match,
-                         (sign.get(a, 0), sign.get(b, 0)), groups)
-        if ov is not None and ov.exclude is not None:
-            log.append(_row(pair.name, pair.iv, "out", f"excluded by override: {ov.exclude}",
-                            overridden=True))
+        if ov is None:
             continue
-        if ov is not None:
-            overridden[pair.name] = ("axis groups from the override"
-                                     + (f" ({ov.reason})" if ov.reason else "")
-                                     + (f"; {adjusted}" if adjusted else ""))
-        if pair.n_groups < 2:
-            log.append(_row(pair.name, pair.iv, "out", f"no cell of two regular bins with "
-                            f"{MIN_CELL_EVENTS} defaults or more: nothing to add"))
-            continue
-        ranked.append((rank_gain(pair, bins[a], bins[b], g, h), pair))
+        reviewed[a, b] = ov, groups
+        if ov.exclude is None:
+            overridden[f"{a}_x_{b}"] = ("axis groups from the override"
+                                        + (f" ({ov.reason})" if ov.reason else "")
+                                        + (f"; {adjusted}" if adjusted else ""))
     for key in sorted(overrides):
         say(f"interactions: the override of {key} is not used: its parents are not both "
             "characteristics of the card")
+
+    def grid(a: str, b: str, g: np.ndarray, h: np.ndarray) -> tuple[float, PairBins] | str:
+        """The pair's grid chosen on residuals ``g``, ``h`` and its rank gain per row, or
+        why it has none."""
+        fa, fb_ = binned[a], binned[b]
+        hist = _hist(bins[a], bins[b], (len(fa.table), len(fb_.table)),
+                     (fa.n_regular, fb_.n_regular), g, h, yy)
+        fixed = reviewed.get((a, b), (None, (None, None)))[1]
+        if fixed[0] is not None and fixed[1] is not None:
+            gx, gy = _all_bins(fixed[0], len(fa.table)), _all_bins(fixed[1], len(fb_.table))
+        else:
+            axes = choose_axes(hist, (fa.kind != "numeric", fb_.kind != "numeric"), cost,
+                               floor_ll)
+            if axes is None:
+                return (f"no grid leaves {100 * MIN_AXIS_SHARE:g} % of the rows in each "
+                        "parent's bins")
+            _, gx, gy = axes
+            if fixed[0] is not None:
+                gx = _all_bins(fixed[0], len(fa.table))
+            if fixed[1] is not None:
+                gy = _all_bins(fixed[1], len(fb_.table))
+        gain, dof = _grid_gain(hist, gx, gy)
+        pair = pair_grid(fa, fb_, gx, gy, bins[a], bins[b], yy, category_match,
+                         (sign.get(a, 0), sign.get(b, 0)))
+        if pair.n_groups < 2:
+            return (f"no cell of two regular bins with {MIN_CELL_EVENTS} defaults or more: "
+                    "nothing to add")
+        return (gain - cost * dof) / n, pair
+
+    for a, b in itertools.combinations(names, 2):
+        ov = reviewed.get((a, b), (None, None))[0]
+        if ov is not None and ov.exclude is not None:
+            log.append(_row(f"{a}_x_{b}", 0.0, "out", f"excluded by override: {ov.exclude}",
+                            overridden=True))
+            continue
+        graded = grid(a, b, g, h)
+        if isinstance(graded, str):
+            log.append(_row(f"{a}_x_{b}", 0.0, "out", graded))
+        else:
+            ranked.append(graded)
     ranked.sort(key=lambda m: (-m[0], m[1].name))
     say(f"interactions: {len(ranked)} pair(s) ranked on the main effects' residuals")
     folds = list(StratifiedKFold(n_splits=INNER_FOLDS, shuffle=True,
                                  random_state=random_state).split(np.zeros(len(yy)), yy))
     to_confirm = [(r, pair) for r, pair in ranked if r >= rank_floor]
-    current_loss, logits = (_cv_fits(X0, yy, bounds0, penalty, folds)
-                            if to_confirm else (math.nan, []))
-    floor = MIN_GAIN * current_loss
-    share = f"{100 * MIN_GAIN:g} % of the main-effects card's log loss"
+    main_loss, logits = (_cv_fits(X0, yy, bounds0, penalty, folds)
+                         if to_confirm else (math.nan, []))
+    noise = f"log({n_pairs}) / n, what the best of {n_pairs} noise pairs reaches"
+    # Out of fold too: the pairs confirmed were picked on these very rows, so a noise pair
+    # that ranked high still shows a gain; it must beat the same bound.
+    floor = max(MIN_GAIN * main_loss, rank_floor)
+    why_floor = (noise if floor == rank_floor
+                 else f"{100 * MIN_GAIN:g} % of the main-effects card's log loss")
     scale = float(_column_var(X0).mean()) if X0.shape[1] else 1.0  # penalty_weights' mean 1
     chosen: list[tuple[PairBins, FeatureCoding]] = []
     for r, pair in ranked:
         ranks = f"rank gain {r:.5f}"
         if r < rank_floor:
             log.append(_row(pair.name, pair.iv, "out", f"{ranks}, below {rank_floor:.5f} "
-                            f"({share}): not confirmed"))
+                            f"({noise}): not confirmed"))
             continue
         if time.monotonic() - clock > budget_s:
             log.append(_row(pair.name, pair.iv, "out", f"{ranks}; not confirmed: the "
                             f"search's time budget of {budget_s:g} s was spent"))
             continue
+        if chosen:  # ranked again on the residuals of the card with the pairs already in
+            graded = grid(pair.x, pair.y, g, h)
+            if isinstance(graded, str) or graded[0] < rank_floor:
+                again = graded if isinstance(graded, str) else f"rank gain {graded[0]:.5f}"
+                log.append(_row(pair.name, pair.iv, "out", f"{ranks} on the main effects; on "
+                                f"top of the pairs already in {again}, below {rank_floor:.5f}"
+                                f" ({noise})"))
+                continue
+            r, pair = graded
+            ranks = f"{ranks}, {r:.5f} on top of the pairs already in"
         coding = pair.coding()
         if not coding.A.shape[1]:
             log.append(_row(pair.name, pair.iv, "out", f"{ranks}; no step along its "
                             "declared trend has the defaults to support it"))
             continue
-        Xp = design_matrix({pair.name: coding}, {pair.name: pair.cells_of(
-            bins[pair.x], bins[pair.y])})
-        weights = penalty * _column_var(Xp) / scale
-        fits = [_fit_on_top(Xp[tr], yy[tr], z[tr], weights, coding.bounds)
-                for (tr, _), z in zip(folds, logits, strict=True)]
-        ahead = [z + q[0] + Xp @ q[1:] for z, q in zip(logits, fits, strict=True)]
-        loss = float(np.mean([_log_loss(yy[te], z[te])
-                              for (_, te), z in zip(folds, ahead, strict=True)]))
-        added = current_loss - loss
+        cells = pair.cells_of(bins[pair.x], bins[pair.y])
+        Xp = design_matrix({pair.name: coding}, {pair.name: cells})
+        # Its grid's rows and columns move too, on both sides of the comparison: the
+        # parents' points move with a pair in the joint fit, and a pair is credited only
+        # with what they cannot hold (not with undoing their shrinkage).
+        Xl = _lines(pair, cells)
+        Xb = sparse.hstack([Xl, Xp], format="csr")
+        free = [(None, None)] * Xl.shape[1]
+        w_l, w_b = (penalty * _column_var(m) / scale for m in (Xl, Xb))
+
+        def out_of_fold(X: sparse.csr_matrix, w: np.ndarray, bounds: list[Any],
+                        start: list[np.ndarray]) -> tuple[float, list[np.ndarray]]:
+            ahead = []
+            for (tr, _), zf in zip(folds, start, strict=True):
+                q = _fit_on_top(X[tr], yy[tr], zf[tr], w, bounds)
+                ahead.append(zf + q[0] + X @ q[1:])
+            return float(np.mean([_log_loss(yy[te], zf[te])
+                                  for (_, te), zf in zip(folds, ahead, strict=True)])), ahead
+
+        without, _ = out_of_fold(Xl, w_l, free, logits)
+        loss, ahead = out_of_fold(Xb, w_b, [*free, *coding.bounds], logits)
+        added = without - loss
         if added < floor:
             log.append(_row(pair.name, pair.iv, "out", f"{ranks}, out-of-fold gain "
                             f"{added:.5f} on top of the interactions already in, below "
-                            f"{floor:.5f} ({share})"))
+                            f"{floor:.5f} ({why_floor})"))
             continue
         chosen.append((pair, coding))
-        current_loss, logits = loss, ahead
+        logits = ahead
+        # The card with this pair on all development rows: the next pairs rank on its
+        # residuals.
+        q = _fit_on_top(Xb, yy, z, w_b, [*free, *coding.bounds])
+        z = z + q[0] + Xb @ q[1:]
+        p = expit(z)
+        g, h = p - yy, p * (1 - p)
         kind = "monotone steps" if any(pair.signs) else "groups of cells"
         log.append(_row(pair.name, pair.iv, "in", f"{ranks}, out-of-fold gain {added:.5f} "
                         f"added to the card ({coding.A.shape[1]} parameters: {kind}, "
@@ -585,6 +846,13 @@ def _against_trend(pair: PairBins, binned: Mapping[str, FeatureBins],
                 return (f"its points turn {name}'s declared {trend} trend around in a "
                         f"{'column' if axis == 0 else 'row'} of the grid")
     return None
+
+
+def _all_bins(regular: np.ndarray, n_bins: int) -> np.ndarray:
+    """A reviewer's grid bins of a parent's regular bins (:func:`axis_groups`), then one grid
+    bin per special or missing bin, shape (n_bins,)."""
+    k = int(regular.max()) + 1 if len(regular) else 0
+    return np.concatenate([regular, k + np.arange(n_bins - len(regular))]).astype(np.int64)
 
 
 def _override_of(overrides: dict[str, PairOverride], fx: FeatureBins, fy: FeatureBins,

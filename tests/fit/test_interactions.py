@@ -247,3 +247,22 @@ def test_a_spent_budget_confirms_no_pair_and_the_log_says_so() -> None:
     assert card.interactions_ == []
     log = card.selection_log_.set_index("feature")
     assert "time budget of 0 s was spent" in log.loc["a_x_b", "reason"]
+
+
+def test_the_interactions_truth_gives_the_planted_pairs_and_no_others() -> None:
+    """The search on generated rows of ``--truth interactions`` (one training half of the
+    benchmark's size) puts in the three planted pairs and nothing else. The Klarna
+    overrides exclude ``merchant_group`` as a coarser duplicate of ``merchant_category``,
+    so its pairs come in through the finer column, which determines it."""
+    from scorecard.data.synthetic import generate
+    from scorecard.data.synthetic.truth import PAIR_TERMS
+    from scorecard.fit.spec import KLARNA_SPEC
+
+    frame, _ = generate(45_000, 0, seed=1, truth="interactions")
+    y = frame["default"].to_numpy(dtype=int)
+    card = Scorecard(KLARNA_SPEC, interactions="auto", **JOINT).fit(frame, y)
+    finer = {"merchant_group": "merchant_category"}
+    planted = {frozenset(finer.get(c, c) for c in t.columns) for t in PAIR_TERMS.values()}
+    assert {frozenset((p.x, p.y)) for p in card.interactions_} == planted
+    log = card.selection_log_[card.selection_log_["step"] == "interaction"]
+    assert (log["decision"] == "in").sum() == 3

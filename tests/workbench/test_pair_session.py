@@ -9,19 +9,32 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+import pandas as pd
 import pytest
+from scipy.special import expit
 
 from scorecard.data.files import write_dataset
 from scorecard.fit.overrides import load_pair_overrides
 from scorecard.workbench.session import Session, WorkbenchError
-from tests.fit.test_interactions import _frame, _spec
+from tests.fit.test_interactions import _spec
+
+
+def _stairs(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Rows whose risk climbs in two steps of ``a`` where ``b`` is high: a grid with three
+    groups along ``a``, two of which a reviewer may merge."""
+    rng = np.random.default_rng(seed)
+    a, b, c = (np.round(rng.uniform(0, 100, n)) for _ in range(3))
+    logit = -2.0 + 1.5 * (b > 50) * ((a > 33).astype(float) + (a > 66)) + 0.01 * c
+    y = (rng.random(n) < expit(logit)).astype(int)
+    return pd.DataFrame({"uid": [f"u{i}" for i in range(n)], "a": a, "b": b, "c": c}), y
 
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory) -> Session:
     tmp = tmp_path_factory.mktemp("pair_session")
     spec = _spec("auto")
-    X, y = _frame(4_000, 1, crossed=True)
+    X, y = _stairs(6_000, 1)
     data = tmp / "pairs.csv"
     write_dataset(X.assign(bad=y), data, spec.contract)
     s = Session(spec, data, tmp / "overrides.toml", tmp / "work", reviewer="Rita")

@@ -147,8 +147,8 @@ class DatasetSpec:
             HELOC (5 folds) and the default generated data (2 folds) it puts in none, so
             the card is the one without the search (``scorecard run``: the same
             ``scorecard.json``). It stays off by default because ``scorecard run``'s time
-            with it (1,271 s against 1,083 s without, on two cores at load 7-9) could not
-            yet be shown within 3 minutes (README, "The model").
+            with it (294 s against 276 s without, on two idle vCPUs in their slow mode)
+            is not yet shown within 3 minutes (README, "The model").
         plausible: per numeric feature, ``(low, high)`` (either ``None``): the range beyond
             which a value is implausible (far outside the data's own tails, or a natural
             limit such as a duration of more than a lifetime). Values outside are counted

@@ -568,7 +568,8 @@ class Session:
             ov = (replace(prev, x_splits=splits) if axis == "x"
                   else replace(prev, y_splits=splits))
         else:
-            assert groups is not None
+            if groups is None:  # neither splits nor groups: nothing was read above
+                raise WorkbenchError(f"{key}: {parent} has no axis groups to merge")
             groups = (*groups[:i], groups[i] + groups[i + 1], *groups[i + 2:])
             of = {c: k for k, g in enumerate(groups) for c in g}
             if any(len({of.get(c, -1) for c in g}) != 1 or -1 in {of.get(c, -1) for c in g}

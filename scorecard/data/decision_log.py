@@ -388,15 +388,24 @@ class DecisionStore:
         head, in one transaction; returns the new head (``chain`` is left as it was if
         anything fails)."""
         plan, head = append_plan(chain, rows, writer)
-        self.begin()
+        self.stage(plan)
         try:
-            for sql, params, many in plan:
-                (self.executemany if many else self.execute)(sql, params)
             self.commit()
         except BaseException:
             self.rollback()
             raise
         return head
+
+    def stage(self, plan: Plan) -> None:
+        """Open a write transaction and run ``plan``'s statements in it, uncommitted
+        (rolled back if one fails)."""
+        self.begin()
+        try:
+            for sql, params, many in plan:
+                (self.executemany if many else self.execute)(sql, params)
+        except BaseException:
+            self.rollback()
+            raise
 
     def head(self, chain_id: str) -> Chain:
         """The chain as the database anchors it (after a commit whose outcome is unknown)."""
@@ -902,10 +911,8 @@ class GroupWriter:
                     # The statements run here, in the loop: CPU work in SQLite's page cache,
                     # no disk wait. Only the commit (the WAL write and its fsync) goes to the
                     # thread, so the group crosses threads once, not once per statement.
-                    store.begin()
+                    store.stage(plan)
                     try:
-                        for sql, params, many in plan:
-                            (store.executemany if many else store.execute)(sql, params)
                         await loop.run_in_executor(self._sqlite_thread, store.commit)
                     except BaseException:
                         store.rollback()

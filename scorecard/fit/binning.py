@@ -49,6 +49,18 @@ MAX_N_BINS = METHOD_DEFAULTS["woe"].max_n_bins
 MAX_IMPLAUSIBLE_VALUES = 100
 
 
+def category_keys(values: pd.Series) -> np.ndarray:
+    """:func:`~scorecard.card.engine.category_key` of every value, shape (n,), object.
+
+    A column of strings (and missing values) is keyed once per distinct label; any other
+    column value by value, since hashing would merge ``True``, ``1`` and ``1.0``, which
+    the card spells differently."""
+    if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+        codes, labels = pd.factorize(values)
+        return np.asarray([*labels, None], dtype=object)[codes]  # code -1 (missing) -> None
+    return np.asarray([category_key(v) for v in values], dtype=object)
+
+
 def implausible_label(low: float | None, high: float | None) -> str:
     """The label of the special bin of values outside ``low..high`` (either ``None``)."""
     if low is None:
@@ -268,7 +280,7 @@ class WoEBinner:
             return {}
         out: dict[str, dict[str, str]] = {}
         for name in X.columns:
-            counts = pd.Series([category_key(v) for v in X[name]]).value_counts()
+            counts = pd.Series(category_keys(X[name])).value_counts()
             keep: dict[str, str] = {}
             for label in sorted(counts.index, key=lambda c: (-counts[c], c)):
                 keep.setdefault(label_key(label), label)
@@ -284,11 +296,14 @@ class WoEBinner:
         spellings = getattr(self, "spellings_", {})
         for name in out.columns:
             if name in self.spec.categorical:
-                keys = [category_key(v) for v in out[name]]
+                keys = category_keys(out[name])
                 if name in spellings:
                     keep = spellings[name]
-                    keys = [k if k is None else keep.get(label_key(k), k) for k in keys]
-                out[name] = np.asarray(keys, dtype=object)
+                    codes, labels = pd.factorize(keys)  # keys are str or None: safe to hash
+                    spelt = np.asarray([keep.get(label_key(k), k) for k in labels] + [None],
+                                       dtype=object)
+                    keys = spelt[codes]  # code -1 (missing) -> None
+                out[name] = keys
         return out
 
     def transform(self, X: pd.DataFrame, features: list[str] | None = None) -> pd.DataFrame:

@@ -5,8 +5,10 @@ with native missing values and native categorical splits. Every fit stops early 
 loss of an inner validation split of its own training rows, and a bounded, staged search
 (:data:`DEFAULT_PARAM_GRID`, :data:`DEFAULT_STAGES`) is tuned by stratified cross-validation
 *inside the training data it is given* (ROC AUC), so the holdout stays untouched. The
-monotone variant applies the same per-feature direction constraints as the scorecard, which
-shows how much of the challenger's lift survives monotonicity.
+monotone variant (:meth:`GradientBoostedChallenger.refit_with_best` with the constraints) is
+the tuned configuration under the same per-feature direction constraints as the scorecard:
+the two differ by the constraints alone, which shows how much of the challenger's lift
+survives monotonicity.
 
 Target convention: ``y`` is 0/1 with 1 = default, so ``predict_pd`` is the probability of
 class 1 and a ``+1`` constraint means "pd increases with the feature".
@@ -213,15 +215,18 @@ class GradientBoostedChallenger(ClassifierMixin, BaseEstimator):
         """
         return self._fit(X, y, tune=True)
 
-    def refit_with_best(self, X: pd.DataFrame, y: np.ndarray) -> GradientBoostedChallenger:
+    def refit_with_best(self, X: pd.DataFrame, y: np.ndarray,
+                        **params: Any) -> GradientBoostedChallenger:
         """A new challenger with this one's tuned parameters, fitted on ``(X, y)`` untuned.
 
         For cross-validating the *chosen* configuration on other folds without repeating the
-        search. ``cv_results_`` of the result is empty and ``best_score_`` is ``None``.
+        search, or (``params``: constructor parameters to change, such as ``monotone`` and
+        ``monotonic_cst``) fitting the same configuration under other constraints.
+        ``cv_results_`` of the result is empty and ``best_score_`` is ``None``.
         """
         check_is_fitted(self, "best_params_")
         fixed = {k: [v] for k, v in self.best_params_.items()}
-        return clone(self).set_params(param_grid=fixed)._fit(X, y, tune=False)
+        return clone(self).set_params(**params, param_grid=fixed)._fit(X, y, tune=False)
 
     def _fit(self, X: pd.DataFrame, y: np.ndarray, tune: bool) -> GradientBoostedChallenger:
         X = self._as_frame(X)

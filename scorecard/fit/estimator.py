@@ -108,7 +108,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     binning constraints), ``overrides_``, ``pair_overrides_`` and ``overrides_file_`` (the
     resolved overrides and their file, if any), ``binner_``, ``features_`` (card
     characteristics, by IV),
-    ``selection_log_``, ``logit_`` (statsmodels result), ``coefficients_`` (table),
+    ``selection_log_``, ``logit_`` (the woe method's statsmodels result), ``coefficients_``
+    (table),
     ``points_`` (feature -> int points per bin), ``raw_points_`` (unrounded), ``classes_``
     (``[0, 1]``: 1 = default). The joint method adds ``joint_``
     (:class:`~scorecard.fit.joint.JointBinLogit`); its ``coefficients_`` has one row per
@@ -208,13 +209,13 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         self._note_protected(X)
         self._note_implausible()
         say(f"selected {len(self.features_)} characteristics")
-        self.logit_ = fit_logit(woe[self.features_], y)
         self.raw_points_: dict[str, np.ndarray] = {}
         self.points_: dict[str, np.ndarray] = {}
         self.classes_ = np.array([0, 1])
         self.interactions_: list[PairBins] = []
         if self.method_ == "joint":
             return self._fit_joint(X, y, say)
+        self.logit_ = fit_logit(woe[self.features_], y)
         self.coefficients_ = coefficient_table(self.logit_)
         intercept = float(self.logit_.params["const"])  # type: ignore[attr-defined]
         for name in self.features_:
@@ -386,7 +387,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         """The card, one row per bin in card order: ``characteristic``, ``reason_code``,
         ``bin``, ``type``, ``label``, ``count``, ``event`` (defaults), ``event_rate``,
         ``woe``, ``points``."""
-        check_is_fitted(self, "logit_")
+        check_is_fitted(self, "coefficients_")
         return pd.DataFrame([
             {"characteristic": f["name"], "reason_code": f["reason_code"], "bin": b["index"],
              **{k: b[k] for k in ("type", "label", "count", "event", "event_rate", "woe",
@@ -428,7 +429,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     def raw_score(self, X: pd.DataFrame) -> np.ndarray:
         """Unrounded score from the fitted pipeline (optbinning WoE and the logit), shape
         (n,). Used to measure the cost of rounding points."""
-        check_is_fitted(self, "logit_")
+        check_is_fitted(self, "coefficients_")
         if self.method_ == "joint":
             logit = self.joint_.logit(self._bins(X), self._counts())
             return self.scaling_.offset - self.scaling_.factor * logit
@@ -443,7 +444,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         optbinning's own transform (WoE -> bin) rather than the engine: the reference the
         engine is tested against. Interactions follow, their cells found by their parents'
         rules (shape (n, k + number of interactions))."""
-        check_is_fitted(self, "logit_")
+        check_is_fitted(self, "coefficients_")
         woe = self.binner_.transform(X, self.features_)
         out = np.empty((len(woe), len(self.features_) + len(self.interactions_)),
                        dtype=np.int64)
@@ -487,10 +488,10 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         given, the card carries their score-band and grade counts (and AUC with
         ``reference_y``) under ``reference``, for monitoring.
         """
-        check_is_fitted(self, "logit_")
+        check_is_fitted(self, "coefficients_")
         contract = self.spec.contract
         features = []
-        coefs = self.logit_.params  # type: ignore[attr-defined]
+        coefs = self.logit_.params if self.method_ == "woe" else {}  # type: ignore[attr-defined]
         for name in self.features_:
             fb = self.binner_.bins_[name]
             sup = self.support_[name]

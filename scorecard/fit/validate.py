@@ -23,12 +23,14 @@ which calls it).
 from __future__ import annotations
 
 import importlib.metadata
+import multiprocessing
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
+from threadpoolctl import threadpool_limits
 
 from scorecard.card.engine import ScoringEngine, category_key
 from scorecard.card.grades import MasterScale, assign_grades, master_scale_for
@@ -167,15 +169,16 @@ def validate_card(card: Any, engine: ScoringEngine, dataset: Dataset, design: Sp
 
         X_all = challenger_frame(spec, labelled, design.development)
         X_dev, X_hold = X_all.iloc[design.development], X_all.iloc[design.holdout]
-        variants: dict[str, dict[str, Any]] = {"challenger": {}}
+        with progress.step("tuning the challenger inside the development sample"):
+            tuned = GradientBoostedChallenger(random_state=design.seed, n_jobs=n_jobs).fit(
+                X_dev, y_dev)
+        variants = {"challenger": tuned}
         if cst := _monotone_constraints(spec):  # no trend declared: no monotone variant
-            variants["challenger_monotone"] = {"monotone": True, "monotonic_cst": cst}
-        for label, kwargs in variants.items():
-            with progress.step(f"tuning the {label.replace('_', ' ')} inside the "
-                               "development sample"):
-                ch = GradientBoostedChallenger(random_state=design.seed, n_jobs=n_jobs,
-                                               **kwargs)
-                ch.fit(X_dev, y_dev)
+            # The tuned configuration under the card's directions: the two challengers
+            # differ by the constraints alone (and a second search is not paid for).
+            variants["challenger_monotone"] = tuned.refit_with_best(
+                X_dev, y_dev, monotone=True, monotonic_cst=cst)
+        for label, ch in variants.items():
             holdout_pd[label] = ch.predict_pd(X_hold)
             best_params[label] = ch.best_params_
             cv_pd[label] = Parallel(n_jobs=n_jobs)(
@@ -343,6 +346,34 @@ def settings_record(card: Any, holdout_share: float, compare_methods: bool, cv_f
     }
 
 
+def _fit_card(card: Any, rows: pd.DataFrame, y: np.ndarray) -> Any:
+    """``card`` fitted on ``rows`` and ``y`` with one BLAS thread: the same card, to the
+    bit, in a worker process as in this one."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return card.fit(rows, y)
+
+
+def _validate(validated: Any, dataset: Dataset, design: SplitDesign, dev: pd.DataFrame,
+              y_dev: np.ndarray, *, challenger: bool, compare_methods: bool, n_jobs: int,
+              truth: pd.Series | None, progress: Any
+              ) -> tuple[ValidationResult, Any, ScoringEngine, MasterScale]:
+    """Fit ``validated`` on the development rows and validate it: the figures, the fitted
+    card, its provisional engine (with the master scale) and the master scale."""
+    with progress.step("fitting the scorecard on the development rows (binning, "
+                       "selection, logistic regression)"):
+        validated.fit(dev, y_dev, progress)
+    # The master scale fits the book (spec ``master_scale``): read off the development rows.
+    ladder = MasterScale.from_pd_ladder(scaling=validated.scaling_).to_dict()
+    dev_pd = ScoringEngine(validated.to_artifact({}, ladder)).score(dev, with_bins=False).pd
+    scale = master_scale_for(validated.spec.master_scale, dev_pd, validated.scaling_)
+    provisional = ScoringEngine(validated.to_artifact({}, scale.to_dict()))
+    with progress.step("validating on the holdout and in cross-validation"):
+        result = validate_card(validated, provisional, dataset, design, progress,
+                               challenger=challenger, compare_methods=compare_methods,
+                               n_jobs=n_jobs, truth=truth)
+    return result, validated, provisional, scale
+
+
 def fit_and_validate(card: Any, dataset: Dataset, *, holdout_share: float = 0.3,
                      cv_folds: int = 5, cv_repeats: int = 2, challenger: bool = True,
                      compare_methods: bool = True, n_jobs: int = 2,
@@ -370,24 +401,37 @@ def fit_and_validate(card: Any, dataset: Dataset, *, holdout_share: float = 0.3,
                  f"{len(dev)}, holdout {len(design.holdout)}; {len(dataset.to_predict)} rows "
                  "to predict")
     validated = clone(card)
-    with progress.step("fitting the scorecard on the development rows (binning, "
-                       "selection, logistic regression)"):
-        validated.fit(dev, y[dev_idx], progress)
-    # The master scale fits the book (spec ``master_scale``): read off the development rows.
-    ladder = MasterScale.from_pd_ladder(scaling=validated.scaling_).to_dict()
-    dev_pd = ScoringEngine(validated.to_artifact({}, ladder)).score(dev, with_bins=False).pd
-    scale = master_scale_for(spec.master_scale, dev_pd, validated.scaling_)
-    provisional = ScoringEngine(validated.to_artifact({}, scale.to_dict()))
-    with progress.step("validating on the holdout and in cross-validation"):
-        result = validate_card(validated, provisional, dataset, design, progress,
-                               challenger=challenger, compare_methods=compare_methods,
-                               n_jobs=n_jobs, truth=truth)
+    validated._resolve()
     final_fit = validated.final_fit_
+    # The refit on every labelled row needs nothing the validation learns: with a second
+    # process it starts now, on the core the validation's serial steps leave idle.
+    pool = (multiprocessing.get_context("spawn").Pool(1)
+            if final_fit == "all_labelled" and n_jobs > 1 else None)
+    try:
+        if pool is not None:
+            progress.say(f"refitting the published card on all {len(labelled)} labelled rows "
+                         "(development + holdout; same binning, selection and penalty choice) "
+                         "in a second process ...")
+            refit = pool.apply_async(_fit_card, (clone(card), labelled, y))
+        # One BLAS thread here too: the processes already share the cores, and BLAS
+        # threads that wait for a core are slower than none.
+        with threadpool_limits(limits=1, user_api="blas"):
+            result, validated, provisional, scale = _validate(
+                validated, dataset, design, dev, y[dev_idx], challenger=challenger,
+                compare_methods=compare_methods, n_jobs=n_jobs, truth=truth,
+                progress=progress)
+        if pool is not None:
+            with progress.step("waiting for the published card's refit"):
+                vars(card).update(vars(refit.get()))
+    finally:
+        if pool is not None:
+            pool.terminate()
     if final_fit == "all_labelled":
-        with progress.step(f"refitting the published card on all {len(labelled)} labelled "
-                           "rows (development + holdout; same binning, selection and penalty "
-                           "choice)"):
-            card.fit(labelled, y, progress)
+        if pool is None:
+            with progress.step(f"refitting the published card on all {len(labelled)} "
+                               "labelled rows (development + holdout; same binning, "
+                               "selection and penalty choice)"):
+                vars(card).update(vars(_fit_card(clone(card), labelled, y)))
         fit_rows, fit_y = labelled, y
     else:  # the validated fit is the published card: take over its learned state
         vars(card).update({k: v for k, v in vars(validated).items() if k.endswith("_")})

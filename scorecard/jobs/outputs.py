@@ -294,8 +294,10 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path,
                    splits: dict[str, list[float]] | None = None) -> None:
     """The reviewer's workbook, reproducible bytes.
 
-    First an ``overview`` sheet (characteristic, IV, in the card or not and why, override
-    and its reason) when ``selection_log`` is given; then one sheet per binning table
+    First an ``overview`` sheet (characteristic or interaction, IV, in the card or not and
+    why, override and its reason) when ``selection_log`` is given (``overrides``: a
+    characteristic's by its name, an interaction's by its ``"X*Y"`` key, as in the
+    overrides file); then one sheet per binning table
     (names cut to Excel's 31 characters) with shares and rates as percentages, WoE to three
     decimals, frozen headers and a chart. Below a numeric table, the exact ``splits`` row
     (``splits``: feature -> split points) is the one ``scorecard review --import-xlsx``
@@ -306,10 +308,11 @@ def write_workbook(sheets: dict[str, pd.DataFrame], path: str | Path,
     wb.remove(wb.active)
     used: set[str] = set()
     if selection_log is not None:
-        overrides = overrides or {}
+        # An interaction's row in the log carries its name, not its "X*Y" key.
+        by_name = {getattr(ov, "name", key): ov for key, ov in (overrides or {}).items()}
         rows = []
         for r in selection_log.to_dict("records"):
-            ov = overrides.get(str(r["feature"]))
+            ov = by_name.get(str(r["feature"]))
             rows.append({
                 "characteristic": r["feature"], "iv": r["iv"], "in_card": r["decision"] == "in",
                 "step": r["step"], "why": r["reason"],

@@ -127,7 +127,8 @@ def write_outputs(card: Scorecard, dataset: Any, out: Path,
         for name, table in tables.items():
             write_csv(_with_points(table, card, name), out / "binning" / f"{name}.csv")
         write_workbook({n: _with_points(t, card, n) for n, t in tables.items()},
-                       out / "binning_tables.xlsx", log, card.overrides_,
+                       out / "binning_tables.xlsx", log,
+                       {**card.overrides_, **card.pair_overrides_},
                        {n: card.binner_.bins_[n].splits for n in card.binner_.features_
                         if card.binner_.bins_[n].kind == "numeric"})
         write_csv(card.coefficients_, out / "coefficients.csv")

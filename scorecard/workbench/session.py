@@ -433,7 +433,7 @@ class Session:
             rows[f"{x}*{y}"] = {"x": x, "y": y, "name": f["name"], "in_card": True,
                                 "cells": len(f["bins"])}
         for key, ov in {**self.saved_pairs, **self.pairs}.items():
-            rows.setdefault(key, {"x": ov.x, "y": ov.y, "name": f"{ov.x}_x_{ov.y}",
+            rows.setdefault(key, {"x": ov.x, "y": ov.y, "name": ov.name,
                                   "in_card": False, "cells": None})
         out = []
         for key, r in rows.items():

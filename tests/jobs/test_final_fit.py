@@ -127,3 +127,12 @@ def test_the_report_says_which_rows_the_published_card_was_fitted_on(
     assert f"Published card: the validated fit on the {n_dev} development rows" in doc
     page = (runs["development"] / "validation.html").read_text()
     assert "spec final_fit = development" in page
+
+
+def test_the_refit_in_a_second_process_publishes_the_same_bytes_as_in_this_one(
+        runs: dict[str, Path], tmp_path: Path) -> None:
+    # n_jobs=2 refits the published card in a worker process while the validation runs
+    regenerate(replace(KLARNA_SPEC, final_fit="all_labelled"), runs["data"], tmp_path,
+               config=replace(CONFIG, n_jobs=2))
+    for name in ("scorecard.json", "coefficients.csv", "selection_log.csv", "predictions.csv"):
+        assert (tmp_path / name).read_bytes() == (runs["all_labelled"] / name).read_bytes()

@@ -13,7 +13,7 @@ import pytest
 from openpyxl import load_workbook
 
 from scorecard.cli import main
-from scorecard.fit.overrides import BUILTIN_DIR
+from scorecard.fit.overrides import BUILTIN_DIR, PairOverride
 from scorecard.jobs.outputs import write_workbook
 from scorecard.workbench.session import Session
 
@@ -92,3 +92,16 @@ def test_a_non_number_in_the_splits_row_is_one_line_naming_the_cell(
     err = capsys.readouterr().err.strip().splitlines()
     assert code == 2 and len(err) == 1
     assert "'twelve' is not a number" in err[0] and ws.title in err[0]
+
+
+def test_a_pair_override_shows_in_the_overview_beside_its_pair(tmp_path: Path) -> None:
+    log = pd.DataFrame({"feature": ["a", "a_x_b"], "iv": [0.1, 0.0], "decision": ["in", "out"],
+                        "step": ["final", "interactions"],
+                        "reason": ["kept", "excluded by override: not explainable"]})
+    path = tmp_path / "book.xlsx"
+    write_workbook({}, path, log, {"a*b": PairOverride("a", "b", exclude="not explainable")})
+    header, *rows = load_workbook(path)["overview"].iter_rows(values_only=True)
+    by_name = {r[0]: dict(zip(header, r, strict=True)) for r in rows}
+    assert by_name["a_x_b"]["override"] is True
+    assert by_name["a_x_b"]["override_reason"] == "not explainable"
+    assert by_name["a"]["override"] is False

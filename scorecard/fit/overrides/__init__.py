@@ -97,6 +97,11 @@ class PairOverride:
     def key(self) -> str:
         return f"{self.x}*{self.y}"
 
+    @property
+    def name(self) -> str:
+        """The interaction's name in the card and the selection log."""
+        return f"{self.x}_x_{self.y}"
+
     def axis(self, i: int) -> tuple[tuple[float, ...] | None,
                                    tuple[tuple[str, ...], ...] | None]:
         """The ``(splits, groups)`` of axis ``i`` (0: x, 1: y)."""

@@ -58,6 +58,11 @@ def category_keys(values: pd.Series) -> np.ndarray:
     if pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
         codes, labels = pd.factorize(values)
         return np.asarray([*labels, None], dtype=object)[codes]  # code -1 (missing) -> None
+    if pd.api.types.is_bool_dtype(values.dtype):  # numpy or nullable booleans
+        missing = values.isna().to_numpy()
+        truth = values.fillna(False).to_numpy(dtype=bool)
+        return np.asarray([None, "True", "False"], dtype=object)[
+            np.where(missing, 0, np.where(truth, 1, 2))]
     return np.asarray([category_key(v) for v in values], dtype=object)
 
 

@@ -32,11 +32,12 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
-from scorecard.card.engine import ScoringEngine, category_key
+from scorecard.card.engine import ScoringEngine
 from scorecard.card.grades import MasterScale, assign_grades, master_scale_for
 from scorecard.card.reasons import top_reasons
 from scorecard.data.errors import TooFewRowsError
 from scorecard.data.files import Dataset
+from scorecard.fit.binning import category_keys
 from scorecard.fit.spec import METHOD_DEFAULTS, DatasetSpec
 from validation import discrimination
 from validation.result import ValidationResult
@@ -86,8 +87,8 @@ def challenger_frame(spec: DatasetSpec, frame: pd.DataFrame,
     out = {}
     for col in spec.features:
         if col.name in spec.categorical:
-            values = [category_key(v) for v in frame[col.name]]
-            seen = pd.Series([category_key(v) for v in rows[col.name]]).value_counts()
+            values = category_keys(frame[col.name])
+            seen = pd.Series(category_keys(rows[col.name])).value_counts()
             kept = sorted(seen.sort_index(kind="stable")
                           .sort_values(ascending=False, kind="stable")
                           .index[:MAX_CHALLENGER_CATEGORIES])

@@ -24,6 +24,7 @@ from scorecard.card.engine import (
 from scorecard.card.ranking import row_reasons
 from scorecard.card.reasons import top_reasons
 from scorecard.data.contract import KLARNA
+from scorecard.fit.binning import category_keys
 from tests.support.builders import demo_card, sample_frame
 
 # Missing in every spelling a caller may hand over: JSON null, float NaN (Python and numpy),
@@ -152,6 +153,21 @@ def test_missing_and_category_keys_have_one_definition() -> None:
     assert not any(is_missing(v) for v in (0, 0.0, "", "nan", False, np.int64(0)))
     assert [category_key(v) for v in (None, pd.NA, np.nan, True, np.False_, "a", 3)] == \
         [None, None, None, "True", "False", "a", "3"]
+
+
+@pytest.mark.parametrize("column", [
+    pd.Series(["a", None, "b", np.nan, "a", "", pd.NA, " A"], dtype=object),
+    pd.Series(["a", None, "b"], dtype="string"),
+    pd.Series([True, False, True]),
+    pd.Series([True, None, False], dtype="boolean"),
+    pd.Series([True, 1, 1.0, "1", None, np.False_], dtype=object),  # equal hashes, own keys
+    pd.Series([], dtype=object),
+], ids=["object", "string", "bool", "nullable-bool", "mixed", "empty"])
+def test_a_columns_category_keys_are_its_values_keys_one_by_one(column: pd.Series) -> None:
+    keys = category_keys(column)
+    assert keys.dtype == object
+    assert keys.tolist() == [category_key(v) for v in column]
+    assert all(k is None or type(k) is str for k in keys)
 
 
 def test_the_two_reason_paths_pick_the_same_reasons(engine: ScoringEngine) -> None:

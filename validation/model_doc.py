@@ -168,10 +168,8 @@ def render_model_md(artifact: Mapping[str, Any], validation: ValidationResult,
         "## How it was validated",
         "",
         f"- **Design**: {design_sentence(metrics)}.",
-        "- **Tests**: " + (" and ".join(challengers) + " challengers (inner-CV tuned"
-                           + (", the monotone one as the GBM under the card's directions"
-                              if len(challengers) > 1 else "")
-                           + "; DeLong); " if challengers else "no challenger; ")
+        "- **Tests**: " + (" and ".join(challengers) + " challengers (inner-CV tuned; "
+                           "DeLong); " if challengers else "no challenger; ")
         + "Hosmer-Lemeshow, Jeffreys; PSI/CSI; IV, VIF"
         + ("; the oracle (true pd)." if "oracle" in models else "."),
         "",

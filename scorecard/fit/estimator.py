@@ -40,7 +40,7 @@ from scorecard.card.grades import MasterScale
 from scorecard.card.scaling import Scaling, feature_points
 from scorecard.data.atomic import atomic_write_text
 from scorecard.fit.binning import WoEBinner
-from scorecard.fit.interactions import PairBins, search_interactions
+from scorecard.fit.interactions import PairBins, finer_axes, search_interactions
 from scorecard.fit.joint import DEFAULT_PENALTY_GRID, JointBinLogit, bin_indices
 from scorecard.fit.logit import coefficient_table, fit_logit
 from scorecard.fit.overrides import (
@@ -280,11 +280,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             f"{self.joint_.smoothness_:g} chosen by inner CV")
         if self.interactions_mode_ == "auto":
             in_columns = {n: binned[n] for n in X.columns if n in binned}  # pairs (x, y)
+            declared = self._declared()
             pairs, log = search_interactions(in_columns, bins, y, self.joint_.penalty_,
                                              self.random_state, say,
                                              self.interaction_budget_s_,
-                                             self.spec.category_match, self._declared(),
-                                             self.pair_overrides_)
+                                             self.spec.category_match, declared,
+                                             self.pair_overrides_,
+                                             finer_axes(in_columns, X, y,
+                                                        self.spec.category_match, declared))
             self.selection_log_ = pd.concat([self.selection_log_, log], ignore_index=True)
             if pairs:
                 self.interactions_ = pairs

@@ -2,21 +2,25 @@
 
 **Grid.** A pair's grid is built on its parents' own bins, grouped into at most
 ``MAX_AXIS`` (4) regular bins each (numeric: a subset of its splits; categorical: unions of
-its category groups, in any combination), each at least ``MIN_AXIS_SHARE`` of the rows;
-its special and missing bins stay as they are. The cuts are chosen on the main-effects
-card's residuals (below), where the interaction is, not where a parent's own risk steps
-(an interaction such as "young and slow to pay" sits at its own thresholds): first the
-best two-by-two grid over every pair of cuts (a categorical parent's groups ordered by how
-differently the residuals lean across the other parent's cut, so one cut in that order
-separates the categories the interaction sets apart), then, for a pair above the rank
-floor, one cut more at a time while it gains more than its cost. The published grid has
-one row per coarse bin of x and one column per coarse bin of y. Treatment coding: a cell of
-two regular bins with at least ``MIN_CELL_EVENTS`` defaults, off the most populated regular
-row and column (the baseline lines), is a group of its own; every other cell (a baseline
-line, too few defaults, or a special or missing parent) falls in one more group, the
-baseline (contribution 0). The parents' own points hold the rows' and the columns' risk, so
-a grid of ``a`` by ``b`` regular bins adds at most ``(a - 1) (b - 1)`` contrasts: what they
-cannot hold.
+its axis units, in any combination), each at least ``MIN_AXIS_SHARE`` of the rows; its
+special and missing bins stay as they are. A categorical parent's units are finer than its
+bins, which group categories by their own risk while an interaction may follow another
+grouping (a coarser column left out of the card, say) that cuts across them: each category
+with ``MIN_CELL_EVENTS`` defaults on its own, the rest of each bin together
+(:func:`finer_axes`; a parent with a declared trend keeps its bins). The cuts are chosen on
+the main-effects card's residuals (below), where the interaction is, not where a parent's
+own risk steps (an interaction such as "young and slow to pay" sits at its own thresholds):
+first the best two-by-two grid over every pair of cuts (a categorical parent's units
+ordered by how differently the residuals lean across the other parent's cut, so one cut in
+that order separates the categories the interaction sets apart), then, for a pair above the
+rank floor, one cut more at a time while it gains more than its cost. The published grid
+has one row per coarse bin of x and one column per coarse bin of y. Treatment coding: a
+cell of two regular bins with at least ``MIN_CELL_EVENTS`` defaults, off the most populated
+regular row and column (the baseline lines), is a group of its own; every other cell (a
+baseline line, too few defaults, or a special or missing parent) falls in one more group,
+the baseline (contribution 0). The parents' own points hold the rows' and the columns'
+risk, so a grid of ``a`` by ``b`` regular bins adds at most ``(a - 1) (b - 1)`` contrasts:
+what they cannot hold.
 
 **Ranking** (the idea of FAST, Lou et al., KDD 2013: score every pair cheaply on the
 residuals of the additive model, fit only the best). On the development rows, with ``p``
@@ -96,6 +100,7 @@ from scorecard.fit.joint import (
     INNER_FOLDS,
     FeatureCoding,
     _log_loss,
+    bin_indices,
     code_feature,
     design_matrix,
     indicator,
@@ -123,8 +128,9 @@ class PairBins:
     ``group`` (n_cells,) the group of each cell, ``n_groups``, ``table`` one row per cell
     (row-major: ``type`` "cell", ``row``, ``col``, ``label``, ``x_bin`` and ``y_bin`` (the
     parents' bin labels), ``count``, ``event``, ``event_rate``, ``woe`` over the fitting
-    rows, ``group``), the 2D ``iv``, ``maps``: each parent's own bins to the grid's, and
-    ``signs``: each parent's declared trend (+1 ascending, -1 descending, 0 none)."""
+    rows, ``group``), the 2D ``iv``, ``maps``: each parent's axis units (its own bins, or
+    :func:`finer_axes`' units) to the grid's, and ``signs``: each parent's declared trend
+    (+1 ascending, -1 descending, 0 none)."""
 
     name: str
     x: str
@@ -147,8 +153,8 @@ class PairBins:
         return self.rule().assign(X[self.x], X[self.y])[0]
 
     def cells_of(self, bx: np.ndarray, by: np.ndarray) -> np.ndarray:
-        """Each row's cell from its parents' own bins (shape (n,)): the same cells as
-        :meth:`cells` on the rows the parents were binned on."""
+        """Each row's cell from its parents' axis units (``maps``, shape (n,)): the same
+        cells as :meth:`cells` on the rows the parents were binned on."""
         return _cells(*self.maps, bx, by, len(self.parents[1]["bins"]))
 
     def feature_bins(self) -> FeatureBins:
@@ -218,6 +224,50 @@ class PairBins:
                     i, j = ((corner(0, r), line) if axis == 0 else (line, corner(1, r)))
                     add(mask, i, j, f"step at row {i}, column {j}")
         return coding
+
+
+def finer_axes(binned: Mapping[str, FeatureBins], X: pd.DataFrame, y: np.ndarray,
+               category_match: str | None = None,
+               declared: Mapping[str, str] | None = None,
+               ) -> dict[str, tuple[FeatureBins, np.ndarray]]:
+    """The axis units (module docstring) of each categorical characteristic of ``binned``
+    without a declared trend whose bins they split, and each of ``X``'s rows' unit, shape
+    (n,): every category of one of its bins with ``MIN_CELL_EVENTS`` defaults or more in
+    ``y`` on its own, the rest of each bin together, then its special and missing bins as
+    they are. A rarer category stays with its bin: alone, the residuals' lean across a
+    grid's cut would place it by noise."""
+    out = {}
+    yy = np.asarray(y, dtype=float)
+    for name, fb in binned.items():
+        if fb.kind != "categorical" or (declared or {}).get(name) in DECLARED:
+            continue
+        singles = [[c] for g in fb.groups for c in g]
+        one = FeatureBins(name, fb.kind, fb.trend, groups=singles, special=fb.special,
+                          table=pd.concat([pd.DataFrame({"type": "regular", "label": [
+                              c[0] for c in singles]}), fb.table.iloc[fb.n_regular:][
+                              ["type", "label"]]], ignore_index=True))
+        rows = bin_indices(one, X[name], category_match)
+        events = np.bincount(rows[rows != UNSEEN], weights=yy[rows != UNSEEN],
+                             minlength=len(one.table))
+        groups: list[list[str]] = []
+        unit, k = np.empty(len(one.table), dtype=np.int64), 0
+        for g in fb.groups:
+            at = np.arange(k, k + len(g))
+            alone = events[at] >= MIN_CELL_EVENTS
+            for members in [[i] for i in at[alone]] + ([at[~alone]] if (~alone).any() else []):
+                groups.append([singles[i][0] for i in members])
+                unit[members] = len(groups) - 1
+            k += len(g)
+        if len(groups) == fb.n_regular:
+            continue  # no bin splits: the card's own bins are the axis
+        unit[k:] = len(groups) + np.arange(len(one.table) - k)
+        table = pd.concat([pd.DataFrame({"type": "regular", "label": [
+            ", ".join(g) for g in groups]}), fb.table.iloc[fb.n_regular:][["type", "label"]]],
+            ignore_index=True)
+        out[name] = (FeatureBins(name, fb.kind, fb.trend, groups=groups, special=fb.special,
+                                 table=table),
+                     np.where(rows == UNSEEN, UNSEEN, unit[np.where(rows == UNSEEN, 0, rows)]))
+    return out
 
 
 def _label(lo: float, hi: float) -> str:
@@ -613,6 +663,7 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
                         budget_s: float = math.inf, category_match: str | None = None,
                         declared: Mapping[str, str] | None = None,
                         overrides: Mapping[str, PairOverride] | None = None,
+                        axes: Mapping[str, tuple[FeatureBins, np.ndarray]] | None = None,
                         ) -> tuple[list[PairBins], pd.DataFrame]:
     """The interactions that pay (module docstring) and the log of every pair considered
     (the selection log's columns: ``feature``, ``iv``, ``decision``, ``step``,
@@ -620,7 +671,9 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
     of ``binned`` (the card's; a pair's x comes before its y in this order);
     ``budget_s``: seconds the confirmations may take; ``declared``: the characteristics'
     declared trends (``ascending``/``descending``; others are not held); ``overrides``:
-    the reviewer's pairs by ``"X*Y"`` key (module docstring)."""
+    the reviewer's pairs by ``"X*Y"`` key (module docstring); ``axes``: finer units than
+    its bins for a characteristic's axis in a grid and each row's unit
+    (:func:`finer_axes`)."""
     from sklearn.model_selection import StratifiedKFold
 
     sign = {n: DECLARED.get(t, 0) for n, t in (declared or {}).items()}
@@ -637,6 +690,7 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
     g, h = p - yy, p * (1 - p)
     n = len(yy)
     names = list(binned)
+    axis = {n: axes[n] if axes and n in axes else (binned[n], bins[n]) for n in names}
     # Many grids are tried (every pair, each with its cuts): a pair ranks in only if its
     # gain, less a BIC cost per degree of freedom, beats what the best of that many pure
     # noise pairs would reach, log(number of pairs) (a Bonferroni bound in likelihood).
@@ -653,7 +707,7 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
                                                                 np.ndarray | None]]] = {}
     overridden: dict[str, str] = {}  # pair name -> the override's words for the log
     for a, b in itertools.combinations(names, 2):
-        ov, groups, adjusted = _override_of(overrides, binned[a], binned[b])
+        ov, groups, adjusted = _override_of(overrides, axis[a][0], axis[b][0])
         if ov is None:
             continue
         reviewed[a, b] = ov, groups
@@ -668,8 +722,8 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
     def grid(a: str, b: str, g: np.ndarray, h: np.ndarray) -> tuple[float, PairBins] | str:
         """The pair's grid chosen on residuals ``g``, ``h`` and its rank gain per row, or
         why it has none."""
-        fa, fb_ = binned[a], binned[b]
-        hist = _hist(bins[a], bins[b], (len(fa.table), len(fb_.table)),
+        (fa, ba), (fb_, bb) = axis[a], axis[b]
+        hist = _hist(ba, bb, (len(fa.table), len(fb_.table)),
                      (fa.n_regular, fb_.n_regular), g, h, yy)
         fixed = reviewed.get((a, b), (None, (None, None)))[1]
         if fixed[0] is not None and fixed[1] is not None:
@@ -686,7 +740,7 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
             if fixed[1] is not None:
                 gy = _all_bins(fixed[1], len(fb_.table))
         gain, dof = _grid_gain(hist, gx, gy)
-        pair = pair_grid(fa, fb_, gx, gy, bins[a], bins[b], yy, category_match,
+        pair = pair_grid(fa, fb_, gx, gy, ba, bb, yy, category_match,
                          (sign.get(a, 0), sign.get(b, 0)))
         if pair.n_groups < 2:
             return (f"no cell of two regular bins with {MIN_CELL_EVENTS} defaults or more: "
@@ -744,7 +798,7 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
             log.append(_row(pair.name, pair.iv, "out", f"{ranks}; no step along its "
                             "declared trend has the defaults to support it"))
             continue
-        cells = pair.cells_of(bins[pair.x], bins[pair.y])
+        cells = pair.cells_of(axis[pair.x][1], axis[pair.y][1])
         Xp = design_matrix({pair.name: coding}, {pair.name: cells})
         # Its grid's rows and columns move too, on both sides of the comparison: the
         # parents' points move with a pair in the joint fit, and a pair is credited only
@@ -785,7 +839,8 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
                         f"{len(pair.group)} cells)"))
     say(f"interactions: {len(to_confirm)} pair(s) to confirm in inner "
         f"CV, {len(chosen)} paid")
-    kept = _monotone(chosen, binned, codings, bins, yy, penalty, bounds0, log)
+    kept = _monotone(chosen, binned, codings, bins, {n: a[1] for n, a in axis.items()}, yy,
+                     penalty, bounds0, log)
     for entry in log:
         if entry["feature"] in overridden:
             entry["reason"] = f"{overridden[entry['feature']]}; {entry['reason']}"
@@ -796,13 +851,15 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
 
 def _monotone(chosen: list[tuple[PairBins, FeatureCoding]],
               binned: Mapping[str, FeatureBins], codings: Mapping[str, FeatureCoding],
-              bins: Mapping[str, np.ndarray], y: np.ndarray, penalty: float,
-              bounds0: list[Any], log: list[dict[str, Any]]) -> list[PairBins]:
+              bins: Mapping[str, np.ndarray], units: Mapping[str, np.ndarray], y: np.ndarray,
+              penalty: float, bounds0: list[Any], log: list[dict[str, Any]],
+              ) -> list[PairBins]:
     """The chosen pairs less those that turn a parent's declared trend around, fitted
-    together on all development rows (module docstring); the log says which and why."""
+    together on all development rows (module docstring; ``units``: each row's axis unit
+    per characteristic); the log says which and why."""
     while chosen:
         design = {**codings, **{pair.name: coding for pair, coding in chosen}}
-        rows = {**bins, **{pair.name: pair.cells_of(bins[pair.x], bins[pair.y])
+        rows = {**bins, **{pair.name: pair.cells_of(units[pair.x], units[pair.y])
                            for pair, _ in chosen}}
         X = design_matrix(design, rows)
         bounds = [*bounds0, *(b for _, c in chosen for b in c.bounds)]

@@ -13,7 +13,7 @@ from scorecard.card.artifact import verify
 from scorecard.card.engine import ScoringEngine
 from scorecard.data.contract import Column, Contract
 from scorecard.fit.estimator import Scorecard
-from scorecard.fit.interactions import MIN_GAIN
+from scorecard.fit.interactions import MIN_GAIN, finer_axes
 from scorecard.fit.spec import DatasetSpec
 
 CONTRACT = Contract(
@@ -177,25 +177,46 @@ def test_pairs_with_categorical_parents_are_found_and_no_others(mixed) -> None:
     assert log.loc[log["decision"] == "in", "reason"].str.contains("out-of-fold gain").all()
 
 
-def test_a_grid_is_its_parents_bins_merged_and_each_group_has_the_events(mixed) -> None:
+def test_a_grid_is_its_parents_axis_units_merged_and_each_group_has_the_events(mixed) -> None:
+    from scorecard.fit.joint import bin_indices
+
     card, X, y = mixed
+    binned = {n: card.binner_.bins_[n] for n in card.features_}
+    axes = finer_axes(binned, X, y, "normalised")
     for pair in card.interactions_:
+        units = {n: axes.get(n, (binned[n], bin_indices(binned[n], X[n], "normalised")))
+                 for n in (pair.x, pair.y)}
         for parent, own in zip(pair.parents, (pair.x, pair.y), strict=True):
-            fb = card.binner_.bins_[own]
             regular = [b for b in parent["bins"] if b["type"] == "regular"]
-            assert 2 <= len(regular) <= min(4, fb.n_regular)
-            if parent["kind"] == "categorical":  # unions of the card's own groups
+            assert 2 <= len(regular) <= min(4, units[own][0].n_regular)
+            if parent["kind"] == "categorical":  # every category of the card's own groups
                 assert sorted(c for b in regular for c in b["categories"]) == sorted(
-                    c for g in fb.groups for c in g)
+                    c for g in binned[own].groups for c in g)
         t = pair.table
         own = t["group"] < pair.n_groups - 1
         assert (t.loc[own, "event"] >= 30).all()
-        from scorecard.fit.joint import bin_indices
-
-        bx, by = (bin_indices(card.binner_.bins_[n], X[n], "normalised")
-                  for n in (pair.x, pair.y))
-        np.testing.assert_array_equal(pair.cells_of(bx, by), pair.cells(X))
+        np.testing.assert_array_equal(pair.cells_of(units[pair.x][1], units[pair.y][1]),
+                                      pair.cells(X))
         assert int(t["count"].sum()) == len(X) and int(t["event"].sum()) == int(y.sum())
+
+
+def test_a_categorical_axis_has_each_category_with_the_defaults_on_its_own() -> None:
+    """The rarer categories of a bin stay together, a bin of one category and the missing
+    bin stay as they are; a characteristic with a declared trend keeps its bins."""
+    from scorecard.fit.binning import FeatureBins
+
+    fb = FeatureBins("k", "categorical", None, groups=[["A", "B", "C"], ["D"]],
+                     table=pd.DataFrame({"type": ["regular", "regular", "missing"],
+                                         "label": ["A, B, C", "D", "Missing"]}))
+    sizes = {"A": (400, 40), "B": (100, 5), "C": (100, 5), "D": (400, 40), None: (50, 5)}
+    values = pd.Series([v for v, (n, _) in sizes.items() for _ in range(n)], dtype=object)
+    y = np.concatenate([np.r_[np.ones(e), np.zeros(n - e)] for n, e in sizes.values()])
+    units, rows = finer_axes({"k": fb}, pd.DataFrame({"k": values}), y)["k"]
+    assert units.groups == [["A"], ["B", "C"], ["D"]]
+    assert units.table["type"].tolist() == ["regular"] * 3 + ["missing"]
+    np.testing.assert_array_equal(rows, np.repeat([0, 1, 2, 3], [400, 200, 400, 50]))
+    assert finer_axes({"k": fb}, pd.DataFrame({"k": values}), y,
+                      declared={"k": "ascending"}) == {}
 
 
 def test_the_engine_scores_categorical_grids_as_the_pipeline(mixed) -> None:

@@ -23,12 +23,12 @@ which calls it).
 from __future__ import annotations
 
 import importlib.metadata
-import multiprocessing
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
+from joblib.externals.loky import ProcessPoolExecutor
 from sklearn.base import clone
 from threadpoolctl import threadpool_limits
 
@@ -406,14 +406,15 @@ def fit_and_validate(card: Any, dataset: Dataset, *, holdout_share: float = 0.3,
     final_fit = validated.final_fit_
     # The refit on every labelled row needs nothing the validation learns: with a second
     # process it starts now, on the core the validation's serial steps leave idle.
-    pool = (multiprocessing.get_context("spawn").Pool(1)
+    # loky, as joblib: its worker never re-runs the caller's main script.
+    pool = (ProcessPoolExecutor(max_workers=1)
             if final_fit == "all_labelled" and n_jobs > 1 else None)
     try:
         if pool is not None:
             progress.say(f"refitting the published card on all {len(labelled)} labelled rows "
                          "(development + holdout; same binning, selection and penalty choice) "
                          "in a second process ...")
-            refit = pool.apply_async(_fit_card, (clone(card), labelled, y))
+            refit = pool.submit(_fit_card, clone(card), labelled, y)
         # One BLAS thread here too: the processes already share the cores, and BLAS
         # threads that wait for a core are slower than none.
         with threadpool_limits(limits=1, user_api="blas"):
@@ -423,10 +424,10 @@ def fit_and_validate(card: Any, dataset: Dataset, *, holdout_share: float = 0.3,
                 progress=progress)
         if pool is not None:
             with progress.step("waiting for the published card's refit"):
-                vars(card).update(vars(refit.get()))
+                vars(card).update(vars(refit.result()))
     finally:
         if pool is not None:
-            pool.terminate()
+            pool.shutdown(wait=True, kill_workers=True)
     if final_fit == "all_labelled":
         if pool is None:
             with progress.step(f"refitting the published card on all {len(labelled)} "

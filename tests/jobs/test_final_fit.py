@@ -4,6 +4,8 @@ on every labelled row (``all_labelled``) or published as validated (``developmen
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -136,3 +138,26 @@ def test_the_refit_in_a_second_process_publishes_the_same_bytes_as_in_this_one(
                config=replace(CONFIG, n_jobs=2))
     for name in ("scorecard.json", "coefficients.csv", "selection_log.csv", "predictions.csv"):
         assert (tmp_path / name).read_bytes() == (runs["all_labelled"] / name).read_bytes()
+
+
+def test_a_script_without_a_main_guard_validates_with_a_second_process(
+        runs: dict[str, Path], tmp_path: Path) -> None:
+    # What a modeller's first script looks like: no `if __name__ == "__main__":`. A worker
+    # that re-ran it would start workers of its own, without end.
+    script = tmp_path / "notebook.py"
+    script.write_text(
+        "from pathlib import Path\n"
+        "from scorecard.data.contract import KLARNA\n"
+        "from scorecard.data.files import read_dataset\n"
+        "from scorecard.fit.estimator import Scorecard\n"
+        "from scorecard.fit.spec import KLARNA_SPEC\n"
+        f"data = read_dataset(Path({str(runs['data'])!r}), KLARNA)\n"
+        "card = Scorecard(KLARNA_SPEC)\n"
+        "card.validate(data, cv_folds=2, cv_repeats=1, challenger=False,\n"
+        "              compare_methods=False, n_jobs=2)\n"
+        "print('published', card.artifact_['model_id'])\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=600, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.startswith("published klarna-")
+    assert "bootstrapping phase" not in done.stderr

@@ -41,10 +41,21 @@ def _selection_summary(selection_log: pd.DataFrame | None, kept: int) -> str:
     """``12 of 41 candidates``; the reason for each drop is in ``validation.html``."""
     if selection_log is None or selection_log.empty:
         return f"{kept} characteristics"
-    # The refit's own row (step "final_fit") is a decision, not a candidate.
-    candidates = (selection_log["step"] != "final_fit").sum() if "step" in selection_log \
-        else len(selection_log)
+    # The refit's own row (step "final_fit") is a decision and a pair searched (step
+    # "interaction") is not a characteristic: neither is a candidate.
+    candidates = (~selection_log["step"].isin(("final_fit", "interaction"))).sum() \
+        if "step" in selection_log else len(selection_log)
     return f"{kept} of {candidates} candidates"
+
+
+def _pair_summary(selection_log: pd.DataFrame | None) -> str:
+    """`` and 1 of 528 pairs`` when the card searched interactions, else ``""``."""
+    if selection_log is None or "step" not in selection_log:
+        return ""
+    pairs = selection_log[selection_log["step"] == "interaction"]
+    if pairs.empty:
+        return ""
+    return f" and {int((pairs['decision'] == 'in').sum())} of {len(pairs)} pairs"
 
 
 def _final_fit_line(data: Mapping[str, Any], metrics: Mapping[str, Any]) -> list[str]:
@@ -159,8 +170,9 @@ def render_model_md(artifact: Mapping[str, Any], validation: ValidationResult,
         f"more double them: `pd = 1 / (1 + exp((score - {sc['offset']:.4f}) / "
         f"{sc['factor']:.4f}))`.{grade_text}",
         "",
-        f"{_selection_summary(selection_log, len(features))} kept (information value (IV), "
-        f"correlation, VIF{'' if joint else ', sign and significance'}):",
+        f"{_selection_summary(selection_log, len(features))}{_pair_summary(selection_log)} "
+        f"kept (information value (IV), correlation, VIF"
+        f"{'' if joint else ', sign and significance'}):",
         "",
         *_feature_rows(features),
         "",

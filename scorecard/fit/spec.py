@@ -26,7 +26,7 @@ DEFAULT_CARD_METHOD = "joint"
 # Whether the joint card searches two-dimensional interaction characteristics
 # (scorecard.fit.interactions): "auto" adds the pairs that pay in inner CV, "none" never.
 INTERACTION_MODES = ("auto", "none")
-DEFAULT_INTERACTIONS = "none"
+DEFAULT_INTERACTIONS = "auto"
 # Which labelled rows the published card is fitted on (Scorecard.validate). The holdout
 # always validates the card fitted on the development rows; "all_labelled" then refits the
 # published card on development + holdout rows by the same procedure (binning, selection,
@@ -138,17 +138,11 @@ class DatasetSpec:
         protected_use: columns that look like protected attributes but are confirmed as
             characteristics, each with its reason (recorded in the selection log instead of
             a warning). Recorded when set.
-        interactions: ``"auto"`` (the joint card adds the two-dimensional interactions that
-            pay in inner CV, :mod:`scorecard.fit.interactions`) or ``"none"`` (default).
-            Measured with ``scripts/bench_accuracy.py`` (issue 26, the search with its
-            multiple-testing floor): on the interactions truth (``generate-data --truth
-            interactions``, 2 folds) it puts in the three planted pairs and no others in
-            both folds, mean AUC 0.9200 against 0.9156 without (true pd 0.9274); on FICO
-            HELOC (5 folds) and the default generated data (2 folds) it puts in none, so
-            the card is the one without the search (``scorecard run``: the same
-            ``scorecard.json``). It stays off by default because ``scorecard run``'s time
-            with it (294 s against 276 s without, on two idle vCPUs in their slow mode)
-            is not yet shown within 3 minutes (README, "The model").
+        interactions: ``"auto"`` (default: the joint card adds the two-dimensional
+            interactions that pay in inner CV, :mod:`scorecard.fit.interactions`) or
+            ``"none"``. The default is the measured one: the search never cost AUC on FICO
+            HELOC, the default generated data or the interactions truth, and left
+            ``scorecard run`` within 3 minutes on two cores (README, "The model").
         plausible: per numeric feature, ``(low, high)`` (either ``None``): the range beyond
             which a value is implausible (far outside the data's own tails, or a natural
             limit such as a duration of more than a lifetime). Values outside are counted

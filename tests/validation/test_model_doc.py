@@ -16,6 +16,7 @@ import re
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from scorecard.jobs.outputs import write_reports
@@ -154,3 +155,15 @@ def test_heloc_model_md_prints_on_one_page(heloc_inputs: tuple, style: str,
     doc = (tmp_path / "out" / "MODEL.md").read_text(encoding="utf-8")
     assert "Oracle" not in doc  # no true pd for real data: no row, no note
     assert printed_pages(doc, tmp_path, STYLES[style], RESERVE) == 1
+
+
+def test_pairs_searched_are_counted_as_pairs_not_as_candidates(tmp_path: Path) -> None:
+    artifact, validation, log, coefficients = build_synthetic(full=True)
+    candidates = int((log["step"] != "final_fit").sum()) if "step" in log else len(log)
+    pairs = pd.DataFrame({"feature": ["a_x_b", "a_x_c", "b_x_c"], "iv": 0.0,
+                          "decision": ["in", "out", "out"], "step": "interaction",
+                          "reason": "inner CV"})
+    write_reports(tmp_path, artifact, validation, pd.concat([log, pairs], ignore_index=True),
+                  coefficients)
+    text = (tmp_path / "MODEL.md").read_text(encoding="utf-8")
+    assert f" of {candidates} candidates and 1 of 3 pairs kept (" in text

@@ -108,11 +108,12 @@ def test_the_spec_setting_reads_back_and_refuses_a_typo(tmp_path) -> None:
     from scorecard.fit.spec import KLARNA_SPEC, SpecError, load_spec
 
     assert "interactions" not in KLARNA_SPEC.to_dict()  # default: cards keep their hash
-    raw = {**KLARNA_SPEC.to_dict(), "interactions": "auto"}
+    assert KLARNA_SPEC.interactions == "auto"
+    raw = {**KLARNA_SPEC.to_dict(), "interactions": "none"}
     path = tmp_path / "spec.json"
     path.write_text(json.dumps(raw))
     spec = load_spec(str(path))
-    assert spec.interactions == "auto" and spec.to_dict()["interactions"] == "auto"
+    assert spec.interactions == "none" and spec.to_dict()["interactions"] == "none"
     path.write_text(json.dumps({**raw, "interactions": "yes"}))
     with pytest.raises(SpecError, match="interactions must be one of"):
         load_spec(str(path))

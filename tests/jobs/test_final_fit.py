@@ -123,7 +123,9 @@ def test_the_report_says_which_rows_the_published_card_was_fitted_on(
     refit = log[log["step"] == "final_fit"]
     assert refit["decision"].tolist() == ["refit"]
     assert f"refit on all {len(labelled)} labelled rows" in refit["reason"].iloc[0]
-    assert f"{len(log) - 1} candidates" in doc  # the refit's row is not a candidate
+    # Neither the refit's row nor a pair searched is a candidate characteristic.
+    candidates = int((~log["step"].isin(["final_fit", "interaction"])).sum())
+    assert f"{candidates} candidates" in doc
 
     doc = (runs["development"] / "MODEL.md").read_text()
     assert f"Published card: the validated fit on the {n_dev} development rows" in doc

@@ -357,9 +357,9 @@ def _fit_card(card: Any, rows: pd.DataFrame, y: np.ndarray) -> Any:
 def _validate(validated: Any, dataset: Dataset, design: SplitDesign, dev: pd.DataFrame,
               y_dev: np.ndarray, *, challenger: bool, compare_methods: bool, n_jobs: int,
               truth: pd.Series | None, progress: Any
-              ) -> tuple[ValidationResult, Any, ScoringEngine, MasterScale]:
-    """Fit ``validated`` on the development rows and validate it: the figures, the fitted
-    card, its provisional engine (with the master scale) and the master scale."""
+              ) -> tuple[ValidationResult, ScoringEngine, MasterScale]:
+    """Fit ``validated`` on the development rows and validate it: the figures, its
+    provisional engine (with the master scale) and the master scale."""
     with progress.step("fitting the scorecard on the development rows (binning, "
                        "selection, logistic regression)"):
         validated.fit(dev, y_dev, progress)
@@ -372,7 +372,7 @@ def _validate(validated: Any, dataset: Dataset, design: SplitDesign, dev: pd.Dat
         result = validate_card(validated, provisional, dataset, design, progress,
                                challenger=challenger, compare_methods=compare_methods,
                                n_jobs=n_jobs, truth=truth)
-    return result, validated, provisional, scale
+    return result, provisional, scale
 
 
 def fit_and_validate(card: Any, dataset: Dataset, *, holdout_share: float = 0.3,
@@ -409,16 +409,16 @@ def fit_and_validate(card: Any, dataset: Dataset, *, holdout_share: float = 0.3,
     # loky, as joblib: its worker never re-runs the caller's main script.
     pool = (ProcessPoolExecutor(max_workers=1)
             if final_fit == "all_labelled" and n_jobs > 1 else None)
+    refitting = (f"refitting the published card on all {len(labelled)} labelled rows "
+                 "(development + holdout; same binning, selection and penalty choice)")
     try:
         if pool is not None:
-            progress.say(f"refitting the published card on all {len(labelled)} labelled rows "
-                         "(development + holdout; same binning, selection and penalty choice) "
-                         "in a second process ...")
+            progress.say(f"{refitting} in a second process ...")
             refit = pool.submit(_fit_card, clone(card), labelled, y)
         # One BLAS thread here too: the processes already share the cores, and BLAS
         # threads that wait for a core are slower than none.
         with threadpool_limits(limits=1, user_api="blas"):
-            result, validated, provisional, scale = _validate(
+            result, provisional, scale = _validate(
                 validated, dataset, design, dev, y[dev_idx], challenger=challenger,
                 compare_methods=compare_methods, n_jobs=n_jobs, truth=truth,
                 progress=progress)
@@ -430,9 +430,7 @@ def fit_and_validate(card: Any, dataset: Dataset, *, holdout_share: float = 0.3,
             pool.shutdown(wait=True, kill_workers=True)
     if final_fit == "all_labelled":
         if pool is None:
-            with progress.step(f"refitting the published card on all {len(labelled)} "
-                               "labelled rows (development + holdout; same binning, "
-                               "selection and penalty choice)"):
+            with progress.step(refitting):
                 vars(card).update(vars(_fit_card(clone(card), labelled, y)))
         fit_rows, fit_y = labelled, y
     else:  # the validated fit is the published card: take over its learned state

@@ -32,6 +32,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -41,7 +42,6 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -185,10 +185,19 @@ def decision_ids(n: int = 1) -> list[str]:
     return out
 
 
+_second: tuple[int, str] = (-1, "")  # the last whole second formatted, and its text
+
+
 def utc_now() -> str:
     """The current time as the log writes it: ISO 8601 UTC to the microsecond, ``Z``; text
-    order is time order."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    order is time order. (Called on every answer: the date and time of day are formatted
+    once a second.)"""
+    global _second
+    second, micro = divmod(time.time_ns() // 1000, 1_000_000)
+    cached = _second  # one read: threads may replace it meanwhile
+    if cached[0] != second:
+        cached = _second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))
+    return f"{cached[1]}.{micro:06d}Z"
 
 
 def canonical(value: Any) -> str:
@@ -403,6 +412,15 @@ class DecisionStore:
         try:
             for sql, params, many in plan:
                 (self.executemany if many else self.execute)(sql, params)
+        except BaseException:
+            self.rollback()
+            raise
+
+    def write(self, plan: Plan) -> None:
+        """Run ``plan`` in one transaction and commit it (nothing of it stays on failure)."""
+        self.stage(plan)
+        try:
+            self.commit()
         except BaseException:
             self.rollback()
             raise
@@ -717,6 +735,22 @@ class PostgresStore(DecisionStore):
     def _lock_migrations(self) -> None:
         self.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
 
+    def write(self, plan: Plan) -> None:
+        """Run ``plan`` in one transaction and commit it, in one round trip (pipeline
+        mode). A raw cursor takes PostgreSQL's own ``$n`` marks: a long multi-row INSERT is
+        not scanned for placeholders on every commit (psycopg caches only short queries)."""
+        from psycopg import RawCursor
+
+        try:
+            with self.conn.pipeline(), RawCursor(self.conn) as cur:
+                for sql, params, many in plan:
+                    sql = numbered(sql)
+                    cur.executemany(sql, params) if many else cur.execute(sql, params)
+                self.conn.commit()
+        except BaseException:
+            self.rollback()
+            raise
+
 
 # --------------------------------------------------------------------------- the writer
 
@@ -727,14 +761,13 @@ class GroupWriter:
     :meth:`submit` queues rows (:data:`ANSWER_FIELDS` order) and returns a future; the task
     takes everything queued (at most ``max_records``), commits it as one transaction and
     resolves each future with ``None``, or with the exception when the transaction failed
-    (nothing of it is then written). PostgreSQL is driven by psycopg's async connection in
-    the loop; SQLite's statements run in the loop and only its commit (the WAL write and
-    fsync, which release the GIL) on one dedicated thread, and it never waits for another
-    writer's lock inside SQLite: a locked file is retried after a short sleep. Either way
-    the loop serves requests while a commit is in flight, and what they queue meanwhile is
-    the next group. After a failure the task reconnects, reloads the chain's head from the
-    database and probes every ``retry_s`` until the store answers again; ``healthy`` tells
-    meanwhile.
+    (nothing of it is then written). The statements and the commit run on one dedicated
+    thread (SQLite releases the GIL while it steps and syncs, psycopg while it waits for the
+    server), so the loop serves requests while a commit is in flight, and what they queue
+    meanwhile is the next group. SQLite never waits for another writer's lock inside
+    SQLite: a locked file is retried after a short sleep. After a failure the task
+    reconnects, reloads the chain's head from the database and probes every ``retry_s``
+    until the store answers again; ``healthy`` tells meanwhile.
     """
 
     def __init__(self, url: str, *, max_records: int = MAX_GROUP, max_pending: int = 100_000,
@@ -760,24 +793,21 @@ class GroupWriter:
         self._closing = False
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
-        self._aconn: Any = None
-        self._sqlite_thread: Any = None
+        self._thread: Any = None
         self._checkpointer: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Start the task in the running loop (PostgreSQL: open the async connection)."""
-        self._wake = asyncio.Event()
-        if self.postgres:
-            self.store.close()
-            self._aconn = await self._connect()
-        else:
-            import sys
-            from concurrent.futures import ThreadPoolExecutor
+        """Start the task (and its thread) in the running loop."""
+        import sys
+        from concurrent.futures import ThreadPoolExecutor
 
-            # The commit thread wants the GIL back after its fsync; beside a busy event
-            # loop the default 5 ms switch interval makes that wait up to 5 ms a commit.
-            sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
-            self._sqlite_thread = ThreadPoolExecutor(1, thread_name_prefix="decision-log")
+        self._wake = asyncio.Event()
+        # The writer thread wants the GIL back after each wait on the disk or the server;
+        # beside a busy event loop the default 5 ms switch interval makes that wait up to
+        # 5 ms a commit.
+        sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="decision-log")
+        if not self.postgres:
             self.store.execute("PRAGMA wal_autocheckpoint = 0")
             self._checkpointer = asyncio.create_task(self._checkpoint_loop(),
                                                      name="decision-log-checkpoint")
@@ -809,12 +839,6 @@ class GroupWriter:
         finally:
             thread.shutdown(wait=True)
             conn.close()
-
-    async def _connect(self) -> Any:
-        import psycopg
-
-        return await psycopg.AsyncConnection.connect(self.url, connect_timeout=5,
-                                                     autocommit=False)
 
     def submit(self, rows: list[tuple[Any, ...]]) -> asyncio.Future[Any]:
         """Queue ``rows``; the future resolves to ``None`` once they are committed, or to
@@ -848,12 +872,11 @@ class GroupWriter:
             self._checkpointer.cancel()
             with contextlib.suppress(BaseException):
                 await self._checkpointer
-        if self._aconn is not None:
-            with contextlib.suppress(Exception):
-                await self._aconn.close()
-        if self._sqlite_thread is not None:
-            self._sqlite_thread.shutdown(wait=True)
-        self.store.close()
+        stuck = self.busy_since is not None  # a write the store never answered
+        if self._thread is not None:
+            self._thread.shutdown(wait=not stuck)
+        if not stuck:  # else the connection is the stuck thread's: the process ends anyway
+            self.store.close()
 
     async def _run(self) -> None:
         wake = self._wake
@@ -903,63 +926,45 @@ class GroupWriter:
 
     async def _append(self, rows: list[tuple[Any, ...]]) -> Chain:
         plan, head = append_plan(self.chain, rows, self.writer)
-        if self._aconn is None:
-            loop = asyncio.get_running_loop()
-            store = self.store
-            while True:
-                try:
-                    # The statements run here, in the loop: CPU work in SQLite's page cache,
-                    # no disk wait. Only the commit (the WAL write and its fsync) goes to the
-                    # thread, so the group crosses threads once, not once per statement.
-                    store.stage(plan)
-                    try:
-                        await loop.run_in_executor(self._sqlite_thread, store.commit)
-                    except BaseException:
-                        store.rollback()
-                        raise
-                    return head
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or self._closing:
-                        raise
-                await asyncio.sleep(0.005)  # another writer holds the file: let it finish
-        conn = self._aconn
-        try:
-            # One round trip for the whole transaction: its statements and the commit.
-            async with conn.pipeline(), conn.cursor() as cur:
-                for sql, params, many in plan:
-                    sql = sql.replace("?", "%s")
-                    await (cur.executemany(sql, params) if many else cur.execute(sql, params))
-                await conn.commit()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                await conn.rollback()
-            raise
-        return head
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await loop.run_in_executor(self._thread, self.store.write, plan)
+                return head
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or self._closing:
+                    raise
+            await asyncio.sleep(0.005)  # another writer holds the file: let it finish
 
     async def _recover(self) -> None:
-        try:
-            if self._aconn is None:
-                self.store.close()
-                self.store = open_store(self.url, migrate=False, busy_s=0.0)
+        """Reconnect on the writer's thread (a connection attempt may take seconds) and
+        reload the chain's head as the database anchors it."""
+        def reconnect() -> Chain:
+            self.store.close()
+            self.store = open_store(self.url, migrate=False, busy_s=0.0)
+            if not self.postgres:
                 self.store.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's
-                self.store.ping()
-                self.chain = self.store.head(self.chain.chain_id)
-            else:
-                with contextlib.suppress(Exception):
-                    await self._aconn.close()
-                self._aconn = await self._connect()
-                async with self._aconn.cursor() as cur:
-                    await cur.execute("SELECT 1 FROM decisions WHERE 1 = 0")
-                    await cur.execute("SELECT head_seq, head_hash FROM chains WHERE "
-                                      "chain_id = %s", (self.chain.chain_id,))
-                    row = await cur.fetchone()
-                await self._aconn.commit()
-                cid = self.chain.chain_id
-                self.chain = Chain(cid) if row is None else Chain(cid, int(row[0]), row[1])
+            self.store.ping()
+            return self.store.head(self.chain.chain_id)
+
+        try:
+            self.chain = await asyncio.get_running_loop().run_in_executor(self._thread,
+                                                                          reconnect)
             self.healthy, self.last_error = True, None
         except Exception as exc:
             self.healthy = False
             self.last_error = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
+
+
+@functools.lru_cache(maxsize=128)
+def numbered(sql: str) -> str:
+    """``sql`` with its ``?`` marks as PostgreSQL's ``$1, $2, ...`` (the statements here
+    hold no ``?`` inside a literal)."""
+    parts = sql.split("?")
+    out = [parts[0]]
+    for i, part in enumerate(parts[1:], 1):
+        out += [f"${i}", part]
+    return "".join(out)
 
 
 # --------------------------------------------------------------------------- verification

@@ -25,6 +25,7 @@ from scorecard.data.decision_log import (
     GroupWriter,
     OverrideError,
     decision_ids,
+    numbered,
     open_store,
     utc_now,
     verify,
@@ -98,6 +99,25 @@ def test_decision_ids_are_uuid7_unique_and_time_ordered_across_processes() -> No
                for i in ids)
     # Across processes, ordered by their millisecond: the second run started later.
     assert runs[0][0][:13] <= runs[1][0][:13]
+
+
+def test_utc_now_is_iso_utc_to_the_microsecond_and_agrees_with_the_clock() -> None:
+    from datetime import UTC, datetime
+
+    before = datetime.now(UTC)
+    stamps = [utc_now() for _ in range(2000)]
+    after = datetime.now(UTC)
+    assert stamps == sorted(stamps)
+    for stamp in (stamps[0], stamps[-1]):
+        assert len(stamp) == 27 and stamp.endswith("Z")
+        parsed = datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        assert before <= parsed <= after
+
+
+def test_question_marks_become_postgresqls_numbered_marks_in_order() -> None:
+    assert numbered("INSERT INTO t (a, b) VALUES (?, ?), (?, ?)") == \
+        "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4)"
+    assert numbered("SELECT 1") == "SELECT 1"
 
 
 # --------------------------------------------------------------------------- store
@@ -230,6 +250,29 @@ def test_a_failing_store_fails_the_group_then_recovers(log_url: str) -> None:
 
     asyncio.run(go())
     assert verify(open_store(log_url)) == (2, [])
+
+
+def test_a_dropped_postgresql_connection_fails_one_group_then_the_writer_reconnects(
+        postgres_url: str) -> None:
+    store = open_store(postgres_url)
+
+    async def go() -> None:
+        writer = GroupWriter(postgres_url, retry_s=0.05)
+        await writer.start()
+        assert await writer.submit([answer(0)]) is None
+        # The server ends the writer's session, as a restart or a failover would.
+        tamper(store, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+               "datname = current_database() AND pid <> pg_backend_pid()")
+        assert await writer.submit([answer(1)]) is not None and not writer.healthy
+        for _ in range(200):
+            if writer.healthy:
+                break
+            await asyncio.sleep(0.05)
+        assert writer.healthy and await writer.submit([answer(2)]) is None
+        await writer.close()
+
+    asyncio.run(go())
+    assert verify(open_store(postgres_url)) == (2, [])
 
 
 def test_the_sqlite_writer_checkpoints_the_wal_into_the_database_file_off_the_commit_path(

@@ -28,6 +28,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
@@ -542,6 +543,10 @@ def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
     def is_overridden(r: Mapping[str, Any]) -> bool:
         return bool(r.get("overridden")) or r["feature"] in overridden
 
+    logged = records(selection_log) if _frame(selection_log) else []
+    candidates = [r for r in logged if r.get("step") != PAIR_STEP]
+    pair_rows = [r for r in logged if r.get("step") == PAIR_STEP]
+
     return {
         "scaling": f"{sc['base_score']:g} points at {sc['base_odds']:g}:1 good:bad odds, "
                    f"{sc['pdo']:g} points to double the odds: factor {sc['factor']:.4f}, "
@@ -572,16 +577,48 @@ def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
            + f"Source: {src.published}.") if _frame(coefficients) else None,
         "coefficients_title": ("Joint logistic regression on bin indicators" if joint
                                else "Logistic regression on WoE"),
-        "selection": table(records(selection_log), [
+        "selection": table(candidates, [
             Col("Feature", key("feature"), num=False), Col("IV", key("iv"), fmt),
             Col("Decision", key("decision"), num=False), Col("Step", key("step"), num=False),
             Col("Reason", key("reason"), num=False, wrap=True),
             Col("Overridden", is_overridden, yes_no, num=False),
-        ], "Every candidate's decision; rows with binning overridden by the risk team are "
-           f"tinted. Source: {src.published}.", flag=is_overridden)
-        if _frame(selection_log) else None,
+        ], "Every candidate characteristic's decision; rows with binning overridden by the "
+           f"risk team are tinted. Source: {src.published}.", flag=is_overridden)
+        if candidates else None,
+        "pairs": _pairs_searched(pair_rows, is_overridden, src) if pair_rows else None,
         "characteristics": [_characteristic(f, f["name"] in overridden, src) for f in features],
     }
+
+
+PAIR_STEP = "interaction"  # the selection log's step for a pair searched
+PAIRS_SHOWN = 10  # ranked pairs listed before the collapsed full list
+
+
+def _pairs_searched(rows: list[dict[str, Any]], is_overridden: Callable[..., bool],
+                    src: Sources) -> dict[str, Any]:
+    """The pair search in brief: how many were searched and kept, why the others were not
+    ranked, the best ranked (the log lists them by rank gain, best first), and every pair
+    in a collapsed table (hundreds of rows would bury the characteristics' log)."""
+    kept = [r for r in rows if r["decision"] == "in"]
+    ranked = [r for r in rows if str(r["reason"]).startswith("rank gain")]
+    unranked = Counter(str(r["reason"]) for r in rows
+                       if r["decision"] != "in" and not str(r["reason"]).startswith("rank gain"))
+    why = "; ".join(f"{n:,} {reason}" for reason, n in sorted(unranked.items(),
+                                                              key=lambda x: (-x[1], x[0])))
+    lead = (f"{len(rows):,} pair(s) searched, {len(kept):,} kept. {len(ranked):,} were ranked "
+            "on the main effects' residuals" + (f"; not ranked: {why}" if why else "") + ".")
+    cols = [Col("Pair", key("feature"), num=False), Col("IV", key("iv"), fmt),
+            Col("Decision", key("decision"), num=False),
+            Col("Reason", key("reason"), num=False, wrap=True),
+            Col("Overridden", is_overridden, yes_no, num=False)]
+    shown = kept + [r for r in ranked if r["decision"] != "in"][:PAIRS_SHOWN]
+    return {"lead": lead,
+            "top": table(shown, cols, "The pairs kept and the best ranked of the others, in "
+                         f"the log's order. Source: {src.published}.",
+                         flag=lambda r: r["decision"] == "in") if shown else None,
+            "all": table(rows, cols, f"Every pair searched. Source: {src.published}.",
+                         flag=lambda r: r["decision"] == "in"),
+            "n": len(rows)}
 
 
 def _grid(f: Mapping[str, Any], src: Sources) -> Table:

@@ -142,6 +142,33 @@ def test_overridden_feature_is_flagged(tmp_path: Path) -> None:
     assert re.search(r'<tr class="flagged"><td class="txt">x1</td>', page)
 
 
+def test_pairs_searched_are_summarised_apart_and_listed_in_full_collapsed(
+        tmp_path: Path) -> None:
+    import pandas as pd
+
+    artifact, validation, log, coefficients = build_synthetic(full=False)
+    no_grid = "no grid leaves 10 % of the rows in each parent's bins"
+    ranked = [f"rank gain 0.000{9 - i}0, below 0.00070: not confirmed" for i in range(12)]
+    pairs = pd.DataFrame({
+        "feature": ["a_x_b", *(f"r{i}_x_s" for i in range(12)), "c_x_d", "c_x_e"],
+        "iv": 0.1, "decision": ["in", *["out"] * 14], "step": "interaction",
+        "reason": ["rank gain 0.00200, out-of-fold gain 0.00100", *ranked, no_grid, no_grid]})
+    write_reports(tmp_path, artifact, validation, pd.concat([log, pairs], ignore_index=True),
+                  coefficients)
+    page = (tmp_path / "validation.html").read_text(encoding="utf-8")
+    selection, _, rest = page.partition('id="pairs-searched"')
+    assert "r0_x_s" not in selection  # the characteristics' log holds no pair
+    assert ("15 pair(s) searched, 1 kept. 13 were ranked on the main effects&#x27; "
+            "residuals; not ranked: 2 no grid leaves 10 % of the rows in each parent&#x27;s "
+            "bins.") in rest
+    top, _, full = rest.partition("<details")
+    # The kept pair flagged, then the ten best ranked others; the rest only in the full list.
+    assert '<tr class="flagged"><td class="txt">a_x_b</td>' in top
+    assert all(f">r{i}_x_s<" in top for i in range(10)) and ">r10_x_s<" not in top
+    assert "All 15 pairs searched</summary>" in full
+    assert all(f">{name}<" in full for name in ("a_x_b", "r11_x_s", "c_x_d", "c_x_e"))
+
+
 @pytest.mark.shared
 def test_heloc_report(heloc_inputs: tuple, tmp_path: Path) -> None:
     a, b, elapsed = _write_twice(heloc_inputs, tmp_path)

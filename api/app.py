@@ -131,12 +131,17 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if oversight is not None:
             oversight.close()
 
+    def records_for(service: ScoringService) -> DecisionRecorder | None:
+        # The recorder keeps the service's answers. Declared as depending on it, the two
+        # are resolved one after the other in the request's own task: two independent
+        # dependencies would cost a task group of two tasks on every request.
+        return recorder
+
     app = Litestar(
         route_handlers=[guarded, reviewed, ProbeController, docs.serve_asset],
         # Resolved once per request: the request keeps the card it started with.
         dependencies={"service": Provide(current, use_cache=live is None, sync_to_thread=False),
-                      "recorder": Provide(lambda: recorder, use_cache=True,
-                                          sync_to_thread=False),
+                      "recorder": Provide(records_for, use_cache=True, sync_to_thread=False),
                       "oversight": Provide(lambda: oversight, use_cache=True,
                                            sync_to_thread=False)},
         # Access outermost: requests shed here are logged and counted too.

@@ -126,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if live is not None:
             await live.close()
         current().ready = False
+        metrics.flush_populations()
         if recorder is not None:
             await recorder.close()  # what is queued is committed first
         if oversight is not None:

@@ -19,6 +19,9 @@ an empty writable directory (e.g. on the ``/tmp`` tmpfs), or run one worker per 
 
 from __future__ import annotations
 
+import asyncio
+import threading
+import weakref
 from collections import Counter as Counter_
 from typing import Any
 
@@ -164,6 +167,10 @@ def _range(edges: list[float], b: int) -> str:
     return f"[{lo}, {hi})"
 
 
+FLUSH_EVERY_S = 1.0  # at most this stale, a worker's population counters between scrapes
+_unflushed: weakref.WeakSet[Population] = weakref.WeakSet()  # populations with counts waiting
+
+
 class Population:
     """Counters of one card's scored applicants; every child created (at 0) up front, so a
     scrape lists the whole closed label set. ``None`` from :meth:`for_card` when the card has
@@ -186,9 +193,20 @@ class Population:
             if f["kind"] != "numeric":
                 children[-1] = BINS.labels(mid, f["name"], "unseen")
             self.bins.append(children)
-        for child in [*self.bands, *self.grades.values(),
-                      *(c for d in self.bins for c in d.values())]:
+        self._children = [*self.bands, *self.grades.values(),
+                          *(c for d in self.bins for c in d.values())]
+        for child in self._children:
             child.inc(0)
+        # What one() counts waits here, in plain integers (one lock, not one counter's lock
+        # per characteristic), and reaches the counters at this worker's next scrape, its
+        # shutdown or within FLUSH_EVERY_S, whichever comes first.
+        at = iter(range(len(self._children)))
+        self._band_at = [next(at) for _ in self.bands]
+        self._grade_at = {g: next(at) for g in self.grades}
+        self._bin_at = [{b: next(at) for b in d} for d in self.bins]
+        self._pending = [0] * len(self._children)
+        self._due = False
+        self._lock = threading.Lock()
 
     @classmethod
     def for_card(cls, artifact: dict[str, Any]) -> Population | None:
@@ -196,11 +214,30 @@ class Population:
 
     def one(self, score: int, grade: str | None, bins: list[int]) -> None:
         """Count one scored applicant."""
-        self.bands[self._band_index(self.edges, score)].inc()
-        if grade is not None:
-            self.grades[grade].inc()
-        for children, b in zip(self.bins, bins, strict=True):
-            children[b].inc()
+        with self._lock:
+            p = self._pending
+            p[self._band_at[self._band_index(self.edges, score)]] += 1
+            if grade is not None:
+                p[self._grade_at[grade]] += 1
+            for at, b in zip(self._bin_at, bins, strict=True):
+                p[at[b]] += 1
+            if self._due:
+                return
+            self._due = True
+        _unflushed.add(self)
+        try:
+            asyncio.get_running_loop().call_later(FLUSH_EVERY_S, self.flush)
+        except RuntimeError:  # counted outside an event loop: no timer to wait for
+            self.flush()
+
+    def flush(self) -> None:
+        """Add the counts :meth:`one` keeps to the counters."""
+        with self._lock:
+            pending, self._pending = self._pending, [0] * len(self._children)
+            self._due = False
+        for child, n in zip(self._children, pending, strict=True):
+            if n:
+                child.inc(n)
 
     def batch(self, scores: Any, grades: list[str | None], bins: Any) -> None:
         """Count a scored batch: ``scores`` (n,), ``grades`` n labels, ``bins`` (n, k)."""
@@ -236,9 +273,16 @@ def cards_live(champion: tuple[str, str], challengers: list[tuple[str, str]],
         CHALLENGER.labels(*c).set(1)
 
 
+def flush_populations() -> None:
+    """Add every count :meth:`Population.one` keeps to the counters (a scrape, a shutdown)."""
+    for population in list(_unflushed):
+        population.flush()
+
+
 def render(oversight: dict[str, int] | None = None) -> tuple[bytes, str]:
     """The exposition text and its content type (all workers' in multiprocess mode), with
     the decision log's ``oversight`` counts (:meth:`DecisionStore.oversight`) when given."""
+    flush_populations()
     if MULTIPROCESS:
         from prometheus_client import multiprocess
 

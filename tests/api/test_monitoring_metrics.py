@@ -72,6 +72,33 @@ def test_snapshot_difference_equals_the_rows_figures(artifact_path: Path, period
     assert live["periods"][0]["score"]["psi"] > 0.01  # the shift shows
 
 
+def test_single_scores_reach_the_counters_within_a_second_without_a_scrape(
+        artifact_path: Path) -> None:
+    import asyncio
+
+    from prometheus_client import REGISTRY
+
+    from api import prometheus
+
+    card = load_artifact(artifact_path)
+    population = prometheus.Population(card)
+    name = card["features"][0]["name"]
+    labels = {"model_id": card["model_id"], "characteristic": name, "bin": "0"}
+
+    def count() -> float:
+        return REGISTRY.get_sample_value("scorecard_characteristic_bin_applicants_total",
+                                         labels) or 0.0
+
+    async def go() -> tuple[float, float, float]:
+        start = count()
+        for _ in range(3):
+            population.one(600, None, [0] * len(card["features"]))
+        waiting = count()  # kept in the worker, not yet in the counters
+        await asyncio.sleep(prometheus.FLUSH_EVERY_S + 0.3)
+        return start, waiting, count()
+
+    start, waiting, later = asyncio.run(go())
+    assert waiting == start and later == start + 3
 
 
 def test_cli_reads_the_metrics_url_of_a_running_server(tmp_path: Path, period: Any) -> None:

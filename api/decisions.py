@@ -152,7 +152,10 @@ class DecisionRecorder:
         except DecisionLogError as exc:
             return self._unrecorded(len(rows), "backlog", str(exc))
         try:
-            error = await asyncio.wait_for(asyncio.shield(future), self.deadline_s)
+            # Cancelled at the deadline, the future is only this answer's handle on its
+            # record: the writer still commits the group (it skips a future already done).
+            async with asyncio.timeout(self.deadline_s):
+                error = await future
         except TimeoutError:
             return self._unrecorded(len(rows), "deadline", f"no commit within "
                                     f"{self.deadline_s * 1000:.0f} ms")

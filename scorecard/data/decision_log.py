@@ -397,12 +397,7 @@ class DecisionStore:
         head, in one transaction; returns the new head (``chain`` is left as it was if
         anything fails)."""
         plan, head = append_plan(chain, rows, writer)
-        self.stage(plan)
-        try:
-            self.commit()
-        except BaseException:
-            self.rollback()
-            raise
+        self.write(plan)
         return head
 
     def stage(self, plan: Plan) -> None:

@@ -229,18 +229,22 @@ def test_purge_removes_old_records_and_verify_still_holds(log_url: str) -> None:
     assert findings(log_url)[0].endswith("before it are missing (deleted)")
 
 
-def test_a_failing_store_fails_the_group_then_recovers(log_url: str) -> None:
-    store = open_store(log_url)
+def _fails_one_group_then_recovers(url: str, break_it: str, mend: str | None) -> None:
+    """A writer commits, the store breaks (``break_it``, SQL run on another connection),
+    the next group fails and the writer turns unhealthy, the store is mended (``mend``, or
+    nothing: the writer reconnects by itself), and the writer recovers and commits again."""
+    store = open_store(url)
 
     async def go() -> None:
-        writer = GroupWriter(log_url, retry_s=0.05)
+        writer = GroupWriter(url, retry_s=0.05)
         await writer.start()
         assert await writer.submit([answer(0)]) is None
-        tamper(store, "ALTER TABLE decisions RENAME TO hidden")
+        tamper(store, break_it)
         assert await writer.submit([answer(1)]) is not None and not writer.healthy
-        await asyncio.sleep(0.2)
-        assert not writer.healthy  # the probes fail too
-        tamper(store, "ALTER TABLE hidden RENAME TO decisions")
+        if mend is not None:
+            await asyncio.sleep(0.2)
+            assert not writer.healthy  # the probes fail too
+            tamper(store, mend)
         for _ in range(200):
             if writer.healthy:
                 break
@@ -249,30 +253,20 @@ def test_a_failing_store_fails_the_group_then_recovers(log_url: str) -> None:
         await writer.close()
 
     asyncio.run(go())
-    assert verify(open_store(log_url)) == (2, [])
+    assert verify(open_store(url)) == (2, [])
+
+
+def test_a_failing_store_fails_the_group_then_recovers(log_url: str) -> None:
+    _fails_one_group_then_recovers(log_url, "ALTER TABLE decisions RENAME TO hidden",
+                                   "ALTER TABLE hidden RENAME TO decisions")
 
 
 def test_a_dropped_postgresql_connection_fails_one_group_then_the_writer_reconnects(
         postgres_url: str) -> None:
-    store = open_store(postgres_url)
-
-    async def go() -> None:
-        writer = GroupWriter(postgres_url, retry_s=0.05)
-        await writer.start()
-        assert await writer.submit([answer(0)]) is None
-        # The server ends the writer's session, as a restart or a failover would.
-        tamper(store, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
-               "datname = current_database() AND pid <> pg_backend_pid()")
-        assert await writer.submit([answer(1)]) is not None and not writer.healthy
-        for _ in range(200):
-            if writer.healthy:
-                break
-            await asyncio.sleep(0.05)
-        assert writer.healthy and await writer.submit([answer(2)]) is None
-        await writer.close()
-
-    asyncio.run(go())
-    assert verify(open_store(postgres_url)) == (2, [])
+    # The server ends the writer's session, as a restart or a failover would.
+    _fails_one_group_then_recovers(
+        postgres_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+        "datname = current_database() AND pid <> pg_backend_pid()", None)
 
 
 def test_the_sqlite_writer_checkpoints_the_wal_into_the_database_file_off_the_commit_path(

@@ -3,7 +3,8 @@
 Request count and latency by method, route template and status class; client disconnects;
 applicants scored; the served model; the scored population per score band, grade and
 characteristic bin (:class:`Population`, what ``scorecard monitor --metrics`` turns into
-PSI/CSI without applicant data). Every label comes from a closed set, so no client can
+PSI/CSI without applicant data; a single score's counts reach them at the worker's next
+scrape or within :data:`FLUSH_EVERY_S`). Every label comes from a closed set, so no client can
 grow the exposition: the method is one of :data:`METHODS` or ``other``, the route a route
 template or ``unmatched``, the status its class (``2xx`` ... ``5xx``). Metrics live in the
 process-wide default registry (one set per process, shared by every app built in it).

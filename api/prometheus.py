@@ -169,7 +169,7 @@ def _range(edges: list[float], b: int) -> str:
 
 
 FLUSH_EVERY_S = 1.0  # at most this stale, a worker's population counters between scrapes
-_unflushed: weakref.WeakSet[Population] = weakref.WeakSet()  # populations with counts waiting
+_counting: weakref.WeakSet[Population] = weakref.WeakSet()  # populations one() has counted in
 
 
 class Population:
@@ -201,8 +201,8 @@ class Population:
         # What one() counts waits here, in plain integers (one lock, not one counter's lock
         # per characteristic), and reaches the counters at this worker's next scrape, its
         # shutdown or within FLUSH_EVERY_S, whichever comes first.
-        at = iter(range(len(self._children)))
-        self._band_at = [next(at) for _ in self.bands]
+        # The bands come first, so a band's index is its place; grades and bins follow.
+        at = iter(range(len(self.bands), len(self._children)))
         self._grade_at = {g: next(at) for g in self.grades}
         self._bin_at = [{b: next(at) for b in d} for d in self.bins]
         self._pending = [0] * len(self._children)
@@ -217,7 +217,7 @@ class Population:
         """Count one scored applicant."""
         with self._lock:
             p = self._pending
-            p[self._band_at[self._band_index(self.edges, score)]] += 1
+            p[self._band_index(self.edges, score)] += 1
             if grade is not None:
                 p[self._grade_at[grade]] += 1
             for at, b in zip(self._bin_at, bins, strict=True):
@@ -225,7 +225,7 @@ class Population:
             if self._due:
                 return
             self._due = True
-        _unflushed.add(self)
+        _counting.add(self)
         try:
             asyncio.get_running_loop().call_later(FLUSH_EVERY_S, self.flush)
         except RuntimeError:  # counted outside an event loop: no timer to wait for
@@ -276,7 +276,7 @@ def cards_live(champion: tuple[str, str], challengers: list[tuple[str, str]],
 
 def flush_populations() -> None:
     """Add every count :meth:`Population.one` keeps to the counters (a scrape, a shutdown)."""
-    for population in list(_unflushed):
+    for population in list(_counting):
         population.flush()
 
 

@@ -37,13 +37,16 @@ CHALLENGERS = {"challenger": "GBM", "challenger_monotone": "monotone GBM"}
 LIMITATION_TOPICS = ("data", "scale", "stability", "iv")
 
 
+PAIR_STEP = "interaction"  # the selection log's step of a pair searched (not a candidate)
+
+
 def _selection_summary(selection_log: pd.DataFrame | None, kept: int) -> str:
     """``12 of 41 candidates``; the reason for each drop is in ``validation.html``."""
     if selection_log is None or selection_log.empty:
         return f"{kept} characteristics"
     # The refit's own row (step "final_fit") is a decision and a pair searched (step
     # "interaction") is not a characteristic: neither is a candidate.
-    candidates = (~selection_log["step"].isin(("final_fit", "interaction"))).sum() \
+    candidates = (~selection_log["step"].isin(("final_fit", PAIR_STEP))).sum() \
         if "step" in selection_log else len(selection_log)
     return f"{kept} of {candidates} candidates"
 
@@ -52,7 +55,7 @@ def _pair_summary(selection_log: pd.DataFrame | None) -> str:
     """`` and 1 of 528 pairs`` when the card searched interactions, else ``""``."""
     if selection_log is None or "step" not in selection_log:
         return ""
-    pairs = selection_log[selection_log["step"] == "interaction"]
+    pairs = selection_log[selection_log["step"] == PAIR_STEP]
     if pairs.empty:
         return ""
     return f" and {int((pairs['decision'] == 'in').sum())} of {len(pairs)} pairs"

@@ -53,7 +53,7 @@ from validation.formats import (
     yes_no,
 )
 from validation.metrics_json import METRIC_KEYS, build_metrics, dumps_metrics
-from validation.model_doc import render_model_md
+from validation.model_doc import PAIR_STEP, render_model_md
 from validation.plain import records
 from validation.result import ValidationResult
 from validation.tables import Col, Table, key, table
@@ -590,7 +590,6 @@ def _card(artifact: Mapping[str, Any], selection_log: pd.DataFrame | None,
     }
 
 
-PAIR_STEP = "interaction"  # the selection log's step for a pair searched
 PAIRS_SHOWN = 10  # ranked pairs listed before the collapsed full list
 
 
@@ -599,10 +598,15 @@ def _pairs_searched(rows: list[dict[str, Any]], is_overridden: Callable[..., boo
     """The pair search in brief: how many were searched and kept, why the others were not
     ranked, the best ranked (the log lists them by rank gain, best first), and every pair
     in a collapsed table (hundreds of rows would bury the characteristics' log)."""
-    kept = [r for r in rows if r["decision"] == "in"]
-    ranked = [r for r in rows if str(r["reason"]).startswith("rank gain")]
-    unranked = Counter(str(r["reason"]) for r in rows
-                       if r["decision"] != "in" and not str(r["reason"]).startswith("rank gain"))
+    def is_kept(r: Mapping[str, Any]) -> bool:
+        return bool(r["decision"] == "in")
+
+    def is_ranked(r: Mapping[str, Any]) -> bool:
+        return str(r["reason"]).startswith("rank gain")
+
+    kept = [r for r in rows if is_kept(r)]
+    ranked = [r for r in rows if is_ranked(r)]
+    unranked = Counter(str(r["reason"]) for r in rows if not (is_kept(r) or is_ranked(r)))
     why = "; ".join(f"{n:,} {reason}" for reason, n in sorted(unranked.items(),
                                                               key=lambda x: (-x[1], x[0])))
     lead = (f"{len(rows):,} pair(s) searched, {len(kept):,} kept. {len(ranked):,} were ranked "
@@ -611,13 +615,13 @@ def _pairs_searched(rows: list[dict[str, Any]], is_overridden: Callable[..., boo
             Col("Decision", key("decision"), num=False),
             Col("Reason", key("reason"), num=False, wrap=True),
             Col("Overridden", is_overridden, yes_no, num=False)]
-    shown = kept + [r for r in ranked if r["decision"] != "in"][:PAIRS_SHOWN]
+    shown = kept + [r for r in ranked if not is_kept(r)][:PAIRS_SHOWN]
     return {"lead": lead,
             "top": table(shown, cols, "The pairs kept and the best ranked of the others, in "
                          f"the log's order. Source: {src.published}.",
-                         flag=lambda r: r["decision"] == "in") if shown else None,
+                         flag=is_kept) if shown else None,
             "all": table(rows, cols, f"Every pair searched. Source: {src.published}.",
-                         flag=lambda r: r["decision"] == "in"),
+                         flag=is_kept),
             "n": len(rows)}
 
 

@@ -400,21 +400,12 @@ class DecisionStore:
         self.write(plan)
         return head
 
-    def stage(self, plan: Plan) -> None:
-        """Open a write transaction and run ``plan``'s statements in it, uncommitted
-        (rolled back if one fails)."""
+    def write(self, plan: Plan) -> None:
+        """Run ``plan`` in one transaction and commit it (nothing of it stays on failure)."""
         self.begin()
         try:
             for sql, params, many in plan:
                 (self.executemany if many else self.execute)(sql, params)
-        except BaseException:
-            self.rollback()
-            raise
-
-    def write(self, plan: Plan) -> None:
-        """Run ``plan`` in one transaction and commit it (nothing of it stays on failure)."""
-        self.stage(plan)
-        try:
             self.commit()
         except BaseException:
             self.rollback()

@@ -2,6 +2,6 @@
 
 import sys
 
-from scorecard.cli import main
+from scorecard.cli import run
 
-sys.exit(main())
+sys.exit(run())

@@ -1,6 +1,7 @@
 """The ``scorecard`` command line.
 
-Each submodule registers its subcommands; ``main`` dispatches:
+Each submodule registers its subcommands; ``main`` dispatches, and ``run`` (the ``scorecard``
+program and ``python -m scorecard``) calls it and leaves:
 
 * :mod:`.data` — ``generate-data``, ``check``, ``oracle``, ``realism``;
   :mod:`.spec` — ``init-spec``, ``example-data``;
@@ -11,9 +12,9 @@ Each submodule registers its subcommands; ``main`` dispatches:
   :mod:`.decisions` — ``decisions ...`` (the decision log); :mod:`.registry` — ``registry
   ...`` (the card registry).
 
- ``register()`` functions and
-this module import nothing heavy: a command imports what it uses inside its function, so
-``scorecard --help`` starts at once and ``serve`` never loads the training stack.
+The ``register()`` functions and this module import nothing heavy: a command imports what it
+uses inside its function, so ``scorecard --help`` starts at once and ``serve`` never loads the
+training stack.
 
 A user's mistake ends in one line ``error: ...`` naming the file, flag or field, and an
 exit code; ``scorecard --debug COMMAND ...`` adds the full traceback:
@@ -202,5 +203,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
 
 
+def run() -> int:
+    """The ``scorecard`` program: :func:`main` with this process's arguments; its exit code.
+
+    The process leaves through :func:`os._exit` once every ``atexit`` handler registered
+    during the command (joblib's, logging's...) has run and the standard streams are
+    flushed, so the C++ static destructors are skipped: a native thread pool (Arrow's CSV
+    reader's) torn down there can abort a finished command (``std::terminate``, SIGABRT),
+    which would turn an exit code into -6 after every file was already written.
+    """
+    import atexit
+
+    status: list[int] = []
+    # registered before the command imports any library, so it runs after their handlers
+    atexit.register(_leave, status)
+    status.append(main())
+    return status[0]
+
+
+def _leave(status: list[int]) -> None:
+    if not status:  # main raised (argparse's SystemExit, a bug): Python's own exit reports it
+        return
+    import contextlib
+    import logging
+    import os
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed or broken pipe: nothing to flush into
+            stream.flush()
+    os._exit(status[0])
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

@@ -132,6 +132,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     VIRTUAL_ENV=/opt/venv \
     TMPDIR=/tmp \
     SCORECARD_ARTIFACT=/app/reports/scorecard.json \
+    SCORECARD_PROBE_PORT=8001 \
     WEB_CONCURRENCY=2
 
 # A fixed, unprivileged uid/gid (matches `user = "10001:10001"` in the ECS task definition)
@@ -157,11 +158,13 @@ COPY reports/scorecard.json /app/reports/scorecard.json
 
 USER 10001:10001
 
-EXPOSE 8000
+# 8000 the API; 8001 the probes alone (SCORECARD_PROBE_PORT, api/probes.py), answered by a
+# thread of each worker so that a flood on 8000 never delays them: the ALB's health check.
+EXPOSE 8000 8001
 
 # No curl in slim images: probe liveness with the interpreter that is already there.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
-  CMD ["python", "-c", "import sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=4); sys.exit(0 if r.status == 200 else 1)"]
+  CMD ["python", "-c", "import sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:8001/health', timeout=4); sys.exit(0 if r.status == 200 else 1)"]
 
 # Shell form through `sh -c` so ${WEB_CONCURRENCY} expands at start-up; `exec` replaces the
 # shell, so uvicorn itself receives SIGTERM from `docker stop`/ECS and drains gracefully.

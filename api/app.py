@@ -38,8 +38,9 @@ from api.errors import EXCEPTION_HANDLERS
 from api.live import LiveCards
 from api.openapi import document_request_bodies
 from api.overload import Admission, OverloadMiddleware, install
+from api.probes import ProbeServer, readiness
 from api.service import ScoringService
-from api.settings import ENV_CUTOFF, Settings, SettingsError
+from api.settings import ENV_CUTOFF, ENV_PROBE_PORT, Settings, SettingsError
 from scorecard.card.artifact import ArtifactError, load_artifact
 from scorecard.card.decisions import PolicyError
 from scorecard.card.reasons import ReasonError
@@ -109,6 +110,15 @@ def create_app(settings: Settings | None = None) -> Litestar:
     def current() -> ScoringService:
         return service if live is None else live.service
 
+    # Bound now: a probe port that cannot be used stops the worker before it serves.
+    probes = None
+    if settings.probe_port is not None:
+        try:
+            probes = ProbeServer(settings.probe_port, lambda: readiness(current(), recorder))
+        except OSError as exc:
+            raise SettingsError(f"{ENV_PROBE_PORT}={settings.probe_port}: cannot listen: "
+                                f"{exc.strerror or exc}") from exc
+
     async def start_accepting() -> None:
         if recorder is not None:
             await recorder.start()  # the writer task, in this worker's event loop
@@ -121,6 +131,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         gc.freeze()
         admission.start_serving()
         current().ready = True
+        if probes is not None:
+            probes.start()
 
     async def stop_accepting() -> None:
         if live is not None:
@@ -131,6 +143,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             await recorder.close()  # what is queued is committed first
         if oversight is not None:
             oversight.close()
+        if probes is not None:
+            await probes.close()
 
     def records_for(service: ScoringService) -> DecisionRecorder | None:
         # The recorder keeps the service's answers. Declared as depending on it, the two

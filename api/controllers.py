@@ -26,7 +26,6 @@ from litestar import Controller, Request, Response, post, route
 from litestar.enums import HttpMethod, MediaType
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Parameter
-from litestar.status_codes import HTTP_503_SERVICE_UNAVAILABLE
 
 from api import auth
 from api import prometheus as metrics
@@ -34,6 +33,7 @@ from api.auth import require_api_key, require_reviewer_key, reviewer
 from api.bodies import decode, decode_batch
 from api.decisions import DecisionRecorder, Oversight, api_key_id, no_log
 from api.overload import BATCH_UNIT_BYTES, work_done
+from api.probes import readiness
 from api.responses import (
     BatchResult,
     Card,
@@ -240,13 +240,8 @@ class ProbeController(Controller):
         """200 once the artifact is loaded and its content hash verified; 503 otherwise (for
         instance while shutting down, so the load balancer drains the task, or while the
         decision log fails and records are required)."""
-        if not service.ready:
-            return Response(Ready("not_ready", detail="the service is shutting down"),
-                            status_code=HTTP_503_SERVICE_UNAVAILABLE)
-        if recorder is not None and not recorder.ready:
-            return Response(Ready("not_ready", detail="the decision log is unavailable"),
-                            status_code=HTTP_503_SERVICE_UNAVAILABLE)
-        return Response(Ready("ready", service.model_id, service.content_hash))
+        status, body = readiness(service, recorder)
+        return Response(body, status_code=status)
 
 
 class MetricsController(Controller):

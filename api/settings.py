@@ -26,6 +26,7 @@ ENV_BODY_TIMEOUT_S = table.BODY_TIMEOUT_S.name
 ENV_MAX_IN_FLIGHT = table.MAX_IN_FLIGHT.name
 ENV_LATENCY_BUDGET_MS = table.LATENCY_BUDGET_MS.name
 ENV_REFUSAL_RATIO = table.REFUSAL_RATIO.name
+ENV_PROBE_PORT = table.PROBE_PORT.name
 ENV_CUTOFF = table.CUTOFF.name
 ENV_REFER_BAND = table.REFER_BAND.name
 ENV_REASON_METHOD = table.REASON_METHOD.name
@@ -71,6 +72,8 @@ class Settings:
         refusal_ratio: refusals answered at once per completed scoring request; the
             others wait their turn, at most ``Retry-After`` (:mod:`api.overload`); 0: every
             refusal at once.
+        probe_port: the port on which a thread of each worker answers ``/health`` and
+            ``/ready`` (:mod:`api.probes`); ``None``: the probes are on the API port only.
         cutoff: the decision policy's cut-off as written (``None``: no policy); resolved
             against the card at start-up.
         refer_band: points below the cut-off that are referred.
@@ -97,6 +100,7 @@ class Settings:
     max_in_flight: int = table.MAX_IN_FLIGHT.default
     latency_budget_ms: float = table.LATENCY_BUDGET_MS.default
     refusal_ratio: float = table.REFUSAL_RATIO.default
+    probe_port: int | None = table.PROBE_PORT.default
     cutoff: str | None = table.CUTOFF.default
     refer_band: int = table.REFER_BAND.default
     automated_declines: bool = table.AUTOMATED_DECLINES.default
@@ -148,6 +152,9 @@ class Settings:
         if not (self.refusal_ratio >= 0 and math.isfinite(self.refusal_ratio)):
             raise SettingsError(f"{ENV_REFUSAL_RATIO}: must be >= 0 refusals per completed "
                                 f"request (0: every refusal at once), got {self.refusal_ratio}")
+        if self.probe_port is not None and not 0 <= self.probe_port <= 65535:
+            raise SettingsError(f"{ENV_PROBE_PORT}: must be a TCP port (0 to 65535, 0: any "
+                                f"free port), got {self.probe_port}")
         if self.max_batch < 1:
             raise SettingsError(f"{ENV_MAX_BATCH}: must be >= 1, got {self.max_batch}")
         if self.max_body_bytes < 1024:
@@ -180,6 +187,7 @@ class Settings:
             max_in_flight=table.MAX_IN_FLIGHT.read(env),
             latency_budget_ms=table.LATENCY_BUDGET_MS.read(env),
             refusal_ratio=table.REFUSAL_RATIO.read(env),
+            probe_port=table.PROBE_PORT.read(env),
             cutoff=table.CUTOFF.read(env),
             refer_band=table.REFER_BAND.read(env),
             automated_declines=table.AUTOMATED_DECLINES.read(env),

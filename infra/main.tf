@@ -24,6 +24,9 @@ locals {
 
   ecr_repository_name = var.ecr_repository_name != "" ? var.ecr_repository_name : "${var.name}/api"
   container_port      = 8000 # fixed by the image (Dockerfile EXPOSE / uvicorn --port)
+  # The image's SCORECARD_PROBE_PORT: /health and /ready answered by a thread of each worker,
+  # never queued behind a flood of API connections (api/probes.py). The ALB checks it.
+  probe_port = 8001
 
   decision_log_url = var.decision_log_enabled ? format(
     "postgresql://%s@%s:%d/%s?sslmode=require", module.database[0].username,
@@ -205,6 +208,7 @@ module "alb" {
   certificate_arn            = var.certificate_arn
   container_port             = local.container_port
   health_check_path          = "/health"
+  health_check_port          = local.probe_port
   deletion_protection        = var.alb_deletion_protection
   access_logs_force_destroy  = var.access_logs_force_destroy
   access_logs_retention_days = var.log_retention_days
@@ -242,6 +246,7 @@ module "ecs_service" {
   ecr_repository_arn      = aws_ecr_repository.api.arn
   image                   = "${aws_ecr_repository.api.repository_url}:${var.image_tag}"
   container_port          = local.container_port
+  probe_port              = local.probe_port
   web_concurrency         = var.web_concurrency
   task_cpu                = var.task_cpu
   task_memory             = var.task_memory

@@ -164,6 +164,12 @@ REFUSAL_RATIO = Setting(
     "refusals a worker answers at once per scoring request it completes; under a flood the "
     "other refused requests wait their turn (at most the 1 s of `Retry-After`), so refusing "
     "costs a bounded share of the CPU; 0: every refusal at once")
+PROBE_PORT = Setting(
+    "SCORECARD_PROBE_PORT", "integer", None, "",
+    "a second TCP port on which a thread of each worker answers `/health` and `/ready` "
+    "only, so probes never queue behind a flood of API connections (the load balancer's "
+    "health check; liveness there still fails when the event loop stalls for 5 s); unset: "
+    "the probes are on the API port only")
 CUTOFF = Setting(
     "SCORECARD_CUTOFF", "text", None, "",
     "decision policy of the service and `scorecard explain`: a score (`600`), a pd "
@@ -266,7 +272,7 @@ USER = Setting(
 
 SETTINGS: tuple[Setting, ...] = (
     ARTIFACT, API_KEY, MAX_BATCH, MAX_BODY_BYTES, ALLOW_MISSING, HEADER_TIMEOUT_S,
-    BODY_TIMEOUT_S, LATENCY_BUDGET_MS, MAX_IN_FLIGHT, REFUSAL_RATIO, CUTOFF, REFER_BAND,
+    BODY_TIMEOUT_S, LATENCY_BUDGET_MS, MAX_IN_FLIGHT, REFUSAL_RATIO, PROBE_PORT, CUTOFF, REFER_BAND,
     AUTOMATED_DECLINES, REVIEWER_KEYS, REASON_METHOD, DECISION_LOG, DECISION_LOG_DEADLINE_MS,
     DECISION_LOG_REQUIRED, DECISION_LOG_HASHED, DECISION_LOG_SALT, REGISTRY, REGISTRY_POLL_S,
     AWS_REGION, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN,

@@ -183,7 +183,7 @@ def test_ecs_task_runs_as_the_image_user() -> None:
     assert match.group(1) == user
 
 
-def test_healthcheck_probes_health_with_python_urllib() -> None:
+def test_healthcheck_probes_health_on_the_probe_port_with_python_urllib() -> None:
     checks = _runtime().args("HEALTHCHECK")
     assert len(checks) == 1
     check = checks[0]
@@ -191,11 +191,12 @@ def test_healthcheck_probes_health_with_python_urllib() -> None:
     assert "/health" in check
     assert "urllib.request" in check
     assert "curl" not in check and "wget" not in check, "python:slim has neither"
-    assert "127.0.0.1:8000" in check or "localhost:8000" in check
+    assert "127.0.0.1:8001/health" in check  # the probe port: a flood on 8000 cannot delay it
+    assert "SCORECARD_PROBE_PORT=8001" in " ".join(_runtime().args("ENV"))
 
 
-def test_exposes_8000() -> None:
-    assert _runtime().args("EXPOSE") == ["8000"]
+def test_exposes_the_api_and_probe_ports() -> None:
+    assert _runtime().args("EXPOSE") == ["8000 8001"]
 
 
 def test_cmd_starts_uvicorn_factory_with_web_concurrency() -> None:

@@ -79,10 +79,13 @@ class Container:
         self.port = free_port()
         self.name = f"scorecard-test-{self.port}"
         self.url = f"http://127.0.0.1:{self.port}"
+        self.probes_url = f"http://127.0.0.1:{free_port()}"  # the image's probe port, 8001
         flags = [f"--env={k}={v}" for k, v in (env or {}).items()]
         _podman("run", "--detach", "--name", self.name, "--read-only", "--tmpfs", "/tmp",
                 "--cap-drop=all", "--security-opt=no-new-privileges",
-                "--publish", f"127.0.0.1:{self.port}:8000", *flags, image)
+                "--publish", f"127.0.0.1:{self.port}:8000",
+                "--publish", f"127.0.0.1:{self.probes_url.rsplit(':', 1)[1]}:8001", *flags,
+                image)
         self.ready_s = _wait_ready(self.url, self.name)
 
     def remove(self) -> None:
@@ -174,8 +177,18 @@ def test_with_an_api_key_set_scoring_needs_it_and_the_probes_do_not(image: str) 
         assert status == 200 and card["id_column"]
         assert _call(f"{keyed.url}/v1/scorecard", headers={"X-API-Key": "wrong"})[0] == 401
         assert _call(f"{keyed.url}/health")[0] == 200
+        assert _call(f"{keyed.probes_url}/health")[0] == 200
     finally:
         keyed.remove()
+
+
+def test_the_probe_port_answers_liveness_and_the_same_readiness_as_the_api_port(
+        container: Container) -> None:
+    """8001 (``SCORECARD_PROBE_PORT`` in the image): the ALB's health check target."""
+    assert _call(f"{container.probes_url}/health") == (200, {"status": "ok"})
+    ready = _call(f"{container.probes_url}/ready")
+    assert ready == _call(f"{container.url}/ready") and ready[1]["status"] == "ready"
+    assert _call(f"{container.probes_url}/v1/scorecard")[0] == 404
 
 
 def _send_batch(port: int, rows: list[dict[str, Any]]) -> socket.socket:

@@ -36,6 +36,7 @@ INFRA = REPO / "infra"
 MODULES = INFRA / "modules"
 TF_FILES = sorted(INFRA.rglob("*.tf"))
 CONTAINER_PORT = 8000
+PROBE_PORT = 8001  # the image's SCORECARD_PROBE_PORT
 
 _REF = re.compile(r"^\$\{(var|local)\.([A-Za-z0-9_-]+)\}$")
 
@@ -340,6 +341,8 @@ def test_target_group_health_check_and_ip_targets() -> None:
     assert resolve("alb", tg["port"]) == CONTAINER_PORT
     health = _block(tg, "health_check")
     assert resolve("alb", health["path"]) == "/health"
+    assert health["port"] == "${tostring(var.health_check_port)}"
+    assert resolve("root", _caller_args("alb")["health_check_port"]) == PROBE_PORT
     assert health["matcher"] == "200"
 
 
@@ -382,20 +385,21 @@ def test_alb_ingress_only_on_80_and_443() -> None:
     assert "aws_security_group_rule" not in alb.resources
 
 
-def test_tasks_reachable_only_from_alb_on_container_port() -> None:
+def test_tasks_reachable_only_from_alb_on_the_container_and_probe_ports() -> None:
     service = _mod("ecs_service")
     ingress = service.resources["aws_vpc_security_group_ingress_rule"]
-    assert set(ingress) == {"task_from_alb"}
-    rule = ingress["task_from_alb"]
-    assert rule["referenced_security_group_id"] == "${var.alb_security_group_id}"
-    assert "cidr_ipv4" not in rule
-    assert resolve("ecs_service", rule["from_port"]) == CONTAINER_PORT
-    assert resolve("ecs_service", rule["to_port"]) == CONTAINER_PORT
+    assert set(ingress) == {"task_from_alb", "task_probes_from_alb"}
+    for name, port in (("task_from_alb", CONTAINER_PORT), ("task_probes_from_alb", PROBE_PORT)):
+        rule = ingress[name]
+        assert rule["referenced_security_group_id"] == "${var.alb_security_group_id}"
+        assert "cidr_ipv4" not in rule
+        assert resolve("ecs_service", rule["from_port"]) == port
+        assert resolve("ecs_service", rule["to_port"]) == port
     task_sg = service.resource("aws_security_group", "task")
     assert "ingress" not in task_sg and "egress" not in task_sg
     assert "aws_vpc_security_group_egress_rule" in service.resources
     egress = service.resources["aws_vpc_security_group_egress_rule"]
-    assert set(egress) == {"alb_to_task", "task_to_s3"}
+    assert set(egress) == {"alb_to_task", "alb_to_task_probes", "task_to_s3"}
     # The tasks' one way out: HTTPS to S3's prefix list, only with a registry to read.
     to_s3 = egress["task_to_s3"]
     assert to_s3["count"] == "${var.registry_enabled ? 1 : 0}"
@@ -449,8 +453,9 @@ def test_container_definition_hardening() -> None:
     tmpfs = container["linuxParameters"]["tmpfs"]
     assert [m["containerPath"] for m in tmpfs] == ["/tmp"]
     ports = container["portMappings"]
-    assert [resolve("ecs_service", p["containerPort"]) for p in ports] == [CONTAINER_PORT]
-    assert "/health" in _mod("ecs_service").locals["health_command"]
+    assert [resolve("ecs_service", p["containerPort"]) for p in ports] == [CONTAINER_PORT,
+                                                                            PROBE_PORT]
+    assert "${var.probe_port}/health" in _mod("ecs_service").locals["health_command"]
     assert container["healthCheck"]["command"][:2] == ["CMD", "python"]
     assert container["logConfiguration"]["logDriver"] == "awslogs"
 

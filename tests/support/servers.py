@@ -19,10 +19,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_uvicorn(port: int, protocol: str, environment: dict[str, str], log: Path
-                  ) -> subprocess.Popen:
+def start_uvicorn(port: int, protocol: str, environment: dict[str, str], log: Path,
+                  workers: int = 1) -> subprocess.Popen:
     """``uvicorn --factory api.app:create_app`` on 127.0.0.1:``port`` with the HTTP
-    ``protocol`` class, its output in ``log``; returns once ``/health`` answers 200.
+    ``protocol`` class and ``workers`` processes, its output in ``log``; returns once
+    ``/health`` answers 200.
 
     Raises:
         RuntimeError: the server exited or did not answer within 60 s (with its log).
@@ -31,7 +32,8 @@ def start_uvicorn(port: int, protocol: str, environment: dict[str, str], log: Pa
 
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host",
-         "127.0.0.1", "--port", str(port), "--http", protocol, "--no-access-log"],
+         "127.0.0.1", "--port", str(port), "--http", protocol, "--no-access-log",
+         "--workers", str(workers)],
         cwd=REPO, env=environment, stdout=log.open("w"), stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while True:

@@ -89,7 +89,7 @@ resource "aws_lb_target_group" "api" {
   health_check {
     enabled             = true
     path                = var.health_check_path
-    port                = "traffic-port"
+    port                = tostring(var.health_check_port)
     protocol            = "HTTP"
     matcher             = "200"
     interval            = 15

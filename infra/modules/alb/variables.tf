@@ -42,6 +42,12 @@ variable "health_check_path" {
   default     = "/health"
 }
 
+variable "health_check_port" {
+  description = "Port of the target group health check: the tasks' probe port (SCORECARD_PROBE_PORT), which a flood on the API port cannot delay."
+  type        = number
+  default     = 8001
+}
+
 variable "idle_timeout" {
   description = "ALB idle timeout in seconds; must stay below uvicorn's --timeout-keep-alive (65)."
   type        = number

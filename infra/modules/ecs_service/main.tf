@@ -10,12 +10,14 @@ locals {
   region         = data.aws_region.current.name
   account_id     = data.aws_caller_identity.current.account_id
 
-  # Liveness probe with the image's own interpreter (no curl in python:slim).
-  health_command = "import sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:${var.container_port}/health', timeout=4); sys.exit(0 if r.status == 200 else 1)"
+  # Liveness probe with the image's own interpreter (no curl in python:slim), on the probe
+  # port: answered by a thread, 503 when a worker's event loop stalls.
+  health_command = "import sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:${var.probe_port}/health', timeout=4); sys.exit(0 if r.status == 200 else 1)"
 
   environment = [
     { name = "SCORECARD_ARTIFACT", value = var.artifact_path },
     { name = "WEB_CONCURRENCY", value = tostring(var.web_concurrency) },
+    { name = "SCORECARD_PROBE_PORT", value = tostring(var.probe_port) },
   ]
   # Resolved by the ECS agent at task start with the execution role; the value never
   # appears in the task definition, the console or Terraform plans.
@@ -52,6 +54,13 @@ locals {
         name          = "http"
         containerPort = var.container_port
         hostPort      = var.container_port
+        protocol      = "tcp"
+        appProtocol   = "http"
+      },
+      {
+        name          = "probes"
+        containerPort = var.probe_port
+        hostPort      = var.probe_port
         protocol      = "tcp"
         appProtocol   = "http"
       },
@@ -263,7 +272,7 @@ resource "aws_vpc_security_group_egress_rule" "task_to_s3" {
 }
 
 # ---------------------------------------------------------------------------------------
-# Task security group: inbound only from the ALB on the container port. No egress rules:
+# Task security group: inbound only from the ALB, on the container and probe ports. No egress rules:
 # on the EC2 launch type image pulls, secrets and logs go through the instance's network,
 # and the API itself makes no outbound calls.
 # ---------------------------------------------------------------------------------------
@@ -288,13 +297,31 @@ resource "aws_vpc_security_group_ingress_rule" "task_from_alb" {
   referenced_security_group_id = var.alb_security_group_id
 }
 
-# The ALB's only egress: the tasks, on the container port.
+resource "aws_vpc_security_group_ingress_rule" "task_probes_from_alb" {
+  security_group_id            = aws_security_group.task.id
+  description                  = "ALB health checks to the probe port"
+  ip_protocol                  = "tcp"
+  from_port                    = var.probe_port
+  to_port                      = var.probe_port
+  referenced_security_group_id = var.alb_security_group_id
+}
+
+# The ALB's only egress: the tasks, on the container port and the probe port.
 resource "aws_vpc_security_group_egress_rule" "alb_to_task" {
   security_group_id            = var.alb_security_group_id
   description                  = "ALB to the API tasks"
   ip_protocol                  = "tcp"
   from_port                    = var.container_port
   to_port                      = var.container_port
+  referenced_security_group_id = aws_security_group.task.id
+}
+
+resource "aws_vpc_security_group_egress_rule" "alb_to_task_probes" {
+  security_group_id            = var.alb_security_group_id
+  description                  = "ALB health checks to the API tasks' probe port"
+  ip_protocol                  = "tcp"
+  from_port                    = var.probe_port
+  to_port                      = var.probe_port
   referenced_security_group_id = aws_security_group.task.id
 }
 

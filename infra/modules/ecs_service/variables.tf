@@ -64,6 +64,12 @@ variable "container_port" {
   default     = 8000
 }
 
+variable "probe_port" {
+  description = "Port on which each worker answers /health and /ready alone (SCORECARD_PROBE_PORT): the ALB's and the container's health checks."
+  type        = number
+  default     = 8001
+}
+
 variable "container_user" {
   description = "uid:gid the container runs as (the Dockerfile's unprivileged user)."
   type        = string

@@ -159,7 +159,7 @@ COPY reports/scorecard.json /app/reports/scorecard.json
 USER 10001:10001
 
 # 8000 the API; 8001 the probes alone (SCORECARD_PROBE_PORT, api/probes.py), answered by a
-# thread of each worker so that a flood on 8000 never delays them: the ALB's health check.
+# small process beside each worker so that a flood on 8000 never delays them: the ALB's check.
 EXPOSE 8000 8001
 
 # No curl in slim images: probe liveness with the interpreter that is already there.

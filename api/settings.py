@@ -72,7 +72,7 @@ class Settings:
         refusal_ratio: refusals answered at once per completed scoring request; the
             others wait their turn, at most ``Retry-After`` (:mod:`api.overload`); 0: every
             refusal at once.
-        probe_port: the port on which a thread of each worker answers ``/health`` and
+        probe_port: the port on which a process beside each worker answers ``/health`` and
             ``/ready`` (:mod:`api.probes`); ``None``: the probes are on the API port only.
         cutoff: the decision policy's cut-off as written (``None``: no policy); resolved
             against the card at start-up.

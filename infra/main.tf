@@ -24,7 +24,7 @@ locals {
 
   ecr_repository_name = var.ecr_repository_name != "" ? var.ecr_repository_name : "${var.name}/api"
   container_port      = 8000 # fixed by the image (Dockerfile EXPOSE / uvicorn --port)
-  # The image's SCORECARD_PROBE_PORT: /health and /ready answered by a thread of each worker,
+  # The image's SCORECARD_PROBE_PORT: /health and /ready answered by a process beside each worker,
   # never queued behind a flood of API connections (api/probes.py). The ALB checks it.
   probe_port = 8001
 

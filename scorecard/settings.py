@@ -166,10 +166,10 @@ REFUSAL_RATIO = Setting(
     "costs a bounded share of the CPU; 0: every refusal at once")
 PROBE_PORT = Setting(
     "SCORECARD_PROBE_PORT", "integer", None, "",
-    "a second TCP port on which a thread of each worker answers `/health` and `/ready` "
-    "only, so probes never queue behind a flood of API connections (the load balancer's "
-    "health check; liveness there still fails when the event loop stalls for 5 s); unset: "
-    "the probes are on the API port only")
+    "a second TCP port on which a small process beside each worker answers `/health` and "
+    "`/ready` only, so probes never queue behind a flood of API connections (the load "
+    "balancer's health check; both fail there when the worker's event loop stalls for 5 s); "
+    "unset: the probes are on the API port only")
 CUTOFF = Setting(
     "SCORECARD_CUTOFF", "text", None, "",
     "decision policy of the service and `scorecard explain`: a score (`600`), a pd "

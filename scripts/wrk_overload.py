@@ -1,11 +1,13 @@
 #!/usr/bin/env python
 """The overload benchmark of issue 28, black-box with ``wrk``: closed-loop floods of
 ``POST /v1/score`` (one real applicant) at 16, 64, 256 and 1,024 connections, against one
-and two uvicorn workers, with ``/health`` probed meanwhile.
+and two uvicorn workers, with ``/health`` probed meanwhile on the API port and on the probe
+port (``SCORECARD_PROBE_PORT``, :mod:`api.probes`).
 
 Per phase: ``wrk -t1 -cN -d8s`` with ``scripts/wrk/score.lua`` (answers per second by
 status, the accepted answers' latency apart from the refusals'), wrk's socket errors, the
-``/health`` latency (a new connection every 50 ms, as a load balancer's health check) and
+``/health`` latency on each port (a new connection every 50 ms, as a load balancer's health
+check; ``health_*`` the API port, ``probe_*`` the probe port) and
 the machine's load average (it may be shared: the figures are then not the server's alone).
 Goodput is the 200 answers per second as a fraction of the 16-connection figure of the same
 run. A benchmark that prints figures, not a test: nothing is asserted.
@@ -77,9 +79,11 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start(code: Path, artifact: Path, port: int, workers: int, log: Path
-          ) -> subprocess.Popen[bytes]:
+def start(code: Path, artifact: Path, port: int, workers: int, log: Path,
+          probe_port: int | None) -> subprocess.Popen[bytes]:
     env = {**os.environ, "SCORECARD_ARTIFACT": str(artifact), "PYTHONPATH": str(code)}
+    if probe_port is not None:
+        env["SCORECARD_PROBE_PORT"] = str(probe_port)
     for name in ("SCORECARD_API_KEY", "PROMETHEUS_MULTIPROC_DIR"):
         env.pop(name, None)
     cmd = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app", "--host", HOST,
@@ -118,7 +122,8 @@ def probe(port: int, path: str, timeout: float = 5.0) -> tuple[int, float]:
 class Prober(threading.Thread):
     def __init__(self, port: int) -> None:
         super().__init__(daemon=True)
-        self.port, self.stop, self.samples = port, threading.Event(), []
+        self.port, self.stop = port, threading.Event()
+        self.samples: list[tuple[int, float]] = []
 
     def run(self) -> None:
         while not self.stop.wait(PROBE_EVERY_S):
@@ -152,13 +157,19 @@ def run_wrk(port: int, connections: int, seconds: float, script: Path,
 
 
 def phase(port: int, connections: int, seconds: float, script: Path,
-          body: Path) -> dict[str, Any]:
+          body: Path, probe_port: int | None) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     prober = Prober(port)
-    prober.start()
+    probes = Prober(probe_port) if probe_port is not None else None
+    for thread in (prober, probes):
+        if thread is not None:
+            thread.start()
     result = run_wrk(port, connections, seconds, script, body)
-    prober.stop.set()
-    prober.join()
+    for thread in (prober, probes):
+        if thread is not None:
+            thread.stop.set()
+            thread.join()
+    probe_ms = [ms for _, ms in probes.samples] if probes is not None else []
     span = result["seconds"]
     statuses = result["statuses"]
     ok = statuses.get("200", {})
@@ -182,6 +193,9 @@ def phase(port: int, connections: int, seconds: float, script: Path,
         "health_p99_ms": round(quantile(health, 0.99), 2),
         "health_max_ms": round(max(health, default=float("nan")), 2),
         "health_failed": sum(status != 200 for status, _ in prober.samples),
+        "probe_p99_ms": round(quantile(probe_ms, 0.99), 2),
+        "probe_max_ms": round(max(probe_ms, default=float("nan")), 2),
+        "probe_failed": 0 if probes is None else sum(s != 200 for s, _ in probes.samples),
         "load_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
@@ -190,9 +204,9 @@ def median_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
     """One phase's rounds: the round of median goodput, with the worst errors and probes
     of all rounds (on a shared machine one round can be disturbed; errors are not)."""
     row = dict(sorted(rows, key=lambda r: r["ok_per_s"])[len(rows) // 2])
-    for key in ("other_5xx", "socket_errors", "health_failed"):
+    for key in ("other_5xx", "socket_errors", "health_failed", "probe_failed"):
         row[key] = sum(r[key] for r in rows)
-    for key in ("health_max_ms",):
+    for key in ("health_max_ms", "probe_max_ms"):
         row[key] = max(r[key] for r in rows)
     row["rounds_ok_per_s"] = [r["ok_per_s"] for r in rows]
     return row
@@ -219,15 +233,17 @@ def main(argv: list[str] | None = None) -> int:
     report: dict[str, Any] = {"code": str(args.code.resolve()), "runs": []}
     for workers in (int(w) for w in args.workers.split(",")):
         port = free_port()
+        # the probe port exists from this change on: an older --code is probed on its API port
+        probe_port = free_port() if (args.code / "api" / "probes.py").is_file() else None
         proc = start(args.code.resolve(), args.artifact.resolve(), port, workers,
-                     folder / f"server-{workers}.log")
+                     folder / f"server-{workers}.log", probe_port)
         try:
-            phase(port, 16, 2.0, script, body)  # warm-up
+            phase(port, 16, 2.0, script, body, probe_port)  # warm-up
             runs: dict[int, list[dict[str, Any]]] = {n: [] for n in counts}
             for _ in range(args.rounds):
                 for n in counts:
                     time.sleep(1.5)  # the previous phase's refusals and connections clear
-                    row = phase(port, n, args.seconds, script, body)
+                    row = phase(port, n, args.seconds, script, body, probe_port)
                     row["workers"] = workers
                     runs[n].append(row)
                     print(json.dumps(row), file=sys.stderr, flush=True)
@@ -247,7 +263,7 @@ def main(argv: list[str] | None = None) -> int:
             "refused_per_s",
             "other_5xx", "socket_errors", "accepted_p50_ms", "accepted_p99_ms",
             "refused_p50_ms", "refused_p99_ms", "health_p99_ms", "health_max_ms", "health_failed",
-            "load_1min")
+            "probe_p99_ms", "probe_max_ms", "probe_failed", "load_1min")
     print("| " + " | ".join(cols) + " |")
     print("|" + "---|" * len(cols))
     for row in report["runs"]:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import signal
 import socket
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -67,14 +69,27 @@ def test_the_probe_port_serves_nothing_but_the_probes(server: tuple[int, int]) -
     api, probes = server
     status, body = _get(probes, "/v1/scorecard")
     assert status == 404 and "not a probe" in str(body["detail"])
+    assert httpx.post(f"http://127.0.0.1:{probes}/health", timeout=10).status_code == 405
     row = generated_rows()[0]
-    refused = httpx.post(f"http://127.0.0.1:{probes}/v1/score", json=row, timeout=10)
-    assert refused.status_code == 501  # http.server: no POST on this port
     assert httpx.post(f"http://127.0.0.1:{api}/v1/score", json=row,
                       timeout=10).status_code == 200
 
 
-def test_liveness_on_the_probe_port_fails_while_the_event_loop_is_stuck() -> None:
+def test_a_probe_connection_that_never_completes_its_head_does_not_block_the_others() -> None:
+    async def worker() -> tuple[int, dict[str, object]]:
+        probes = ProbeServer(0, lambda: (200, Ready("ready")), host="127.0.0.1")
+        probes.start()
+        try:
+            with socket.create_connection(("127.0.0.1", probes.port)) as stuck:
+                stuck.sendall(b"GET /health HTTP/1.1\r\nhost: t\r\n")  # no blank line yet
+                return _get(probes.port, "/health")
+        finally:
+            await probes.close()
+
+    assert asyncio.run(worker()) == (200, {"status": "ok"})
+
+
+def test_both_probes_fail_while_the_event_loop_is_stuck_and_recover_when_it_turns() -> None:
     answers: list[tuple[int, dict[str, object]]] = []
 
     async def worker() -> None:
@@ -85,17 +100,18 @@ def test_liveness_on_the_probe_port_fails_while_the_event_loop_is_stuck() -> Non
             answers.append(_get(probes.port, "/health"))
             time.sleep(0.6)  # a call that blocks the loop: no heartbeat meanwhile
             answers.append(_get(probes.port, "/health"))
+            answers.append(_get(probes.port, "/ready"))
             await asyncio.sleep(0.1)  # the loop turns again: the heartbeat runs
             answers.append(_get(probes.port, "/health"))
         finally:
             await probes.close()
 
     asyncio.run(worker())
-    assert [status for status, _ in answers] == [200, 503, 200]
-    assert "stalled" in str(answers[1][1]["status"])
+    assert [status for status, _ in answers] == [200, 503, 503, 200]
+    assert "stalled" in str(answers[1][1]["status"]) and "stalled" in str(answers[2][1])
 
 
-def test_ready_on_the_probe_port_is_what_the_service_says_now() -> None:
+def test_ready_on_the_probe_port_is_what_the_worker_last_published() -> None:
     state = [(200, Ready("ready", "m", "h"))]
 
     async def worker() -> list[tuple[int, dict[str, object]]]:
@@ -104,6 +120,7 @@ def test_ready_on_the_probe_port_is_what_the_service_says_now() -> None:
         try:
             first = _get(probes.port, "/ready")
             state[0] = (503, Ready("not_ready", detail="the service is shutting down"))
+            probes.publish()
             return [first, _get(probes.port, "/ready")]
         finally:
             await probes.close()
@@ -111,6 +128,58 @@ def test_ready_on_the_probe_port_is_what_the_service_says_now() -> None:
     assert asyncio.run(worker()) == [
         (200, {"status": "ready", "model_id": "m", "content_hash": "h"}),
         (503, {"status": "not_ready", "detail": "the service is shutting down"})]
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        found |= {int(c) for c in (task / "children").read_text().split()}
+    return found
+
+
+def _probe_processes(pid: int) -> set[int]:
+    """``pid``'s children that run :mod:`api.probe_process`."""
+    return {c for c in _children(pid)
+            if b"api.probe_process" in Path(f"/proc/{c}/cmdline").read_bytes()}
+
+
+def _wait(condition: Callable[[], bool], what: str, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.05)
+
+
+def test_a_dead_probe_process_is_started_again_and_one_ends_with_its_worker(
+        tmp_path: Path) -> None:
+    api, port = free_port(), free_port()
+    environment = {**os.environ, "SCORECARD_PROBE_PORT": str(port)}
+    for name in ("PROMETHEUS_MULTIPROC_DIR", "SCORECARD_API_KEY", "SCORECARD_DECISION_LOG"):
+        environment.pop(name, None)
+    server = start_uvicorn(api, HTTPTOOLS, environment, tmp_path / "server.log")
+    try:
+        _wait(lambda: len(_probe_processes(server.pid)) == 1, "no probe process started")
+        (first,) = _probe_processes(server.pid)
+        os.kill(first, signal.SIGKILL)
+        _wait(lambda: _probe_processes(server.pid) - {first} != set(), "not started again")
+        _wait(lambda: _get_or_none(port) == 200, "the new probe process does not answer")
+        (second,) = _probe_processes(server.pid)
+        os.kill(server.pid, signal.SIGKILL)  # the worker dies without a shutdown
+        server.wait(timeout=30)
+        _wait(lambda: not Path(f"/proc/{second}").exists()
+              or b"Z" in Path(f"/proc/{second}/stat").read_bytes().split(b")")[-1][:3],
+              "the probe process outlived its worker")
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait(timeout=30)
+
+
+def _get_or_none(port: int) -> int | None:
+    try:
+        return _get(port, "/health")[0]
+    except OSError:
+        return None
 
 
 def test_a_probe_port_in_use_stops_the_worker_naming_the_variable() -> None:

@@ -11,7 +11,7 @@ locals {
   account_id     = data.aws_caller_identity.current.account_id
 
   # Liveness probe with the image's own interpreter (no curl in python:slim), on the probe
-  # port: answered by a thread, 503 when a worker's event loop stalls.
+  # port: answered apart from the API, 503 when a worker's event loop stalls.
   health_command = "import sys, urllib.request; r = urllib.request.urlopen('http://127.0.0.1:${var.probe_port}/health', timeout=4); sys.exit(0 if r.status == 200 else 1)"
 
   environment = [

@@ -33,7 +33,7 @@ import contextlib
 import logging
 import os
 import socket
-import subprocess
+import subprocess  # nosec B404 - starts this interpreter on a module of ours, no shell
 import sys
 from collections.abc import Callable
 

@@ -1,7 +1,7 @@
 """The probe port's own process: answers ``GET /health`` and ``GET /ready`` from what its
 worker last published (:class:`api.probes.ProbeServer` starts one per worker).
 
-Run as ``python -m api.probe_process --fd N --stall-s S`` with the bound listening socket as
+Run as ``python -I api/probe_process.py --fd N --stall-s S`` with the bound listening socket as
 descriptor ``N`` and the worker's state on standard input: one line ``STATUS JSON`` per
 heartbeat, the ``/ready`` answer at that moment. The worker's event loop writes those lines,
 so a line older than ``S`` seconds means the loop is stuck: ``/health`` and ``/ready`` then
@@ -127,7 +127,7 @@ def serve(listener: socket.socket, state: State, source: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m api.probe_process",
+    parser = argparse.ArgumentParser(prog="probe_process.py",
                                      description=__doc__.split("\n\n")[0])
     parser.add_argument("--fd", type=int, required=True, help="the bound listening socket")
     parser.add_argument("--stall-s", type=float, required=True,

@@ -36,6 +36,7 @@ import socket
 import subprocess  # nosec B404 - starts this interpreter on a module of ours, no shell
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import msgspec
 
@@ -50,6 +51,8 @@ BEATS_PER_STALL = 5  # heartbeats in stall_s: one late beat is not yet a stall
 ALL_INTERFACES = "0.0.0.0"  # nosec B104
 BACKLOG = 64
 STOP_WAIT_S = 2.0  # most seconds the probe process takes to exit at its end of input
+# Run by its path in isolated mode: it needs nothing of the worker's environment or packages.
+PROCESS = Path(__file__).with_name("probe_process.py")
 
 _encode = msgspec.json.Encoder().encode
 _log = logging.getLogger("scorecard.probes")
@@ -99,7 +102,7 @@ class ProbeServer:
 
     def _spawn(self) -> None:
         self._process = subprocess.Popen(  # nosec B603 - this interpreter, fixed arguments
-            [sys.executable, "-m", "api.probe_process", "--fd", str(self._listener.fileno()),
+            [sys.executable, "-I", str(PROCESS), "--fd", str(self._listener.fileno()),
              "--stall-s", repr(self.stall_s)],
             stdin=subprocess.PIPE, pass_fds=(self._listener.fileno(),))
         if self._process.stdin is not None:  # a pipe: never blocks the event loop

@@ -140,7 +140,7 @@ def _children(pid: int) -> set[int]:
 def _probe_processes(pid: int) -> set[int]:
     """``pid``'s children that run :mod:`api.probe_process`."""
     return {c for c in _children(pid)
-            if b"api.probe_process" in Path(f"/proc/{c}/cmdline").read_bytes()}
+            if b"probe_process.py" in Path(f"/proc/{c}/cmdline").read_bytes()}
 
 
 def _wait(condition: Callable[[], bool], what: str, seconds: float = 20) -> None:

@@ -91,10 +91,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         id_column=service.id_column, features=list(service.engine.features_))
     oversight = None if settings.decision_log is None else Oversight(settings.decision_log)
 
-    # The guarded controllers (their guard reads the key from the app state); the OpenAPI
-    # document declares the key only when one is configured.
+    # The guarded controllers: with a key configured, their one guard (it reads the key's
+    # digest from the app state) and the OpenAPI document's security; without, neither.
     guarded = Router("/", route_handlers=[ScoringController, CardController,
                                           BenchmarkController, MetricsController],
+                     guards=[auth.require_api_key] if settings.api_key else None,
                      security=[{auth.SCHEME_NAME: []}] if settings.api_key else None)
 
     reviewed = Router("/", route_handlers=[ReviewController],

@@ -2,8 +2,10 @@
 keys (same header) for the oversight routes.
 
 The scoring key is off when none is configured (:func:`configure` stores the key's digest in
-the app state). The oversight routes (:func:`require_reviewer_key`) are never open: they
-admit only a reviewer's key, which names the reviewer, and refuse the scoring key (403).
+the app state; :func:`api.app.create_app` puts :func:`require_api_key` on the guarded
+routes' router only when a key is configured). The oversight routes
+(:func:`require_reviewer_key`) are never open: they admit only a reviewer's key, which names
+the reviewer, and refuse the scoring key (403).
 Checked by a route guard, which Litestar runs before the body is read: an unauthenticated
 request is never parsed nor scored. Keys are compared as SHA-256 digests with
 :func:`hmac.compare_digest`, so the comparison takes the same time whatever the provided

@@ -1,5 +1,8 @@
 """The routes, grouped by controller; handlers stay thin (decode, call the service, return a
-struct). Tags, guards and request limits are declared once per controller.
+struct). Tags and request limits are declared once per controller; the scoring key's guard
+once, on the router of the guarded controllers (:func:`api.app.create_app`), and only when a
+key is configured (a guard that admits everyone would still cost every request a copy of its
+handler); the reviewers' guard on :class:`ReviewController`.
 
 * :class:`ScoringController` — ``POST /v1/score``, ``POST /v1/score/batch``,
   ``POST /v1/explain``
@@ -29,7 +32,7 @@ from litestar.params import Parameter
 
 from api import auth
 from api import prometheus as metrics
-from api.auth import require_api_key, require_reviewer_key, reviewer
+from api.auth import require_reviewer_key, reviewer
 from api.bodies import decode, decode_batch
 from api.decisions import DecisionRecorder, Oversight, api_key_id, no_log
 from api.overload import BATCH_UNIT_BYTES, work_done
@@ -86,7 +89,6 @@ _SCORING = {
 class ScoringController(Controller):
     path = "/v1"
     tags = ("scoring",)
-    guards = (require_api_key,)
 
     @post("/score", operation_id="score", summary="Score one applicant", status_code=200,
           request_max_body_size=SINGLE_BODY_BYTES, responses=_SCORING)
@@ -192,7 +194,6 @@ def _score_batch(service: ScoringService, body: bytes, recorder: DecisionRecorde
 class CardController(Controller):
     path = "/v1"
     tags = ("scorecard",)
-    guards = (require_api_key,)
 
     @get("/scorecard", operation_id="getScorecard", summary="The published scorecard",
          responses=_AUTH)
@@ -205,7 +206,6 @@ class CardController(Controller):
 class BenchmarkController(Controller):
     path = "/v1"
     tags = ("operations",)
-    guards = (require_api_key,)
 
     @get("/ping", operation_id="ping", summary="Benchmark baseline", responses=_AUTH,)
     async def ping(self) -> Pong:
@@ -247,7 +247,6 @@ class ProbeController(Controller):
 class MetricsController(Controller):
     path = "/metrics"
     tags = ("operations",)
-    guards = (require_api_key,)
 
     @get("/", operation_id="metrics", summary="Prometheus metrics", media_type=MediaType.TEXT,
          responses=_AUTH)

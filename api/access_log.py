@@ -53,7 +53,15 @@ class JsonFormatter(logging.Formatter):
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """Send the ``scorecard`` loggers to stdout as JSON (idempotent)."""
+    """Send the ``scorecard`` loggers to stdout as JSON (idempotent).
+
+    Every request logs a line, so the record's fields no line shows are not gathered (the
+    logging HOWTO's "Optimization": the caller's file and line, thread and process names;
+    a server error's line carries its own stack)."""
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger("scorecard")
     if any(getattr(h, "_scorecard_json", False) for h in root.handlers):
         return

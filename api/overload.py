@@ -101,6 +101,7 @@ retry". A malformed header (not a number, not positive, not finite) gets ``400``
 from __future__ import annotations
 
 import asyncio
+import heapq
 import logging
 import math
 import time
@@ -191,7 +192,8 @@ class Admission:
         self.unit_ms = INITIAL_UNIT_MS
         self._measured = False  # unit_ms is the initial guess until the first window ends
         self.limit = self._derive_limit()
-        self.room: list[Ticket] = []
+        # A heap of (key, seq, ticket): the ticket whose turn is next first.
+        self.room: list[tuple[float, int, Ticket]] = []
         self.room_units = 0
         self._room_timer: asyncio.TimerHandle | None = None
         self.refusal_ratio = refusal_ratio
@@ -251,12 +253,14 @@ class Admission:
         if not self.room and self.acquire(ticket.units):
             self._started(ticket)
             return
-        self.room.append(ticket)
+        heapq.heappush(self.room, (ticket.key, ticket.seq, ticket))
         self.room_units += ticket.units
         while self.room_units > self.room_limit and self.room:
-            worst = max(self.room, key=_turn)
-            self._leave_room(worst)
-            self.pace(worst.refuse)
+            worst = max(self.room)  # the last turn (seq is unique: tickets never compared)
+            self.room.remove(worst)
+            heapq.heapify(self.room)
+            self.room_units -= worst[2].units
+            self.pace(worst[2].refuse)
         self._serve_room()  # units may be free for it (a larger ticket waits ahead)
         if self.room and self._room_timer is None:
             self._room_timer = _call_later(self.room_wait_s, self._room_timeout)
@@ -265,33 +269,50 @@ class Admission:
         self.count("admitted")
         ticket.start()
 
-    def _leave_room(self, ticket: Ticket) -> None:
-        self.room.remove(ticket)
-        self.room_units -= ticket.units
-
     def _room_timeout(self) -> None:
+        """Every ``room_wait_s`` while the room holds tickets: all of them checked."""
         self._room_timer = None
+        now = self.clock()
+        kept = []
+        for entry in self.room:
+            ticket = entry[2]
+            if self._gone(ticket, now):
+                self.room_units -= ticket.units
+            else:
+                kept.append(entry)
+        heapq.heapify(kept)
+        self.room = kept
         self._serve_room()
         if self.room:
             self._room_timer = _call_later(self.room_wait_s, self._room_timeout)
 
+    def _gone(self, ticket: Ticket, now: float) -> bool:
+        """True for a ticket whose client left, or (refused here) one that waited longer
+        than the latency budget: its answer would come too late."""
+        if not ticket.alive():
+            return True
+        if now - ticket.arrived > self.room_wait_s:
+            self.pace(ticket.refuse)
+            return True
+        return False
+
     def _serve_room(self) -> None:
-        """Drop the tickets whose client left, refuse those that waited longer than the
-        latency budget (their answer would come too late), then admit the others while they
-        fit, the least recently admitted connection first."""
+        """Admit the waiting tickets while they fit, the least recently admitted connection
+        first; a ticket at the head whose client left is dropped, one that waited too long
+        refused. (Those behind it are checked by :meth:`_room_timeout`: a release, which
+        calls this, then costs the head's check, not the whole room's.)"""
         now = self.clock()
-        for ticket in list(self.room):
-            if not ticket.alive():
-                self._leave_room(ticket)
-            elif now - ticket.arrived > self.room_wait_s:
-                self._leave_room(ticket)
-                self.pace(ticket.refuse)
         while self.room:
-            best = min(self.room, key=_turn)
-            if not self.acquire(best.units):
+            ticket = self.room[0][2]
+            if self._gone(ticket, now):
+                heapq.heappop(self.room)
+                self.room_units -= ticket.units
+                continue
+            if not self.acquire(ticket.units):
                 break
-            self._leave_room(best)
-            self._started(best)
+            heapq.heappop(self.room)
+            self.room_units -= ticket.units
+            self._started(ticket)
         metrics.waiting(self.room_units, len(self.refusals))
 
     # ---------------------------------------------------------------- paced refusals
@@ -418,10 +439,6 @@ class Admission:
 
 
 ADMISSION_EVENTS = ("offered", "admitted", "completed", "refused")
-
-
-def _turn(ticket: Ticket) -> tuple[float, int]:
-    return ticket.key, ticket.seq
 
 
 def _call_later(delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle | None:

@@ -2,7 +2,7 @@
 
 One JSON object per line on stdout, e.g.::
 
-    {"ts":"2025-01-01T12:00:00.000123+00:00","level":"info","logger":"scorecard.access",
+    {"ts":"2025-01-01T12:00:00.000123Z","level":"info","logger":"scorecard.access",
      "event":"request","method":"POST","path":"/v1/score","route":"/v1/score","status":200,
      "duration_ms":0.412,"request_id":"5f0c..."}
 
@@ -22,13 +22,13 @@ import sys
 import time
 import traceback
 from collections.abc import Iterable
-from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
 from litestar.exceptions import HTTPException
 
 from api import prometheus as metrics
+from scorecard.data.decision_log import utc_now
 
 ACCESS = logging.getLogger("scorecard.access")
 ERRORS = logging.getLogger("scorecard.error")
@@ -47,7 +47,7 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         fields = record.msg if isinstance(record.msg, dict) else {"message": record.getMessage()}
-        line = {"ts": datetime.fromtimestamp(record.created, UTC).isoformat(),
+        line = {"ts": utc_now(int(record.created * 1e9)),
                 "level": record.levelname.lower(), "logger": record.name, **fields}
         return _encode(line).decode()
 

@@ -33,7 +33,7 @@ from litestar.params import Parameter
 from api import auth
 from api import prometheus as metrics
 from api.auth import require_reviewer_key, reviewer
-from api.bodies import decode, decode_batch
+from api.bodies import decode, decode_batch, read
 from api.decisions import DecisionRecorder, Oversight, api_key_id, no_log
 from api.overload import BATCH_UNIT_BYTES, work_done
 from api.probes import readiness
@@ -108,7 +108,7 @@ class ScoringController(Controller):
         answer; with a decision log it is sent only once its record is committed.
         """
         received, started = utc_now(), time.perf_counter()
-        payload = decode(await request.body())
+        payload = decode(await read(request))
         result = service.score_one(payload)
         if recorder is not None:
             rows = [recorder.row("score", received, started, payload, result,
@@ -131,7 +131,7 @@ class ScoringController(Controller):
         item index and field. Each result has its own `decision_id`.
         """
         received, started = utc_now(), time.perf_counter()
-        body = await request.body()
+        body = await read(request)
         # Decoding and scoring a large batch takes a noticeable share of a second: off the
         # loop, so health probes keep being answered and the excess refused meanwhile. A small
         # batch runs on the loop: a thread hop would cost more than it saves, and a thread
@@ -166,7 +166,7 @@ class ScoringController(Controller):
         proven optimal). `decision_id` (also header `X-Decision-Id`) names the answer.
         """
         received, started = utc_now(), time.perf_counter()
-        payload = decode(await request.body())
+        payload = decode(await read(request))
         result, policy = service.explain_with_policy(payload)
         if recorder is not None:
             rows = [recorder.row("explain", received, started, payload["applicant"], result,
@@ -219,7 +219,7 @@ class BenchmarkController(Controller):
     async def ping_with_body(self, request: Request) -> Pong:
         """As `GET /v1/ping`, but reads (and discards) a request body: the baseline for the
         transport and body handling that `/v1/score` pays before any scoring."""
-        await request.body()
+        await read(request)
         return Pong(pong=True)
 
 
@@ -315,7 +315,7 @@ class ReviewController(Controller):
         a referral."""
         if oversight is None:
             raise no_log()
-        body = decode(await request.body())
+        body = decode(await read(request))
         key = next((v for k, v in request.scope["headers"] if k == auth.HEADER), b"")
         return await oversight.override(decision_id, body, reviewer(request),
                                         api_key_id(key.decode("latin-1")))

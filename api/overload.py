@@ -106,7 +106,7 @@ import logging
 import math
 import time
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -535,7 +535,8 @@ def parse_deadline_ms(headers: list[tuple[bytes, bytes]]) -> float | None:
     return None
 
 
-def content_length(headers: list[tuple[bytes, bytes]]) -> int | None:
+def content_length(headers: Iterable[tuple[bytes, bytes]]) -> int | None:
+    """The ``Content-Length`` a request announces (``None``: none, or not a number)."""
     for name, value in headers:
         if name == b"content-length":
             try:

@@ -188,12 +188,12 @@ def decision_ids(n: int = 1) -> list[str]:
 _second: tuple[int, str] = (-1, "")  # the last whole second formatted, and its text
 
 
-def utc_now() -> str:
-    """The current time as the log writes it: ISO 8601 UTC to the microsecond, ``Z``; text
-    order is time order. (Called on every answer: the date and time of day are formatted
-    once a second.)"""
+def utc_now(at_ns: int | None = None) -> str:
+    """The current time (or ``at_ns``, nanoseconds since the epoch) as the log writes it:
+    ISO 8601 UTC to the microsecond, ``Z``; text order is time order. (Called on every
+    answer: the date and time of day are formatted once a second.)"""
     global _second
-    second, micro = divmod(time.time_ns() // 1000, 1_000_000)
+    second, micro = divmod((time.time_ns() if at_ns is None else at_ns) // 1000, 1_000_000)
     cached = _second  # one read: threads may replace it meanwhile
     if cached[0] != second:
         cached = _second = (second, time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second)))

@@ -13,6 +13,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -381,6 +382,10 @@ def test_access_logs_are_json_without_applicant_data(client: TestClient,
         ["ts", "level", "logger", "event", "method", "path", "route", "status", "duration_ms",
          "request_id"]))}
     assert [r["status"] for r in records] == [200, 422, 200, 404]
+    for record in records:  # ISO 8601 UTC to the microsecond, as the decision log's times
+        when = datetime.fromisoformat(record["ts"])
+        assert record["ts"].endswith("Z") and len(record["ts"]) == 27
+        assert abs((datetime.now(UTC) - when).total_seconds()) < 600
     assert records[0]["request_id"] == "trace-123"
     assert records[3]["route"] == "unmatched"
     text = "\n".join(capture.lines)

@@ -8,6 +8,7 @@ and after a 32 MiB batch of empty objects, /health latency during it, /metrics s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -22,6 +23,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support.builders import generated_rows
 from tests.support.servers import free_port, start_uvicorn
 
 HEADER_TIMEOUT_S = 1.0
@@ -218,6 +220,34 @@ def test_a_slow_body_gets_408_and_the_connection_closes(server: Server) -> None:
             received += chunk
     assert received.startswith(b"HTTP/1.1 408 "), received[:200]
     assert b'"status_code":408' in received
+
+
+def _chunked(path: str, body: bytes, server: Server, piece: int) -> tuple[int, bytes]:
+    """POST ``body`` without a length, in chunks of ``piece`` bytes sent one at a time."""
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.settimeout(30)
+        s.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n".encode())
+        for i in range(0, len(body), piece):
+            part = body[i:i + piece]
+            s.sendall(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+            time.sleep(0.01)  # separate messages for the app
+        with contextlib.suppress(OSError):  # refused early: the server may close first
+            s.sendall(b"0\r\n\r\n")
+        received = b""
+        while chunk := s.recv(65536):
+            received += chunk
+    return int(received.split(b" ", 2)[1]), received.partition(b"\r\n\r\n")[2]
+
+
+def test_a_body_sent_in_chunks_is_read_whole_and_one_beyond_the_limit_gets_413(
+        server: Server) -> None:
+    body = json.dumps(generated_rows()[0]).encode()
+    status, answer = _chunked("/v1/score", body, server, piece=300)
+    assert status == 200, answer[:300]
+    assert json.loads(answer)["pd"] > 0
+    status, _ = _chunked("/v1/score", b" " * (65 * 1024), server, piece=16 * 1024)
+    assert status == 413
 
 
 def test_head_answers_every_get_resource(server: Server) -> None:

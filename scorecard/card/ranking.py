@@ -41,10 +41,13 @@ def is_reason(lost: Any) -> Any:
 
 
 def row_reasons(lost: Sequence[float], top: int = TOP_REASONS) -> list[int]:
-    """Card positions of the reasons of one applicant, given its loss per characteristic."""
+    """Card positions of the reasons of one applicant, given its loss per characteristic.
+    (Every reason ranks before every characteristic that lost nothing, so only the reasons
+    are ranked.)"""
     k = len(lost)
-    order = sorted(range(k), key=lambda j: reason_rank(lost[j], j, k))[:top]
-    return [j for j in order if is_reason(lost[j])]
+    ranked = sorted((reason_rank(loss, j, k), j) for j, loss in enumerate(lost)
+                    if is_reason(loss))
+    return [j for _, j in ranked[:top]]
 
 
 def top_ranked(lost: np.ndarray, top: int = TOP_REASONS) -> np.ndarray:

@@ -91,10 +91,15 @@ def is_missing(v: object) -> bool:
     """Whether one value is missing: ``None``, a float NaN (Python or numpy) or pandas' NA."""
     if v is None:
         return True
+    kind = type(v)
+    if kind is float:  # the common cases first: called for every value of every applicant
+        return v != v
+    if kind is int or kind is str:
+        return False
     if isinstance(v, _FLOATS):
         return bool(v != v)
     # pandas' NA without importing pandas: the card layer is numpy + stdlib only.
-    return type(v).__name__ == "NAType"
+    return kind.__name__ == "NAType"
 
 
 def category_key(v: object) -> str | None:

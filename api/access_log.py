@@ -1,6 +1,7 @@
 """Structured JSON logs and the access middleware (request id, access log, metrics).
 
-One JSON object per line on stdout, e.g.::
+One JSON object per line on stdout (the lines of one event-loop turn in one write:
+:class:`TurnHandler`), e.g.::
 
     {"ts":"2025-01-01T12:00:00.000123Z","level":"info","logger":"scorecard.access",
      "event":"request","method":"POST","path":"/v1/score","route":"/v1/score","status":200,
@@ -52,6 +53,43 @@ class JsonFormatter(logging.Formatter):
         return _encode(line).decode()
 
 
+class TurnHandler(logging.StreamHandler):
+    """A stream handler that writes the lines emitted during one event-loop turn at once.
+
+    Every request logs a line: written one by one, each costs a system call (stdout is a
+    pipe in a container). Lines emitted in a running event loop are kept and written by
+    one call at the end of the turn (:meth:`flush`, scheduled with ``call_soon``), so they
+    reach the stream within the turn that made them; lines from elsewhere (another thread,
+    no loop) are written at once. ``logging.shutdown`` flushes what is kept."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__(stream)
+        self._kept: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+            try:
+                loop = asyncio.get_running_loop()
+            except RuntimeError:
+                self.stream.write(line + self.terminator)
+                self.stream.flush()
+                return
+            self._kept.append(line)
+            if len(self._kept) == 1:
+                loop.call_soon(self.flush)
+        except Exception:
+            self.handleError(record)
+
+    def flush(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            if self._kept:
+                text = self.terminator.join(self._kept) + self.terminator
+                self._kept.clear()
+                self.stream.write(text)
+            self.stream.flush()
+
+
 def configure_logging(level: int = logging.INFO) -> None:
     """Send the ``scorecard`` loggers to stdout as JSON (idempotent).
 
@@ -65,7 +103,7 @@ def configure_logging(level: int = logging.INFO) -> None:
     root = logging.getLogger("scorecard")
     if any(getattr(h, "_scorecard_json", False) for h in root.handlers):
         return
-    handler = logging.StreamHandler(sys.stdout)
+    handler = TurnHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     handler._scorecard_json = True  # type: ignore[attr-defined]
     root.addHandler(handler)

@@ -4,8 +4,10 @@ endpoint with ``scorecard predict`` on the 10,000 real rows."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import csv
+import io
 import json
 import logging
 import math
@@ -26,7 +28,7 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 from prometheus_client import REGISTRY
 
-from api.access_log import JsonFormatter
+from api.access_log import JsonFormatter, TurnHandler
 from api.app import create_app
 from api.openapi import example_applicant
 from api.service import ScoringService
@@ -361,6 +363,44 @@ class _Capture(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         self.lines.append(self.format(record))
+
+
+class _Writes(io.StringIO):
+    """A stream that remembers each write."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.writes.append(text)
+        return super().write(text)
+
+
+def test_log_lines_of_one_loop_turn_are_written_at_its_end_in_one_write() -> None:
+    stream = _Writes()
+    handler = TurnHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("scorecard.test-turns")
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        logger.warning({"event": "outside a loop"})  # no loop: written at once
+        assert len(stream.writes) == 1
+
+        async def turn() -> int:
+            for i in range(3):
+                logger.warning({"event": "in a turn", "i": i})
+            kept = len(stream.writes)
+            await asyncio.sleep(0)  # the turn ends: the flush scheduled by the first line runs
+            return kept
+
+        assert asyncio.run(turn()) == 1  # nothing written during the turn
+        assert len(stream.writes) == 2
+        lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+        assert [line.get("i") for line in lines] == [None, 0, 1, 2]
+    finally:
+        logger.removeHandler(handler)
 
 
 def test_access_logs_are_json_without_applicant_data(client: TestClient,

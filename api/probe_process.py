@@ -22,10 +22,10 @@ import signal
 import socket
 import sys
 import time
+from http import HTTPStatus
 
 REQUEST_TIMEOUT_S = 5.0  # most seconds a probe connection may take to send its request
 MAX_HEAD_BYTES = 8192  # a probe's request head; a longer one is answered from what came
-REASONS = {200: "OK", 404: "Not Found", 405: "Method Not Allowed", 503: "Service Unavailable"}
 
 
 class State:
@@ -68,7 +68,7 @@ class State:
             status, body = 200, b'{"status":"ok"}'
         else:
             status, body = self.ready
-        return (f"HTTP/1.1 {status} {REASONS.get(status, 'Unknown')}\r\n"
+        return (f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
                 "Content-Type: application/json\r\n"
                 f"Content-Length: {len(body)}\r\nCache-Control: no-store\r\n"
                 "Connection: close\r\n\r\n").encode() + body

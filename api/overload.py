@@ -53,14 +53,15 @@ measuring off: the limit is then exactly ``SCORECARD_MAX_IN_FLIGHT``;
   late. HTTP/1.1 answers a connection's requests in order, so a connection has at most
   one request admitted or waiting; fairness is per connection (a client that opens many
   connections gets a share per connection).
-* **Paced refusals.** Each completed request earns ``SCORECARD_REFUSAL_RATIO`` (0.5)
+* **Paced refusals.** Each completed request earns ``SCORECARD_REFUSAL_RATIO`` (0.1)
   refusals answered at once, banked up to :data:`PACE_BURST`; the other refused requests
   wait their turn in arrival order (their connection idle: a closed-loop client sends
   nothing until it has its answer), and none waits longer than ``Retry-After``
   (:data:`RETRY_AFTER_S`), give or take the ticks that spread a wave of them
-  (:data:`PACE_SWEEP_MAX` a tick). Refusing thus costs at most about half a refusal per score, a
-  few per cent of the worker, whatever the flood; only the one-second bound can make it
-  more (``N`` connections beyond the room are answered at least every second). Beyond
+  (:data:`PACE_SWEEP_MAX` a tick). A refused request still costs a good part of a score (it is
+  read and parsed, its answer written), so refusing thus costs about a tenth of a refusal
+  per score, a few per cent of the worker, whatever the flood; only the one-second bound can
+  make it more (``N`` connections beyond the room are answered at least every second). Beyond
   :data:`REFUSALS_QUEUED_MAX` queued refusals (an open-loop flood of new connections) the
   excess is refused at once. ``SCORECARD_REFUSAL_RATIO=0``: every refusal at once.
 * **Refused cheaply.** The decision is taken when the request's headers are parsed,

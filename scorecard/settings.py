@@ -156,11 +156,12 @@ MAX_IN_FLIGHT = Setting(
     "SCORECARD_MAX_IN_FLIGHT", "integer", 32, "units",
     "most units of scoring work one worker admits at once, whatever the measurement; 0: no "
     "limit, nothing is shed")
-# A refusal costs the worker a small fraction of a single score (parse, write, count), so
-# half a refusal per completed request keeps refusing to a small share of the worker's time
-# on any machine; a refused client of a large flood then waits up to the Retry-After second.
+# A refused request costs the worker a good part of a score (its request is still read and
+# parsed, its answer written), so one refusal per ten completed requests keeps refusing to a
+# few per cent of the worker's time; a refused client of a flood waits up to the Retry-After
+# second instead. Half a refusal per score gave up a fifth of the goodput (issue 28's bench).
 REFUSAL_RATIO = Setting(
-    "SCORECARD_REFUSAL_RATIO", "number", 0.5, "refusals per completed request",
+    "SCORECARD_REFUSAL_RATIO", "number", 0.1, "refusals per completed request",
     "refusals a worker answers at once per scoring request it completes; under a flood the "
     "other refused requests wait their turn (at most the 1 s of `Retry-After`), so refusing "
     "costs a bounded share of the CPU; 0: every refusal at once")

@@ -298,5 +298,5 @@ def test_an_unusable_refusal_ratio_is_refused_naming_the_variable(raw: str,
                                                                   message: str) -> None:
     with pytest.raises(SettingsError, match=f"SCORECARD_REFUSAL_RATIO.*{message}"):
         Settings.from_env({"SCORECARD_REFUSAL_RATIO": raw})
-    assert Settings.from_env({}).refusal_ratio == 0.5
+    assert Settings.from_env({}).refusal_ratio == 0.1
     assert Settings.from_env({"SCORECARD_REFUSAL_RATIO": "0"}).refusal_ratio == 0

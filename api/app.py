@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     async def start_accepting() -> None:
         if recorder is not None:
-            await recorder.start()  # the writer task, in this worker's event loop
+            await recorder.start()  # the writer process, and the task reading its answers
         if live is not None:
             await live.start()  # the task following the registry
         # The start-up heap (card, app, libraries) lives as long as the worker: frozen, a

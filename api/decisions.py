@@ -3,8 +3,8 @@
 
 :class:`DecisionRecorder` turns an answer into its record (inputs as validated, canonical
 JSON, personal columns replaced by their salted hash before anything is written), hands it
-to the worker's :class:`~scorecard.data.decision_log.GroupWriter` (a task in the worker's
-event loop) and waits for the commit:
+to the worker's :class:`~scorecard.data.decision_log.GroupWriter` (a writer process beside
+the worker) and waits for the commit:
 the handler returns only afterwards. A store that fails, or does not commit within the
 deadline, makes the answer a 503 and ``/ready`` unready (fail closed), or, with
 ``SCORECARD_DECISION_LOG_REQUIRED=0``, an answer without a record, counted in ``/metrics``.

@@ -9,9 +9,10 @@ imports it without the training stack.
 * :func:`open_store` — ``sqlite:///relative.db``, ``sqlite:////absolute.db`` (WAL, full
   fsync at each commit) or ``postgresql://user@host:port/db``; one schema, applied by
   versioned :data:`MIGRATIONS` (several workers may start at once).
-* :class:`GroupWriter` — a writer task per worker (in its event loop): records queued while
-  a transaction runs go into the next one, so a commit carries many answers under load and
-  one alone when idle. A record's future resolves only after its transaction committed.
+* :class:`GroupWriter` — a writer process per worker (:func:`serve_writer`): records that
+  arrive while a transaction runs go into the next one, so a commit carries many answers
+  under load and one alone when idle. A record's future resolves only after its
+  transaction committed.
 * Tamper evidence: each writer is one chain. A record carries ``seq`` (its place in the
   chain), ``prev_hash`` (the hash of its predecessor) and ``hash`` (SHA-256 of every other
   field and ``prev_hash``); the ``chains`` table anchors each chain's base (the genesis, or
@@ -30,14 +31,18 @@ imports it without the training stack.
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
 import functools
 import hashlib
+import itertools
 import json
+import marshal
 import os
 import secrets
+import select
 import sqlite3
+import struct
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -742,204 +747,345 @@ class PostgresStore(DecisionStore):
 
 
 class GroupWriter:
-    """The worker's writer: an asyncio task in its event loop, one chain per writer.
+    """The worker's writer: a process of its own beside the worker's event loop, one chain
+    per writer.
 
-    :meth:`submit` queues rows (:data:`ANSWER_FIELDS` order) and returns a future; the task
-    takes everything queued (at most ``max_records``), commits it as one transaction and
-    resolves each future with ``None``, or with the exception when the transaction failed
-    (nothing of it is then written). The statements and the commit run on one dedicated
-    thread (SQLite releases the GIL while it steps and syncs, psycopg while it waits for the
-    server), so the loop serves requests while a commit is in flight, and what they queue
-    meanwhile is the next group. SQLite never waits for another writer's lock inside
-    SQLite: a locked file is retried after a short sleep. After a failure the task
-    reconnects, reloads the chain's head from the database and probes every ``retry_s``
-    until the store answers again; ``healthy`` tells meanwhile.
+    :meth:`submit` hands rows (:data:`ANSWER_FIELDS` order) to the process at once and
+    returns a future. The process (:func:`serve_writer`) takes everything that has arrived,
+    chains it, commits it as one transaction and acknowledges it; each future then resolves
+    with ``None``, or with the :class:`DecisionLogError` that stopped its transaction
+    (nothing of it is then written). Records arriving while a transaction runs go into the
+    next one, so a commit carries many answers under load and one alone when idle.
+
+    Why a process: a commit's waits (SQLite's fsync, PostgreSQL's answer) release the
+    interpreter lock, but every return from them needs it back, and beside a busy event loop
+    each return waited its turn, so a commit took several times its own time and every
+    answer waiting on it with it. In a process of its own a commit takes its own time, and
+    the chaining and hashing leave the event loop too. The process ends at the end of its
+    input (with its worker, even one that was killed), after committing what it received;
+    it ignores SIGINT and SIGTERM (its worker closes it once draining is over). If it dies,
+    what it had not acknowledged fails (503: never answered as recorded) and a new one
+    starts after ``retry_s``; it reloads the chain's head from the database, as it does
+    after a failed transaction, and probes the store every ``retry_s`` meanwhile;
+    ``healthy`` tells.
     """
 
-    def __init__(self, url: str, *, max_records: int = MAX_GROUP, max_pending: int = 100_000,
-                 retry_s: float = 0.5,
+    def __init__(self, url: str, *, max_pending: int = 100_000, retry_s: float = 0.5,
                  on_commit: Callable[[int, float], None] | None = None) -> None:
         self.url = url
-        self.store = open_store(url)  # migrations now (waiting for other workers' locks)
-        self.postgres = isinstance(self.store, PostgresStore)
-        if not self.postgres:  # from now on: never wait inside SQLite (retried outside)
-            self.store.execute("PRAGMA busy_timeout = 0")
+        # Migrations now (waiting for other workers' locks): a log that cannot be opened
+        # stops the start-up here, with its one line.
+        open_store(url).close()
         self.chain = Chain(decision_ids(1)[0])
         self.writer = f"pid {os.getpid()} on {os.uname().nodename}"
-        self.max_records = max_records
         self.max_pending = max_pending
         self.retry_s = retry_s
         self.on_commit = on_commit
         self.healthy = True
         self.last_error: str | None = None
-        self.busy_since: float | None = None  # monotonic start of the running commit
-        self._queue: collections.deque[tuple[list[tuple[Any, ...]], asyncio.Future[Any]]] = \
-            collections.deque()
+        # Ticket -> (future, records, monotonic time submitted), in submission order: the
+        # process acknowledges in that order.
+        self._waiting: dict[int, tuple[asyncio.Future[Any], int, float]] = {}
+        self._tickets = itertools.count()
         self._pending = 0
         self._closing = False
-        self._wake: asyncio.Event | None = None
-        self._task: asyncio.Task[None] | None = None
-        self._thread: Any = None
-        self._checkpointer: asyncio.Task[None] | None = None
+        self._proc: asyncio.subprocess.Process | None = None
+        self._reader: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Start the task (and its thread) in the running loop."""
-        import sys
-        from concurrent.futures import ThreadPoolExecutor
+        """Start the writer process (and the task reading its acknowledgements)."""
+        await self._spawn()
 
-        self._wake = asyncio.Event()
-        # The writer thread wants the GIL back after each wait on the disk or the server;
-        # beside a busy event loop the default 5 ms switch interval makes that wait up to
-        # 5 ms a commit.
-        sys.setswitchinterval(min(sys.getswitchinterval(), 0.0005))
-        self._thread = ThreadPoolExecutor(1, thread_name_prefix="decision-log")
-        if not self.postgres:
-            self.store.execute("PRAGMA wal_autocheckpoint = 0")
-            self._checkpointer = asyncio.create_task(self._checkpoint_loop(),
-                                                     name="decision-log-checkpoint")
-        self._task = asyncio.create_task(self._run(), name="decision-log")
-
-    async def _checkpoint_loop(self) -> None:
-        """SQLite: copy the WAL into the database file every :data:`CHECKPOINT_EVERY_S`
-        while records arrive, on a connection and thread of its own. ``PASSIVE`` never
-        waits for the writer, so commits go on meanwhile; a checkpoint that another worker
-        holds, or one that fails, is simply tried again next time."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        loop = asyncio.get_running_loop()
-        path = getattr(self.store, "path", None)
-        if path is None:
-            return
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
-        thread = ThreadPoolExecutor(1, thread_name_prefix="decision-log-checkpoint")
-        seen = self.chain.head_seq
-        try:
-            while not self._closing:
-                await asyncio.sleep(CHECKPOINT_EVERY_S)
-                if self.chain.head_seq == seen:
-                    continue
-                seen = self.chain.head_seq
-                with contextlib.suppress(sqlite3.Error):
-                    await loop.run_in_executor(
-                        thread, lambda: conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall())
-        finally:
-            thread.shutdown(wait=True)
-            conn.close()
+    async def _spawn(self) -> None:
+        # The child imports this module from wherever the worker found it (its path).
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", _WRITER_MAIN, *(p for p in sys.path if p),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+        if proc.stdin is None or proc.stdout is None:  # pragma: no cover - PIPE asked
+            raise RuntimeError("the writer process has no pipes")
+        # The URL travels on the pipe, not the command line (ps shows that to everyone).
+        proc.stdin.write(frame(("setup", self.url, self.chain.chain_id, self.writer,
+                                self.retry_s)))
+        self._proc = proc
+        self._reader = asyncio.create_task(self._read(proc), name="decision-log")
 
     def submit(self, rows: list[tuple[Any, ...]]) -> asyncio.Future[Any]:
         """Queue ``rows``; the future resolves to ``None`` once they are committed, or to
         the exception that stopped them. Raises :class:`DecisionLogError` at once when the
-        writer is closed or too much is pending."""
-        if self._closing or self._wake is None:
-            raise DecisionLogError("the decision log is closed")
+        writer is closed or restarting, or too much is pending."""
+        proc = self._proc
+        if self._closing or proc is None or proc.stdin is None or proc.returncode is not None:
+            raise DecisionLogError("the decision log is closed" if self._closing or
+                                   proc is None else "the decision log's writer is "
+                                   "restarting")
         if self._pending + len(rows) > self.max_pending:
             raise DecisionLogError(f"the decision log is behind ({self._pending:,} records "
                                    "pending)")
+        ticket = next(self._tickets)
+        try:
+            data = frame((ticket, rows))
+        except ValueError as exc:  # a value marshal cannot carry: a bug, named
+            raise DecisionLogError(f"a record cannot be written: {exc}") from None
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.append((rows, future))
+        self._waiting[ticket] = (future, len(rows), time.monotonic())
         self._pending += len(rows)
-        self._wake.set()
+        proc.stdin.write(data)
         return future
 
+    @property
+    def pid(self) -> int | None:
+        """The writer process's id (``None`` before :meth:`start`)."""
+        return None if self._proc is None else self._proc.pid
+
+    @property
+    def busy_since(self) -> float | None:
+        """Monotonic time the oldest record not yet committed was submitted, or ``None``."""
+        oldest = next(iter(self._waiting.values()), None)
+        return None if oldest is None else oldest[2]
+
     def stalled(self, seconds: float) -> bool:
-        """True while a commit has been running for more than ``seconds``."""
+        """True while a record has waited for its commit more than ``seconds``."""
         since = self.busy_since
         return since is not None and time.monotonic() - since > seconds
 
     async def close(self, timeout: float = 10.0) -> None:
-        """Commit what is queued, then stop the task and close the connection."""
+        """Commit what is queued, then end the process."""
         self._closing = True
-        if self._wake is not None:
-            self._wake.set()
-        if self._task is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._task, timeout)
-        if self._checkpointer is not None:
-            self._checkpointer.cancel()
-            with contextlib.suppress(BaseException):
-                await self._checkpointer
-        stuck = self.busy_since is not None  # a write the store never answered
-        if self._thread is not None:
-            self._thread.shutdown(wait=not stuck)
-        if not stuck:  # else the connection is the stuck thread's: the process ends anyway
-            self.store.close()
-
-    async def _run(self) -> None:
-        wake = self._wake
-        if wake is None:  # start() sets it before the task runs
-            raise RuntimeError("the writer task ran before start()")
-        while True:
-            if not self._queue:
-                if self._closing:
-                    return
-                wake.clear()
-                if self.healthy:
-                    await wake.wait()
-                else:  # idle and failing: probe now and then
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), self.retry_s)
-                    if not self._queue:
-                        await self._recover()
-                continue
-            group: list[tuple[list[tuple[Any, ...]], asyncio.Future[Any]]] = []
-            n = 0
-            while self._queue and (not group or n + len(self._queue[0][0]) <= self.max_records):
-                item = self._queue.popleft()
-                group.append(item)
-                n += len(item[0])
-            self._pending -= n
-            rows = [r for g in group for r in g[0]]
-            t0 = time.perf_counter()
-            self.busy_since = time.monotonic()
-            error: BaseException | None = None
-            try:
-                if not self.healthy:
-                    await self._recover()
-                    if not self.healthy:
-                        raise DecisionLogError(self.last_error or "the decision log is down")
-                self.chain = await self._append(rows)
-            except Exception as exc:  # every failure is the callers' 503
-                error = exc
-                self.healthy = False
-                self.last_error = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
-            finally:
-                self.busy_since = None
-            if error is None and self.on_commit is not None:
-                self.on_commit(len(rows), time.perf_counter() - t0)
-            for _, future in group:
-                if not future.done():
-                    future.set_result(error)
-
-    async def _append(self, rows: list[tuple[Any, ...]]) -> Chain:
-        plan, head = append_plan(self.chain, rows, self.writer)
-        loop = asyncio.get_running_loop()
-        while True:
-            try:
-                await loop.run_in_executor(self._thread, self.store.write, plan)
-                return head
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or self._closing:
-                    raise
-            await asyncio.sleep(0.005)  # another writer holds the file: let it finish
-
-    async def _recover(self) -> None:
-        """Reconnect on the writer's thread (a connection attempt may take seconds) and
-        reload the chain's head as the database anchors it."""
-        def reconnect() -> Chain:
-            self.store.close()
-            self.store = open_store(self.url, migrate=False, busy_s=0.0)
-            if not self.postgres:
-                self.store.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's
-            self.store.ping()
-            return self.store.head(self.chain.chain_id)
-
+        proc, reader = self._proc, self._reader
+        if proc is None or reader is None:
+            return
+        if proc.stdin is not None and not proc.stdin.is_closing():
+            proc.stdin.close()  # its end of input: it commits what it has, then exits
         try:
-            self.chain = await asyncio.get_running_loop().run_in_executor(self._thread,
-                                                                          reconnect)
-            self.healthy, self.last_error = True, None
-        except Exception as exc:
-            self.healthy = False
-            self.last_error = f"{type(exc).__name__}: {str(exc).strip()[:300]}"
+            await asyncio.wait_for(asyncio.shield(reader), timeout)
+        except TimeoutError:  # a write the store never answered: the process is stuck
+            with contextlib.suppress(ProcessLookupError):
+                proc.kill()
+            with contextlib.suppress(Exception):
+                await reader
+
+    async def _read(self, proc: asyncio.subprocess.Process) -> None:
+        """Resolve the futures as the process acknowledges their transactions; when it
+        ends, fail what it did not acknowledge and (unless closing) start a new one."""
+        stream = proc.stdout
+        if stream is None:  # pragma: no cover - PIPE asked
+            return
+        try:
+            while True:
+                (n,) = _FRAME.unpack(await stream.readexactly(_FRAME.size))
+                self._message(marshal.loads(await stream.readexactly(n)))
+        except (asyncio.IncompleteReadError, ConnectionError):
+            pass  # the process ended
+        await proc.wait()
+        ended = DecisionLogError(f"the decision log's writer process ended (exit code "
+                                 f"{proc.returncode}); its records are not committed")
+        waiting, self._waiting, self._pending = self._waiting, {}, 0
+        for future, _, _ in waiting.values():
+            if not future.done():
+                future.set_result(ended)
+        if self._closing:
+            return
+        self.healthy, self.last_error = False, str(ended)
+        await asyncio.sleep(self.retry_s)
+        if not self._closing:
+            await self._spawn()
+
+    def _message(self, message: tuple[Any, ...]) -> None:
+        if message[0] == "status":
+            _, self.healthy, self.last_error = message
+            return
+        _, tickets, error, n, seconds, head_seq, head_hash = message
+        self.healthy, self.last_error = error is None, error
+        if error is None:
+            self.chain = Chain(self.chain.chain_id, head_seq, head_hash)
+            if self.on_commit is not None:
+                self.on_commit(n, seconds)
+        outcome = None if error is None else DecisionLogError(error)
+        for ticket in tickets:
+            future, k, _ = self._waiting.pop(ticket)
+            self._pending -= k
+            if not future.done():  # cancelled at the deadline: only its handle
+                future.set_result(outcome)
+
+
+# --------------------------------------------------------------------------- the writer process
+
+_FRAME = struct.Struct(">I")  # a frame: its length, then marshal data (plain values only)
+_WRITER_MAIN = ("import sys; sys.path[:0] = sys.argv[1:]; "
+                "from scorecard.data.decision_log import serve_writer; sys.exit(serve_writer())")
+LOCK_RETRY_S = 10.0  # SQLite: how long a transaction retries a file another writer holds
+
+
+def frame(value: Any) -> bytes:
+    """``value`` (tuples, lists, text, numbers, ``None``) as one frame of the writer's
+    pipes."""
+    data = marshal.dumps(value)
+    return _FRAME.pack(len(data)) + data
+
+
+class _Frames:
+    """The frames arriving on a file descriptor."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self.buf = bytearray()
+        self.eof = False
+
+    def _complete(self) -> list[Any]:
+        out = []
+        while len(self.buf) >= _FRAME.size:
+            (n,) = _FRAME.unpack_from(self.buf)
+            if len(self.buf) < _FRAME.size + n:
+                break
+            out.append(marshal.loads(bytes(self.buf[_FRAME.size:_FRAME.size + n])))
+            del self.buf[:_FRAME.size + n]
+        return out
+
+    def read(self, timeout: float | None) -> list[Any]:
+        """Every frame that has arrived, waiting up to ``timeout`` s (``None``: until one
+        comes or the input ends) when none has."""
+        frames = self._complete()
+        while not self.eof:
+            ready, _, _ = select.select([self.fd], [], [], 0 if frames else timeout)
+            if not ready:
+                break
+            data = os.read(self.fd, 1 << 20)
+            if not data:
+                self.eof = True
+                break
+            self.buf += data
+            frames += self._complete()
+        return frames
+
+
+def _error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).strip()[:300]}"
+
+
+def serve_writer(fd_in: int = 0, fd_out: int = 1) -> int:
+    """The writer process of a :class:`GroupWriter`: a set-up frame, then ``(ticket,
+    rows)`` frames on ``fd_in``; every frame that has arrived goes into one transaction,
+    acknowledged on ``fd_out`` by ``("ack", tickets, error, records, seconds, head_seq,
+    head_hash)`` (``error``: ``None`` once committed); ``("status", healthy, error)`` once
+    connected (or not) at its start and when a probe of a failing store succeeds. Ends at
+    the end of its input."""
+    import signal
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_IGN)
+    frames = _Frames(fd_in)
+    items = frames.read(None)
+    if not items or items[0][0] != "setup":
+        return 2
+    _, url, chain_id, writer, retry_s = items.pop(0)
+    out = os.fdopen(fd_out, "wb", buffering=0)
+    state: dict[str, Any] = {"store": None, "chain": Chain(chain_id), "healthy": True}
+
+    def connect() -> None:
+        old, state["store"] = state["store"], None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                old.close()
+        store = open_store(url, migrate=False, busy_s=0.0)
+        try:
+            if isinstance(store, SqliteStore):
+                store.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's
+            store.ping()
+            state["chain"] = store.head(chain_id)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                store.close()
+            raise
+        state["store"] = store
+
+    def write(rows: list[tuple[Any, ...]]) -> None:
+        plan, head = append_plan(state["chain"], rows, writer)
+        until = time.monotonic() + LOCK_RETRY_S
+        while True:
+            try:
+                state["store"].write(plan)
+                break
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > until:
+                    raise
+            time.sleep(0.005)  # another writer holds the file: let it finish
+        state["chain"] = head
+
+    def probe() -> None:
+        try:
+            connect()
+        except Exception:
+            return  # still failing: the last error stands
+        state["healthy"] = True
+        out.write(frame(("status", True, None)))
+
+    try:
+        connect()
+        out.write(frame(("status", True, None)))
+    except Exception as exc:
+        state["healthy"] = False
+        out.write(frame(("status", False, _error(exc))))
+    stop = threading.Event()
+    checkpointer = None
+    if url.startswith("sqlite:"):
+        checkpointer = threading.Thread(target=_checkpoint_loop, args=(
+            Path(url.strip()[len("sqlite:///"):]), stop, lambda: state["chain"].head_seq),
+            name="decision-log-checkpoint", daemon=True)
+        checkpointer.start()
+    try:
+        while True:
+            if not items:
+                items = frames.read(None if state["healthy"] else retry_s)
+            if not items:
+                if frames.eof:
+                    return 0
+                probe()  # idle and failing: probe now and then
+                continue
+            tickets = [t for t, _ in items]
+            rows = [r for _, group in items for r in group]
+            items = []
+            t0 = time.perf_counter()
+            error = None
+            try:
+                if not state["healthy"] or state["store"] is None:
+                    connect()
+                write(rows)
+                state["healthy"] = True
+            except Exception as exc:  # every failure is the callers' 503
+                state["healthy"] = False
+                error = _error(exc)
+            out.write(frame(("ack", tickets, error, len(rows), time.perf_counter() - t0,
+                             state["chain"].head_seq, state["chain"].head_hash)))
+    except BrokenPipeError:
+        return 1  # the worker is gone
+    finally:
+        stop.set()
+        if checkpointer is not None:
+            checkpointer.join(5)
+        if state["store"] is not None:
+            with contextlib.suppress(Exception):
+                state["store"].close()
+
+
+def _checkpoint_loop(path: Path, stop: threading.Event, head: Callable[[], int]) -> None:
+    """SQLite: copy the WAL into the database file every :data:`CHECKPOINT_EVERY_S` while
+    records arrive, on a connection and thread of its own. ``PASSIVE`` never waits for the
+    writer, so commits go on meanwhile; a checkpoint that another worker holds, or one that
+    fails, is simply tried again next time."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=0)
+    except sqlite3.Error:
+        return
+    seen = head()
+    try:
+        while not stop.wait(CHECKPOINT_EVERY_S):
+            if head() == seen:
+                continue
+            seen = head()
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+    finally:
+        conn.close()
 
 
 @functools.lru_cache(maxsize=128)
@@ -1054,3 +1200,4 @@ def verify_overrides(store: DecisionStore) -> tuple[int, list[Finding]]:
                                 f"{expected - 1} ({last}), not at the anchored head "
                                 f"{head_seq} (inserted or altered)"))
     return len(overrides), findings
+

@@ -5,6 +5,8 @@ tampered record, and purges that leave the chain verifiable."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 import subprocess
 import sys
 import threading
@@ -267,6 +269,48 @@ def test_a_dropped_postgresql_connection_fails_one_group_then_the_writer_reconne
     _fails_one_group_then_recovers(
         postgres_url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
         "datname = current_database() AND pid <> pg_backend_pid()", None)
+
+
+def test_a_killed_writer_process_is_replaced_and_the_chain_goes_on(log_url: str) -> None:
+    async def go() -> None:
+        writer = GroupWriter(log_url, retry_s=0.05)
+        await writer.start()
+        assert await writer.submit([answer(0)]) is None
+        first = writer.pid
+        assert first is not None
+        os.kill(first, signal.SIGKILL)
+        for _ in range(400):
+            if writer.healthy and writer.pid != first:
+                break
+            await asyncio.sleep(0.025)
+        assert writer.healthy and writer.pid != first
+        assert await writer.submit([answer(1), answer(2)]) is None
+        await writer.close()
+
+    asyncio.run(go())
+    assert verify(open_store(log_url)) == (3, [])
+
+
+def test_the_writer_process_ends_with_its_input_after_committing_it(log_url: str) -> None:
+    """Its worker killed, the writer process still commits what it had received, then
+    ends: no record of an answer is lost, and no process is left behind."""
+    async def go() -> int:
+        writer = GroupWriter(log_url)
+        await writer.start()
+        futures = [writer.submit([answer(i)]) for i in range(50)]
+        pid = writer.pid
+        assert pid is not None
+        writer._closing = True  # as if the worker were gone: nothing resolves them now
+        proc = writer._proc
+        assert proc is not None and proc.stdin is not None
+        proc.stdin.close()
+        assert await asyncio.wait_for(proc.wait(), 30) == 0
+        del futures
+        return pid
+
+    asyncio.run(go())
+    assert open_store(log_url).count() == 50
+    assert verify(open_store(log_url)) == (50, [])
 
 
 def test_the_sqlite_writer_checkpoints_the_wal_into_the_database_file_off_the_commit_path(

@@ -973,6 +973,9 @@ def serve_writer(fd_in: int = 0, fd_out: int = 1) -> int:
 
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_IGN)
+    if fd_out == 1:  # the frames keep the pipe; a stray print goes to stderr instead
+        fd_out = os.dup(1)
+        os.dup2(2, 1)
     frames = _Frames(fd_in)
     items = frames.read(None)
     if not items or items[0][0] != "setup":

@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -291,26 +292,45 @@ def test_a_killed_writer_process_is_replaced_and_the_chain_goes_on(log_url: str)
     assert verify(open_store(log_url)) == (3, [])
 
 
-def test_the_writer_process_ends_with_its_input_after_committing_it(log_url: str) -> None:
-    """Its worker killed, the writer process still commits what it had received, then
-    ends: no record of an answer is lost, and no process is left behind."""
-    async def go() -> int:
-        writer = GroupWriter(log_url)
-        await writer.start()
-        futures = [writer.submit([answer(i)]) for i in range(50)]
-        pid = writer.pid
-        assert pid is not None
-        writer._closing = True  # as if the worker were gone: nothing resolves them now
-        proc = writer._proc
-        assert proc is not None and proc.stdin is not None
-        proc.stdin.close()
-        assert await asyncio.wait_for(proc.wait(), 30) == 0
-        del futures
-        return pid
+_KILLED_WORKER = """
+import asyncio, os, signal, sys
+sys.path[:0] = sys.argv[3:]
+from tests.data.test_decision_log import answer
+from scorecard.data.decision_log import GroupWriter
 
-    asyncio.run(go())
-    assert open_store(log_url).count() == 50
-    assert verify(open_store(log_url)) == (50, [])
+async def go():
+    writer = GroupWriter(sys.argv[1])
+    await writer.start()
+    for i in range(int(sys.argv[2])):
+        writer.submit([answer(i)])
+    await asyncio.sleep(0.2)  # the frames are on the pipe; no answer was awaited
+    print(writer.pid, flush=True)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+asyncio.run(go())
+"""
+
+
+def test_a_killed_worker_s_writer_process_commits_what_it_received_then_ends(
+        log_url: str) -> None:
+    """No record handed over is lost with a worker killed before its commits came back,
+    and no writer process is left behind."""
+    done = subprocess.run([sys.executable, "-c", _KILLED_WORKER, log_url, "50", *sys.path],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    pid = int(done.stdout.split()[0])
+    for _ in range(400):
+        try:  # gone, or a zombie its new parent has not reaped yet
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
+                break
+        except (FileNotFoundError, ProcessLookupError):
+            break
+        time.sleep(0.025)
+    else:
+        raise AssertionError(f"the writer process {pid} outlived its worker")
+    store = open_store(log_url)
+    assert store.count() == 50
+    assert verify(store) == (50, [])
 
 
 def test_the_sqlite_writer_checkpoints_the_wal_into_the_database_file_off_the_commit_path(

@@ -202,10 +202,12 @@ def holdout_cards(spec: DatasetSpec, spec_arg: str, lab: pd.DataFrame, y: np.nda
     ids = (frame[spec.contract.id_column].to_numpy()[len(tr):] if spec.contract.id_column
            else np.arange(len(tr), len(frame)).astype(str))
     rows: list[tuple[str, float, float]] = []
+    chosen: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         for label, method, ff, _inter in card_variants(skip, final_fits, [None]):
             path = spec_file(spec, spec_arg, method, ff, Path(tmp))
-            p, s = card_fold(path, frame, spec.contract, ids, Path(tmp))
+            pairs = chosen.setdefault(label, [])
+            p, s = card_fold(path, frame, spec.contract, ids, Path(tmp), pairs)
             rows.append((label, roc_auc(y[te], p), s))
             print(f"{label}: {rows[-1][1]:.4f} in {s:.0f} s", file=sys.stderr, flush=True)
     oracle = roc_auc(y[te], truth[te]) if truth is not None else None
@@ -217,6 +219,8 @@ def holdout_cards(spec: DatasetSpec, spec_arg: str, lab: pd.DataFrame, y: np.nda
         print(f"{name:32s} {auc:7.4f} {gap} {sec:13.0f}")
     if oracle is not None:
         print(f"{'oracle (true pd)':32s} {oracle:7.4f}")
+    for label, pairs in chosen.items():
+        print(f"{label}: pairs {', '.join(pairs) or 'none'}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -811,13 +811,17 @@ class GroupWriter:
 
     def submit(self, rows: list[tuple[Any, ...]]) -> asyncio.Future[Any]:
         """Queue ``rows``; the future resolves to ``None`` once they are committed, or to
-        the exception that stopped them. Raises :class:`DecisionLogError` at once when the
-        writer is closed or restarting, or too much is pending."""
+        the exception that stopped them (at once while the writer process restarts).
+        Raises :class:`DecisionLogError` at once when the writer is closed or too much is
+        pending."""
         proc = self._proc
-        if self._closing or proc is None or proc.stdin is None or proc.returncode is not None:
-            raise DecisionLogError("the decision log is closed" if self._closing or
-                                   proc is None else "the decision log's writer is "
-                                   "restarting")
+        if self._closing or proc is None or proc.stdin is None:
+            raise DecisionLogError("the decision log is closed")
+        if proc.returncode is not None:
+            failed: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+            failed.set_result(DecisionLogError(self.last_error or "the decision log's "
+                                               "writer process is restarting"))
+            return failed
         if self._pending + len(rows) > self.max_pending:
             raise DecisionLogError(f"the decision log is behind ({self._pending:,} records "
                                    "pending)")
@@ -982,6 +986,16 @@ def serve_writer(fd_in: int = 0, fd_out: int = 1) -> int:
         return 2
     _, url, chain_id, writer, retry_s = items.pop(0)
     out = os.fdopen(fd_out, "wb", buffering=0)
+    worker = {"there": True}
+
+    def send(message: tuple[Any, ...]) -> None:
+        # A worker that is gone (killed) reads no more answers, but what it handed over is
+        # still committed: the input ends once the pipe is drained.
+        if worker["there"]:
+            try:
+                out.write(frame(message))
+            except BrokenPipeError:
+                worker["there"] = False
     state: dict[str, Any] = {"store": None, "chain": Chain(chain_id), "healthy": True}
 
     def connect() -> None:
@@ -1020,17 +1034,17 @@ def serve_writer(fd_in: int = 0, fd_out: int = 1) -> int:
         except Exception:
             return  # still failing: the last error stands
         state["healthy"] = True
-        out.write(frame(("status", True, None)))
+        send(("status", True, None))
 
     try:
         connect()
-        out.write(frame(("status", True, None)))
+        send(("status", True, None))
     except Exception as exc:
         state["healthy"] = False
-        out.write(frame(("status", False, _error(exc))))
+        send(("status", False, _error(exc)))
     stop = threading.Event()
     checkpointer = None
-    if url.startswith("sqlite:"):
+    if url.strip().startswith("sqlite:"):
         checkpointer = threading.Thread(target=_checkpoint_loop, args=(
             Path(url.strip()[len("sqlite:///"):]), stop, lambda: state["chain"].head_seq),
             name="decision-log-checkpoint", daemon=True)
@@ -1057,10 +1071,8 @@ def serve_writer(fd_in: int = 0, fd_out: int = 1) -> int:
             except Exception as exc:  # every failure is the callers' 503
                 state["healthy"] = False
                 error = _error(exc)
-            out.write(frame(("ack", tickets, error, len(rows), time.perf_counter() - t0,
-                             state["chain"].head_seq, state["chain"].head_hash)))
-    except BrokenPipeError:
-        return 1  # the worker is gone
+            send(("ack", tickets, error, len(rows), time.perf_counter() - t0,
+                  state["chain"].head_seq, state["chain"].head_hash))
     finally:
         stop.set()
         if checkpointer is not None:

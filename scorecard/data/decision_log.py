@@ -938,14 +938,16 @@ class _Frames:
         self.eof = False
 
     def _complete(self) -> list[Any]:
-        out = []
-        while len(self.buf) >= _FRAME.size:
-            (n,) = _FRAME.unpack_from(self.buf)
-            if len(self.buf) < _FRAME.size + n:
-                break
-            # Frames from the worker that started this process, on a pipe no one else has.
-            out.append(marshal.loads(bytes(self.buf[_FRAME.size:_FRAME.size + n])))  # nosec B302
-            del self.buf[:_FRAME.size + n]
+        out, at, end = [], 0, len(self.buf)
+        with memoryview(self.buf) as view:
+            while end - at >= _FRAME.size:
+                (n,) = _FRAME.unpack_from(view, at)
+                if end - at < _FRAME.size + n:
+                    break
+                # Frames from the worker that started this process, on a private pipe.
+                out.append(marshal.loads(view[at + _FRAME.size:at + _FRAME.size + n]))  # nosec B302
+                at += _FRAME.size + n
+        del self.buf[:at]  # once per read: a read may hold thousands of frames
         return out
 
     def read(self, timeout: float | None) -> list[Any]:

@@ -58,9 +58,9 @@ measuring off: the limit is then exactly ``SCORECARD_MAX_IN_FLIGHT``;
   wait their turn in arrival order (their connection idle: a closed-loop client sends
   nothing until it has its answer), and none waits longer than ``Retry-After``
   (:data:`RETRY_AFTER_S`), give or take the ticks that spread a wave of them
-  (:data:`PACE_SWEEP_MAX` a tick). A refused request still costs a good part of a score (it is
-  read and parsed, its answer written), so refusing thus costs about a tenth of a refusal
-  per score, a few per cent of the worker, whatever the flood; only the one-second bound can
+  (:data:`PACE_SWEEP_MAX` a tick). A refused request still costs a good part of a score (it
+  is read and parsed, its answer written), so refusing costs about a tenth of a refusal per
+  score, a few per cent of the worker, whatever the flood; only the one-second bound can
   make it more (``N`` connections beyond the room are answered at least every second). Beyond
   :data:`REFUSALS_QUEUED_MAX` queued refusals (an open-loop flood of new connections) the
   excess is refused at once. ``SCORECARD_REFUSAL_RATIO=0``: every refusal at once.

@@ -156,10 +156,8 @@ MAX_IN_FLIGHT = Setting(
     "SCORECARD_MAX_IN_FLIGHT", "integer", 32, "units",
     "most units of scoring work one worker admits at once, whatever the measurement; 0: no "
     "limit, nothing is shed")
-# A refused request costs the worker a good part of a score (its request is still read and
-# parsed, its answer written), so one refusal per ten completed requests keeps refusing to a
-# few per cent of the worker's time; a refused client of a flood waits up to the Retry-After
-# second instead. Half a refusal per score gave up a fifth of the goodput (issue 28's bench).
+# Why a tenth: api.overload's "Paced refusals" (a refused request costs a good part of a
+# score, so refusals answered at once are what a flood takes from the goodput).
 REFUSAL_RATIO = Setting(
     "SCORECARD_REFUSAL_RATIO", "number", 0.1, "refusals per completed request",
     "refusals a worker answers at once per scoring request it completes; under a flood the "

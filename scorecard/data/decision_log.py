@@ -776,7 +776,7 @@ class GroupWriter:
         # Migrations now (waiting for other workers' locks): a log that cannot be opened
         # stops the start-up here, with its one line.
         open_store(url).close()
-        self.chain = Chain(decision_ids(1)[0])
+        self.chain_id = decision_ids(1)[0]
         self.writer = f"pid {os.getpid()} on {os.uname().nodename}"
         self.max_pending = max_pending
         self.retry_s = retry_s
@@ -804,7 +804,7 @@ class GroupWriter:
         if proc.stdin is None or proc.stdout is None:  # pragma: no cover - PIPE asked
             raise RuntimeError("the writer process has no pipes")
         # The URL travels on the pipe, not the command line (ps shows that to everyone).
-        proc.stdin.write(frame(("setup", self.url, self.chain.chain_id, self.writer,
+        proc.stdin.write(frame(("setup", self.url, self.chain_id, self.writer,
                                 self.retry_s)))
         self._proc = proc
         self._reader = asyncio.create_task(self._read(proc), name="decision-log")
@@ -841,16 +841,10 @@ class GroupWriter:
         """The writer process's id (``None`` before :meth:`start`)."""
         return None if self._proc is None else self._proc.pid
 
-    @property
-    def busy_since(self) -> float | None:
-        """Monotonic time the oldest record not yet committed was submitted, or ``None``."""
-        oldest = next(iter(self._waiting.values()), None)
-        return None if oldest is None else oldest[2]
-
     def stalled(self, seconds: float) -> bool:
         """True while a record has waited for its commit more than ``seconds``."""
-        since = self.busy_since
-        return since is not None and time.monotonic() - since > seconds
+        oldest = next(iter(self._waiting.values()), None)  # submission order: the oldest
+        return oldest is not None and time.monotonic() - oldest[2] > seconds
 
     async def close(self, timeout: float = 10.0) -> None:
         """Commit what is queued, then end the process."""
@@ -900,12 +894,10 @@ class GroupWriter:
         if message[0] == "status":
             _, self.healthy, self.last_error = message
             return
-        _, tickets, error, n, seconds, head_seq, head_hash = message
+        _, tickets, error, n, seconds = message
         self.healthy, self.last_error = error is None, error
-        if error is None:
-            self.chain = Chain(self.chain.chain_id, head_seq, head_hash)
-            if self.on_commit is not None:
-                self.on_commit(n, seconds)
+        if error is None and self.on_commit is not None:
+            self.on_commit(n, seconds)
         outcome = None if error is None else DecisionLogError(error)
         for ticket in tickets:
             future, k, _ = self._waiting.pop(ticket)
@@ -971,13 +963,100 @@ def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).strip()[:300]}"
 
 
+class _Writer:
+    """The writer process's state: its store connection, its chain as committed, and
+    whether its worker still reads answers."""
+
+    def __init__(self, url: str, chain_id: str, writer: str, out: Any) -> None:
+        self.url, self.writer, self.out = url, writer, out
+        self.chain = Chain(chain_id)
+        self.store: DecisionStore | None = None
+        self.healthy = True
+        self.worker_there = True
+        self.stop = threading.Event()
+        self.checkpointer: threading.Thread | None = None
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        # A worker that is gone (killed) reads no more answers, but what it handed over is
+        # still committed: the input ends once the pipe is drained.
+        if self.worker_there:
+            try:
+                self.out.write(frame(message))
+            except BrokenPipeError:
+                self.worker_there = False
+
+    def connect(self) -> None:
+        """(Re)connect and reload the chain's head as the database anchors it."""
+        old, self.store = self.store, None
+        if old is not None:
+            with contextlib.suppress(Exception):
+                old.close()
+        store = open_store(self.url, migrate=False, busy_s=0.0)
+        try:
+            if isinstance(store, SqliteStore):
+                store.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's
+            store.ping()
+            self.chain = store.head(self.chain.chain_id)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                store.close()
+            raise
+        self.store = store
+        if isinstance(store, SqliteStore) and self.checkpointer is None:
+            self.checkpointer = threading.Thread(
+                target=_checkpoint_loop, args=(store.path, self.stop, lambda: self.chain.head_seq),
+                name="decision-log-checkpoint", daemon=True)
+            self.checkpointer.start()
+
+    def probe(self) -> None:
+        """Idle and failing: try the store again; say so once it answers."""
+        try:
+            self.connect()
+        except Exception:
+            return  # still failing: the last error stands
+        self.healthy = True
+        self.send(("status", True, None))
+
+    def commit(self, rows: list[tuple[Any, ...]]) -> str | None:
+        """Chain and commit ``rows`` in one transaction; the error that stopped it, or
+        ``None``."""
+        try:
+            if not self.healthy or self.store is None:
+                self.connect()
+            store = self.store
+            if store is None:  # pragma: no cover - connect() sets it or raises
+                raise DecisionLogError("the decision log is not connected")
+            plan, head = append_plan(self.chain, rows, self.writer)
+            until = time.monotonic() + LOCK_RETRY_S
+            while True:
+                try:
+                    store.write(plan)
+                    break
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) or time.monotonic() > until:
+                        raise
+                time.sleep(0.005)  # another writer holds the file: let it finish
+            self.chain, self.healthy = head, True
+            return None
+        except Exception as exc:  # every failure is the callers' 503
+            self.healthy = False
+            return _error(exc)
+
+    def close(self) -> None:
+        self.stop.set()
+        if self.checkpointer is not None:
+            self.checkpointer.join(5)
+        if self.store is not None:
+            with contextlib.suppress(Exception):
+                self.store.close()
+
+
 def serve_writer(fd_in: int = 0, fd_out: int = 1) -> int:
     """The writer process of a :class:`GroupWriter`: a set-up frame, then ``(ticket,
     rows)`` frames on ``fd_in``; every frame that has arrived goes into one transaction,
-    acknowledged on ``fd_out`` by ``("ack", tickets, error, records, seconds, head_seq,
-    head_hash)`` (``error``: ``None`` once committed); ``("status", healthy, error)`` once
-    connected (or not) at its start and when a probe of a failing store succeeds. Ends at
-    the end of its input."""
+    acknowledged on ``fd_out`` by ``("ack", tickets, error, records, seconds)`` (``error``:
+    ``None`` once committed); ``("status", healthy, error)`` once connected (or not) at its
+    start and when a probe of a failing store succeeds. Ends at the end of its input."""
     import signal
 
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -989,102 +1068,31 @@ def serve_writer(fd_in: int = 0, fd_out: int = 1) -> int:
     items = frames.read(None)
     if not items or items[0][0] != "setup":
         return 2
-    _, url, chain_id, writer, retry_s = items.pop(0)
-    out = os.fdopen(fd_out, "wb", buffering=0)
-    worker = {"there": True}
-
-    def send(message: tuple[Any, ...]) -> None:
-        # A worker that is gone (killed) reads no more answers, but what it handed over is
-        # still committed: the input ends once the pipe is drained.
-        if worker["there"]:
-            try:
-                out.write(frame(message))
-            except BrokenPipeError:
-                worker["there"] = False
-    state: dict[str, Any] = {"store": None, "chain": Chain(chain_id), "healthy": True}
-
-    def connect() -> None:
-        old, state["store"] = state["store"], None
-        if old is not None:
-            with contextlib.suppress(Exception):
-                old.close()
-        store = open_store(url, migrate=False, busy_s=0.0)
-        try:
-            if isinstance(store, SqliteStore):
-                store.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's
-            store.ping()
-            state["chain"] = store.head(chain_id)
-        except BaseException:
-            with contextlib.suppress(Exception):
-                store.close()
-            raise
-        state["store"] = store
-
-    def write(rows: list[tuple[Any, ...]]) -> None:
-        plan, head = append_plan(state["chain"], rows, writer)
-        until = time.monotonic() + LOCK_RETRY_S
-        while True:
-            try:
-                state["store"].write(plan)
-                break
-            except sqlite3.OperationalError as exc:
-                if "locked" not in str(exc) or time.monotonic() > until:
-                    raise
-            time.sleep(0.005)  # another writer holds the file: let it finish
-        state["chain"] = head
-
-    def probe() -> None:
-        try:
-            connect()
-        except Exception:
-            return  # still failing: the last error stands
-        state["healthy"] = True
-        send(("status", True, None))
-
+    _, url, chain_id, writer_name, retry_s = items.pop(0)
+    writer = _Writer(url, chain_id, writer_name, os.fdopen(fd_out, "wb", buffering=0))
     try:
-        connect()
-        send(("status", True, None))
+        writer.connect()
+        writer.send(("status", True, None))
     except Exception as exc:
-        state["healthy"] = False
-        send(("status", False, _error(exc)))
-    stop = threading.Event()
-    checkpointer = None
-    if url.strip().startswith("sqlite:"):
-        checkpointer = threading.Thread(target=_checkpoint_loop, args=(
-            Path(url.strip()[len("sqlite:///"):]), stop, lambda: state["chain"].head_seq),
-            name="decision-log-checkpoint", daemon=True)
-        checkpointer.start()
+        writer.healthy = False
+        writer.send(("status", False, _error(exc)))
     try:
         while True:
             if not items:
-                items = frames.read(None if state["healthy"] else retry_s)
+                items = frames.read(None if writer.healthy else retry_s)
             if not items:
                 if frames.eof:
                     return 0
-                probe()  # idle and failing: probe now and then
+                writer.probe()
                 continue
             tickets = [t for t, _ in items]
             rows = [r for _, group in items for r in group]
             items = []
             t0 = time.perf_counter()
-            error = None
-            try:
-                if not state["healthy"] or state["store"] is None:
-                    connect()
-                write(rows)
-                state["healthy"] = True
-            except Exception as exc:  # every failure is the callers' 503
-                state["healthy"] = False
-                error = _error(exc)
-            send(("ack", tickets, error, len(rows), time.perf_counter() - t0,
-                  state["chain"].head_seq, state["chain"].head_hash))
+            error = writer.commit(rows)
+            writer.send(("ack", tickets, error, len(rows), time.perf_counter() - t0))
     finally:
-        stop.set()
-        if checkpointer is not None:
-            checkpointer.join(5)
-        if state["store"] is not None:
-            with contextlib.suppress(Exception):
-                state["store"].close()
+        writer.close()
 
 
 def _checkpoint_loop(path: Path, stop: threading.Event, head: Callable[[], int]) -> None:

@@ -38,6 +38,17 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   at least :data:`MIN_CODE_ROWS` labelled rows, at 2 standard errors); otherwise it stays
   numeric (counts or ordered levels, with any negative special codes apart). Either way the
   review says which and why, and the reviewer confirms it.
+* **Implausible magnitudes.** A column named as an age in years (a word ``age``, a median
+  within :data:`AGE_RANGE`) is bounded to that natural range in the contract (the API
+  refuses an age of 200); when the file itself holds ages outside it, the range becomes the
+  column's ``plausible`` range instead, so the spec still reads the file it came from and
+  those values are binned apart (:mod:`scorecard.fit.binning`). Every other numeric column
+  gets a ``plausible`` range an order of magnitude past its own tails
+  (:data:`TAIL_FACTOR`), and a duration of a life (tenure, employment length: by its name)
+  at most :data:`LIFETIME_YEARS` years, unless more than :data:`MAX_IMPLAUSIBLE_SHARE` of
+  its values exceed that (its unit is then another: an account's length in days). A
+  duration longer than the applicant's age is flagged likewise. Implausible values are
+  counted by ``check``, never refused, and listed for review.
 * **Margins (documented policy).** A bound is declared only at a natural limit the data sit
   against, never at the observed extreme, so the rows to predict are not refused for a new
   maximum: ``min`` is 0 for non-negative columns (or the smallest special code), there is no
@@ -102,6 +113,9 @@ SNIFF_ROWS = 200
 TAIL_FACTOR = 10.0
 AGE_RANGE = (18, 120)  # years: the natural range of an applicant's age (a hard bound)
 LIFETIME_YEARS = 100  # a duration (tenure, employment length) longer than this is implausible
+# Implausible values are data errors, rare by definition: a bound that more of a column's
+# values break than this share says the unit is not the one its name suggests.
+MAX_IMPLAUSIBLE_SHARE = 0.05
 _DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
 _EXACT_TARGET_NAMES = re.compile(r"default|target|bad|label|y|class|outcome|flag",
                                  re.IGNORECASE)
@@ -398,20 +412,34 @@ def _plausibility(col: str, entry: dict[str, Any], x: np.ndarray, out: InferredS
     gets a plausible maximum of a lifetime; every column gets a plausible range an order of
     magnitude past its own tails. Plausible ranges are counted by ``check``, not
     refused."""
+    natural = f"{AGE_RANGE[0]}..{AGE_RANGE[1]}"
     if _age_years(col, x):
-        entry["min"], entry["max"] = AGE_RANGE
         bad = _outside(x, *AGE_RANGE)
-        out.review.append(f"{col}: an age in years: bounded to the natural range "
-                          f"{AGE_RANGE[0]}..{AGE_RANGE[1]} (contract min/max, refused outside)"
-                          + (f"; IMPLAUSIBLE: {bad}: fix these rows or widen the bounds"
-                             if bad else ""))
-        if bad:
-            out.confirm.append(f"{col}: {bad} outside {AGE_RANGE[0]}..{AGE_RANGE[1]}")
+        if not bad:
+            entry["min"], entry["max"] = AGE_RANGE
+            out.review.append(f"{col}: an age in years: bounded to the natural range "
+                              f"{natural} (contract min/max, refused outside)")
+            return
+        # The spec must read the very file it is inferred from: its impossible ages are
+        # implausible values (binned apart, counted by check), not a refused file.
+        plausible[col] = [float(AGE_RANGE[0]), float(AGE_RANGE[1])]
+        out.review.append(f"{col}: an age in years; IMPLAUSIBLE: {bad}: the natural range "
+                          f"{natural} is its plausible range (counted by `check`, binned "
+                          "apart), not contract bounds, so this file still reads")
+        out.confirm.append(f"{col}: {bad} outside {natural}: fix these rows, or keep them "
+                           "as implausible values")
         return
     low, high = _tail_range(x)
     unit = _duration_years(col)
     if unit is not None:
-        high = min(high if high is not None else math.inf, LIFETIME_YEARS / unit)
+        over = float(np.mean(x > LIFETIME_YEARS / unit))
+        if over > MAX_IMPLAUSIBLE_SHARE:
+            out.review.append(f"{col}: named like a duration of a life, but {over:.0%} of its "
+                              f"values exceed {LIFETIME_YEARS} years read so: another unit, "
+                              "no lifetime bound")
+            unit = None
+        else:
+            high = min(high if high is not None else math.inf, LIFETIME_YEARS / unit)
     if low is None and high is None:
         return
     plausible[col] = [low, high]
@@ -425,11 +453,12 @@ def _plausibility(col: str, entry: dict[str, Any], x: np.ndarray, out: InferredS
 
 
 def _durations_within_ages(frame: pd.DataFrame, na: str, columns: list[dict[str, Any]],
-                           out: InferredSpec) -> None:
+                           plausible: dict[str, list[float | None]], out: InferredSpec,
+                           ) -> None:
     """Flag rows whose duration of a life (tenure, employment length) exceeds the
-    applicant's age."""
-    ages = [c["name"] for c in columns if c.get("max") == AGE_RANGE[1]
-            and c.get("min") == AGE_RANGE[0]]
+    applicant's age (the column bounded to, or plausible within, the natural range)."""
+    ages = [c["name"] for c in columns if (c.get("min"), c.get("max")) == AGE_RANGE
+            or plausible.get(c["name"]) == [float(a) for a in AGE_RANGE]]
     if len(ages) != 1:
         return
     age = pd.to_numeric(frame[ages[0]].where(frame[ages[0]] != na), errors="coerce")
@@ -440,7 +469,9 @@ def _durations_within_ages(frame: pd.DataFrame, na: str, columns: list[dict[str,
         years = pd.to_numeric(frame[c["name"]].where(frame[c["name"]] != na),
                               errors="coerce") * unit
         over = np.flatnonzero((years > age).to_numpy())
-        if len(over):
+        # Many such rows say the unit is not years (an account's length in days), not that
+        # the rows are wrong.
+        if len(over) and len(over) <= MAX_IMPLAUSIBLE_SHARE * int(years.notna().sum()):
             rows = ", ".join(str(r + 1) for r in over[:5])
             out.review.append(f"{c['name']}: IMPLAUSIBLE: {len(over)} row(s) with a duration "
                               f"longer than the age in {ages[0]!r} (data rows {rows})")
@@ -605,7 +636,7 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         else:
             kind_note += f"; trend detected by the binning (Spearman {rho:+.2f})"
         out.review.append(f"{col}: {kind_note}")
-    _durations_within_ages(frame, na, columns, out)
+    _durations_within_ages(frame, na, columns, plausible, out)
     protected = []
     for c in columns:
         if c["kind"] in ("id", "target") or c["name"] in exclude:

@@ -8,7 +8,10 @@ longest real employments; the rule puts them in a special bin of their own.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -119,3 +122,33 @@ def test_too_many_distinct_implausible_values_stay_magnitudes_with_a_note() -> N
     assert "150 distinct values: too many for a bin of their own, kept as magnitudes" in (
         binner.implausible_["emp_years"])
     assert not (binner.bins_["emp_years"].table["type"] == "special").any()
+
+
+@pytest.mark.slow
+def test_a_file_with_impossible_ages_goes_from_init_spec_to_predictions_unedited(
+        tmp_path: Path) -> None:
+    # the own-data path on a bank's file as it comes: an age of 144 and an employment of
+    # 123 years among the rows; the inferred spec reads its own file and the card is fitted
+    frame, _ = bank_frame(3_000, seed=5, planted=0.02)
+    frame = frame.rename(columns={"emp_years": "person_emp_length"})
+    frame.insert(2, "person_age", np.random.default_rng(5).integers(20, 70, len(frame)))
+    frame.loc[[3, 40], "person_age"] = [144, 123]
+    frame.loc[frame.index[-300:], "bad"] = np.nan  # the rows to predict
+    data = tmp_path / "bank.csv"
+    frame.to_csv(data, index=False)
+
+    def scorecard(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "scorecard", *args],
+                              capture_output=True, text=True, cwd=tmp_path)
+
+    run = scorecard("init-spec", str(data), "--target", "bad", "--id", "uid")
+    assert run.returncode == 0, run.stderr
+    assert "person_age: an age in years; IMPLAUSIBLE: 2 row(s) above 120" in run.stdout + (
+        run.stderr)
+    run = scorecard("regenerate", "--spec", "bank.spec.json", "--data", str(data), "--out",
+                    "out", "--no-challenger")
+    assert run.returncode == 0, run.stderr
+    predictions = pd.read_csv(tmp_path / "out" / "predictions.csv")
+    assert len(predictions) == 300 and predictions["pd"].between(0, 1).all()
+    log = pd.read_csv(tmp_path / "out" / "selection_log.csv").set_index("feature")
+    assert "rows outside the plausible range" in log.loc["person_emp_length", "reason"]

@@ -257,16 +257,25 @@ def test_implausible_magnitudes_are_flagged_by_init_spec_and_counted_by_validate
     review = "\n".join(inferred.review)
     assert "monthly_income: IMPLAUSIBLE magnitudes: 1 row(s) above" in review
     assert "(max 6000000)" in review
-    assert "age: an age in years: bounded to the natural range 18..120" in review
-    assert "IMPLAUSIBLE: 1 row(s) above 120 (max 144)" in review
+    assert "age: an age in years; IMPLAUSIBLE: 1 row(s) above 120 (max 144): the natural " \
+           "range 18..120 is its plausible range" in review
+    # the spec reads the file it came from: the impossible age is implausible, not refused
     age = next(c for c in inferred.spec["contract"]["columns"] if c["name"] == "age")
-    assert (age["min"], age["max"]) == (18, 120)
+    assert "max" not in age and inferred.spec["plausible"]["age"] == [18.0, 120.0]
     low, high = inferred.spec["plausible"]["monthly_income"]
     assert low is None and 10_000 < high < 6_000_000
-    # validate: the age of 144 breaks the contract; the income is counted, not refused
-    clean = infer_spec(data, target=EXAMPLE_TARGET).spec
+    own_spec = tmp_path / "own.spec.json"
+    own_spec.write_text(json.dumps(inferred.spec))
+    run = subprocess.run([sys.executable, "-m", "scorecard", "check", str(bad),
+                          "--spec", str(own_spec)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert "implausible: column 'age': 1 row(s) above 120" in run.stdout
+    # a clean file's ages are bounded by the contract: an age of 144 is refused later
+    clean = infer_spec(data, target=EXAMPLE_TARGET)
+    assert "age: an age in years: bounded to the natural range 18..120" in "\n".join(
+        clean.review)
     spec_path = tmp_path / "clean.spec.json"
-    spec_path.write_text(json.dumps(clean))
+    spec_path.write_text(json.dumps(clean.spec))
     income_only = _with(data, tmp_path / "income.csv", monthly_income=(3, 6_000_000))
     run = subprocess.run([sys.executable, "-m", "scorecard", "check", str(income_only),
                           "--spec", str(spec_path)], capture_output=True, text=True)
@@ -287,6 +296,21 @@ def test_a_duration_longer_than_the_age_is_flagged(tmp_path: Path) -> None:
     review = "\n".join(infer_spec(tmp_path / "emp.csv").review)
     assert "person_emp_length: IMPLAUSIBLE: 1 row(s) with a duration longer than the age" in (
         review) and "(data rows 8)" in review
+
+
+def test_a_duration_named_so_but_counted_in_days_gets_no_lifetime_bound(
+        tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"person_age": rng.integers(20, 70, 400),
+                          "account_length": rng.integers(1, 250, 400),
+                          "default": rng.integers(0, 2, 400)})
+    frame.to_csv(tmp_path / "days.csv", index=False)
+    inferred = infer_spec(tmp_path / "days.csv")
+    review = "\n".join(inferred.review)
+    assert "account_length: named like a duration of a life, but" in review
+    assert "another unit, no lifetime bound" in review
+    assert inferred.spec["plausible"]["account_length"][1] > 250
+    assert "longer than the age" not in review and "IMPLAUSIBLE" not in review
 
 
 def test_a_semicolon_file_with_decimal_commas_is_refused_with_the_reason(

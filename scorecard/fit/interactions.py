@@ -1,26 +1,31 @@
 """Two-dimensional interaction characteristics for the joint card, only where they pay.
 
-**Grid.** A pair's grid is built on its parents' own bins, grouped into at most
-``MAX_AXIS`` (4) regular bins each (numeric: a subset of its splits; categorical: unions of
-its axis units, in any combination), each at least ``MIN_AXIS_SHARE`` of the rows; its
-special and missing bins stay as they are. A categorical parent's units are finer than its
-bins, which group categories by their own risk while an interaction may follow another
-grouping (a coarser column left out of the card, say) that cuts across them: each category
-with ``MIN_CELL_EVENTS`` defaults on its own, the rest of each bin together
-(:func:`finer_axes`; a parent with a declared trend keeps its bins). The cuts are chosen on
-the main-effects card's residuals (below), where the interaction is, not where a parent's
-own risk steps (an interaction such as "young and slow to pay" sits at its own thresholds):
-first the best two-by-two grid over every pair of cuts (a categorical parent's units
-ordered by how differently the residuals lean across the other parent's cut, so one cut in
-that order separates the categories the interaction sets apart), then, for a pair above the
-rank floor, one cut more at a time while it gains more than its cost. The published grid
-has one row per coarse bin of x and one column per coarse bin of y. Treatment coding: a
-cell of two regular bins with at least ``MIN_CELL_EVENTS`` defaults, off the most populated
-regular row and column (the baseline lines), is a group of its own; every other cell (a
-baseline line, too few defaults, or a special or missing parent) falls in one more group,
-the baseline (contribution 0). The parents' own points hold the rows' and the columns'
-risk, so a grid of ``a`` by ``b`` regular bins adds at most ``(a - 1) (b - 1)`` contrasts:
-what they cannot hold.
+**Grid.** A pair's grid is built on its parents' axis units, grouped into at most
+``MAX_AXIS`` (4) regular bins each (numeric: a subset of its units' split points;
+categorical: unions of its units, in any combination), each at least ``MIN_AXIS_SHARE`` of
+the rows; its special and missing bins stay as they are. A pair is ranked on its parents'
+own bins; for one that ranks in, a numeric parent's cuts may also fall on its
+``AXIS_QUANTILES``-quantiles (:func:`finer_axes`), kept when the grid then gains more: an
+interaction's threshold lies where it lies, often where the parent's own risk is flat and
+its bins merged (on a telecom churn set, many service calls matter most at low usage, where
+the usage bins are one). A categorical parent's units are finer than its bins, which group
+categories by their own risk while an interaction may follow another grouping (a coarser
+column left out of the card, say) that cuts across them: each category with
+``MIN_CELL_EVENTS`` defaults on its own, the rest of each bin together (:func:`finer_axes`;
+a parent with a declared trend keeps its bins). The cuts are chosen on the main-effects
+card's residuals (below), where the interaction is, not where a parent's own risk steps (an
+interaction such as "young and slow to pay" sits at its own thresholds): first the best
+two-by-two grid over every pair of cuts (a categorical parent's units ordered by how
+differently the residuals lean across the other parent's cut, so one cut in that order
+separates the categories the interaction sets apart), then, for a pair above the rank
+floor, one cut more at a time while it gains more than its cost. The published grid has one
+row per coarse bin of x and one column per coarse bin of y. Treatment coding: a cell of two
+regular bins with at least ``MIN_CELL_EVENTS`` defaults, off the most populated regular row
+and column (the baseline lines), is a group of its own; every other cell (a baseline line,
+too few defaults, or a special or missing parent) falls in one more group, the baseline
+(contribution 0). The parents' own points hold the rows' and the columns' risk, so a grid
+of ``a`` by ``b`` regular bins adds at most ``(a - 1) (b - 1)`` contrasts: what they cannot
+hold.
 
 **Ranking** (the idea of FAST, Lou et al., KDD 2013: score every pair cheaply on the
 residuals of the additive model, fit only the best). On the development rows, with ``p``
@@ -63,7 +68,11 @@ the same data give the same card.
 coded as steps towards that parent's risk within each column (row) of the other's bins,
 each bounded to add risk, so the parent's own points plus the grid's keep its trend in
 every line; with both declared, one step per corner of the two regular parts (the cells at
-or beyond both), bounded alike. A step needs ``MIN_CELL_EVENTS`` defaults in its corner cell.
+or beyond both), bounded alike, and one per corner of their safe parts (the cells before
+both), bounded to take risk off: the first lets two risks compound, the second lets them
+add up to less than their sum (one already high, the other adds less); either keeps both
+trends in every line, as the riskiest cells only get riskier and the safest only safer. A
+step needs ``MIN_CELL_EVENTS`` defaults in its corner cell.
 The chosen pairs are then fitted together on all development rows and checked; a pair that
 still turns a trend by more than ``TREND_TOLERANCE`` is dropped and the rest refitted.
 
@@ -116,6 +125,9 @@ MIN_AXIS_SHARE = 0.1  # of the rows, in each of a parent's merged bins
 # floor may be lower).
 MIN_GAIN = 1e-3
 MIN_CELL_EVENTS = 30
+# A numeric parent's axis units: its own split points and the quantiles of this order (a
+# grid bin takes MIN_AXIS_SHARE of the rows at least, so finer units only place its cuts).
+AXIS_QUANTILES = 20
 DECLARED = {"ascending": 1, "descending": -1}
 # A turn against a declared trend smaller than this (logit) is rounding, not a turn: below
 # one point at the default scaling.
@@ -203,16 +215,27 @@ class PairBins:
         def corner(axis: int, r: int) -> int:
             return r if self.signs[axis] >= 0 else r - 1
 
-        def add(mask: np.ndarray, i: int, j: int, what: str) -> None:
+        def lower(axis: int, r: int) -> np.ndarray:
+            """The regular bins of a parent before ``r``, away from its risk."""
+            return ~upper(axis, r) & (np.arange((n_x, n_y)[axis]) < reg[axis])
+
+        def add(mask: np.ndarray, i: int, j: int, what: str,
+                bound: tuple[float | None, float | None] = (0.0, None)) -> None:
             if events[i, j] >= MIN_CELL_EVENTS:
                 coding.add(mask.ravel().astype(float), f"{self.name}: {what}", "cell step",
-                           int(i * n_y + j), (0.0, None))
+                           int(i * n_y + j), bound)
 
         if all(self.signs):
             for r in range(1, reg[0]):
                 for c in range(1, reg[1]):
                     add(np.outer(upper(0, r), upper(1, c)), corner(0, r), corner(1, c),
                         f"step at row {corner(0, r)}, column {corner(1, c)}")
+                    # Risk taken off the safe corner: the two parents' risks then add up to
+                    # less than their sum (one already high, the other adds less), still
+                    # monotone, as the safest cells only get safer.
+                    i, j = corner(0, r) - self.signs[0], corner(1, c) - self.signs[1]
+                    add(np.outer(lower(0, r), lower(1, c)), i, j,
+                        f"safe corner at row {i}, column {j}", (None, 0.0))
         else:
             axis = 0 if self.signs[0] else 1
             n_other = (n_y, n_x)[axis]
@@ -230,15 +253,21 @@ def finer_axes(binned: Mapping[str, FeatureBins], X: pd.DataFrame, y: np.ndarray
                category_match: str | None = None,
                declared: Mapping[str, str] | None = None,
                ) -> dict[str, tuple[FeatureBins, np.ndarray]]:
-    """The axis units (module docstring) of each categorical characteristic of ``binned``
-    without a declared trend whose bins they split, and each of ``X``'s rows' unit, shape
-    (n,): every category of one of its bins with ``MIN_CELL_EVENTS`` defaults or more in
-    ``y`` on its own, the rest of each bin together, then its special and missing bins as
-    they are. A rarer category stays with its bin: alone, the residuals' lean across a
-    grid's cut would place it by noise."""
+    """The axis units (module docstring) of each characteristic of ``binned`` whose bins
+    they split, and each of ``X``'s rows' unit, shape (n,). Numeric: its own split points
+    and its ``AXIS_QUANTILES``-quantiles (:func:`_numeric_units`). Categorical without a
+    declared trend: every category of one of its bins with ``MIN_CELL_EVENTS`` defaults or
+    more in ``y`` on its own, the rest of each bin together, then its special and missing
+    bins as they are. A rarer category stays with its bin: alone, the residuals' lean
+    across a grid's cut would place it by noise."""
     out = {}
     yy = np.asarray(y, dtype=float)
     for name, fb in binned.items():
+        if fb.kind == "numeric":
+            numeric = _numeric_units(fb, X[name], category_match)
+            if numeric is not None:
+                out[name] = numeric
+            continue
         if fb.kind != "categorical" or (declared or {}).get(name) in DECLARED:
             continue
         singles = [[c] for g in fb.groups for c in g]
@@ -268,6 +297,31 @@ def finer_axes(binned: Mapping[str, FeatureBins], X: pd.DataFrame, y: np.ndarray
                                  table=table),
                      np.where(rows == UNSEEN, UNSEEN, unit[np.where(rows == UNSEEN, 0, rows)]))
     return out
+
+
+def _numeric_units(fb: FeatureBins, values: pd.Series, category_match: str | None,
+                   ) -> tuple[FeatureBins, np.ndarray] | None:
+    """A numeric characteristic's axis units (module docstring): its own split points and
+    the :data:`AXIS_QUANTILES`-quantiles of its regular rows, so a grid can cut where an
+    interaction's threshold is rather than only where the parent's own risk steps; each
+    unit lies within one of its bins. ``None`` when they add no split point."""
+    own = bin_indices(fb, values, category_match)
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)[own < fb.n_regular]
+    x = x[np.isfinite(x)]
+    if not len(x):
+        return None
+    inner = np.quantile(x, np.arange(1, AXIS_QUANTILES) / AXIS_QUANTILES, method="lower")
+    splits = np.unique(np.concatenate([np.asarray(fb.splits, dtype=float),
+                                       inner[(inner > x.min()) & (inner <= x.max())]]))
+    if len(splits) == len(fb.splits):
+        return None
+    edges = [-math.inf, *splits.tolist(), math.inf]
+    table = pd.concat([pd.DataFrame({"type": "regular", "label": [
+        _label(edges[i], edges[i + 1]) for i in range(len(splits) + 1)]}),
+        fb.table.iloc[fb.n_regular:][["type", "label"]]], ignore_index=True)
+    units = FeatureBins(fb.name, fb.kind, fb.trend, splits=splits.tolist(),
+                        special=fb.special, table=table)
+    return units, bin_indices(units, values, category_match)
 
 
 def _label(lo: float, hi: float) -> str:
@@ -690,7 +744,13 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
     g, h = p - yy, p * (1 - p)
     n = len(yy)
     names = list(binned)
-    axis = {n: axes[n] if axes and n in axes else (binned[n], bins[n]) for n in names}
+    # Pairs are ranked on their parents' bins (a categorical parent's finer units); a
+    # numeric parent's finer units only place the cuts of a pair that ranks in, so they
+    # add no grids to the multiple testing that the rank floor bounds.
+    axes = dict(axes or {})
+    fine = {n: axes.pop(n) for n in names if n in axes and axes[n][0].kind == "numeric"}
+    axis = {n: axes.get(n, (binned[n], bins[n])) for n in names}
+    units: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # pair -> its parents' row units
     # Many grids are tried (every pair, each with its cuts): a pair ranks in only if its
     # gain, less a BIC cost per degree of freedom, beats what the best of that many pure
     # noise pairs would reach, log(number of pairs) (a Bonferroni bound in likelihood).
@@ -707,7 +767,10 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
                                                                 np.ndarray | None]]] = {}
     overridden: dict[str, str] = {}  # pair name -> the override's words for the log
     for a, b in itertools.combinations(names, 2):
-        ov, groups, adjusted = _override_of(overrides, axis[a][0], axis[b][0])
+        # on the finer units: a reviewer coarsens the grid as the card drew it, whose cuts
+        # may lie between a numeric parent's own split points
+        ov, groups, adjusted = _override_of(overrides, fine.get(a, axis[a])[0],
+                                            fine.get(b, axis[b])[0])
         if ov is None:
             continue
         reviewed[a, b] = ov, groups
@@ -721,8 +784,31 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
 
     def grid(a: str, b: str, g: np.ndarray, h: np.ndarray) -> tuple[float, PairBins] | str:
         """The pair's grid chosen on residuals ``g``, ``h`` and its rank gain per row, or
-        why it has none."""
-        (fa, ba), (fb_, bb) = axis[a], axis[b]
+        why it has none: on its parents' bins, then, for a pair that ranks in, with its
+        cuts placed on a numeric parent's finer units when that gains more (a reviewed
+        pair: on the units its override's groups were read on)."""
+        if (a, b) in reviewed:
+            ax, ay = fine.get(a, axis[a]), fine.get(b, axis[b])
+            graded = graded_on(a, b, ax, ay, g, h)
+            if not isinstance(graded, str):
+                units[graded[1].name] = ax[1], ay[1]
+            return graded
+        graded = graded_on(a, b, axis[a], axis[b], g, h)
+        on = axis[a][1], axis[b][1]
+        if not (isinstance(graded, str) or graded[0] < rank_floor
+                or not (a in fine or b in fine)):
+            ax, ay = fine.get(a, axis[a]), fine.get(b, axis[b])
+            finer = graded_on(a, b, ax, ay, g, h)
+            if not isinstance(finer, str) and finer[0] > graded[0]:
+                graded, on = finer, (ax[1], ay[1])
+        if not isinstance(graded, str):
+            units[graded[1].name] = on
+        return graded
+
+    def graded_on(a: str, b: str, ax: tuple[FeatureBins, np.ndarray],
+                  ay: tuple[FeatureBins, np.ndarray], g: np.ndarray, h: np.ndarray,
+                  ) -> tuple[float, PairBins] | str:
+        (fa, ba), (fb_, bb) = ax, ay
         hist = _hist(ba, bb, (len(fa.table), len(fb_.table)),
                      (fa.n_regular, fb_.n_regular), g, h, yy)
         fixed = reviewed.get((a, b), (None, (None, None)))[1]
@@ -798,7 +884,7 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
             log.append(_row(pair.name, pair.iv, "out", f"{ranks}; no step along its "
                             "declared trend has the defaults to support it"))
             continue
-        cells = pair.cells_of(axis[pair.x][1], axis[pair.y][1])
+        cells = pair.cells_of(*units[pair.name])
         Xp = design_matrix({pair.name: coding}, {pair.name: cells})
         # Its grid's rows and columns move too, on both sides of the comparison: the
         # parents' points move with a pair in the joint fit, and a pair is credited only
@@ -839,8 +925,7 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
                         f"{len(pair.group)} cells)"))
     say(f"interactions: {len(to_confirm)} pair(s) to confirm in inner "
         f"CV, {len(chosen)} paid")
-    kept = _monotone(chosen, binned, codings, bins, {n: a[1] for n, a in axis.items()}, yy,
-                     penalty, bounds0, log)
+    kept = _monotone(chosen, binned, codings, bins, units, yy, penalty, bounds0, log)
     for entry in log:
         if entry["feature"] in overridden:
             entry["reason"] = f"{overridden[entry['feature']]}; {entry['reason']}"
@@ -851,15 +936,16 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
 
 def _monotone(chosen: list[tuple[PairBins, FeatureCoding]],
               binned: Mapping[str, FeatureBins], codings: Mapping[str, FeatureCoding],
-              bins: Mapping[str, np.ndarray], units: Mapping[str, np.ndarray], y: np.ndarray,
+              bins: Mapping[str, np.ndarray],
+              units: Mapping[str, tuple[np.ndarray, np.ndarray]], y: np.ndarray,
               penalty: float, bounds0: list[Any], log: list[dict[str, Any]],
               ) -> list[PairBins]:
     """The chosen pairs less those that turn a parent's declared trend around, fitted
-    together on all development rows (module docstring; ``units``: each row's axis unit
-    per characteristic); the log says which and why."""
+    together on all development rows (module docstring; ``units``: each pair's parents'
+    axis unit of each row); the log says which and why."""
     while chosen:
         design = {**codings, **{pair.name: coding for pair, coding in chosen}}
-        rows = {**bins, **{pair.name: pair.cells_of(units[pair.x], units[pair.y])
+        rows = {**bins, **{pair.name: pair.cells_of(*units[pair.name])
                            for pair, _ in chosen}}
         X = design_matrix(design, rows)
         bounds = [*bounds0, *(b for _, c in chosen for b in c.bounds)]
@@ -882,27 +968,45 @@ def _monotone(chosen: list[tuple[PairBins, FeatureCoding]],
 
 def _against_trend(pair: PairBins, binned: Mapping[str, FeatureBins],
                    contributions: Mapping[str, np.ndarray]) -> str | None:
-    """Why the pair's grid turns a parent's declared trend around, or ``None``."""
+    """Why the pair's grid turns a parent's declared trend around, or ``None``: the
+    parent's points plus the grid's, piece by piece of the parent's bins and the grid's
+    (:func:`_pieces`), in every line of the grid."""
     n_x, n_y = (len(p["bins"]) for p in pair.parents)
     grid = contributions[pair.name].reshape(n_x, n_y)
     populated = (pair.table["count"].to_numpy() > 0).reshape(n_x, n_y)
-    for axis, (name, m) in enumerate(zip((pair.x, pair.y), pair.maps, strict=True)):
-        fb = binned[name]
+    for axis, (name, parent) in enumerate(zip((pair.x, pair.y), pair.parents, strict=True)):
         sign = pair.signs[axis]
         if not sign:
             continue
-        n_reg = fb.n_regular
-        main = contributions[name][:n_reg]
+        own, line = _pieces(binned[name], parent)
+        main = contributions[name][own]
         g = grid if axis == 0 else grid.T
         pop = populated if axis == 0 else populated.T
         for k in range(g.shape[1]):
-            keep = pop[m[:n_reg], k]
-            total = (main + g[m[:n_reg], k])[keep]
+            keep = pop[line, k]
+            total = (main + g[line, k])[keep]
             if np.any(sign * np.diff(total) < -TREND_TOLERANCE):
                 trend = "ascending" if sign > 0 else "descending"
                 return (f"its points turn {name}'s declared {trend} trend around in a "
                         f"{'column' if axis == 0 else 'row'} of the grid")
     return None
+
+
+def _pieces(fb: FeatureBins, parent: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """The regular values of a characteristic cut by its own bins and by a grid's bins
+    along it (``parent``, the grid's rule): each piece's own bin and grid bin, in order,
+    shape (n_pieces,) each. A grid may cut a numeric parent between its own split points
+    (:func:`finer_axes`); a categorical parent's grid bins are unions of its own bins."""
+    if fb.kind == "numeric":
+        own_splits = np.asarray(fb.splits, dtype=float)
+        grid_splits = np.asarray(parent["splits"], dtype=float)
+        lower = np.r_[-math.inf, np.unique(np.r_[own_splits, grid_splits])]
+        return (np.searchsorted(own_splits, lower, side="right"),
+                np.searchsorted(grid_splits, lower, side="right"))
+    of = {c: b["index"] for b in parent["bins"] if b["type"] == "regular"
+          for c in b["categories"]}
+    return (np.arange(fb.n_regular),
+            np.array([of[g[0]] for g in fb.groups], dtype=np.int64))
 
 
 def _all_bins(regular: np.ndarray, n_bins: int) -> np.ndarray:

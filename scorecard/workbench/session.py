@@ -559,7 +559,12 @@ class Session:
             raise WorkbenchError(f"{key}: {parent} is excluded from the card")
         if splits is not None:
             splits = splits[:i] + splits[i + 1:]
-            missing = [v for v in splits if not np.any(np.isclose(own.splits, v, rtol=1e-12,
+            # a grid may cut between the parent's own split points (the fit's finer units),
+            # so the fitted grid's cuts are valid too
+            fitted = (grid["parents"][0 if axis == "x" else 1].get("splits", [])
+                      if grid is not None else [])
+            valid = np.asarray([*own.splits, *fitted], dtype=float)
+            missing = [v for v in splits if not np.any(np.isclose(valid, v, rtol=1e-12,
                                                                   atol=0.0))]
             if missing:
                 raise WorkbenchError(f"{key}: {', '.join(f'{v:g}' for v in missing)} no "

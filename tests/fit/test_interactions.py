@@ -13,7 +13,7 @@ from scorecard.card.artifact import verify
 from scorecard.card.engine import ScoringEngine
 from scorecard.data.contract import Column, Contract
 from scorecard.fit.estimator import Scorecard
-from scorecard.fit.interactions import MIN_GAIN, finer_axes
+from scorecard.fit.interactions import MIN_CELL_EVENTS, MIN_GAIN, finer_axes
 from scorecard.fit.spec import DatasetSpec
 
 CONTRACT = Contract(
@@ -185,8 +185,11 @@ def test_a_grid_is_its_parents_axis_units_merged_and_each_group_has_the_events(m
     binned = {n: card.binner_.bins_[n] for n in card.features_}
     axes = finer_axes(binned, X, y, "normalised")
     for pair in card.interactions_:
-        units = {n: axes.get(n, (binned[n], bin_indices(binned[n], X[n], "normalised")))
-                 for n in (pair.x, pair.y)}
+        # a categorical parent's finer units always; a numeric parent's quantile units
+        # where they placed the cuts (its map is then longer than its own bins)
+        units = {n: axes[n] if n in axes and len(m) == len(axes[n][0].table) else (
+                     binned[n], bin_indices(binned[n], X[n], "normalised"))
+                 for n, m in zip((pair.x, pair.y), pair.maps, strict=True)}
         for parent, own in zip(pair.parents, (pair.x, pair.y), strict=True):
             regular = [b for b in parent["bins"] if b["type"] == "regular"]
             assert 2 <= len(regular) <= min(4, units[own][0].n_regular)
@@ -195,7 +198,7 @@ def test_a_grid_is_its_parents_axis_units_merged_and_each_group_has_the_events(m
                     c for g in binned[own].groups for c in g)
         t = pair.table
         own = t["group"] < pair.n_groups - 1
-        assert (t.loc[own, "event"] >= 30).all()
+        assert (t.loc[own, "event"] >= MIN_CELL_EVENTS).all()
         np.testing.assert_array_equal(pair.cells_of(units[pair.x][1], units[pair.y][1]),
                                       pair.cells(X))
         assert int(t["count"].sum()) == len(X) and int(t["event"].sum()) == int(y.sum())
@@ -288,3 +291,45 @@ def test_the_interactions_truth_gives_the_planted_pairs_and_no_others() -> None:
     assert {frozenset((p.x, p.y)) for p in card.interactions_} == planted
     log = card.selection_log_[card.selection_log_["step"] == "interaction"]
     assert (log["decision"] == "in").sum() == 3
+
+
+def _two_risks(n: int, seed: int, logit_of) -> tuple[pd.DataFrame, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    a, b, c = (np.round(rng.uniform(0, 100, n), 1) for _ in range(3))
+    y = (rng.random(n) < expit(logit_of(a, b) + 0.005 * c)).astype(int)
+    return pd.DataFrame({"uid": [f"u{i}" for i in range(n)], "a": a, "b": b, "c": c}), y
+
+
+def _lattice_scores(card: Scorecard) -> np.ndarray:
+    v = np.arange(5.0, 100.0, 10.0)
+    a, b = np.meshgrid(v, v, indexing="ij")
+    rows = pd.DataFrame({"uid": [f"g{i}" for i in range(a.size)], "a": a.ravel(),
+                         "b": b.ravel(), "c": 50.0})
+    return ScoringEngine(card.to_artifact({}, {})).score(rows).score.reshape(a.shape)
+
+
+def test_two_declared_risks_that_add_up_to_less_than_their_sum_are_a_monotone_pair() -> None:
+    # each risk alone adds 2 logits, both together only 2.3: a step that takes risk off the
+    # safe corner holds it, and both declared trends hold in every line
+    X, y = _two_risks(12_000, 4, lambda a, b: -3.0 + 2.0 * (a > 60) + 2.0 * (b > 60)
+                      - 1.7 * ((a > 60) & (b > 60)))
+    spec = DatasetSpec(name="pairs", contract=CONTRACT, interactions="auto",
+                       monotonic={"a": "ascending", "b": "ascending"})
+    card = Scorecard(spec, **JOINT).fit(X, y)
+    assert [p.name for p in card.interactions_] == ["a_x_b"]
+    score = _lattice_scores(card)
+    assert (np.diff(score, axis=0) <= 0).all() and (np.diff(score, axis=1) <= 0).all()
+    hh, hl, lh, ll = score[-1, -1], score[-1, 0], score[0, -1], score[0, 0]
+    assert hh - hl - lh + ll > 40  # together they lose far less than each alone says
+
+
+def test_a_grid_cuts_where_the_interaction_is_between_the_parents_own_splits() -> None:
+    # a's own risk steps only at 80, so its bins are few; the pair's threshold is at 30
+    X, y = _two_risks(12_000, 5, lambda a, b: -2.5 + 1.5 * (a > 80)
+                      + 2.0 * ((a < 30) & (b > 50)) - 1.0 * (b > 50))
+    card = Scorecard(_spec("auto"), **JOINT).fit(X, y)
+    pair = next(p for p in card.interactions_ if p.name == "a_x_b")
+    own = card.binner_.bins_["a"].splits
+    cuts = pair.parents[0]["splits"]
+    assert any(abs(cut - 30) < 5 for cut in cuts), cuts
+    assert not any(abs(s - 30) < 5 for s in own), own

@@ -787,20 +787,16 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
         why it has none: on its parents' bins, then, for a pair that ranks in, with its
         cuts placed on a numeric parent's finer units when that gains more (a reviewed
         pair: on the units its override's groups were read on)."""
+        ax, ay = fine.get(a, axis[a]), fine.get(b, axis[b])
         if (a, b) in reviewed:
-            ax, ay = fine.get(a, axis[a]), fine.get(b, axis[b])
-            graded = graded_on(a, b, ax, ay, g, h)
-            if not isinstance(graded, str):
-                units[graded[1].name] = ax[1], ay[1]
-            return graded
-        graded = graded_on(a, b, axis[a], axis[b], g, h)
-        on = axis[a][1], axis[b][1]
-        if not (isinstance(graded, str) or graded[0] < rank_floor
-                or not (a in fine or b in fine)):
-            ax, ay = fine.get(a, axis[a]), fine.get(b, axis[b])
-            finer = graded_on(a, b, ax, ay, g, h)
-            if not isinstance(finer, str) and finer[0] > graded[0]:
-                graded, on = finer, (ax[1], ay[1])
+            graded, on = graded_on(a, b, ax, ay, g, h), (ax[1], ay[1])
+        else:
+            graded, on = graded_on(a, b, axis[a], axis[b], g, h), (axis[a][1], axis[b][1])
+            if not (isinstance(graded, str) or graded[0] < rank_floor
+                    or not (a in fine or b in fine)):
+                finer = graded_on(a, b, ax, ay, g, h)
+                if not isinstance(finer, str) and finer[0] > graded[0]:
+                    graded, on = finer, (ax[1], ay[1])
         if not isinstance(graded, str):
             units[graded[1].name] = on
         return graded

@@ -405,21 +405,21 @@ def _fmt(v: float) -> str:
 
 
 def _plausibility(col: str, entry: dict[str, Any], x: np.ndarray, out: InferredSpec,
-                  plausible: dict[str, list[float | None]]) -> None:
-    """Bounds and flags of a numeric column's magnitudes ``x`` (special codes left out):
-    an age in years gets the natural range as hard ``min``/``max`` (the API refuses an age
-    of 200; rows outside it are listed, to fix or to widen the bounds); a duration of a life
-    gets a plausible maximum of a lifetime; every column gets a plausible range an order of
-    magnitude past its own tails. Plausible ranges are counted by ``check``, not
-    refused."""
-    natural = f"{AGE_RANGE[0]}..{AGE_RANGE[1]}"
+                  plausible: dict[str, list[float | None]]) -> bool:
+    """Bounds and flags of a numeric column's magnitudes ``x`` (special codes left out), and
+    whether it is an age in years: an age gets the natural range as hard ``min``/``max``
+    (the API refuses an age of 200), or as its plausible range when ``x`` holds ages
+    outside it (module docstring); a duration of a life gets a plausible maximum of a
+    lifetime; every column gets a plausible range an order of magnitude past its own tails.
+    Plausible ranges are counted by ``check``, not refused."""
     if _age_years(col, x):
+        natural = f"{AGE_RANGE[0]}..{AGE_RANGE[1]}"
         bad = _outside(x, *AGE_RANGE)
         if not bad:
             entry["min"], entry["max"] = AGE_RANGE
             out.review.append(f"{col}: an age in years: bounded to the natural range "
                               f"{natural} (contract min/max, refused outside)")
-            return
+            return True
         # The spec must read the very file it is inferred from: its impossible ages are
         # implausible values (binned apart, counted by check), not a refused file.
         plausible[col] = [float(AGE_RANGE[0]), float(AGE_RANGE[1])]
@@ -428,7 +428,7 @@ def _plausibility(col: str, entry: dict[str, Any], x: np.ndarray, out: InferredS
                           "apart), not contract bounds, so this file still reads")
         out.confirm.append(f"{col}: {bad} outside {natural}: fix these rows, or keep them "
                            "as implausible values")
-        return
+        return True
     low, high = _tail_range(x)
     unit = _duration_years(col)
     if unit is not None:
@@ -441,7 +441,7 @@ def _plausibility(col: str, entry: dict[str, Any], x: np.ndarray, out: InferredS
         else:
             high = min(high if high is not None else math.inf, LIFETIME_YEARS / unit)
     if low is None and high is None:
-        return
+        return False
     plausible[col] = [low, high]
     bad = _outside(x, low, high)
     if bad:
@@ -450,15 +450,13 @@ def _plausibility(col: str, entry: dict[str, Any], x: np.ndarray, out: InferredS
         out.review.append(f"{col}: IMPLAUSIBLE magnitudes: {bad} ({why}); kept, counted by "
                           "`check`: look at the values and the unit")
         out.confirm.append(f"{col}: {bad} are real values, not errors or another unit")
+    return False
 
 
 def _durations_within_ages(frame: pd.DataFrame, na: str, columns: list[dict[str, Any]],
-                           plausible: dict[str, list[float | None]], out: InferredSpec,
-                           ) -> None:
+                           ages: list[str], out: InferredSpec) -> None:
     """Flag rows whose duration of a life (tenure, employment length) exceeds the
-    applicant's age (the column bounded to, or plausible within, the natural range)."""
-    ages = [c["name"] for c in columns if (c.get("min"), c.get("max")) == AGE_RANGE
-            or plausible.get(c["name"]) == [float(a) for a in AGE_RANGE]]
+    applicant's age (``ages``: the columns that are ages in years; one, or no flags)."""
     if len(ages) != 1:
         return
     age = pd.to_numeric(frame[ages[0]].where(frame[ages[0]] != na), errors="coerce")
@@ -545,6 +543,7 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
     monotonic: dict[str, str] = {}
     exclude: dict[str, str] = {}
     plausible: dict[str, list[float | None]] = {}
+    ages: list[str] = []
     for col in header:
         values = frame[col]
         present = values != na
@@ -619,8 +618,8 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         columns.append(entry)
         kind_note = (f"{entry['kind']}, observed {_fmt(arr.min())} .. {_fmt(arr.max())}, "
                      f"{int((~present).sum())} missing")
-        if magnitudes.size:
-            _plausibility(col, entry, magnitudes, out, plausible)
+        if magnitudes.size and _plausibility(col, entry, magnitudes, out, plausible):
+            ages.append(col)
         if codes:
             special[col] = {f"code {_fmt(c)}": [c] for c in codes}
             kind_note += f"; special codes {', '.join(_fmt(c) for c in codes)}"
@@ -636,7 +635,7 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         else:
             kind_note += f"; trend detected by the binning (Spearman {rho:+.2f})"
         out.review.append(f"{col}: {kind_note}")
-    _durations_within_ages(frame, na, columns, plausible, out)
+    _durations_within_ages(frame, na, columns, ages, out)
     protected = []
     for c in columns:
         if c["kind"] in ("id", "target") or c["name"] in exclude:

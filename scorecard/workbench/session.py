@@ -537,11 +537,11 @@ class Session:
         if prev.exclude is not None:
             raise WorkbenchError(f"{key} is dropped: restore it before coarsening it")
         splits, groups = prev.axis(0 if axis == "x" else 1)
+        rule = None if grid is None else grid["parents"][0 if axis == "x" else 1]
         if splits is None and groups is None:
-            if grid is None:
+            if rule is None:
                 raise WorkbenchError(f"{key} is not in the last fitted card: no grid to "
                                      "coarsen (rebuild first)")
-            rule = grid["parents"][0 if axis == "x" else 1]
             if rule["kind"] == "numeric":
                 splits = tuple(float(v) for v in rule["splits"])
             else:
@@ -561,8 +561,7 @@ class Session:
             splits = splits[:i] + splits[i + 1:]
             # a grid may cut between the parent's own split points (the fit's finer units),
             # so the fitted grid's cuts are valid too
-            fitted = (grid["parents"][0 if axis == "x" else 1].get("splits", [])
-                      if grid is not None else [])
+            fitted = rule.get("splits", []) if rule is not None else []
             valid = np.asarray([*own.splits, *fitted], dtype=float)
             missing = [v for v in splits if not np.any(np.isclose(valid, v, rtol=1e-12,
                                                                   atol=0.0))]

@@ -39,9 +39,9 @@ from scorecard.card.engine import ScoringEngine
 from scorecard.card.grades import MasterScale
 from scorecard.card.scaling import Scaling, feature_points
 from scorecard.data.atomic import atomic_write_text
-from scorecard.fit.binning import WoEBinner
+from scorecard.fit.binning import FeatureBins, WoEBinner
 from scorecard.fit.interactions import PairBins, finer_axes, search_interactions
-from scorecard.fit.joint import DEFAULT_PENALTY_GRID, JointBinLogit, bin_indices
+from scorecard.fit.joint import DEFAULT_PENALTY_GRID, JointBinLogit, bin_indices, trend_sign
 from scorecard.fit.logit import coefficient_table, fit_logit
 from scorecard.fit.overrides import (
     FeatureOverride,
@@ -278,6 +278,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                                     smoothness_grid=self.smoothness_grid_).fit(binned, bins, y)
         say(f"joint fit: penalty {self.joint_.penalty_:g}, smoothness "
             f"{self.joint_.smoothness_:g} chosen by inner CV")
+        self._log_directions(binned)
         if self.interactions_mode_ == "auto":
             in_columns = {n: binned[n] for n in X.columns if n in binned}  # pairs (x, y)
             declared = self._declared()
@@ -287,20 +288,24 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                                              self.spec.category_match, declared,
                                              self.pair_overrides_,
                                              finer_axes(in_columns, X, y,
-                                                        self.spec.category_match, declared))
+                                                        self.spec.category_match, declared),
+                                             self.joint_.codings_)
             self.selection_log_ = pd.concat([self.selection_log_, log], ignore_index=True)
             if pairs:
                 self.interactions_ = pairs
                 say(f"interactions: {', '.join(p.name for p in pairs)}")
                 # Refit with the pairs at the penalty chosen without them (no second CV).
-                cv_results = self.joint_.cv_results_
+                # The main effects keep their codings (the directions chosen without pairs).
+                first = self.joint_
                 binned = {**binned, **{p.name: p.feature_bins() for p in pairs}}
                 bins = {**bins, **{p.name: p.cells(X) for p in pairs}}
-                self.joint_ = JointBinLogit((self.joint_.penalty_,),
+                self.joint_ = JointBinLogit((first.penalty_,),
                                             random_state=self.random_state,
-                                            smoothness_grid=(self.joint_.smoothness_,)).fit(
-                    binned, bins, y, codings={p.name: p.coding() for p in pairs})
-                self.joint_.cv_results_ = cv_results
+                                            smoothness_grid=(first.smoothness_,)).fit(
+                    binned, bins, y, codings={**first.codings_,
+                                              **{p.name: p.coding() for p in pairs}})
+                self.joint_.cv_results_ = first.cv_results_
+                self.joint_.directions_ = first.directions_
         self.coefficients_ = self.joint_.coefficient_table(binned)
         n = len(self.features_)
         self.constant_points_ = self._constant_points()
@@ -316,6 +321,23 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             self.points_[pair.name] = np.rint(-self.scaling_.factor * c).astype(np.int64)
         self._apply_support()
         return self
+
+    def _log_directions(self, binned: dict[str, FeatureBins]) -> None:
+        """Say in the selection log where a detected trend's joint direction is not the one
+        the binning saw on the characteristic alone (:mod:`scorecard.fit.joint`)."""
+        log = self.selection_log_
+        word = {1: "ascending", -1: "descending"}
+        for name, sign in self.joint_.directions_.items():
+            alone = trend_sign(binned[name])
+            if sign == alone:
+                continue
+            at = np.flatnonzero(((log["feature"] == name) & (log["decision"] == "in"))
+                                .to_numpy())
+            note = (f"; default rate {word[alone]} on its own but {word[sign]} given the "
+                    f"other characteristics (the joint fit's pilot): its points are held "
+                    f"{word[sign]}")
+            for i in at:
+                log.iloc[i, log.columns.get_loc("reason")] = log["reason"].iloc[i] + note
 
     def _declared(self) -> dict[str, str]:
         """Each characteristic's trend as declared (an override's, else the spec's)."""

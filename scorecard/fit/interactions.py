@@ -718,6 +718,7 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
                         declared: Mapping[str, str] | None = None,
                         overrides: Mapping[str, PairOverride] | None = None,
                         axes: Mapping[str, tuple[FeatureBins, np.ndarray]] | None = None,
+                        codings: Mapping[str, FeatureCoding] | None = None,
                         ) -> tuple[list[PairBins], pd.DataFrame]:
     """The interactions that pay (module docstring) and the log of every pair considered
     (the selection log's columns: ``feature``, ``iv``, ``decision``, ``step``,
@@ -727,14 +728,17 @@ def search_interactions(binned: Mapping[str, FeatureBins], bins: Mapping[str, np
     declared trends (``ascending``/``descending``; others are not held); ``overrides``:
     the reviewer's pairs by ``"X*Y"`` key (module docstring); ``axes``: finer units than
     its bins for a characteristic's axis in a grid and each row's unit
-    (:func:`finer_axes`)."""
+    (:func:`finer_axes`); ``codings``: the main-effects card's coding of a characteristic
+    (:attr:`JointBinLogit.codings_ <scorecard.fit.joint.JointBinLogit>`, its directions)
+    instead of :func:`~scorecard.fit.joint.code_feature`'s."""
     from sklearn.model_selection import StratifiedKFold
 
     sign = {n: DECLARED.get(t, 0) for n, t in (declared or {}).items()}
 
     clock = time.monotonic()
     yy = np.asarray(y, dtype=float)
-    codings = {n: code_feature(fb) for n, fb in binned.items()}
+    given = codings or {}
+    codings = {n: given[n] if n in given else code_feature(fb) for n, fb in binned.items()}
     X0 = design_matrix(codings, bins)
     bounds0 = [b for c in codings.values() for b in c.bounds]
     # The main-effects card on all development rows: its residuals rank the pairs.

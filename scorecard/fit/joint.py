@@ -8,6 +8,14 @@ each other's shapes. Here every bin gets its own logit contribution, estimated t
   cumulative steps ``1[bin >= k]`` over the regular bins, so the trend becomes a *sign bound*
   on each step (ascending default rate: every step >= 0). Points are then monotone over the
   regular bins exactly, whatever the other characteristics do.
+* **A detected trend's direction is the joint one.** The binning detects a trend on the
+  characteristic alone (its own default rates), while its points are its effect given the
+  others: where characteristics overlap (a loan's amount beside its price or the
+  borrower's income), that effect can run the other way, and a bound in the direction
+  seen alone would pin it at zero. So a pilot fit, at the middle penalty of the grid with
+  the steps of every detected trend free, sets each one's direction: the sign of the
+  row-weighted slope of its contributions over its regular bins (:meth:`JointBinLogit.
+  fit`, ``directions_``). A declared trend is the modeller's and stays as declared.
 * **Free characteristics** (no trend: categorical, or ``auto`` peak/valley) get unconstrained
   steps (numeric: adjacent bins shrink towards each other) or one-hot indicators (categorical).
 * **Special and missing bins** get their own unconstrained indicators.
@@ -144,14 +152,15 @@ def indicator(n_bins: int, rows: Any) -> np.ndarray:
     return col
 
 
-def code_feature(fb: FeatureBins) -> FeatureCoding:
-    """The step / indicator coding of one characteristic's bins (see the module docstring)."""
+def code_feature(fb: FeatureBins, sign: int | None = None) -> FeatureCoding:
+    """The step / indicator coding of one characteristic's bins (see the module docstring);
+    ``sign``: its steps' bound (+1, -1, 0 free) instead of :func:`trend_sign`'s."""
     t = fb.table
     types = t["type"].to_numpy()
     counts = t["count"].to_numpy()
     regular = np.flatnonzero(types == "regular")
     n_reg = len(regular)
-    sign = trend_sign(fb)
+    sign = trend_sign(fb) if sign is None else sign
     baseline = int(regular[np.argmax(counts[regular])]) if n_reg else 0
     coding = FeatureCoding(fb.name, sign, baseline, np.zeros((len(t), 0)))
     labels = t["label"].astype(str).tolist()
@@ -277,7 +286,9 @@ class JointBinLogit:
             Every pair of the two grids is tried; a single pair is used as given, without
             inner CV.
 
-    Learned state: ``codings_`` (feature -> :class:`FeatureCoding`), ``penalty_``,
+    Learned state: ``codings_`` (feature -> :class:`FeatureCoding`), ``directions_``
+    (feature -> +1 / -1: the joint direction of each trend the binning detected, module
+    docstring), ``penalty_``,
     ``smoothness_``, ``cv_results_`` (``smoothness``, ``penalty``, ``mean_log_loss`` per
     grid point), ``intercept_``,
     ``coef_`` (all parameters), ``contributions_`` (feature -> logit contribution per bin,
@@ -307,7 +318,9 @@ class JointBinLogit:
 
         y = np.asarray(y, dtype=float)
         given = codings or {}
-        self.codings_ = {name: given[name] if name in given else code_feature(fb)
+        self.directions_ = self._directions(binned, bins, y, given)
+        self.codings_ = {name: given[name] if name in given
+                         else code_feature(fb, self.directions_.get(name))
                          for name, fb in binned.items()}
         bounds = [b for c in self.codings_.values() for b in c.bounds]
         X = self.design(bins)
@@ -357,6 +370,38 @@ class JointBinLogit:
                 c[coding.neutral] = float(counts @ c / counts.sum())
             self.contributions_[name] = c
         return self
+
+    def _directions(self, binned: Mapping[str, FeatureBins], bins: Mapping[str, np.ndarray],
+                    y: np.ndarray, given: Mapping[str, FeatureCoding]) -> dict[str, int]:
+        """Each detected trend's direction given the other characteristics (module
+        docstring): +1 when its points rise with its value in the pilot fit, -1 when they
+        fall, the direction the binning saw when they are flat."""
+        detected = [name for name, fb in binned.items() if name not in given
+                    and fb.kind == "numeric" and fb.trend == "auto_asc_desc"]
+        if not detected:
+            return {}
+        pilot = {name: given[name] if name in given
+                 else code_feature(fb, 0 if name in detected else None)
+                 for name, fb in binned.items()}
+        X = design_matrix(pilot, bins)
+        grid = sorted(self.penalty_grid)
+        params = solve(X, y, penalty_matrix(grid[len(grid) // 2], penalty_weights(X), 0.0,
+                                            difference_matrix(pilot)),
+                       [b for c in pilot.values() for b in c.bounds])
+        out, at = {}, 1
+        for name, coding in pilot.items():
+            k = coding.A.shape[1]
+            if name in detected:
+                table = binned[name].table
+                regular = (table["type"] == "regular").to_numpy()
+                w = table["count"].to_numpy(dtype=float)[regular]
+                c = (coding.A @ params[at:at + k])[regular]
+                rank = np.arange(len(c), dtype=float)
+                slope = float(w @ ((rank - w @ rank / w.sum()) * (c - w @ c / w.sum())))
+                out[name] = (1 if slope > 0 else -1 if slope < 0
+                             else trend_sign(binned[name]))
+            at += k
+        return out
 
     def neutral(self, name: str, counts: np.ndarray) -> float:
         """The row-weighted mean contribution of a characteristic (unseen categories)."""

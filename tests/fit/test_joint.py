@@ -95,7 +95,7 @@ def test_points_follow_declared_and_detected_trends_exactly(joint) -> None:
     artifact = joint.to_artifact({}, {})
     checked = set()
     for f in artifact["features"]:
-        sign = trend_sign(joint.binner_.bins_[f["name"]])
+        sign = joint.joint_.codings_[f["name"]].sign  # a detected trend: its joint direction
         regular = [b["points"] for b in f["bins"] if b["type"] == "regular"]
         if sign == 1:  # default rate rises with the value: points never rise
             assert all(p >= q for p, q in pairwise(regular)), f["name"]
@@ -106,6 +106,7 @@ def test_points_follow_declared_and_detected_trends_exactly(joint) -> None:
     # both declared trends and the detected one (months_c, trend left to the binning)
     assert {"score_a", "util_b", "months_c"} <= checked
     assert joint.binner_.bins_["months_c"].trend == "auto_asc_desc"
+    assert joint.joint_.directions_ == {"months_c": trend_sign(joint.binner_.bins_["months_c"])}
     # the unrounded contributions are monotone too: the bounds hold, not just the rounding
     c = joint.joint_.contributions_["util_b"][:joint.binner_.bins_["util_b"].n_regular]
     assert (np.diff(c) >= -1e-12).all()
@@ -258,3 +259,45 @@ def test_the_smoothness_is_the_inner_cv_choice_and_straightens_fine_bins(train) 
     held, contrib = bend(1e4)
     assert held < 0.2 * free
     assert (np.diff(contrib) >= -1e-12).all()
+
+
+LOAN = Contract(
+    name="loan",
+    columns=(Column("uid", "id"), Column("bad", "target", allowed=(0, 1)),
+             Column("amount", "numeric", min=0), Column("price", "numeric", min=0)),
+    id_column="uid", target="bad", separator=",", na_value="",
+)
+
+
+def test_a_detected_trend_takes_its_direction_given_the_other_characteristics() -> None:
+    """Risk rises with the loan's amount and falls with the price it buys at the same
+    amount (the loan-to-value). Alone, a higher price means a larger loan, so its default
+    rate rises; given the amount it falls. A bound in the direction seen alone pins the
+    price's points at zero; the joint direction lets them fall, says so in the selection log
+    and fits the held-out rows better."""
+    def frame(n: int, seed: int) -> tuple[pd.DataFrame, np.ndarray]:
+        rng = np.random.default_rng(seed)
+        price = np.round(rng.lognormal(9.0, 0.6, n))
+        amount = np.round(price * rng.uniform(0.3, 1.0, n))
+        logit = -2.0 + 1.2 * np.log(amount / np.exp(9.0)) + 3.0 * (amount / price - 0.65)
+        y = (rng.random(n) < expit(logit)).astype(int)
+        return pd.DataFrame({"uid": [f"l{seed}_{i}" for i in range(n)], "bad": y.astype(float),
+                             "amount": amount, "price": price}), y
+
+    spec = DatasetSpec(name="loan", contract=LOAN)
+    (X, y), (X_te, y_te) = frame(20_000, 1), frame(20_000, 2)
+    card = Scorecard(spec, interactions="none", **JOINT).fit(X, y)
+    assert trend_sign(card.binner_.bins_["price"]) == 1  # alone: riskier with the price
+    assert card.joint_.directions_["price"] == -1
+    points = card.points_["price"][:card.binner_.bins_["price"].n_regular]
+    assert (np.diff(points) >= 0).all() and points[-1] - points[0] >= 20  # safer, by a lot
+    log = card.selection_log_.set_index("feature")
+    assert "ascending on its own but descending given the other" in log.loc["price", "reason"]
+
+    # The same card with the price's trend declared as seen alone: held at zero.
+    declared = DatasetSpec(name="loan", contract=LOAN, monotonic={"price": "ascending"})
+    marginal = Scorecard(declared, interactions="none", **JOINT).fit(X, y)
+    assert "price" not in marginal.joint_.directions_
+    assert (marginal.points_["price"] == marginal.points_["price"][0]).all()
+    assert (log_loss(y_te, card.predict_proba(X_te)[:, 1])
+            < log_loss(y_te, marginal.predict_proba(X_te)[:, 1]))

@@ -10,7 +10,9 @@ training row after validation or published as the validated development fit;
 pairs each fold's card chose), and the test rows' AUC is read from ``D/predictions.csv``.
 The same folds score the gradient-boosted challenger (tuned by inner CV on the training
 rows), LightGBM (if installed, tuned by a wider search), the explainable boosting machine of
-``interpret`` (EBM, a boosted GAM with pairs, if installed: both are in the dev lock),
+``interpret`` (EBM, a boosted GAM with pairs, if installed: both are in the dev lock; and
+the same EBM without pairs, ``ebm_mains``, which says whether a gap to it lies in the
+main effects' shapes or in the pairs),
 plain optbinning WoE + scikit-learn ``LogisticRegression``, and the true pd where a
 ``<stem>.truth.csv`` lies beside the data (with ``<stem>.truth.json``, the planted pairs of
 ``generate-data --truth interactions`` are printed beside the ones found). A benchmark, not
@@ -155,14 +157,15 @@ def lightgbm_fold(X_tr: pd.DataFrame, y_tr: np.ndarray, X_te: pd.DataFrame,
 
 
 def ebm_fold(X_tr: pd.DataFrame, y_tr: np.ndarray, X_te: pd.DataFrame,
-             seed: int) -> np.ndarray | None:
-    """interpret's explainable boosting machine with its default pairs; ``None`` when
-    interpret is not installed."""
+             seed: int, pairs: bool = True) -> np.ndarray | None:
+    """interpret's explainable boosting machine with its default pairs (``pairs``) or
+    none; ``None`` when interpret is not installed."""
     try:
         from interpret.glassbox import ExplainableBoostingClassifier
     except ImportError:
         return None
-    m = ExplainableBoostingClassifier(random_state=seed, n_jobs=1)
+    m = ExplainableBoostingClassifier(random_state=seed, n_jobs=1,
+                                      **({} if pairs else {"interactions": 0}))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         m.fit(X_tr, y_tr)
@@ -234,7 +237,7 @@ def main(argv: list[str] | None = None) -> int:
                     help="one stratified holdout of this share instead of k folds (cards "
                     "and oracle only)")
     ap.add_argument("--skip", default="", help="comma list of models to skip "
-                    "(card_joint, card_woe, challenger, lightgbm, ebm, optbinning_lr)")
+                    "(card_joint, card_woe, challenger, lightgbm, ebm, ebm_mains, optbinning_lr)")
     ap.add_argument("--interactions", default="",
                     help="comma list of the joint card's interaction searches to run (none, "
                     "auto; default: the spec's)")
@@ -327,6 +330,14 @@ def main(argv: list[str] | None = None) -> int:
                     ebm_missing = True
                 else:
                     record("EBM (interpret, pairs)", roc_auc(y[te], p), time.perf_counter() - t0)
+            if "ebm_mains" not in skip and not ebm_missing:
+                t0 = time.perf_counter()
+                p = ebm_fold(X_ch.iloc[tr], y[tr], X_ch.iloc[te], args.seed, pairs=False)
+                if p is None:
+                    ebm_missing = True
+                else:
+                    record("EBM (interpret, no pairs)", roc_auc(y[te], p),
+                           time.perf_counter() - t0)
             if "optbinning_lr" not in skip:
                 t0 = time.perf_counter()
                 p = plain_optbinning_lr(spec, lab.iloc[tr], y[tr], lab.iloc[te])

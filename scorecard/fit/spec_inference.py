@@ -49,6 +49,17 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   its values exceed that (its unit is then another: an account's length in days). A
   duration longer than the applicant's age is flagged likewise. Implausible values are
   counted by ``check``, never refused, and listed for review.
+* **Ratios of other columns.** A numeric column that is another's ratio to a third (or a
+  hundred times it), to one unit of its own last decimal, in at least
+  :data:`MIN_RATIO_SHARE` of the rows where all three are present (a loan's share of
+  income, a loan-to-value; zeros aside, and only a column fine for its size: its unit at
+  most :data:`RATIO_PRECISION` of its median) is named as derived, and the rows where it
+  is not are listed
+  with their default rate against the file's: such rows were made another way (a data
+  fault), and when their default rate stands apart they carry the outcome into the
+  data (a leak a tree ensemble exploits, through the three columns together, and a card
+  cannot), for a human to look at. Screened on the first :data:`RATIO_SCREEN_ROWS` rows,
+  confirmed on all; at most :data:`MAX_RATIO_COLUMNS` numeric columns take part.
 * **Margins (documented policy).** A bound is declared only at a natural limit the data sit
   against, never at the observed extreme, so the rows to predict are not refused for a new
   maximum: ``min`` is 0 for non-negative columns (or the smallest special code), there is no
@@ -116,6 +127,11 @@ LIFETIME_YEARS = 100  # a duration (tenure, employment length) longer than this 
 # Implausible values are data errors, rare by definition: a bound that more of a column's
 # values break than this share says the unit is not the one its name suggests.
 MAX_IMPLAUSIBLE_SHARE = 0.05
+# Ratios of other columns (see the module docstring).
+MIN_RATIO_SHARE = 0.9
+RATIO_SCREEN_ROWS = 1000
+MAX_RATIO_COLUMNS = 60
+RATIO_PRECISION = 0.1  # a ratio column's unit at most this share of its median magnitude
 _DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
 _EXACT_TARGET_NAMES = re.compile(r"default|target|bad|label|y|class|outcome|flag",
                                  re.IGNORECASE)
@@ -477,6 +493,83 @@ def _durations_within_ages(frame: pd.DataFrame, na: str, columns: list[dict[str,
                                "age")
 
 
+def _ratios_of_others(frame: pd.DataFrame, na: str, columns: list[dict[str, Any]],
+                      special: dict[str, dict[str, list[float]]], is_bad: pd.Series,
+                      out: InferredSpec) -> None:
+    """Name each numeric column that is another's ratio to a third in nearly every row, and
+    the rows where it is not, with their default rate (module docstring; ``is_bad``: 1 for
+    a bad label, 0 for a good one, missing where unlabelled)."""
+    names = [c["name"] for c in columns if c["kind"] in ("integer", "numeric")]
+    if len(names) < 3:
+        return
+    if len(names) > MAX_RATIO_COLUMNS:
+        out.review.append(f"ratios: only the first {MAX_RATIO_COLUMNS} of {len(names)} "
+                          "numeric columns were checked for ratios of others")
+        names = names[:MAX_RATIO_COLUMNS]
+    values = np.column_stack([
+        pd.to_numeric(frame[n].where(frame[n] != na), errors="coerce")
+        .where(lambda v, n=n: ~v.isin([c for cs in special.get(n, {}).values()
+                                       for c in cs])).to_numpy(dtype=float)
+        for n in names])
+    screen = values[:RATIO_SCREEN_ROWS]
+    with np.errstate(divide="ignore", invalid="ignore"):  # every a / b, zeros aside
+        ratio = (np.where(screen != 0, screen, np.nan)[:, :, None]
+                 / np.where(screen > 0, screen, np.nan)[:, None, :])
+    for k, name in enumerate(names):
+        text = frame[name][frame[name] != na].head(RATIO_SCREEN_ROWS)
+        # Its decimals: most values' (a few written with float noise, 0.15000000000000002,
+        # do not make it finer).
+        decimals = int(np.percentile(text.str.partition(".")[2].str.len(), 90)) if len(
+            text) else 0
+        unit = 10.0 ** -decimals
+        magnitude = np.nanmedian(np.abs(np.where(screen[:, k] != 0, screen[:, k], np.nan)))
+        # A column coarse for its size (a count of a few, to 1) matches many ratios by
+        # chance; so do zeros (0 = 0 / anything).
+        if not magnitude > unit / RATIO_PRECISION:
+            continue
+        best: tuple[float, int, int, float] | None = None
+        with np.errstate(invalid="ignore"):
+            target = np.where(screen[:, k] != 0, screen[:, k], np.nan)[:, None, None]
+            for scale in (1.0, 100.0):
+                near = np.abs(target - scale * ratio) <= unit * (1 + 1e-9)
+                seen = np.isfinite(ratio) & np.isfinite(target)
+                share = near.sum(axis=0) / np.maximum(seen.sum(axis=0), 1)
+                share[k, :] = share[:, k] = 0.0
+                np.fill_diagonal(share, 0.0)
+                share[seen.sum(axis=0) < 30] = 0.0
+                a, b = np.unravel_index(int(np.argmax(share)), share.shape)
+                if share[a, b] >= MIN_RATIO_SHARE and (best is None or share[a, b] > best[0]):
+                    best = (float(share[a, b]), int(a), int(b), scale)
+        if best is None:
+            continue
+        _, a, b, scale = best
+        with np.errstate(divide="ignore", invalid="ignore"):
+            derived = (scale * np.where(values[:, a] != 0, values[:, a], np.nan)
+                       / np.where(values[:, b] > 0, values[:, b], np.nan))
+        seen = np.isfinite(derived) & np.isfinite(values[:, k]) & (values[:, k] != 0)
+        off = seen & (np.abs(values[:, k] - derived) > unit * (1 + 1e-9))
+        if seen.sum() == 0 or off.sum() > (1 - MIN_RATIO_SHARE) * seen.sum():
+            continue
+        times = "100 x " if scale == 100.0 else ""
+        what = f"{times}{names[a]} / {names[b]} (to {unit:g})"
+        if not off.any():
+            out.review.append(f"{name}: derived, {what} in every row where all three are "
+                              "present")
+            continue
+        rows = ", ".join(str(r + 1) for r in np.flatnonzero(off)[:5])
+        labelled = is_bad.notna().to_numpy()
+        rate = float(is_bad[off & labelled].mean()) if (off & labelled).any() else math.nan
+        overall = float(is_bad[labelled].mean())
+        rates = ("" if math.isnan(rate) else f"; default rate {rate:.1%} among the labelled "
+                 f"ones against {overall:.1%} in the file")
+        out.review.append(f"{name}: DERIVED, {what} in {1 - off.sum() / seen.sum():.1%} of "
+                          f"{int(seen.sum())} rows; {int(off.sum())} row(s) are not (data "
+                          f"rows {rows}){rates}: rows made another way (a data fault), or, "
+                          "with a default rate apart, the outcome leaking into the data")
+        out.confirm.append(f"{name}: {int(off.sum())} row(s) that are not {what}: how were "
+                           "they made?")
+
+
 def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | None = None,
                name: str | None = None) -> InferredSpec:
     """Propose a spec for the data file at ``path`` (see the module docstring for the rules).
@@ -636,6 +729,8 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
             kind_note += f"; trend detected by the binning (Spearman {rho:+.2f})"
         out.review.append(f"{col}: {kind_note}")
     _durations_within_ages(frame, na, columns, ages, out)
+    _ratios_of_others(frame, na, columns, special,
+                      (t == bad).astype(float).where(labelled), out)
     protected = []
     for c in columns:
         if c["kind"] in ("id", "target") or c["name"] in exclude:

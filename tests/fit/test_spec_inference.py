@@ -313,6 +313,46 @@ def test_a_duration_named_so_but_counted_in_days_gets_no_lifetime_bound(
     assert "longer than the age" not in review and "IMPLAUSIBLE" not in review
 
 
+def _loans(rows: int, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    income = rng.integers(10_000, 200_000, rows)
+    amount = rng.integers(500, 35_000, rows)
+    return pd.DataFrame({"income": income, "amount": amount,
+                         "share_of_income": np.round(amount / income, 2),
+                         "open_loans": rng.poisson(0.4, rows),  # mostly zero, a count
+                         "default": rng.integers(0, 2, rows)})
+
+
+def test_a_ratio_of_two_columns_is_named_and_the_rows_that_break_it_listed(
+        tmp_path: Path) -> None:
+    """A loan's share of income is its amount over the income; 40 rows made otherwise, all
+    of them defaults, are a leak of the outcome a reviewer must see."""
+    frame = _loans(3000, 3)
+    broken = np.arange(5, 3000, 75)[:40]
+    frame.loc[broken, "share_of_income"] = np.round(frame.loc[broken, "share_of_income"] + 0.05,
+                                                    2)
+    frame.loc[broken, "default"] = 1
+    frame.to_csv(tmp_path / "loans.csv", index=False)
+    inferred = infer_spec(tmp_path / "loans.csv")
+    line = next(x for x in inferred.review if x.startswith("share_of_income: DERIVED"))
+    assert "amount / income (to 0.01)" in line
+    off = len(broken)
+    assert f"{off} row(s) are not (data rows {broken[0] + 1}, " in line
+    assert "default rate 100.0% among the labelled ones" in line
+    assert any(x.startswith(f"share_of_income: {off} row(s) that are not amount / income")
+               for x in inferred.confirm)
+    # the count, mostly zeros, and the columns the ratio is made of are no ratio themselves
+    assert [x for x in inferred.review if "DERIVED" in x or "derived" in x] == [line]
+
+
+def test_an_exact_ratio_is_named_as_derived_without_a_finding(tmp_path: Path) -> None:
+    _loans(3000, 4).to_csv(tmp_path / "loans.csv", index=False)
+    inferred = infer_spec(tmp_path / "loans.csv")
+    assert ("share_of_income: derived, amount / income (to 0.01) in every row where all "
+            "three are present") in inferred.review
+    assert not any("share_of_income" in x for x in inferred.confirm)
+
+
 def test_a_semicolon_file_with_decimal_commas_is_refused_with_the_reason(
         tmp_path: Path) -> None:
     rows = [f"{i};{i % 7},{i % 10}{i % 3};0,{i:03d};{i % 2}" for i in range(80)]

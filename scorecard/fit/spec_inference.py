@@ -522,10 +522,10 @@ def _ratios_of_others(frame: pd.DataFrame, na: str, columns: list[dict[str, Any]
         decimals = int(np.percentile(text.str.partition(".")[2].str.len(), 90)) if len(
             text) else 0
         unit = 10.0 ** -decimals
-        magnitude = np.nanmedian(np.abs(np.where(screen[:, k] != 0, screen[:, k], np.nan)))
+        present = screen[:, k][np.isfinite(screen[:, k]) & (screen[:, k] != 0)]
         # A column coarse for its size (a count of a few, to 1) matches many ratios by
         # chance; so do zeros (0 = 0 / anything).
-        if not magnitude > unit / RATIO_PRECISION:
+        if not len(present) or np.median(np.abs(present)) <= unit / RATIO_PRECISION:
             continue
         best: tuple[float, int, int, float] | None = None
         with np.errstate(invalid="ignore"):

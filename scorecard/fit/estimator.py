@@ -241,13 +241,17 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             self.support_[name] = sup
             self.points_[name] = sup.points
 
+    def _append_reason(self, i: int, note: str) -> None:
+        """Add ``note`` to the reason of the selection log's row ``i`` (position)."""
+        log = self.selection_log_
+        log.iloc[i, log.columns.get_loc("reason")] = f"{log['reason'].iloc[i]}; {note}"
+
     def _note_implausible(self) -> None:
         """A feature with values outside the spec's ``plausible`` range says in its
         selection-log reason what the binning did with them (:mod:`scorecard.fit.binning`)."""
-        log = self.selection_log_
-        for i, name in enumerate(log["feature"]):
+        for i, name in enumerate(self.selection_log_["feature"]):
             if note := self.binner_.implausible_.get(name):
-                log.iloc[i, log.columns.get_loc("reason")] = f"{log['reason'].iloc[i]}; {note}"
+                self._append_reason(i, note)
 
     def _note_protected(self, X: pd.DataFrame) -> None:
         """A characteristic that looks like a protected attribute (:mod:`scorecard.fit.
@@ -262,14 +266,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             why = None if confirmed else looks_protected(
                 name, X[name].dropna().unique()[:50] if name in self.spec.categorical else ())
             if confirmed:
-                note = f"; looks like a protected attribute, use confirmed in the spec: {confirmed}"
+                note = f"looks like a protected attribute, use confirmed in the spec: {confirmed}"
             elif why:
-                note = (f"; WARNING: looks like a protected attribute ({why}): name it under "
+                note = (f"WARNING: looks like a protected attribute ({why}): name it under "
                         "the spec's `protected` to keep it out, or confirm its use under "
                         "`protected_use` with the reason")
             else:
                 continue
-            log.iloc[i, log.columns.get_loc("reason")] = log["reason"].iloc[i] + note
+            self._append_reason(i, note)
 
     def _fit_joint(self, X: pd.DataFrame, y: np.ndarray, say: Any) -> Scorecard:
         binned = {n: self.binner_.bins_[n] for n in self.features_}
@@ -333,11 +337,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 continue
             at = np.flatnonzero(((log["feature"] == name) & (log["decision"] == "in"))
                                 .to_numpy())
-            note = (f"; default rate {word[alone]} on its own but {word[sign]} given the "
+            note = (f"default rate {word[alone]} on its own but {word[sign]} given the "
                     f"other characteristics (the joint fit's pilot): its points are held "
                     f"{word[sign]}")
             for i in at:
-                log.iloc[i, log.columns.get_loc("reason")] = log["reason"].iloc[i] + note
+                self._append_reason(int(i), note)
 
     def _declared(self) -> dict[str, str]:
         """Each characteristic's trend as declared (an override's, else the spec's)."""

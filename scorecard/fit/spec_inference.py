@@ -515,6 +515,7 @@ def _ratios_of_others(frame: pd.DataFrame, na: str, columns: list[dict[str, Any]
     with np.errstate(divide="ignore", invalid="ignore"):  # every a / b, zeros aside
         ratio = (np.where(screen != 0, screen, np.nan)[:, :, None]
                  / np.where(screen > 0, screen, np.nan)[:, None, :])
+    finite = np.isfinite(ratio)
     for k, name in enumerate(names):
         text = frame[name][frame[name] != na].head(RATIO_SCREEN_ROWS)
         # Its decimals: most values' (a few written with float noise, 0.15000000000000002,
@@ -530,13 +531,14 @@ def _ratios_of_others(frame: pd.DataFrame, na: str, columns: list[dict[str, Any]
         best: tuple[float, int, int, float] | None = None
         with np.errstate(invalid="ignore"):
             target = np.where(screen[:, k] != 0, screen[:, k], np.nan)[:, None, None]
+            seen = finite & np.isfinite(target)
+            n_seen = seen.sum(axis=0)
             for scale in (1.0, 100.0):
                 near = np.abs(target - scale * ratio) <= unit * (1 + 1e-9)
-                seen = np.isfinite(ratio) & np.isfinite(target)
-                share = near.sum(axis=0) / np.maximum(seen.sum(axis=0), 1)
+                share = near.sum(axis=0) / np.maximum(n_seen, 1)
                 share[k, :] = share[:, k] = 0.0
                 np.fill_diagonal(share, 0.0)
-                share[seen.sum(axis=0) < 30] = 0.0
+                share[n_seen < 30] = 0.0
                 a, b = np.unravel_index(int(np.argmax(share)), share.shape)
                 if share[a, b] >= MIN_RATIO_SHARE and (best is None or share[a, b] > best[0]):
                     best = (float(share[a, b]), int(a), int(b), scale)

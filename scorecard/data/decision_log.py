@@ -48,7 +48,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from scorecard.errors import UsageError
 
@@ -672,7 +672,9 @@ class SqliteStore(DecisionStore):
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False,
                                         timeout=self.busy_s)
-            self.conn.execute("PRAGMA journal_mode=WAL")
+            # Two connections switching a new file to WAL at once: SQLite answers one
+            # "locked" at once rather than let both wait for each other, busy timeout or not.
+            _retry_locked(lambda: self.conn.execute("PRAGMA journal_mode=WAL"), self.busy_s)
             self.conn.execute("PRAGMA synchronous=FULL")
         except sqlite3.Error as exc:
             raise DecisionLogError(f"decision log {self.url!r}: cannot open {path}: "
@@ -959,6 +961,24 @@ class _Frames:
         return frames
 
 
+T = TypeVar("T")
+
+
+def _retry_locked(step: Callable[[], T], seconds: float = LOCK_RETRY_S) -> T:
+    """``step()``, tried again for up to ``seconds`` while another connection holds the
+    SQLite file: the writer process's connection has no busy timeout of its own, and
+    opening one (switching to WAL) needs the file for a moment just as a transaction
+    does."""
+    until = time.monotonic() + seconds
+    while True:
+        try:
+            return step()
+        except (sqlite3.OperationalError, DecisionLogError) as exc:
+            if "database is locked" not in str(exc) or time.monotonic() > until:
+                raise
+        time.sleep(0.005)  # let the other writer finish
+
+
 def _error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {str(exc).strip()[:300]}"
 
@@ -991,7 +1011,7 @@ class _Writer:
         if old is not None:
             with contextlib.suppress(Exception):
                 old.close()
-        store = open_store(self.url, migrate=False, busy_s=0.0)
+        store = _retry_locked(lambda: open_store(self.url, migrate=False, busy_s=0.0))
         try:
             if isinstance(store, SqliteStore):
                 store.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's
@@ -1027,15 +1047,7 @@ class _Writer:
             if store is None:  # pragma: no cover - connect() sets it or raises
                 raise DecisionLogError("the decision log is not connected")
             plan, head = append_plan(self.chain, rows, self.writer)
-            until = time.monotonic() + LOCK_RETRY_S
-            while True:
-                try:
-                    store.write(plan)
-                    break
-                except sqlite3.OperationalError as exc:
-                    if "locked" not in str(exc) or time.monotonic() > until:
-                        raise
-                time.sleep(0.005)  # another writer holds the file: let it finish
+            _retry_locked(lambda: store.write(plan))
             self.chain, self.healthy = head, True
             return None
         except Exception as exc:  # every failure is the callers' 503

@@ -162,6 +162,28 @@ def test_records_are_committed_when_their_future_resolves_and_chain_intact(
     assert checked == 1 and found == []
 
 
+def test_connections_opening_a_new_sqlite_log_at_once_all_open(tmp_path: Path) -> None:
+    # Each new file is switched to WAL by several connections at the same instant: SQLite
+    # answers all but one "locked" at once, whatever their busy timeout.
+    errors: list[BaseException] = []
+
+    def open_one(url: str, start: threading.Barrier) -> None:
+        start.wait()
+        try:
+            open_store(url, migrate=False).close()
+        except BaseException as exc:  # collected: a thread's exception would be lost
+            errors.append(exc)
+
+    for k in range(20):
+        url, start = f"sqlite:///{tmp_path}/log{k}.db", threading.Barrier(6)
+        threads = [threading.Thread(target=open_one, args=(url, start)) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+    assert errors == []
+
+
 def test_two_writers_at_once_keep_two_intact_chains(log_url: str) -> None:
     threads = [threading.Thread(target=write, args=(log_url, 300)) for _ in range(2)]
     for t in threads:

@@ -60,6 +60,16 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   data (a leak a tree ensemble exploits, through the three columns together, and a card
   cannot), for a human to look at. Screened on the first :data:`RATIO_SCREEN_ROWS` rows,
   confirmed on all; at most :data:`MAX_RATIO_COLUMNS` numeric columns take part.
+* **Heaped values.** In a numeric column, a value that holds at least
+  :data:`MIN_HEAP_SHARE` of the labelled rows (special codes aside), at least
+  :data:`HEAP_FACTOR` times as many as an average value around it, and whose default rate
+  stands apart, in the same direction, from both the :data:`HEAP_WINDOW` share of the rows
+  just below it and as many just above it (at :data:`HEAP_Z` standard errors each) is a
+  heap: a stated income of round thousands, say, recorded or chosen otherwise than its
+  neighbours. A smooth trend through it cannot score it, so it becomes a special code (a
+  bin of its own, ``heap 54000``) whose own rows set its points, and the review names it
+  with the three default rates, for a human to say how the column was recorded. A value at
+  either end (no rows on one side) is a bin's edge, not a heap.
 * **Margins (documented policy).** A bound is declared only at a natural limit the data sit
   against, never at the observed extreme, so the rows to predict are not refused for a new
   maximum: ``min`` is 0 for non-negative columns (or the smallest special code), there is no
@@ -132,6 +142,10 @@ MIN_RATIO_SHARE = 0.9
 RATIO_SCREEN_ROWS = 1000
 MAX_RATIO_COLUMNS = 60
 RATIO_PRECISION = 0.1  # a ratio column's unit at most this share of its median magnitude
+MIN_HEAP_SHARE = 0.005  # of the labelled rows, in a heaped value
+HEAP_FACTOR = 5.0  # a heap's rows against an average value's in its windows
+HEAP_WINDOW = 0.05  # of the labelled rows, on each side of a heap, its neighbours
+HEAP_Z = 4.0  # standard errors between a heap's default rate and each side's
 _DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
 _EXACT_TARGET_NAMES = re.compile(r"default|target|bad|label|y|class|outcome|flag",
                                  re.IGNORECASE)
@@ -287,6 +301,41 @@ def _special_codes(x: np.ndarray) -> list[float]:
                     and v > 10 * max(p99, 1.0) - 1e-9 and p99 < v:
                 codes.append(float(v))
     return sorted(codes)
+
+
+def _heaps(x: np.ndarray, y: np.ndarray) -> list[tuple[float, int, float, float, float]]:
+    """The heaped values of ``x`` (see the module docstring), ascending, each as ``(value,
+    rows, default rate, rate just below, rate just above)``; ``x``, ``y``: the labelled
+    values outside special codes and their 0/1 target."""
+    n = len(x)
+    window = int(HEAP_WINDOW * n)
+    if window < MIN_CODE_ROWS:
+        return []
+    order = np.argsort(x, kind="stable")
+    xs, events = x[order], np.concatenate([[0.0], np.cumsum(y[order])])
+    values, starts, counts = np.unique(xs, return_index=True, return_counts=True)
+    out = []
+    for i in np.flatnonzero(counts >= max(MIN_HEAP_SHARE * n, MIN_CODE_ROWS)):
+        lo, start, end = starts[i] - window, starts[i], starts[i] + counts[i]
+        hi = end + window
+        if lo < 0 or hi > n:
+            continue
+        # Distinct values in the two windows: the unique values whose first row lies in
+        # them, plus the one the lower window starts inside.
+        around = np.searchsorted(starts, hi) - np.searchsorted(starts, lo, side="right")
+        if counts[i] < HEAP_FACTOR * 2 * window / max(int(around), 1):
+            continue
+        rate = (events[end] - events[start]) / counts[i]
+        sides = [(events[start] - events[lo]) / window, (events[hi] - events[end]) / window]
+        z = []
+        for side in sides:
+            pooled = (rate * counts[i] + side * window) / (counts[i] + window)
+            se = math.sqrt(max(pooled * (1 - pooled), 1e-12) * (1 / counts[i] + 1 / window))
+            z.append((rate - side) / se)
+        if min(z) >= HEAP_Z or max(z) <= -HEAP_Z:
+            out.append((float(values[i]), int(counts[i]), float(rate), float(sides[0]),
+                        float(sides[1])))
+    return out
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -635,6 +684,7 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
     columns: list[dict[str, Any]] = []
     categorical: list[str] = []
     special: dict[str, dict[str, list[float]]] = {}
+    heaps: dict[str, dict[str, list[float]]] = {}
     monotonic: dict[str, str] = {}
     exclude: dict[str, str] = {}
     plausible: dict[str, list[float | None]] = {}
@@ -730,9 +780,21 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         else:
             kind_note += f"; trend detected by the binning (Spearman {rho:+.2f})"
         out.review.append(f"{col}: {kind_note}")
+        if found := _heaps(xv[keep], yv[keep]):
+            heaps[col] = {f"heap {_fmt(v)}": [v] for v, *_ in found}
+            listed = "; ".join(f"{_fmt(v)}: {n} rows, {r:.1%} bad against {lo:.1%} just "
+                               f"below and {hi:.1%} just above" for v, n, r, lo, hi in found)
+            out.review.append(f"{col}: HEAPED VALUES, {listed}: scored in bins of their own "
+                              "(special codes)")
+            out.confirm.append(f"{col}: {', '.join(_fmt(v) for v, *_ in found)} hold many "
+                               "rows whose default rate stands apart from the values around "
+                               "them: how was it recorded? (to score them as magnitudes, "
+                               "remove their `heap` entries from `special_codes`)")
     _durations_within_ages(frame, na, columns, ages, out)
     _ratios_of_others(frame, na, columns, special,
                       (t == bad).astype(float).where(labelled), out)
+    for col, heaped in heaps.items():  # after the ratios: a heap is a magnitude there
+        special.setdefault(col, {}).update(heaped)
     protected = []
     for c in columns:
         if c["kind"] in ("id", "target") or c["name"] in exclude:

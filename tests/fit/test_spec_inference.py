@@ -414,3 +414,58 @@ def test_numbers_that_are_codes_are_proposed_as_categories_with_the_reason(
     assert card.binner_.bins_["grp"].kind == "categorical"
     assert "grp" in card.features_
 
+
+
+def _incomes(rows: int, seed: int) -> pd.DataFrame:
+    """Incomes spread over many values, riskier the lower, with no value held by many."""
+    rng = np.random.default_rng(seed)
+    income = rng.integers(10_000, 150_000, rows)
+    pd_ = 0.35 - 0.2 * (income - 10_000) / 140_000
+    return pd.DataFrame({"income": income, "default": (rng.random(rows) < pd_).astype(int)})
+
+
+def test_a_heaped_value_whose_default_rate_stands_apart_gets_a_bin_of_its_own(
+        tmp_path: Path) -> None:
+    """300 stated incomes of exactly 54,000 default at 60 %, around them 24 %: a trend
+    through them cannot score them, their own bin can. 400 of exactly 90,000 default as
+    the incomes around them do: a heap, but nothing stands apart."""
+    frame = _incomes(8000, 5)
+    heap, plain = np.arange(0, 8000, 26)[:300], np.arange(13, 8000, 20)[:400]
+    frame.loc[heap, "income"] = 54_000
+    frame.loc[heap, "default"] = (np.arange(300) % 5 < 3).astype(int)
+    frame.loc[plain, "income"] = 90_000
+    frame.to_csv(tmp_path / "incomes.csv", index=False)
+    inferred = infer_spec(tmp_path / "incomes.csv")
+    assert inferred.spec["special_codes"] == {"income": {"heap 54000": [54000.0]}}
+    line = next(x for x in inferred.review if "HEAPED" in x)
+    assert line.startswith("income: HEAPED VALUES, 54000: 300 rows, 60.0% bad against ")
+    assert any(x.startswith("income: 54000 hold many rows") for x in inferred.confirm)
+    spec = load_spec(str(_write_spec(tmp_path, tmp_path / "incomes.csv")))
+    assert spec.special_codes == {"income": {"heap 54000": [54000.0]}}
+    assert spec.trend("income") == "descending"  # the heap does not hide the trend
+
+
+def test_a_step_at_a_busy_value_and_the_values_of_a_count_are_no_heaps(
+        tmp_path: Path) -> None:
+    """A busy value on one side of a step in the default rate is like that side; the
+    values of a small count are each as busy as their neighbours; a busy lowest value has
+    no neighbours below: none of them stands apart."""
+    rng = np.random.default_rng(6)
+    step = _incomes(8000, 6)
+    busy = np.arange(1, 8000, 20)[:400]
+    step.loc[busy, "income"] = 60_000
+    above = (step["income"] > 60_000).to_numpy()
+    step.loc[above, "default"] = (rng.random(8000) < 0.05)[above].astype(int)
+    step.loc[busy, "default"] = (np.arange(400) % 20 == 0).astype(int)  # 5 %, as above it
+    count = pd.DataFrame({"open_loans": rng.poisson(3, 8000),
+                          "default": (rng.random(8000) < 0.2).astype(int)})
+    count.loc[count["open_loans"] == 4, "default"] = 1
+    tenure = pd.DataFrame({"tenure": np.where(np.arange(8000) % 4 == 0, 0,
+                                              rng.integers(1, 400, 8000)),
+                           "default": (rng.random(8000) < 0.2).astype(int)})
+    tenure.loc[tenure["tenure"] == 0, "default"] = 1
+    for name, frame in (("step", step), ("count", count), ("tenure", tenure)):
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        inferred = infer_spec(tmp_path / f"{name}.csv")
+        assert inferred.spec["special_codes"] == {}, name
+        assert not [x for x in inferred.review if "HEAPED" in x], name

@@ -142,7 +142,8 @@ MIN_RATIO_SHARE = 0.9
 RATIO_SCREEN_ROWS = 1000
 MAX_RATIO_COLUMNS = 60
 RATIO_PRECISION = 0.1  # a ratio column's unit at most this share of its median magnitude
-MIN_HEAP_SHARE = 0.005  # of the labelled rows, in a heaped value
+MIN_HEAP_SHARE = 0.002  # of the labelled rows, in a heaped value
+HEAPS_REVIEWED = 5  # the busiest heaps of a column the review line gives figures for
 HEAP_FACTOR = 5.0  # a heap's rows against an average value's in its windows
 HEAP_WINDOW = 0.05  # of the labelled rows, on each side of a heap, its neighbours
 HEAP_Z = 4.0  # standard errors between a heap's default rate and each side's
@@ -782,10 +783,13 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         out.review.append(f"{col}: {kind_note}")
         if found := _heaps(xv[keep], yv[keep]):
             heaps[col] = {f"heap {_fmt(v)}": [v] for v, *_ in found}
+            busiest = sorted(found, key=lambda h: -h[1])[:HEAPS_REVIEWED]
             listed = "; ".join(f"{_fmt(v)}: {n} rows, {r:.1%} bad against {lo:.1%} just "
-                               f"below and {hi:.1%} just above" for v, n, r, lo, hi in found)
-            out.review.append(f"{col}: HEAPED VALUES, {listed}: scored in bins of their own "
-                              "(special codes)")
+                               f"below and {hi:.1%} just above" for v, n, r, lo, hi in busiest)
+            more = (f"; {len(found) - len(busiest)} more (named below, each with its rows "
+                    "and rate in the binning table)" if len(found) > len(busiest) else "")
+            out.review.append(f"{col}: HEAPED VALUES, {listed}{more}: scored in bins of their "
+                              "own (special codes)")
             out.confirm.append(f"{col}: {', '.join(_fmt(v) for v, *_ in found)} hold many "
                                "rows whose default rate stands apart from the values around "
                                "them: how was it recorded? (to score them as magnitudes, "

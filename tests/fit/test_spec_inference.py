@@ -469,3 +469,20 @@ def test_a_step_at_a_busy_value_and_the_values_of_a_count_are_no_heaps(
         inferred = infer_spec(tmp_path / f"{name}.csv")
         assert inferred.spec["special_codes"] == {}, name
         assert not [x for x in inferred.review if "HEAPED" in x], name
+
+
+def test_the_review_gives_figures_for_the_busiest_heaps_and_names_every_one(
+        tmp_path: Path) -> None:
+    frame = _incomes(12000, 7)
+    values = [30_000, 44_000, 58_000, 72_000, 86_000, 100_000, 114_000]
+    for k, v in enumerate(values):
+        rows = np.arange(k, 12000, 40)[:150 + 10 * k]
+        frame.loc[rows, "income"] = v
+        frame.loc[rows, "default"] = (np.arange(len(rows)) % 5 < 4).astype(int)  # 80 %
+    frame.to_csv(tmp_path / "incomes.csv", index=False)
+    inferred = infer_spec(tmp_path / "incomes.csv")
+    assert list(inferred.spec["special_codes"]["income"]) == [f"heap {v}" for v in values]
+    line = next(x for x in inferred.review if "HEAPED" in x)
+    assert "; 2 more (named below" in line and "30000:" not in line and "114000: 210" in line
+    assert any(x.startswith(f"income: {', '.join(map(str, values))} hold many rows")
+               for x in inferred.confirm)

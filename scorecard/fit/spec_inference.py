@@ -321,8 +321,8 @@ def _heaps(x: np.ndarray, y: np.ndarray) -> list[tuple[float, int, float, float,
         hi = end + window
         if lo < 0 or hi > n:
             continue
-        # Distinct values in the two windows: the unique values whose first row lies in
-        # them, plus the one the lower window starts inside.
+        # The distinct values around it: those whose first row lies in the two windows
+        # (itself among them, so a lone busy value is still counted against one).
         around = np.searchsorted(starts, hi) - np.searchsorted(starts, lo, side="right")
         if counts[i] < HEAP_FACTOR * 2 * window / max(int(around), 1):
             continue

@@ -70,6 +70,16 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   bin of its own, ``heap 54000``) whose own rows set its points, and the review names it
   with the three default rates, for a human to say how the column was recorded. A value at
   either end (no rows on one side) is a bin's edge, not a heap.
+* **Rounded values.** In a whole-number column (special codes and heaps aside), the
+  multiples of a round step (10, 20, 50, 100, ... up to the median magnitude over
+  :data:`ROUNDING_MAGNITUDES`) may default apart from the other values of the same size: a
+  round income stated, an exact one read off a payslip. Compared within
+  :data:`ROUNDING_BANDS` bands of equal rows (Mantel-Haenszel, so a column whose round
+  values are merely larger is not a finding), the step that stands most apart, at
+  :data:`HEAP_Z` standard errors and a common odds ratio beyond :data:`ROUNDING_ODDS`, is
+  named in the review with both default rates. Bins of magnitude cannot score it, so the
+  confirm list asks how the column was recorded and says how to score it: a column of its
+  own, whether the value is such a multiple.
 * **Margins (documented policy).** A bound is declared only at a natural limit the data sit
   against, never at the observed extreme, so the rows to predict are not refused for a new
   maximum: ``min`` is 0 for non-negative columns (or the smallest special code), there is no
@@ -147,6 +157,13 @@ HEAPS_REVIEWED = 5  # the busiest heaps of a column the review line gives figure
 HEAP_FACTOR = 5.0  # a heap's rows against an average value's in its windows
 HEAP_WINDOW = 0.05  # of the labelled rows, on each side of a heap, its neighbours
 HEAP_Z = 4.0  # standard errors between a heap's default rate and each side's
+# Rounded values (see the module docstring): a whole-number column's multiples of a round
+# step, compared with the rest within ROUNDING_BANDS bands of equal rows.
+ROUNDING_BANDS = 10
+ROUNDING_MIN_ROWS = 1000  # labelled rows (heaps and special codes aside) the test needs
+ROUNDING_MIN_SHARE = 0.05  # of those rows, in the multiples and in the rest
+ROUNDING_ODDS = 1.5  # the common odds ratio of default (or its inverse) a finding needs
+ROUNDING_MAGNITUDES = 5  # a step at most the column's median magnitude over this
 _DECIMAL_COMMA = re.compile(r"^\s*-?\d+,\d+\s*$")
 _EXACT_TARGET_NAMES = re.compile(r"default|target|bad|label|y|class|outcome|flag",
                                  re.IGNORECASE)
@@ -337,6 +354,61 @@ def _heaps(x: np.ndarray, y: np.ndarray) -> list[tuple[float, int, float, float,
             out.append((float(values[i]), int(counts[i]), float(rate), float(sides[0]),
                         float(sides[1])))
     return out
+
+
+def _steps(x: np.ndarray) -> list[int]:
+    """Round steps (10, 20, 50, 100, ...) of at most the median magnitude of ``x`` over
+    :data:`ROUNDING_MAGNITUDES`: a coarser step only sorts values by their size."""
+    nonzero = np.abs(x[x != 0])
+    top = float(np.median(nonzero)) / ROUNDING_MAGNITUDES if nonzero.size else 0.0
+    return [m for k in range(1, 16) for m in (10**k, 2 * 10**k, 5 * 10**k) if m <= top]
+
+
+def _rounding(x: np.ndarray, y: np.ndarray) -> tuple[int, float, float, float, float] | None:
+    """The round step whose multiples default most apart from the rest of ``x`` at the same
+    magnitude (see the module docstring), as ``(step, share of rows, their default rate,
+    the rest's, z)``, or None; ``x``, ``y``: the labelled whole values outside special codes
+    and heaps, and their 0/1 target.
+
+    Mantel-Haenszel over :data:`ROUNDING_BANDS` bands of equal rows: within each band the
+    multiples' defaults against their expectation at the band's rate, summed, over the sum
+    of their hypergeometric variances; a finding needs ``|z|`` of :data:`HEAP_Z` and a
+    common odds ratio beyond :data:`ROUNDING_ODDS` either way (a large file makes a small
+    difference significant, not worth a reviewer's question). Of the steps found, the
+    coarsest within one standard error of the strongest is named."""
+    n = len(x)
+    if n < ROUNDING_MIN_ROWS:
+        return None
+    band = np.empty(n, dtype=np.int64)
+    band[np.argsort(x, kind="stable")] = np.arange(n) * ROUNDING_BANDS // n
+    found = []
+    for step in _steps(x):
+        r = (x % step == 0) & (x != 0)
+        if not ROUNDING_MIN_SHARE <= r.mean() <= 1 - ROUNDING_MIN_SHARE:
+            continue
+        # per band: rows, multiples, defaults, defaults among the multiples
+        rows = np.bincount(band, minlength=ROUNDING_BANDS).astype(float)
+        mult = np.bincount(band, weights=r, minlength=ROUNDING_BANDS)
+        bad = np.bincount(band, weights=y, minlength=ROUNDING_BANDS)
+        bad_mult = np.bincount(band, weights=y * r, minlength=ROUNDING_BANDS)
+        ok = rows > 1
+        rows, mult, bad, bad_mult = rows[ok], mult[ok], bad[ok], bad_mult[ok]
+        excess = float(np.sum(bad_mult - mult * bad / rows))
+        var = float(np.sum(mult * (rows - mult) * bad * (rows - bad) / (rows**2 * (rows - 1))))
+        # Mantel-Haenszel's common odds ratio: multiples against the rest
+        good_rest = (rows - mult) - (bad - bad_mult)
+        odds = (float(np.sum(bad_mult * good_rest / rows))
+                / max(float(np.sum((mult - bad_mult) * (bad - bad_mult) / rows)), 1e-12))
+        z = excess / math.sqrt(var) if var > 0 else 0.0
+        if abs(z) >= HEAP_Z and not 1 / ROUNDING_ODDS < odds < ROUNDING_ODDS:
+            found.append((step, float(r.mean()), float(y[r].mean()), float(y[~r].mean()), z))
+    if not found:
+        return None
+    # The coarsest step within one standard error of the strongest: the multiples of 500
+    # are those of 1000 and a few more, as strong by chance when the thousands are the
+    # finding.
+    strongest = max(abs(f[4]) for f in found)
+    return max((f for f in found if abs(f[4]) >= strongest - 1), key=lambda f: f[0])
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -794,6 +866,22 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
                                "rows whose default rate stands apart from the values around "
                                "them: how was it recorded? (to score them as magnitudes, "
                                "remove their `heap` entries from `special_codes`)")
+        plain = keep & ~np.isin(xv, [v for v, *_ in found])
+        if whole and (rounded := _rounding(xv[plain], yv[plain])):
+            step, share, rate, rest, z = rounded
+            aside = " and heaps" if found else ""
+            out.review.append(
+                f"{col}: ROUNDED VALUES, multiples of {step} ({share:.1%} of the labelled "
+                f"rows, special codes{aside} aside) default at {rate:.1%} against {rest:.1%} "
+                f"for the other values, {'less' if z < 0 else 'more'} at the same magnitude "
+                f"({ROUNDING_BANDS} bands, z {z:+.1f}): how a value is stated carries risk "
+                "that its size does not, and bins of magnitude cannot score it")
+            out.confirm.append(
+                f"{col}: round values (multiples of {step}) default "
+                f"{'less' if z < 0 else 'more'} than others of the same size: how was it "
+                "recorded (stated by the applicant, verified)? To score it, add a column "
+                f"that says whether {col} is a multiple of {step}, and list it in "
+                "`categorical`")
     _durations_within_ages(frame, na, columns, ages, out)
     _ratios_of_others(frame, na, columns, special,
                       (t == bad).astype(float).where(labelled), out)

@@ -486,3 +486,50 @@ def test_the_review_gives_figures_for_the_busiest_heaps_and_names_every_one(
     assert "; 2 more (named below" in line and "30000:" not in line and "114000: 210" in line
     assert any(x.startswith(f"income: {', '.join(map(str, values))} hold many rows")
                for x in inferred.confirm)
+
+
+def _rounded(rows: int, seed: int, round_pd: float | None) -> pd.DataFrame:
+    """Incomes riskier the lower, a third of them stated in round thousands (over many
+    values, so no one value is a heap), defaulting at ``round_pd`` (None: as their size)."""
+    frame = _incomes(rows, seed)
+    rng = np.random.default_rng(seed + 1)
+    rounded = rng.random(rows) < 1 / 3
+    frame.loc[rounded, "income"] = frame.loc[rounded, "income"] // 1000 * 1000
+    if round_pd is not None:
+        frame.loc[rounded, "default"] = (rng.random(rows) < round_pd)[rounded].astype(int)
+    return frame
+
+
+def test_round_values_that_default_apart_at_the_same_size_are_named_with_their_rates(
+        tmp_path: Path) -> None:
+    """Round thousands default at 8 % whatever their size, the other incomes at 35 to 15 %:
+    the review names the step and both rates, the confirm list asks how it was recorded."""
+    _rounded(8000, 8, 0.08).to_csv(tmp_path / "incomes.csv", index=False)
+    inferred = infer_spec(tmp_path / "incomes.csv")
+    line = next(x for x in inferred.review if "ROUNDED" in x)
+    assert line.startswith("income: ROUNDED VALUES, multiples of 1000 (")
+    assert " default at 8." in line and "less at the same magnitude" in line
+    assert any(x.startswith("income: round values (multiples of 1000) default less")
+               for x in inferred.confirm)
+    assert inferred.spec["special_codes"] == {}  # no one value is a heap
+
+
+def test_round_values_that_default_as_their_size_says_are_no_finding(
+        tmp_path: Path) -> None:
+    """Round thousands defaulting as their size says; round values that are merely larger
+    (so riskier only by size, which the bands hold); a difference too small to matter on
+    many rows: none is a finding."""
+    same = _rounded(8000, 9, None)
+    larger = _incomes(8000, 10)
+    big = (larger["income"] > 100_000).to_numpy()
+    larger.loc[big, "income"] = larger.loc[big, "income"] // 1000 * 1000
+    rng = np.random.default_rng(11)
+    small = _incomes(200_000, 11)
+    rounded = rng.random(200_000) < 0.5
+    small.loc[rounded, "income"] = small.loc[rounded, "income"] // 1000 * 1000
+    fewer = rounded & (small["default"] == 1).to_numpy() & (rng.random(200_000) < 0.08)
+    small.loc[fewer, "default"] = 0  # 8 % fewer defaults among the round ones
+    for name, frame in (("same", same), ("larger", larger), ("small", small)):
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+        inferred = infer_spec(tmp_path / f"{name}.csv")
+        assert not [x for x in inferred.review if "ROUNDED" in x], name

@@ -267,6 +267,14 @@ class CardParent(msgspec.Struct, omit_defaults=True):
     splits: list[float] | None = None
 
 
+class CardDerived(msgspec.Struct):
+    """What a derived characteristic's labels are made of: ``input``'s rounding, the
+    largest of the ``rounding`` steps that divides the value (``"0"``, ``"other"``)."""
+
+    input: str
+    rounding: list[int]
+
+
 class CardFeature(msgspec.Struct, omit_defaults=True):
     name: str
     kind: str
@@ -285,6 +293,7 @@ class CardFeature(msgspec.Struct, omit_defaults=True):
     grid: list[list[int]] | None = None  # an interaction's points, shape (n_x, n_y)
     category_match: str | None = None  # "normalised" (case, spaces ignored) or "exact"
     unseen_rule: str | None = None  # why an unseen category scores unseen_points
+    derived: CardDerived | None = None  # a rounding characteristic's input and steps
 
 
 class ScalingView(msgspec.Struct, omit_defaults=True):

@@ -173,7 +173,9 @@ def render_model_md(artifact: Mapping[str, Any], validation: ValidationResult,
         f"more double them: `pd = 1 / (1 + exp((score - {sc['offset']:.4f}) / "
         f"{sc['factor']:.4f}))`.{grade_text}",
         "",
-        f"{_selection_summary(selection_log, len(features))}{_pair_summary(selection_log)} "
+        # the characteristics kept of the candidates; the pairs are counted apart
+        f"{_selection_summary(selection_log, sum(f['kind'] != 'interaction' for f in features))}"
+        f"{_pair_summary(selection_log)} "
         f"kept (information value (IV), correlation, VIF"
         f"{'' if joint else ', sign and significance'}):",
         "",

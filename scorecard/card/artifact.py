@@ -71,6 +71,11 @@ characteristic whose bin is the flattened cell; ``unseen_points`` are given when
 parent meets a category it never saw. Both parents must be columns of the
 ``input_contract``; the interaction's own name is no column.
 
+A *rounding* characteristic (:mod:`scorecard.card.derived`) is a categorical one over the
+labels of an input column's rounding, ``"derived": {"input": x, "rounding": [5000, 1000]}``
+(steps strictly decreasing): a bin's ``categories`` are labels (``"5000"``, ``"0"``,
+``"other"``), its name :func:`~scorecard.card.derived.rounding_name` of ``x``, no column.
+
 The per-characteristic bin counts of the same rows are the bins' ``count`` (the binning
 table of the development sample; unseen categories count 0 there), so they are not repeated:
 every feature's ``count`` must then sum to ``reference.rows``.
@@ -372,6 +377,7 @@ _VIEW_FEATURE: dict[str, tuple[Callable[[object], bool], bool, str]] = {
     "grid": (_opt(_list_of(_list_of(_is_int))), False, "a list of lists of integers or null"),
     "category_match": (_opt(_is_str), False, "a string or null"),
     "unseen_rule": (_opt(_is_str), False, "a string or null"),
+    "derived": (_opt(lambda v: isinstance(v, dict)), False, "an object or null"),
 }
 _VIEW_SCALING: dict[str, tuple[Callable[[object], bool], bool, str]] = {
     "factor": (_opt(_is_float), False, "a number or null"),
@@ -439,9 +445,28 @@ def _content_problem(artifact: dict[str, Any]) -> str | None:
         if not _is_int(f.get("best_bin")) or bins[f["best_bin"]]["points"] != f["max_points"]:
             return f"{where}: best_bin must be the index of a bin with max_points"
         problem = (_interaction_problem(f, where) if f["kind"] == "interaction"
-                   else _rule_problem(f, where))
+                   else _rule_problem(f, where) or _derived_problem(f, where))
         if problem:
             return problem
+    return None
+
+
+def _derived_problem(f: dict[str, Any], where: str) -> str | None:
+    """What is wrong with a derived characteristic's ``derived`` (its input column is
+    checked against the input contract with every other input)."""
+    if "derived" not in f:
+        return None
+    d = f["derived"]
+    if f["kind"] != "categorical" or not isinstance(d, dict) or set(d) != {"input",
+                                                                          "rounding"}:
+        return (f"{where}.derived: only a categorical characteristic is derived, as "
+                "{\"input\": column, \"rounding\": steps}")
+    steps = d["rounding"]
+    if not isinstance(d["input"], str) or not isinstance(steps, list) or not steps or not all(
+            _is_int(x) and x > 0 for x in steps) or any(
+            a <= b for a, b in itertools.pairwise(steps)):
+        return (f"{where}.derived: input must be a column name and rounding a strictly "
+                "decreasing list of positive integers")
     return None
 
 

@@ -23,6 +23,9 @@ A value is *missing* (``None``, NaN, pandas' NA: the missing bin prices it) or *
 (:data:`OMITTED`: the caller did not give the field at all, as an API body that leaves it
 out): every rule scores an omitted value in its characteristic's riskiest bin (``worst``,
 the lowest points, the unseen points included), so leaving a field out never raises a score.
+A *derived* characteristic (:mod:`scorecard.card.derived`, :class:`RoundingRule`) reads one
+input column and bins a label made of its value, as a categorical rule bins a category.
+
 A categorical rule with ``category_match`` ``"normalised"`` matches a label no group holds as
 written again by :func:`label_key` (case and surrounding spaces ignored).
 """
@@ -37,6 +40,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from scorecard.card.derived import derived_input, rounding_label, rounding_labels
 from scorecard.card.ranking import TOP_REASONS, row_reasons
 from scorecard.card.scaling import Scaling
 
@@ -305,6 +309,30 @@ class CategoricalRule:
         return idx
 
 
+class RoundingRule(CategoricalRule):
+    """Bin rule of a rounding characteristic (:mod:`scorecard.card.derived`): the
+    categorical rule of its labels, each value labelled by :func:`rounding_label`."""
+
+    __slots__ = ("steps",)
+
+    def __init__(self, f: Mapping[str, Any]) -> None:
+        super().__init__(f)
+        self.steps = tuple(int(s) for s in f["derived"]["rounding"])
+
+    def assign_one(self, v: Any) -> tuple[int, int]:
+        """``(bin, points)`` of one value."""
+        if v is OMITTED:
+            return self.worst
+        return super().assign_one(rounding_label(v, self.steps))
+
+    def bins(self, values: Any) -> np.ndarray:
+        """The bin index of each of a 1-D array-like of values, shape (n,)."""
+        idx = super().bins(rounding_labels(values, self.steps))
+        if (mask := _omitted_mask(values)) is not None:
+            idx[mask] = self.worst[0]
+        return idx
+
+
 def _parent_rule(p: Mapping[str, Any]) -> NumericRule | CategoricalRule:
     """The bin rule of an interaction's parent: only its bin indices are used (its bins
     carry no points of their own; the grid does)."""
@@ -368,14 +396,17 @@ def bin_rule(f: Mapping[str, Any]) -> BinRule:
     """The bin rule of one characteristic of the artifact."""
     if f["kind"] == "interaction":
         return InteractionRule(f)
+    if derived_input(f) is not None:
+        return RoundingRule(f)
     return NumericRule(f) if f["kind"] == "numeric" else CategoricalRule(f)
 
 
 def feature_inputs(f: Mapping[str, Any]) -> tuple[str, ...]:
-    """The input columns one characteristic reads: its own name, or its two parents'."""
+    """The input columns one characteristic reads: its own name, its two parents', or a
+    derived characteristic's input."""
     if f["kind"] == "interaction":
         return tuple(str(p["name"]) for p in f["parents"])
-    return (str(f["name"]),)
+    return (derived_input(f) or str(f["name"]),)
 
 
 class ScoringEngine:

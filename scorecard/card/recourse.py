@@ -42,7 +42,9 @@ An interaction (two-dimensional) characteristic is never actionable: it offers n
 even when its parents are declared actionable, since its cell moves with two columns at
 once. A change of an actionable parent that is also a characteristic of its own can still
 move the interaction's cell; the arithmetic does not count that, the engine re-score below
-does (an alternative the interaction pulls below the cut-off is dropped).
+does (an alternative the interaction pulls below the cut-off is dropped). A derived
+characteristic (how round an input is, :mod:`scorecard.card.derived`) is never actionable
+either: its input's change moves it, which the re-score counts alike.
 
 :class:`Explainer` checks every alternative rather than trusting the arithmetic: the
 applicant is rebuilt with the representative values and re-scored by
@@ -143,8 +145,10 @@ class Recourse:
         by_name = {c.name: c for c in columns}
         names = engine.features_
         kinds = [f["kind"] for f in engine.artifact["features"]]
-        self.actionable_ = [j for j, n in enumerate(names)
-                            if n in set(actionable) and kinds[j] != "interaction"]
+        self.actionable_ = [j for j, (n, f) in enumerate(zip(names, engine.artifact["features"],
+                                                             strict=True))
+                            if n in set(actionable) and kinds[j] != "interaction"
+                            and "derived" not in f]
         self.n_regular_: list[int] = []
         self.targets_: list[list[tuple[int, int, Any]]] = []
         for j, f in enumerate(engine.artifact["features"]):

@@ -36,6 +36,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from scorecard.card.derived import OTHER, ZERO, derived_input
 from scorecard.card.engine import NORMALISED, label_key
 from scorecard.card.scaling import Scaling
 from scorecard.errors import InvalidArtifactError
@@ -121,8 +122,22 @@ def _rules(artifact: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _column_kinds(artifact: dict[str, Any]) -> dict[str, str]:
-    """Each input column the card reads, in card order, with the kind it is read as."""
-    return {f["name"]: f["kind"] for f in _rules(artifact)}
+    """Each input column the card reads, in card order, with the kind it is read as (a
+    derived characteristic's input: numeric)."""
+    return {derived_input(f) or f["name"]: "numeric" if derived_input(f) else f["kind"]
+            for f in _rules(artifact)}
+
+
+def _rounding_label(f: dict[str, Any]) -> str:
+    """The typed query's column of a rounding characteristic: its label, as
+    :func:`scorecard.card.derived.rounding_label` gives it."""
+    x = f"CAST({identifier(str(derived_input(f)))} AS DOUBLE)"
+    whens = [f"WHEN {x} IS NULL OR isnan({x}) THEN NULL",
+             f"WHEN {x} = 0 THEN {string_literal(ZERO)}",
+             *(f"WHEN {x} % {double_literal(float(step))} = 0 THEN {string_literal(str(step))}"
+               for step in f["derived"]["rounding"])]
+    return (f"CASE {' '.join(whens)} ELSE {string_literal(OTHER)} END AS "
+            f"{identifier(f['name'])}")
 
 
 def _boolean_features(artifact: dict[str, Any]) -> set[str]:
@@ -273,6 +288,7 @@ def card_sql(artifact: dict[str, Any], table: str = "applicants") -> str:
 
     typed = [f"CAST({n} AS DOUBLE) AS {n}" if k == "numeric"
              else f"CAST({n} AS STRING) AS {n}" for n, k in columns.items()]
+    typed += [_rounding_label(f) for f in features if derived_input(f)]
     cases: list[str] = []
     for n, p, f in zip(names, pts, features, strict=True):
         if f["kind"] == "interaction":
@@ -300,6 +316,9 @@ def card_sql(artifact: dict[str, Any], table: str = "applicants") -> str:
         "--   then bin i holds split[i-1] <= x < split[i] (splits are exact double literals).",
         "-- categorical: NULL -> missing bin, IN (...) per group, anything else -> unseen",
         "--   points; booleans match 'True'/'False' as text or as a BOOLEAN column.",
+        *([] if not any(derived_input(f) for f in features) else [
+            "-- rounding: the input's label (the largest step that divides it, '0', 'other')",
+            "--   binned as a category."]),
         *([] if not any(f["kind"] == "interaction" for f in features) else [
             "-- interaction: each parent's rule gives its bin index i, j; the cell",
             "--   i * n_y + j gives the grid's points (an unseen category: unseen points)."]),

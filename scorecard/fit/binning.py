@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from scorecard.card.derived import rounding_labels
 from scorecard.card.engine import NORMALISED, category_key, label_key
 from scorecard.fit.overrides import FeatureOverride
 from scorecard.fit.spec import METHOD_DEFAULTS, DatasetSpec
@@ -137,6 +138,16 @@ def _bin_table(name: str, optb: object, kind: str,
     return pd.DataFrame(rows)
 
 
+def with_derived(X: pd.DataFrame, spec: DatasetSpec) -> pd.DataFrame:
+    """``X`` with a column per derived characteristic of ``spec`` (its labels, as the
+    engine makes them: :mod:`scorecard.card.derived`); ``X`` itself when it has them all or
+    the spec has none."""
+    todo = {n: d for n, d in spec.derived.items() if n not in X.columns and d[0] in X.columns}
+    if not todo:
+        return X
+    return X.assign(**{n: rounding_labels(X[col], steps) for n, (col, steps) in todo.items()})
+
+
 class WoEBinner:
     """Optimal monotonic WoE binning of a frame's candidate features.
 
@@ -236,12 +247,15 @@ class WoEBinner:
         self.excluded_.update({p: r for p, r in self.spec.excluded.items()
                                if p in self.spec.protected})
         names = [c.name for c in self.spec.features if c.name not in self.excluded_]
+        names += [n for n in self.spec.derived if n not in self.excluded_]
+        X = with_derived(X, self.spec)
         self._find_implausible(X, names)
         fit_params = {n: self._fit_params(n)[0] for n in names}
         if self.min_bin_n_event is not None:  # not a BinningProcess argument: per feature
             for params in fit_params.values():
                 params["min_bin_n_event"] = self.min_bin_n_event
-        categorical = [n for n in names if n in self.spec.categorical]
+        categorical = [n for n in names
+                       if n in self.spec.categorical or n in self.spec.derived]
         self.process_ = BinningProcess(
             variable_names=names,
             categorical_variables=categorical,
@@ -300,7 +314,7 @@ class WoEBinner:
         out = X.copy()
         spellings = getattr(self, "spellings_", {})
         for name in out.columns:
-            if name in self.spec.categorical:
+            if name in self.spec.categorical or name in self.spec.derived:
                 keys = category_keys(out[name])
                 if name in spellings:
                     keep = spellings[name]
@@ -315,7 +329,7 @@ class WoEBinner:
         """WoE of each row and feature, shape (n_rows, n_features); specials and missing
         get their bins' empirical WoE."""
         features = features or self.features_
-        Xb = self.prepare(X[features])
+        Xb = self.prepare(with_derived(X, self.spec)[features])
         out = {}
         for name in features:
             optb = self.process_.get_binned_variable(name)

@@ -39,7 +39,7 @@ from scorecard.card.engine import ScoringEngine
 from scorecard.card.grades import MasterScale
 from scorecard.card.scaling import Scaling, feature_points
 from scorecard.data.atomic import atomic_write_text
-from scorecard.fit.binning import FeatureBins, WoEBinner
+from scorecard.fit.binning import FeatureBins, WoEBinner, with_derived
 from scorecard.fit.interactions import PairBins, finer_axes, search_interactions
 from scorecard.fit.joint import DEFAULT_PENALTY_GRID, JointBinLogit, bin_indices, trend_sign
 from scorecard.fit.logit import coefficient_table, fit_logit
@@ -193,6 +193,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         """Fit on ``X`` (rows x contract columns, typed as read) and 0/1 ``y``."""
         say = progress.say if progress is not None else (lambda _m: None)
         y = np.asarray(y, dtype=int)
+        X = with_derived(X, self.spec)
         self._resolve()
         self.binner_ = WoEBinner(self.spec, self.overrides_,
                                  self.binning_["min_bin_share"], self.binning_["max_n_bins"],
@@ -284,7 +285,9 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             f"{self.joint_.smoothness_:g} chosen by inner CV")
         self._log_directions(binned)
         if self.interactions_mode_ == "auto":
-            in_columns = {n: binned[n] for n in X.columns if n in binned}  # pairs (x, y)
+            # pairs (x, y) of input columns: a derived characteristic is none
+            in_columns = {n: binned[n] for n in X.columns
+                          if n in binned and n not in self.spec.derived}
             declared = self._declared()
             pairs, log = search_interactions(in_columns, bins, y, self.joint_.penalty_,
                                              self.random_state, say,
@@ -370,6 +373,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         return {name: q + (1 if j < r else 0) for j, name in enumerate(self.features_)}
 
     def _bins(self, X: pd.DataFrame) -> dict[str, np.ndarray]:
+        X = with_derived(X, self.spec)
         return {**{n: bin_indices(self.binner_.bins_[n], X[n], self.spec.category_match)
                     for n in self.features_},
                 **{p.name: p.cells(X) for p in self.interactions_}}
@@ -524,7 +528,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         for name in self.features_:
             fb = self.binner_.bins_[name]
             sup = self.support_[name]
-            col = contract.column(name)
+            derived = self.spec.derived.get(name)
+            col = contract.column(derived[0] if derived else name)
             bins = []
             for i, row in fb.table.iterrows():
                 b: dict[str, Any] = {
@@ -550,7 +555,11 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             features.append({
                 "name": name,
                 "kind": fb.kind,
-                "description": col.description,
+                "description": (col.description if derived is None else
+                                f"how round {col.description or col.name} is: the largest "
+                                f"of {', '.join(map(str, derived[1]))} that divides it"),
+                **({"derived": {"input": derived[0], "rounding": list(derived[1])}}
+                   if derived else {}),
                 "reason_code": self.spec.reason_code(name),
                 "coefficient": 1.0 if self.method_ == "joint" else float(coefs[name]),
                 "trend": fb.trend,

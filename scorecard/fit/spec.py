@@ -11,10 +11,12 @@ a larger value is riskier, ``descending`` safer; ``auto_asc_desc`` lets the binn
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from scorecard.card.derived import rounding_name
 from scorecard.data.contract import CONTRACTS, HELOC_SPECIAL_CODES, Column, Contract
 from scorecard.errors import UsageError
 
@@ -148,6 +150,10 @@ class DatasetSpec:
             limit such as a duration of more than a lifetime). Values outside are counted
             by ``check`` and flagged by ``init-spec``, never refused (a hard limit is the
             contract's ``min``/``max``).
+        rounding: per whole-number feature, round steps (strictly decreasing positive
+            integers): the card gains a categorical characteristic of how round its values
+            are (:mod:`scorecard.card.derived`; named by ``init-spec`` where round values
+            default apart from others of the same size). Recorded when set.
         master_scale: how the grades' pd boundaries are set (:mod:`scorecard.card.grades`):
             ``"development"`` (default: derived from the development rows' pds, so the
             grades fit the book), ``"ladder"`` (the fixed ladder 0.25 %, 0.5 %, ... 16 %)
@@ -172,6 +178,7 @@ class DatasetSpec:
     category_match: str = DEFAULT_CATEGORY_MATCH
     protected: tuple[str, ...] = ()
     protected_use: dict[str, str] = field(default_factory=dict)
+    rounding: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.interactions not in INTERACTION_MODES:
@@ -219,6 +226,21 @@ class DatasetSpec:
         acting = sorted(set(self.protected) & set(self.actionable))
         if acting:
             raise ValueError(f"actionable: {acting} are protected attributes")
+        for col, steps in self.rounding.items():
+            if col not in self.contract.names or col in self.categorical:
+                raise ValueError(f"rounding: {col!r} is not a numeric column of the contract")
+            if not steps or not all(type(s) is int and s > 0 for s in steps) or any(
+                    a <= b for a, b in itertools.pairwise(steps)):
+                raise ValueError(f"rounding: {col}: steps must be a strictly decreasing list "
+                                 f"of positive whole numbers, not {list(steps)!r}")
+
+    @property
+    def derived(self) -> dict[str, tuple[str, tuple[int, ...]]]:
+        """The derived characteristics (:mod:`scorecard.card.derived`): name -> (input
+        column, rounding steps), for each ``rounding`` column not left out."""
+        out = self.excluded
+        return {rounding_name(c): (c, steps) for c, steps in self.rounding.items()
+                if c not in out}
 
     @property
     def excluded(self) -> dict[str, str]:
@@ -236,12 +258,15 @@ class DatasetSpec:
         return [c for c in self.contract.features if c.name not in out]
 
     def trend(self, feature: str) -> str | None:
-        if feature in self.categorical:
+        if feature in self.categorical or feature in self.derived:
             return None
         return self.monotonic.get(feature, DETECT)
 
     def reason_code(self, feature: str) -> str:
-        """Stable reason code: the feature's position among the contract's features."""
+        """Stable reason code: the feature's position among the contract's features (a
+        derived characteristic: its input's code and ``r``)."""
+        if feature in self.derived:
+            return f"{self.reason_code(self.derived[feature][0])}r"
         names = [c.name for c in self.contract.features]
         return f"{self.reason_prefix}{names.index(feature) + 1:02d}"
 
@@ -277,6 +302,8 @@ class DatasetSpec:
             # Likewise recorded only when set.
             **({"protected": list(self.protected)} if self.protected else {}),
             **({"protected_use": dict(self.protected_use)} if self.protected_use else {}),
+            **({"rounding": {c: list(v) for c, v in self.rounding.items()}}
+               if self.rounding else {}),
         }
 
 
@@ -433,4 +460,5 @@ def _spec_from_file(path: Path) -> DatasetSpec:
         category_match=raw.get("category_match", DEFAULT_CATEGORY_MATCH),
         protected=tuple(raw.get("protected", ())),
         protected_use=dict(raw.get("protected_use", {})),
+        rounding={str(k): tuple(v) for k, v in raw.get("rounding", {}).items()},
     )

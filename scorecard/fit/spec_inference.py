@@ -78,8 +78,9 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   values are merely larger is not a finding), the step that stands most apart, at
   :data:`HEAP_Z` standard errors and a common odds ratio beyond :data:`ROUNDING_ODDS`, is
   named in the review with both default rates. Bins of magnitude cannot score it, so the
-  confirm list asks how the column was recorded and says how to score it: a column of its
-  own, whether the value is such a multiple.
+  spec's ``rounding`` gives the column a characteristic of how round its values are (that
+  step and every coarser one, :mod:`scorecard.card.derived`), and the confirm list asks how
+  the column was recorded.
 * **Margins (documented policy).** A bound is declared only at a natural limit the data sit
   against, never at the observed extreme, so the rows to predict are not refused for a new
   maximum: ``min`` is 0 for non-negative columns (or the smallest special code), there is no
@@ -117,6 +118,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scorecard.card.derived import rounding_name
 from scorecard.data.errors import ContractError
 from scorecard.errors import UsageError
 from scorecard.fit.protected import looks_protected
@@ -409,6 +411,7 @@ def _rounding(x: np.ndarray, y: np.ndarray) -> tuple[int, float, float, float, f
     # finding.
     strongest = max(abs(f[4]) for f in found)
     return max((f for f in found if abs(f[4]) >= strongest - 1), key=lambda f: f[0])
+
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -758,6 +761,7 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
     categorical: list[str] = []
     special: dict[str, dict[str, list[float]]] = {}
     heaps: dict[str, dict[str, list[float]]] = {}
+    rounding: dict[str, list[int]] = {}
     monotonic: dict[str, str] = {}
     exclude: dict[str, str] = {}
     plausible: dict[str, list[float | None]] = {}
@@ -869,19 +873,22 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         plain = keep & ~np.isin(xv, [v for v, *_ in found])
         if whole and (rounded := _rounding(xv[plain], yv[plain])):
             step, share, rate, rest, z = rounded
+            # The step named and every coarser one: the binning groups their labels.
+            rounding[col] = sorted((m for m in _steps(xv[plain]) if m >= step), reverse=True)
             aside = " and heaps" if found else ""
             out.review.append(
                 f"{col}: ROUNDED VALUES, multiples of {step} ({share:.1%} of the labelled "
                 f"rows, special codes{aside} aside) default at {rate:.1%} against {rest:.1%} "
                 f"for the other values, {'less' if z < 0 else 'more'} at the same magnitude "
                 f"({ROUNDING_BANDS} bands, z {z:+.1f}): how a value is stated carries risk "
-                "that its size does not, and bins of magnitude cannot score it")
+                "that its size does not, so the card scores it as a characteristic of its "
+                f"own, {rounding_name(col)} (the largest of "
+                f"{', '.join(map(str, rounding[col]))} that divides the value)")
             out.confirm.append(
                 f"{col}: round values (multiples of {step}) default "
                 f"{'less' if z < 0 else 'more'} than others of the same size: how was it "
-                "recorded (stated by the applicant, verified)? To score it, add a column "
-                f"that says whether {col} is a multiple of {step}, and list it in "
-                "`categorical`")
+                "recorded (stated by the applicant, verified)? (to score magnitudes only, "
+                f"remove {col} from `rounding`)")
     _durations_within_ages(frame, na, columns, ages, out)
     _ratios_of_others(frame, na, columns, special,
                       (t == bad).astype(float).where(labelled), out)
@@ -930,6 +937,7 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         "actionable": actionable,
         "plausible": plausible,
         "protected": protected,
+        "rounding": {c: v for c, v in rounding.items() if c not in protected},
         "reason_prefix": "R",
         # Written out, so a reviewer of the spec file sees where the published card is fitted
         # and what a missing, unseen or thin value may score (scorecard.fit.support).

@@ -30,7 +30,7 @@ import pandas as pd
 from scorecard import settings
 from scorecard.data.files import read_dataset
 from scorecard.errors import UsageError
-from scorecard.fit.binning import WoEBinner
+from scorecard.fit.binning import WoEBinner, with_derived
 from scorecard.fit.overrides import (
     FeatureOverride,
     PairOverride,
@@ -149,14 +149,16 @@ class Session:
         binner = WoEBinner(spec, self.overrides, min_share, max_bins,
                            max_n_prebins=self.max_prebins,
                            min_bin_n_event=self.min_events).fit(self.dev, self.y_dev)
-        prepared = binner.prepare(self.dev[[c.name for c in spec.features]])
-        self.prepared_predict = binner.prepare(self.to_predict[[c.name for c in spec.features]])
+        # the candidate characteristics: the contract's and the derived ones (how round)
+        names = [c.name for c in spec.features] + list(spec.derived)
+        prepared = binner.prepare(with_derived(self.dev, spec)[names])
+        self.prepared_predict = binner.prepare(with_derived(self.to_predict, spec)[names])
         self.features: dict[str, FeatureData] = {}
         self.state: dict[str, Binning] = {}
         self.optimiser_iv: dict[str, float] = {}
-        for col in spec.features:
-            name = col.name
-            kind = "categorical" if name in spec.categorical else "numeric"
+        for name in names:
+            kind = ("categorical" if name in spec.categorical or name in spec.derived
+                    else "numeric")
             special = {str(k): [float(c) for c in v]
                        for k, v in spec.special_codes.get(name, {}).items()}
             self.features[name] = FeatureData.build(name, kind, prepared[name], self.y_dev,
@@ -375,8 +377,9 @@ class Session:
 
     def _optimised(self, name: str, trend: str | None) -> Binning:
         """The optimiser's binning of ``name`` alone (one optbinning fit)."""
-        others = {c.name: FeatureOverride(exclude="fit alone") for c in self.spec.features
-                  if c.name != name}
+        others = {n: FeatureOverride(exclude="fit alone")
+                  for n in [*(c.name for c in self.spec.features), *self.spec.derived]
+                  if n != name}
         others[name] = FeatureOverride(trend=trend)
         fb = WoEBinner(self.spec, others, self.min_share, self.max_bins,
                        max_n_prebins=self.max_prebins,

@@ -55,10 +55,12 @@ AWKWARD_FLOATS = (0.1, 1 / 3, 0.30000000000000004, 59.5, -2.5, 1e-05, 6.02e23, 1
 
 @pytest.fixture(scope="module")
 def demo() -> dict[str, Any]:
-    """A card over every Klarna feature, bins at values the sample rows take, and three
+    """A card over every Klarna feature, bins at values the sample rows take, three
     interaction characteristics (numeric x numeric, numeric x boolean, categorical x
-    categorical with a parent that is no characteristic of its own)."""
-    return demo_card(KLARNA, sample_frame(KLARNA, 5_000, seed=11), seed=5, interactions=True)
+    categorical with a parent that is no characteristic of its own) and two rounding
+    characteristics (one of an input that is no characteristic of its own)."""
+    return demo_card(KLARNA, sample_frame(KLARNA, 5_000, seed=11), seed=5, interactions=True,
+                     rounding=True)
 
 
 @pytest.fixture(scope="module")
@@ -199,19 +201,32 @@ def _bits(x: float) -> bytes:
 
 def _edge_frame(card: dict[str, Any], n: int = 64, seed: int = 3) -> pd.DataFrame:
     """Rows made of the card's own boundaries: every split, its neighbours, every special
-    code, NaN, each category, an unseen category and a missing one."""
+    code, NaN, each category, an unseen category and a missing one, each rounding step's
+    multiples and values beside them."""
     rng = np.random.default_rng(seed)
     data: dict[str, Any] = {"uuid": [f"e{i}" for i in range(n)]}
     rules = {}  # every column's rule: the characteristics' and the interactions' parents'
+    rounded: dict[str, list[int]] = {}  # rounding characteristics' inputs: their steps
     for f in card["features"]:
+        if "derived" in f:
+            rounded.setdefault(f["derived"]["input"], []).extend(f["derived"]["rounding"])
+            continue
         for r in (f["parents"] if f["kind"] == "interaction" else [f]):
             rules.setdefault(r["name"], r)
+    for col, steps in rounded.items():
+        if col not in rules:  # an input only: its multiples, their neighbours, 0, NaN
+            pool = [math.nan, 0.0, -0.0, 0.5, 7.0]
+            for step in steps:
+                pool += [step, 3.0 * step, step + 1.0, step - 0.5, -step]
+            data[col] = rng.choice(np.array(pool, dtype=float), n)
     for f in rules.values():
         if f["kind"] == "numeric":
             pool = [math.nan]
             for s in f["splits"]:
                 pool += [s, math.nextafter(s, -math.inf), math.nextafter(s, math.inf)]
             pool += [c for b in f["bins"] if b["type"] == "special" for c in b["codes"]]
+            for step in rounded.get(f["name"], []):  # its rounding's labels, too
+                pool += [0.0, step, 3.0 * step, step + 1.0, step - 0.5]
             data[f["name"]] = rng.choice(np.array(pool, dtype=float), n)
         else:
             pool = [c for b in f["bins"] if b["type"] == "regular" for c in b["categories"]]
@@ -341,7 +356,7 @@ def test_duckdb_matches_respelled_labels_as_the_engine_on_a_normalised_card(
     card = json.loads(json.dumps(demo))
     parents = {p["name"] for f in card["features"] for p in f.get("parents", [])}
     text = [f["name"] for f in card["features"] if f["kind"] == "categorical"
-            and f["name"] != "has_paid" and f["name"] not in parents]
+            and f["name"] != "has_paid" and f["name"] not in parents and "derived" not in f]
     assert text
     for f in card["features"]:
         if f["name"] in text:

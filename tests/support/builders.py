@@ -65,13 +65,14 @@ def _sample_column(col: Column, contract: Contract, n: int,
 
 
 def demo_card(contract: Contract, frame: pd.DataFrame, seed: int = 0,
-              interactions: bool = False) -> dict[str, Any]:
+              interactions: bool = False, rounding: bool = False) -> dict[str, Any]:
     """A sealed card over every feature of ``contract`` — not a model: bins at values that
     occur in ``frame`` (so rows sit exactly on boundaries), special codes on the most
     common value of every third numeric feature, some categories left out (unseen) and
     random integer points. It exercises every path of a scoring runner.
 
-    ``interactions``: also three interaction characteristics (:func:`add_interactions`)."""
+    ``interactions``: also three interaction characteristics (:func:`add_interactions`);
+    ``rounding``: also two rounding characteristics (:func:`add_rounding`)."""
     from scorecard.card.artifact import SCHEMA_VERSION, seal
     from scorecard.card.scaling import Scaling
 
@@ -134,7 +135,39 @@ def demo_card(contract: Contract, frame: pd.DataFrame, seed: int = 0,
     }
     if interactions:
         add_interactions(artifact, rng)
+    if rounding:
+        add_rounding(artifact, frame, rng)
     return seal(artifact)
+
+
+def add_rounding(artifact: dict[str, Any], frame: pd.DataFrame,
+                 rng: np.random.Generator) -> None:
+    """Append rounding characteristics (:mod:`scorecard.card.derived`) of the first two
+    whole-number columns of ``frame`` with zeros among their values: steps 10 and 5 on the
+    first, 5 and 2 on the second, the label ``"0"`` left unseen on the second (one input
+    stays a characteristic of its own, the other is only an input)."""
+    from scorecard.card.derived import OTHER, ZERO, rounding_name
+
+    names = {f["name"] for f in artifact["features"]}
+    whole = [c for c in frame.columns if c in names and pd.api.types.is_numeric_dtype(frame[c])
+             and (frame[c].dropna() == frame[c].dropna().round()).all()
+             and (frame[c] == 0).any()][:2]
+    for k, (col, steps) in enumerate(zip(whole, ([10, 5], [5, 2]), strict=False)):
+        labels = [*map(str, steps), OTHER] + ([ZERO] if k == 0 else [])
+        groups = [[labels[0]], labels[1:]] if k == 0 else [[lab] for lab in labels]
+        pts = [int(p) for p in rng.integers(-20, 61, len(groups) + 1)]
+        bins = [{"index": i, "type": "regular", "label": ", ".join(g), "categories": g,
+                 "points": pts[i]} for i, g in enumerate(groups)]
+        bins.append({"index": len(groups), "type": "missing", "label": "Missing",
+                     "points": pts[-1]})
+        artifact["features"].append({
+            "name": rounding_name(col), "kind": "categorical", "description": f"{col} rounding",
+            "derived": {"input": col, "rounding": steps}, "reason_code": f"DR{k + 1}",
+            "coefficient": 1.0, "trend": None, "overridden": False, "iv": 0.0, "splits": None,
+            "unseen_points": int(rng.integers(-5, 6)), "max_points": max(pts),
+            "best_bin": int(np.argmax(pts)), "bins": bins})
+    if len(whole) == 2:  # the second input is then only an input
+        artifact["features"] = [f for f in artifact["features"] if f["name"] != whole[1]]
 
 
 def interaction_feature(x: dict[str, Any], y: dict[str, Any], code: str,

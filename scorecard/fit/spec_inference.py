@@ -383,18 +383,16 @@ def _rounding(x: np.ndarray, y: np.ndarray) -> tuple[int, float, float, float, f
         return None
     band = np.empty(n, dtype=np.int64)
     band[np.argsort(x, kind="stable")] = np.arange(n) * ROUNDING_BANDS // n
+    # per band: rows and defaults; per step below, the multiples and their defaults
+    rows = np.bincount(band, minlength=ROUNDING_BANDS).astype(float)
+    bad = np.bincount(band, weights=y, minlength=ROUNDING_BANDS)
     found = []
     for step in _steps(x):
         r = (x % step == 0) & (x != 0)
         if not ROUNDING_MIN_SHARE <= r.mean() <= 1 - ROUNDING_MIN_SHARE:
             continue
-        # per band: rows, multiples, defaults, defaults among the multiples
-        rows = np.bincount(band, minlength=ROUNDING_BANDS).astype(float)
         mult = np.bincount(band, weights=r, minlength=ROUNDING_BANDS)
-        bad = np.bincount(band, weights=y, minlength=ROUNDING_BANDS)
         bad_mult = np.bincount(band, weights=y * r, minlength=ROUNDING_BANDS)
-        ok = rows > 1
-        rows, mult, bad, bad_mult = rows[ok], mult[ok], bad[ok], bad_mult[ok]
         excess = float(np.sum(bad_mult - mult * bad / rows))
         var = float(np.sum(mult * (rows - mult) * bad * (rows - bad) / (rows**2 * (rows - 1))))
         # Mantel-Haenszel's common odds ratio: multiples against the rest
@@ -411,7 +409,6 @@ def _rounding(x: np.ndarray, y: np.ndarray) -> tuple[int, float, float, float, f
     # finding.
     strongest = max(abs(f[4]) for f in found)
     return max((f for f in found if abs(f[4]) >= strongest - 1), key=lambda f: f[0])
-
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:

@@ -19,13 +19,13 @@ bin ``i`` (of ``n_x``) and ``j`` (of ``n_y``), and the characteristic's bin is t
 bin ``UNSEEN`` and the characteristic's ``unseen_points``. A parent may also be a
 characteristic of its own; the engine reads each input column once per characteristic.
 
+A *derived* characteristic (:mod:`scorecard.card.derived`, :class:`RoundingRule`) reads one
+input column and bins a label made of its value, as a categorical rule bins a category.
+
 A value is *missing* (``None``, NaN, pandas' NA: the missing bin prices it) or *omitted*
 (:data:`OMITTED`: the caller did not give the field at all, as an API body that leaves it
 out): every rule scores an omitted value in its characteristic's riskiest bin (``worst``,
 the lowest points, the unseen points included), so leaving a field out never raises a score.
-A *derived* characteristic (:mod:`scorecard.card.derived`, :class:`RoundingRule`) reads one
-input column and bins a label made of its value, as a categorical rule bins a category.
-
 A categorical rule with ``category_match`` ``"normalised"`` matches a label no group holds as
 written again by :func:`label_key` (case and surrounding spaces ignored).
 """

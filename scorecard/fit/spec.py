@@ -229,6 +229,9 @@ class DatasetSpec:
         for col, steps in self.rounding.items():
             if col not in self.contract.names or col in self.categorical:
                 raise ValueError(f"rounding: {col!r} is not a numeric column of the contract")
+            if rounding_name(col) in self.contract.names:
+                raise ValueError(f"rounding: {col}: the contract has a column "
+                                 f"{rounding_name(col)!r} already, the name of its rounding")
             if not steps or not all(type(s) is int and s > 0 for s in steps) or any(
                     a <= b for a, b in itertools.pairwise(steps)):
                 raise ValueError(f"rounding: {col}: steps must be a strictly decreasing list "

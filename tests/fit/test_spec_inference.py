@@ -589,3 +589,12 @@ def test_round_values_that_default_as_their_size_says_are_no_finding(
         frame.to_csv(tmp_path / f"{name}.csv", index=False)
         inferred = infer_spec(tmp_path / f"{name}.csv")
         assert not [x for x in inferred.review if "ROUNDED" in x], name
+
+
+def test_a_rounding_whose_name_is_a_column_already_is_refused(tmp_path: Path) -> None:
+    frame = _incomes(200, 2).assign(income_rounding=1)
+    frame.to_csv(tmp_path / "incomes.csv", index=False)
+    raw = json.loads(_write_spec(tmp_path, tmp_path / "incomes.csv").read_text())
+    (tmp_path / "bad.spec.json").write_text(json.dumps({**raw, "rounding": {"income": [10]}}))
+    with pytest.raises(SpecError, match="the contract has a column 'income_rounding' already"):
+        load_spec(str(tmp_path / "bad.spec.json"))

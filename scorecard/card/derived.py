@@ -68,6 +68,13 @@ def rounding_labels(values: Any, steps: Sequence[int]) -> np.ndarray:
     return out
 
 
+def rounding_text(labels: Sequence[str]) -> str:
+    """A bin's label of rounding labels, for people: ``multiple of 5000``, ``zero``, ``not
+    round`` (none of the steps divides it), joined by ``, ``."""
+    words = {ZERO: "zero", OTHER: "not round"}
+    return ", ".join(words.get(lab, f"multiple of {lab}") for lab in labels)
+
+
 def derived_input(f: Mapping[str, Any]) -> str | None:
     """The input column a derived characteristic reads, or ``None`` for any other."""
     derived = f.get("derived")

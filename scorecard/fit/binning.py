@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from scorecard.card.derived import rounding_labels
+from scorecard.card.derived import rounding_labels, rounding_text
 from scorecard.card.engine import NORMALISED, category_key, label_key
 from scorecard.fit.overrides import FeatureOverride
 from scorecard.fit.spec import METHOD_DEFAULTS, DatasetSpec
@@ -285,6 +285,9 @@ class WoEBinner:
             else:
                 fb.groups = [sorted(str(c) for c in g) for g in optb.splits]
             fb.table = _bin_table(name, optb, kind, special)
+            if name in self.spec.derived:  # its labels read as words (reasons quote them)
+                regular = (fb.table["type"] == "regular").to_numpy()
+                fb.table.loc[regular, "label"] = [rounding_text(g) for g in fb.groups]
             fb.iv = float(fb.table["iv"].sum())
             self.bins_[name] = fb
         self.features_ = names

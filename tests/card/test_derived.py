@@ -15,7 +15,14 @@ import pytest
 
 from api.responses import CardFeature
 from scorecard.card.artifact import ArtifactError, seal, verify
-from scorecard.card.derived import OTHER, ZERO, rounding_label, rounding_labels, rounding_name
+from scorecard.card.derived import (
+    OTHER,
+    ZERO,
+    rounding_label,
+    rounding_labels,
+    rounding_name,
+    rounding_text,
+)
 from scorecard.card.engine import OMITTED, UNSEEN, RowScorer, ScoringEngine
 from scorecard.data.contract import KLARNA
 from tests.support.builders import demo_card, sample_frame
@@ -45,6 +52,11 @@ def test_a_label_is_the_largest_step_that_divides_the_value() -> None:
         rounding_label(v, steps) for v in numbers]
     column = pd.Series([55_000, None, 3], dtype="Int64")
     assert rounding_labels(column, steps).tolist() == ["5000", None, OTHER]
+
+
+def test_a_bins_labels_read_as_words() -> None:
+    assert rounding_text(["5000"]) == "multiple of 5000"
+    assert rounding_text([ZERO, "1000", OTHER]) == "zero, multiple of 1000, not round"
 
 
 def test_the_engine_and_the_one_applicant_scorer_agree_on_odd_values(

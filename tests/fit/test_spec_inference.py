@@ -537,6 +537,8 @@ def test_a_card_scores_how_round_a_value_is_and_ranks_better_for_it(tmp_path: Pa
     f = next(f for f in artifact["features"] if f["name"] == "income_rounding")
     assert f["derived"] == {"input": "income", "rounding": [10_000, 5_000, 2_000, 1_000]}
     assert f["kind"] == "categorical" and f["reason_code"] == "R01r"
+    labels = ", ".join(b["label"] for b in f["bins"] if b["type"] == "regular")
+    assert "multiple of 1000" in labels and "not round" in labels  # words, for reasons
     scored = ScoringEngine(artifact).score(test[["income"]])
     np.testing.assert_array_equal(scored.points, card.pipeline_points(test))
     plain = Scorecard(load_spec(str(_without(tmp_path, spec, "rounding")))).fit(

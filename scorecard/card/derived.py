@@ -57,12 +57,13 @@ def rounding_labels(values: Any, steps: Sequence[int]) -> np.ndarray:
     except (TypeError, ValueError):  # objects: pandas' NA, None, a marker
         return np.asarray([rounding_label(v, steps) for v in values], dtype=object)
     out = np.full(x.shape, OTHER, dtype=object)
-    # Coarsest step first, each finer one only where no coarser step divides the value.
-    todo = np.isfinite(x) & (x != 0)
+    # Coarsest step first, each finer one only where no coarser step divides the value;
+    # only finite values other than zero are divided (infinities are "other").
+    todo = np.flatnonzero(np.isfinite(x) & (x != 0))
     for step in steps:
-        hit = todo & (np.fmod(x, step) == 0)
-        out[hit] = str(step)
-        todo &= ~hit
+        hit = np.fmod(x[todo], step) == 0
+        out[todo[hit]] = str(step)
+        todo = todo[~hit]
     out[x == 0] = ZERO
     out[np.isnan(x)] = None
     return out

@@ -16,12 +16,13 @@ import re
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from scorecard.jobs.outputs import write_reports
 from tests.support.browser import CHROMIUM, needs_chromium
-from tests.support.builders import build_synthetic
+from tests.support.builders import build_synthetic, interaction_feature
 
 REPO = Path(__file__).resolve().parents[2]
 COMMITTED = REPO / "reports" / "MODEL.md"
@@ -158,7 +159,11 @@ def test_heloc_model_md_prints_on_one_page(heloc_inputs: tuple, style: str,
 
 
 def test_pairs_searched_are_counted_as_pairs_not_as_candidates(tmp_path: Path) -> None:
+    """The card's pair is no characteristic kept: 2 of the candidates, and 1 of 3 pairs."""
     artifact, validation, log, coefficients = build_synthetic(full=True)
+    first, second = artifact["features"][:2]
+    artifact["features"].append(interaction_feature(first, second, "X1",
+                                                    np.random.default_rng(0)))
     candidates = int((log["step"] != "final_fit").sum()) if "step" in log else len(log)
     pairs = pd.DataFrame({"feature": ["a_x_b", "a_x_c", "b_x_c"], "iv": 0.0,
                           "decision": ["in", "out", "out"], "step": "interaction",
@@ -166,4 +171,4 @@ def test_pairs_searched_are_counted_as_pairs_not_as_candidates(tmp_path: Path) -
     write_reports(tmp_path, artifact, validation, pd.concat([log, pairs], ignore_index=True),
                   coefficients)
     text = (tmp_path / "MODEL.md").read_text(encoding="utf-8")
-    assert f" of {candidates} candidates and 1 of 3 pairs kept (" in text
+    assert f"2 of {candidates} candidates and 1 of 3 pairs kept (" in text

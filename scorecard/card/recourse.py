@@ -143,11 +143,9 @@ class Recourse:
                  actionable: Sequence[str]) -> None:
         self.engine = engine
         by_name = {c.name: c for c in columns}
-        names = engine.features_
-        kinds = [f["kind"] for f in engine.artifact["features"]]
-        self.actionable_ = [j for j, (n, f) in enumerate(zip(names, engine.artifact["features"],
-                                                             strict=True))
-                            if n in set(actionable) and kinds[j] != "interaction"
+        acting = set(actionable)
+        self.actionable_ = [j for j, f in enumerate(engine.artifact["features"])
+                            if f["name"] in acting and f["kind"] != "interaction"
                             and "derived" not in f]
         self.n_regular_: list[int] = []
         self.targets_: list[list[tuple[int, int, Any]]] = []

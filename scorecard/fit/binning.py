@@ -246,16 +246,14 @@ class WoEBinner:
                 self.excluded_[name] = f"override: {ov.exclude}"
         self.excluded_.update({p: r for p, r in self.spec.excluded.items()
                                if p in self.spec.protected})
-        names = [c.name for c in self.spec.features if c.name not in self.excluded_]
-        names += [n for n in self.spec.derived if n not in self.excluded_]
+        names = [n for n in self.spec.candidates if n not in self.excluded_]
         X = with_derived(X, self.spec)
         self._find_implausible(X, names)
         fit_params = {n: self._fit_params(n)[0] for n in names}
         if self.min_bin_n_event is not None:  # not a BinningProcess argument: per feature
             for params in fit_params.values():
                 params["min_bin_n_event"] = self.min_bin_n_event
-        categorical = [n for n in names
-                       if n in self.spec.categorical or n in self.spec.derived]
+        categorical = [n for n in names if self.spec.binned_as_category(n)]
         self.process_ = BinningProcess(
             variable_names=names,
             categorical_variables=categorical,
@@ -317,7 +315,7 @@ class WoEBinner:
         out = X.copy()
         spellings = getattr(self, "spellings_", {})
         for name in out.columns:
-            if name in self.spec.categorical or name in self.spec.derived:
+            if self.spec.binned_as_category(name):
                 keys = category_keys(out[name])
                 if name in spellings:
                     keep = spellings[name]

@@ -11,6 +11,7 @@ a larger value is riskier, ``descending`` safer; ``auto_asc_desc`` lets the binn
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 from dataclasses import dataclass, field
@@ -237,13 +238,23 @@ class DatasetSpec:
                 raise ValueError(f"rounding: {col}: steps must be a strictly decreasing list "
                                  f"of positive whole numbers, not {list(steps)!r}")
 
-    @property
+    @functools.cached_property
     def derived(self) -> dict[str, tuple[str, tuple[int, ...]]]:
         """The derived characteristics (:mod:`scorecard.card.derived`): name -> (input
         column, rounding steps), for each ``rounding`` column not left out."""
         out = self.excluded
         return {rounding_name(c): (c, steps) for c, steps in self.rounding.items()
                 if c not in out}
+
+    @property
+    def candidates(self) -> list[str]:
+        """Every candidate characteristic: :attr:`features`' names, then :attr:`derived`."""
+        return [c.name for c in self.features] + list(self.derived)
+
+    def binned_as_category(self, name: str) -> bool:
+        """Whether the characteristic ``name`` is binned as categories: a ``categorical``
+        column or a derived characteristic's labels."""
+        return name in self.categorical or name in self.derived
 
     @property
     def excluded(self) -> dict[str, str]:
@@ -261,7 +272,7 @@ class DatasetSpec:
         return [c for c in self.contract.features if c.name not in out]
 
     def trend(self, feature: str) -> str | None:
-        if feature in self.categorical or feature in self.derived:
+        if self.binned_as_category(feature):
             return None
         return self.monotonic.get(feature, DETECT)
 

@@ -149,16 +149,14 @@ class Session:
         binner = WoEBinner(spec, self.overrides, min_share, max_bins,
                            max_n_prebins=self.max_prebins,
                            min_bin_n_event=self.min_events).fit(self.dev, self.y_dev)
-        # the candidate characteristics: the contract's and the derived ones (how round)
-        names = [c.name for c in spec.features] + list(spec.derived)
+        names = spec.candidates
         prepared = binner.prepare(with_derived(self.dev, spec)[names])
         self.prepared_predict = binner.prepare(with_derived(self.to_predict, spec)[names])
         self.features: dict[str, FeatureData] = {}
         self.state: dict[str, Binning] = {}
         self.optimiser_iv: dict[str, float] = {}
         for name in names:
-            kind = ("categorical" if name in spec.categorical or name in spec.derived
-                    else "numeric")
+            kind = "categorical" if spec.binned_as_category(name) else "numeric"
             special = {str(k): [float(c) for c in v]
                        for k, v in spec.special_codes.get(name, {}).items()}
             self.features[name] = FeatureData.build(name, kind, prepared[name], self.y_dev,
@@ -377,8 +375,7 @@ class Session:
 
     def _optimised(self, name: str, trend: str | None) -> Binning:
         """The optimiser's binning of ``name`` alone (one optbinning fit)."""
-        others = {n: FeatureOverride(exclude="fit alone")
-                  for n in [*(c.name for c in self.spec.features), *self.spec.derived]
+        others = {n: FeatureOverride(exclude="fit alone") for n in self.spec.candidates
                   if n != name}
         others[name] = FeatureOverride(trend=trend)
         fb = WoEBinner(self.spec, others, self.min_share, self.max_bins,

@@ -33,7 +33,9 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   ``-MAX_CODE..MAX_CODE``, may be codes rather than magnitudes (an education code 1..6, a
   region number). It is proposed as a ``category`` (its codes become labels; no trend, no
   special codes) when its name says it is a code (:data:`_CODE_WORDS`: ``education``,
-  ``type``, ``code``, ``region``, ...) or when its default rate is not monotone over the
+  ``type``, ``code``, ``sector``, ...; then with up to :data:`MAX_NAMED_CODE_VALUES`
+  distinct values of any size, such as two-digit industry sectors) or when its default
+  rate is not monotone over the
   values (a significant rise and a significant fall between neighbouring values, each of
   at least :data:`MIN_CODE_ROWS` labelled rows, at 2 standard errors); otherwise it stays
   numeric (counts or ordered levels, with any negative special codes apart). Either way the
@@ -71,9 +73,10 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   with the three default rates, for a human to say how the column was recorded. A value at
   either end (no rows on one side) is a bin's edge, not a heap.
 * **Rounded values.** In a whole-number column (special codes and heaps aside), the
-  multiples of a round step (10, 20, 50, 100, ... up to the median magnitude over
-  :data:`ROUNDING_MAGNITUDES`) may default apart from the other values of the same size: a
-  round income stated, an exact one read off a payslip. Compared within
+  multiples of a round step (10, 20, 50, 100, ..., or 3, 6, 12, 24, 60, ... for terms in
+  months, up to the median magnitude over :data:`ROUNDING_MAGNITUDES`) may default apart
+  from the other values of the same size: a round income stated, an exact one read off a
+  payslip, a term of whole years against one cut short. Compared within
   :data:`ROUNDING_BANDS` bands of equal rows (Mantel-Haenszel, so a column whose round
   values are merely larger is not a finding), the step that stands most apart, at
   :data:`HEAP_Z` standard errors and a common odds ratio beyond :data:`ROUNDING_ODDS`, is
@@ -138,6 +141,9 @@ MIN_MAGNITUDES = 3  # distinct non-negative values a column needs for negatives 
 # A whole-number column of few distinct small values may be codes (see the module docstring).
 MAX_CODE_VALUES = 12
 MAX_CODE = 99
+# A column named as a code (an industry sector, a region number) is one at any magnitude and
+# with more values than an unnamed one needs to be taken for codes.
+MAX_NAMED_CODE_VALUES = 60
 MIN_CODE_ROWS = 30  # labelled rows a value needs to count in the monotone-rate test
 CLEAR_TREND = 0.10
 SNIFF_ROWS = 200
@@ -358,19 +364,25 @@ def _heaps(x: np.ndarray, y: np.ndarray) -> list[tuple[float, int, float, float,
     return out
 
 
-def _steps(x: np.ndarray) -> list[int]:
-    """Round steps (10, 20, 50, 100, ...) of at most the median magnitude of ``x`` over
-    :data:`ROUNDING_MAGNITUDES`: a coarser step only sorts values by their size."""
+def _steps(x: np.ndarray) -> list[list[int]]:
+    """Round steps of at most the median magnitude of ``x`` over :data:`ROUNDING_MAGNITUDES`
+    (a coarser step only sorts values by their size), ascending, one list per family: the
+    decimal steps (10, 20, 50, 100, ...) and the calendar ones (3, 6, 12, 24, 60, 120, ...:
+    quarters and years of a term counted in months)."""
     nonzero = np.abs(x[x != 0])
     top = float(np.median(nonzero)) / ROUNDING_MAGNITUDES if nonzero.size else 0.0
-    return [m for k in range(1, 16) for m in (10**k, 2 * 10**k, 5 * 10**k) if m <= top]
+    decimal = [m for k in range(1, 16) for m in (10**k, 2 * 10**k, 5 * 10**k)]
+    calendar = [3, 6, *(12 * m for k in range(15) for m in (10**k, 2 * 10**k, 5 * 10**k))]
+    return [[m for m in family if m <= top] for family in (decimal, calendar)]
 
 
-def _rounding(x: np.ndarray, y: np.ndarray) -> tuple[int, float, float, float, float] | None:
+def _rounding(x: np.ndarray, y: np.ndarray,
+              ) -> tuple[list[int], float, float, float, float] | None:
     """The round step whose multiples default most apart from the rest of ``x`` at the same
-    magnitude (see the module docstring), as ``(step, share of rows, their default rate,
-    the rest's, z)``, or None; ``x``, ``y``: the labelled whole values outside special codes
-    and heaps, and their 0/1 target.
+    magnitude (see the module docstring), as ``(steps, share of rows, their default rate,
+    the rest's, z)``, or None: ``steps`` is that step and every coarser one of its family,
+    descending; ``x``, ``y``: the labelled whole values outside special codes and heaps,
+    and their 0/1 target.
 
     Mantel-Haenszel over :data:`ROUNDING_BANDS` bands of equal rows: within each band the
     multiples' defaults against their expectation at the band's rate, summed, over the sum
@@ -387,7 +399,7 @@ def _rounding(x: np.ndarray, y: np.ndarray) -> tuple[int, float, float, float, f
     rows = np.bincount(band, minlength=ROUNDING_BANDS).astype(float)
     bad = np.bincount(band, weights=y, minlength=ROUNDING_BANDS)
     found = []
-    for step in _steps(x):
+    for family, step in ((f, m) for f in _steps(x) for m in f):
         r = (x % step == 0) & (x != 0)
         if not ROUNDING_MIN_SHARE <= r.mean() <= 1 - ROUNDING_MIN_SHARE:
             continue
@@ -401,14 +413,15 @@ def _rounding(x: np.ndarray, y: np.ndarray) -> tuple[int, float, float, float, f
                 / max(float(np.sum((mult - bad_mult) * (bad - bad_mult) / rows)), 1e-12))
         z = excess / math.sqrt(var) if var > 0 else 0.0
         if abs(z) >= HEAP_Z and not 1 / ROUNDING_ODDS < odds < ROUNDING_ODDS:
-            found.append((step, float(r.mean()), float(y[r].mean()), float(y[~r].mean()), z))
+            found.append(([m for m in reversed(family) if m >= step], float(r.mean()),
+                          float(y[r].mean()), float(y[~r].mean()), z))
     if not found:
         return None
     # The coarsest step within one standard error of the strongest: the multiples of 500
     # are those of 1000 and a few more, as strong by chance when the thousands are the
     # finding.
     strongest = max(abs(f[4]) for f in found)
-    return max((f for f in found if abs(f[4]) >= strongest - 1), key=lambda f: f[0])
+    return max((f for f in found if abs(f[4]) >= strongest - 1), key=lambda f: f[0][-1])
 
 
 def _spearman(x: np.ndarray, y: np.ndarray) -> float:
@@ -456,13 +469,17 @@ def _coded(name: str, magnitudes: np.ndarray, x: np.ndarray,
     it does not; else ``(as_category, why)``. ``magnitudes``: its values outside special
     codes; ``x``, ``y``: the labelled ones and their 0/1 target."""
     distinct = np.unique(magnitudes)
-    if not (3 <= len(distinct) <= MAX_CODE_VALUES) or np.abs(distinct).max() > MAX_CODE \
-            or not np.all(distinct == np.floor(distinct)):
+    if len(distinct) < 3 or not np.all(distinct == np.floor(distinct)):
         return None
-    few = (f"{len(distinct)} distinct small whole numbers "
-           f"({', '.join(_fmt(v) for v in distinct)})")
-    if words := sorted(_words(name) & _CODE_WORDS):
-        return True, f"{few}, named as a code ({', '.join(words)})"
+    shown = ", ".join(_fmt(v) for v in distinct[:MAX_CODE_VALUES])
+    more = f", ... {len(distinct) - MAX_CODE_VALUES} more" if len(distinct) > MAX_CODE_VALUES \
+        else ""
+    if len(distinct) <= MAX_NAMED_CODE_VALUES and (words := sorted(_words(name) & _CODE_WORDS)):
+        return True, (f"{len(distinct)} distinct whole numbers ({shown}{more}), named as a "
+                      f"code ({', '.join(words)})")
+    if len(distinct) > MAX_CODE_VALUES or np.abs(distinct).max() > MAX_CODE:
+        return None
+    few = f"{len(distinct)} distinct small whole numbers ({shown})"
     if reversal := _rate_reversal(x, y):
         return True, f"{few}, default rate not monotone over them ({reversal})"
     return False, f"{few}, default rate without a significant reversal over them"
@@ -869,9 +886,9 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
                                "remove their `heap` entries from `special_codes`)")
         plain = keep & ~np.isin(xv, [v for v, *_ in found])
         if whole and (rounded := _rounding(xv[plain], yv[plain])):
-            step, share, rate, rest, z = rounded
             # The step named and every coarser one: the binning groups their labels.
-            rounding[col] = sorted((m for m in _steps(xv[plain]) if m >= step), reverse=True)
+            rounding[col], share, rate, rest, z = rounded
+            step = rounding[col][-1]
             aside = " and heaps" if found else ""
             out.review.append(
                 f"{col}: ROUNDED VALUES, multiples of {step} ({share:.1%} of the labelled "

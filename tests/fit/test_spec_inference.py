@@ -371,16 +371,20 @@ def test_a_semicolon_file_with_decimal_commas_is_refused_with_the_reason(
 
 def _coded_frame(rows: int, seed: int) -> pd.DataFrame:
     """An education code named as one, an unnamed code whose default rate rises then falls,
-    and a count whose default rate only rises: few distinct small whole numbers each."""
+    and a count whose default rate only rises: few distinct small whole numbers each; an
+    industry sector named as one (24 two-digit codes) and a count of as many values."""
     rng = np.random.default_rng(seed)
     edu = rng.integers(1, 7, rows)  # 1..6
     grp = rng.integers(1, 6, rows)  # 1..5: rate peaks at 3
     cards = rng.integers(0, 7, rows)  # 0..6: rate rises
     logit = -1.5 + np.array([0, 0, 0.3, 1.6, 0.4, -0.2])[grp] + 0.25 * cards + 0.1 * edu
     y = (rng.random(rows) < 1 / (1 + np.exp(-logit))).astype(int)
+    sectors = np.array([11, 21, 22, 23, 31, 32, 33, 42, 44, 45, 48, 49, 51, 52, 53, 54, 55,
+                        56, 61, 62, 71, 72, 81, 92])
     return pd.DataFrame({"id": np.arange(rows), "education_level": edu, "grp": grp,
                          "num_cards": cards, "amount": rng.gamma(2, 500, rows).round(2),
-                         "default": y})
+                         "naics_sector": rng.choice(sectors, rows),
+                         "months_on_book": rng.integers(0, 24, rows), "default": y})
 
 
 def test_numbers_that_are_codes_are_proposed_as_categories_with_the_reason(
@@ -393,8 +397,15 @@ def test_numbers_that_are_codes_are_proposed_as_categories_with_the_reason(
     # by its name, and by a default rate that rises and falls over the codes
     assert {"education_level", "grp"} <= set(spec["categorical"])
     assert kinds["education_level"] == kinds["grp"] == "category"
-    assert ("education_level: CODED CATEGORY: 6 distinct small whole numbers (1, 2, 3, 4, 5, "
+    assert ("education_level: CODED CATEGORY: 6 distinct whole numbers (1, 2, 3, 4, 5, "
             "6), named as a code (education)") in review
+    # a name that says code takes more values, of any size; a count of as many does not
+    assert kinds["naics_sector"] == "category" and "naics_sector" in spec["categorical"]
+    assert ("naics_sector: CODED CATEGORY: 24 distinct whole numbers (11, 21, 22, 23, 31, 32, "
+            "33, 42, 44, 45, 48, 49, ... 12 more), named as a code (sector)") in review
+    assert kinds["months_on_book"] == "integer" and "months_on_book" not in spec["categorical"]
+    assert "months_on_book: integer" in review and "maybe codes" not in next(
+        line for line in inferred.review if line.startswith("months_on_book:"))
     assert "grp: CODED CATEGORY: 5 distinct small whole numbers" in review
     assert "default rate not monotone over them (rises" in review
     assert "grp" not in spec["monotonic"] and "grp" not in spec["special_codes"]
@@ -516,6 +527,26 @@ def test_round_values_that_default_apart_at_the_same_size_are_named_with_their_r
     assert inferred.spec["rounding"] == {"income": [10_000, 5_000, 2_000, 1_000]}
     assert "scores it as a characteristic of its own, income_rounding (the largest of " \
            "10000, 5000, 2000, 1000 that divides the value)" in line
+
+
+def test_a_term_of_whole_years_that_defaults_apart_is_named_as_multiples_of_12(
+        tmp_path: Path) -> None:
+    """Terms of 6 to 300 months, riskier the shorter; those of whole years (no one of them a
+    heap) default at 3 %: the calendar step is named, not a decimal one."""
+    rng = np.random.default_rng(12)
+    rows = 6000
+    term = rng.integers(6, 301, rows)
+    years = rng.random(rows) < 0.5
+    term[years] = np.clip(term[years] // 12, 1, None) * 12
+    pd_ = np.where(years, 0.03, 0.45 - term / 1000)
+    frame = pd.DataFrame({"id": np.arange(rows), "term_months": term,
+                          "default": (rng.random(rows) < pd_).astype(int)})
+    frame.to_csv(tmp_path / "terms.csv", index=False)
+    inferred = infer_spec(tmp_path / "terms.csv")
+    line = next(x for x in inferred.review if "ROUNDED" in x)
+    assert line.startswith("term_months: ROUNDED VALUES, multiples of 12 (")
+    assert inferred.spec["rounding"]["term_months"][-1] == 12
+    assert all(m % 12 == 0 for m in inferred.spec["rounding"]["term_months"])
 
 
 def test_a_card_scores_how_round_a_value_is_and_ranks_better_for_it(tmp_path: Path) -> None:

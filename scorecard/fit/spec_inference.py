@@ -96,8 +96,11 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   proposed for review.
 * **Trend.** A monotone direction is proposed only where the data show one clearly: the
   Spearman correlation of the values with the target, on the labelled rows outside special
-  codes, is at least :data:`CLEAR_TREND` in absolute value and has the same sign on both
-  halves of the rows; otherwise the binning detects it.
+  codes and heaps, is at least :data:`CLEAR_TREND` in absolute value and has the same sign
+  on both halves of the rows, and the default rate over :data:`TREND_BANDS` bands of equal
+  rows nowhere turns back against it by :data:`HEAP_Z` standard errors (a rate that rises
+  with a loan's vintage, then falls again, is no trend to impose: the review says where
+  it turns); otherwise the binning detects it.
 * **Protected attributes.** A column that looks like age, sex or gender, marital status,
   nationality, religion, race or ethnicity, disability or pregnancy, by its name or (for
   categories) its values (:func:`scorecard.fit.protected.looks_protected`), is listed under
@@ -146,6 +149,7 @@ MAX_CODE = 99
 MAX_NAMED_CODE_VALUES = 60
 MIN_CODE_ROWS = 30  # labelled rows a value needs to count in the monotone-rate test
 CLEAR_TREND = 0.10
+TREND_BANDS = 10  # bands of equal rows in which a proposed trend may not turn back
 SNIFF_ROWS = 200
 # Implausible magnitudes: beyond TAIL_FACTOR times the 99th percentile (1st for negative
 # values) of the column's own values, i.e. an order of magnitude past its tail.
@@ -433,14 +437,47 @@ def _spearman(x: np.ndarray, y: np.ndarray) -> float:
     return 0.0 if not math.isfinite(r) else float(r)
 
 
-def _trend(x: np.ndarray, y: np.ndarray) -> tuple[str | None, float]:
-    """A monotone direction of the default rate in ``x`` when it is clear, else ``None``."""
+def _trend(x: np.ndarray, y: np.ndarray) -> tuple[str | None, float, str | None]:
+    """A monotone direction of the default rate in ``x`` when it is clear, else ``None``;
+    the Spearman correlation; and where the rate turns against the correlation's sign
+    (:func:`_turn`), which keeps a direction from being proposed."""
     rho = _spearman(x, y)
     half = len(x) // 2
     a, b = _spearman(x[:half], y[:half]), _spearman(x[half:], y[half:])
-    if abs(rho) >= CLEAR_TREND and np.sign(a) == np.sign(b) == np.sign(rho):
-        return ("ascending" if rho > 0 else "descending"), rho
-    return None, rho
+    turn = _turn(x, y, 1 if rho > 0 else -1) if rho else None
+    if abs(rho) >= CLEAR_TREND and np.sign(a) == np.sign(b) == np.sign(rho) and turn is None:
+        return ("ascending" if rho > 0 else "descending"), rho, None
+    return None, rho, turn
+
+
+def _turn(x: np.ndarray, y: np.ndarray, sign: int) -> str | None:
+    """Where the default rate over :data:`TREND_BANDS` bands of equal rows of ``x`` (sorted)
+    runs against ``sign`` (+1: rising) by :data:`HEAP_Z` standard errors, between the two
+    bands that do so most (a rate that rises, then falls back, as loans of one vintage
+    default most), e.g. ``"falls from 37.0% (2005 .. 2007) to 13.1% (2009 .. 2014)"``;
+    ``None`` when it does not."""
+    n = len(x)
+    if n < TREND_BANDS * MIN_CODE_ROWS:
+        return None
+    xs = np.sort(x)
+    # a value's rows all in the band of its first row: ties are never split (the rows of
+    # one value in file order may differ by when they were booked, not by the value)
+    band = np.searchsorted(xs, x, side="left") * TREND_BANDS // n
+    rows = np.bincount(band, minlength=TREND_BANDS).astype(float)
+    used = np.flatnonzero(rows > 0)
+    rate = np.bincount(band, weights=y, minlength=TREND_BANDS)[used] / rows[used]
+    var = np.clip(rate * (1 - rate), 1e-12, None) / rows[used]
+    # against the sign: an earlier band's rate above a later one's when rising
+    gap = sign * (rate[:, None] - rate[None, :])
+    z = np.where(np.triu(np.ones((len(used), len(used)), dtype=bool), 1),
+                 gap / np.sqrt(var[:, None] + var[None, :]), 0.0)
+    i, j = np.unravel_index(int(np.argmax(z)), z.shape)
+    if z[i, j] < HEAP_Z:
+        return None
+    span = [f"{_fmt(x[band == used[k]].min())} .. {_fmt(x[band == used[k]].max())}"
+            for k in (i, j)]
+    return (f"{'falls' if sign > 0 else 'rises'} from {rate[i]:.1%} ({span[0]}) to "
+            f"{rate[j]:.1%} ({span[1]})")
 
 
 def _rate_reversal(x: np.ndarray, y: np.ndarray) -> str | None:
@@ -864,14 +901,18 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
         if coded is not None:
             kind_note += (f"; kept numeric, maybe codes: {coded[1]} (if codes, make it a "
                           "`category` column listed in `categorical`)")
-        direction, rho = _trend(xv[keep], yv[keep])
+        found = _heaps(xv[keep], yv[keep])
+        plain = keep & ~np.isin(xv, [v for v, *_ in found])
+        # heaps are bins of their own, so the trend is that of the other values
+        direction, rho, turn = _trend(xv[plain], yv[plain])
         if direction is not None:
             monotonic[col] = direction
             kind_note += f"; default rate {direction} (Spearman {rho:+.2f})"
         else:
-            kind_note += f"; trend detected by the binning (Spearman {rho:+.2f})"
+            kind_note += f"; trend detected by the binning (Spearman {rho:+.2f}"
+            kind_note += f"; not monotone: the rate {turn})" if turn else ")"
         out.review.append(f"{col}: {kind_note}")
-        if found := _heaps(xv[keep], yv[keep]):
+        if found:
             heaps[col] = {f"heap {_fmt(v)}": [v] for v, *_ in found}
             busiest = sorted(found, key=lambda h: -h[1])[:HEAPS_REVIEWED]
             listed = "; ".join(f"{_fmt(v)}: {n} rows, {r:.1%} bad against {lo:.1%} just "
@@ -884,7 +925,6 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
                                "rows whose default rate stands apart from the values around "
                                "them: how was it recorded? (to score them as magnitudes, "
                                "remove their `heap` entries from `special_codes`)")
-        plain = keep & ~np.isin(xv, [v for v, *_ in found])
         if whole and (rounded := _rounding(xv[plain], yv[plain])):
             # The step named and every coarser one: the binning groups their labels.
             rounding[col], share, rate, rest, z = rounded

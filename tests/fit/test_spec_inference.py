@@ -436,6 +436,29 @@ def _incomes(rows: int, seed: int) -> pd.DataFrame:
     return pd.DataFrame({"income": income, "default": (rng.random(rows) < pd_).astype(int)})
 
 
+def test_a_rate_that_rises_and_falls_back_gets_no_declared_trend_and_the_turn_is_named(
+        tmp_path: Path) -> None:
+    """A loan's vintage: defaults rise from 1995 to 2007, then fall back (Spearman still
+    clearly positive); a count that only rises keeps its trend, though its busiest value's
+    rows differ by file order (as rows booked at different times do)."""
+    rng = np.random.default_rng(21)
+    rows = 12000
+    year = rng.integers(1995, 2015, rows)
+    peak = np.where(year <= 2007, 0.03 + 0.02 * (year - 1995), 0.27 - 0.04 * (year - 2007))
+    count = np.where(rng.random(rows) < 0.4, 0, rng.integers(1, 10, rows))
+    p = np.clip(peak + 0.01 * count, 0.01, 0.9)
+    p[count == 0] = np.where(np.arange(rows)[count == 0] < rows / 2, 0.12, 0.02)  # file order
+    frame = pd.DataFrame({"id": np.arange(rows), "approval_year": year, "inquiries": count,
+                          "default": (rng.random(rows) < p).astype(int)})
+    frame.to_csv(tmp_path / "vintages.csv", index=False)
+    inferred = infer_spec(tmp_path / "vintages.csv")
+    assert "approval_year" not in inferred.spec["monotonic"]
+    line = next(x for x in inferred.review if x.startswith("approval_year: integer"))
+    assert "trend detected by the binning (Spearman +" in line
+    assert "not monotone: the rate falls from " in line and "(2006 .. 2007)" in line
+    assert inferred.spec["monotonic"]["inquiries"] == "ascending"
+
+
 def test_a_heaped_value_whose_default_rate_stands_apart_gets_a_bin_of_its_own(
         tmp_path: Path) -> None:
     """300 stated incomes of exactly 54,000 default at 60 %, around them 24 %: a trend

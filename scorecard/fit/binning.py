@@ -223,7 +223,9 @@ class WoEBinner:
         ov = self.overrides.get(name, FeatureOverride())
         params: dict[str, object] = {}
         trend = ov.trend if ov.trend is not None else self.spec.trend(name)
-        if trend is not None:
+        if trend is not None or not self.spec.binned_as_category(name):
+            # a numeric column's None: no monotone constraint (optbinning's own default,
+            # "auto", would still pick a shape); a category keeps optbinning's default
             params["monotonic_trend"] = trend
         if ov.splits is not None:
             params["user_splits"] = np.asarray(ov.splits, dtype=float)

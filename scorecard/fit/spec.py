@@ -121,8 +121,10 @@ class DatasetSpec:
         contract: the column contract files are validated against.
         categorical: features binned as categories (the others are numeric).
         special_codes: per feature, named special values binned apart from the magnitudes.
-        monotonic: per feature, the known direction of the default rate; features not listed
-            get ``DETECT``. Code-like and categorical features take ``None`` (no trend).
+        monotonic: per feature, the known direction of the default rate (optbinning's
+            ``monotonic_trend``); features not listed get ``DETECT``. ``None`` is no
+            monotone constraint: a numeric feature's bins follow its rate wherever it turns
+            (categorical features take ``None`` as they are).
         exclude: features left out by design, with the reason (logged in the selection log).
         reason_prefix: prefix of the stable reason codes (``K01`` ... by contract order).
         card_method: ``"joint"`` or ``"woe"``: how the published card's points are fitted.

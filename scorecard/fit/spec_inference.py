@@ -100,8 +100,8 @@ that says what was guessed and why, and what a human must confirm. The rules, in
   on both halves of the rows, and the default rate over :data:`TREND_BANDS` bands of equal
   rows nowhere turns back against it by :data:`HEAP_Z` standard errors (a rate that rises
   with a loan's vintage, then falls again, is no trend to impose: the review says where
-  it turns, and the column's trend is ``auto``, so the binning may follow a peak or a
-  valley rather than force one direction); otherwise the binning detects a direction.
+  it turns, and the column's trend is ``null``, no constraint, so its bins follow a peak
+  or a valley rather than force one direction); otherwise the binning detects a direction.
 * **Protected attributes.** A column that looks like age, sex or gender, marital status,
   nationality, religion, race or ethnicity, disability or pregnancy, by its name or (for
   categories) its values (:func:`scorecard.fit.protected.looks_protected`), is listed under
@@ -151,7 +151,6 @@ MAX_NAMED_CODE_VALUES = 60
 MIN_CODE_ROWS = 30  # labelled rows a value needs to count in the monotone-rate test
 CLEAR_TREND = 0.10
 TREND_BANDS = 10  # bands of equal rows in which a proposed trend may not turn back
-FREE_SHAPE = "auto"  # optbinning's trend of a column whose rate turns back
 SNIFF_ROWS = 200
 # Implausible magnitudes: beyond TAIL_FACTOR times the 99th percentile (1st for negative
 # values) of the column's own values, i.e. an order of magnitude past its tail.
@@ -911,11 +910,10 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
             monotonic[col] = direction
             kind_note += f"; default rate {direction} (Spearman {rho:+.2f})"
         elif turn:
-            # neither direction: the binning takes the shape the rate has (a peak, a valley)
-            monotonic[col] = FREE_SHAPE
+            # neither direction: the bins follow the rate where it turns (a peak, a valley)
+            monotonic[col] = None
             kind_note += (f"; not monotone: the rate {turn} (Spearman {rho:+.2f}), so no "
-                          f"trend is imposed ({FREE_SHAPE!r}: the binning may find a peak or "
-                          "valley)")
+                          "trend is imposed (null: the bins follow the rate)")
         else:
             kind_note += f"; trend detected by the binning (Spearman {rho:+.2f})"
         out.review.append(f"{col}: {kind_note}")

@@ -269,8 +269,8 @@ def trend_kept(fd: FeatureData, b: Binning) -> tuple[bool, str | None]:
     """Whether the regular bins' event rates follow the trend the fit would impose, and
     that trend (optbinning decides an ``auto*`` trend from the same bins)."""
     trend = effective_trend(fd, b)
-    if fd.kind == "categorical" or (trend is None and fd.kind == "categorical"):
-        return True, None  # groups are ordered by event rate: always ascending
+    if fd.kind == "categorical" or trend is None:
+        return True, None  # groups are ordered by event rate; None: no trend to keep
     ev, ne = fd.regular_counts(normalise(fd, b))
     if len(ev) < 2 or ((ev + ne) == 0).any():
         return True, trend  # an empty bin has no rate (flagged as empty by :func:`flags`)

@@ -438,25 +438,45 @@ def _incomes(rows: int, seed: int) -> pd.DataFrame:
 
 def test_a_rate_that_rises_and_falls_back_is_binned_free_of_a_trend_and_the_turn_named(
         tmp_path: Path) -> None:
-    """A loan's vintage: defaults rise from 1995 to 2007, then fall back (Spearman still
-    clearly positive); a count that only rises keeps its trend, though its busiest value's
-    rows differ by file order (as rows booked at different times do)."""
+    """A loan's vintage: defaults rise from 1990 to 2007, then fall back (Spearman still
+    clearly positive), and the few oldest loans are as risky as the worst year; a count
+    that only rises keeps its trend, though its busiest value's rows differ by file order
+    (as rows booked at different times do)."""
     rng = np.random.default_rng(21)
     rows = 12000
-    year = rng.integers(1995, 2015, rows)
-    peak = np.where(year <= 2007, 0.03 + 0.02 * (year - 1995), 0.27 - 0.04 * (year - 2007))
+    year = np.where(rng.random(rows) < 0.05, rng.integers(1985, 1990, rows),
+                    rng.integers(1990, 2015, rows))
+    peak = np.where(year < 1990, 0.4, np.where(year <= 2007, 0.02 + 0.02 * (year - 1990),
+                                               0.36 - 0.05 * (year - 2007)))
     count = np.where(rng.random(rows) < 0.4, 0, rng.integers(1, 10, rows))
-    p = np.clip(peak + 0.01 * count, 0.01, 0.9)
+    p = np.clip(peak + 0.03 * count, 0.01, 0.9)
     p[count == 0] = np.where(np.arange(rows)[count == 0] < rows / 2, 0.12, 0.02)  # file order
     frame = pd.DataFrame({"id": np.arange(rows), "approval_year": year, "inquiries": count,
                           "default": (rng.random(rows) < p).astype(int)})
     frame.to_csv(tmp_path / "vintages.csv", index=False)
     inferred = infer_spec(tmp_path / "vintages.csv")
-    assert inferred.spec["monotonic"]["approval_year"] == "auto"
+    assert "approval_year" in inferred.spec["monotonic"]
+    assert inferred.spec["monotonic"]["approval_year"] is None
     line = next(x for x in inferred.review if x.startswith("approval_year: integer"))
-    assert "; not monotone: the rate falls from " in line and "(2006 .. 2007)" in line
-    assert "so no trend is imposed ('auto': the binning may find a peak or valley)" in line
+    assert "; not monotone: the rate falls from " in line
+    assert "so no trend is imposed (null: the bins follow the rate)" in line
     assert inferred.spec["monotonic"]["inquiries"] == "ascending"
+    # the bins follow the rate down from the oldest loans, up to 2007 and down after it
+    # (optbinning's own "auto" picks one peak and merges the oldest loans into the safe
+    # years)
+    spec_path = tmp_path / "vintages.spec.json"
+    spec_path.write_text(json.dumps(inferred.spec))
+    from scorecard.fit.binning import WoEBinner
+
+    loaded = load_spec(str(spec_path))
+    data = read_dataset(tmp_path / "vintages.csv", loaded.contract)
+    fb = WoEBinner(loaded).fit(data.labelled, data.labelled["default"].to_numpy(dtype=int)
+                               ).bins_["approval_year"]
+    assert fb.trend is None
+    rates = fb.table.loc[fb.table["type"] == "regular", "event_rate"].to_numpy()
+    top = int(np.argmax(rates[1:])) + 1
+    assert rates[0] > 2 * rates[1] and rates[1] < rates[top] / 2
+    assert top < len(rates) - 1 and rates[-1] < rates[top] / 2
 
 
 def test_a_heaped_value_whose_default_rate_stands_apart_gets_a_bin_of_its_own(

@@ -42,7 +42,13 @@ from scorecard.card.artifact import (
 from scorecard.card.decisions import Policy, PolicyError, make_policy
 from scorecard.card.engine import OMITTED, UNSEEN, RowScorer, ScoringEngine, is_missing
 from scorecard.card.grades import MasterScale, assign_grades
-from scorecard.card.reasons import reason_entry, reference_points, row_reasons, top_reasons
+from scorecard.card.reasons import (
+    reason_entry,
+    reason_value,
+    reference_points,
+    row_reasons,
+    top_reasons,
+)
 from scorecard.card.recourse import DEFAULT_K, MAX_K, Explainer
 from scorecard.data.contract import Column
 from scorecard.data.decision_log import decision_ids
@@ -174,11 +180,12 @@ class ScoringService:
                                e["attainable"], e["points_lost"], e["text"], *extra)
         return out
 
-    def _reason(self, j: int, b: int, value: Any) -> Reason:
+    def _reason(self, j: int, b: int, values: dict[str, Any]) -> Reason:
+        """Characteristic ``j``'s reason in bin ``b`` for one applicant's ``values``."""
         (code, characteristic, label, points, attainable, lost, text, method, ref,
          below) = self._reasons[(j, b)]
-        return Reason(code, characteristic, value, label, points, attainable, lost, text,
-                      method, ref, below)
+        return Reason(code, characteristic, reason_value(self.engine.inputs_[j], values), label,
+                      points, attainable, lost, text, method, ref, below)
 
     def _row_reasons(self, points: list[int]) -> list[int]:
         if self.reason_method == "max":
@@ -226,8 +233,7 @@ class ScoringService:
         row = self.row
         full = self._with_omitted(payload)
         bins, points, total = row.score(full)
-        names = row.names
-        reasons = [self._reason(j, bins[j], payload.get(names[j]))
+        reasons = [self._reason(j, bins[j], payload)
                    for j in self._row_reasons(points)]
         uuid = payload.get(self.id_column) if self.id_column else None
         grade = self._grade(total)
@@ -262,14 +268,13 @@ class ScoringService:
                      else [None] * n)
         if self.policy is not None and not self.policy.automated_declines:
             metrics.declines_referred(int((result.score < self.policy.refer_from).sum()))
-        names = engine.features_
         id_column = self.id_column
         reason = self._reason
         ids = decision_ids(n)
         out = []
         for i in range(n):
             item, row_bins = payload[i], bins[i]
-            reasons = [reason(j, row_bins[j], item.get(names[j])) for j in picks[i] if j >= 0]
+            reasons = [reason(j, row_bins[j], item) for j in picks[i] if j >= 0]
             gaps = (self._gaps(self._with_omitted(item), row_bins, result.points[i].tolist())
                     if missing[i] or UNSEEN in row_bins else [])
             out.append(ScoreResult(item.get(id_column) if id_column else None, pds[i],
@@ -332,8 +337,7 @@ class ScoringService:
         if not policy.automated_declines and out["score"] < policy.refer_from:
             metrics.declines_referred(1)
         bins, points, _ = self.row.score(full)
-        names = self.row.names
-        out["reasons"] = [self._reason(j, bins[j], applicant.get(names[j]))
+        out["reasons"] = [self._reason(j, bins[j], applicant)
                           for j in self._row_reasons(points)]
         out["uuid"] = applicant.get(self.id_column) if self.id_column else None
         out["missing"] = missing

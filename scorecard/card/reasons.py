@@ -33,7 +33,8 @@ The reference is the *reason method* (:data:`REASON_METHODS`, the service's
 An interaction (two-dimensional) characteristic is one more characteristic here: its bin is
 its cell, its loss its best cell's points minus the cell's, its code its own
 ``reason_code``; the reason's ``value`` is ``None`` (two columns make it, and the cell's
-label names both parents' bins).
+label names both parents' bins). A derived characteristic's reason shows the value of the
+input column it reads (:func:`reason_value`).
 
 ``average`` and ``cutoff`` references are rounded to 0.01 points (so the losses and the
 texts are stable); both need the bins' ``count`` (:class:`ReasonError` otherwise).
@@ -42,7 +43,7 @@ texts are stable); both need the bins' ``count`` (:class:`ReasonError` otherwise
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -76,8 +77,16 @@ def reason_details(engine: ScoringEngine, result: ScoredRows, row: int,
     bin, points, attainable, points_lost, text)."""
     lost = [int(m) - int(p) for m, p in zip(engine.max_points_, result.points[row], strict=True)]
     return [reason_entry(engine, j, int(result.bin_table()[row, j]), int(result.points[row, j]),
-                         values.get(engine.features_[j]))
+                         reason_value(engine.inputs_[j], values))
             for j in row_reasons(lost, top)]
+
+
+def reason_value(inputs: Sequence[str], values: Mapping[str, Any]) -> Any:
+    """The value a reason shows, from one row's ``values`` (column -> value): the one
+    input column's (a derived characteristic's input: the income its rounding reads), or
+    ``None`` for an interaction (``inputs``: the characteristic's input columns,
+    :attr:`~scorecard.card.engine.ScoringEngine.inputs_`)."""
+    return values.get(inputs[0]) if len(inputs) == 1 else None
 
 
 def bin_label(feature: dict[str, Any], index: int) -> str:

@@ -63,6 +63,7 @@ def _explain(args: argparse.Namespace) -> int:
     from scorecard.card.reasons import (
         ReasonError,
         reason_entry,
+        reason_value,
         reference_points,
         top_reasons,
     )
@@ -94,7 +95,6 @@ def _explain(args: argparse.Namespace) -> int:
                   else _file_applicants(path, artifact))
     engine = ScoringEngine(artifact)
     explainer = Explainer(engine, input_contract(artifact), scale)
-    names = engine.features_
     results = []
     if applicants:
         scored = engine.score({n: [a.get(n) for a in applicants] for n in engine.columns_})
@@ -103,7 +103,8 @@ def _explain(args: argparse.Namespace) -> int:
         for i, applicant in enumerate(applicants):
             out = explainer.explain(applicant, policy, args.k)
             reasons = [reason_entry(engine, j, int(scored.bin_table()[i, j]),
-                                    int(scored.points[i, j]), applicant.get(names[j]),
+                                    int(scored.points[i, j]),
+                                    reason_value(engine.inputs_[j], applicant),
                                     args.reason_method, reference[j])
                        for j in picks[i] if j >= 0]
             results.append({"uuid": applicant.get(id_column) if id_column else None, **out,

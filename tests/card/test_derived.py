@@ -111,3 +111,29 @@ def test_the_published_card_view_carries_the_input_and_steps(card: dict[str, Any
     shown = [f.derived for f in features if f.derived is not None]
     assert [(d.input, d.rounding) for d in shown] == [
         (f["derived"]["input"], f["derived"]["rounding"]) for _, f in _derived(card)]
+
+
+def test_a_rounding_reason_shows_the_value_of_the_column_it_reads(
+        card: dict[str, Any]) -> None:
+    from api.service import ScoringService
+    from scorecard.card.reasons import reason_details
+    from tests.support.builders import generated_rows
+
+    derived = {f["name"]: f["derived"]["input"] for _, f in _derived(card)}
+    engine = ScoringEngine(card)
+    service = ScoringService(card, allow_missing=True)
+    rows = [{k: v for k, v in r.items() if k != "default"} for r in generated_rows()[:400]]
+    scored = engine.score({c: [r.get(c) for r in rows] for c in engine.columns_})
+    batch = service.score_batch(rows)
+    seen = 0
+    for i, row in enumerate(rows):
+        one = service.score_one(row)
+        assert one.reasons == batch.results[i].reasons
+        details = reason_details(engine, scored, i, row)
+        assert [r["value"] for r in details] == [r.value for r in one.reasons]
+        for r in one.reasons:
+            if r.characteristic in derived:
+                seen += 1
+                assert r.value == row[derived[r.characteristic]]
+                assert r.value is not None or row[derived[r.characteristic]] is None
+    assert seen, "some applicants should lose points on how round a value is"

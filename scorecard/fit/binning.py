@@ -4,7 +4,8 @@
 splits under the spec's monotonic default-rate trend (declared, or detected), special codes
 and missing values get bins of their own, categorical features are grouped as categories,
 and every bin holds at least ``min_bin_share`` of the rows. The overrides file fixes split
-points or category groups, forces a direction, or excludes a feature.
+points or category groups, forces a direction or lifts the constraint (``trend = "none"``),
+or excludes a feature.
 
 WoE follows optbinning's sign: ``ln(share of goods / share of bads)`` — a *higher* WoE is a
 *safer* bin. Unseen categories, empty special bins and empty missing bins get WoE 0 (neutral).
@@ -33,7 +34,7 @@ import pandas as pd
 
 from scorecard.card.derived import rounding_labels, rounding_text
 from scorecard.card.engine import NORMALISED, category_key, label_key
-from scorecard.fit.overrides import FeatureOverride
+from scorecard.fit.overrides import FeatureOverride, binning_trend
 from scorecard.fit.spec import METHOD_DEFAULTS, DatasetSpec
 
 # optbinning imports cvxpy, which probes every solver it knows at import and logs a warning
@@ -88,7 +89,7 @@ class FeatureBins:
 
     name: str
     kind: str  # "numeric" | "categorical"
-    trend: str | None
+    trend: str | None  # the monotonic_trend binned with (None: no constraint)
     splits: list[float] = field(default_factory=list)
     groups: list[list[str]] = field(default_factory=list)
     special: dict[str, list[float]] = field(default_factory=dict)
@@ -222,10 +223,11 @@ class WoEBinner:
     def _fit_params(self, name: str) -> tuple[dict[str, object], str | None, bool]:
         ov = self.overrides.get(name, FeatureOverride())
         params: dict[str, object] = {}
-        trend = ov.trend if ov.trend is not None else self.spec.trend(name)
+        trend = binning_trend(ov.trend, self.spec.trend(name))
         if trend is not None or not self.spec.binned_as_category(name):
-            # a numeric column's None: no monotone constraint (optbinning's own default,
-            # "auto", would still pick a shape); a category keeps optbinning's default
+            # a numeric column's None (a spec's null, an override's "none"): no monotone
+            # constraint (optbinning's own default, "auto", would still pick a shape); a
+            # category keeps optbinning's default, its groups ordered by their rate
             params["monotonic_trend"] = trend
         if ov.splits is not None:
             params["user_splits"] = np.asarray(ov.splits, dtype=float)

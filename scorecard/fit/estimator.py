@@ -46,6 +46,7 @@ from scorecard.fit.logit import coefficient_table, fit_logit
 from scorecard.fit.overrides import (
     FeatureOverride,
     PairOverride,
+    binning_trend,
     builtin_overrides,
     load_overrides,
     load_pair_overrides,
@@ -347,12 +348,13 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                 self._append_reason(int(i), note)
 
     def _declared(self) -> dict[str, str]:
-        """Each characteristic's trend as declared (an override's, else the spec's)."""
+        """Each characteristic's trend as declared (an override's, else the spec's; none
+        for one an override frees of its constraint)."""
         out = {}
         for name in self.features_:
             ov = self.overrides_.get(name)
-            trend = ov.trend if ov is not None and ov.trend is not None else (
-                self.spec.monotonic.get(name))
+            trend = binning_trend(ov.trend if ov is not None else None,
+                                  self.spec.monotonic.get(name))
             if trend is not None:
                 out[name] = trend
         return out

@@ -72,7 +72,8 @@ or beyond both), bounded alike, and one per corner of their safe parts (the cell
 both), bounded to take risk off: the first lets two risks compound, the second lets them
 add up to less than their sum (one already high, the other adds less); either keeps both
 trends in every line, as the riskiest cells only get riskier and the safest only safer. A
-step needs ``MIN_CELL_EVENTS`` defaults in its corner cell.
+step needs ``MIN_CELL_EVENTS`` defaults in its corner cell. An override's ``trend = "none"``
+lifts the spec's trend: that parent is not held.
 The chosen pairs are then fitted together on all development rows and checked; a pair that
 still turns a trend by more than ``TREND_TOLERANCE`` is dropped and the rest refitted.
 

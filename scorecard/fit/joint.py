@@ -16,8 +16,9 @@ each other's shapes. Here every bin gets its own logit contribution, estimated t
   the steps of every detected trend free, sets each one's direction: the sign of the
   row-weighted slope of its contributions over its regular bins (:meth:`JointBinLogit.
   fit`, ``directions_``). A declared trend is the modeller's and stays as declared.
-* **Free characteristics** (no trend: categorical, or ``auto`` peak/valley) get unconstrained
-  steps (numeric: adjacent bins shrink towards each other) or one-hot indicators (categorical).
+* **Free characteristics** (categorical, a peak or valley, or no trend: a spec's null or an
+  override's ``"none"``) get unconstrained steps (numeric: adjacent bins shrink towards each
+  other) or one-hot indicators (categorical).
 * **Special and missing bins** get their own unconstrained indicators.
 
 The baseline of each characteristic (contribution 0) is its most populated regular bin, so
@@ -84,7 +85,8 @@ def trend_sign(fb: FeatureBins) -> int:
     """+1 if the default rate must rise over the regular bins, -1 if it must fall, 0 free.
 
     Declared trends are taken as declared; a detected one (``auto_asc_desc``) is read from
-    the monotone event rates the binning found."""
+    the monotone event rates the binning found. A peak, a valley and no constraint at all
+    (``None``: a spec's null or an override's ``"none"``) are free."""
     if fb.kind == "categorical":
         return 0
     if fb.trend == "ascending":

@@ -1,7 +1,8 @@
 """Builders of test inputs: random contract-valid rows (:func:`sample_frame`), a sealed card
 over every feature of a contract (:func:`demo_card`, interactions included), generated
-applicants, the validation report's inputs built without fitting (:func:`build_synthetic`)
-and a hand-computed card (:data:`EXACT_CARD`)."""
+applicants, the validation report's inputs built without fitting (:func:`build_synthetic`),
+a hand-computed card (:data:`EXACT_CARD`) and loans whose default rate turns with their
+approval year (:func:`vintage_frame`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from scorecard.card.grades import MasterScale
 from scorecard.card.scaling import Scaling as MSScaling
 from scorecard.data.contract import Column, Contract
 from scorecard.data.synthetic.generator import generate
+from scorecard.fit.spec import DatasetSpec
 from validation.result import ValidationResult
 from validation.splits import make_splits
 
@@ -229,6 +231,38 @@ def generated_rows() -> list[dict[str, Any]]:
     records = frame.to_dict(orient="records")
     return [{k: (None if isinstance(v, float) and math.isnan(v) else v)
              for k, v in r.items()} for r in records]
+
+
+VINTAGE_CONTRACT = Contract(
+    name="vintages",
+    columns=(
+        Column("uid", "id"),
+        Column("bad", "target", allowed=(0, 1)),
+        Column("approval_year", "numeric", min=1990, max=2020),
+        Column("inquiries", "numeric", min=0, max=20),
+        Column("region", "category", allowed=("n", "s", "e", "w")),
+    ),
+    id_column="uid", target="bad", separator=",", na_value="",
+)
+# The spec declares the approval year ascending (its Spearman correlation is clearly
+# positive), which a reviewer who sees the turn lifts with an override's trend "none".
+VINTAGE_SPEC = DatasetSpec(name="vintages", contract=VINTAGE_CONTRACT, categorical=("region",),
+                           monotonic={"approval_year": "ascending", "inquiries": "ascending"})
+
+
+def vintage_frame(n: int = 12_000, seed: int = 7) -> tuple[pd.DataFrame, np.ndarray]:
+    """Loans of :data:`VINTAGE_SPEC` and their 0/1 labels: the default rate rises with the
+    approval year to 2008, then falls back well below its peak (a vintage's turn)."""
+    rng = np.random.default_rng(seed)
+    year = rng.integers(1995, 2015, n)
+    inquiries = rng.integers(0, 8, n)
+    region = rng.choice(np.array(["n", "s", "e", "w"], dtype=object), n)
+    p = np.where(year <= 2008, 0.03 + 0.02 * (year - 1995), 0.29 - 0.045 * (year - 2008))
+    p = np.clip(p + 0.01 * inquiries + np.where(region == "n", 0.03, 0.0), 0.01, 0.9)
+    y = (rng.random(n) < p).astype(int)
+    return pd.DataFrame({"uid": [f"v{seed}_{i}" for i in range(n)], "bad": y,
+                         "approval_year": year.astype(float),
+                         "inquiries": inquiries.astype(float), "region": region}), y
 
 
 SECTIONS = ("Summary", "Discrimination", "Calibration", "Master scale and score bands",

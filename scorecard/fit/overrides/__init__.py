@@ -3,6 +3,13 @@
 ``[pairs."X*Y"]`` table per interaction of the joint card, X its row parent, Y its column
 parent)::
 
+    [features.approval_year]
+    splits = [2004.0, 2008.0]     # fixed split points (a categorical: groups = [[..], ..])
+    trend = "none"                # one of TRENDS, "none": no monotone constraint; left out:
+                                  # the spec's trend
+    exclude = "reason"            # or: leave the characteristic out
+    reason = "..."  who = "..."  when = "YYYY-MM-DD"  note = "..."
+
     [pairs."age*income"]
     exclude = "reason"            # the pair is never confirmed
     x_splits = [35.0]             # numeric parent: the grid's split points (a subset of its bins')
@@ -41,6 +48,12 @@ KEYS = ("exclude", "splits", "groups", "trend", "reason", "who", "when", "note")
 # The keys of a pair's table, in the order the writer puts them.
 PAIR_KEYS = ("exclude", "x_splits", "x_groups", "y_splits", "y_groups", "reason", "who",
              "when", "note")
+# The override's trend meaning "no monotone constraint" (optbinning's ``monotonic_trend=None``,
+# a spec's null): TOML has no null, and a missing ``trend`` already means "the spec's trend".
+FREE_TREND = "none"
+# The trends an override may set: optbinning's ``monotonic_trend`` names the workbench can
+# check (scorecard.workbench.edits.trend_kept), then FREE_TREND.
+TRENDS = ("ascending", "descending", "peak", "valley", "auto_asc_desc", FREE_TREND)
 # A grid axis holds at most this many regular groups (scorecard.fit.interactions.MAX_AXIS:
 # the fit may coarsen an axis, never refine it beyond its own grid).
 MAX_PAIR_AXIS = 4
@@ -55,7 +68,11 @@ class FeatureOverride:
     """The risk team's override of one feature's binning (all fields optional).
 
     ``splits``: fixed numeric split points; ``groups``: fixed category groups;
-    ``trend``: forced monotonic direction (optbinning ``monotonic_trend``);
+    ``trend``: one of :data:`TRENDS`, a forced monotonic direction (optbinning
+    ``monotonic_trend``) or :data:`FREE_TREND` (``"none"``): no monotone constraint, as a
+    spec's null, so a numeric feature's bins follow its rate where it turns (a categorical
+    feature's groups, ordered by their rate, are binned as without a trend); ``None``: the
+    spec's trend (:func:`binning_trend`);
     ``exclude``: a reason to leave the feature out; ``note``: a free comment;
     ``reason``, ``who``, ``when``: why the override was made, by whom, on which ISO date
     (written by the binning workbench, ``scorecard review``).
@@ -108,6 +125,14 @@ class PairOverride:
         return (self.x_splits, self.x_groups) if i == 0 else (self.y_splits, self.y_groups)
 
 
+def binning_trend(override: str | None, spec: str | None) -> str | None:
+    """The ``monotonic_trend`` a feature is binned with: the override's ``trend``, else the
+    spec's; ``None``: no monotone constraint (the override's :data:`FREE_TREND`)."""
+    if override is None:
+        return spec
+    return None if override == FREE_TREND else override
+
+
 def _read(path: str | Path) -> dict[str, Any]:
     try:
         return tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -131,6 +156,11 @@ def load_overrides(path: str | Path | None) -> dict[str, FeatureOverride]:
         if unknown:
             raise OverridesError(f"overrides {path}: feature {name!r} has unknown keys "
                              f"{sorted(unknown)}; allowed: {sorted(known)}")
+        if "trend" in table and table["trend"] not in TRENDS:
+            raise OverridesError(
+                f"overrides {path}: feature {name!r} has trend {table['trend']!r}; allowed: "
+                f"{', '.join(map(repr, TRENDS))} ({FREE_TREND!r}: no monotone constraint; "
+                "leave trend out for the spec's)")
         out[name] = FeatureOverride(
             splits=tuple(float(s) for s in table["splits"]) if "splits" in table else None,
             groups=tuple(tuple(str(c) for c in g) for g in table["groups"])

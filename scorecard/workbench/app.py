@@ -22,7 +22,7 @@ from litestar import Litestar, Request, get, post
 from litestar.response import Redirect, Response
 
 import validation
-from scorecard.workbench.edits import TRENDS
+from scorecard.fit.overrides import FREE_TREND, TRENDS
 from scorecard.workbench.session import (
     Session,
     WorkbenchError,
@@ -44,12 +44,14 @@ TREND_LABELS = {
     "valley": "valley (safest in the middle)",
     "auto_asc_desc": "ascending or descending, detected by the binning",
     "auto": "detected by the binning (may peak or dip)",
+    FREE_TREND: "none: no monotone constraint, the rate may rise and fall",
 }
 
 
 def trend_label(value: str | None) -> str:
-    """The reviewer's words for a trend setting (``None``/empty: no trend)."""
-    return TREND_LABELS.get(value or "", value or "none")
+    """The reviewer's words for a trend setting (``None``/empty: a spec's null, no
+    constraint, as an override's ``"none"``)."""
+    return TREND_LABELS.get(value or FREE_TREND, value or FREE_TREND)
 
 
 def _ticks(top: float) -> list[float]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import pandas as pd
 
-TRENDS = ("ascending", "descending", "peak", "valley", "auto_asc_desc")
+from scorecard.fit.overrides import binning_trend
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,9 @@ class Binning:
     """One characteristic's binning as the reviewer sees it (also the override it becomes).
 
     ``splits``: numeric split points; ``groups``: categorical groups; ``trend``: the
-    override's forced trend (``None``: the spec's); ``exclude``: a reason to leave it out.
+    override's trend (``None``: the spec's; ``"none"``: no monotone constraint, see
+    :class:`~scorecard.fit.overrides.FeatureOverride`); ``exclude``: a reason to leave it
+    out.
     """
 
     splits: tuple[float, ...] = ()
@@ -249,7 +251,8 @@ def wilson(event: np.ndarray, n: np.ndarray, z: float = 1.959963984540054
 
 
 def effective_trend(fd: FeatureData, b: Binning) -> str | None:
-    return b.trend if b.trend is not None else fd.spec_trend
+    """The trend the fit bins ``b`` with (``None``: no monotone constraint)."""
+    return binning_trend(b.trend, fd.spec_trend)
 
 
 def _shape(rate: np.ndarray, trend: str) -> bool:
@@ -274,7 +277,7 @@ def trend_kept(fd: FeatureData, b: Binning) -> tuple[bool, str | None]:
     ev, ne = fd.regular_counts(normalise(fd, b))
     if len(ev) < 2 or ((ev + ne) == 0).any():
         return True, trend  # an empty bin has no rate (flagged as empty by :func:`flags`)
-    mode = trend if trend is not None else "auto"
+    mode = trend
     if mode.startswith("auto"):
         from optbinning.binning.auto_monotonic import auto_monotonic
 

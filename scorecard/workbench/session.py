@@ -32,6 +32,7 @@ from scorecard.data.files import read_dataset
 from scorecard.errors import UsageError
 from scorecard.fit.binning import WoEBinner, with_derived
 from scorecard.fit.overrides import (
+    TRENDS,
     FeatureOverride,
     PairOverride,
     builtin_overrides,
@@ -43,7 +44,6 @@ from scorecard.fit.overrides import (
 from scorecard.fit.spec import DatasetSpec, method_defaults
 from scorecard.jobs.progress import Progress
 from scorecard.workbench.edits import (
-    TRENDS,
     Binning,
     FeatureData,
     assign_bins,
@@ -340,7 +340,9 @@ class Session:
                             self._override_for(name, after, reason))
 
     def set_trend(self, name: str, trend: str | None, reason: str) -> Edit:
-        """Force a trend (``None``: back to the spec's) and fix the current bins with it."""
+        """Force a trend, ``"none"`` for no monotone constraint (``None``: back to the
+        spec's), and fix the current bins with it (:meth:`reset` then re-optimises them
+        under it)."""
         fd = self._feature(name)
         if trend is not None and trend not in TRENDS:
             raise WorkbenchError(f"{name}: trend {trend!r} is not one of {', '.join(TRENDS)}")

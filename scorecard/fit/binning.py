@@ -49,6 +49,14 @@ MIN_BIN_SHARE = METHOD_DEFAULTS["woe"].min_bin_share
 MAX_N_BINS = METHOD_DEFAULTS["woe"].max_n_bins
 # Distinct implausible values a special bin may list (see the module docstring).
 MAX_IMPLAUSIBLE_VALUES = 100
+# optbinning's solver proves a binning optimal within a second or two, but a column whose
+# rate jumps about with no trend to hold it (a loan term: whole years against odd months)
+# can keep it searching until its time limit (optbinning's own: 100 s per column), and a
+# best-so-far answer depends on the machine's speed. So a solve stops after SOLVE_LIMIT_S,
+# and a binning not proved optimal by then is solved again from two thirds of the pre-bins,
+# down to MIN_FALLBACK_PREBINS, until one is: the same data give the same bins anywhere.
+SOLVE_LIMIT_S = 10
+MIN_FALLBACK_PREBINS = 8
 
 
 def category_keys(values: pd.Series) -> np.ndarray:
@@ -169,7 +177,9 @@ class WoEBinner:
     optbinning ``BinningProcess``), ``features_`` (binned features, in spec order),
     ``excluded_`` (feature -> reason), ``implausible_codes_`` (feature -> {label: its
     implausible values}: the special bin they form), ``implausible_`` (feature -> what was
-    done with its values outside the spec's ``plausible`` range, for the selection log).
+    done with its values outside the spec's ``plausible`` range, for the selection log),
+    ``resolved_`` (feature -> why it was binned from fewer pre-bins: its solve was not
+    proved optimal in time, :data:`SOLVE_LIMIT_S`; for the selection log).
     """
 
     def __init__(self, spec: DatasetSpec, overrides: dict[str, FeatureOverride] | None = None,
@@ -254,8 +264,9 @@ class WoEBinner:
         X = with_derived(X, self.spec)
         self._find_implausible(X, names)
         fit_params = {n: self._fit_params(n)[0] for n in names}
-        if self.min_bin_n_event is not None:  # not a BinningProcess argument: per feature
-            for params in fit_params.values():
+        for params in fit_params.values():  # not BinningProcess arguments: per feature
+            params["time_limit"] = SOLVE_LIMIT_S
+            if self.min_bin_n_event is not None:
                 params["min_bin_n_event"] = self.min_bin_n_event
         categorical = [n for n in names if self.spec.binned_as_category(n)]
         self.process_ = BinningProcess(
@@ -274,6 +285,9 @@ class WoEBinner:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.process_.fit(Xb, np.asarray(y, dtype=int))
+            self.resolved_: dict[str, str] = {}
+            for name in names:
+                self._prove_optimal(name, Xb[name].to_numpy(), np.asarray(y, dtype=int))
         self.bins_: dict[str, FeatureBins] = {}
         for name in names:
             optb = self.process_.get_binned_variable(name)
@@ -294,6 +308,25 @@ class WoEBinner:
             self.bins_[name] = fb
         self.features_ = names
         return self
+
+    def _prove_optimal(self, name: str, x: np.ndarray, y: np.ndarray) -> None:
+        """Bin ``name`` again from fewer pre-bins while the solver has not proved its bins
+        optimal within :data:`SOLVE_LIMIT_S` (module constants), and say so in
+        ``resolved_``."""
+        from sklearn.base import clone
+
+        optb = self.process_.get_binned_variable(name)
+        prebins = self.max_n_prebins
+        while optb.status != "OPTIMAL" and prebins > MIN_FALLBACK_PREBINS:
+            prebins = max(MIN_FALLBACK_PREBINS, prebins * 2 // 3)
+            optb = clone(optb).set_params(max_n_prebins=prebins).fit(x, y)
+        if prebins == self.max_n_prebins:
+            return
+        self.process_.update_binned_variable(name, optb)
+        self.resolved_[name] = (
+            f"optbinning did not prove its bins optimal within {SOLVE_LIMIT_S} s from "
+            f"{self.max_n_prebins} pre-bins: binned from {prebins}"
+            + ("" if optb.status == "OPTIMAL" else f", still {str(optb.status).lower()}"))
 
     def _spellings(self, X: pd.DataFrame) -> dict[str, dict[str, str]]:
         """With the spec's ``category_match`` ``"normalised"``: per categorical column, each

@@ -209,7 +209,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         overridden = {n for n, b in self.binner_.bins_.items() if b.overridden}
         self.selection_log_["overridden"] = self.selection_log_["feature"].isin(overridden)
         self._note_protected(X)
-        self._note_implausible()
+        self._note_binning()
         say(f"selected {len(self.features_)} characteristics")
         self.raw_points_: dict[str, np.ndarray] = {}
         self.points_: dict[str, np.ndarray] = {}
@@ -248,12 +248,14 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         log = self.selection_log_
         log.iloc[i, log.columns.get_loc("reason")] = f"{log['reason'].iloc[i]}; {note}"
 
-    def _note_implausible(self) -> None:
+    def _note_binning(self) -> None:
         """A feature with values outside the spec's ``plausible`` range says in its
-        selection-log reason what the binning did with them (:mod:`scorecard.fit.binning`)."""
+        selection-log reason what the binning did with them, and one the solver binned again
+        from fewer pre-bins says that (:mod:`scorecard.fit.binning`)."""
         for i, name in enumerate(self.selection_log_["feature"]):
-            if note := self.binner_.implausible_.get(name):
-                self._append_reason(i, note)
+            for notes in (self.binner_.implausible_, self.binner_.resolved_):
+                if note := notes.get(name):
+                    self._append_reason(i, note)
 
     def _note_protected(self, X: pd.DataFrame) -> None:
         """A characteristic that looks like a protected attribute (:mod:`scorecard.fit.

@@ -316,8 +316,12 @@ class WoEBinner:
         from sklearn.base import clone
 
         optb = self.process_.get_binned_variable(name)
+        if optb.user_splits is not None:  # the reviewer's bins: kept as they are
+            return
         prebins = self.max_n_prebins
-        while optb.status != "OPTIMAL" and prebins > MIN_FALLBACK_PREBINS:
+        # FEASIBLE: a best-so-far answer at the time limit (UNKNOWN: none found by then);
+        # INFEASIBLE is proved, and fewer pre-bins cannot change it
+        while optb.status in ("FEASIBLE", "UNKNOWN") and prebins > MIN_FALLBACK_PREBINS:
             prebins = max(MIN_FALLBACK_PREBINS, prebins * 2 // 3)
             optb = clone(optb).set_params(max_n_prebins=prebins).fit(x, y)
         if prebins == self.max_n_prebins:

@@ -282,12 +282,13 @@ class WoEBinner:
         )
         self.spellings_ = self._spellings(X[categorical])
         Xb = self.prepare(X[names])
+        yy = np.asarray(y, dtype=int)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            self.process_.fit(Xb, np.asarray(y, dtype=int))
+            self.process_.fit(Xb, yy)
             self.resolved_: dict[str, str] = {}
             for name in names:
-                self._prove_optimal(name, Xb[name].to_numpy(), np.asarray(y, dtype=int))
+                self._prove_optimal(name, Xb[name].to_numpy(), yy)
         self.bins_: dict[str, FeatureBins] = {}
         for name in names:
             optb = self.process_.get_binned_variable(name)

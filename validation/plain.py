@@ -1,7 +1,8 @@
 """JSON-plain values: numpy scalars, tuples and frames turned into built-in Python values.
 
 The one place where the validation package converts its results for ``metrics.json``, the
-``to_dict()`` methods of the metric results and the report's tables.
+``to_dict()`` methods of the metric results and the report's tables, and where a published
+fitted figure is rounded (:func:`rounded`, :func:`rounded_frame`).
 """
 
 from __future__ import annotations
@@ -43,3 +44,14 @@ def rounded(x: Any) -> float | int | None:
         return None if x is None else int(x)
     x = float(x)
     return float(f"{x:.6g}") if math.isfinite(x) else None
+
+
+def rounded_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every float column to 6 significant digits as :func:`rounded` does
+    (missing stays missing): a fitted table as published, e.g. a card's coefficients."""
+    out = frame.copy()
+    for name in out.columns:
+        if pd.api.types.is_float_dtype(out[name]):
+            out[name] = [v if not math.isfinite(v) else float(f"{v:.6g}")
+                         for v in out[name].to_numpy(dtype=float)]
+    return out

@@ -61,6 +61,7 @@ from scorecard.fit.spec import (
 )
 from scorecard.fit.support import Support, apply_support
 from validation.discrimination import plain
+from validation.plain import rounded, rounded_frame
 
 if TYPE_CHECKING:  # pragma: no cover
     from scorecard.data.files import Dataset
@@ -110,7 +111,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
     resolved overrides and their file, if any), ``binner_``, ``features_`` (card
     characteristics, by IV),
     ``selection_log_``, ``logit_`` (the woe method's statsmodels result), ``coefficients_``
-    (table),
+    (table, as published: floats to 6 significant digits, like the artifact's intercept),
     ``points_`` (feature -> int points per bin), ``raw_points_`` (unrounded), ``classes_``
     (``[0, 1]``: 1 = default). The joint method adds ``joint_``
     (:class:`~scorecard.fit.joint.JointBinLogit`); its ``coefficients_`` has one row per
@@ -218,7 +219,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         if self.method_ == "joint":
             return self._fit_joint(X, y, say)
         self.logit_ = fit_logit(woe[self.features_], y)
-        self.coefficients_ = coefficient_table(self.logit_)
+        self.coefficients_ = rounded_frame(coefficient_table(self.logit_))
         intercept = float(self.logit_.params["const"])  # type: ignore[attr-defined]
         for name in self.features_:
             coef = float(self.logit_.params[name])  # type: ignore[attr-defined]
@@ -316,7 +317,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
                                               **{p.name: p.coding() for p in pairs}})
                 self.joint_.cv_results_ = first.cv_results_
                 self.joint_.directions_ = first.directions_
-        self.coefficients_ = self.joint_.coefficient_table(binned)
+        self.coefficients_ = rounded_frame(self.joint_.coefficient_table(binned))
         n = len(self.features_)
         self.constant_points_ = self._constant_points()
         for name in self.features_:
@@ -586,7 +587,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             "input_contract": [c.to_dict() for c in contract.columns],
             "scaling": self.scaling_.to_dict(),
             "pd_formula": PD_FORMULA,
-            "intercept": self._intercept(),
+            "intercept": rounded(self._intercept()),
             "features": features,
             "master_scale": master_scale,
             "metadata": metadata,

@@ -18,7 +18,10 @@ interaction such as "young and slow to pay" sits at its own thresholds): first t
 two-by-two grid over every pair of cuts (a categorical parent's units ordered by how
 differently the residuals lean across the other parent's cut, so one cut in that order
 separates the categories the interaction sets apart), then, for a pair above the rank
-floor, one cut more at a time while it gains more than its cost. The published grid has one
+floor, one cut more at a time while it gains more than :data:`REFINE_COST` (1 nat, AIC's
+price) a contrast. Which pairs may enter is a multiple-testing question, priced by BIC
+below; how fine an entered pair's grid is, is a question of prediction within one model,
+and the card's L2 penalty shrinks the cells a cut adds. The published grid has one
 row per coarse bin of x and one column per coarse bin of y. Treatment coding: a cell of two
 regular bins with at least ``MIN_CELL_EVENTS`` defaults, off the most populated regular row
 and column (the baseline lines), is a group of its own; every other cell (a baseline line,
@@ -126,6 +129,8 @@ MIN_AXIS_SHARE = 0.1  # of the rows, in each of a parent's merged bins
 # floor may be lower).
 MIN_GAIN = 1e-3
 MIN_CELL_EVENTS = 30
+# Log likelihood a cut must add per contrast to refine a grid that ranks in (AIC's price).
+REFINE_COST = 1.0
 # A numeric parent's axis units: its own split points and the quantiles of this order (a
 # grid bin takes MIN_AXIS_SHARE of the rows at least, so finer units only place its cuts).
 AXIS_QUANTILES = 20
@@ -606,9 +611,10 @@ def _groups(order: np.ndarray, cuts: list[int], n_bins: int) -> np.ndarray:
 def choose_axes(hist: _Hist, categorical: tuple[bool, bool], cost: float, floor: float,
                 ) -> tuple[float, np.ndarray, np.ndarray] | None:
     """The grid a pair is ranked and published with (module docstring): its gain less
-    ``cost`` per degree of freedom and each parent's own bins' grid bins; ``None`` when
-    no grid leaves ``MIN_AXIS_SHARE`` of the rows in each of its parents' bins. Grids below
-    ``floor`` are not refined past two by two."""
+    :data:`REFINE_COST` per degree of freedom and each parent's own bins' grid bins;
+    ``None`` when no grid leaves ``MIN_AXIS_SHARE`` of the rows in each of its parents'
+    bins. The two by two it starts from is the best at ``cost`` per degree of freedom;
+    grids below ``floor`` are not refined past it."""
     rx, ry = hist.reg
     if rx < 2 or ry < 2:
         return None
@@ -637,9 +643,10 @@ def choose_axes(hist: _Hist, categorical: tuple[bool, bool], cost: float, floor:
             if shares.min() < MIN_AXIS_SHARE:
                 return -math.inf
         gain, dof = _grid_gain(hist, gx, gy)
-        return gain - cost * dof
+        return gain - REFINE_COST * dof
 
-    while score >= floor:  # refine: the cut that adds most, while it pays its cost
+    score = evaluate(cuts)  # the two by two, priced as a refinement is
+    while score >= floor:  # refine: the cut that adds most, while it pays REFINE_COST
         best = (score, cuts)
         for axis in (0, 1):
             if len(cuts[axis]) >= MAX_AXIS - 1:

@@ -76,16 +76,17 @@ METHOD_DEFAULTS: dict[str, MethodDefaults] = {
                           selection={"min_iv": 0.02, "max_corr": 0.8, "max_vif": 5.0,
                                      "max_pvalue": 0.05, "max_features": 20,
                                      "backward": True}),
-    # The joint card supports finer bins: a row share of 0.5 % and a floor of 30 defaults
-    # per bin, so the events, not a row share, decide how fine a bin may be (a rare, risky
-    # value such as debt in collection gets its own bin on a large sample). Its selection
+    # The joint card supports finer bins: up to 30, each of a row share of 0.5 % and a floor
+    # of 30 defaults, so the events, not a row share or a count, decide how fine a bin may
+    # be (a rare, risky value such as debt in collection gets its own bin on a large
+    # sample; a jumpy rate on a large sample keeps its steps). Its selection
     # is a low IV floor and loose correlation / VIF guards only: its L2 penalty (tuned by
     # inner CV) handles collinear and weak characteristics, so it needs neither the WoE
     # logit's backward elimination, which drops characteristics it would use, nor a tight
     # cap.
     # No second-order difference penalty: finer bins held by it did not pay in the accuracy
     # benchmark and multiply the inner CV's fits (figures in the README's model section).
-    "joint": MethodDefaults(min_bin_share=0.005, max_n_bins=15, min_bin_n_event=30,
+    "joint": MethodDefaults(min_bin_share=0.005, max_n_bins=30, min_bin_n_event=30,
                             max_n_prebins=50,
                             selection={"min_iv": 0.005, "max_corr": 0.95, "max_vif": 50.0,
                                        "max_pvalue": 1.0, "max_features": 50,

@@ -285,23 +285,37 @@ def polish(params: np.ndarray, X: sparse.csr_matrix, y: np.ndarray, P: sparse.sp
     parameters off their bounds until a step is below :data:`POLISH_TOL`, so the published
     solution is the optimum to machine precision, not wherever a first-order method
     stopped: the same bins then give the same coefficients on any CPU, whose vector units
-    add in different orders. A step that would cross a bound stops there and holds it."""
+    add in different orders. A step that would cross a bound stops there and holds it.
+    Should the steps end worse than they started or meet a singular Hessian (L-BFGS-B
+    stopped far from the optimum, where a plain Newton step may overshoot), ``params``
+    are returned as given."""
+    given = np.asarray(params, dtype=float)
     lo = np.array([-np.inf, *(b if b is not None else -np.inf for b, _ in bounds)])
     hi = np.array([np.inf, *(b if b is not None else np.inf for _, b in bounds)])
     Xi = sparse.hstack([sparse.csr_matrix(np.ones((X.shape[0], 1))), X], format="csr")
     Pi = np.zeros((len(params), len(params)))
     Pi[1:, 1:] = P.toarray()
-    params = np.asarray(params, dtype=float).copy()
+    params = given.copy()
     for _ in range(max_steps):
         free = (params > lo) & (params < hi)
         p = expit(Xi @ params)
         grad = Xi.T @ (p - y) + Pi @ params
         H = (Xi.T @ Xi.multiply((p * (1 - p))[:, None])).toarray() + Pi
-        step = np.linalg.solve(H[np.ix_(free, free)], -grad[free])
+        try:
+            step = np.linalg.solve(H[np.ix_(free, free)], -grad[free])
+        except np.linalg.LinAlgError:  # saturated far from the optimum: keep L-BFGS-B's
+            return given
         params[free] = np.clip(params[free] + step, lo[free], hi[free])
         if np.max(np.abs(step), initial=0.0) <= POLISH_TOL * (1.0 + np.max(np.abs(params))):
             break
-    return params
+
+    def loss(b: np.ndarray) -> float:
+        z = Xi @ b
+        return float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5 * b @ Pi @ b)
+
+    # a margin far above rounding, so the choice does not move with the CPU either
+    worse = not loss(params) - loss(given) <= 1e-9 * (1.0 + abs(loss(given)))  # NaN: worse
+    return given if worse else params
 
 
 def _log_loss(y: np.ndarray, z: np.ndarray) -> float:

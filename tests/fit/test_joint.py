@@ -20,6 +20,7 @@ from scorecard.data.contract import Column, Contract
 from scorecard.fit.binning import WoEBinner
 from scorecard.fit.estimator import Scorecard
 from scorecard.fit.joint import (
+    POLISH_STEPS,
     FeatureCoding,
     bin_indices,
     difference_matrix,
@@ -329,3 +330,25 @@ def test_the_final_fit_is_the_optimum_wherever_the_solver_stopped(joint, train) 
     # and what is published is rounded far above what is left
     published = joint.coefficients_["coef"].to_numpy()
     assert all(float(f"{v:.6g}") == v for v in published)
+
+
+def test_the_polish_never_leaves_a_fit_worse_than_the_solver_did() -> None:
+    # Far from the optimum a plain Newton step overshoots or meets a saturated, singular
+    # Hessian; the polish must then hand back what it was given, and still reach the
+    # optimum from near it.
+    rng = np.random.default_rng(0)
+    x = (rng.random(2_000) < 0.5).astype(float)
+    y = (rng.random(2_000) < 0.3).astype(float)
+    X, P, free = sparse.csr_matrix(x[:, None]), sparse.csr_matrix([[1e-3]]), [(None, None)]
+
+    def loss(b: np.ndarray) -> float:
+        z = b[0] + x * b[1]
+        return float(np.sum(np.logaddexp(0.0, z) - y * z) + 0.5e-3 * b[1] ** 2)
+
+    for far in ([0.0, 30.0], [5.0, -20.0], [0.0, 3.0], [3.0, 0.0]):
+        for steps in (1, POLISH_STEPS):  # one step overshoots; more meet a singular Hessian
+            out = polish(np.array(far), X, y, P, free, max_steps=steps)
+            assert np.all(np.isfinite(out)) and loss(out) <= loss(np.array(far))
+    best = solve(X, y, P, free)
+    np.testing.assert_allclose(polish(best + 0.01, X, y, P, free),
+                               polish(best, X, y, P, free), rtol=0, atol=1e-12)

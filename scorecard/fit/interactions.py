@@ -22,13 +22,17 @@ floor, one cut more at a time while it gains more than :data:`REFINE_COST` (1 na
 price) a contrast. Which pairs may enter is a multiple-testing question, priced by BIC
 below; how fine an entered pair's grid is, is a question of prediction within one model,
 and the card's L2 penalty shrinks the cells a cut adds. The published grid has one
-row per coarse bin of x and one column per coarse bin of y. Treatment coding: a cell of two
-regular bins with at least ``MIN_CELL_EVENTS`` defaults, off the most populated regular row
-and column (the baseline lines), is a group of its own; every other cell (a baseline line,
-too few defaults, or a special or missing parent) falls in one more group, the baseline
-(contribution 0). The parents' own points hold the rows' and the columns' risk, so a grid
-of ``a`` by ``b`` regular bins adds at most ``(a - 1) (b - 1)`` contrasts: what they cannot
-hold.
+row per coarse bin of x and one column per coarse bin of y. Treatment coding: a cell with
+a regular bin of at least one parent and at least ``MIN_CELL_EVENTS`` defaults, off the
+most populated regular row and column (the baseline lines), is a group of its own; every
+other cell (a baseline line, too few defaults, or special or missing in both parents) falls
+in one more group, the baseline (contribution 0). The parents' own points hold the rows'
+and the columns' risk, so a grid of ``a`` by ``b`` regular bins adds at most ``(a - 1) (b -
+1)`` contrasts, and ``a - 1`` along each of y's special or missing lines (``b - 1`` along
+x's): what they cannot hold. A parent's missing line belongs in the grid: where a value is
+missing for a reason (a payment span without a paid invoice), its risk may climb with the
+other parent as the regular values' does, and without that line a proxy whose "none" is a
+regular value (the largest paid invoice, 0) would hold what the pair cannot.
 
 **Ranking** (the idea of FAST, Lou et al., KDD 2013: score every pair cheaply on the
 residuals of the additive model, fit only the best). On the development rows, with ``p``
@@ -36,7 +40,7 @@ the main-effects card's pd, ``g = p - y`` and ``h = p (1 - p)``, a lookup fitted
 residuals with one Newton step per group gains ``sum_groups G^2 / (2 H)`` of log likelihood
 (``G``, ``H`` the sums of ``g``, ``h`` over the group's rows: numpy bincounts of each pair's
 own-bin histogram, so every pair of the card's characteristics is ranked, numeric or
-categorical). A grid's gain is that of a step in every supported cell of two regular bins
+categorical). A grid's gain is that of a step in every supported cell with a regular bin
 less the same for its rows alone and its columns alone (what main effects already hold),
 less a BIC cost, ``log(n) / 2`` per contrast. Many grids are tried (every pair, each with
 its cuts), so the rank floor is a multiple-testing bound: ``log(m) / n`` per row for ``m``
@@ -74,9 +78,10 @@ every line; with both declared, one step per corner of the two regular parts (th
 or beyond both), bounded alike, and one per corner of their safe parts (the cells before
 both), bounded to take risk off: the first lets two risks compound, the second lets them
 add up to less than their sum (one already high, the other adds less); either keeps both
-trends in every line, as the riskiest cells only get riskier and the safest only safer. A
-step needs ``MIN_CELL_EVENTS`` defaults in its corner cell. An override's ``trend = "none"``
-lifts the spec's trend: that parent is not held.
+trends in every line, as the riskiest cells only get riskier and the safest only safer; a
+special or missing line of one parent, outside its order, gets steps along the other, as
+with one declared parent. A step needs ``MIN_CELL_EVENTS`` defaults in its corner cell. An
+override's ``trend = "none"`` lifts the spec's trend: that parent is not held.
 The chosen pairs are then fitted together on all development rows and checked; a pair that
 still turns a trend by more than ``TREND_TOLERANCE`` is dropped and the rest refitted.
 
@@ -231,6 +236,17 @@ class PairBins:
                 coding.add(mask.ravel().astype(float), f"{self.name}: {what}", "cell step",
                            int(i * n_y + j), bound)
 
+        def along(axis: int, lines: range) -> None:
+            """Steps along declared parent ``axis`` within each of the other's ``lines``."""
+            n_other = (n_y, n_x)[axis]
+            for line in lines:
+                for r in range(1, reg[axis]):
+                    across = np.arange(n_other) == line
+                    mask = (np.outer(upper(axis, r), across) if axis == 0
+                            else np.outer(across, upper(axis, r)))
+                    i, j = ((corner(0, r), line) if axis == 0 else (line, corner(1, r)))
+                    add(mask, i, j, f"step at row {i}, column {j}")
+
         if all(self.signs):
             for r in range(1, reg[0]):
                 for c in range(1, reg[1]):
@@ -242,16 +258,13 @@ class PairBins:
                     i, j = corner(0, r) - self.signs[0], corner(1, c) - self.signs[1]
                     add(np.outer(lower(0, r), lower(1, c)), i, j,
                         f"safe corner at row {i}, column {j}", (None, 0.0))
+            # A special or missing line of one parent has no place in its order: the
+            # other's trend alone holds there.
+            along(0, range(reg[1], n_y))
+            along(1, range(reg[0], n_x))
         else:
             axis = 0 if self.signs[0] else 1
-            n_other = (n_y, n_x)[axis]
-            for line in range(n_other):
-                for r in range(1, reg[axis]):
-                    along = upper(axis, r)
-                    across = np.arange(n_other) == line
-                    mask = np.outer(along, across) if axis == 0 else np.outer(across, along)
-                    i, j = ((corner(0, r), line) if axis == 0 else (line, corner(1, r)))
-                    add(mask, i, j, f"step at row {i}, column {j}")
+            along(axis, range((n_y, n_x)[axis]))
         return coding
 
 
@@ -468,15 +481,25 @@ def pair_grid(fx: FeatureBins, fy: FeatureBins, gx: np.ndarray, gy: np.ndarray,
 
 def _own_cells(count: np.ndarray, event: np.ndarray, a: int, b: int) -> np.ndarray:
     """Which cells of a grid (shape (n_x, n_y), ``a`` and ``b`` regular rows and columns
-    first) have a parameter of their own: two regular bins, ``MIN_CELL_EVENTS`` defaults,
-    and neither the most populated regular row nor column, the baseline lines (treatment
-    coding: the parents' own points hold the rows' and the columns' risk, so a pair
-    holds only what they cannot, (a - 1) (b - 1) contrasts at most)."""
-    own = np.zeros(count.shape, dtype=bool)
-    own[:a, :b] = event[:a, :b] >= MIN_CELL_EVENTS
+    first) have a parameter of their own: a regular bin of at least one parent
+    (:func:`_one_regular`), ``MIN_CELL_EVENTS`` defaults, and neither the most populated
+    regular row nor column, the baseline lines (treatment coding: the parents' own points
+    hold the rows' and the columns' risk, so a pair holds only what they cannot: (a - 1)
+    (b - 1) contrasts at most, and as many as the other's regular bins less one along
+    each special or missing line)."""
+    own = (event >= MIN_CELL_EVENTS) & _one_regular(count.shape, a, b)
     own[int(np.argmax(count[:a].sum(axis=1))), :] = False
     own[:, int(np.argmax(count[:, :b].sum(axis=0)))] = False
     return own
+
+
+def _one_regular(shape: tuple[int, int], a: int, b: int) -> np.ndarray:
+    """The cells of a grid (``a`` and ``b`` regular rows and columns first) with a regular
+    bin of at least one parent: a special or missing line of one parent crosses the
+    other's regular bins, where the interaction may lie too (a payment span missing for
+    want of a paid invoice, whose risk climbs with youth as the slow payers' does)."""
+    row, col = np.indices(shape)
+    return (row < a) | (col < b)
 
 
 def _cells(mx: np.ndarray, my: np.ndarray, bx: np.ndarray, by: np.ndarray, n_y: int,
@@ -530,8 +553,7 @@ def _grid_gain(hist: _Hist, gx: np.ndarray, gy: np.ndarray) -> tuple[float, int]
     # Every supported cell of two regular bins steps, as the parents' points may move
     # with the pair's in the joint fit: the gain is the interaction's once the rows' and
     # the columns' are taken off.
-    cell = np.zeros(G.shape, dtype=bool)
-    cell[:a, :b] = E[:a, :b] >= MIN_CELL_EVENTS
+    cell = (E >= MIN_CELL_EVENTS) & _one_regular(G.shape, a, b)
     lookup = _sq(G[cell], H[cell]).sum()
     gain = lookup - _sq(G.sum(axis=1), H.sum(axis=1)).sum() - _sq(G.sum(axis=0),
                                                                    H.sum(axis=0)).sum()

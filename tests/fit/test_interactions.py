@@ -333,3 +333,24 @@ def test_a_grid_cuts_where_the_interaction_is_between_the_parents_own_splits() -
     cuts = pair.parents[0]["splits"]
     assert any(abs(cut - 30) < 5 for cut in cuts), cuts
     assert not any(abs(s - 30) < 5 for s in own), own
+
+
+def test_an_interaction_on_a_parents_missing_line_is_held_by_the_grid() -> None:
+    # b matters only where a is missing (a payment span without a paid invoice, say): the
+    # grid's missing line of a must hold it, or a proxy would
+    rng = np.random.default_rng(6)
+    n = 12_000
+    a, b, c = (np.round(rng.uniform(0, 100, n)) for _ in range(3))
+    gone = rng.random(n) < 0.25
+    logit = -2.5 + 0.01 * np.where(gone, 50.0, a) + 1.5 * (gone & (b > 50)) + 0.005 * c
+    y = (rng.random(n) < expit(logit)).astype(int)
+    X = pd.DataFrame({"uid": [f"u{i}" for i in range(n)], "a": np.where(gone, np.nan, a),
+                      "b": b, "c": c})
+    card = Scorecard(_spec("auto"), **JOINT).fit(X, y)
+    assert [p.name for p in card.interactions_] == ["a_x_b"]
+    rows = pd.DataFrame({"uid": ["lo", "hi", "lo_seen", "hi_seen"],
+                         "a": [np.nan, np.nan, 50.0, 50.0], "b": [10.0, 90.0, 10.0, 90.0],
+                         "c": 50.0})
+    score = ScoringEngine(card.to_artifact({}, {})).score(rows).score
+    # b's high half costs far more points where a is missing than where it is known
+    assert (score[0] - score[1]) - (score[2] - score[3]) > 20

@@ -192,9 +192,9 @@ class PairBins:
             return self._monotone_coding()
         counts = self.table["count"].to_numpy()
         per_group = np.bincount(self.group, weights=counts, minlength=self.n_groups)
-        # The last group (a special or missing parent, or too few defaults) is the
-        # baseline: its rows' risk is their parents' own bins', so a parameter there would
-        # only repeat them.
+        # The last group (a baseline line, special or missing in both parents, or too few
+        # defaults) is the baseline: its rows' risk is their parents' own bins', so a
+        # parameter there would only repeat them.
         baseline = (self.n_groups - 1 if per_group[-1] > 0
                     else int(np.argmax(per_group)))
         coding = FeatureCoding(self.name, 0, baseline, np.zeros((len(counts), 0)))

@@ -52,6 +52,6 @@ def rounded_frame(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     for name in out.columns:
         if pd.api.types.is_float_dtype(out[name]):
-            out[name] = [v if not math.isfinite(v) else float(f"{v:.6g}")
+            out[name] = [rounded(v) if math.isfinite(v) else v
                          for v in out[name].to_numpy(dtype=float)]
     return out

@@ -23,6 +23,7 @@ which calls it).
 from __future__ import annotations
 
 import importlib.metadata
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -38,6 +39,7 @@ from scorecard.card.reasons import top_reasons
 from scorecard.data.errors import TooFewRowsError
 from scorecard.data.files import Dataset
 from scorecard.fit.binning import category_keys
+from scorecard.fit.overrides import FeatureOverride, binning_trend
 from scorecard.fit.spec import METHOD_DEFAULTS, DatasetSpec
 from validation import discrimination
 from validation.result import ValidationResult
@@ -98,10 +100,21 @@ def challenger_frame(spec: DatasetSpec, frame: pd.DataFrame,
     return pd.DataFrame(out, index=frame.index)
 
 
-def _monotone_constraints(spec: DatasetSpec) -> dict[str, int]:
+def monotone_constraints(spec: DatasetSpec,
+                         overrides: Mapping[str, FeatureOverride]) -> dict[str, int]:
+    """The monotone challenger's direction per feature: ``+1`` (pd rises with it) or ``-1``,
+    for each feature whose trend, as the card is binned with it (an override's, else the
+    spec's), is declared ascending or descending. So a trend the risk team lifted
+    (``"none"``) frees the challenger too, and one they forced binds it, as it binds the
+    card."""
     signs = {"ascending": 1, "descending": -1}
-    return {c.name: signs[spec.trend(c.name)] for c in spec.features
-            if spec.trend(c.name) in signs}
+    out = {}
+    for c in spec.features:
+        ov = overrides.get(c.name)
+        trend = binning_trend(ov.trend if ov is not None else None, spec.trend(c.name))
+        if trend in signs:
+            out[c.name] = signs[trend]
+    return out
 
 
 def _tuned(card: Any) -> Any:
@@ -174,7 +187,8 @@ def validate_card(card: Any, engine: ScoringEngine, dataset: Dataset, design: Sp
             tuned = GradientBoostedChallenger(random_state=design.seed, n_jobs=n_jobs).fit(
                 X_dev, y_dev)
         variants = {"challenger": tuned}
-        if cst := _monotone_constraints(spec):  # no trend declared: no monotone variant
+        # no trend declared: no monotone variant
+        if cst := monotone_constraints(spec, card.overrides_):
             # The tuned configuration under the card's directions: the two challengers
             # differ by the constraints alone (and a second search is not paid for).
             variants["challenger_monotone"] = tuned.refit_with_best(

@@ -17,6 +17,7 @@ from scorecard.fit.binning import FeatureBins, WoEBinner
 from scorecard.fit.estimator import Scorecard
 from scorecard.fit.joint import trend_sign
 from scorecard.fit.overrides import FeatureOverride, OverridesError, load_overrides
+from scorecard.fit.validate import monotone_constraints
 from tests.support.builders import VINTAGE_SPEC, vintage_frame
 
 FREE = '[features.approval_year]\ntrend = "none"\nreason = "the 2008 vintages turn"\n'
@@ -91,3 +92,12 @@ def test_the_joint_fit_leaves_a_freed_characteristic_free_of_any_direction(
     held = spec_trend.points_["approval_year"][
         :spec_trend.binner_.bins_["approval_year"].n_regular]
     assert (np.diff(held) <= 0).all()
+
+
+def test_the_monotone_challenger_takes_the_cards_directions_with_the_overrides_applied(
+        tmp_path: Path) -> None:
+    # the spec declares both ascending; an override lifts one and turns the other round
+    assert monotone_constraints(VINTAGE_SPEC, {}) == {"approval_year": 1, "inquiries": 1}
+    path = tmp_path / "overrides.toml"
+    path.write_text(FREE + '[features.inquiries]\ntrend = "descending"\nreason = "a test"\n')
+    assert monotone_constraints(VINTAGE_SPEC, load_overrides(path)) == {"inquiries": -1}

@@ -195,7 +195,10 @@ def validate_card(card: Any, engine: ScoringEngine, dataset: Dataset, design: Sp
                 X_dev, y_dev, monotone=True, monotonic_cst=cst)
         for label, ch in variants.items():
             holdout_pd[label] = ch.predict_pd(X_hold)
-            best_params[label] = ch.best_params_
+            best_params[label] = dict(ch.best_params_)
+            if ch.monotone:  # the directions it is held to, beside its parameters
+                best_params[label]["monotonic_cst"] = ", ".join(
+                    f"{name} {sign:+d}" for name, sign in sorted(ch.monotonic_cst.items()))
             cv_pd[label] = Parallel(n_jobs=n_jobs)(
                 delayed(_challenger_fold)(ch, X_all, y_all, split) for split in design.folds)
             progress.say(f"{label}: holdout AUC "

@@ -4,6 +4,7 @@ card meets the quality bar on the generated holdout."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -55,3 +56,15 @@ def test_predictions_csv_format() -> None:
     for line in lines[1:50]:
         uuid, pd_ = line.split(",")
         assert len(uuid) == 36 and 0.0 < float(pd_) < 1.0
+
+
+def test_the_committed_report_names_the_directions_the_monotone_challenger_is_held_to(
+        ) -> None:
+    page = (REPORTS / "validation.html").read_text(encoding="utf-8")
+    held = re.search(r"<dt>Monotone challenger</dt><dd class=\"mono\">[^<]*monotonic_cst = "
+                     r"([^<]*)</dd>", page)
+    assert held is not None
+    directions = dict(item.rsplit(" ", 1) for item in held.group(1).split(", "))
+    # the spec declares these; the Klarna overrides force age descending (the spec detects)
+    assert directions["account_status"] == "+1" and directions["age"] == "-1"
+    assert "time_hours" not in directions  # no direction declared: the spec detects one

@@ -42,7 +42,7 @@ def approval_chart(column: Mapping[str, Any], air: float, salt: str) -> str:
         y = np.arange(len(names))
         ax.barh(y, rates, color=colors, height=0.6)
         for yi, r in zip(y, rates, strict=True):
-            ax.text(r + 0.01, yi, f"{100 * r:.1f} %", va="center", fontsize=8)
+            ax.text(r + 0.01, float(yi), f"{100 * r:.1f} %", va="center", fontsize=8)
         ref = next((g for g in groups if g.get("reference")), None)
         if ref is not None:
             ax.axvline(air * ref["approval_rate"], color=BAD_COLOR, linestyle="--",

@@ -22,13 +22,16 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import matplotlib as mpl
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+
+if TYPE_CHECKING:  # pragma: no cover
+    from matplotlib.typing import LegendLocType, RcKeyType
 
 # Display names and colours of the models, in the order they are drawn and tabulated.
 MODEL_LABELS: dict[str, str] = {
@@ -49,7 +52,7 @@ GOOD_COLOR = "#2e75b6"
 BAD_COLOR = "#c00000"
 FLAG_COLOR = "#c00000"
 
-_RC: dict[str, Any] = {
+_RC: dict[RcKeyType, Any] = {
     "svg.fonttype": "none",
     "font.family": "sans-serif",
     "font.sans-serif": ["DejaVu Sans", "Liberation Sans", "Arial"],
@@ -118,7 +121,7 @@ def _figure(width: float, height: float, ncols: int = 1) -> tuple[Figure, list[A
     return fig, list(axes)
 
 
-def _plain_legend(ax: Axes, loc: str = "lower right") -> None:
+def _plain_legend(ax: Axes, loc: LegendLocType = "lower right") -> None:
     ax.legend(loc=loc, frameon=False)
 
 
@@ -304,10 +307,13 @@ def score_hist_plot(samples: Sequence[tuple[str, np.ndarray, str]], title: str,
         fig, (ax,) = _figure(6.0, 3.6)
         present = [(lab, np.asarray(s, dtype=float), c) for lab, s, c in samples if len(s)]
         edges = _score_bins(*(s for _, s, _ in present))
+        # matplotlib's stubs type `bins` as a Sequence[float]; it takes an array of edges too.
         for lab, s, c in present:
-            ax.hist(s, bins=edges, density=True, histtype="stepfilled", alpha=0.35, color=c,
+            ax.hist(s, bins=edges,  # type: ignore[arg-type]
+                    density=True, histtype="stepfilled", alpha=0.35, color=c,
                     label=f"{lab} (n={len(s):,}, median {np.median(s):.0f})")
-            ax.hist(s, bins=edges, density=True, histtype="step", color=c, lw=1.2)
+            ax.hist(s, bins=edges,  # type: ignore[arg-type]
+                    density=True, histtype="step", color=c, lw=1.2)
         for cut in cuts:
             if edges[0] <= cut <= edges[-1]:
                 ax.axvline(cut, color="#999999", lw=0.7, ls=":")

@@ -35,6 +35,7 @@ from functools import cache
 from typing import Any
 
 import jinja2
+import numpy as np
 import pandas as pd
 from jinja2.ext import Extension
 from markupsafe import Markup
@@ -400,8 +401,9 @@ def _distributions(artifact: Mapping[str, Any], validation: ValidationResult,
                    src: Sources) -> dict[str, Any]:
     dist = validation.score_distribution
     cuts = (artifact.get("master_scale") or {}).get("score_cuts") or []
-    good, bad = dist.get("holdout_good", []), dist.get("holdout_bad", [])
-    dev, new = dist.get("development", []), dist.get("to_predict", [])
+    empty = np.empty(0)
+    good, bad = dist.get("holdout_good", empty), dist.get("holdout_bad", empty)
+    dev, new = dist.get("development", empty), dist.get("to_predict", empty)
     return {
         "holdout": (plots.score_hist_plot(
             [("Goods", good, plots.GOOD_COLOR), ("Bads", bad, plots.BAD_COLOR)],

@@ -18,8 +18,12 @@ import pandas as pd
 class GradeScale(Protocol):
     """What a master scale offers: labels best first, descending score cuts, a grade index."""
 
-    grades: tuple[str, ...]
-    score_cuts: tuple[float, ...]
+    # Read-only: a frozen dataclass (scorecard.card.grades.MasterScale) satisfies it.
+    @property
+    def grades(self) -> tuple[str, ...]: ...
+
+    @property
+    def score_cuts(self) -> tuple[float, ...]: ...
 
     def grade_index(self, score: np.ndarray | float) -> np.ndarray: ...
 

@@ -148,7 +148,7 @@ def _outcomes(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``decisions`` and its subcommands."""
     p = sub.add_parser(
         "decisions", help="the service's decision log: verify, replay, show, export, purge, "

@@ -57,7 +57,7 @@ def _fairness(args: argparse.Namespace) -> int:
     return EXIT_FLAGGED if report["flagged"] else EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``fairness`` to the ``scorecard`` parser."""
     p = sub.add_parser(
         "fairness", help="fair-lending tests per group: adverse impact at the cut-off, "

@@ -131,7 +131,7 @@ def _compare(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction) -> None:
     """Add ``registry`` and its subcommands."""
     p = sub.add_parser("registry", help="the card registry: add, approve, promote, retire, "
                        "list, history, verify, compare",

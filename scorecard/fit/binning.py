@@ -119,7 +119,7 @@ def _bin_table(name: str, optb: object, kind: str,
     # dict, else a single "Special" row. Without codes that row is always empty: drop it.
     n_special_rows = len(special) if special else 1
     n_regular = len(labels) - 1 - n_special_rows
-    rows = []
+    rows: list[dict[str, object]] = []
     for i, label in enumerate(labels):
         if i < n_regular:
             bin_type = "regular"

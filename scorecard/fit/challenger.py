@@ -260,7 +260,8 @@ class GradientBoostedChallenger(ClassifierMixin, BaseEstimator):
         for grid parameters no stage names; one stage of everything when ``stages`` is None."""
         if self.stages is None:
             return [tuple(grid)]
-        plan, seen = [], set()
+        plan: list[tuple[str, ...]] = []
+        seen: set[str] = set()
         for stage in self.stages:
             names = tuple(n for n in stage if n in grid and n not in seen)
             seen.update(names)
@@ -276,7 +277,7 @@ class GradientBoostedChallenger(ClassifierMixin, BaseEstimator):
         if not tune:
             if any(len(v) != 1 for v in grid.values()):
                 raise ValueError("an untuned fit needs a single-point param_grid")
-            self.cv_results_ = {}
+            self.cv_results_: dict[str, list[Any]] = {}
             self.best_params_ = {k: v[0] for k, v in grid.items()}
             self.best_score_: float | None = None
             self.model_ = self._booster(self.best_params_, cst).fit(Xp, y)
@@ -316,7 +317,7 @@ class GradientBoostedChallenger(ClassifierMixin, BaseEstimator):
         order = np.argsort(-mean, kind="mergesort")
         rank = np.empty(len(tried), dtype=np.int64)
         rank[order] = np.arange(1, len(tried) + 1)
-        self.cv_results_: dict[str, list[Any]] = {
+        self.cv_results_ = {
             "params": [dict(p) for p in tried],
             "stage": stage_of,
             "mean_test_auc": mean.tolist(),

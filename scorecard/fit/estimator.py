@@ -168,8 +168,8 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         given = {"min_bin_share": self.min_bin_share, "max_n_bins": self.max_n_bins,
                  "min_bin_n_event": self.min_bin_n_event,
                  "max_n_prebins": self.max_n_prebins}
-        self.binning_ = {k: v if v is not None else getattr(defaults, k)
-                         for k, v in given.items()}
+        self.binning_: dict[str, Any] = {k: v if v is not None else getattr(defaults, k)
+                                         for k, v in given.items()}
         self.smoothness_grid_ = (tuple(self.smoothness_grid) if self.smoothness_grid
                                  is not None else defaults.smoothness_grid)
         self.interactions_mode_ = (self.interactions if self.interactions is not None
@@ -185,9 +185,9 @@ class Scorecard(ClassifierMixin, BaseEstimator):
             raise ValueError(f"final_fit must be one of {FINAL_FITS}, not {self.final_fit_!r}")
         path = (builtin_overrides(self.spec.name) if self.overrides is None
                 else self.overrides if isinstance(self.overrides, str | Path) else None)
+        inline = None if isinstance(self.overrides, str | Path) else self.overrides  # a mapping
         self.overrides_file_ = Path(path) if path is not None else None
-        self.overrides_ = (load_overrides(path) if path is not None
-                           else dict(self.overrides or {}))
+        self.overrides_ = load_overrides(path) if path is not None else dict(inline or {})
         self.pair_overrides_ = (dict(self.pair_overrides) if self.pair_overrides is not None
                                 else load_pair_overrides(path))
 
@@ -265,7 +265,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         from scorecard.fit.protected import looks_protected
 
         log = self.selection_log_
-        for i in np.flatnonzero((log["decision"] == "in").to_numpy()):
+        for i in np.flatnonzero((log["decision"] == "in").to_numpy()).tolist():
             name = log["feature"].iloc[i]
             confirmed = self.spec.protected_use.get(name)
             why = None if confirmed else looks_protected(
@@ -402,7 +402,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
         """0/1 at a pd threshold of 0.5 (for scikit-learn compatibility; policy uses pd)."""
         return (self.predict_proba(X)[:, 1] >= 0.5).astype(np.int64)
 
-    def score(self, X: pd.DataFrame) -> np.ndarray:  # type: ignore[override]
+    def score(self, X: pd.DataFrame) -> np.ndarray:
         """Integer score of each row (higher = safer), shape ``(n,)``, as the engine scores
         it. A card's score, not scikit-learn's accuracy: give model-selection helpers a
         ``scoring`` (e.g. ``"roc_auc"``)."""
@@ -636,7 +636,7 @@ class Scorecard(ClassifierMixin, BaseEstimator):
 
         scored = ScoringEngine(artifact).score(rows)
         for j, f in enumerate(artifact["features"]):  # the bins' counts are the reference
-            col = scored.bins[:, j]
+            col = scored.bin_table()[:, j]
             engine_counts = np.bincount(col[col >= 0], minlength=len(f["bins"]))
             if engine_counts.tolist() != [b["count"] for b in f["bins"]]:
                 raise ValueError(f"{f['name']}: binning-table counts differ from the engine's")

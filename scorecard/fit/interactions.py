@@ -641,7 +641,7 @@ def choose_axes(hist: _Hist, categorical: tuple[bool, bool], cost: float, floor:
     if rx < 2 or ry < 2:
         return None
     orders = [np.arange(rx), np.arange(ry)]
-    score, i, j = _best_2x2(hist, *orders, cost)
+    score, i, j = _best_2x2(hist, orders[0], orders[1], cost)
     for _ in range(2):  # a categorical axis: reorder by contrast across the other's cut
         for axis in (0, 1):
             if not categorical[axis]:
@@ -649,7 +649,7 @@ def choose_axes(hist: _Hist, categorical: tuple[bool, bool], cost: float, floor:
             other = orders[1 - axis][(j, i)[axis]:]
             reordered = list(orders)
             reordered[axis] = _contrast_order(hist, axis, other)
-            s, ti, tj = _best_2x2(hist, *reordered, cost)
+            s, ti, tj = _best_2x2(hist, reordered[0], reordered[1], cost)
             if s > score:
                 score, i, j, orders = s, ti, tj, reordered
     if score == -math.inf:
@@ -1030,7 +1030,7 @@ def _pieces(fb: FeatureBins, parent: Mapping[str, Any]) -> tuple[np.ndarray, np.
     if fb.kind == "numeric":
         own_splits = np.asarray(fb.splits, dtype=float)
         grid_splits = np.asarray(parent["splits"], dtype=float)
-        lower = np.r_[-math.inf, np.unique(np.r_[own_splits, grid_splits])]
+        lower: np.ndarray = np.r_[-math.inf, np.unique(np.r_[own_splits, grid_splits])]
         return (np.searchsorted(own_splits, lower, side="right"),
                 np.searchsorted(grid_splits, lower, side="right"))
     of = {c: b["index"] for b in parent["bins"] if b["type"] == "regular"

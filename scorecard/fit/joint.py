@@ -51,7 +51,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -60,7 +60,7 @@ from scipy.optimize import minimize
 from scipy.special import expit
 from scipy.stats import norm
 
-from scorecard.card.engine import UNSEEN, bin_rule
+from scorecard.card.engine import UNSEEN, CategoricalRule, NumericRule, bin_rule
 from scorecard.fit.binning import FeatureBins
 
 # Penalties tried by inner CV, largest first: ties go to the smoother model.
@@ -118,8 +118,10 @@ def bin_indices(fb: FeatureBins, values: Any, category_match: str | None = None)
         if row["type"] == "special":
             b["codes"] = fb.special[row["label"]]
         bins.append(b)
-    rule = bin_rule({"kind": fb.kind, "splits": fb.splits, "bins": bins, "unseen_points": 0,
-                     "category_match": category_match})
+    # fb is one characteristic (numeric or categorical), so its rule is never a pair's
+    rule = cast("NumericRule | CategoricalRule",
+                bin_rule({"kind": fb.kind, "splits": fb.splits, "bins": bins,
+                          "unseen_points": 0, "category_match": category_match}))
     return rule.assign(values)[0]
 
 
@@ -188,7 +190,7 @@ def code_feature(fb: FeatureBins, sign: int | None = None) -> FeatureCoding:
             if b != baseline:
                 coding.add(indicator(len(t), b),
                            f"{fb.name}: category group {b} ({labels[b]})", "category", b)
-    for b in np.flatnonzero(types != "regular"):
+    for b in np.flatnonzero(types != "regular").tolist():
         if counts[b] == 0:
             coding.neutral.append(int(b))
             continue

@@ -16,6 +16,7 @@ import itertools
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from scorecard.card.derived import rounding_name
 from scorecard.data.contract import CONTRACTS, HELOC_SPECIAL_CODES, Column, Contract
@@ -41,6 +42,17 @@ MASTER_SCALES = ("development", "ladder")
 DEFAULT_MASTER_SCALE = "development"
 
 
+class SelectionDefaults(TypedDict):
+    """The keyword arguments of :class:`scorecard.fit.selection.SelectionConfig`."""
+
+    min_iv: float
+    max_corr: float
+    max_vif: float
+    max_pvalue: float
+    max_features: int
+    backward: bool
+
+
 @dataclass(frozen=True)
 class MethodDefaults:
     """What a card method fits with unless a parameter says otherwise.
@@ -59,7 +71,7 @@ class MethodDefaults:
     max_n_bins: int
     min_bin_n_event: int | None
     max_n_prebins: int
-    selection: dict[str, float | int | bool]
+    selection: SelectionDefaults
     smoothness_grid: tuple[float, ...] = (0.0,)
     interaction_budget_s: float = 120.0
 

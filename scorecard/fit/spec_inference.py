@@ -243,7 +243,7 @@ def _sniff(text: str) -> str:
 
 
 def _na_token(frame: pd.DataFrame, sep: str) -> str:
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for token in NA_TOKENS:
         counts[token] = int((frame == token).to_numpy().sum())
     token, n = max(counts.items(), key=lambda kv: (kv[1], -NA_TOKENS.index(kv[0])))
@@ -716,7 +716,7 @@ def _ratios_of_others(frame: pd.DataFrame, na: str, columns: list[dict[str, Any]
                 share[k, :] = share[:, k] = 0.0
                 np.fill_diagonal(share, 0.0)
                 share[n_seen < 30] = 0.0
-                a, b = np.unravel_index(int(np.argmax(share)), share.shape)
+                a, b = map(int, np.unravel_index(int(np.argmax(share)), share.shape))
                 if share[a, b] >= MIN_RATIO_SHARE and (best is None or share[a, b] > best[0]):
                     best = (float(share[a, b]), int(a), int(b), scale)
         if best is None:
@@ -798,12 +798,12 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
     if len(labels) != 2:
         raise SpecInferenceError(f"target: column {target_name!r} has {len(labels)} distinct "
                                  f"values {labels[:10]}; a target needs exactly two")
-    bad, why = _bad_label(labels, Counter(t[labelled].tolist()))
+    bad, bad_why = _bad_label(labels, Counter(t[labelled].tolist()))
     good = next(lab for lab in labels if lab != bad)
     y = (t[labelled] == bad).to_numpy(dtype=float)
     out.review.append(f"target: {target_name!r} ({target_why}; {int(labelled.sum())} "
                       f"labelled rows, {y.mean():.2%} bad, {int((~labelled).sum())} to "
-                      f"predict); bad = {bad!r} because {why}")
+                      f"predict); bad = {bad!r} because {bad_why}")
     out.confirm.append(f"target {target_name!r}: {bad!r} is the bad outcome (1), {good!r} good")
     ident = _pick_id(frame, na, id_column, target_name)
     out.review.append(f"id: {ident!r}" if ident else "id: none (rows are numbered)")
@@ -814,7 +814,7 @@ def infer_spec(path: str | Path, *, target: str | None = None, id_column: str | 
     special: dict[str, dict[str, list[float]]] = {}
     heaps: dict[str, dict[str, list[float]]] = {}
     rounding: dict[str, list[int]] = {}
-    monotonic: dict[str, str] = {}
+    monotonic: dict[str, str | None] = {}
     exclude: dict[str, str] = {}
     plausible: dict[str, list[float | None]] = {}
     ages: list[str] = []

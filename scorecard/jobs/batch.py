@@ -442,7 +442,7 @@ def _merge_csv(parts: Sequence[Path], target: Path) -> int:
                     out.write(first)
                 elif first != header:
                     raise RuntimeError(f"Spark part {part.name} has an unexpected header")
-                for block in iter(lambda s=src: s.read(1 << 22), b""):
+                for block in iter(functools.partial(src.read, 1 << 22), b""):
                     rows += block.count(b"\n")
                     out.write(block)
     return rows

@@ -155,7 +155,8 @@ def spec_of(artifact: dict[str, Any]) -> Any:
         else file_contract(artifact)
     keys = ("categorical", "special_codes", "monotonic", "exclude", "reason_prefix",
             "card_method", "final_fit", "actionable", "interactions", "protected")
-    kwargs = {k: (tuple(s[k]) if isinstance(s[k], list) else s[k]) for k in keys if k in s}
+    kwargs: dict[str, Any] = {k: (tuple(s[k]) if isinstance(s[k], list) else s[k])
+                              for k in keys if k in s}
     return DatasetSpec(name=s["name"], contract=contract, **kwargs)
 
 
@@ -269,7 +270,8 @@ def fairness_report(artifact: dict[str, Any], frame: pd.DataFrame, ids: pd.Serie
                                     labels == ref)[:TOP_GAPS]
             entry: dict[str, Any] = {"gaps": gaps, "refit": None}
             losers = [r["characteristic"] for r in gaps if r["gap"] < 0][:refit]
-            if refit and y is not None and losers:
+            # y is set only with a target column
+            if refit and y is not None and target is not None and losers:
                 say(f"{name}={g}: refitting the card without {', '.join(losers)}")
                 entry["refit"] = refit_costs(artifact, frame, target, labels, g, ref, losers,
                                              float(approved.mean()))

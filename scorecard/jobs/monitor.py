@@ -330,7 +330,7 @@ def monitor_frames(artifact: dict[str, Any], periods: list[tuple[str, pd.DataFra
     out = []
     for name, frame in periods:
         scored = engine.score(frame)
-        counts = counts_from_scored(name, artifact, scored.score, scored.bins)
+        counts = counts_from_scored(name, artifact, scored.score, scored.bin_table())
         fig = population_figures(artifact, counts)
         fig["outcomes"] = None
         if outcomes:

@@ -175,7 +175,8 @@ def _plain_csv(frame: pd.DataFrame | pa.Table, header: bool) -> bytes | memoryvi
         columns.append(cells)
     lines = pc.binary_join_element_wise(*columns, text(","))
     data, offsets = text_bytes(lines)
-    body = memoryview(data[offsets[0]:offsets[-1]])
+    # memoryview(array) as .data: numpy's stubs declare its buffer protocol for 3.12+ only
+    body = data[offsets[0]:offsets[-1]].data
     return (",".join(names) + "\n").encode("utf-8") + body if header else body
 
 

@@ -318,7 +318,7 @@ def flags(fd: FeatureData, b: Binning, min_share: float, max_bins: int,
         for k, fold in enumerate(fd.fold_names):
             fev, fne = fev_all[k], fne_all[k]
             thin = (fev < min_events) if min_events else np.zeros(len(fev), dtype=bool)
-            for i in np.flatnonzero((fev == 0) | (fne == 0) | thin):
+            for i in np.flatnonzero((fev == 0) | (fne == 0) | thin).tolist():
                 if ev[i] > 0 and ne[i] > 0 and (not min_events or ev[i] >= min_events):
                     pure.setdefault(int(i), []).append(fold)  # all rows: flagged above
         for i, folds in pure.items():

@@ -371,9 +371,10 @@ class Session:
             b = self._optimised(name, b.trend)
         ov = replace(prev, exclude=None, reason=reason.strip(), who=self.reviewer,
                      when=date.today().isoformat())
-        if ov.splits is None and ov.groups is None and ov.trend is None:
-            ov = None  # nothing left to override: the optimiser bins it
-        return self._record(name, "include", "", reason, replace(b, exclude=None), ov)
+        # nothing left to override: the optimiser bins it
+        bare = ov.splits is None and ov.groups is None and ov.trend is None
+        return self._record(name, "include", "", reason, replace(b, exclude=None),
+                            None if bare else ov)
 
     def _optimised(self, name: str, trend: str | None) -> Binning:
         """The optimiser's binning of ``name`` alone (one optbinning fit)."""

@@ -196,7 +196,7 @@ def validate_card(card: Any, engine: ScoringEngine, dataset: Dataset, design: Sp
         for label, ch in variants.items():
             holdout_pd[label] = ch.predict_pd(X_hold)
             best_params[label] = dict(ch.best_params_)
-            if ch.monotone:  # the directions it is held to, beside its parameters
+            if ch.monotone and ch.monotonic_cst:  # its directions, beside its parameters
                 best_params[label]["monotonic_cst"] = ", ".join(
                     f"{name} {sign:+d}" for name, sign in sorted(ch.monotonic_cst.items()))
             cv_pd[label] = Parallel(n_jobs=n_jobs)(

@@ -80,8 +80,10 @@ both), bounded to take risk off: the first lets two risks compound, the second l
 add up to less than their sum (one already high, the other adds less); either keeps both
 trends in every line, as the riskiest cells only get riskier and the safest only safer; a
 special or missing line of one parent, outside its order, gets steps along the other, as
-with one declared parent. A step needs ``MIN_CELL_EVENTS`` defaults in its corner cell. An
-override's ``trend = "none"`` lifts the spec's trend: that parent is not held.
+with one declared parent; with one declared parent, its own special and missing lines are
+free cells, as in a pair with none. A step needs ``MIN_CELL_EVENTS`` defaults in its
+corner cell, a free cell in itself. An override's ``trend = "none"`` lifts the spec's
+trend: that parent is not held.
 The chosen pairs are then fitted together on all development rows and checked; a pair that
 still turns a trend by more than ``TREND_TOLERANCE`` is dropped and the rest refitted.
 
@@ -265,6 +267,18 @@ class PairBins:
         else:
             axis = 0 if self.signs[0] else 1
             along(axis, range((n_y, n_x)[axis]))
+            # The declared parent's own special and missing lines lie outside its order:
+            # their cells are free, as in a pair with no declared parent, off the other's
+            # most populated regular line (the parent's own special bin holds that one).
+            other = 1 - axis
+            counts = self.table["count"].to_numpy().reshape(n_x, n_y)
+            base = int(np.argmax(counts.sum(axis=axis)[:reg[other]]))
+            for line in range(reg[axis], (n_x, n_y)[axis]):
+                for k in range(reg[other]):
+                    i, j = (line, k) if axis == 0 else (k, line)
+                    if k != base:
+                        add(np.outer(np.arange(n_x) == i, np.arange(n_y) == j), i, j,
+                            f"cell at row {i}, column {j}", (None, None))
         return coding
 
 

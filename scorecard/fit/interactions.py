@@ -132,9 +132,11 @@ from scorecard.fit.overrides import OverridesError, PairOverride
 MAX_AXIS = 4  # regular bins per parent in a grid: at most 4 x 4 cells of two regular bins
 MIN_AXIS_SHARE = 0.1  # of the rows, in each of a parent's merged bins
 # The share of the main-effects card's log loss a pair must save out of fold at least:
-# relative, as log loss scales with the default rate (a small data set's multiple-testing
-# floor may be lower).
-MIN_GAIN = 1e-3
+# relative, as log loss scales with the default rate. On many rows it is the floor that
+# binds: a grid confirmed on the rows its cuts and category groups were chosen on gains a
+# little out of fold even where it is noise (a category axis has many groupings to choose
+# from), and the multiple-testing floor log(m) / n falls below that.
+MIN_GAIN = 2e-3
 MIN_CELL_EVENTS = 30
 # Log likelihood a cut must add per contrast to refine a grid that ranks in (AIC's price).
 REFINE_COST = 1.0

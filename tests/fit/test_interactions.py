@@ -337,9 +337,12 @@ def test_a_grid_cuts_where_the_interaction_is_between_the_parents_own_splits() -
     assert not any(abs(s - 30) < 5 for s in own), own
 
 
-def test_an_interaction_on_a_parents_missing_line_is_held_by_the_grid() -> None:
+@pytest.mark.parametrize("trends", [{}, {"a": "ascending"}], ids=["free", "a declared"])
+def test_an_interaction_on_a_parents_missing_line_is_held_by_the_grid(
+        trends: dict[str, str]) -> None:
     # b matters only where a is missing (a payment span without a paid invoice, say): the
-    # grid's missing line of a must hold it, or a proxy would
+    # grid's missing line of a must hold it, or a proxy would; with a's trend declared, that
+    # line lies outside its order, so its cells are free as in a pair with none declared
     rng = np.random.default_rng(6)
     n = 12_000
     a, b, c = (np.round(rng.uniform(0, 100, n)) for _ in range(3))
@@ -348,33 +351,12 @@ def test_an_interaction_on_a_parents_missing_line_is_held_by_the_grid() -> None:
     y = (rng.random(n) < expit(logit)).astype(int)
     X = pd.DataFrame({"uid": [f"u{i}" for i in range(n)], "a": np.where(gone, np.nan, a),
                       "b": b, "c": c})
-    card = Scorecard(_spec("auto"), **JOINT).fit(X, y)
+    card = Scorecard(replace(_spec("auto"), monotonic=trends), **JOINT).fit(X, y)
     assert [p.name for p in card.interactions_] == ["a_x_b"]
+    assert card.interactions_[0].signs == ((1, 0) if trends else (0, 0))
     rows = pd.DataFrame({"uid": ["lo", "hi", "lo_seen", "hi_seen"],
                          "a": [np.nan, np.nan, 50.0, 50.0], "b": [10.0, 90.0, 10.0, 90.0],
                          "c": 50.0})
     score = ScoringEngine(card.to_artifact({}, {})).score(rows).score
     # b's high half costs far more points where a is missing than where it is known
-    assert (score[0] - score[1]) - (score[2] - score[3]) > 20
-
-
-def test_a_declared_parents_own_missing_line_is_held_by_the_grid_too() -> None:
-    # as above, with a's trend declared: its missing line lies outside its order, so the
-    # grid's cells there are free, as in a pair with no declared parent
-    rng = np.random.default_rng(6)
-    n = 12_000
-    a, b, c = (np.round(rng.uniform(0, 100, n)) for _ in range(3))
-    gone = rng.random(n) < 0.25
-    logit = -2.5 + 0.01 * np.where(gone, 50.0, a) + 1.5 * (gone & (b > 50)) + 0.005 * c
-    y = (rng.random(n) < expit(logit)).astype(int)
-    X = pd.DataFrame({"uid": [f"u{i}" for i in range(n)], "a": np.where(gone, np.nan, a),
-                      "b": b, "c": c})
-    spec = replace(_spec("auto"), monotonic={"a": "ascending"})
-    card = Scorecard(spec, **JOINT).fit(X, y)
-    assert [p.name for p in card.interactions_] == ["a_x_b"]
-    assert card.interactions_[0].signs == (1, 0)
-    rows = pd.DataFrame({"uid": ["lo", "hi", "lo_seen", "hi_seen"],
-                         "a": [np.nan, np.nan, 50.0, 50.0], "b": [10.0, 90.0, 10.0, 90.0],
-                         "c": 50.0})
-    score = ScoringEngine(card.to_artifact({}, {})).score(rows).score
     assert (score[0] - score[1]) - (score[2] - score[3]) > 20

@@ -30,7 +30,8 @@ paired challenger - LightGBM gap.
 ``--holdout 0.3`` replaces the k folds by one stratified holdout of that share of the
 labelled rows, passed to ``regenerate`` as ``NA``-target rows beside the rest: the cards'
 holdout AUC against the oracle's on the same rows (the issue-13 setting on 300,000
-generated rows: ``scorecard generate-data --rows 300000 --unlabelled 0``).
+generated rows: ``scorecard generate-data --rows 300000 --unlabelled 0``; ``--interactions``
+as with folds).
 """
 
 from __future__ import annotations
@@ -232,7 +233,7 @@ def card_variants(skip: set[str], final_fits: list[str], interactions: list[str 
 
 def holdout_cards(spec: DatasetSpec, spec_arg: str, lab: pd.DataFrame, y: np.ndarray,
                   truth: np.ndarray | None, share: float, seed: int, skip: set[str],
-                  final_fits: list[str]) -> None:
+                  final_fits: list[str], interactions: list[str | None]) -> None:
     """Print the card methods' and the oracle's AUC on one stratified holdout of ``share``
     of the labelled rows, the holdout passed to ``regenerate`` as ``NA``-target rows."""
     from sklearn.model_selection import train_test_split
@@ -248,8 +249,8 @@ def holdout_cards(spec: DatasetSpec, spec_arg: str, lab: pd.DataFrame, y: np.nda
     rows: list[tuple[str, float, float]] = []
     chosen: dict[str, list[str]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for label, method, ff, _inter in card_variants(skip, final_fits, [None]):
-            path = spec_file(spec, spec_arg, method, ff, Path(tmp))
+        for label, method, ff, inter in card_variants(skip, final_fits, interactions):
+            path = spec_file(spec, spec_arg, method, ff, Path(tmp), inter)
             pairs = chosen.setdefault(label, [])
             p, s = card_fold(path, frame, spec.contract, ids, Path(tmp), pairs)
             rows.append((label, roc_auc(y[te], p), s))
@@ -319,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                                              for p in planted), file=sys.stderr, flush=True)
     if args.holdout:
         holdout_cards(spec, args.spec, lab, y, truth, args.holdout, args.seed, skip,
-                      final_fits)
+                      final_fits, interactions)
         return 0
     X_ch = challenger_frame(spec, lab)
     aucs: dict[str, list[float]] = {}

@@ -689,7 +689,8 @@ def _ratios_of_others(frame: pd.DataFrame, na: str, columns: list[dict[str, Any]
                                        for c in cs])).to_numpy(dtype=float)
         for n in names])
     screen = values[:RATIO_SCREEN_ROWS]
-    with np.errstate(divide="ignore", invalid="ignore"):  # every a / b, zeros aside
+    # every a / b, zeros aside; one too large for a float is inf, and left out as not finite
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ratio = (np.where(screen != 0, screen, np.nan)[:, :, None]
                  / np.where(screen > 0, screen, np.nan)[:, None, :])
     finite = np.isfinite(ratio)

@@ -273,8 +273,7 @@ class PairBins:
             # their cells are free, as in a pair with no declared parent, off the other's
             # most populated regular line (the parent's own special bin holds that one).
             other = 1 - axis
-            counts = self.table["count"].to_numpy().reshape(n_x, n_y)
-            base = int(np.argmax(counts.sum(axis=axis)[:reg[other]]))
+            base = _baselines(self.table["count"].to_numpy().reshape(n_x, n_y), *reg)[other]
             for line in range(reg[axis], (n_x, n_y)[axis]):
                 for k in range(reg[other]):
                     i, j = (line, k) if axis == 0 else (k, line)
@@ -504,9 +503,16 @@ def _own_cells(count: np.ndarray, event: np.ndarray, a: int, b: int) -> np.ndarr
     (b - 1) contrasts at most, and as many as the other's regular bins less one along
     each special or missing line)."""
     own = (event >= MIN_CELL_EVENTS) & _one_regular(count.shape, a, b)
-    own[int(np.argmax(count[:a].sum(axis=1))), :] = False
-    own[:, int(np.argmax(count[:, :b].sum(axis=0)))] = False
+    row, col = _baselines(count, a, b)
+    own[row, :] = False
+    own[:, col] = False
     return own
+
+
+def _baselines(count: np.ndarray, a: int, b: int) -> tuple[int, int]:
+    """A grid's baseline lines (shape (n_x, n_y), ``a`` and ``b`` regular rows and
+    columns first): its most populated regular row and column."""
+    return int(np.argmax(count[:a].sum(axis=1))), int(np.argmax(count[:, :b].sum(axis=0)))
 
 
 def _one_regular(shape: tuple[int, int], a: int, b: int) -> np.ndarray:
@@ -710,7 +716,7 @@ def _lines(pair: PairBins, cells: np.ndarray) -> sparse.csr_matrix:
     n_x, n_y = (len(p["bins"]) for p in pair.parents)
     a, b = (sum(x["type"] == "regular" for x in p["bins"]) for p in pair.parents)
     count = pair.table["count"].to_numpy().reshape(n_x, n_y)
-    base = (int(np.argmax(count[:a].sum(axis=1))), int(np.argmax(count[:, :b].sum(axis=0))))
+    base = _baselines(count, a, b)
     row, col = np.divmod(cells, n_y)
     cols = [row == r for r in range(a) if r != base[0]] + [
         col == c for c in range(b) if c != base[1]]

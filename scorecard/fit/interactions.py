@@ -3,8 +3,11 @@
 **Grid.** A pair's grid is built on its parents' axis units, grouped into at most
 ``MAX_AXIS`` (4) regular bins each (numeric: a subset of its units' split points;
 categorical: unions of its units, in any combination), each at least ``MIN_AXIS_SHARE`` of
-the rows; its special and missing bins stay as they are. A pair is ranked on its parents'
-own bins; for one that ranks in, a numeric parent's cuts may also fall on its
+the rows, a bound on how many cuts a grid may choose from; a parent of two units (a flag,
+such as an add-on plan that fewer than a tenth of the customers hold) has no cut to choose,
+so its rarer value is a grid bin however few rows it holds (the cells' support is
+``MIN_CELL_EVENTS``'); its special and missing bins stay as they are. A pair is ranked on
+its parents' own bins; for one that ranks in, a numeric parent's cuts may also fall on its
 ``AXIS_QUANTILES``-quantiles (:func:`finer_axes`), kept when the grid then gains more: an
 interaction's threshold lies where it lies, often where the parent's own risk is flat and
 its bins merged (on a telecom churn set, many service calls matter most at low usage, where
@@ -130,7 +133,9 @@ from scorecard.fit.joint import (
 from scorecard.fit.overrides import OverridesError, PairOverride
 
 MAX_AXIS = 4  # regular bins per parent in a grid: at most 4 x 4 cells of two regular bins
-MIN_AXIS_SHARE = 0.1  # of the rows, in each of a parent's merged bins
+# Of the rows, in each of a parent's merged bins where it has a cut to choose (more than two
+# units): many cuts to choose from find noise in thin slices.
+MIN_AXIS_SHARE = 0.1
 # The share of the main-effects card's log loss a pair must save out of fold at least:
 # relative, as log loss scales with the default rate. On many rows it is the floor that
 # binds: a grid confirmed on the rows its cuts and category groups were chosen on gains a
@@ -586,7 +591,7 @@ def _best_2x2(hist: _Hist, ox: np.ndarray, oy: np.ndarray, cost: float,
               ) -> tuple[float, int, int]:
     """The best two-by-two grid with x's regular bins in order ``ox`` and y's in ``oy``:
     its gain less ``cost`` per degree of freedom and its cuts (positions in those orders);
-    ``-inf`` when no cut leaves ``MIN_AXIS_SHARE`` of the rows on both sides."""
+    ``-inf`` when no cut leaves ``MIN_AXIS_SHARE`` of the rows on both sides (a flag aside)."""
     rx, ry = hist.reg
     rows_x = np.r_[ox, rx:hist.G.shape[0]]
     cols_y = np.r_[oy, ry:hist.G.shape[1]]
@@ -620,8 +625,8 @@ def _best_2x2(hist: _Hist, ox: np.ndarray, oy: np.ndarray, cost: float,
         gy_ex, hy_ex).sum()
     score = np.where(e_far >= MIN_CELL_EVENTS, lookup - rows - cols - cost, -math.inf)
     share = MIN_AXIS_SHARE * total_n
-    ok = (((nx_lo >= share) & (nx_all - nx_lo >= share))[:, None]
-          & ((ny_lo >= share) & (ny_all - ny_lo >= share))[None, :])
+    ok = ((((nx_lo >= share) & (nx_all - nx_lo >= share)) | (rx == 2))[:, None]
+          & (((ny_lo >= share) & (ny_all - ny_lo >= share)) | (ry == 2))[None, :])
     if not ok.any():
         return -math.inf, 0, 0
     score = np.where(ok, score, -math.inf)
@@ -682,6 +687,8 @@ def choose_axes(hist: _Hist, categorical: tuple[bool, bool], cost: float, floor:
     def evaluate(c: list[list[int]]) -> float:
         gx, gy = (_groups(orders[a], c[a], n_bins[a]) for a in (0, 1))
         for a, grp in ((0, gx), (1, gy)):
+            if hist.reg[a] == 2:  # a flag: no cut to choose
+                continue
             shares = np.bincount(grp[:hist.reg[a]], weights=hist.N.sum(axis=1 - a)[
                 :hist.reg[a]]) / hist.N.sum()
             if shares.min() < MIN_AXIS_SHARE:

@@ -360,3 +360,25 @@ def test_an_interaction_on_a_parents_missing_line_is_held_by_the_grid(
     score = ScoringEngine(card.to_artifact({}, {})).score(rows).score
     # b's high half costs far more points where a is missing than where it is known
     assert (score[0] - score[1]) - (score[2] - score[3]) > 20
+
+
+def test_a_flag_held_by_few_rows_is_a_grid_bin_of_its_own() -> None:
+    # an add-on plan held by 7 % of the rows, whose risk climbs with a only there (an
+    # international plan whose callers churn on their international minutes): a flag has
+    # no cut to choose, so its rarer value is a grid bin though it holds under a tenth
+    rng = np.random.default_rng(7)
+    n = 20_000
+    a, c = (np.round(rng.uniform(0, 100, n)) for _ in range(2))
+    plan = rng.random(n) < 0.07
+    logit = -2.0 + 0.01 * a + 0.01 * c + np.where(plan, -1.0 + 0.04 * a, 0.0)
+    y = (rng.random(n) < expit(logit)).astype(int)
+    X = pd.DataFrame({"uid": [f"u{i}" for i in range(n)], "a": a,
+                      "k": rng.choice(np.array(["A", "B"], dtype=object), n),
+                      "m": np.where(plan, "x", "y"), "c": c})
+    card = Scorecard(mixed_spec(), **JOINT).fit(X, y)
+    assert "a_x_m" in [p.name for p in card.interactions_]
+    rows = pd.DataFrame({"uid": ["plan_lo", "plan_hi", "lo", "hi"], "a": [10.0, 90.0] * 2,
+                         "k": "A", "m": ["x", "x", "y", "y"], "c": 50.0})
+    score = ScoringEngine(card.to_artifact({}, {})).score(rows).score
+    # a's high values cost far more points on the plan than off it (the truth: 92 points)
+    assert (score[0] - score[1]) - (score[2] - score[3]) > 40

@@ -3,7 +3,10 @@
 **Grid.** A pair's grid is built on its parents' axis units, grouped into at most
 ``MAX_AXIS`` (4) regular bins each (numeric: a subset of its units' split points;
 categorical: unions of its units, in any combination), each at least ``MIN_AXIS_SHARE`` of
-the rows, a bound on how many cuts a grid may choose from; a parent of two units (a flag,
+the rows, a bound on how many cuts a grid may choose from, or ``MIN_REFINED_SHARE`` in a
+parent that a grid which ranks in cuts more than once (the pair has ranked in on its two
+by two, so a thinner slice only shapes it: the tail of many service calls, under a tenth of
+a telecom's customers, is where their usage turns to churn); a parent of two units (a flag,
 such as an add-on plan that fewer than a tenth of the customers hold) has no cut to choose,
 so its rarer value is a grid bin however few rows it holds (the cells' support is
 ``MIN_CELL_EVENTS``'); its special and missing bins stay as they are. A pair is ranked on
@@ -136,6 +139,9 @@ MAX_AXIS = 4  # regular bins per parent in a grid: at most 4 x 4 cells of two re
 # Of the rows, in each of a parent's merged bins where it has a cut to choose (more than two
 # units): many cuts to choose from find noise in thin slices.
 MIN_AXIS_SHARE = 0.1
+# Of the rows, in each bin of a parent that a grid cuts more than once: only a pair whose
+# two by two ranked in is cut again (choose_axes).
+MIN_REFINED_SHARE = 0.05
 # The share of the main-effects card's log loss a pair must save out of fold at least:
 # relative, as log loss scales with the default rate. On many rows it is the floor that
 # binds: a grid confirmed on the rows its cuts and category groups were chosen on gains a
@@ -663,7 +669,8 @@ def choose_axes(hist: _Hist, categorical: tuple[bool, bool], cost: float, floor:
     :data:`REFINE_COST` per degree of freedom and each parent's own bins' grid bins;
     ``None`` when no grid leaves ``MIN_AXIS_SHARE`` of the rows in each of its parents'
     bins. The two by two it starts from is the best at ``cost`` per degree of freedom;
-    grids below ``floor`` are not refined past it."""
+    grids below ``floor`` are not refined past it; a parent cut more than once may have
+    bins of ``MIN_REFINED_SHARE``."""
     rx, ry = hist.reg
     if rx < 2 or ry < 2:
         return None
@@ -691,7 +698,7 @@ def choose_axes(hist: _Hist, categorical: tuple[bool, bool], cost: float, floor:
                 continue
             shares = np.bincount(grp[:hist.reg[a]], weights=hist.N.sum(axis=1 - a)[
                 :hist.reg[a]]) / hist.N.sum()
-            if shares.min() < MIN_AXIS_SHARE:
+            if shares.min() < (MIN_AXIS_SHARE if len(c[a]) == 1 else MIN_REFINED_SHARE):
                 return -math.inf
         gain, dof = _grid_gain(hist, gx, gy)
         return gain - REFINE_COST * dof

@@ -152,7 +152,7 @@ MIN_CELL_EVENTS = 30
 # Log likelihood a cut must add per contrast to refine a grid that ranks in (AIC's price).
 REFINE_COST = 1.0
 # A numeric parent's axis units: its own split points and the quantiles of this order (a
-# grid bin takes MIN_AXIS_SHARE of the rows at least, so finer units only place its cuts).
+# grid bin takes MIN_REFINED_SHARE of the rows at least, so finer units only place its cuts).
 AXIS_QUANTILES = 20
 DECLARED = {"ascending": 1, "descending": -1}
 # A turn against a declared trend smaller than this (logit) is rounding, not a turn: below

@@ -630,14 +630,24 @@ def _best_2x2(hist: _Hist, ox: np.ndarray, oy: np.ndarray, cost: float,
     cols = (_sq(gy_lo, hy_lo) + _sq(gy_all - gy_lo, hy_all - hy_lo))[None, :] + _sq(
         gy_ex, hy_ex).sum()
     score = np.where(e_far >= MIN_CELL_EVENTS, lookup - rows - cols - cost, -math.inf)
-    share = MIN_AXIS_SHARE * total_n
-    ok = ((((nx_lo >= share) & (nx_all - nx_lo >= share)) | (rx == 2))[:, None]
-          & (((ny_lo >= share) & (ny_all - ny_lo >= share)) | (ry == 2))[None, :])
+    sx, sy = (_min_share(r, 1) * total_n for r in (rx, ry))
+    ok = (((nx_lo >= sx) & (nx_all - nx_lo >= sx))[:, None]
+          & ((ny_lo >= sy) & (ny_all - ny_lo >= sy))[None, :])
     if not ok.any():
         return -math.inf, 0, 0
     score = np.where(ok, score, -math.inf)
     i, j = np.unravel_index(int(np.argmax(score)), score.shape)
     return float(score[i, j]), int(i) + 1, int(j) + 1
+
+
+def _min_share(units: int, cuts: int) -> float:
+    """The least share of the rows a grid bin may hold along a parent of ``units`` regular
+    units cut ``cuts`` times (module docstring): none for a flag (two units, no cut to
+    choose), ``MIN_AXIS_SHARE`` for the two by two's one cut, ``MIN_REFINED_SHARE`` for a
+    parent a ranked grid cuts again."""
+    if units == 2:
+        return 0.0
+    return MIN_AXIS_SHARE if cuts == 1 else MIN_REFINED_SHARE
 
 
 def _contrast_order(hist: _Hist, axis: int, other_hi: np.ndarray) -> np.ndarray:
@@ -694,11 +704,9 @@ def choose_axes(hist: _Hist, categorical: tuple[bool, bool], cost: float, floor:
     def evaluate(c: list[list[int]]) -> float:
         gx, gy = (_groups(orders[a], c[a], n_bins[a]) for a in (0, 1))
         for a, grp in ((0, gx), (1, gy)):
-            if hist.reg[a] == 2:  # a flag: no cut to choose
-                continue
             shares = np.bincount(grp[:hist.reg[a]], weights=hist.N.sum(axis=1 - a)[
                 :hist.reg[a]]) / hist.N.sum()
-            if shares.min() < (MIN_AXIS_SHARE if len(c[a]) == 1 else MIN_REFINED_SHARE):
+            if shares.min() < _min_share(hist.reg[a], len(c[a])):
                 return -math.inf
         gain, dof = _grid_gain(hist, gx, gy)
         return gain - REFINE_COST * dof
